@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Builds snap-gadget: the schema validator (ajv standalone code), TypeScript, the single-file
+// bundles (fast CLI entries and the on-device runtime), and with --manifest the oclif manifest.
+//
+//   node scripts/build.mjs             everything but the manifest
+//   node scripts/build.mjs --manifest  regenerate oclif.manifest.json (commit it)
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, rmSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const bin = (name) => join(root, 'node_modules', '.bin', name)
+const run = (cmd, args) => execFileSync(cmd, args, {cwd: root, stdio: 'inherit'})
+
+if (process.argv.includes('--manifest')) {
+  run(process.execPath, [join(root, 'scripts', 'build.mjs')])
+  run(bin('oclif'), ['manifest'])
+  process.exit(0)
+}
+
+// 1. Generated sources (schema validators) must exist before tsc.
+const generators = join(root, 'scripts', 'build-validators.mjs')
+if (existsSync(generators)) run(process.execPath, [generators])
+
+// 2. TypeScript.
+rmSync(join(root, 'dist'), {force: true, recursive: true})
+run(bin('tsc'), ['-p', 'tsconfig.json'])
+
+// 3. Single-file bundles: fast CLI entries (see src/cli/launch.ts) and the on-device runtime.
+const {build} = await import('esbuild')
+const bundles = [
+  {entry: 'src/cli/fast/validate.ts', out: 'dist/fast/validate.js'},
+  {entry: 'src/runtime/prepare-device.ts', out: 'dist/runtime/prepare-device.js', runtime: true},
+]
+for (const b of bundles) {
+  if (!existsSync(join(root, b.entry))) continue
+  mkdirSync(dirname(join(root, b.out)), {recursive: true})
+  await build({
+    // Some dependencies are CommonJS and require() node builtins; ESM bundles need a require.
+    banner: {js: "import {createRequire as __createRequire} from 'node:module';const require=__createRequire(import.meta.url);"},
+    bundle: true,
+    entryPoints: [join(root, b.entry)],
+    format: 'esm',
+    legalComments: 'none',
+    logLevel: 'warning',
+    minify: true,
+    outfile: join(root, b.out),
+    platform: 'node',
+    // The runtime runs on the device's Node (Debian/Ubuntu ship 18); the CLI needs 20.
+    target: b.runtime ? 'node18' : 'node20',
+  })
+}

@@ -1,0 +1,155 @@
+/**
+ * The CLI's entry point (bin/run.js).
+ *
+ * Loading @oclif/core costs about as much as starting node itself, and `validate` is run on every
+ * CI push and by editors on every save. So a command may declare `static fastEntry = '<name>'`: a
+ * single-file bundle, dist/fast/<name>.js, that runs the command without oclif. The launcher reads
+ * the command's flags from oclif.manifest.json (the same data oclif uses) and parses argv itself
+ * only when every token is one it fully understands; help, unknown flags, bad values and anything
+ * unusual fall through to oclif, so every error and help text still comes from oclif.
+ *
+ * This module must stay free of dependencies: it is on the start-up path of every command.
+ */
+import {readFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+
+/** The subset of a manifest flag the fast parser needs. */
+interface ManifestFlag {
+  allowNo?: boolean
+  char?: string
+  default?: unknown
+  multiple?: boolean
+  name: string
+  options?: string[]
+  required?: boolean
+  type: 'boolean' | 'option'
+}
+
+interface ManifestCommand {
+  args: Record<string, {name: string}>
+  fastEntry?: string
+  flags: Record<string, ManifestFlag>
+  strict?: boolean
+}
+
+/** What a fast entry receives: the same shape oclif's parser returns. */
+export interface FastInput {
+  /** Positional arguments, in order. */
+  argv: string[]
+  flags: Record<string, unknown>
+}
+
+export type FastMain = (input: FastInput) => Promise<number>
+
+export async function launch(argv: string[], binUrl: string): Promise<void> {
+  const root = join(dirname(fileURLToPath(binUrl)), '..')
+  const fast = planFastRun(argv, root)
+  if (fast) {
+    const entry = (await import(pathToFileURL(join(root, 'dist', 'fast', `${fast.entry}.js`)).href)) as {
+      main: FastMain
+    }
+    process.exitCode = await entry.main(fast.input)
+    return
+  }
+
+  const {execute} = await import('@oclif/core')
+  await execute({dir: binUrl})
+}
+
+/**
+ * Decides whether argv can run through a fast entry, and parses it if so. Returns undefined
+ * whenever oclif should handle the invocation.
+ */
+export function planFastRun(argv: string[], root: string): undefined | {entry: string; input: FastInput} {
+  const [id, ...rest] = argv
+  if (!id || id.startsWith('-') || process.env.SNAP_GADGET_CONTENT_TYPE) return undefined
+  let command: ManifestCommand | undefined
+  try {
+    const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, ManifestCommand>
+    }
+    command = manifest.commands[id]
+  } catch {
+    return undefined
+  }
+
+  if (!command?.fastEntry) return undefined
+  const input = parseFlags(rest, command)
+  return input && {entry: command.fastEntry, input}
+}
+
+/** A strict, small flag parser for the forms oclif documents; undefined means "let oclif parse". */
+export function parseFlags(tokens: string[], command: ManifestCommand): FastInput | undefined {
+  const byName = new Map<string, ManifestFlag>()
+  const byChar = new Map<string, ManifestFlag>()
+  for (const flag of Object.values(command.flags)) {
+    byName.set(flag.name, flag)
+    if (flag.char) byChar.set(flag.char, flag)
+  }
+
+  const flags: Record<string, unknown> = {}
+  const positional: string[] = []
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]
+    if (token === '--') {
+      positional.push(...tokens.slice(i + 1))
+      break
+    }
+
+    if (!token.startsWith('-') || token === '-') {
+      positional.push(token)
+      continue
+    }
+
+    let flag: ManifestFlag | undefined
+    let value: string | undefined
+    let negated = false
+    if (token.startsWith('--')) {
+      const eq = token.indexOf('=')
+      const name = eq === -1 ? token.slice(2) : token.slice(2, eq)
+      if (eq !== -1) value = token.slice(eq + 1)
+      flag = byName.get(name)
+      if (!flag && name.startsWith('no-')) {
+        flag = byName.get(name.slice(3))
+        negated = Boolean(flag?.allowNo) && flag?.type === 'boolean'
+        if (!negated) return undefined
+      }
+    } else {
+      if (token.length !== 2) return undefined
+      flag = byChar.get(token[1])
+    }
+
+    if (!flag || flag.name === 'help' || flag.name === 'version') return undefined
+    if (flag.type === 'boolean') {
+      if (value !== undefined || (flag.name in flags && !flag.multiple)) return undefined
+      flags[flag.name] = !negated
+      continue
+    }
+
+    if (value === undefined) {
+      value = tokens[++i]
+      if (value === undefined || value.startsWith('-')) return undefined
+    }
+
+    if (flag.options && !flag.options.includes(value)) return undefined
+    if (flag.multiple) {
+      const values = (flags[flag.name] as string[] | undefined) ?? []
+      values.push(value)
+      flags[flag.name] = values
+    } else {
+      if (flag.name in flags) return undefined
+      flags[flag.name] = value
+    }
+  }
+
+  for (const flag of byName.values()) {
+    if (flag.name in flags) continue
+    if (flag.required) return undefined
+    if (flag.default !== undefined) flags[flag.name] = flag.default
+  }
+
+  const declared = Object.keys(command.args).length
+  if (command.strict !== false && positional.length > declared) return undefined
+  return {argv: positional, flags}
+}

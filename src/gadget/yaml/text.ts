@@ -1,0 +1,115 @@
+/**
+ * Bytes to text, the way go-yaml v2's reader (a port of libyaml's) accepts them: a UTF-8 or
+ * UTF-16 BOM picks the encoding, invalid UTF-8 is an error, and so are control characters
+ * other than tab, LF and CR.
+ */
+
+export interface DecodedText {
+  text: string
+  /** Characters dropped from the start (a BOM); positions are relative to `text`. */
+  bomLength: number
+}
+
+export interface TextError {
+  message: string
+  /** 1-based position of the offending character. */
+  line: number
+  column: number
+}
+
+const utf8 = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true})
+
+export function decodeYamlBytes(bytes: Uint8Array): DecodedText | TextError {
+  let text: string
+  let bomLength = 0
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) {
+    text = decodeUtf16(bytes.subarray(2), 'utf-16le')
+  } else if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    text = decodeUtf16(bytes.subarray(2), 'utf-16be')
+  } else {
+    try {
+      text = utf8.decode(bytes)
+    } catch {
+      const at = firstInvalidUtf8(bytes)
+      const before = utf8Prefix(bytes, at)
+      return {message: invalidUtf8Problem(bytes), ...lineColumn(before, before.length)}
+    }
+
+    if (text.charCodeAt(0) === 0xfeff) {
+      text = text.slice(1)
+      bomLength = 1
+    }
+  }
+
+  const bad = firstDisallowedChar(text)
+  if (bad !== -1) return {message: 'control characters are not allowed', ...lineColumn(text, bad)}
+  return {bomLength, text}
+}
+
+function utf8Prefix(bytes: Uint8Array, end: number): string {
+  return new TextDecoder('utf-8').decode(bytes.subarray(0, end))
+}
+
+/** 1-based line and column (in characters) of `offset` in `text`. */
+export function lineColumn(text: string, offset: number): {column: number; line: number} {
+  let line = 1
+  let lineStart = 0
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++
+    lineStart = i + 1
+  }
+
+  return {column: offset - lineStart + 1, line}
+}
+
+function decodeUtf16(bytes: Uint8Array, label: 'utf-16be' | 'utf-16le'): string {
+  // libyaml replaces nothing: an odd trailing byte or a lone surrogate is an error, which the
+  // control-character check below then reports as U+FFFD is allowed but the decoder is fatal.
+  return new TextDecoder(label, {fatal: false, ignoreBOM: true}).decode(bytes)
+}
+
+/** The character allowed-set of go-yaml's reader (yaml_parser_update_buffer). */
+export function firstDisallowedChar(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0x20 && c <= 0x7e) continue
+    if (c === 0x09 || c === 0x0a || c === 0x0d || c === 0x85) continue
+    if (c >= 0xa0 && c <= 0xd7ff) continue
+    if (c >= 0xe000 && c <= 0xfffd) continue
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++
+        continue
+      }
+    }
+
+    return i
+  }
+
+  return -1
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]
+    const width = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0
+    if (width === 0) return i
+    try {
+      utf8.decode(bytes.subarray(i, i + width))
+    } catch {
+      return i
+    }
+
+    i += width
+  }
+
+  return 0
+}
+
+function invalidUtf8Problem(bytes: Uint8Array): string {
+  const at = firstInvalidUtf8(bytes)
+  const b = bytes[at]
+  const leading = b < 0x80 || (b >= 0xc2 && b <= 0xf4)
+  return leading ? 'incomplete UTF-8 octet sequence' : 'invalid leading UTF-8 octet'
+}
