@@ -1,0 +1,12 @@
+/**
+ * snap-gadget's SDK: validate gadget.yaml as snapd does, derive hardware serials, run the
+ * prepare-device logic and scaffold gadget snaps. Nothing here prints; everything returns data
+ * or throws {@link UserError} (a user's mistake) or {@link InternalError} (a bug).
+ */
+export {ExitCode, exitCodeFor, InternalError, UserError, type UserErrorKind, type UserErrorOptions} from './errors.js'
+
+// gadget.yaml validation
+export {compareFindings, type Finding, type Position, ruleInfo, type RuleInfo, rules, type Severity} from './gadget/findings.js'
+export {type GadgetModel} from './gadget/rules/snapd.js'
+export {LATEST_SNAPD, OLDEST_SNAPD, snapdFeatures, snapdTarget, type SnapdTarget} from './gadget/snapd-version.js'
+export {type GadgetSource, type GadgetValidation, validateGadget, type ValidateOptions} from './gadget/validate.js'
