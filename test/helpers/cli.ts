@@ -1,0 +1,43 @@
+/**
+ * End-to-end runs of the CLI: spawns bin/run.js (the built package) the way a user does.
+ * With SNAP_GADGET_CLI=dev it runs bin/dev.js (src/ through tsx) instead, for work in progress.
+ */
+import {spawn} from 'node:child_process'
+import {join} from 'node:path'
+
+import {projectRoot} from './paths.js'
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+  signal: NodeJS.Signals | null
+}
+
+export interface CliOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  input?: string
+  timeoutMs?: number
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const dev = process.env.SNAP_GADGET_CLI === 'dev'
+  const bin = join(projectRoot, 'bin', dev ? 'dev.js' : 'run.js')
+  const nodeArgs = dev ? ['--import', 'tsx', bin] : [bin]
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, ...args], {
+      cwd: options.cwd ?? projectRoot,
+      env: {...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...options.env},
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 60_000,
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolve({code, signal, stderr, stdout}))
+    child.stdin.end(options.input ?? '')
+  })
+}
