@@ -5,7 +5,7 @@
 //   node scripts/build.mjs             everything but the manifest
 //   node scripts/build.mjs --manifest  regenerate oclif.manifest.json (commit it)
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, rmSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, readFileSync, rmSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -26,9 +26,12 @@ if (existsSync(generators)) run(process.execPath, [generators])
 // 2. TypeScript.
 rmSync(join(root, 'dist'), {force: true, recursive: true})
 run(bin('tsc'), ['-p', 'tsconfig.json'])
+// Data files that live beside the code (board profiles, …) go where the compiled code expects them.
+cpSync(join(root, 'src'), join(root, 'dist'), {filter: (src) => !/\.[cm]?ts$/.test(src), recursive: true})
 
 // 3. Single-file bundles: fast CLI entries (see src/cli/launch.ts) and the on-device runtime.
 const {build} = await import('esbuild')
+const {version} = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const bundles = [
   {entry: 'src/cli/fast/validate.ts', out: 'dist/fast/validate.js'},
   {entry: 'src/runtime/prepare-device.ts', out: 'dist/runtime/prepare-device.js', runtime: true},
@@ -40,6 +43,7 @@ for (const b of bundles) {
     // Some dependencies are CommonJS and require() node builtins; ESM bundles need a require.
     banner: {js: "import {createRequire as __createRequire} from 'node:module';const require=__createRequire(import.meta.url);"},
     bundle: true,
+    define: {SNAP_GADGET_VERSION: JSON.stringify(version)},
     entryPoints: [join(root, b.entry)],
     format: 'esm',
     legalComments: 'none',

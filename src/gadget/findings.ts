@@ -50,6 +50,7 @@ export const rules: readonly RuleInfo[] = [
   snapd('P2', 'value-kind', 'each key must hold the kind of value snapd decodes it into (mapping, list, string, boolean)'),
   lint('P3', 'unknown-key', 'snapd silently ignores keys it does not know: a misspelled key is as good as absent'),
   lint('P4', 'duplicate-key', 'snapd accepts duplicate keys and keeps the last one; the earlier ones are dead text'),
+  lint('T1', 'no-volumes', 'a gadget.yaml without volumes is valid only for classic models'),
   snapd('T2', 'defaults-key', 'defaults must be keyed by "system" or a 32-character snap id'),
   snapd('T3', 'defaults-value', 'defaults values must be mappings with no null values and string keys'),
   snapd('T4', 'connection-plug', 'every connection needs a plug'),

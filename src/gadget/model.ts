@@ -246,7 +246,9 @@ export function gadgetInfoType(target: SnapdTarget): GoType {
   }
   if (!target.has('strictOffsetWrite')) contentFields['offset-write'] = {elem: relativeOffset, kind: 'ptr', name: '*gadget.RelativeOffset'}
 
+  // Go struct fields without a yaml tag are still decoded, under their lower-cased name.
   const structureFields: Record<string, GoType> = {
+    volumename: string,
     content: {elem: {fields: contentFields, kind: 'struct', name: 'gadget.VolumeContent'}, kind: 'slice', name: '[]gadget.VolumeContent'},
     filesystem: string,
     'filesystem-label': string,
@@ -266,7 +268,9 @@ export function gadgetInfoType(target: SnapdTarget): GoType {
   if (target.has('minSize')) structureFields['min-size'] = size
 
   const volumeFields: Record<string, GoType> = {
+    ...(target.has('volumeAssignments') ? {assigneddevice: string} : {}),
     bootloader: string,
+    name: string,
     id: string,
     schema: string,
     structure: {elem: {fields: structureFields, kind: 'struct', name: 'gadget.VolumeStructure'}, kind: 'slice', name: '[]gadget.VolumeStructure'},

@@ -1,13 +1,18 @@
 /**
  * validateGadget: judge one gadget.yaml as snapd would, plus lint. Returns data; never prints.
  */
+import type {ValidationReport} from '../report/types.js'
 import {compareFindings, type Finding} from './findings.js'
 import {Locator, parseGadget} from './parse.js'
 import {FileReport} from './report.js'
-import {type ContentTree, placeholderTree} from './rules/content-tree.js'
+import {isScalar} from 'yaml'
+
+import {type ContentTree, directoryTree, placeholderTree, pyyamlPlainText} from './rules/content-tree.js'
 import {lintGadget, type LintContext} from './rules/lint.js'
+import {apiKeysInText, apiKeysInYaml} from './rules/project.js'
 import {type GadgetModel, SnapdChecks} from './rules/snapd.js'
 import {snapdTarget, type SnapdTarget} from './snapd-version.js'
+import {locateGadget, MAX_GADGET_BYTES, readUserFile} from './sources.js'
 
 export interface ValidateOptions {
   /** The snapd release to judge for: "2.57" … "latest" (default). */
@@ -48,7 +53,14 @@ export function validateGadget(source: GadgetSource | string | Uint8Array, optio
   const parsed = parseGadget(src.file, src.content, target)
   const loc = new Locator(parsed)
   const report = new FileReport(src.file, loc)
-  const tree = options.tree ?? placeholderTree(parsed.info)
+  // Judged alone, content counts as present the way the conformance oracle stubs it: through
+  // PyYAML, which reads only single, clean documents.
+  const tree =
+    options.tree ??
+    placeholderTree(parsed.yaml.singleDocument ? parsed.info : undefined, (owner, key) => {
+      const node = loc.field(owner, key)?.value
+      return isScalar(node) && node.type === 'PLAIN' ? pyyamlPlainText(String(node.value)) : (owner as Record<string, string>)[key]
+    })
   const checks = new SnapdChecks({content: tree, loc, model: options.model, parsed, report, target})
   checks.run()
   lintGadget({checks, loc, parsed, project: options.project, report, target, tree})
@@ -63,5 +75,74 @@ export function validateGadget(source: GadgetSource | string | Uint8Array, optio
     snapd: target.label,
     verdict: report.snapdError === undefined ? {valid: true} : {error: report.snapdError, valid: false},
     warnings: findings.filter((f) => f.severity === 'warning').length,
+  }
+}
+
+export interface ValidatePathsOptions extends Omit<ValidateOptions, 'project' | 'tree'> {
+  /** Where relative paths start, and what findings are shown relative to. */
+  cwd?: string
+}
+
+export interface PathsValidation {
+  report: ValidationReport
+  /** The text of every file a finding points into, for code frames. */
+  sources: Map<string, string>
+}
+
+/**
+ * Validates gadget.yaml files, gadget project directories and built snap trees. Throws a
+ * UserError (exit 2) for paths that cannot be read; problems inside files are findings.
+ */
+export function validatePaths(paths: string[], options: ValidatePathsOptions = {}): PathsValidation {
+  const target = typeof options.snapd === 'object' ? options.snapd : snapdTarget(options.snapd)
+  const sources = new Map<string, string>()
+  const gadgets: GadgetValidation[] = []
+  for (const input of paths) {
+    const location = locateGadget(input, options.cwd)
+    const bytes = readUserFile(location.path, location.file)
+    if ('tooLarge' in bytes) {
+      gadgets.push(tooLarge(location.file, bytes.tooLarge, target.label))
+      continue
+    }
+
+    sources.set(location.file, Buffer.from(bytes).toString('utf8'))
+    const tree = location.root ? directoryTree(location.root, location.kind === 'snap' ? 'snap' : 'project') : undefined
+    const result = validateGadget({content: bytes, file: location.file}, {...options, snapd: target, tree})
+    const extra: Finding[] = []
+    for (const file of location.extras) {
+      const bytesOrSize = readUserFile(file.path, file.file)
+      if ('tooLarge' in bytesOrSize) continue
+      const text = Buffer.from(bytesOrSize).toString('utf8')
+      const found = file.yaml ? apiKeysInYaml(file.file, text) : apiKeysInText(file.file, text)
+      if (found.length > 0) sources.set(file.file, text)
+      extra.push(...found.map((f) => (options.strict ? {...f, severity: 'error' as const} : f)))
+    }
+
+    gadgets.push(withFindings(result, [...result.findings, ...extra].sort(compareFindings)))
+  }
+
+  const errors = gadgets.reduce((n, g) => n + g.errors, 0)
+  const warnings = gadgets.reduce((n, g) => n + g.warnings, 0)
+  return {report: {errors, gadgets, snapd: target.label, strict: Boolean(options.strict), warnings}, sources}
+}
+
+function withFindings(result: GadgetValidation, findings: Finding[]): GadgetValidation {
+  return {
+    ...result,
+    errors: findings.filter((f) => f.severity === 'error').length,
+    findings,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+  }
+}
+
+function tooLarge(file: string, size: number, snapd: string): GadgetValidation {
+  const message = `${file} is ${(size / 1024 / 1024).toFixed(1)} MiB; snap-gadget reads gadget.yaml files of at most ${MAX_GADGET_BYTES / 1024 / 1024} MiB (real ones are a few KB)`
+  return {
+    errors: 1,
+    file,
+    findings: [{file, hint: 'check that this is the right file: a gadget.yaml describes volumes in a few hundred lines', message, rule: 'P1', severity: 'error', start: {column: 1, line: 1}}],
+    snapd,
+    verdict: {error: message, valid: false},
+    warnings: 0,
   }
 }

@@ -49,8 +49,12 @@ export function directoryTree(root: string, kind: 'project' | 'snap'): ContentTr
 
 const DIR_SIZE = 4096n
 
-/** gadget.yaml alone: content exists as empty placeholders (see the module comment). */
-export function placeholderTree(info: GadgetInfo | undefined): ContentTree {
+/**
+ * gadget.yaml alone: content exists as empty placeholders (see the module comment). The
+ * conformance oracle reads content paths with PyYAML, so a plain `image: 0x10` becomes the
+ * placeholder "16" and `image: true` none at all; `stubName` says what it creates for a value.
+ */
+export function placeholderTree(info: GadgetInfo | undefined, stubName: (owner: object, key: 'image' | 'source') => string | undefined = (o, k) => (o as Record<string, string>)[k]): ContentTree {
   const files = new Set<string>()
   const dirs = new Set<string>(['', 'meta'])
   files.add('meta/gadget.yaml')
@@ -59,8 +63,10 @@ export function placeholderTree(info: GadgetInfo | undefined): ContentTree {
   for (const v of info?.volumes?.values() ?? []) {
     for (const s of v?.structure ?? []) {
       for (const c of s.content ?? []) {
-        if (c.source && !c.source.startsWith('$kernel:')) paths.push({dir: c.source.endsWith('/'), path: c.source})
-        if (c.image && !c.image.startsWith('$kernel:')) paths.push({dir: false, path: c.image})
+        const source = c.source ? stubName(c, 'source') : undefined
+        const image = c.image ? stubName(c, 'image') : undefined
+        if (source && !source.startsWith('$kernel:')) paths.push({dir: source.endsWith('/'), path: source})
+        if (image && !image.startsWith('$kernel:')) paths.push({dir: false, path: image})
       }
     }
   }
@@ -99,4 +105,34 @@ function normalize(path: string): string | undefined {
   const p = cleanPath(path.replace(/^\/+/, ''))
   if (p === '..' || p.startsWith('../')) return undefined
   return p === '.' ? '' : p
+}
+
+/** What PyYAML makes of a plain scalar, as the oracle writes it with str(): undefined for non-paths. */
+export function pyyamlPlainText(text: string): string | undefined {
+  if (/^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/.test(text)) return undefined
+  if (/^(~|null|Null|NULL|)$/.test(text)) return undefined
+  if (/^\d{4}-\d\d?-\d\d?([Tt]|[ \t]+)?/.test(text) && /^\d{4}-\d\d-\d\d$|^\d{4}-\d\d?-\d\d?([Tt]|[ \t]+)\d\d?:\d\d:\d\d(\.\d*)?(([ \t]*)(Z|[-+]\d\d?(:\d\d)?))?$/.test(text)) return undefined
+  const sign = text.startsWith('-') ? -1n : 1n
+  const body = text.replace(/^[-+]/, '').replaceAll('_', '')
+  if (/^[-+]?0b[01_]+$/.test(text)) return String(sign * BigInt(`0b${body.slice(2)}`))
+  if (/^[-+]?0x[0-9a-fA-F_]+$/.test(text)) return String(sign * BigInt(`0x${body.slice(2)}`))
+  if (/^[-+]?0[0-7_]+$/.test(text)) return String(sign * BigInt(`0o${body.slice(1)}`))
+  if (/^[-+]?(0|[1-9][0-9_]*)$/.test(text)) return String(sign * BigInt(body))
+  if (/^[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+$/.test(text)) return String(sign * body.split(':').reduce((acc, part) => acc * 60n + BigInt(part), 0n))
+  if (/^[-+]?([0-9][0-9_]*)\.[0-9_]*([eE][-+][0-9]+)?$/.test(text) || /^\.[0-9_]+([eE][-+][0-9]+)?$/.test(text)) return pythonFloat(Number(sign < 0n ? `-${body}` : body))
+  if (/^[-+]?\.(inf|Inf|INF)$/.test(text)) return sign < 0n ? '-inf' : 'inf'
+  if (/^\.(nan|NaN|NAN)$/.test(text)) return 'nan'
+  return text
+}
+
+/** Python's repr of a float. */
+function pythonFloat(f: number): string {
+  if (!Number.isFinite(f)) return Number.isNaN(f) ? 'nan' : f > 0 ? 'inf' : '-inf'
+  const abs = Math.abs(f)
+  if (abs !== 0 && (abs >= 1e16 || abs < 1e-4)) {
+    return f.toExponential().replace(/e([+-])(\d)$/, 'e$10$2')
+  }
+
+  const s = String(f)
+  return s.includes('.') || s.includes('e') ? s : `${s}.0`
 }

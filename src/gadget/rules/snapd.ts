@@ -137,11 +137,12 @@ export class SnapdChecks {
     const {parsed, report} = this.input
     const problem = parsed.yaml.problem
     if (problem) {
-      const start = problem.line ? {column: problem.column ?? 1, line: problem.line} : this.loc.position(problem.offset)
+      const start = this.loc.position(problem.offset)
       report.add({
         hint: yamlHint(problem.message),
         rule: 'P1',
-        snapdMessage: `cannot parse gadget metadata: yaml: line ${start.line}: ${problem.message}`,
+        // go-yaml's reader errors carry no line.
+        snapdMessage: `cannot parse gadget metadata: yaml: ${/UTF-8|control characters|UTF-16|surrogate/.test(problem.message) ? '' : `line ${start.line}: `}${problem.message}`,
         start,
       })
       return

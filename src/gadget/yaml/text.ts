@@ -5,49 +5,28 @@
  */
 
 export interface DecodedText {
+  /** The text; invalid UTF-8 sequences are replaced by U+FFFD so the rest can still be read. */
   text: string
-  /** Characters dropped from the start (a BOM); positions are relative to `text`. */
-  bomLength: number
-}
-
-export interface TextError {
-  message: string
-  /** 1-based position of the offending character. */
-  line: number
-  column: number
+  /** The first encoding error: go-yaml fails there if it reads that far. */
+  invalid?: {message: string; offset: number; byteOffset: number}
+  /** The bytes go-yaml reads (after any UTF-8 BOM). */
+  bytes: Uint8Array
 }
 
 const utf8 = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true})
+const lenientUtf8 = new TextDecoder('utf-8', {fatal: false, ignoreBOM: true})
 
-export function decodeYamlBytes(bytes: Uint8Array): DecodedText | TextError {
-  let text: string
-  let bomLength = 0
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) {
-    text = decodeUtf16(bytes.subarray(2), 'utf-16le')
-  } else if (bytes[0] === 0xfe && bytes[1] === 0xff) {
-    text = decodeUtf16(bytes.subarray(2), 'utf-16be')
-  } else {
-    try {
-      text = utf8.decode(bytes)
-    } catch {
-      const at = firstInvalidUtf8(bytes)
-      const before = utf8Prefix(bytes, at)
-      return {message: invalidUtf8Problem(bytes), ...lineColumn(before, before.length)}
-    }
-
-    if (text.charCodeAt(0) === 0xfeff) {
-      text = text.slice(1)
-      bomLength = 1
-    }
+export function decodeYamlBytes(bytes: Uint8Array): DecodedText {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return {bytes, text: decodeUtf16(bytes.subarray(2), 'utf-16le')}
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return {bytes, text: decodeUtf16(bytes.subarray(2), 'utf-16be')}
+  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes
+  try {
+    return {bytes: body, text: utf8.decode(body)}
+  } catch {
+    const at = firstInvalidUtf8(body)
+    const offset = lenientUtf8.decode(body.subarray(0, at)).length
+    return {bytes: body, invalid: {byteOffset: at, message: invalidUtf8Problem(body, at), offset}, text: lenientUtf8.decode(body)}
   }
-
-  const bad = firstDisallowedChar(text)
-  if (bad !== -1) return {message: 'control characters are not allowed', ...lineColumn(text, bad)}
-  return {bomLength, text}
-}
-
-function utf8Prefix(bytes: Uint8Array, end: number): string {
-  return new TextDecoder('utf-8').decode(bytes.subarray(0, end))
 }
 
 /** 1-based line and column (in characters) of `offset` in `text`. */
@@ -107,8 +86,7 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return 0
 }
 
-function invalidUtf8Problem(bytes: Uint8Array): string {
-  const at = firstInvalidUtf8(bytes)
+function invalidUtf8Problem(bytes: Uint8Array, at: number): string {
   const b = bytes[at]
   const leading = b < 0x80 || (b >= 0xc2 && b <= 0xf4)
   return leading ? 'incomplete UTF-8 octet sequence' : 'invalid leading UTF-8 octet'

@@ -1,0 +1,89 @@
+/**
+ * `snap-gadget validate`, shared by the oclif command and its fast entry (dist/fast/validate.js):
+ * validate the paths, render the report, decide the exit code.
+ */
+import {appendFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {resolve} from 'node:path'
+
+import {ExitCode, UserError} from '../errors.js'
+import type {GadgetModel} from '../gadget/rules/snapd.js'
+import {validatePaths} from '../gadget/validate.js'
+import {renderReport} from '../report/index.js'
+import type {ValidationReport} from '../report/types.js'
+import {useColor} from './output.js'
+
+export const formats = ['text', 'json', 'github', 'sarif', 'junit'] as const
+export type Format = (typeof formats)[number]
+
+export interface ValidateFlags {
+  format?: Format
+  json?: boolean
+  model?: string
+  output?: string
+  snapd?: string
+  strict?: boolean
+}
+
+export interface CommandIo {
+  cwd: string
+  env: NodeJS.ProcessEnv
+  stdout: NodeJS.WritableStream & {isTTY?: boolean}
+  version: string
+}
+
+export function processIo(version: string): CommandIo {
+  return {cwd: process.cwd(), env: process.env, stdout: process.stdout, version}
+}
+
+/** Runs validate and returns the exit code; throws UserError for usage and I/O problems. */
+export async function runValidate(paths: string[], flags: ValidateFlags, io: CommandIo): Promise<{code: number; report: ValidationReport}> {
+  if (paths.length === 0) {
+    throw new UserError('E_NO_PATH', 'validate needs at least one PATH', {
+      hint: 'give a gadget.yaml, a gadget project directory or a built snap tree, e.g. "snap-gadget validate gadget.yaml"',
+    })
+  }
+
+  const format: Format = flags.json ? 'json' : (flags.format ?? (io.env.GITHUB_ACTIONS === 'true' ? 'github' : 'text'))
+  const model = flags.model ? readModel(flags.model, io.cwd) : undefined
+  const {report, sources} = validatePaths(paths, {cwd: io.cwd, model, snapd: flags.snapd, strict: flags.strict})
+  const color = format === 'text' && !flags.output && useColor(io.stdout as NodeJS.WriteStream)
+  const rendered = renderReport(report, format, {color, cwd: io.cwd, sources, toolVersion: io.version})
+  if (flags.output) {
+    writeFileSync(resolve(io.cwd, flags.output), rendered.output)
+  } else {
+    io.stdout.write(rendered.output)
+  }
+
+  if (rendered.summary && io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, rendered.summary)
+  return {code: report.errors > 0 ? ExitCode.Failed : ExitCode.Ok, report}
+}
+
+/** The model the gadget is for, from `snap sign`'s JSON input or a signed model assertion. */
+export function readModel(file: string, cwd: string): GadgetModel {
+  const path = resolve(cwd, file)
+  if (!existsSync(path)) throw new UserError('E_MODEL_MISSING', `model file ${file} does not exist`, {file, hint: 'give the model JSON you sign with "snap sign", or the signed model assertion', kind: 'io'})
+  const text = readFileSync(path, 'utf8')
+  let headers: Record<string, unknown>
+  if (text.trimStart().startsWith('{')) {
+    try {
+      headers = JSON.parse(text) as Record<string, unknown>
+    } catch (error) {
+      throw new UserError('E_MODEL_SYNTAX', `${file} is not valid JSON: ${(error as Error).message}`, {file, hint: 'fix the JSON syntax'})
+    }
+  } else {
+    headers = {}
+    for (const line of text.split('\n')) {
+      if (line === '') break
+      const m = /^([a-z][a-z0-9-]*):\s*(.*)$/.exec(line)
+      if (m) headers[m[1]] = m[2]
+    }
+  }
+
+  if (headers.type !== undefined && headers.type !== 'model') {
+    throw new UserError('E_MODEL_TYPE', `${file} is a ${String(headers.type)} assertion, not a model`, {file, hint: 'give the model assertion (or its JSON input)'})
+  }
+
+  const grade = typeof headers.grade === 'string' && headers.grade !== '' ? headers.grade : undefined
+  const classic = headers.classic === true || headers.classic === 'true'
+  return {classic, grade}
+}

@@ -1,0 +1,54 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {formats, processIo, type ValidateFlags} from '../cli/run-validate.js'
+import type {ValidationReport} from '../report/types.js'
+
+export default class Validate extends BaseCommand {
+  static override args = {
+    path: Args.string({description: 'gadget.yaml, a gadget project directory, or a built snap tree (meta/gadget.yaml)'}),
+  }
+
+  static override description = `Judges gadget.yaml exactly as snapd does (snap pack, image build), and lints what snapd silently accepts.
+
+Each finding has a stable rule id, file:line:col, the message snapd itself would print, and a fix. PATH may be a gadget.yaml, a gadget project directory (gadget.yaml beside snap/snapcraft.yaml: content is looked up in the project and hooks are checked for literal api-keys), or a built snap tree (meta/gadget.yaml: content must exist, as for snap pack). Several paths may be given.
+
+Exit status: 0 when no finding is an error, 1 when one is, 2 for usage or I/O errors.`
+
+  static override enableJsonFlag = true
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> gadget.yaml',
+    '<%= config.bin %> <%= command.id %> . --snapd 2.57',
+    '<%= config.bin %> <%= command.id %> prime --strict --format sarif --output gadget.sarif',
+    '<%= config.bin %> <%= command.id %> gadget.yaml --model model.json',
+  ]
+
+  /** Runs without oclif from dist/fast/validate.js when the arguments are plain (see src/cli/launch.ts). */
+  static fastEntry = 'validate'
+
+  static override flags = {
+    format: Flags.option({
+      char: 'f',
+      description: 'output format; github is the default inside GitHub Actions, text elsewhere',
+      options: formats,
+    })(),
+    model: Flags.string({description: 'model assertion (or its snap sign JSON input): apply the rules that depend on the model (grade, classic)'}),
+    output: Flags.string({char: 'o', description: 'write the report to this file instead of stdout'}),
+    snapd: Flags.string({default: 'latest', description: 'judge as this snapd release would: 2.57 (Debian 12) … latest'}),
+    strict: Flags.boolean({description: 'treat lint warnings (what snapd accepts but is likely wrong) as errors'}),
+  }
+
+  static override strict = false
+
+  static override summary = 'Validate gadget.yaml as snapd does, with positions, rule ids and fixes.'
+
+  async run(): Promise<ValidationReport> {
+    const {argv, flags} = await this.parse(Validate)
+    const {runValidate} = await import('../cli/run-validate.js')
+    const {code, report} = await runValidate(argv as string[], {...flags, json: this.jsonEnabled()} satisfies ValidateFlags, processIo(this.config.version))
+    process.exitCode = code
+    // With --json the report was already printed by runValidate; oclif prints only what run() returns.
+    return this.jsonEnabled() ? (undefined as unknown as ValidationReport) : report
+  }
+}

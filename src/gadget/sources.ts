@@ -1,0 +1,110 @@
+/**
+ * What a path given to `validate` is: a gadget.yaml file, a gadget project (gadget.yaml beside
+ * snap/snapcraft.yaml), or a built snap tree (meta/gadget.yaml beside meta/snap.yaml).
+ */
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {isAbsolute, join, relative, resolve, sep} from 'node:path'
+
+import {ioError, UserError} from '../errors.js'
+
+export type GadgetKind = 'file' | 'project' | 'snap'
+
+export interface GadgetLocation {
+  kind: GadgetKind
+  /** gadget.yaml as shown in findings (relative to the working directory when inside it). */
+  file: string
+  /** Absolute path of gadget.yaml. */
+  path: string
+  /** The project or snap root (content is looked up there). */
+  root?: string
+  /** Other files worth checking (snapcraft.yaml, snap.yaml, hooks), shown and absolute. */
+  extras: Array<{file: string; path: string; yaml: boolean}>
+}
+
+/** gadget.yaml files this large are not gadget.yaml files: refused before parsing. */
+export const MAX_GADGET_BYTES = 4 * 1024 * 1024
+
+export function displayPath(path: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, path)
+  const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel
+  return shown.split(sep).join('/')
+}
+
+export function locateGadget(input: string, cwd = process.cwd()): GadgetLocation {
+  const abs = resolve(cwd, input)
+  let stat
+  try {
+    stat = statSync(abs)
+  } catch (error) {
+    throw ioError(input, error, 'read')
+  }
+
+  if (!stat.isDirectory()) return {extras: [], file: displayPath(abs, cwd), kind: 'file', path: abs}
+  const hooks = (dir: string) => {
+    try {
+      return readdirSync(dir)
+        .filter((f) => statSync(join(dir, f)).isFile())
+        .map((f) => ({file: displayPath(join(dir, f), cwd), path: join(dir, f), yaml: false}))
+    } catch {
+      return []
+    }
+  }
+
+  const metaGadget = join(abs, 'meta', 'gadget.yaml')
+  if (existsSync(metaGadget)) {
+    const extras = [...hooks(join(abs, 'meta', 'hooks'))]
+    const snapYaml = join(abs, 'meta', 'snap.yaml')
+    if (existsSync(snapYaml)) extras.unshift({file: displayPath(snapYaml, cwd), path: snapYaml, yaml: true})
+    return {extras, file: displayPath(metaGadget, cwd), kind: 'snap', path: metaGadget, root: abs}
+  }
+
+  const gadget = join(abs, 'gadget.yaml')
+  if (existsSync(gadget)) {
+    const extras = [...hooks(join(abs, 'snap', 'hooks'))]
+    for (const candidate of [join(abs, 'snap', 'snapcraft.yaml'), join(abs, 'snapcraft.yaml'), join(abs, '.snapcraft.yaml')]) {
+      if (existsSync(candidate)) {
+        extras.unshift({file: displayPath(candidate, cwd), path: candidate, yaml: true})
+        break
+      }
+    }
+
+    return {extras, file: displayPath(gadget, cwd), kind: 'project', path: gadget, root: abs}
+  }
+
+  const perArch = safeList(abs).filter((f) => /^gadget-.+\.ya?ml$/.test(f))
+  throw new UserError('E_NO_GADGET', `${displayPath(abs, cwd)} has no gadget.yaml (nor meta/gadget.yaml)`, {
+    file: displayPath(abs, cwd),
+    hint:
+      perArch.length > 0
+        ? `validate the per-architecture file directly, e.g. "snap-gadget validate ${join(input, perArch[0])}"`
+        : 'give a gadget.yaml, a gadget project directory (gadget.yaml and snap/snapcraft.yaml) or a built snap tree (meta/gadget.yaml)',
+    kind: 'io',
+  })
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
+/** Reads a file the user named, with errors that say which file and why. */
+export function readUserFile(path: string, shown: string, limit = MAX_GADGET_BYTES): Uint8Array | {tooLarge: number} {
+  let size: number
+  try {
+    const stat = statSync(path)
+    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), {code: 'EISDIR'})
+    size = stat.size
+  } catch (error) {
+    throw ioError(shown, error, 'read')
+  }
+
+  if (size > limit) return {tooLarge: size}
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    throw ioError(shown, error, 'read')
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The JSON report (`--format json`): a stable document for scripts, 2-space indented.
+ *
+ * ```jsonc
+ * {
+ *   "formatVersion": 1,           // bumped only when a field changes meaning or goes away
+ *   "snapd": "2.57",              // the snapd release judged for
+ *   "strict": false,              // whether lint warnings were raised to errors
+ *   "valid": false,               // no finding at error level in any file
+ *   "summary": {"files": 2, "errors": 1, "warnings": 1, "info": 0},
+ *   "gadgets": [{
+ *     "file": "gadget.yaml",      // as given on the command line or found in the directory
+ *     "snapd": "2.57",
+ *     "verdict": {"valid": false, "error": "…"},  // what snapd itself says: valid, or its first error
+ *     "errors": 1, "warnings": 1,
+ *     "findings": [{
+ *       "rule": "S1", "severity": "error",        // severity after --strict
+ *       "file": "gadget.yaml",                    // the file the finding is in (may be snapcraft.yaml, a hook…)
+ *       "start": {"line": 11, "column": 15},      // 1-based; column in UTF-16 code units
+ *       "end": {"line": 11, "column": 18},        // exclusive; absent when unknown
+ *       "message": "…", "snapdMessage": "…", "hint": "…",
+ *       "path": ["volumes", "pc", "structure", 1, "size"]  // YAML path of the value, when known
+ *     }]
+ *   }],
+ *   "rules": [{"id": "S1", "name": "quantity-syntax", "summary": "…", "source": "snapd", "since": "2.60"}]
+ * }
+ * ```
+ *
+ * Optional fields are left out rather than set to null. Keys keep this order. `rules` holds the
+ * catalog entries of the rules that produced findings, in catalog order.
+ */
+import {type Finding, type RuleInfo, rules as catalog} from '../gadget/findings.js'
+import type {GadgetValidation} from '../gadget/validate.js'
+import {severityCounts} from './text.js'
+import type {ValidationReport} from './types.js'
+
+export const JSON_FORMAT_VERSION = 1
+
+export function formatJson(report: ValidationReport): string {
+  const counts = severityCounts(report)
+  const document = {
+    formatVersion: JSON_FORMAT_VERSION,
+    snapd: report.snapd,
+    strict: report.strict,
+    valid: report.errors === 0,
+    summary: {files: report.gadgets.length, errors: report.errors, warnings: report.warnings, info: counts.info},
+    gadgets: report.gadgets.map(gadgetJson),
+    rules: rulesUsed(report).map(ruleJson),
+  }
+  return JSON.stringify(document, null, 2) + '\n'
+}
+
+function gadgetJson(gadget: GadgetValidation) {
+  return {
+    file: gadget.file,
+    snapd: gadget.snapd,
+    verdict: gadget.verdict.valid ? {valid: true} : {valid: false, error: gadget.verdict.error},
+    errors: gadget.errors,
+    warnings: gadget.warnings,
+    findings: gadget.findings.map(findingJson),
+  }
+}
+
+function findingJson(f: Finding) {
+  return {
+    rule: f.rule,
+    severity: f.severity,
+    file: f.file,
+    ...(f.start ? {start: {line: f.start.line, column: f.start.column}} : {}),
+    ...(f.end ? {end: {line: f.end.line, column: f.end.column}} : {}),
+    message: f.message,
+    ...(f.snapdMessage === undefined ? {} : {snapdMessage: f.snapdMessage}),
+    ...(f.hint === undefined ? {} : {hint: f.hint}),
+    ...(f.path ? {path: f.path} : {}),
+  }
+}
+
+function ruleJson(rule: RuleInfo) {
+  return {
+    id: rule.id,
+    name: rule.name,
+    summary: rule.summary,
+    source: rule.source,
+    ...(rule.since ? {since: rule.since} : {}),
+  }
+}
+
+/** The catalog entries of the rules behind the report's findings, in catalog order. */
+export function rulesUsed(report: ValidationReport): RuleInfo[] {
+  const used = new Set(report.gadgets.flatMap((g) => g.findings.map((f) => f.rule)))
+  return catalog.filter((r) => used.has(r.id))
+}
