@@ -71,9 +71,9 @@ export class UserError extends Error {
     return exitByKind[this.kind]
   }
 
-  /** "file:line:col: message" when a place is known, else the message. */
+  /** "file:line:col: message" when a place is known (and the message does not name it), else the message. */
   get located(): string {
-    if (!this.file) return this.message
+    if (!this.file || (this.line === undefined && this.message.includes(this.file))) return this.message
     const place = [this.file, this.line, this.column].filter((p) => p !== undefined).join(':')
     return `${place}: ${this.message}`
   }

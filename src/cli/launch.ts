@@ -8,11 +8,17 @@
  * only when every token is one it fully understands; help, unknown flags, bad values and anything
  * unusual fall through to oclif, so every error and help text still comes from oclif.
  *
+ * Fast entries are CommonJS bundles compiled with V8's code cache (dist/fast/<name>.cache, made
+ * at build time by running the entry once), so the second start on a machine skips parsing and
+ * compiling the bundle. A cache V8 does not accept (another Node) is ignored.
+ *
  * This module must stay free of dependencies: it is on the start-up path of every command.
  */
-import {readFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
-import {fileURLToPath, pathToFileURL} from 'node:url'
+import {fileURLToPath} from 'node:url'
+import {Script} from 'node:vm'
 
 /** The subset of a manifest flag the fast parser needs. */
 interface ManifestFlag {
@@ -40,21 +46,50 @@ export interface FastInput {
   flags: Record<string, unknown>
 }
 
-export type FastMain = (input: FastInput) => Promise<number>
+/** Where a fast entry writes; the build's warm-up run writes nowhere. */
+export interface FastIo {
+  stdout: NodeJS.WritableStream & {isTTY?: boolean}
+  stderr: NodeJS.WritableStream
+}
+
+export type FastMain = (input: FastInput, io?: FastIo) => Promise<number>
 
 export async function launch(argv: string[], binUrl: string): Promise<void> {
   const root = join(dirname(fileURLToPath(binUrl)), '..')
   const fast = planFastRun(argv, root)
   if (fast) {
-    const entry = (await import(pathToFileURL(join(root, 'dist', 'fast', `${fast.entry}.js`)).href)) as {
-      main: FastMain
-    }
-    process.exitCode = await entry.main(fast.input)
+    process.exitCode = await loadFastEntry(root, fast.entry).main(fast.input)
     return
   }
 
   const {execute} = await import('@oclif/core')
   await execute({dir: binUrl})
+}
+
+/** Loads dist/fast/<name>.cjs through V8's code cache. */
+export function loadFastEntry(root: string, name: string): {main: FastMain; script: Script} {
+  const file = join(root, 'dist', 'fast', `${name}.cjs`)
+  let cachedData: Buffer | undefined
+  try {
+    cachedData = readFileSync(join(root, 'dist', 'fast', `${name}.cache`))
+  } catch {}
+
+  const source = readFileSync(file, 'utf8')
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {cachedData, filename: file})
+  const module = {exports: {} as {main: FastMain}}
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file))
+  return {main: module.exports.main, script}
+}
+
+/**
+ * Build step: runs a fast entry once on `input` (output discarded) so the functions it needs are
+ * compiled, then saves V8's code cache next to it.
+ */
+export async function warmFastEntry(root: string, name: string, inputs: FastInput[]): Promise<void> {
+  const {main, script} = loadFastEntry(root, name)
+  const sink = {write: () => true} as unknown as NodeJS.WritableStream
+  for (const input of inputs) await main(input, {stderr: sink, stdout: sink})
+  writeFileSync(join(root, 'dist', 'fast', `${name}.cache`), script.createCachedData())
 }
 
 /**

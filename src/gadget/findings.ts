@@ -134,12 +134,17 @@ export function ruleInfo(id: string): RuleInfo {
   return info
 }
 
-/** Sort key: file, then position, then rule. */
+/** Sort key: file, then position, then rule (S2 before S10). Plain comparisons: no ICU at start-up. */
 export function compareFindings(a: Finding, b: Finding): number {
   return (
-    a.file.localeCompare(b.file) ||
+    compareText(a.file, b.file) ||
     (a.start?.line ?? 0) - (b.start?.line ?? 0) ||
     (a.start?.column ?? 0) - (b.start?.column ?? 0) ||
-    a.rule.localeCompare(b.rule, undefined, {numeric: true})
+    compareText(a.rule[0], b.rule[0]) ||
+    Number(a.rule.slice(1)) - Number(b.rule.slice(1))
   )
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }

@@ -3,13 +3,13 @@
  * (src/cli/launch.ts) calls main() with arguments it parsed from the command's manifest entry.
  */
 import {exitCodeFor, UserError} from '../../errors.js'
-import type {FastInput} from '../launch.js'
+import type {FastInput, FastIo} from '../launch.js'
 import {formatError} from '../output.js'
 import {type Format, processIo, runValidate} from '../run-validate.js'
 
 declare const SNAP_GADGET_VERSION: string
 
-export async function main({argv, flags}: FastInput): Promise<number> {
+export async function main({argv, flags}: FastInput, io: FastIo = process): Promise<number> {
   try {
     const {code} = await runValidate(
       argv,
@@ -21,15 +21,15 @@ export async function main({argv, flags}: FastInput): Promise<number> {
         snapd: flags.snapd as string | undefined,
         strict: flags.strict === true,
       },
-      processIo(SNAP_GADGET_VERSION),
+      {...processIo(SNAP_GADGET_VERSION), stdout: io.stdout},
     )
     return code
   } catch (error) {
     if (flags.json === true) {
       const body = error instanceof UserError ? error.toJSON() : {code: 'INTERNAL', message: (error as Error).message}
-      process.stdout.write(`${JSON.stringify({error: body}, null, 2)}\n`)
+      io.stdout.write(`${JSON.stringify({error: body}, null, 2)}\n`)
     } else {
-      process.stderr.write(formatError(error))
+      io.stderr.write(formatError(error))
     }
 
     return exitCodeFor(error)

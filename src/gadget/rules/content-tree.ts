@@ -72,7 +72,7 @@ export function placeholderTree(info: GadgetInfo | undefined, stubName: (owner: 
   }
 
   // Directories first, so that "dir/" and "dir/file" can both exist.
-  paths.sort((a, b) => Number(!a.dir) - Number(!b.dir) || a.path.localeCompare(b.path))
+  paths.sort((a, b) => Number(!a.dir) - Number(!b.dir) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   for (const {dir, path} of paths) {
     const p = normalize(path)
     if (p === undefined || p === 'meta' || p.startsWith('meta/')) continue

@@ -567,6 +567,8 @@ export class SnapdChecks {
     }
 
     const schema = vol.v.schema || 'gpt'
+    // An invalid schema is reported once (V3), not again for every structure type.
+    if (!['gpt', 'mbr'].includes(schema)) return
     const shown = this.newest ? vol.schema : vol.v.schema
     if (schema !== 'gpt' && isGpt) fail('S6', `GUID structure type with non-GPT schema ${goQuote(shown)}`, 'use a two-digit MBR type in an mbr volume, or a hybrid "XX,GUID"')
     if (schema !== 'mbr' && isMbrType) {

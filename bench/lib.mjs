@@ -1,0 +1,39 @@
+// Shared benchmark helpers: commands timed in alternation (so machine noise hits all of them
+// alike) and compared by the median of their per-round ratios.
+import {spawnSync} from 'node:child_process'
+
+/** Runs each command once per round, in rotating order; returns wall times in ms per command. */
+export function alternate(commands, {rounds = 30, warmup = 3, cwd} = {}) {
+  const times = commands.map(() => [])
+  for (let r = -warmup; r < rounds; r++) {
+    for (let k = 0; k < commands.length; k++) {
+      const i = (r + k + commands.length) % commands.length
+      const [cmd, ...args] = commands[i]
+      const start = process.hrtime.bigint()
+      const res = spawnSync(cmd, args, {cwd, stdio: 'ignore'})
+      const ms = Number(process.hrtime.bigint() - start) / 1e6
+      if (res.error) throw res.error
+      if (r >= 0) times[i].push(ms)
+    }
+  }
+
+  return times
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+export function percentile(values, p) {
+  const s = [...values].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
+}
+
+/** Median over rounds of times[a][round] / times[b][round]. */
+export function medianRatio(a, b) {
+  return median(a.map((t, i) => t / b[i]))
+}
+
+export const fmt = (ms) => `${ms.toFixed(1)} ms`
