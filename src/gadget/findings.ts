@@ -8,7 +8,7 @@ export type Severity = 'error' | 'info' | 'warning'
 export interface Position {
   /** 1-based. */
   line: number
-  /** 1-based, in characters. */
+  /** 1-based, in UTF-16 code units (as editors, LSP and SARIF count). */
   column: number
 }
 

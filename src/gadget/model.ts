@@ -136,7 +136,6 @@ function connectionEnd(which: 'plug' | 'slot'): GoType {
     parse(text) {
       const parts = text.split(':')
       if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
-        if (text === '') return {name: '', snapId: ''}
         throw new UnmarshalError(`in gadget connection ${which}: expected "(<snap-id>|system):name" not ${goQuote(text)}`)
       }
 

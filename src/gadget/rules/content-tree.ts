@@ -27,7 +27,8 @@ export interface ContentTree {
 export function directoryTree(root: string, kind: 'project' | 'snap'): ContentTree {
   const stat = (path: string) => {
     try {
-      return statSync(join(root, path))
+      // Go's filepath.Join cleans the path: a trailing "/" does not make stat require a directory.
+      return statSync(join(root, path).replace(/(.)\/+$/, '$1'))
     } catch {
       return undefined
     }

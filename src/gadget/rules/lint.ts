@@ -2,7 +2,7 @@
  * Lint: what snapd accepts but is almost certainly a mistake (reference sections P4, T8 and N).
  * Every finding here is a warning; --strict makes them errors.
  */
-import {isScalar, type Node, visit} from 'yaml'
+import {isAlias, isScalar, type Node, visit} from 'yaml'
 
 import type {GadgetInfo} from '../model.js'
 import type {Locator, ParsedGadget} from '../parse.js'
@@ -63,12 +63,14 @@ function warn(ctx: LintContext, rule: string, message: string, node: Node | unde
 function duplicateKeys(ctx: LintContext): void {
   const root = ctx.parsed.yaml.doc?.contents as Node | null | undefined
   if (!root || ctx.parsed.yaml.problem) return
+  const scalarKey = (key: unknown) => (isAlias(key) ? ctx.parsed.yaml.aliasTargets.get(key) : key)
   visit(root, {
     Map(_, map) {
       const seen = new Map<string, Node>()
       for (const pair of map.items) {
-        if (!isScalar(pair.key)) continue
-        const key = String(pair.key.value)
+        const keyNode = scalarKey(pair.key)
+        if (!isScalar(keyNode)) continue
+        const key = String(keyNode.value)
         const first = seen.get(key)
         if (first) {
           const line = ctx.loc.position(first.range?.[0] ?? 0).line

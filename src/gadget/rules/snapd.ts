@@ -325,6 +325,7 @@ export class SnapdChecks {
   }
 
   private bootloaderCount(info: GadgetInfo, found: number): void {
+    const declared = this.volumes.filter((v) => v.v && v.v.bootloader !== '')
     if (found === 0) {
       const topLevel = this.loc.origin(info)?.unknown.find((u) => String((u.key as {value?: unknown}).value) === 'bootloader')
       this.error(
@@ -337,7 +338,14 @@ export class SnapdChecks {
         ['volumes'],
       )
     } else if (found > 1) {
-      this.error('V5', `too many (${found}) bootloaders declared`, this.loc.keyNode(info, 'volumes'), 'declare the bootloader only in the volume the device boots from', ['volumes'])
+      const second = declared[1]
+      this.error(
+        'V5',
+        `too many (${found}) bootloaders declared`,
+        second ? this.loc.valueNode(second.v, 'bootloader') : this.loc.keyNode(info, 'volumes'),
+        `declare the bootloader only in the volume the device boots from (${declared.map((v) => `"${v.name}"`).join(' and ')} both do)`,
+        second ? [...second.path, 'bootloader'] : ['volumes'],
+      )
     }
   }
 
@@ -610,13 +618,10 @@ export class SnapdChecks {
         break
       }
 
-      case SYSTEM_BOOT_STATE: {
-        this.systemBootState(st, fail)
-        break
-      }
-
       default: {
-        if (!roles.includes(role)) {
+        if (role === SYSTEM_BOOT_STATE && this.target.has('systemBootState')) {
+          this.systemBootState(st, fail)
+        } else if (!roles.includes(role)) {
           const newer = role === SYSTEM_SEED_NULL ? snapdFeatures.systemSeedNull : role === SYSTEM_BOOT_STATE ? snapdFeatures.systemBootState : undefined
           const guess = didYouMean(role, roles.filter(Boolean))
           fail(
@@ -1027,12 +1032,12 @@ export class SnapdChecks {
     ])
   }
 
-  private labelCheck(st: StructureRef | undefined, role: string, expected: string): void {
+  private labelCheck(st: StructureRef | undefined, role: string, expected: string, rule = 'R3'): void {
     if (!st) return
     const label = st.s['filesystem-label']
     const vfat = linuxFilesystem(st.s.filesystem) === 'vfat' && this.target.has('vfatCaseInsensitiveLabels')
     if (label === '' || label === expected || (vfat && label.toLowerCase() === expected.toLowerCase())) return
-    this.error('R3', `${role} structure must have an implicit label or ${goQuote(expected)}, not ${goQuote(label)}`, this.loc.valueNode(st.s, 'filesystem-label'), `set "filesystem-label: ${expected}" or remove the label`, [
+    this.error(rule, `${role} structure must have an implicit label or ${goQuote(expected)}, not ${goQuote(label)}`, this.loc.valueNode(st.s, 'filesystem-label'), `set "filesystem-label: ${expected}" or remove the label`, [
       ...st.path,
       'filesystem-label',
     ])
@@ -1087,11 +1092,11 @@ export class SnapdChecks {
       return
     }
 
-    this.labelCheck(boot, SYSTEM_BOOT, 'ubuntu-boot')
-    this.labelCheck(data, SYSTEM_DATA, 'ubuntu-data')
-    this.labelCheck(roles.get(SYSTEM_SEED), SYSTEM_SEED, 'ubuntu-seed')
-    this.labelCheck(roles.get(SYSTEM_SEED_NULL), SYSTEM_SEED_NULL, 'ubuntu-seed')
-    this.labelCheck(roles.get(SYSTEM_SAVE), SYSTEM_SAVE, 'ubuntu-save')
+    this.labelCheck(boot, SYSTEM_BOOT, 'ubuntu-boot', 'R6')
+    this.labelCheck(data, SYSTEM_DATA, 'ubuntu-data', 'R6')
+    this.labelCheck(roles.get(SYSTEM_SEED), SYSTEM_SEED, 'ubuntu-seed', 'R6')
+    this.labelCheck(roles.get(SYSTEM_SEED_NULL), SYSTEM_SEED_NULL, 'ubuntu-seed', 'R6')
+    this.labelCheck(roles.get(SYSTEM_SAVE), SYSTEM_SAVE, 'ubuntu-save', 'R6')
     for (const role of [SYSTEM_SEED, SYSTEM_SEED_NULL, SYSTEM_SAVE]) {
       const st = roles.get(role)
       if (st && st.volume !== boot.volume) {
@@ -1345,6 +1350,18 @@ function normalizeProblem(v: IfaceValue | Map<string, IfaceValue | undefined>): 
 
 function decodeIssueRule(path: Array<number | string>, message: string): {hint?: string; rule: string} {
   const key = path.at(-1)
+  // A value of the wrong kind: P1 for the document itself, P2 anywhere below it.
+  if (/^(line \d+: )?cannot unmarshal/.test(message)) {
+    const kindHint = /into \[\]/.test(message)
+      ? 'this key takes a list: start each item with "- "'
+      : /into (map|gadget\.)/.test(message)
+        ? 'this key takes a mapping of "key: value" lines'
+        : /into bool/.test(message)
+          ? /`(yes|no|on|off|true|false)`/i.test(message) ? 'write the boolean without quotes: true or false' : 'use true or false'
+          : 'this key takes a single value (a string or number), not a list or mapping'
+    return {hint: path.length === 0 ? 'gadget.yaml is a mapping with volumes:, defaults: and connections: at the top level' : kindHint, rule: path.length === 0 ? 'P1' : 'P2'}
+  }
+
   const quoted = /^cannot parse (?:size|offset) "(.*)": /.exec(message)
   if (quoted && (key === 'size' || key === 'offset' || key === 'min-size')) {
     const suggestion = suggestQuantity(quoted[1])
@@ -1363,14 +1380,7 @@ function decodeIssueRule(path: Array<number | string>, message: string): {hint?:
   if (key === 'edition') return {hint: 'use a whole number from 0 to 4294967295, e.g. "edition: 2"', rule: 'U1'}
   if (key === 'plug' || key === 'slot') return {hint: `write the ${key} as "<snap-id>:<name>", or "system:<name>" for a system ${key}`, rule: 'T5'}
   if (path.includes('kernel-cmdline')) return {hint: 'write one kernel argument per list entry, e.g. "- quiet" and "- splash"', rule: 'T6'}
-  if (/cannot unmarshal !!str `(yes|no|on|off|true|false)` into bool/i.test(message)) {
-    return {hint: 'write the boolean without quotes: true or false', rule: 'P2'}
-  }
-
-  if (/into bool/.test(message)) return {hint: 'use true or false', rule: 'P2'}
   if (/excessive aliasing|contains itself|unknown anchor/.test(message)) return {hint: 'expand the aliases; gadget.yaml rarely needs anchors', rule: 'P1'}
-  if (/into \[\]/.test(message)) return {hint: 'this key takes a list: start each item with "- "', rule: 'P2'}
-  if (/into (map|gadget\.)/.test(message)) return {hint: 'this key takes a mapping of "key: value" lines', rule: 'P2'}
   return {hint: undefined, rule: 'P2'}
 }
 

@@ -215,7 +215,9 @@ export class Decoder {
     const inner = this.issues.splice(mark)
     const fatalInner = inner.find((i) => i.severity === 'fatal')
     if (fatalInner) {
-      this.issues.push(fatalInner)
+      // unmarshal(&s) turns go-yaml's failure into an error the type replaces with its own.
+      if (typeof type.onNotString === 'string') this.fatal(type.onNotString, node, true)
+      else this.issues.push(fatalInner)
       return {ok: false, value: undefined}
     }
 
@@ -294,6 +296,8 @@ export class Decoder {
         const r = this.unmarshal(item as Node, type.elem, zero(type.elem))
         this.path.pop()
         if (r.ok) {
+          // A null item decodes to a zero struct: it still came from this node.
+          if (r.value && typeof r.value === 'object' && !this.origins.has(r.value)) this.originFor(r.value, item as Node)
           out.push(r.value)
           items.push(item as Node)
         }

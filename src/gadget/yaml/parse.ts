@@ -79,6 +79,14 @@ export function parseYaml(input: string | Uint8Array): ParsedYaml {
   const extent = cut === undefined ? readExtent(text, doc, next) : text.indexOf('\n', cut) === -1 ? text.length : text.indexOf('\n', cut) + 1
   const charProblem = readerProblem(decoded, extent)
   if (charProblem) return {aliasTargets: none, doc, lineCounter, problem: charProblem, singleDocument, text}
+  // go-yaml v2 reads YAML 1.1 only: a %YAML directive for any other version is refused.
+  const version = /^(?:(?:[ \t]*(?:#[^\n]*)?|%[^\n]*)\n)*?%YAML[ \t]+(\d+)\.(\d+)/.exec(text)
+  if (version && (version[1] !== '1' || version[2] !== '1')) {
+    const at = version[0].lastIndexOf('%YAML')
+    const nextLine = text.indexOf('\n', at)
+    return {aliasTargets: none, doc, lineCounter, problem: {message: 'found incompatible YAML document', offset: nextLine === -1 ? at : nextLine + 1}, singleDocument, text}
+  }
+
   const leadingEnd = /^(?:[ \t]*(?:#[^\n]*)?\n)*\.\.\.(?=\s|$)/.exec(text)
   if (leadingEnd) return {aliasTargets: none, doc, lineCounter, problem: {message: 'did not find expected node content', offset: leadingEnd[0].length - 3}, singleDocument, text}
   if (!doc) return {aliasTargets: none, lineCounter, singleDocument, text}
