@@ -10,3 +10,30 @@ export {compareFindings, type Finding, type Position, ruleInfo, type RuleInfo, r
 export {type GadgetModel} from './gadget/rules/snapd.js'
 export {LATEST_SNAPD, OLDEST_SNAPD, snapdFeatures, snapdTarget, type SnapdTarget} from './gadget/snapd-version.js'
 export {type GadgetSource, type GadgetValidation, validateGadget, type ValidateOptions} from './gadget/validate.js'
+
+// device registration: assertions and the device identity
+export {type Assertion, ASSERTION_LIMITS, type HeaderMap, type HeaderValue, headerText, parseAssertion, parseAssertions, type ParseAssertionOptions} from './registration/assertion.js'
+export {type AssertionPublicKey, assertionKeyId, type AssertionSignatureCheck, decodeAssertionPublicKey, verifyAssertionSignature} from './registration/assertion-signature.js'
+export {
+  type BodyFields,
+  type BodyValue,
+  DeviceIdentity,
+  IDENTITY_KEY_FILE,
+  IDENTITY_SCHEME,
+  IdentityField,
+  identitySigningInput,
+  type IdentityVerification,
+  loadOrCreateIdentity,
+  signWithIdentity,
+  type StoredIdentity,
+  verifyIdentity,
+} from './registration/identity.js'
+export {
+  type IdentityCheck,
+  type IdentityDocumentKind,
+  type IdentityDocumentReport,
+  parseRegistrationBody,
+  type ParsedRegistrationBody,
+  verifyIdentityDocument,
+  type VerifyIdentityDocumentOptions,
+} from './registration/identity-document.js'

@@ -1,0 +1,194 @@
+/**
+ * Checks an assertion's signature the way snapd does (asserts/crypto.go, registration-protocol.md
+ * §3.3–3.4), with node:crypto doing the RSA work:
+ *
+ * - a key is base64 of 0x01 + an OpenPGP v4 RSA public-key packet (`snap export-key`, the
+ *   `device-key` header, an account-key body); its id is the unpadded base64url SHA3-384 of those
+ *   bytes, which the assertion names in `sign-key-sha3-384`;
+ * - a signature is base64 of 0x01 + an OpenPGP v4 signature packet, RSA PKCS#1 v1.5 over SHA-512 of
+ *   the content followed by the packet's hashed part (RFC 4880 §5.2.4).
+ */
+import {createHash, createPublicKey, type KeyObject, verify} from 'node:crypto'
+
+import {UserError} from '../errors.js'
+import {type Assertion} from './assertion.js'
+
+export interface AssertionPublicKey {
+  /** The snapd key id (`sign-key-sha3-384` of what it signs). */
+  id: string
+  /** RSA modulus size. */
+  bits: number
+  key: KeyObject
+}
+
+export interface AssertionSignatureCheck {
+  valid: boolean
+  /** The id of the key the check used. */
+  keyId: string
+  /** Why the signature is not valid. */
+  reason?: string
+}
+
+const FORMAT_V1 = 0x01
+const TAG_SIGNATURE = 2
+const TAG_PUBLIC_KEY = 6
+const RSA_ALGORITHMS = new Set([1, 2, 3])
+const HASH_SHA512 = 10
+const SIG_BINARY_DOCUMENT = 0x00
+
+/** Decodes a public key in snapd's encoding; throws a UserError naming `source` when it is not one. */
+export function decodeAssertionPublicKey(text: string, source = 'public key'): AssertionPublicKey {
+  const bytes = decodeV1(text, source)
+  const fail = (why: string): UserError =>
+    new UserError('E_ASSERTION_KEY', `${source} is not a snapd public key: ${why}`, {
+      hint: 'give the output of `snap export-key <name>` (or the device-key header / account-key body)',
+    })
+  const packet = readPacket(bytes.subarray(1), fail)
+  if (packet.tag !== TAG_PUBLIC_KEY) throw fail(`expected a public-key packet, found packet type ${packet.tag}`)
+  const body = new Cursor(packet.body, fail)
+  if (body.u8() !== 4) throw fail('only OpenPGP v4 keys are supported')
+  body.skip(4) // creation time: fixed by snapd, part of the id
+  const algorithm = body.u8()
+  if (!RSA_ALGORITHMS.has(algorithm)) throw fail(`only RSA keys are supported (algorithm ${algorithm})`)
+  const n = body.mpi()
+  const e = body.mpi()
+  const key = createPublicKey({format: 'jwk', key: {e: e.toString('base64url'), kty: 'RSA', n: n.toString('base64url')}})
+  return {bits: n.length * 8, id: keyIdOf(bytes), key}
+}
+
+/** The snapd id of a public key in snapd's encoding. */
+export function assertionKeyId(text: string): string {
+  return keyIdOf(decodeV1(text, 'public key'))
+}
+
+/** Verifies `assertion`'s signature with `publicKey` (snapd encoding, or decoded). */
+export function verifyAssertionSignature(assertion: Assertion, publicKey: AssertionPublicKey | string): AssertionSignatureCheck {
+  const key = typeof publicKey === 'string' ? decodeAssertionPublicKey(publicKey) : publicKey
+  const invalid = (reason: string): AssertionSignatureCheck => ({keyId: key.id, reason, valid: false})
+  const signedBy = assertion.headers['sign-key-sha3-384']
+  if (signedBy !== key.id) return invalid(`the assertion is signed by key ${String(signedBy)}, not by ${key.id}`)
+
+  let parsed: ParsedSignature
+  try {
+    parsed = parseSignature(decodeV1(assertion.signature, 'signature'))
+  } catch (error) {
+    if (error instanceof UserError) return invalid(error.message)
+    throw error
+  }
+
+  const hashedPart = parsed.hashedPart
+  const trailer = Buffer.alloc(6)
+  trailer.writeUInt8(4, 0)
+  trailer.writeUInt8(0xff, 1)
+  trailer.writeUInt32BE(hashedPart.length, 2)
+  const signed = Buffer.concat([assertion.content, hashedPart, trailer])
+  const modulusBytes = key.bits / 8
+  const value = parsed.value.length < modulusBytes ? Buffer.concat([Buffer.alloc(modulusBytes - parsed.value.length), parsed.value]) : parsed.value
+  if (!verify('sha512', signed, key.key, value)) return invalid('the signature does not match the content (the assertion was changed after signing)')
+  return {keyId: key.id, valid: true}
+}
+
+interface ParsedSignature {
+  /** The packet from its version byte to the end of the hashed subpackets. */
+  hashedPart: Buffer
+  value: Buffer
+}
+
+function parseSignature(bytes: Buffer): ParsedSignature {
+  const fail = (why: string): UserError => new UserError('E_ASSERTION_SIGNATURE', `the signature is not a snapd signature: ${why}`)
+  const packet = readPacket(bytes.subarray(1), fail)
+  if (packet.tag !== TAG_SIGNATURE) throw fail(`expected a signature packet, found packet type ${packet.tag}`)
+  const body = new Cursor(packet.body, fail)
+  if (body.u8() !== 4) throw fail('only OpenPGP v4 signatures are supported')
+  if (body.u8() !== SIG_BINARY_DOCUMENT) throw fail('not a binary-document signature')
+  const algorithm = body.u8()
+  if (!RSA_ALGORITHMS.has(algorithm)) throw fail(`only RSA signatures are supported (algorithm ${algorithm})`)
+  if (body.u8() !== HASH_SHA512) throw fail('snapd requires SHA-512 signatures')
+  body.skip(body.u16())
+  const hashedPart = packet.body.subarray(0, body.offset)
+  body.skip(body.u16()) // unhashed subpackets
+  body.skip(2) // left 16 bits of the hash: the RSA check covers it
+  const value = body.mpi()
+  return {hashedPart, value}
+}
+
+function decodeV1(text: string, what: string): Buffer {
+  const flat = text.replaceAll(/\s+/g, '')
+  if (flat === '' || flat.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(flat)) {
+    throw new UserError('E_ASSERTION_KEY', `${what} is not base64`, {hint: 'give the base64 text exactly as snapd wrote it'})
+  }
+
+  const bytes = Buffer.from(flat, 'base64')
+  if (bytes[0] !== FORMAT_V1) throw new UserError('E_ASSERTION_KEY', `${what} has unsupported format version ${bytes[0]}`, {hint: 'snapd encodings start with the byte 0x01'})
+  return bytes
+}
+
+function keyIdOf(encoded: Buffer): string {
+  return createHash('sha3-384').update(encoded).digest('base64url')
+}
+
+/** One whole OpenPGP packet (RFC 4880 §4.2): its tag and body, with nothing after it. */
+function readPacket(bytes: Buffer, fail: (why: string) => UserError): {body: Buffer; tag: number} {
+  const cursor = new Cursor(bytes, fail)
+  const first = cursor.u8()
+  if ((first & 0x80) === 0) throw fail('not an OpenPGP packet')
+  let tag: number
+  let length: number
+  if (first & 0x40) {
+    tag = first & 0x3f
+    const l0 = cursor.u8()
+    if (l0 < 192) length = l0
+    else if (l0 < 224) length = ((l0 - 192) << 8) + cursor.u8() + 192
+    else if (l0 === 255) length = cursor.u32()
+    else throw fail('partial packet lengths are not supported')
+  } else {
+    tag = (first >> 2) & 0x0f
+    const lengthType = first & 0x03
+    if (lengthType === 0) length = cursor.u8()
+    else if (lengthType === 1) length = cursor.u16()
+    else if (lengthType === 2) length = cursor.u32()
+    else throw fail('indeterminate packet lengths are not supported')
+  }
+
+  const body = cursor.take(length)
+  if (cursor.offset !== bytes.length) throw fail('trailing data after the packet')
+  return {body, tag}
+}
+
+class Cursor {
+  offset = 0
+
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly fail: (why: string) => UserError,
+  ) {}
+
+  take(count: number): Buffer {
+    if (this.offset + count > this.bytes.length) throw this.fail('truncated')
+    const part = this.bytes.subarray(this.offset, this.offset + count)
+    this.offset += count
+    return part
+  }
+
+  skip(count: number): void {
+    this.take(count)
+  }
+
+  u8(): number {
+    return this.take(1)[0]
+  }
+
+  u16(): number {
+    return this.take(2).readUInt16BE(0)
+  }
+
+  u32(): number {
+    return this.take(4).readUInt32BE(0)
+  }
+
+  /** An OpenPGP multiprecision integer: bit count, then the big-endian bytes. */
+  mpi(): Buffer {
+    const bits = this.u16()
+    return this.take((bits + 7) >> 3)
+  }
+}

@@ -1,0 +1,408 @@
+/**
+ * The device's own identity: an Ed25519 key pair (tweetnacl) made on the first registration attempt
+ * and kept in a file only its owner can read, plus the proof-of-possession signature that puts the
+ * public key into the registration body. The Serial Vault copies the body into the serial
+ * assertion, so the brand-signed serial then certifies the device's key.
+ *
+ * Key file (`device-identity.key` in the directory the caller gives: $SNAP_SAVE_DATA, else
+ * $SNAP_DATA), mode 0600, one line of JSON:
+ *
+ *     {"format":"snap-gadget-identity-key","version":1,"algorithm":"ed25519","seed":"<32 bytes>","public-key":"<32 bytes>"}
+ *
+ * `seed` is the Ed25519 private seed (RFC 8032), `public-key` its public key, both unpadded
+ * base64url. A file that is not a regular file, or that group or others may access, is refused.
+ *
+ * Body fields (all strings):
+ *
+ *     identity-scheme:    "snap-gadget-identity-v1"
+ *     identity-key:       unpadded base64url of the 32-byte Ed25519 public key
+ *     identity-signature: unpadded base64url of the 64-byte Ed25519 signature
+ *
+ * Signed bytes: UTF-8 of "snap-gadget-identity-v1\n" followed by the canonical JSON (RFC 8785) of
+ * every body field except identity-signature (identity-scheme and identity-key included). Every
+ * scalar in the body must be a string, so the canonical JSON is simply: objects with keys sorted by
+ * UTF-16 code units, arrays in order, strings escaped as JSON.stringify does, no whitespace.
+ */
+import {randomBytes} from 'node:crypto'
+import {closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {basename, dirname, join} from 'node:path'
+import nacl from 'tweetnacl'
+
+import {InternalError, ioError, UserError} from '../errors.js'
+
+export const IDENTITY_SCHEME = 'snap-gadget-identity-v1'
+export const IDENTITY_KEY_FILE = 'device-identity.key'
+/** The body fields the identity adds. */
+export const IdentityField = {
+  key: 'identity-key',
+  scheme: 'identity-scheme',
+  signature: 'identity-signature',
+} as const
+
+/** A registration body field value: strings, and lists and maps of them (as in assertion headers). */
+export type BodyValue = BodyValue[] | string | {[name: string]: BodyValue}
+export type BodyFields = {[name: string]: BodyValue}
+
+const KEY_FILE_FORMAT = 'snap-gadget-identity-key'
+const KEY_FILE_VERSION = 1
+const SEED_BYTES = 32
+const PUBLIC_KEY_BYTES = 32
+const SIGNATURE_BYTES = 64
+const MAX_DEPTH = 32
+const DOMAIN_PREFIX = `${IDENTITY_SCHEME}\n`
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+
+/** Secret keys stay in this module: not a property, so they cannot be printed or serialized. */
+const secretKeys = new WeakMap<DeviceIdentity, Uint8Array>()
+
+/** An Ed25519 key pair. Printing or JSON-serializing it shows the public key only. */
+export class DeviceIdentity {
+  readonly algorithm = 'ed25519'
+  readonly publicKey: Uint8Array
+
+  private constructor(publicKey: Uint8Array, secretKey: Uint8Array) {
+    this.publicKey = publicKey
+    secretKeys.set(this, secretKey)
+  }
+
+  /** A new random key pair. */
+  static generate(): DeviceIdentity {
+    return DeviceIdentity.fromSeed(randomBytes(SEED_BYTES))
+  }
+
+  /** The key pair of a 32-byte Ed25519 seed (RFC 8032 private key). */
+  static fromSeed(seed: Uint8Array): DeviceIdentity {
+    if (seed.length !== SEED_BYTES) throw new UserError('E_IDENTITY_SEED', `an Ed25519 seed is ${SEED_BYTES} bytes, not ${seed.length}`)
+    const pair = nacl.sign.keyPair.fromSeed(Uint8Array.from(seed))
+    return new DeviceIdentity(pair.publicKey, pair.secretKey)
+  }
+
+  /** The public key as it appears in the body: unpadded base64url. */
+  get publicKeyText(): string {
+    return toBase64Url(this.publicKey)
+  }
+
+  /** Ed25519 signature of `message` (64 bytes). */
+  sign(message: Uint8Array): Uint8Array {
+    return nacl.sign.detached(message, secretKeyOf(this))
+  }
+
+  toJSON(): {algorithm: string; publicKey: string} {
+    return {algorithm: this.algorithm, publicKey: this.publicKeyText}
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `DeviceIdentity { algorithm: 'ed25519', publicKey: '${this.publicKeyText}' }`
+  }
+}
+
+export interface StoredIdentity {
+  identity: DeviceIdentity
+  /** The key file. */
+  file: string
+  /** True when this call made the key; false when it reused the one already there. */
+  created: boolean
+}
+
+/**
+ * The device identity kept in `dir` (which must exist): the key made by an earlier call, or a new
+ * one, written atomically with mode 0600. Concurrent first calls agree on one key.
+ */
+export function loadOrCreateIdentity(dir: string, options: {fileName?: string} = {}): StoredIdentity {
+  const file = join(dir, options.fileName ?? IDENTITY_KEY_FILE)
+  const existing = readKeyFile(file)
+  if (existing) return {created: false, file, identity: existing}
+
+  const identity = DeviceIdentity.generate()
+  if (writeKeyFileOnce(file, identity)) return {created: true, file, identity}
+
+  // Another process made the key between our read and our write: use theirs.
+  const winner = readKeyFile(file)
+  if (!winner) throw new InternalError(`identity key ${file} vanished right after being created`)
+  return {created: false, file, identity: winner}
+}
+
+/**
+ * Adds identity-scheme, identity-key and identity-signature to a copy of `fields`. The fields must
+ * not have them already, and every scalar must be a string.
+ */
+export function signWithIdentity(fields: BodyFields, identity: DeviceIdentity): BodyFields {
+  for (const name of Object.values(IdentityField)) {
+    if (Object.hasOwn(fields, name)) {
+      throw new UserError('E_IDENTITY_FIELDS', `the registration body already has a "${name}" field`, {
+        hint: 'identity-scheme, identity-key and identity-signature are set by the device identity; remove them from the configured body fields',
+      })
+    }
+  }
+
+  const unsigned: BodyFields = {...fields, [IdentityField.scheme]: IDENTITY_SCHEME, [IdentityField.key]: identity.publicKeyText}
+  const signature = identity.sign(identitySigningInput(unsigned))
+  return {...unsigned, [IdentityField.signature]: toBase64Url(signature)}
+}
+
+/**
+ * The exact bytes the identity signature covers: the domain prefix, then the canonical JSON of
+ * every field except identity-signature. Throws a UserError (E_IDENTITY_FIELDS) naming the field
+ * when a value is not a string, list or map.
+ */
+export function identitySigningInput(fields: BodyFields): Uint8Array {
+  if (!isPlainObject(fields)) throw fieldsError('the registration body is not a map of fields')
+  const signed: BodyFields = {}
+  for (const [name, value] of Object.entries(fields)) if (name !== IdentityField.signature) signed[name] = value
+  return Buffer.from(DOMAIN_PREFIX + canonicalJson(signed, '', 0), 'utf8')
+}
+
+export interface IdentityVerification {
+  valid: boolean
+  scheme?: string
+  /** The identity public key (unpadded base64url), when the body has a well-formed one. */
+  publicKey?: string
+  /** The body fields the signature covers, sorted. */
+  signedFields: string[]
+  /** Why the identity is not valid: a stable code and a sentence. */
+  failure?: {code: string; message: string}
+}
+
+/** Checks the identity proof-of-possession in the registration body `fields` (parsed YAML). */
+export function verifyIdentity(fields: unknown): IdentityVerification {
+  const fail = (code: string, message: string, extra: Partial<IdentityVerification> = {}): IdentityVerification => ({
+    signedFields: [],
+    ...extra,
+    failure: {code, message},
+    valid: false,
+  })
+  if (!isPlainObject(fields)) return fail('E_IDENTITY_FIELDS', 'the registration body is not a map of fields')
+
+  const present = Object.values(IdentityField).filter((name) => Object.hasOwn(fields, name))
+  if (present.length === 0) {
+    return fail('E_IDENTITY_MISSING', 'the registration body has no identity fields (identity-scheme, identity-key, identity-signature)')
+  }
+
+  const missing = Object.values(IdentityField).filter((name) => !present.includes(name))
+  if (missing.length > 0) return fail('E_IDENTITY_MISSING', `the registration body lacks ${missing.join(' and ')}`)
+
+  const scheme = fields[IdentityField.scheme]
+  if (scheme !== IDENTITY_SCHEME) {
+    return fail('E_IDENTITY_SCHEME', `unknown identity scheme ${JSON.stringify(scheme)} (this version knows ${IDENTITY_SCHEME})`)
+  }
+
+  const publicKey = fromBase64Url(fields[IdentityField.key], PUBLIC_KEY_BYTES)
+  if (!publicKey) return fail('E_IDENTITY_ENCODING', `identity-key is not ${PUBLIC_KEY_BYTES} bytes of unpadded base64url`, {scheme})
+  const publicKeyText = fields[IdentityField.key] as string
+  const signature = fromBase64Url(fields[IdentityField.signature], SIGNATURE_BYTES)
+  if (!signature) return fail('E_IDENTITY_ENCODING', `identity-signature is not ${SIGNATURE_BYTES} bytes of unpadded base64url`, {publicKey: publicKeyText, scheme})
+
+  let input: Uint8Array
+  try {
+    input = identitySigningInput(fields as BodyFields)
+  } catch (error) {
+    if (error instanceof UserError) return fail(error.code, error.message, {publicKey: publicKeyText, scheme})
+    throw error
+  }
+
+  const signedFields = Object.keys(fields)
+    .filter((name) => name !== IdentityField.signature)
+    .sort()
+  if (!nacl.sign.detached.verify(input, signature, publicKey)) {
+    return fail('E_IDENTITY_SIGNATURE', 'the identity signature does not match: the body fields were changed after signing, or signed with another key', {
+      publicKey: publicKeyText,
+      scheme,
+      signedFields,
+    })
+  }
+
+  return {publicKey: publicKeyText, scheme, signedFields, valid: true}
+}
+
+function secretKeyOf(identity: DeviceIdentity): Uint8Array {
+  const key = secretKeys.get(identity)
+  if (!key) throw new InternalError('DeviceIdentity without a secret key')
+  return key
+}
+
+/** RFC 8785 canonical JSON of a tree whose only scalars are strings. */
+function canonicalJson(value: unknown, path: string, depth: number): string {
+  if (depth > MAX_DEPTH) throw fieldsError(`the body field ${path} is nested more than ${MAX_DEPTH} levels deep`)
+  if (typeof value === 'string') {
+    if (LONE_SURROGATE.test(value)) throw fieldsError(`the body field ${path} is not well-formed Unicode`)
+    return JSON.stringify(value)
+  }
+
+  if (Array.isArray(value)) return `[${value.map((item, i) => canonicalJson(item, `${path}[${i}]`, depth + 1)).join(',')}]`
+  if (isPlainObject(value)) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => {
+        if (LONE_SURROGATE.test(key)) throw fieldsError(`a body field name under ${path || 'the top level'} is not well-formed Unicode`)
+        return `${JSON.stringify(key)}:${canonicalJson(value[key], path ? `${path}.${key}` : key, depth + 1)}`
+      })
+    return `{${entries.join(',')}}`
+  }
+
+  const kind = value === null ? 'null' : value instanceof Date ? 'a date' : typeof value
+  throw new UserError('E_IDENTITY_FIELDS', `the body field ${path} is ${kind}, not a string`, {
+    hint: 'quote the value in the registration body ("…") so every field is a string',
+  })
+}
+
+function fieldsError(message: string): UserError {
+  return new UserError('E_IDENTITY_FIELDS', message)
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
+}
+
+/** Strict unpadded base64url of exactly `length` bytes, or undefined. */
+function fromBase64Url(text: unknown, length: number): Uint8Array | undefined {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]+$/.test(text)) return undefined
+  const bytes = Buffer.from(text, 'base64url')
+  // Re-encoding rejects non-canonical spellings (stray low bits in the last character).
+  if (bytes.length !== length || bytes.toString('base64url') !== text) return undefined
+  return new Uint8Array(bytes)
+}
+
+/** The identity in `file`, undefined when there is none; refuses files others could read. */
+function readKeyFile(file: string): DeviceIdentity | undefined {
+  let fd: number
+  try {
+    // O_NOFOLLOW: a symlink planted in the data directory must not redirect us; O_NONBLOCK: a FIFO
+    // must not hang the hook.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    if (code === 'ELOOP') throw notRegularFile(file, 'a symbolic link')
+    throw ioError(file, error)
+  }
+
+  let text: string
+  try {
+    const stat = fstatSync(fd)
+    if (!stat.isFile()) throw notRegularFile(file, stat.isDirectory() ? 'a directory' : 'a special file')
+    if ((stat.mode & 0o077) !== 0) {
+      throw new UserError('E_IDENTITY_KEY_PERMISSIONS', `the identity key ${file} may be read or changed by group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it`, {
+        file,
+        hint: 'if nobody else could have read it, chmod 600 it; otherwise delete it so a new key is made (the device must then register again)',
+        kind: 'failed',
+      })
+    }
+
+    text = readFileSync(fd, 'utf8')
+  } catch (error) {
+    if (error instanceof UserError) throw error
+    throw ioError(file, error)
+  } finally {
+    closeSync(fd)
+  }
+
+  return parseKeyFile(text, file)
+}
+
+function parseKeyFile(text: string, file: string): DeviceIdentity {
+  const bad = (why: string): UserError =>
+    new UserError('E_IDENTITY_KEY_FORMAT', `the identity key ${file} ${why}`, {
+      file,
+      hint: 'the file was damaged or not written by snap-gadget; delete it so a new key is made (the device must then register again)',
+      kind: 'failed',
+    })
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    // Never pass JSON.parse's message on: it quotes the text, which holds the secret.
+    throw bad('is not valid JSON')
+  }
+
+  if (!isPlainObject(data) || data.format !== KEY_FILE_FORMAT) throw bad(`is not a ${KEY_FILE_FORMAT} file`)
+  if (data.version !== KEY_FILE_VERSION) throw bad(`has unsupported version ${JSON.stringify(data.version)} (this version reads ${KEY_FILE_VERSION})`)
+  if (data.algorithm !== 'ed25519') throw bad(`has unsupported algorithm ${JSON.stringify(data.algorithm)}`)
+  const seed = fromBase64Url(data.seed, SEED_BYTES)
+  if (!seed) throw bad(`has no valid seed (${SEED_BYTES} bytes, unpadded base64url)`)
+  const identity = DeviceIdentity.fromSeed(seed)
+  if (data['public-key'] !== identity.publicKeyText) throw bad('has a public key that does not belong to its seed')
+  return identity
+}
+
+function serializeKeyFile(identity: DeviceIdentity): string {
+  const seed = secretKeyOf(identity).subarray(0, SEED_BYTES)
+  const data = {
+    format: KEY_FILE_FORMAT,
+    version: KEY_FILE_VERSION,
+    algorithm: identity.algorithm,
+    seed: toBase64Url(seed),
+    'public-key': identity.publicKeyText,
+  }
+  return JSON.stringify(data) + '\n'
+}
+
+/**
+ * Writes the key file unless it exists: temp file (0600) in the same directory, fsync, then a hard
+ * link to the final name, which unlike rename never replaces a key another process made. Returns
+ * false when the file already existed.
+ */
+function writeKeyFileOnce(file: string, identity: DeviceIdentity): boolean {
+  const dir = dirname(file)
+  const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  let fd: number
+  try {
+    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  } catch (error) {
+    throw ioError(dir, error, 'create the identity key in')
+  }
+
+  try {
+    try {
+      fchmodSync(fd, 0o600) // the umask may only have narrowed it; make it exact
+      writeSync(fd, serializeKeyFile(identity))
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+
+    try {
+      linkSync(temp, file)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') return false
+      // File systems without hard links: rename is still atomic, only not exclusive.
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') renameSync(temp, file)
+      else throw error
+    }
+
+    syncDirectory(dir)
+    return true
+  } catch (error) {
+    throw error instanceof UserError || error instanceof InternalError ? error : ioError(file, error, 'write')
+  } finally {
+    try {
+      unlinkSync(temp)
+    } catch {
+      // already renamed into place, or never linked: nothing left to remove
+    }
+  }
+}
+
+/** Makes the new directory entry durable, so a power cut cannot lose a key already sent out. */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function notRegularFile(file: string, what: string): UserError {
+  return new UserError('E_IDENTITY_KEY_FILE', `the identity key ${file} is ${what}, not a regular file; refusing to use it`, {
+    file,
+    hint: 'remove it; snap-gadget then makes a new key file (the device must then register again)',
+    kind: 'failed',
+  })
+}

@@ -1,0 +1,115 @@
+/**
+ * `snap-gadget identity verify` end to end: real signed serial assertions, a body signed here with a
+ * fresh device key, tampering, stdin, --json, and the exit codes.
+ */
+import assert from 'node:assert/strict'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, describe, test} from 'node:test'
+
+import {stringify} from 'yaml'
+
+import {loadOrCreateIdentity, signWithIdentity} from '../../src/registration/identity.js'
+import {runCli} from '../helpers/cli.js'
+import {fixtures, shared} from '../helpers/paths.js'
+
+const registration = (name: string): string => fixtures('registration', name)
+const brandKey = registration('brand-key.pub')
+
+let work: string
+let bodyFile: string
+let tamperedFile: string
+let devicePublicKey: string
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'snap-gadget-identity-verify-'))
+  const {identity} = loadOrCreateIdentity(work)
+  devicePublicKey = identity.publicKeyText
+  const fields = signWithIdentity({serial: '1000000012345678', 'board-model': 'Raspberry Pi 5', mac: ['2c:cf:67:00:00:01']}, identity)
+  const body = stringify(fields, {defaultKeyType: 'PLAIN', defaultStringType: 'QUOTE_DOUBLE'})
+  bodyFile = join(work, 'body.yaml')
+  writeFileSync(bodyFile, body)
+  tamperedFile = join(work, 'tampered.yaml')
+  writeFileSync(tamperedFile, body.replace('Raspberry Pi 5', 'Raspberry Pi 4'))
+})
+
+after(() => rmSync(work, {force: true, recursive: true}))
+
+describe('identity verify', () => {
+  test('a registration body signed by the device key: exit 0', async () => {
+    const result = await runCli(['identity', 'verify', bodyFile])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /^identity verified: registration body /)
+    assert.match(result.stdout, new RegExp(`identity key: ${devicePublicKey}`))
+    assert.match(result.stdout, /✓ identity-signature/)
+    assert.equal(result.stderr, '')
+  })
+
+  test('--json returns the report', async () => {
+    const result = await runCli(['identity', 'verify', bodyFile, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const report = JSON.parse(result.stdout) as {valid: boolean; kind: string; identity: {publicKey: string; signedFields: string[]}}
+    assert.equal(report.valid, true)
+    assert.equal(report.kind, 'registration-body')
+    assert.equal(report.identity.publicKey, devicePublicKey)
+    assert.deepEqual(report.identity.signedFields, ['board-model', 'identity-key', 'identity-scheme', 'mac', 'serial'])
+  })
+
+  test('a tampered body: exit 1 with the reason', async () => {
+    const result = await runCli(['identity', 'verify', tamperedFile])
+    assert.equal(result.code, 1)
+    assert.match(result.stdout, /identity NOT verified/)
+    assert.match(result.stderr, /error: .*tampered\.yaml: identity verification failed: the identity signature does not match/)
+    assert.match(result.stderr, /hint: /)
+  })
+
+  test('a tampered body with --json: the error carries the report', async () => {
+    const result = await runCli(['identity', 'verify', tamperedFile, '--json'])
+    assert.equal(result.code, 1)
+    const {error} = JSON.parse(result.stdout) as {error: {code: string; details: {identity: {failure: {code: string}}}}}
+    assert.equal(error.code, 'E_IDENTITY_INVALID')
+    assert.equal(error.details.identity.failure.code, 'E_IDENTITY_SIGNATURE')
+  })
+
+  test('a brand-signed serial assertion, with its brand key: every check passes', async () => {
+    const result = await runCli(['identity', 'verify', registration('serial-identity.assert'), '--brand-key', brandKey])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /identity verified: serial assertion/)
+    assert.match(result.stdout, /brand acme-brand, model acme-gateway-22, serial ACME-1000000012345678/)
+    for (const check of ['identity-signature', 'serial', 'assertion-signature']) assert.match(result.stdout, new RegExp(`✓ ${check}:`))
+  })
+
+  test('a serial assertion whose body changed before the brand signed it: exit 1', async () => {
+    const result = await runCli(['identity', 'verify', registration('serial-identity-altered-body.assert'), '--brand-key', brandKey])
+    assert.equal(result.code, 1)
+    assert.match(result.stdout, /✗ identity-signature/)
+    assert.match(result.stdout, /✓ assertion-signature/)
+  })
+
+  test('from stdin', async () => {
+    const result = await runCli(['identity', 'verify', '-'], {input: readFileSync(registration('serial-request-identity.assert'), 'utf8')})
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /serial-request assertion <stdin>/)
+  })
+
+  test('a serial without identity fields: exit 1', async () => {
+    const result = await runCli(['identity', 'verify', shared('fixtures', 'assertions', 'serial.assert')])
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /no identity fields/)
+  })
+
+  test('a malformed assertion: exit 2 with the place', async () => {
+    const broken = join(work, 'broken.assert')
+    writeFileSync(broken, readFileSync(registration('serial-identity.assert'), 'utf8').replace('body-length: 319', 'body-length: 0319'))
+    const result = await runCli(['identity', 'verify', broken])
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /broken\.assert:1: "body-length" must be a decimal number/)
+  })
+
+  test('a missing file: exit 2', async () => {
+    const result = await runCli(['identity', 'verify', join(work, 'nope.assert')])
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /no such file or directory/)
+  })
+})

@@ -1,0 +1,113 @@
+/**
+ * The identity module, bundled the way the on-device runtime is (one esbuild ESM file for Node 18),
+ * run under Debian's arm64 and armhf Node through qemu: same Ed25519 key and signatures as x86
+ * node:crypto, and the key file it makes is the one a retry reuses. One qemu run per architecture:
+ * each costs seconds.
+ */
+import assert from 'node:assert/strict'
+import {createPrivateKey, createPublicKey, sign, verify} from 'node:crypto'
+import {mkdtempSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, test} from 'node:test'
+
+import {build} from 'esbuild'
+
+import {loadOrCreateIdentity, verifyIdentity} from '../../src/registration/identity.js'
+import {ARM_ARCHES, type ArmArch, NODE_ARCH, requireArm, runOnArm} from '../helpers/arm.js'
+import {projectRoot} from '../helpers/paths.js'
+
+const RUNTIME_BANNER = "import {createRequire as __createRequire} from 'node:module';const require=__createRequire(import.meta.url);"
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+const SEED = Buffer.from('0123456789abcdeffedcba98765432100f1e2d3c4b5a69788796a5b4c3d2e1f0', 'hex')
+const MESSAGE = Buffer.from('snap-gadget on ARM: héllo \u0000 wörld', 'utf8')
+
+// What the bundle prints: the fixed-seed results, and the stored identity it made or reused.
+const ENTRY = `
+import {chmodSync, statSync} from 'node:fs'
+import {DeviceIdentity, loadOrCreateIdentity, signWithIdentity} from './src/registration/identity.js'
+
+const [seedHex, messageBase64, keyDir] = process.argv.slice(2)
+const identity = DeviceIdentity.fromSeed(Buffer.from(seedHex, 'hex'))
+const signature = identity.sign(Buffer.from(messageBase64, 'base64'))
+const stored = loadOrCreateIdentity(keyDir)
+const body = signWithIdentity({serial: 'ARM-' + process.arch}, stored.identity)
+process.stdout.write(JSON.stringify({
+  arch: process.arch,
+  node: process.version,
+  publicKey: identity.publicKeyText,
+  signature: Buffer.from(signature).toString('base64url'),
+  stored: {created: stored.created, mode: statSync(stored.file).mode & 0o777, publicKey: stored.identity.publicKeyText},
+  body,
+}))
+`
+
+interface ArmReport {
+  arch: string
+  node: string
+  publicKey: string
+  signature: string
+  stored: {created: boolean; mode: number; publicKey: string}
+  body: Record<string, string>
+}
+
+let workDir: string
+let bundle: string
+
+before(async () => {
+  workDir = mkdtempSync(join(tmpdir(), 'snap-gadget-arm-'))
+  bundle = join(workDir, 'identity-bundle.mjs')
+  await build({
+    banner: {js: RUNTIME_BANNER},
+    bundle: true,
+    format: 'esm',
+    logLevel: 'silent',
+    outfile: bundle,
+    platform: 'node',
+    stdin: {contents: ENTRY, loader: 'ts', resolveDir: projectRoot, sourcefile: 'arm-identity-entry.ts'},
+    target: 'node18',
+  })
+})
+
+after(() => rmSync(workDir, {force: true, recursive: true}))
+
+function hostExpectation(): {publicKey: string; signature: string} {
+  const privateKey = createPrivateKey({format: 'der', key: Buffer.concat([PKCS8_ED25519_PREFIX, SEED]), type: 'pkcs8'})
+  const jwk = createPublicKey(privateKey).export({format: 'jwk'})
+  return {publicKey: jwk.x as string, signature: sign(null, MESSAGE, privateKey).toString('base64url')}
+}
+
+async function runBundle(arch: ArmArch, keyDir: string): Promise<ArmReport> {
+  const result = await runOnArm(arch, [bundle, SEED.toString('hex'), MESSAGE.toString('base64'), keyDir])
+  assert.equal(result.code, 0, `bundle failed on ${arch}:\n${result.stderr}`)
+  return JSON.parse(result.stdout) as ArmReport
+}
+
+test('the bundled identity module on Debian ARM Node matches x86 node:crypto', {concurrency: true}, async (t) => {
+  const expected = hostExpectation()
+  await Promise.all(
+    ARM_ARCHES.map((arch) =>
+      t.test(arch, async (t) => {
+        if (!(await requireArm(t, arch))) return
+        const keyDir = mkdtempSync(join(workDir, `${arch}-key-`))
+
+        const first = await runBundle(arch, keyDir)
+        assert.equal(first.arch, NODE_ARCH[arch])
+        assert.match(first.node, /^v18\./)
+        assert.equal(first.publicKey, expected.publicKey, 'public key from the same seed')
+        assert.equal(first.signature, expected.signature, 'signature byte-identical to node:crypto')
+        const x86PublicKey = createPublicKey({format: 'jwk', key: {crv: 'Ed25519', kty: 'OKP', x: first.publicKey}})
+        assert.ok(verify(null, MESSAGE, x86PublicKey, Buffer.from(first.signature, 'base64url')), 'x86 node:crypto verifies the ARM signature')
+
+        assert.equal(first.stored.created, true)
+        assert.equal(first.stored.mode, 0o600)
+        assert.equal(statSync(join(keyDir, 'device-identity.key')).mode & 0o777, 0o600)
+        assert.equal(verifyIdentity(first.body).valid, true, 'the body signed on ARM verifies on x86')
+
+        const retry = loadOrCreateIdentity(keyDir)
+        assert.equal(retry.created, false, 'a retry reuses the key the ARM run made')
+        assert.equal(retry.identity.publicKeyText, first.stored.publicKey)
+      }),
+    ),
+  )
+})
