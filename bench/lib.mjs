@@ -7,7 +7,7 @@ export function alternate(commands, {rounds = 30, warmup = 3, cwd} = {}) {
   const times = commands.map(() => [])
   for (let r = -warmup; r < rounds; r++) {
     for (let k = 0; k < commands.length; k++) {
-      const i = (r + k + commands.length) % commands.length
+      const i = (((r + k) % commands.length) + commands.length) % commands.length
       const [cmd, ...args] = commands[i]
       const start = process.hrtime.bigint()
       const res = spawnSync(cmd, args, {cwd, stdio: 'ignore'})

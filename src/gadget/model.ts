@@ -233,8 +233,20 @@ const kernelArgumentPattern: GoType = {
   },
 }
 
+const typesByVersion = new Map<string, GoType>()
+
 /** The Go types snapd decodes gadget.yaml into, for a given release. */
 export function gadgetInfoType(target: SnapdTarget): GoType {
+  let type = typesByVersion.get(target.version)
+  if (!type) {
+    type = buildGadgetInfoType(target)
+    typesByVersion.set(target.version, type)
+  }
+
+  return type
+}
+
+function buildGadgetInfoType(target: SnapdTarget): GoType {
   const contentFields: Record<string, GoType> = {
     image: string,
     offset: {elem: offset, kind: 'ptr', name: '*quantity.Offset'},

@@ -89,5 +89,6 @@ export function snapdTarget(input = 'latest'): SnapdTarget {
     }
   }
 
-  return {has: (feature) => atLeast(version, snapdFeatures[feature]), label: label || 'latest', version}
+  const features = new Set((Object.keys(snapdFeatures) as SnapdFeature[]).filter((f) => atLeast(version, snapdFeatures[f])))
+  return {has: (feature) => features.has(feature), label: label || 'latest', version}
 }

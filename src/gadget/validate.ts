@@ -49,7 +49,7 @@ export interface GadgetValidation {
 /** Validates one gadget.yaml. `source` is its text or bytes, or a named source. */
 export function validateGadget(source: GadgetSource | string | Uint8Array, options: ValidateOptions = {}): GadgetValidation {
   const src: GadgetSource = typeof source === 'string' || source instanceof Uint8Array ? {content: source, file: 'gadget.yaml'} : source
-  const target = typeof options.snapd === 'object' ? options.snapd : snapdTarget(options.snapd)
+  const target = typeof options.snapd === 'object' ? options.snapd : cachedTarget(options.snapd)
   const parsed = parseGadget(src.file, src.content, target)
   const loc = new Locator(parsed)
   const report = new FileReport(src.file, loc)
@@ -76,6 +76,18 @@ export function validateGadget(source: GadgetSource | string | Uint8Array, optio
     verdict: report.snapdError === undefined ? {valid: true} : {error: report.snapdError, valid: false},
     warnings: findings.filter((f) => f.severity === 'warning').length,
   }
+}
+
+const targets = new Map<string, SnapdTarget>()
+
+function cachedTarget(label = 'latest'): SnapdTarget {
+  let target = targets.get(label)
+  if (!target) {
+    target = snapdTarget(label)
+    targets.set(label, target)
+  }
+
+  return target
 }
 
 export interface ValidatePathsOptions extends Omit<ValidateOptions, 'project' | 'tree'> {
