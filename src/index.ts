@@ -37,3 +37,6 @@ export {
   verifyIdentityDocument,
   type VerifyIdentityDocumentOptions,
 } from './registration/identity-document.js'
+
+// hardware serial derivation
+export * from './serial/index.js'

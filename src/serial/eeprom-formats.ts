@@ -1,0 +1,114 @@
+/**
+ * Identity EEPROM layouts: the TI AM335x board EEPROM (BeagleBone) and the ONIE TlvInfo format
+ * (switches, custom carriers). Pure functions over bytes, shared by the sources and `probe`.
+ */
+import {crc32} from './crc.js'
+
+export type Parsed<T> = {ok: false; reason: string; truncated?: boolean} | ({ok: true} & T)
+
+// --- TI AM335x board EEPROM (U-Boot board/ti/common/board_detect.h, struct ti_am_eeprom) ---
+
+/** The magic as it sits in the EEPROM: u32 0xEE3355AA little-endian. */
+export const AM335X_MAGIC = Buffer.from([0xaa, 0x55, 0x33, 0xee])
+/** U-Boot's marker for an EEPROM it found dead (0xADEAD12C little-endian). */
+export const AM335X_DEAD_MAGIC = Buffer.from([0x2c, 0xd1, 0xea, 0xad])
+/** magic 4 + board name 8 + version 4 + serial 12. */
+export const AM335X_HEADER_LENGTH = 28
+
+export interface Am335xBoard {
+  boardName: string
+  version: string
+  /** 12 ASCII characters: week, year, board code, unit (`2313BBBK0099`). */
+  serial: string
+}
+
+const ascii = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1').replace(/[\0\u00FF ]+$/, '')
+const printable = (s: string) => /^[\u0020-\u007E]*$/.test(s)
+
+export function parseAm335xEeprom(data: Uint8Array): Parsed<Am335xBoard> {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  if (bytes.length < 4) return {ok: false, reason: `truncated: ${bytes.length} bytes, not even the 4-byte magic`, truncated: true}
+  const magic = bytes.subarray(0, 4)
+  if (magic.equals(AM335X_DEAD_MAGIC)) return {ok: false, reason: 'U-Boot marked this EEPROM dead (magic 0xADEAD12C)'}
+  if (!magic.equals(AM335X_MAGIC)) {
+    if (bytes.every((b) => b === 0xff)) return {ok: false, reason: 'unprogrammed (all 0xFF)'}
+    return {ok: false, reason: `no AM335x board EEPROM magic (AA 55 33 EE); found ${[...magic].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(' ')}`}
+  }
+
+  if (bytes.length < AM335X_HEADER_LENGTH) return {ok: false, reason: `truncated: ${bytes.length} of ${AM335X_HEADER_LENGTH} header bytes`, truncated: true}
+  const boardName = ascii(bytes.subarray(4, 12))
+  const version = ascii(bytes.subarray(12, 16))
+  const serial = ascii(bytes.subarray(16, 28))
+  if (!printable(serial) || !printable(boardName)) return {ok: false, reason: 'the board name or serial field holds non-ASCII bytes (corrupted EEPROM)'}
+  return {boardName, ok: true, serial, version}
+}
+
+// --- ONIE TlvInfo (ONIE design spec "Board EEPROM Information Format"; Linux onie-tlv layout) ---
+
+export const ONIE_MAGIC = Buffer.from('TlvInfo\0', 'latin1')
+export const ONIE_HEADER_LENGTH = 11
+/** Whole table at most 2048 bytes. */
+export const ONIE_MAX_TOTAL_LENGTH = 2048 - ONIE_HEADER_LENGTH
+export const ONIE_TLV = {crc32: 0xfe, productName: 0x21, serialNumber: 0x23} as const
+
+export interface OnieTlv {
+  type: number
+  value: Buffer
+}
+
+export interface OnieTable {
+  /** 11 + total length: how many bytes the table occupies. */
+  length: number
+  tlvs: OnieTlv[]
+  crc: number
+}
+
+/** Checks the header only: how many bytes the whole table needs, or why this is no TlvInfo table. */
+export function onieTableLength(header: Uint8Array): Parsed<{length: number}> {
+  const bytes = Buffer.from(header.buffer, header.byteOffset, header.byteLength)
+  if (bytes.length < ONIE_HEADER_LENGTH) return {ok: false, reason: `truncated: ${bytes.length} of ${ONIE_HEADER_LENGTH} header bytes`, truncated: true}
+  if (!bytes.subarray(0, 8).equals(ONIE_MAGIC)) return {ok: false, reason: 'no ONIE "TlvInfo" header'}
+  if (bytes[8] !== 1) return {ok: false, reason: `unsupported TlvInfo header version ${bytes[8]} (only 1 exists)`}
+  const total = bytes.readUInt16BE(9)
+  if (total > ONIE_MAX_TOTAL_LENGTH) return {ok: false, reason: `total length ${total} exceeds the format's maximum of ${ONIE_MAX_TOTAL_LENGTH}`}
+  return {length: ONIE_HEADER_LENGTH + total, ok: true}
+}
+
+/** Parses and CRC-checks a whole TlvInfo table. */
+export function parseOnieTlv(data: Uint8Array): Parsed<OnieTable> {
+  const header = onieTableLength(data)
+  if (!header.ok) return header
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  const end = header.length
+  if (bytes.length < end) return {ok: false, reason: `truncated: ${bytes.length} of ${end} bytes`, truncated: true}
+  const tlvs: OnieTlv[] = []
+  let at = ONIE_HEADER_LENGTH
+  while (at < end) {
+    if (at + 2 > end) return {ok: false, reason: `TLV at offset ${at} runs past the table end (${end})`}
+    const type = bytes[at]
+    const length = bytes[at + 1]
+    if (at + 2 + length > end) return {ok: false, reason: `TLV 0x${hex2(type)} at offset ${at} (length ${length}) runs past the table end (${end})`}
+    const value = bytes.subarray(at + 2, at + 2 + length)
+    if (type === ONIE_TLV.crc32) {
+      if (length !== 4 || at + 6 !== end) return {ok: false, reason: `the CRC-32 TLV (0xFE) must be last and 4 bytes long (found at ${at}, length ${length})`}
+      const stored = value.readUInt32BE(0)
+      const computed = crc32(bytes.subarray(0, end - 4))
+      if (stored !== computed) return {ok: false, reason: `CRC-32 mismatch: stored ${hex8(stored)}, computed ${hex8(computed)} (corrupted EEPROM)`}
+      return {crc: stored, length: end, ok: true, tlvs}
+    }
+
+    tlvs.push({type, value})
+    at += 2 + length
+  }
+
+  return {ok: false, reason: 'no CRC-32 TLV (0xFE) at the end of the table'}
+}
+
+/** The first TLV of `type` as ASCII, padding stripped. */
+export function onieString(table: OnieTable, type: number): string | undefined {
+  const tlv = table.tlvs.find((t) => t.type === type)
+  return tlv && ascii(tlv.value)
+}
+
+const hex2 = (n: number) => n.toString(16).padStart(2, '0').toUpperCase()
+const hex8 = (n: number) => `0x${n.toString(16).padStart(8, '0').toUpperCase()}`
