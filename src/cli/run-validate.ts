@@ -8,12 +8,12 @@ import {resolve} from 'node:path'
 import {ExitCode, UserError} from '../errors.js'
 import type {GadgetModel} from '../gadget/rules/snapd.js'
 import {validatePaths} from '../gadget/validate.js'
-import {renderReport} from '../report/index.js'
+import {renderReport, type ReportFormat} from '../report/index.js'
 import type {ValidationReport} from '../report/types.js'
 import {useColor} from './output.js'
 
-export const formats = ['text', 'json', 'github', 'sarif', 'junit'] as const
-export type Format = (typeof formats)[number]
+export {reportFormats as formats} from '../report/index.js'
+export type Format = ReportFormat
 
 export interface ValidateFlags {
   format?: Format

@@ -7,7 +7,7 @@ import {isAlias, isMap, isScalar, isSeq, type Node, type YAMLMap} from 'yaml'
 
 import type {Locator, ParsedGadget} from './parse.js'
 import type {FileReport} from './report.js'
-import {didYouMean} from './rules/snapd.js'
+import {didYouMean} from '../util/suggest.js'
 import {knownKeys} from './model.js'
 import {validate} from './schema/structure.generated.js'
 

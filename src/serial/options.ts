@@ -5,6 +5,7 @@
  * are not affordable, and each source describes its own options right next to its code.
  */
 import {UserError} from '../errors.js'
+import {didYouMean} from '../util/suggest.js'
 import type {SnapInterface} from './source.js'
 
 /** A path inside a configuration document: `['chain', 1, 'options', 'offset']`. */
@@ -73,34 +74,9 @@ export function describeValue(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`
 }
 
-/** Closest known name, for "did you mean" hints (small Levenshtein; names are short). */
+/** Closest known name, for "did you mean" hints. */
 export function closest(name: string, known: Iterable<string>): string | undefined {
-  let best: string | undefined
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1
-  for (const candidate of known) {
-    const d = distance(name.toLowerCase(), candidate.toLowerCase())
-    if (d < bestDistance) {
-      best = candidate
-      bestDistance = d
-    }
-  }
-
-  return best
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({length: b.length + 1}, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j]
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1))
-      previous = saved
-    }
-  }
-
-  return row[b.length]
+  return didYouMean(name, known, Math.max(2, Math.floor(name.length / 3)))
 }
 
 /** Rejects keys a mapping may not have, suggesting the nearest allowed one. */

@@ -15,6 +15,7 @@ import type {FileReport} from '../report.js'
 import {snapdFeatures, type SnapdTarget} from '../snapd-version.js'
 import type {IfaceValue} from '../yaml/decode.js'
 import type {ContentTree} from './content-tree.js'
+import {didYouMean} from '../../util/suggest.js'
 
 /** What snapd knows of the model assertion (none for `snap pack`). */
 export interface GadgetModel {
@@ -1394,43 +1395,9 @@ function yamlHint(message: string): string {
   return 'fix the YAML syntax at this place'
 }
 
-function didYouMean(value: string, options: readonly string[]): string | undefined {
-  const lower = value.toLowerCase()
-  const caseOnly = options.find((o) => o.toLowerCase() === lower)
-  if (caseOnly) return caseOnly
-  let best: string | undefined
-  let bestDistance = Infinity
-  for (const o of options) {
-    const d = levenshtein(lower, o.toLowerCase())
-    if (d < bestDistance) {
-      bestDistance = d
-      best = o
-    }
-  }
-
-  return bestDistance <= Math.max(1, Math.floor(value.length / 3)) ? best : undefined
-}
-
 function hintName(name: string, names: string[]): string | undefined {
   const guess = didYouMean(name, names)
   return guess ? `did you mean "${guess}"?` : names.length > 0 ? `name one of: ${names.map((n) => `"${n}"`).join(', ')}` : 'give the referred structure a name'
 }
 
-export function levenshtein(a: string, b: string): number {
-  if (a === b) return 0
-  const prev = Array.from({length: b.length + 1}, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]
-    prev[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1))
-      diag = tmp
-    }
-  }
-
-  return prev[b.length]
-}
-
-export {didYouMean}
 export type {LaidOutStructure}
