@@ -5,7 +5,7 @@
 import {appendFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 
-import {ExitCode, UserError} from '../errors.js'
+import {ExitCode, ioError, UserError} from '../errors.js'
 import type {GadgetModel} from '../gadget/rules/snapd.js'
 import {validatePaths} from '../gadget/validate.js'
 import {renderReport, type ReportFormat} from '../report/index.js'
@@ -28,11 +28,12 @@ export interface CommandIo {
   cwd: string
   env: NodeJS.ProcessEnv
   stdout: NodeJS.WritableStream & {isTTY?: boolean}
+  stderr: NodeJS.WritableStream
   version: string
 }
 
 export function processIo(version: string): CommandIo {
-  return {cwd: process.cwd(), env: process.env, stdout: process.stdout, version}
+  return {cwd: process.cwd(), env: process.env, stderr: process.stderr, stdout: process.stdout, version}
 }
 
 /** Runs validate and returns the exit code; throws UserError for usage and I/O problems. */
@@ -49,12 +50,24 @@ export async function runValidate(paths: string[], flags: ValidateFlags, io: Com
   const color = format === 'text' && !flags.output && useColor(io.stdout as NodeJS.WriteStream)
   const rendered = renderReport(report, format, {color, cwd: io.cwd, sources, toolVersion: io.version})
   if (flags.output) {
-    writeFileSync(resolve(io.cwd, flags.output), rendered.output)
+    try {
+      writeFileSync(resolve(io.cwd, flags.output), rendered.output)
+    } catch (error) {
+      throw ioError(flags.output, error, 'write')
+    }
   } else {
     io.stdout.write(rendered.output)
   }
 
-  if (rendered.summary && io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, rendered.summary)
+  if (rendered.summary && io.env.GITHUB_STEP_SUMMARY) {
+    try {
+      appendFileSync(io.env.GITHUB_STEP_SUMMARY, rendered.summary)
+    } catch (error) {
+      // The annotations are out already; a missing summary must not fail the check.
+      io.stderr.write(`warning: ${ioError(io.env.GITHUB_STEP_SUMMARY, error, 'write').message} (GITHUB_STEP_SUMMARY)\n`)
+    }
+  }
+
   return {code: report.errors > 0 ? ExitCode.Failed : ExitCode.Ok, report}
 }
 
@@ -62,7 +75,13 @@ export async function runValidate(paths: string[], flags: ValidateFlags, io: Com
 export function readModel(file: string, cwd: string): GadgetModel {
   const path = resolve(cwd, file)
   if (!existsSync(path)) throw new UserError('E_MODEL_MISSING', `model file ${file} does not exist`, {file, hint: 'give the model JSON you sign with "snap sign", or the signed model assertion', kind: 'io'})
-  const text = readFileSync(path, 'utf8')
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw ioError(file, error, 'read')
+  }
+
   let headers: Record<string, unknown>
   if (text.trimStart().startsWith('{')) {
     try {

@@ -28,6 +28,8 @@ export interface Finding {
   end?: Position
   /** The YAML path of the offending value, e.g. ["volumes", "pc", "structure", 2, "size"]. */
   path?: Array<number | string>
+  /** The place holds a secret (an api-key): renderers must not quote its line. */
+  secret?: true
 }
 
 export interface RuleInfo {

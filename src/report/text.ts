@@ -59,7 +59,8 @@ function formatFinding(finding: Finding, paint: Paint, options: TextOptions): st
   }
 
   const source = options.sources?.get(finding.file)
-  if (source !== undefined && finding.start) text += codeFrame(source, findingSpan(finding), paint, style)
+  // A secret on the line (a literal api-key) is not repeated into logs.
+  if (source !== undefined && finding.start && !finding.secret) text += codeFrame(source, findingSpan(finding), paint, style)
   if (finding.hint) text += `  ${paint('cyan', 'hint')}: ${visible(indentRest(finding.hint, '    '))}\n`
   return text
 }

@@ -21,7 +21,7 @@ export async function main({argv, flags}: FastInput, io: FastIo = process): Prom
         snapd: flags.snapd as string | undefined,
         strict: flags.strict === true,
       },
-      {...processIo(SNAP_GADGET_VERSION), stdout: io.stdout},
+      {...processIo(SNAP_GADGET_VERSION), stderr: io.stderr, stdout: io.stdout},
     )
     return code
   } catch (error) {

@@ -21,6 +21,7 @@ function finding(file: string, line: number, column: number, what: string): Find
     hint: 'remove the key from the file (and revoke it: it is in the repository history); give it at build time from an environment variable or CI secret, or in the factory with "snap set <gadget> device-service.headers=…"',
     message: `${what} holds a literal serial-vault api-key`,
     rule: 'N14',
+    secret: true,
     severity: 'warning',
     start: {column, line},
   }

@@ -1050,7 +1050,14 @@ export class SnapdChecks {
     const save = roles.get(SYSTEM_SAVE)
     const at = (st?: StructureRef) => (st ? this.loc.valueNode(st.s, 'role') : undefined)
     if (!seed && !data) {
-      if (seedExpected) this.error('M6', 'model requires system-seed partition, but no system-seed or system-data partition found', undefined, 'a UC20+ model needs system-seed, system-boot, system-save and system-data structures')
+      if (seedExpected) {
+        this.error(
+          'M6',
+          'model requires system-seed partition, but no system-seed or system-data partition found',
+          this.loc.keyNode(this.input.parsed.info, 'volumes'),
+          'a UC20+ model needs system-seed, system-boot, system-save and system-data structures',
+        )
+      }
     } else if (seed && !data) {
       this.error('R2', 'the system-seed role requires system-data to be defined', at(seed), 'add a structure with "role: system-data" (label ubuntu-data) to the same volume', seed.path)
     } else if (!seed && data) {

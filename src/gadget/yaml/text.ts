@@ -23,9 +23,9 @@ export function decodeYamlBytes(bytes: Uint8Array): DecodedText {
   try {
     return {bytes: body, text: utf8.decode(body)}
   } catch {
-    const at = firstInvalidUtf8(body)
-    const offset = lenientUtf8.decode(body.subarray(0, at)).length
-    return {bytes: body, invalid: {byteOffset: at, message: invalidUtf8Problem(body, at), offset}, text: lenientUtf8.decode(body)}
+    const problem = utf8Problem(body) ?? {at: 0, message: 'invalid leading UTF-8 octet'}
+    const offset = lenientUtf8.decode(body.subarray(0, problem.at)).length
+    return {bytes: body, invalid: {byteOffset: problem.at, message: problem.message, offset}, text: lenientUtf8.decode(body)}
   }
 }
 
@@ -69,25 +69,28 @@ export function firstDisallowedChar(text: string): number {
   return -1
 }
 
-function firstInvalidUtf8(bytes: Uint8Array): number {
+/** Where go-yaml's reader first fails on UTF-8, and its message (readerc.go's checks, in order). */
+function utf8Problem(bytes: Uint8Array): {at: number; message: string} | undefined {
   for (let i = 0; i < bytes.length; ) {
     const b = bytes[i]
-    const width = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0
-    if (width === 0) return i
-    try {
-      utf8.decode(bytes.subarray(i, i + width))
-    } catch {
-      return i
+    const width = (b & 0x80) === 0 ? 1 : (b & 0xe0) === 0xc0 ? 2 : (b & 0xf0) === 0xe0 ? 3 : (b & 0xf8) === 0xf0 ? 4 : 0
+    if (width === 0) return {at: i, message: 'invalid leading UTF-8 octet'}
+    if (i + width > bytes.length) return {at: i, message: 'incomplete UTF-8 octet sequence'}
+    let value = width === 1 ? b : width === 2 ? b & 0x1f : width === 3 ? b & 0x0f : b & 0x07
+    for (let k = 1; k < width; k++) {
+      const c = bytes[i + k]
+      // Reported at the start of the sequence: where the stray character is.
+      if ((c & 0xc0) !== 0x80) return {at: i, message: 'invalid trailing UTF-8 octet'}
+      value = (value << 6) | (c & 0x3f)
     }
 
+    if ((width === 2 && value < 0x80) || (width === 3 && value < 0x800) || (width === 4 && value < 0x10000)) {
+      return {at: i, message: 'invalid length of a UTF-8 sequence'}
+    }
+
+    if ((value >= 0xd800 && value <= 0xdfff) || value > 0x10ffff) return {at: i, message: 'invalid Unicode character'}
     i += width
   }
 
-  return 0
-}
-
-function invalidUtf8Problem(bytes: Uint8Array, at: number): string {
-  const b = bytes[at]
-  const leading = b < 0x80 || (b >= 0xc2 && b <= 0xf4)
-  return leading ? 'incomplete UTF-8 octet sequence' : 'invalid leading UTF-8 octet'
+  return undefined
 }
