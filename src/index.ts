@@ -40,3 +40,6 @@ export {
 
 // hardware serial derivation
 export * from './serial/index.js'
+
+// gadget project scaffolding (init)
+export * from './scaffold/index.js'

@@ -14,7 +14,7 @@
  *
  * This module must stay free of dependencies: it is on the start-up path of every command.
  */
-import {readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -109,7 +109,7 @@ export function planFastRun(argv: string[], root: string): undefined | {entry: s
     return undefined
   }
 
-  if (!command?.fastEntry) return undefined
+  if (!command?.fastEntry || !existsSync(join(root, 'dist', 'fast', `${command.fastEntry}.cjs`))) return undefined
   const input = parseFlags(rest, command)
   return input && {entry: command.fastEntry, input}
 }

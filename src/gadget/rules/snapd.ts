@@ -1130,7 +1130,8 @@ export class SnapdChecks {
   private layoutLegacy(vol: VolumeRef, tree: ContentTree): void {
     // Structures already reported as overlapping (X1) would only be reported again.
     if (this.input.report.findings.some((f) => f.rule === 'X1' && f.path?.[1] === vol.name)) return
-    const result = layoutVolume(vol.structures, {imageSize: (image) => tree.imageSize(image)})
+    // In a project, parts may still build a raw image: a missing one is lint (N13), laid out as empty.
+    const result = layoutVolume(vol.structures, {imageSize: (image) => tree.imageSize(image) ?? (tree.kind === 'project' ? 0n : undefined)})
     for (const problem of result.problems) {
       const st = problem.structure
       const node = problem.content === undefined ? this.loc.valueNode(st.s, st.s.offset === undefined ? undefined : 'offset') : this.loc.item(st.s.content, problem.content)
@@ -1149,7 +1150,7 @@ export class SnapdChecks {
     for (const st of [...vol.structures].sort((a, b) => a.yamlIndex - b.yamlIndex)) {
       if (hasFilesystem(st.s, vol.v, this.target)) continue
       st.s.content?.forEach((c, i) => {
-        const size = tree.imageSize(c.image)
+        const size = tree.imageSize(c.image) ?? (tree.kind === 'project' ? 0n : undefined)
         const pre = `structure #${st.yamlIndex} (${goQuote(st.s.name)}): content ${goQuote(c.image)}: `
         if (size === undefined) {
           this.error('C4', `${pre.slice(0, -2)}: stat ${c.image}: no such file or directory`.replace(`content ${goQuote(c.image)}: :`, `content ${goQuote(c.image)}:`), this.loc.item(st.s.content, i), `add ${c.image} to the gadget snap, or fix the path`, [

@@ -1,0 +1,30 @@
+/**
+ * `snap-gadget init` without oclif: the fast entry (bundled to dist/fast/init.cjs by
+ * scripts/build-templates.mjs) that bin/run.js starts when the command line is one the launcher
+ * fully understands (see src/cli/launch.ts). Same flags, output and exit codes as the oclif
+ * command, which runs the same code.
+ */
+import type {FastInput, FastIo} from '../cli/launch.js'
+import {formatError, painter, useColor} from '../cli/output.js'
+import {exitCodeFor, UserError} from '../errors.js'
+import {type InitFlags, runInit} from './init-command.js'
+import {initJson, initText} from './present.js'
+
+export async function main(input: FastInput, io: FastIo = {stderr: process.stderr, stdout: process.stdout}): Promise<number> {
+  const flags = input.flags as InitFlags
+  try {
+    const interactive = Boolean(process.stdin.isTTY && io.stdout.isTTY)
+    const outcome = await runInit(flags, input.argv[0], {cwd: process.cwd(), interactive})
+    io.stdout.write(flags.json ? `${JSON.stringify(initJson(outcome), null, 2)}\n` : initText(outcome, painter(useColor(io.stdout as NodeJS.WriteStream))))
+    return 0
+  } catch (error) {
+    if (flags.json) {
+      const detail = error instanceof UserError ? error.toJSON() : {code: 'INTERNAL', message: (error as Error).message, stack: (error as Error).stack}
+      io.stdout.write(`${JSON.stringify({error: detail}, null, 2)}\n`)
+    } else {
+      io.stderr.write(formatError(error))
+    }
+
+    return exitCodeFor(error)
+  }
+}

@@ -1,0 +1,517 @@
+/**
+ * planScaffold: every file of a new gadget project, as data, before anything is written. All
+ * names are checked with snapd's rules, the model with the rules `snap sign` applies, and the
+ * registration config with the runtime's own checks, so a plan that comes back is a project that
+ * snapd, snapcraft and the prepare-device runtime accept.
+ */
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {isAbsolute, join, relative, resolve, sep} from 'node:path'
+
+import {InternalError, UserError} from '../errors.js'
+import {checkRegistrationConfig, DEVICE_SERVICE_PRESETS} from '../registration/config.js'
+import {neededPlugs, resolveRegistrationChain} from '../registration/prepare.js'
+import {type Base, BASES, type BoardProfile, loadBoardProfile, safeRelative, selectFor, SHARED_TEMPLATES_DIR, TEMPLATES_DIR} from './boards.js'
+import {buildModelJson, checkModelJson, MODEL_GRADES, type ModelGrade, type ModelJson, type ModelSnapInput, STORAGE_SAFETIES, type StorageSafety} from './model.js'
+import {checkName} from './naming.js'
+import {renderTemplate} from './render.js'
+
+/** Node.js for the device: an LTS line whose official builds cover amd64, arm64 and armhf. */
+export const DEVICE_NODE = {
+  /** Security support of the 22 line ends then (https://nodejs.org/en/about/previous-releases). */
+  endOfLife: '2027-04-30',
+  major: 22,
+  version: '22.23.3',
+} as const
+
+export const DEFAULT_API_KEY_ENV = 'SERIAL_VAULT_API_KEY'
+/** The gadget option the factory sets with `snap set <gadget> api-key=…`. */
+export const API_KEY_OPTION = 'api-key'
+export const DEFAULT_BODY_FACTS = ['serial-source', 'board-model'] as const
+export const DEVICE_SERVICES = ['serial-vault', 'model-service'] as const
+/** Header and body field names whose values are secrets: never written into the project. */
+const SECRET_NAME = /api[-_]?key|secret|passw|token|authori[sz]ation|cookie/i
+
+export interface ScaffoldOptions {
+  /** Where the project goes; relative to `cwd`. */
+  directory: string
+  cwd?: string
+  board: string
+  /** Vendor board profiles (a profile directory, or a directory of them). */
+  boardDirs?: readonly string[]
+  base?: Base
+  architecture?: string
+  /** The gadget snap's name (default: `<brand>-<board>`). */
+  name?: string
+  /** The brand's account id. */
+  brand: string
+  /** The model name (default: `<board>-<track>`). */
+  model?: string
+  /** The model's display-name. */
+  displayName?: string
+  summary?: string
+  /** The snap's version (default: `<track>-0.1`). */
+  version?: string
+  /** Model grade; default signed when every snap id is known, else dangerous. */
+  grade?: ModelGrade
+  storageSafety?: StorageSafety
+  /** The gadget's snap id (after `snapcraft register`): enables gadget.yaml connections. */
+  gadgetId?: string
+  /** The gadget's default-channel in the model (default latest/stable). */
+  gadgetChannel?: string
+  kernel?: string
+  kernelId?: string
+  kernelChannel?: string
+  /** A brand store id for the model's `store` header. */
+  store?: string
+  /** More snaps for the model: `name[=snap-id][@channel]` or objects. */
+  extraSnaps?: readonly (ModelSnapInput | string)[]
+  /** model.json in the UC16/UC18 form. */
+  legacyModel?: boolean
+  /** The serial board profile whose chain the hook runs (default: the board's). */
+  serialBoard?: string
+  /** serial-vault, model-service, or a device-service URL. */
+  deviceService?: string
+  /** Extra, non-secret headers for the device service. */
+  headers?: Readonly<Record<string, string>>
+  /** The environment variable that holds the api-key; null: no api-key header. */
+  apiKeyEnv?: null | string
+  /** Hardware facts for the registration body. */
+  bodyFacts?: readonly string[]
+  /** Fixed registration body fields. */
+  bodyFields?: Readonly<Record<string, string>>
+  /** Sign the registration body with the device identity key (default true). */
+  identity?: boolean
+  /** The model's timestamp (RFC 3339; default: now). */
+  timestamp?: string
+}
+
+export interface PlannedFile {
+  /** Relative to the project directory, `/`-separated. */
+  path: string
+  content: string | Uint8Array
+  /** File mode (0o644, 0o755). */
+  mode: number
+  /** The template or file it came from, relative to the package (for --dry-run). */
+  from: string
+}
+
+export interface ScaffoldPlan {
+  /** Absolute project directory. */
+  directory: string
+  board: {id: string; title: string; origin: string}
+  base: Base
+  architecture: string
+  name: string
+  brand: string
+  model: string
+  grade: ModelGrade
+  serialBoard: string
+  /** The plugs the prepare-device hook declares. */
+  plugs: string[]
+  deviceService: {preset: string; url: string}
+  apiKeyEnv: null | string
+  files: PlannedFile[]
+  /** What is left to do by hand (register the name, add boot firmware, …). */
+  todo: string[]
+  modelJson: ModelJson
+  registration: Record<string, unknown>
+}
+
+/** Resolved answers: the options with every default filled in. */
+export interface ScaffoldAnswers {
+  board: BoardProfile
+  base: Base
+  track: string
+  architecture: string
+  name: string
+  brand: string
+  model: string
+  grade: ModelGrade
+}
+
+/** The defaults `init` offers (and the prompts show) for the options given so far. */
+export function scaffoldDefaults(options: Pick<ScaffoldOptions, 'board' | 'boardDirs' | 'brand' | 'cwd' | 'gadgetId' | 'kernel' | 'kernelId'> & Partial<ScaffoldOptions>): {base: Base; architecture: string; name: string; model: string; grade: ModelGrade; board: BoardProfile} {
+  const board = loadBoardProfile(options.board, {boardDirs: options.boardDirs, cwd: options.cwd})
+  const base = options.base ?? board.bases.at(-1)!
+  const architecture = options.architecture ?? board.architectures[0]
+  const track = base.replace(/^core/, '')
+  const kernelId = options.kernelId ?? (options.kernel === undefined || options.kernel === board.kernel?.name ? board.kernel?.id : undefined)
+  const grade: ModelGrade = options.gadgetId !== undefined && kernelId !== undefined ? 'signed' : 'dangerous'
+  return {architecture, base, board, grade, model: `${board.id}-${track}`, name: `${options.brand}-${board.id}`}
+}
+
+/** Plans the project: checks every input, renders every file; writes nothing. */
+export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPlan> {
+  const cwd = options.cwd ?? process.cwd()
+  // 1. Names, before anything else looks at them.
+  checkName('account id', options.brand, '--brand', 'your brand account id: the id of your store account (snapcraft whoami), or its 2-28 character name')
+  const defaults = scaffoldDefaults(options)
+  const {board} = defaults
+  const base = options.base ?? defaults.base
+  if (!(BASES as readonly string[]).includes(base) || !board.bases.includes(base)) {
+    throw new UserError('E_INIT_BASE', `the ${board.id} board profile supports ${board.bases.join(' and ')}, not ${JSON.stringify(base)}`, {hint: `pass --base ${board.bases.at(-1)}`, kind: 'usage'})
+  }
+
+  const architecture = options.architecture ?? defaults.architecture
+  if (!board.architectures.includes(architecture)) {
+    throw new UserError('E_INIT_ARCH', `the ${board.id} board profile is for ${board.architectures.join(' and ')}, not ${JSON.stringify(architecture)}`, {hint: `pass --arch ${board.architectures[0]}`, kind: 'usage'})
+  }
+
+  const track = base.replace(/^core/, '')
+  const name = checkName('snap name', options.name ?? defaults.name, options.name === undefined ? 'the default gadget name' : '--name', 'pass --name with 2-40 characters of a-z, 0-9 and hyphens')
+  const model = checkName('model name', options.model ?? defaults.model, '--model')
+  const version = options.version ?? `${track}-0.1`
+  if (!/^[a-zA-Z0-9](?:[a-zA-Z0-9:.+~-]{0,30}[a-zA-Z0-9+~])?$/.test(version)) {
+    throw new UserError('E_INIT_NAME', `--snap-version ${JSON.stringify(version)} is not a snap version: up to 32 of letters, digits and ":.+~-", starting and ending with a letter or digit`, {hint: 'e.g. --snap-version 24-1.0', kind: 'usage'})
+  }
+
+  const displayName = options.displayName === undefined ? undefined : oneLine(options.displayName, '--display-name', 255)
+  const summary = oneLine(options.summary ?? defaultSummary(options.brand, model), '--summary', 78)
+  if (options.gadgetId !== undefined) checkName('snap id', options.gadgetId, '--gadget-id')
+  if (options.kernelId !== undefined) checkName('snap id', options.kernelId, '--kernel-id')
+  if (options.store !== undefined) checkName('store id', options.store, '--store')
+  if (options.gadgetChannel !== undefined) checkName('channel', options.gadgetChannel, '--gadget-channel')
+  if (options.kernelChannel !== undefined) checkName('channel', options.kernelChannel, '--kernel-channel')
+  const apiKeyEnv = options.apiKeyEnv === undefined ? DEFAULT_API_KEY_ENV : options.apiKeyEnv
+  if (apiKeyEnv !== null) checkName('environment variable', apiKeyEnv, '--api-key-env')
+
+  // 2. The kernel and the model.
+  const kernelName = options.kernel ?? board.kernel?.name
+  if (kernelName === undefined) {
+    throw new UserError('E_INIT_KERNEL', `the ${board.id} board has no published kernel snap: name yours with --kernel`, {hint: `e.g. --kernel ${options.brand}-${board.id}-kernel (and --kernel-id once it is registered)`, kind: 'usage'})
+  }
+
+  checkName('snap name', kernelName, '--kernel')
+  const ownKernel = kernelName === board.kernel?.name
+  const kernel: ModelSnapInput = {channel: options.kernelChannel ?? (ownKernel && board.kernel?.channel ? board.kernel.channel.replace('{track}', track) : 'latest/stable'), name: kernelName}
+  const kernelId = options.kernelId ?? (ownKernel ? board.kernel?.id : undefined)
+  if (kernelId !== undefined) kernel.id = kernelId
+  const gadget: ModelSnapInput = {channel: options.gadgetChannel ?? 'latest/stable', name}
+  if (options.gadgetId !== undefined) gadget.id = options.gadgetId
+  const grade = options.grade ?? defaults.grade
+  if (!(MODEL_GRADES as readonly string[]).includes(grade)) throw new UserError('E_INIT_GRADE', `--grade ${JSON.stringify(grade)} is not one of ${MODEL_GRADES.join(', ')}`, {kind: 'usage'})
+  if (options.storageSafety !== undefined && !(STORAGE_SAFETIES as readonly string[]).includes(options.storageSafety)) {
+    throw new UserError('E_INIT_GRADE', `--storage-safety ${JSON.stringify(options.storageSafety)} is not one of ${STORAGE_SAFETIES.join(', ')}`, {kind: 'usage'})
+  }
+
+  const extraSnaps = (options.extraSnaps ?? []).map((s) => (typeof s === 'string' ? parseSnapSpec(s) : s))
+  for (const snap of extraSnaps) {
+    checkName('snap name', snap.name, '--snap')
+    if (snap.id !== undefined) checkName('snap id', snap.id, `--snap ${snap.name}`)
+    if (snap.channel !== undefined) checkName('channel', snap.channel, `--snap ${snap.name}`)
+  }
+
+  const timestamp = options.timestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+  const modelInput = {architecture, base, brand: options.brand, displayName, extraSnaps, gadget, grade, kernel, legacy: options.legacyModel, model, storageSafety: options.storageSafety, store: options.store, timestamp}
+  const modelJson = buildModelJson(modelInput)
+  checkModelJson(modelJson)
+
+  // 3. The registration config, checked by the runtime's own rules; the hook's plugs from its chain.
+  const serialBoard = options.serialBoard ?? board.serialBoard
+  const deviceService = deviceServiceOf(options.deviceService ?? 'serial-vault')
+  const registration = registrationConfig({apiKeyEnv, bodyFacts: options.bodyFacts, bodyFields: options.bodyFields, brand: options.brand, deviceService, headers: options.headers, identity: options.identity, serialBoard})
+  let config
+  try {
+    config = checkRegistrationConfig(registration, {file: 'runtime/registration.json'})
+  } catch (error) {
+    if (error instanceof UserError) throw new UserError('E_INIT_REGISTRATION', `the registration settings are not valid: ${error.message}`, {hint: error.hint, kind: 'usage'})
+    throw error
+  }
+
+  const plugs = neededPlugs(config, await resolveRegistrationChain(config)).map((p) => p.plug)
+
+  // 4. Files.
+  const directory = resolve(cwd, options.directory)
+  const context = renderContext({apiKeyEnv, architecture, base, board, deviceService, displayName, gadgetId: options.gadgetId, grade, kernel, model, modelJson, name, plugs, serialBoard, summary, track, version})
+  const files = [...sharedFiles(board, context), ...boardFiles(board, context), ...dataFiles(modelJson, registration)]
+  checkPaths(files, directory)
+
+  const todo: string[] = []
+  if (options.gadgetId === undefined) todo.push(`Register the gadget name (snapcraft register ${name}), then add its snap id to the connections in gadget.yaml (and to model.json for a signed model).`)
+  for (const [path, why] of Object.entries(board.externalContent)) todo.push(`${path}: ${why}.`)
+  if (kernelId === undefined) todo.push(`Add the kernel snap id of ${kernelName} to model.json once it is registered (needed for a signed model).`)
+  if (apiKeyEnv !== null) todo.push(`Give the api-key at build time (${apiKeyEnv}, see README.md) or in the factory (snap set ${name} ${API_KEY_OPTION}=…); never commit it.`)
+
+  return {
+    apiKeyEnv,
+    architecture,
+    base,
+    board: {id: board.id, origin: board.origin, title: board.title},
+    brand: options.brand,
+    deviceService,
+    directory,
+    files,
+    grade,
+    model,
+    modelJson,
+    name,
+    plugs,
+    registration,
+    serialBoard,
+    todo,
+  }
+}
+
+function defaultSummary(brand: string, model: string): string {
+  const text = `Gadget of the ${brand} ${model} Ubuntu Core device`
+  return text.length <= 78 ? text : 'Ubuntu Core gadget'
+}
+
+/** One line of text, for YAML and model headers: no control characters, not blank, bounded. */
+function oneLine(text: string, flag: string, max: number): string {
+  if (/[\u0000-\u001F\u007F]/.test(text)) throw new UserError('E_INIT_TEXT', `${flag} ${JSON.stringify(text)} has a line break or a control character`, {hint: `give ${flag} as one line of text`, kind: 'usage'})
+  if (text.trim() === '') throw new UserError('E_INIT_TEXT', `${flag} is blank`, {hint: `give ${flag} some text, or leave it out`, kind: 'usage'})
+  if ([...text].length > max) throw new UserError('E_INIT_TEXT', `${flag} has ${[...text].length} characters; it may have ${max}`, {hint: `shorten ${flag}`, kind: 'usage'})
+  return text
+}
+
+/** `name[=snap-id][@channel]` */
+export function parseSnapSpec(spec: string): ModelSnapInput {
+  const at = spec.indexOf('@')
+  const head = at === -1 ? spec : spec.slice(0, at)
+  const [name, id] = head.split('=', 2)
+  const snap: ModelSnapInput = {name}
+  if (id !== undefined) snap.id = id
+  if (at !== -1) snap.channel = spec.slice(at + 1)
+  return snap
+}
+
+function deviceServiceOf(value: string): {preset: string; url: string} {
+  if (value === 'serial-vault' || value === 'model-service') return {preset: value, url: DEVICE_SERVICE_PRESETS[value]}
+  if (/^https?:\/\/[^\s/]+/i.test(value) && !/[\u0000-\u0020\u007F"'<>\\^`{|}]/.test(value)) return {preset: 'custom', url: value}
+  throw new UserError('E_INIT_SERVICE', `--device-service ${JSON.stringify(value)} is neither a preset nor an http(s) URL`, {
+    hint: 'use serial-vault, model-service, or the URL of your own service (https://vault.example.com/v1/)',
+    kind: 'usage',
+  })
+}
+
+interface RegistrationInput {
+  apiKeyEnv: null | string
+  bodyFacts?: readonly string[]
+  bodyFields?: Readonly<Record<string, string>>
+  brand: string
+  deviceService: {preset: string; url: string}
+  headers?: Readonly<Record<string, string>>
+  identity?: boolean
+  serialBoard: string
+}
+
+/** runtime/registration.json (schemas/registration.schema.json). */
+function registrationConfig(input: RegistrationInput): Record<string, unknown> {
+  const headers: Record<string, unknown> = {}
+  if (input.apiKeyEnv !== null) headers['api-key'] = {env: input.apiKeyEnv}
+  const secret = (flag: string, name: string) =>
+    new UserError('E_INIT_SECRET', `${flag} ${name}=… looks like a secret, which would be written into the gadget`, {
+      hint: `leave it out: the api-key comes from ${input.apiKeyEnv ?? DEFAULT_API_KEY_ENV} at build time or from snap set in the factory; another secret header goes into runtime/registration.json as {"env": "NAME"}`,
+      kind: 'usage',
+    })
+  for (const [key, value] of Object.entries(input.headers ?? {})) {
+    if (SECRET_NAME.test(key)) throw secret('--header', key)
+    headers[key] = value
+  }
+
+  for (const key of Object.keys(input.bodyFields ?? {})) if (SECRET_NAME.test(key)) throw secret('--body-field', key)
+
+  const config: Record<string, unknown> = {
+    $schema: '../schemas/registration.schema.json',
+    deviceService: input.deviceService.preset === 'custom' ? {preset: 'custom', url: input.deviceService.url} : {preset: input.deviceService.preset},
+  }
+  if (Object.keys(headers).length > 0) config.headers = headers
+  config.serial = {board: input.serialBoard, brand: input.brand}
+  config.proposedSerial = true
+  const body: Record<string, unknown> = {facts: [...(input.bodyFacts ?? DEFAULT_BODY_FACTS)]}
+  if (input.bodyFields && Object.keys(input.bodyFields).length > 0) body.fields = {...input.bodyFields}
+  config.body = body
+  config.identity = {enabled: input.identity ?? true}
+  return config
+}
+
+interface ContextInput {
+  apiKeyEnv: null | string
+  architecture: string
+  base: Base
+  board: BoardProfile
+  deviceService: {preset: string; url: string}
+  displayName?: string
+  gadgetId?: string
+  grade: ModelGrade
+  kernel: ModelSnapInput
+  model: string
+  modelJson: ModelJson
+  name: string
+  plugs: string[]
+  serialBoard: string
+  summary: string
+  track: string
+  version: string
+}
+
+/** Everything a template may read. Strict mode: every key is present (null when unset). */
+function renderContext(input: ContextInput): Record<string, unknown> {
+  const {board, base, architecture} = input
+  const target = {architecture, base}
+  const hookEnv = input.apiKeyEnv === null ? null : {[input.apiKeyEnv]: `$${input.apiKeyEnv}`}
+  const context: Record<string, unknown> = {
+    apiKeyEnv: input.apiKeyEnv,
+    apiKeyOption: API_KEY_OPTION,
+    architecture,
+    base,
+    board: {bootloader: board.bootloader, console: board.console ?? null, description: board.description, externalContent: Object.entries(board.externalContent).map(([path, why]) => ({path, why})), id: board.id, notes: board.notes, title: board.title},
+    brand: input.modelJson['brand-id'],
+    connections: input.gadgetId === undefined ? null : input.plugs.map((plug) => ({plug: `${input.gadgetId}:${plug}`})),
+    description: {description: `${board.description}\n\nThe prepare-device hook derives the device serial from the hardware and registers the device with its brand's device service.\n`},
+    deviceService: input.deviceService,
+    displayName: input.displayName ?? null,
+    gadgetId: input.gadgetId ?? null,
+    grade: input.grade,
+    hookEnvironment: hookEnv,
+    kernel: {channel: input.kernel.channel ?? 'latest/stable', id: input.kernel.id ?? null, name: input.kernel.name},
+    legacy: !('snaps' in input.modelJson),
+    model: input.model,
+    name: input.name,
+    node: {...DEVICE_NODE, nodeArch: {amd64: 'x64', arm64: 'arm64', armhf: 'armv7l', riscv64: null}[architecture] ?? null},
+    plugs: input.plugs,
+    serialBoard: input.serialBoard,
+    summary: input.summary,
+    track: input.track,
+    version: input.version,
+  }
+  context.volumes = selectFor(board.volumes, target)
+  context.imageFiles = Object.keys(board.volumes).map((volume) => `${volume}.img`)
+  context.parts = snapcraftParts(board, context, target)
+  context.assumes = board.assumes[base] ?? null
+  context.platforms = base === 'core22' ? null : {[architecture]: {'build-for': [architecture], 'build-on': buildHosts(architecture)}}
+  context.architectures = base === 'core22' ? [{'build-for': [architecture], 'build-on': buildHosts(architecture)}] : null
+  return context
+}
+
+/** Gadgets are built natively or on amd64 (snapcraft cross-builds the stage-packages). */
+function buildHosts(architecture: string): string[] {
+  return architecture === 'amd64' ? ['amd64'] : ['amd64', architecture]
+}
+
+/** The board's parts, then the Node.js runtime and snap-gadget's registration runtime. */
+function snapcraftParts(board: BoardProfile, context: Record<string, unknown>, target: {architecture: string; base: string}): Record<string, unknown> {
+  const resolveFiles = (parts: Record<string, unknown>, dir: string, from: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = {}
+    for (const [name, raw] of Object.entries(parts)) {
+      const part: Record<string, unknown> = {}
+      for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+        if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'file' in value) {
+          const file = (value as {file: string}).file
+          part[key] = renderFile(join(dir, file), `${from}/${file}`, context, `${file.replace(/\.hbs$/, '')}`)
+        } else {
+          part[key] = value
+        }
+      }
+
+      out[name] = part
+    }
+
+    return out
+  }
+
+  const boardParts = resolveFiles(selectFor(board.parts, target) as Record<string, unknown>, board.dir, `boards/${board.id}`)
+  const ownParts = resolveFiles(
+    {
+      node: {
+        '#': `Node.js ${DEVICE_NODE.major} for the prepare-device hook: the official build from nodejs.org, checked against the release's SHASUMS256.txt; only the node binary and its licence go into the snap`,
+        plugin: 'nil',
+        'build-packages': ['ca-certificates', 'curl', 'xz-utils'],
+        'override-build': {file: 'parts/node.sh.hbs'},
+        prime: ['runtime/node', 'usr/share/doc/nodejs'],
+      },
+      'registration-runtime': {
+        '#': "snap-gadget's registration runtime (one JavaScript file) and its settings, run by snap/hooks/prepare-device",
+        plugin: 'dump',
+        source: 'runtime',
+        organize: {'prepare-device.js': 'runtime/prepare-device.js', 'registration.json': 'runtime/registration.json'},
+        prime: ['runtime/prepare-device.js', 'runtime/registration.json'],
+      },
+    },
+    join(TEMPLATES_DIR, 'gadget'),
+    'gadget',
+  )
+  return {...boardParts, ...ownParts}
+}
+
+function renderFile(file: string, name: string, context: object, outputPath: string): string {
+  const source = readText(file)
+  return file.endsWith('.hbs') ? renderTemplate(source, context, name, outputPath) : source
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new InternalError(`cannot read template ${file}: ${(error as Error).message}`, {cause: error})
+  }
+}
+
+/** templates/gadget/: snapcraft.yaml, gadget.yaml, the hooks, README.md. */
+function sharedFiles(board: BoardProfile, context: Record<string, unknown>): PlannedFile[] {
+  const root = join(TEMPLATES_DIR, 'gadget')
+  return walk(root)
+    .filter((rel) => !rel.startsWith('parts/'))
+    .map((rel) => planFile(join(root, rel), rel, `templates/gadget/${rel}`, context))
+}
+
+/** The board's files/ tree and the shared files it asks for. */
+function boardFiles(board: BoardProfile, context: Record<string, unknown>): PlannedFile[] {
+  const root = join(board.dir, 'files')
+  const from = board.origin === 'built-in' ? `templates/boards/${board.id}/files` : `${board.origin}/files`
+  const files = existsSync(root) ? walk(root).map((rel) => planFile(join(root, rel), rel, `${from}/${rel}`, context)) : []
+  for (const [target, shared] of Object.entries(board.sharedFiles)) files.push(planFile(join(SHARED_TEMPLATES_DIR, shared), target, `templates/shared/${shared}`, context))
+  return files
+}
+
+/** model.json, the runtime's config and bundle, and the schemas editors use. */
+function dataFiles(modelJson: ModelJson, registration: Record<string, unknown>): PlannedFile[] {
+  const root = join(TEMPLATES_DIR, '..')
+  const bundle = join(root, 'dist', 'runtime', 'prepare-device.js')
+  if (!existsSync(bundle)) throw new InternalError(`the prepare-device runtime ${bundle} is missing: build snap-gadget first (npm run build)`)
+  return [
+    {content: `${JSON.stringify(modelJson, null, 2)}\n`, from: '(model)', mode: 0o644, path: 'model.json'},
+    {content: `${JSON.stringify(registration, null, 2)}\n`, from: '(registration settings)', mode: 0o644, path: 'runtime/registration.json'},
+    {content: readFileSync(bundle), from: 'dist/runtime/prepare-device.js', mode: 0o644, path: 'runtime/prepare-device.js'},
+    {content: readFileSync(join(root, 'schemas', 'gadget.schema.json')), from: 'schemas/gadget.schema.json', mode: 0o644, path: 'schemas/gadget.schema.json'},
+    {content: readFileSync(join(root, 'schemas', 'registration.schema.json')), from: 'schemas/registration.schema.json', mode: 0o644, path: 'schemas/registration.schema.json'},
+  ]
+}
+
+/** A template (`.hbs`, rendered; the suffix dropped), a renamed dot-file (`_gitignore`), or a copy. */
+function planFile(file: string, rel: string, from: string, context: Record<string, unknown>): PlannedFile {
+  let path = rel.replace(/\.hbs$/, '')
+  path = path.replace(/(^|\/)_(gitignore)$/, '$1.$2')
+  const mode = statSync(file).mode & 0o111 || path.startsWith('snap/hooks/') ? 0o755 : 0o644
+  const content = file.endsWith('.hbs') ? renderTemplate(readText(file), context, from, path) : readFileSync(file)
+  return {content, from, mode, path}
+}
+
+function walk(root: string, prefix = ''): string[] {
+  return readdirSync(join(root, prefix), {withFileTypes: true})
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => {
+      const rel = prefix === '' ? e.name : `${prefix}/${e.name}`
+      return e.isDirectory() ? walk(root, rel) : [rel]
+    })
+}
+
+/** Every path relative, inside the project, and unique. */
+function checkPaths(files: readonly PlannedFile[], directory: string): void {
+  const seen = new Set<string>()
+  for (const file of files) {
+    if (!safeRelative(file.path) || escapes(directory, file.path)) {
+      throw new UserError('E_INIT_PATH', `${file.path} (from ${file.from}) would be written outside ${directory}`, {hint: 'board profiles name files inside the gadget project', kind: 'usage'})
+    }
+
+    if (seen.has(file.path)) throw new UserError('E_INIT_PATH', `two templates write ${file.path} (the last from ${file.from})`, {hint: 'remove one of them from the board profile', kind: 'usage'})
+    seen.add(file.path)
+  }
+}
+
+/** Whether `path` resolved under `root` leaves it. */
+export function escapes(root: string, path: string): boolean {
+  const rel = relative(root, resolve(root, path))
+  return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)
+}
