@@ -35,7 +35,8 @@ const {version} = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const bundles = [
   // Fast CLI entries: CommonJS, so the launcher can load them with V8's code cache.
   {entry: 'src/cli/fast/validate.ts', fast: 'validate', out: 'dist/fast/validate.cjs'},
-  {entry: 'src/runtime/prepare-device.ts', out: 'dist/runtime/prepare-device.js', runtime: true},
+  // The device runtime: CommonJS (.cjs) so any Node from 18 on runs it, in or out of an ESM package.
+  {entry: 'src/runtime/prepare-device.ts', out: 'dist/runtime/prepare-device.cjs', runtime: true},
 ]
 for (const b of bundles) {
   if (!existsSync(join(root, b.entry))) continue
@@ -44,11 +45,12 @@ for (const b of bundles) {
     // yaml's ESM build: smaller once tree-shaken than its CommonJS one.
     alias: {yaml: join(root, 'node_modules', 'yaml', 'browser', 'index.js')},
     // ESM bundles of CommonJS dependencies need a require for node builtins.
-    banner: b.fast ? {} : {js: "import {createRequire as __createRequire} from 'node:module';const require=__createRequire(import.meta.url);"},
+    // CommonJS output keeps the modules' import.meta.url working (createRequire).
+    banner: {js: "var __importMetaUrl=require('node:url').pathToFileURL(__filename).href;"},
     bundle: true,
-    define: {SNAP_GADGET_VERSION: JSON.stringify(version)},
+    define: {'import.meta.url': '__importMetaUrl', SNAP_GADGET_VERSION: JSON.stringify(version)},
     entryPoints: [join(root, b.entry)],
-    format: b.fast ? 'cjs' : 'esm',
+    format: 'cjs',
     legalComments: 'none',
     logLevel: 'warning',
     minify: true,

@@ -22,12 +22,11 @@ export {
   IDENTITY_SCHEME,
   IdentityField,
   identitySigningInput,
-  type IdentityVerification,
   loadOrCreateIdentity,
   signWithIdentity,
   type StoredIdentity,
-  verifyIdentity,
 } from './registration/identity.js'
+export {type IdentityVerification, verifyIdentity} from './registration/identity-verify.js'
 export {
   type IdentityCheck,
   type IdentityDocumentKind,
@@ -43,3 +42,36 @@ export * from './serial/index.js'
 
 // gadget project scaffolding (init)
 export * from './scaffold/index.js'
+
+// device registration: the prepare-device logic, its config, body and snapctl calls
+export {BODY_FACTS, type BodyFact, type BodyFactsReading, emitRegistrationBody, type FactInput, MAX_BODY_BYTES, readBodyFacts, yamlString} from './registration/body.js'
+export {
+  type BoardCatalog,
+  checkRegistrationConfig,
+  DEFAULT_CONFIG_NAME,
+  defaultConfigFile,
+  DEVICE_SERVICE_PRESETS,
+  type DeviceServicePreset,
+  type HeaderSpec,
+  loadRegistrationConfig,
+  parseRegistrationConfig,
+  type RegistrationConfig,
+  resolveHeaders,
+  type SerialSection,
+} from './registration/config.js'
+export {describePreparation, type IdentityUse, neededPlugs, type PlugCheck, prepareDevice, type PrepareDeviceOptions, type PrepareDeviceResult, resolveRegistrationChain} from './registration/prepare.js'
+export {
+  isConnected,
+  MANAGED_OPTIONS,
+  registrationCalls,
+  RegistrationOption,
+  type RegistrationValues,
+  type ResolvedHeader,
+  runSnapctl,
+  SnapctlCall,
+  type SnapctlResult,
+  type SnapctlRunner,
+  spawnSnapctl,
+  type SpawnSnapctlOptions,
+  stringOption,
+} from './registration/snapctl.js'

@@ -8,7 +8,7 @@ import {isMap, parseDocument} from 'yaml'
 import {UserError} from '../errors.js'
 import {type Assertion, headerText, parseAssertion, parseAssertions} from './assertion.js'
 import {decodeAssertionPublicKey, verifyAssertionSignature} from './assertion-signature.js'
-import {type IdentityVerification, verifyIdentity} from './identity.js'
+import {type IdentityVerification, verifyIdentity} from './identity-verify.js'
 
 export type IdentityDocumentKind = 'registration-body' | 'serial' | 'serial-request'
 

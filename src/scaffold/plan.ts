@@ -425,8 +425,8 @@ function snapcraftParts(board: BoardProfile, context: Record<string, unknown>, t
         '#': "snap-gadget's registration runtime (one JavaScript file) and its settings, run by snap/hooks/prepare-device",
         plugin: 'dump',
         source: 'runtime',
-        organize: {'prepare-device.js': 'runtime/prepare-device.js', 'registration.json': 'runtime/registration.json'},
-        prime: ['runtime/prepare-device.js', 'runtime/registration.json'],
+        organize: {'prepare-device.cjs': 'runtime/prepare-device.cjs', 'registration.json': 'runtime/registration.json'},
+        prime: ['runtime/prepare-device.cjs', 'runtime/registration.json'],
       },
     },
     join(TEMPLATES_DIR, 'gadget'),
@@ -468,12 +468,12 @@ function boardFiles(board: BoardProfile, context: Record<string, unknown>): Plan
 /** model.json, the runtime's config and bundle, and the schemas editors use. */
 function dataFiles(modelJson: ModelJson, registration: Record<string, unknown>): PlannedFile[] {
   const root = join(TEMPLATES_DIR, '..')
-  const bundle = join(root, 'dist', 'runtime', 'prepare-device.js')
+  const bundle = join(root, 'dist', 'runtime', 'prepare-device.cjs')
   if (!existsSync(bundle)) throw new InternalError(`the prepare-device runtime ${bundle} is missing: build snap-gadget first (npm run build)`)
   return [
     {content: `${JSON.stringify(modelJson, null, 2)}\n`, from: '(model)', mode: 0o644, path: 'model.json'},
     {content: `${JSON.stringify(registration, null, 2)}\n`, from: '(registration settings)', mode: 0o644, path: 'runtime/registration.json'},
-    {content: readFileSync(bundle), from: 'dist/runtime/prepare-device.js', mode: 0o644, path: 'runtime/prepare-device.js'},
+    {content: readFileSync(bundle), from: 'dist/runtime/prepare-device.cjs', mode: 0o644, path: 'runtime/prepare-device.cjs'},
     {content: readFileSync(join(root, 'schemas', 'gadget.schema.json')), from: 'schemas/gadget.schema.json', mode: 0o644, path: 'schemas/gadget.schema.json'},
     {content: readFileSync(join(root, 'schemas', 'registration.schema.json')), from: 'schemas/registration.schema.json', mode: 0o644, path: 'schemas/registration.schema.json'},
   ]

@@ -15,7 +15,7 @@
  *   pattern: '[A-Za-z0-9][A-Za-z0-9._:-]*'
  * ```
  */
-import {readFile} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 
 import {ioError, UserError} from '../errors.js'
@@ -209,7 +209,7 @@ export function parseSerialConfig(data: unknown, place: ConfigPlace = {}): Seria
 export async function loadSerialConfig(file: string): Promise<SerialConfig> {
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    text = readFileSync(file, 'utf8')
   } catch (error) {
     throw ioError(file, error)
   }

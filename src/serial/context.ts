@@ -3,7 +3,8 @@
  * and a shell-less command runner with a hard timeout.
  */
 import {spawn} from 'node:child_process'
-import {lstat, open, readdir, readFile, realpath, stat} from 'node:fs/promises'
+// Synchronous reads: sysfs and procfs files are tiny, and fs/promises costs start-up time on the device.
+import {closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync} from 'node:fs'
 import {posix, resolve, sep} from 'node:path'
 
 import {ioError, UserError} from '../errors.js'
@@ -28,37 +29,38 @@ export function underRoot(root: string, path: string): string {
 /** File access with every path resolved under `root`. */
 export function rootedFs(root: string): SerialFs {
   const host = (p: string) => underRoot(root, p)
-  let realRoot: Promise<string> | undefined
+  let realRoot: string | undefined
   return {
     async isSymlink(path) {
       try {
-        return (await lstat(host(path))).isSymbolicLink()
+        return lstatSync(host(path)).isSymbolicLink()
       } catch {
         return false
       }
     },
     async readBytes(path, offset, length) {
-      const handle = await open(host(path), 'r')
+      const fd = openSync(host(path), 'r')
       try {
         const buffer = Buffer.alloc(length)
-        const {bytesRead} = await handle.read(buffer, 0, length, offset)
+        const bytesRead = readSync(fd, buffer, 0, length, offset)
         return buffer.subarray(0, bytesRead)
       } finally {
-        await handle.close()
+        closeSync(fd)
       }
     },
-    readdir: async (path) => (await readdir(host(path))).sort(),
-    readFile: (path) => readFile(host(path)),
+    readdir: async (path) => readdirSync(host(path)).sort(),
+    readFile: async (path) => readFileSync(host(path)),
     async realpath(path) {
-      realRoot ??= realpath(root)
-      const [base, full] = await Promise.all([realRoot, realpath(host(path))])
+      realRoot ??= realpathSync(root)
+      const base = realRoot
+      const full = realpathSync(host(path))
       if (base === '/' || base === sep) return full
       if (full === base) return '/'
       // A symlink that leaves the root (an absolute link in a captured tree) keeps its host path.
       return full.startsWith(base + sep) ? full.slice(base.length) : full
     },
     async stat(path): Promise<FileInfo> {
-      const s = await stat(host(path))
+      const s = statSync(host(path))
       return {isDirectory: s.isDirectory(), mode: s.mode & 0o7777, size: s.size}
     },
   }
@@ -198,9 +200,9 @@ export function absentAll(paths: readonly string[]): SourceUnavailable {
 
 /** A root that is not a directory is a usage error, not "no sources". */
 export async function checkRoot(root: string): Promise<void> {
-  let info: Awaited<ReturnType<typeof stat>>
+  let info: ReturnType<typeof statSync>
   try {
-    info = await stat(root)
+    info = statSync(root)
   } catch (error) {
     throw ioError(root, error, 'use as root')
   }

@@ -27,7 +27,7 @@ describe('snap-gadget init', () => {
     assert.match(r.stdout, /Still to do:\n {2}- Register the gadget name \(snapcraft register acme-pc-amd64\)/)
     assert.match(r.stdout, /\nNext: cd pc && snap-gadget validate --strict \./)
     const dir = join(work, 'pc')
-    for (const file of ['gadget.yaml', 'snap/snapcraft.yaml', 'snap/hooks/prepare-device', 'snap/hooks/configure', 'runtime/registration.json', 'runtime/prepare-device.js', 'model.json', 'README.md', '.gitignore']) {
+    for (const file of ['gadget.yaml', 'snap/snapcraft.yaml', 'snap/hooks/prepare-device', 'snap/hooks/configure', 'runtime/registration.json', 'runtime/prepare-device.cjs', 'model.json', 'README.md', '.gitignore']) {
       assert.ok(existsSync(join(dir, file)), file)
     }
 

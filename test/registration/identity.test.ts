@@ -13,6 +13,7 @@ import {inspect, promisify} from 'node:util'
 import {after, describe, test} from 'node:test'
 
 import fc from 'fast-check'
+import nacl from 'tweetnacl'
 import {parse} from 'yaml'
 
 import {UserError} from '../../src/errors.js'
@@ -24,8 +25,8 @@ import {
   identitySigningInput,
   loadOrCreateIdentity,
   signWithIdentity,
-  verifyIdentity,
 } from '../../src/registration/identity.js'
+import {verifyIdentity} from '../../src/registration/identity-verify.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
@@ -65,10 +66,13 @@ describe('Ed25519 with tweetnacl is node:crypto Ed25519', () => {
     )
   })
 
-  test('same seed: same public key and byte-identical signatures; each verifies the other', () => {
+  test('same seed: same public key and byte-identical signatures as tweetnacl and node:crypto; each verifies the other', () => {
     fc.assert(
       fc.property(fc.uint8Array({maxLength: 32, minLength: 32}), fc.uint8Array({maxLength: 300}), (seed, message) => {
         const identity = DeviceIdentity.fromSeed(seed)
+        const naclPair = nacl.sign.keyPair.fromSeed(seed)
+        assert.deepEqual(Buffer.from(identity.publicKey), Buffer.from(naclPair.publicKey), 'tweetnacl derives the same public key')
+        assert.deepEqual(Buffer.from(identity.sign(message)), Buffer.from(nacl.sign.detached(message, naclPair.secretKey)), 'tweetnacl signs the same bytes')
         const privateKey = nodePrivateKey(seed)
         const publicKey = createPublicKey(privateKey)
         assert.equal(identity.publicKeyText, publicKey.export({format: 'jwk'}).x)
@@ -76,7 +80,7 @@ describe('Ed25519 with tweetnacl is node:crypto Ed25519', () => {
         const ours = identity.sign(message)
         const theirs = sign(null, message, privateKey)
         assert.deepEqual(Buffer.from(ours), theirs)
-        assert.ok(verify(null, message, nodePublicKey(identity.publicKey), ours), 'node verifies tweetnacl')
+        assert.ok(verify(null, message, nodePublicKey(identity.publicKey), ours), 'node verifies our signature')
         const body = signWithIdentity({message: Buffer.from(message).toString('base64')}, identity)
         const nodeSigned = sign(null, identitySigningInput(body), privateKey).toString('base64url')
         assert.equal(body['identity-signature'], nodeSigned, 'the body signature is node:crypto Ed25519 over the signing input')

@@ -1,21 +1,29 @@
 /**
- * The identity module, bundled the way the on-device runtime is (one esbuild ESM file for Node 18),
- * run under Debian's arm64 and armhf Node through qemu: same Ed25519 key and signatures as x86
- * node:crypto, and the key file it makes is the one a retry reuses. One qemu run per architecture:
- * each costs seconds.
+ * Under Debian's arm64 and armhf Node through qemu:
+ * - the identity module, bundled the way the on-device runtime is (one esbuild ESM file for Node
+ *   18): same Ed25519 key and signatures as x86 node:crypto, and the key file it makes is the one a
+ *   retry reuses;
+ * - the built runtime bundle itself (dist/runtime/prepare-device.cjs) on the Raspberry Pi and
+ *   BeagleBone fixture trees with the recording snapctl: the same argv as on x86, byte for byte.
+ * Each qemu run costs seconds, so the runs are few.
  */
 import assert from 'node:assert/strict'
 import {createPrivateKey, createPublicKey, sign, verify} from 'node:crypto'
-import {mkdtempSync, rmSync, statSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {build} from 'esbuild'
+import {parse} from 'yaml'
 
-import {loadOrCreateIdentity, verifyIdentity} from '../../src/registration/identity.js'
+import {loadOrCreateIdentity} from '../../src/registration/identity.js'
+import {verifyIdentity} from '../../src/registration/identity-verify.js'
 import {ARM_ARCHES, type ArmArch, NODE_ARCH, requireArm, runOnArm} from '../helpers/arm.js'
 import {projectRoot} from '../helpers/paths.js'
+import {makeRoot} from '../serial/helpers/root.js'
+import {API_KEY, caseNamed, KEY, type RuntimeCase} from './cases.js'
+import {hookEnv, readSnapctlLog, requireBundle, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
 
 const RUNTIME_BANNER = "import {createRequire as __createRequire} from 'node:module';const require=__createRequire(import.meta.url);"
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
@@ -107,6 +115,55 @@ test('the bundled identity module on Debian ARM Node matches x86 node:crypto', {
         const retry = loadOrCreateIdentity(keyDir)
         assert.equal(retry.created, false, 'a retry reuses the key the ARM run made')
         assert.equal(retry.identity.publicKeyText, first.stored.publicKey)
+      }),
+    ),
+  )
+})
+
+const ARM_CASES = ['Raspberry Pi', 'BeagleBone'].map(caseNamed)
+
+/** One hook run of the built bundle under ARM Node: the argv the recording snapctl saw. */
+async function runRuntimeOnArm(arch: ArmArch, c: RuntimeCase, snapData: string, label: string): Promise<string[][]> {
+  const dir = mkdtempSync(join(workDir, `${arch}-${label}-`))
+  const bin = join(dir, 'bin')
+  writeRecordingSnapctl(bin)
+  const log = join(dir, 'snapctl.log')
+  const root = await makeRoot(c.tree())
+  const env = hookEnv(bin, {MODEL_APIKEY: API_KEY, SNAP_DATA: snapData, SNAP_NAME: 'acme-gadget', SNAP_SAVE_DATA: '', SNAPCTL_CONNECTED: c.connected.join(','), SNAPCTL_LOG: log})
+  try {
+    const result = await runOnArm(arch, [requireBundle(), '--config', c.config, '--root', root], {env, timeoutMs: 300_000})
+    assert.equal(result.code, 0, `runtime failed on ${arch}:\n${result.stderr}`)
+    assert.match(result.stdout, new RegExp(`^prepare-device: proposed serial ${c.serial} `))
+    return readSnapctlLog(log)
+  } finally {
+    rmSync(root, {force: true, recursive: true})
+  }
+}
+
+test('the runtime bundle on Debian ARM Node makes the same snapctl calls as on x86', {concurrency: true}, async (t) => {
+  await Promise.all(
+    ARM_ARCHES.map((arch) =>
+      t.test(arch, async (t) => {
+        if (!(await requireArm(t, arch))) return
+        for (const c of ARM_CASES) {
+          const snapData = mkdtempSync(join(workDir, `${arch}-data-`))
+          writeKeyFile(snapData, KEY)
+          // c.expected is what the x86 run must produce too (test/runtime/prepare-device.test.ts).
+          assert.deepEqual(await runRuntimeOnArm(arch, c, snapData, 'seeded'), c.expected, `${c.name} on ${arch}`)
+        }
+
+        // A key made on ARM: 0600, reused by the retry, and its signature verifies on x86.
+        const pi = ARM_CASES[0]
+        const snapData = join(mkdtempSync(join(workDir, `${arch}-fresh-`)), 'data')
+        mkdirSync(snapData)
+        const first = await runRuntimeOnArm(arch, pi, snapData, 'first')
+        assert.equal(statSync(join(snapData, 'device-identity.key')).mode & 0o777, 0o600)
+        const retry = await runRuntimeOnArm(arch, pi, snapData, 'retry')
+        assert.deepEqual(retry, first, 'the retry proposes the same body, signed by the same key')
+        const body = JSON.parse(first.at(-1)!.at(-1)!.slice('registration.body='.length)) as string
+        const fields = parse(body) as Record<string, string>
+        assert.equal(verifyIdentity(fields).valid, true)
+        assert.equal(fields['identity-key'], JSON.parse(readFileSync(join(snapData, 'device-identity.key'), 'utf8'))['public-key'])
       }),
     ),
   )

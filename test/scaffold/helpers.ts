@@ -105,7 +105,7 @@ export function assembleSnapTree(project: string, out: string): string {
 
   // What the registration-runtime part installs.
   mkdirSync(join(out, 'runtime'), {recursive: true})
-  for (const file of ['prepare-device.js', 'registration.json']) copyFileSync(join(project, 'runtime', file), join(out, 'runtime', file))
+  for (const file of ['prepare-device.cjs', 'registration.json']) copyFileSync(join(project, 'runtime', file), join(out, 'runtime', file))
   const gadget = parse(readFileSync(join(project, 'gadget.yaml'), 'utf8')) as {volumes: Record<string, {structure: {content?: {image?: string; source?: string}[]}[]}>}
   for (const volume of Object.values(gadget.volumes)) {
     for (const structure of volume.structure) {

@@ -10,8 +10,9 @@
  * goes, so nesting depth is bounded by go-yaml's own limit (10,000) and never by the call stack.
  */
 import type {ScalarStyle, YamlAlias, YamlMap, YamlNode, YamlReadResult, YamlScalar, YamlSeq} from './ast.js'
-import {prepare} from './chars.js'
+import {type Prepared, prepare} from './chars.js'
 import {
+  clear,
   Scanner,
   T_ALIAS,
   T_ANCHOR,
@@ -42,16 +43,25 @@ export type {YamlReadResult} from './ast.js'
 
 /** Reads the first document of `input` (text, or bytes in UTF-8 or BOM-marked UTF-16). */
 export function readYaml(input: string | Uint8Array): YamlReadResult {
-  const reader = new Reader(new Scanner(prepare(input)))
+  const prepared = prepare(input)
+  // Reuse the idle reader; a call made while it is busy (none is, today) gets its own.
+  const reader = idle ?? new Reader(new Scanner())
+  idle = undefined
+  reader.reset(prepared)
   try {
     reader.readFirstDocument()
+    const root = reader.root
+    return {root, singleDocument: reader.restIsEmpty()}
   } catch (error) {
     if (!(error instanceof YamlFault)) throw error
     return {error: {goLine: error.goLine, message: error.message, offset: error.offset}, singleDocument: false}
+  } finally {
+    reader.release()
+    idle = reader
   }
-
-  return {root: reader.root, singleDocument: reader.restIsEmpty()}
 }
+
+let idle: Reader | undefined
 
 // Parser states (libyaml's).
 const S_STREAM_START = 0
@@ -107,10 +117,33 @@ class Reader {
   private readonly open: Collection[] = []
   /** Per open collection: a mapping key waiting for its value. */
   private readonly pendingKeys: Array<undefined | YamlNode> = []
-  private readonly anchors = new Map<string, YamlNode>()
+  /** Anchors defined so far (made on the first one). */
+  private anchors: Map<string, YamlNode> | undefined
   private lastEnd = 0
 
   constructor(private readonly scanner: Scanner) {}
+
+  reset(input: Prepared): void {
+    this.scanner.reset(input)
+    this.root = undefined
+    this.state = S_STREAM_START
+    clear(this.states)
+    this.tagHandles = []
+    this.event = 0
+    clear(this.open)
+    clear(this.pendingKeys)
+    this.anchors = undefined
+    this.lastEnd = 0
+  }
+
+  /** Drops every reference to the document just read. */
+  release(): void {
+    this.scanner.release()
+    this.root = undefined
+    clear(this.open)
+    clear(this.pendingKeys)
+    this.anchors = undefined
+  }
 
   /** STREAM-START, then the first document (or the end of an empty stream). */
   readFirstDocument(): void {
@@ -164,7 +197,7 @@ class Reader {
     const node: YamlScalar = {end, kind: 'scalar', start, style, value}
     if (anchor !== undefined) {
       node.anchor = anchor
-      this.anchors.set(anchor, node)
+      ;(this.anchors ??= new Map()).set(anchor, node)
     }
 
     if (tag !== undefined) node.tag = tag
@@ -177,7 +210,7 @@ class Reader {
   }
 
   private alias(token: Token): void {
-    const target = this.anchors.get(token.value)
+    const target = this.anchors?.get(token.value)
     if (target === undefined) throw new YamlFault(`unknown anchor '${token.value}' referenced`, token.start, 0)
     const node: YamlAlias = {end: token.end, kind: 'alias', name: token.value, start: token.start, target}
     this.lastEnd = token.end
@@ -187,7 +220,7 @@ class Reader {
   private startCollection(node: Collection, anchor: string | undefined, tag: string | undefined): void {
     if (anchor !== undefined) {
       node.anchor = anchor
-      this.anchors.set(anchor, node)
+      ;(this.anchors ??= new Map()).set(anchor, node)
     }
 
     if (tag !== undefined) node.tag = tag
@@ -417,6 +450,14 @@ class Reader {
   private node(block: boolean, indentless: boolean): void {
     const s = this.scanner
     let token = s.peek()
+    if (token.type === T_SCALAR) {
+      // The usual case, no properties.
+      this.pop()
+      this.scalar(token.start, token.end, token.value, STYLES[token.style], undefined, undefined)
+      s.skip()
+      return
+    }
+
     if (token.type === T_ALIAS) {
       this.pop()
       this.alias(token)
@@ -461,8 +502,6 @@ class Reader {
         if (handle === undefined) throw parseFault('found undefined tag handle', tagToken)
         tag = handle[1] + tagToken.suffix
       }
-
-      if (tag === '') tag = undefined
     }
 
     const t = token.type

@@ -51,6 +51,11 @@ export const STYLE_FOLDED = 5
 /** go-yaml's limit on flow nesting and on the indentation stack. */
 export const MAX_DEPTH = 10_000
 
+/** Empties an array (setting the length is a runtime call even when it is already 0). */
+export function clear(array: unknown[]): void {
+  if (array.length !== 0) array.length = 0
+}
+
 export class Token {
   constructor(
     public type: number,
@@ -59,13 +64,13 @@ export class Token {
     /** Line (0-based) of `start`. */
     public line: number,
     /** Scalar value; anchor or alias name; tag or %TAG handle. */
-    public value = '',
+    public value: string,
     /** Scalar style; %YAML major version. */
-    public style = 0,
+    public style: number,
     /** Tag suffix; %TAG prefix. */
-    public suffix = '',
+    public suffix: string,
     /** %YAML minor version. */
-    public minor = 0,
+    public minor: number,
   ) {}
 }
 
@@ -114,29 +119,68 @@ const isUriChar = (c: number) => isAlpha(c) || (c < 128 && URI_EXTRA[c] === 1)
 const INDICATOR = new Uint8Array(128)
 for (const ch of "-?:,[]{}#&*!|>'\"%@`") INDICATOR[ch.charCodeAt(0)] = 1
 
-/** Padding after the text: reads past the end see NUL, as go-yaml's buffer does. */
-const PAD = '\0'.repeat(16)
+/**
+ * ASCII classes for the hot loops: what ends a plain scalar's run of characters.
+ * 1: blank, break or NUL; 2: ':'; 3: a flow indicator (',', '?', '[', ']', '{', '}').
+ */
+const RUN_END = new Uint8Array(128)
+for (const c of [0x20, 0x09, 0x0a, 0x0d, 0]) RUN_END[c] = 1
+RUN_END[0x3a] = 2
+for (const ch of ',?[]{}') RUN_END[ch.charCodeAt(0)] = 3
+
+/** `gate` when reading is not tracked: past any offset a string can have. */
+const UNTRACKED = 0x3f_ff_ff_ff
+
+/** NULs after the text (lookahead goes at most 8 characters past the end). */
+const PAD = 16
 
 const utf8 = new TextDecoder('utf-8', {fatal: false})
 
+/**
+ * The text's UTF-16 code units followed by NULs (reads past the end see NUL, as in go-yaml's
+ * buffer). The scanner reads these rather than the string: typed-array reads are cheaper than
+ * charCodeAt. ASCII text (the usual case) fits bytes and is copied natively.
+ */
+function codeUnits(text: string, ascii: boolean): Uint16Array | Uint8Array {
+  const n = text.length
+  if (ascii) {
+    const bytes = Buffer.allocUnsafe(n + PAD)
+    bytes.write(text, 0, 'latin1')
+    bytes.fill(0, n)
+    return bytes
+  }
+
+  const units = new Uint16Array(n + PAD)
+  for (let i = 0; i < n; i++) units[i] = text.charCodeAt(i)
+  return units
+}
+
+const NO_CODES = new Uint8Array(PAD)
+
+/**
+ * One scanner serves every read in turn (`reset`), so that its arrays are not made anew for
+ * each document.
+ */
 export class Scanner {
-  private readonly src: string
-  private readonly end: number
-  private readonly astral: boolean
+  private src = ''
+  /** The UTF-16 code units of `src`, for the loops (typed-array reads beat charCodeAt). */
+  private codes: Uint16Array | Uint8Array = NO_CODES
+  private end = 0
+  private astral = false
 
-  pos: number
+  pos = 0
   line = 0
-  private lineStart: number
+  private lineStart = 0
 
-  // Reader emulation (see chars.ts). `gate` is the offset past which a `need` must look closer:
-  // Infinity when untracked.
-  private gate = Infinity
+  // Reader emulation (see chars.ts). `gate` is the offset past which a `need` must look closer;
+  // UNTRACKED (a small integer, so comparisons stay integer ones) when nothing depends on it.
+  private gate = UNTRACKED
   private avail = 0
   private chunk = -1
   private atEof = false
-  private readonly chunkEnds: number[] | undefined
-  private readonly fault: ReaderFault | undefined
-  private readonly feff: boolean
+  private chunkEnds: number[] | undefined
+  private fault: ReaderFault | undefined
+  private feff = false
   /** go-yaml's misplaced BOM test currently succeeds (the decode buffer starts with U+FEFF). */
   private bomAtBufferStart = false
 
@@ -145,30 +189,59 @@ export class Scanner {
   private readonly indents: number[] = []
   private simpleKeyAllowed = false
   private readonly keys: SimpleKey[] = []
-  /** Token number → index in `keys` of the candidate saved for it; -1 once removed. */
+  /** Token number → 1 + index in `keys` of the candidate saved for it; 0 when none (or removed). */
   private readonly keyByToken: number[] = []
+  /** How much of `keyByToken` this document has used. */
+  private keyTokens = 0
 
-  private queue: Token[] = []
+  /** Tokens [head, tail) are waiting; slots past `tail` are stale. */
+  private readonly queue: Token[] = []
   private head = 0
+  private tail = 0
   /** Tokens handed to the parser so far (go-yaml's tokens_parsed). */
   private parsed = 0
   private available = false
   private started = false
-  streamEndProduced = false
 
-  constructor(input: Prepared) {
-    this.src = input.text + PAD
+  reset(input: Prepared): void {
+    this.src = input.text
+    this.codes = codeUnits(input.text, input.ascii)
     this.end = input.text.length
     this.astral = input.astral
     this.pos = input.start
+    this.line = 0
     this.lineStart = input.start
     this.chunkEnds = input.chunkEnds
     this.fault = input.fault
     this.feff = input.feff
-    if (input.chunkEnds) {
-      this.avail = input.start
-      this.gate = input.start
-    }
+    this.avail = input.chunkEnds ? input.start : 0
+    this.gate = input.chunkEnds ? input.start : UNTRACKED
+    this.chunk = -1
+    this.atEof = false
+    this.bomAtBufferStart = false
+    this.flowLevel = 0
+    this.indent = -1
+    clear(this.indents)
+    this.simpleKeyAllowed = false
+    clear(this.keys)
+    // All zero again, keeping the array's room for the next document.
+    this.keyByToken.fill(0, 0, this.keyTokens)
+    this.keyTokens = 0
+    clear(this.queue)
+    this.head = 0
+    this.tail = 0
+    this.parsed = 0
+    this.available = false
+    this.started = false
+  }
+
+  /** Lets go of the document. */
+  release(): void {
+    this.src = ''
+    this.codes = NO_CODES
+    this.chunkEnds = undefined
+    this.fault = undefined
+    clear(this.queue)
   }
 
   /** The next token, scanning as far as the simple-key rules require (go-yaml's peek_token). */
@@ -181,12 +254,8 @@ export class Scanner {
   skip(): void {
     this.available = false
     this.parsed++
-    this.streamEndProduced = this.queue[this.head].type === T_STREAM_END
-    this.head++
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head)
-      this.head = 0
-    }
+    // The queue is rarely more than a few tokens long: start over whenever it runs empty.
+    if (++this.head === this.tail) this.head = this.tail = 0
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -194,6 +263,13 @@ export class Scanner {
   /** Makes sure `n` characters from the current one are decoded (go-yaml's cache). */
   private need(n: number): void {
     if (this.pos + n > this.gate) this.load(n)
+  }
+
+  /** `need` for loops that keep the position in a local. */
+  private loadAt(p: number, n: number): number {
+    this.pos = p
+    this.load(n)
+    return p
   }
 
   private load(n: number): void {
@@ -223,18 +299,18 @@ export class Scanner {
   }
 
   private moveBufferStart(): void {
-    if (this.feff) this.bomAtBufferStart = this.src.charCodeAt(this.pos) === 0xfeff
+    if (this.feff) this.bomAtBufferStart = this.codes[this.pos] === 0xfeff
   }
 
   /** Characters (code points) from `a` to `b`. */
   private chars(a: number, b: number): number {
     if (!this.astral || b <= a) return b - a
     let n = 0
-    const {src} = this
+    const {codes} = this
     for (let i = a; i < b; i++) {
-      const c = src.charCodeAt(i)
+      const c = codes[i]
       if (c >= 0xdc00 && c <= 0xdfff && i > a) {
-        const p = src.charCodeAt(i - 1)
+        const p = codes[i - 1]
         if (p >= 0xd800 && p <= 0xdbff) continue
       }
 
@@ -251,15 +327,15 @@ export class Scanner {
 
   /** Skips one character (a surrogate pair is one), staying on the line. */
   private skipChar(): void {
-    const c = this.src.charCodeAt(this.pos)
+    const c = this.codes[this.pos]
     this.pos += c >= 0xd800 && c <= 0xdbff ? 2 : 1
   }
 
   /** Skips a line break (CR LF counts as one). */
   private skipLine(): void {
-    const {src, pos} = this
-    const c = src.charCodeAt(pos)
-    if (c === 0x0d && src.charCodeAt(pos + 1) === 0x0a) this.pos += 2
+    const {codes, pos} = this
+    const c = codes[pos]
+    if (c === 0x0d && codes[pos + 1] === 0x0a) this.pos += 2
     else if (isBreak(c)) this.pos++
     else return
     this.line++
@@ -268,10 +344,10 @@ export class Scanner {
 
   /** Consumes a line break and returns what it stands for in a value: LS and PS stay, the rest are LF. */
   private readLine(): string {
-    const {src, pos} = this
-    const c = src.charCodeAt(pos)
+    const {src, codes, pos} = this
+    const c = codes[pos]
     let out = '\n'
-    if (c === 0x0d && src.charCodeAt(pos + 1) === 0x0a) this.pos += 2
+    if (c === 0x0d && codes[pos + 1] === 0x0a) this.pos += 2
     else if (c === 0x0d || c === 0x0a || c === 0x85) this.pos++
     else if (c === 0x2028 || c === 0x2029) {
       out = src[pos]
@@ -289,17 +365,25 @@ export class Scanner {
   // ---- the token queue -----------------------------------------------------------------------
 
   private append(token: Token): void {
-    this.queue.push(token)
+    const q = this.queue
+    if (this.tail === q.length) q.push(token)
+    else q[this.tail] = token
+    this.tail++
   }
 
   /** Inserts at `at` tokens after the head; negative appends (as go-yaml does, stale numbers included). */
   private insert(at: number, token: Token): void {
-    if (at < 0) this.queue.push(token)
-    else this.queue.splice(this.head + at, 0, token)
+    if (at < 0) return this.append(token)
+    const q = this.queue
+    const i = this.head + at
+    let j = this.tail
+    this.append(q[j - 1])
+    while (--j > i) q[j] = q[j - 1]
+    q[i] = token
   }
 
   private nextTokenNumber(): number {
-    return this.parsed + (this.queue.length - this.head)
+    return this.parsed + (this.tail - this.head)
   }
 
   /**
@@ -311,10 +395,11 @@ export class Scanner {
    */
   private fetchMore(): void {
     for (;;) {
-      if (this.head < this.queue.length) {
-        const level = this.keyByToken[this.parsed]
-        if (level === undefined || level < 0) break
-        const key = this.keys[level]
+      if (this.head < this.tail) {
+        const entry = this.keyByToken[this.parsed]
+        if (entry === undefined || entry === 0) break
+        const key = this.keys[entry - 1]
+        // go-yaml would index past its stack here and panic; no input is known to get here.
         if (key === undefined) throw new YamlFault('runtime error: index out of range', this.pos, 0)
         if (!this.keyStillPossible(key)) break
       }
@@ -351,7 +436,7 @@ export class Scanner {
     key.pos = this.pos
     key.line = this.line
     key.col = col
-    this.keyByToken[number] = level
+    this.setKeyToken(number, level + 1)
   }
 
   private removeSimpleKey(): void {
@@ -359,8 +444,13 @@ export class Scanner {
     if (key.possible) {
       if (key.required) throw this.error("could not find expected ':'")
       key.possible = false
-      this.keyByToken[key.tokenNumber] = -1
+      this.setKeyToken(key.tokenNumber, 0)
     }
+  }
+
+  private setKeyToken(number: number, entry: number): void {
+    if (number >= this.keyTokens) this.keyTokens = number + 1
+    this.keyByToken[number] = entry
   }
 
   private increaseFlowLevel(): void {
@@ -373,7 +463,7 @@ export class Scanner {
     if (this.flowLevel > 0) {
       this.flowLevel--
       const key = this.keys.pop()!
-      this.keyByToken[key.tokenNumber] = -1
+      this.setKeyToken(key.tokenNumber, 0)
     }
   }
 
@@ -383,7 +473,7 @@ export class Scanner {
     this.indents.push(this.indent)
     this.indent = column
     if (this.indents.length > MAX_DEPTH) throw this.error(`exceeded max depth of ${MAX_DEPTH}`)
-    const token = new Token(type, pos, pos, line)
+    const token = new Token(type, pos, pos, line, '', 0, '', 0)
     if (number > -1) this.insert(number - this.parsed, token)
     else this.append(token)
   }
@@ -392,7 +482,7 @@ export class Scanner {
   private unrollIndent(column: number): void {
     if (this.flowLevel > 0) return
     while (this.indent > column) {
-      this.append(new Token(T_BLOCK_END, this.pos, this.pos, this.line))
+      this.append(new Token(T_BLOCK_END, this.pos, this.pos, this.line, '', 0, '', 0))
       this.indent = this.indents.pop()!
     }
   }
@@ -400,35 +490,35 @@ export class Scanner {
   // ---- dispatch ------------------------------------------------------------------------------
 
   private fetchNext(): void {
-    this.need(1)
+    if (this.pos + 1 > this.gate) this.load(1)
     if (!this.started) {
       this.indent = -1
       this.keys.push({col: 0, line: 0, pos: this.pos, possible: false, required: false, tokenNumber: 0})
       this.simpleKeyAllowed = true
       this.started = true
-      this.append(new Token(T_STREAM_START, this.pos, this.pos, this.line))
+      this.append(new Token(T_STREAM_START, this.pos, this.pos, this.line, '', 0, '', 0))
       return
     }
 
     this.skipToToken()
     const column = this.col()
     this.unrollIndent(column)
-    this.need(4)
-    const {src, pos} = this
-    const c = src.charCodeAt(pos)
+    if (this.pos + 4 > this.gate) this.load(4)
+    const {codes, pos} = this
+    const c = codes[pos]
     if (c === 0) return this.fetchStreamEnd(column)
     if (column === 0) {
       if (c === 0x25) return this.fetchDirective()
-      if (c === 0x2d && src.charCodeAt(pos + 1) === 0x2d && src.charCodeAt(pos + 2) === 0x2d && isBlankZ(src.charCodeAt(pos + 3))) {
+      if (c === 0x2d && codes[pos + 1] === 0x2d && codes[pos + 2] === 0x2d && isBlankZ(codes[pos + 3])) {
         return this.fetchDocumentIndicator(T_DOCUMENT_START)
       }
 
-      if (c === 0x2e && src.charCodeAt(pos + 1) === 0x2e && src.charCodeAt(pos + 2) === 0x2e && isBlankZ(src.charCodeAt(pos + 3))) {
+      if (c === 0x2e && codes[pos + 1] === 0x2e && codes[pos + 2] === 0x2e && isBlankZ(codes[pos + 3])) {
         return this.fetchDocumentIndicator(T_DOCUMENT_END)
       }
     }
 
-    const next = src.charCodeAt(pos + 1)
+    const next = codes[pos + 1]
     switch (c) {
       case 0x5b: {
         return this.fetchFlowStart(T_FLOW_SEQUENCE_START)
@@ -515,28 +605,29 @@ export class Scanner {
    * is left for the dispatcher, which cannot start a token with it.
    */
   private skipToToken(): void {
-    const {src} = this
+    const {codes} = this
     for (;;) {
-      this.need(1)
+      if (this.pos + 1 > this.gate) this.load(1)
       if (this.bomAtBufferStart && this.col() === 0) this.skipChar()
-      this.need(1)
-      let c = src.charCodeAt(this.pos)
-      while (c === 0x20 || (c === 0x09 && (this.flowLevel > 0 || !this.simpleKeyAllowed))) {
-        this.pos++
-        this.need(1)
-        c = src.charCodeAt(this.pos)
+      if (this.pos + 1 > this.gate) this.load(1)
+      const tabs = this.flowLevel > 0 || !this.simpleKeyAllowed
+      let p = this.pos
+      let c = codes[p]
+      while (c === 0x20 || (c === 0x09 && tabs)) {
+        if (++p + 1 > this.gate) p = this.loadAt(p, 1)
+        c = codes[p]
       }
 
       if (c === 0x23) {
         while (!isBreakZ(c)) {
-          this.skipChar()
-          this.need(1)
-          c = src.charCodeAt(this.pos)
+          if (++p + 1 > this.gate) p = this.loadAt(p, 1)
+          c = codes[p]
         }
       }
 
+      this.pos = p
       if (!isBreak(c)) return
-      this.need(2)
+      if (this.pos + 2 > this.gate) this.load(2)
       this.skipLine()
       if (this.flowLevel === 0) this.simpleKeyAllowed = true
     }
@@ -552,7 +643,7 @@ export class Scanner {
     this.unrollIndent(-1)
     this.removeSimpleKey()
     this.simpleKeyAllowed = false
-    this.append(new Token(T_STREAM_END, this.pos, this.pos, this.line))
+    this.append(new Token(T_STREAM_END, this.pos, this.pos, this.line, '', 0, '', 0))
   }
 
   private fetchDirective(): void {
@@ -568,7 +659,7 @@ export class Scanner {
     this.simpleKeyAllowed = false
     const start = this.pos
     this.pos += 3
-    this.append(new Token(type, start, this.pos, this.line))
+    this.append(new Token(type, start, this.pos, this.line, '', 0, '', 0))
   }
 
   private fetchFlowStart(type: number): void {
@@ -618,10 +709,10 @@ export class Scanner {
     const key = this.keys[this.keys.length - 1]
     if (this.keyStillPossible(key)) {
       // The candidate was a key after all: KEY before it, and in block context maybe a mapping start.
-      this.insert(key.tokenNumber - this.parsed, new Token(T_KEY, key.pos, key.pos, key.line))
+      this.insert(key.tokenNumber - this.parsed, new Token(T_KEY, key.pos, key.pos, key.line, '', 0, '', 0))
       this.rollIndent(key.col, key.tokenNumber, T_BLOCK_MAPPING_START, key.pos, key.line)
       key.possible = false
-      this.keyByToken[key.tokenNumber] = -1
+      this.setKeyToken(key.tokenNumber, 0)
       this.simpleKeyAllowed = false
     } else {
       // A value after a complex ('?') key, or after nothing.
@@ -639,7 +730,7 @@ export class Scanner {
   private appendIndicator(type: number): void {
     const start = this.pos
     this.pos++
-    this.append(new Token(type, start, this.pos, this.line))
+    this.append(new Token(type, start, this.pos, this.line, '', 0, '', 0))
   }
 
   private fetchAnchor(type: number): void {
@@ -675,26 +766,26 @@ export class Scanner {
   // ---- directives ----------------------------------------------------------------------------
 
   private scanDirective(): Token {
-    const {src} = this
+    const {src, codes} = this
     const start = this.pos
     const line = this.line
     this.pos++
     this.need(1)
     const nameStart = this.pos
-    while (isAlpha(src.charCodeAt(this.pos))) {
+    while (isAlpha(codes[this.pos])) {
       this.pos++
       this.need(1)
     }
 
     if (this.pos === nameStart) throw this.error('could not find expected directive name')
-    if (!isBlankZ(src.charCodeAt(this.pos))) throw this.error('found unexpected non-alphabetical character')
+    if (!isBlankZ(codes[this.pos])) throw this.error('found unexpected non-alphabetical character')
     const name = src.slice(nameStart, this.pos)
     let token: Token
     if (name === 'YAML') {
       this.need(1)
       this.skipBlanks()
       const major = this.versionNumber()
-      if (src.charCodeAt(this.pos) !== 0x2e) throw this.error("did not find expected digit or '.' character")
+      if (codes[this.pos] !== 0x2e) throw this.error("did not find expected digit or '.' character")
       this.pos++
       const minor = this.versionNumber()
       token = new Token(T_VERSION_DIRECTIVE, start, this.pos, line, '', major, '', minor)
@@ -703,12 +794,12 @@ export class Scanner {
       this.skipBlanks()
       const handle = this.scanTagHandle(true)
       this.need(1)
-      if (!isBlank(src.charCodeAt(this.pos))) throw this.error('did not find expected whitespace')
+      if (!isBlank(codes[this.pos])) throw this.error('did not find expected whitespace')
       this.skipBlanks()
-      const prefix = this.scanTagUri(true, '')
+      const prefix = this.scanTagUri(null)
       this.need(1)
-      if (!isBlankZ(src.charCodeAt(this.pos))) throw this.error('did not find expected whitespace or line break')
-      token = new Token(T_TAG_DIRECTIVE, start, this.pos, line, handle, 0, prefix)
+      if (!isBlankZ(codes[this.pos])) throw this.error('did not find expected whitespace or line break')
+      token = new Token(T_TAG_DIRECTIVE, start, this.pos, line, handle, 0, prefix, 0)
     } else {
       throw this.error('found unknown directive name')
     }
@@ -716,8 +807,8 @@ export class Scanner {
     this.need(1)
     this.skipBlanks()
     this.skipComment()
-    if (!isBreakZ(src.charCodeAt(this.pos))) throw this.error('did not find expected comment or line break')
-    if (isBreak(src.charCodeAt(this.pos))) {
+    if (!isBreakZ(codes[this.pos])) throw this.error('did not find expected comment or line break')
+    if (isBreak(codes[this.pos])) {
       this.need(2)
       this.skipLine()
     }
@@ -727,7 +818,7 @@ export class Scanner {
 
   /** Spaces and tabs (the caller has made the first character available). */
   private skipBlanks(): void {
-    while (isBlank(this.src.charCodeAt(this.pos))) {
+    while (isBlank(this.codes[this.pos])) {
       this.pos++
       this.need(1)
     }
@@ -735,8 +826,8 @@ export class Scanner {
 
   /** A comment to the end of the line, if one starts here. */
   private skipComment(): void {
-    if (this.src.charCodeAt(this.pos) !== 0x23) return
-    while (!isBreakZ(this.src.charCodeAt(this.pos))) {
+    if (this.codes[this.pos] !== 0x23) return
+    while (!isBreakZ(this.codes[this.pos])) {
       this.skipChar()
       this.need(1)
     }
@@ -746,7 +837,7 @@ export class Scanner {
     this.need(1)
     let value = 0
     let length = 0
-    for (let c = this.src.charCodeAt(this.pos); isDigit(c); c = this.src.charCodeAt(this.pos)) {
+    for (let c = this.codes[this.pos]; isDigit(c); c = this.codes[this.pos]) {
       if (++length > 2) throw this.error('found extremely long version number')
       value = value * 10 + (c - 0x30)
       this.pos++
@@ -760,48 +851,48 @@ export class Scanner {
   // ---- anchors and tags ----------------------------------------------------------------------
 
   private scanAnchor(type: number): Token {
-    const {src} = this
+    const {src, codes} = this
     const start = this.pos
     const line = this.line
     this.pos++
     this.need(1)
     const nameStart = this.pos
-    while (isAlpha(src.charCodeAt(this.pos))) {
+    while (isAlpha(codes[this.pos])) {
       this.pos++
       this.need(1)
     }
 
     const end = this.pos
-    const c = src.charCodeAt(end)
+    const c = codes[end]
     // The name ends at a blank or at one of '?', ':', ',', ']', '}', '%', '@', '`'.
     if (end === nameStart || !(isBlankZ(c) || c === 0x3f || c === 0x3a || c === 0x2c || c === 0x5d || c === 0x7d || c === 0x25 || c === 0x40 || c === 0x60)) {
       throw this.error('did not find expected alphabetic or numeric character')
     }
 
-    return new Token(type, start, end, line, src.slice(nameStart, end))
+    return new Token(type, start, end, line, src.slice(nameStart, end), 0, '', 0)
   }
 
   private scanTag(): Token {
-    const {src} = this
+    const {codes} = this
     const start = this.pos
     const line = this.line
     this.need(2)
     let handle: string
     let suffix: string
-    if (src.charCodeAt(this.pos + 1) === 0x3c) {
+    if (codes[this.pos + 1] === 0x3c) {
       // Verbatim: !<uri>
       this.pos += 2
-      suffix = this.scanTagUri(false, null)
-      if (src.charCodeAt(this.pos) !== 0x3e) throw this.error("did not find the expected '>'")
+      suffix = this.scanTagUri(null)
+      if (codes[this.pos] !== 0x3e) throw this.error("did not find the expected '>'")
       this.pos++
       handle = ''
     } else {
       handle = this.scanTagHandle(false)
       if (handle.length > 1 && handle.charCodeAt(handle.length - 1) === 0x21) {
-        suffix = this.scanTagUri(false, null)
+        suffix = this.scanTagUri(null)
       } else {
         // Not a handle after all: '!' and the rest is the suffix ('!' alone is the non-specific tag).
-        suffix = this.scanTagUri(false, handle)
+        suffix = this.scanTagUri(handle)
         handle = '!'
         if (suffix.length === 0) {
           handle = ''
@@ -811,38 +902,38 @@ export class Scanner {
     }
 
     this.need(1)
-    if (!isBlankZ(src.charCodeAt(this.pos))) throw this.error('did not find expected whitespace or line break')
-    return new Token(T_TAG, start, this.pos, line, handle, 0, suffix)
+    if (!isBlankZ(codes[this.pos])) throw this.error('did not find expected whitespace or line break')
+    return new Token(T_TAG, start, this.pos, line, handle, 0, suffix, 0)
   }
 
   /** `!`, `!!` or `!word!`; in a tag (not a %TAG directive) also `!word`, which is then no handle. */
   private scanTagHandle(directive: boolean): string {
-    const {src} = this
+    const {src, codes} = this
     this.need(1)
-    if (src.charCodeAt(this.pos) !== 0x21) throw this.error("did not find expected '!'")
+    if (codes[this.pos] !== 0x21) throw this.error("did not find expected '!'")
     const start = this.pos
     this.pos++
     this.need(1)
-    while (isAlpha(src.charCodeAt(this.pos))) {
+    while (isAlpha(codes[this.pos])) {
       this.pos++
       this.need(1)
     }
 
-    if (src.charCodeAt(this.pos) === 0x21) this.pos++
+    if (codes[this.pos] === 0x21) this.pos++
     else if (directive && this.pos - start !== 1) throw this.error("did not find expected '!'")
     return src.slice(start, this.pos)
   }
 
   /** A tag URI, %-escapes decoded; `head` is a would-be handle that belongs to it (minus its '!'). */
-  private scanTagUri(directive: boolean, head: null | string): string {
-    const {src} = this
+  private scanTagUri(head: null | string): string {
+    const {src, codes} = this
     let out = head !== null && head.length > 1 ? head.slice(1) : ''
     let hasTag = head !== null && head.length > 0
     this.need(1)
     let run = this.pos
-    for (let c = src.charCodeAt(this.pos); isUriChar(c); c = src.charCodeAt(this.pos)) {
+    for (let c = codes[this.pos]; isUriChar(c); c = codes[this.pos]) {
       if (c === 0x25) {
-        out += src.slice(run, this.pos) + this.scanUriEscapes(directive)
+        out += src.slice(run, this.pos) + this.scanUriEscapes()
         run = this.pos
       } else {
         this.pos++
@@ -858,16 +949,15 @@ export class Scanner {
   }
 
   /** One UTF-8 character written as %XX escapes (its octets are only checked for their shape). */
-  private scanUriEscapes(directive: boolean): string {
-    void directive
-    const {src} = this
+  private scanUriEscapes(): string {
+    const {codes} = this
     const octets: number[] = []
     let left = -1
     while (left !== 0) {
       this.need(3)
       const p = this.pos
-      if (!(src.charCodeAt(p) === 0x25 && isHex(src.charCodeAt(p + 1)) && isHex(src.charCodeAt(p + 2)))) throw this.error('did not find URI escaped octet')
-      const octet = (hexValue(src.charCodeAt(p + 1)) << 4) + hexValue(src.charCodeAt(p + 2))
+      if (!(codes[p] === 0x25 && isHex(codes[p + 1]) && isHex(codes[p + 2]))) throw this.error('did not find URI escaped octet')
+      const octet = (hexValue(codes[p + 1]) << 4) + hexValue(codes[p + 2])
       if (left === -1) {
         left = (octet & 0x80) === 0 ? 1 : (octet & 0xe0) === 0xc0 ? 2 : (octet & 0xf0) === 0xe0 ? 3 : (octet & 0xf8) === 0xf0 ? 4 : 0
         if (left === 0) throw this.error('found an incorrect leading UTF-8 octet')
@@ -886,19 +976,19 @@ export class Scanner {
   // ---- block scalars -------------------------------------------------------------------------
 
   private scanBlockScalar(literal: boolean): Token {
-    const {src} = this
+    const {src, codes} = this
     const start = this.pos
     const line = this.line
     this.pos++
     this.need(1)
     let chomping = 0
     let increment = 0
-    let c = src.charCodeAt(this.pos)
+    let c = codes[this.pos]
     if (c === 0x2b || c === 0x2d) {
       chomping = c === 0x2b ? 1 : -1
       this.pos++
       this.need(1)
-      c = src.charCodeAt(this.pos)
+      c = codes[this.pos]
       if (isDigit(c)) {
         if (c === 0x30) throw this.error('found an indentation indicator equal to 0')
         increment = c - 0x30
@@ -909,7 +999,7 @@ export class Scanner {
       increment = c - 0x30
       this.pos++
       this.need(1)
-      c = src.charCodeAt(this.pos)
+      c = codes[this.pos]
       if (c === 0x2b || c === 0x2d) {
         chomping = c === 0x2b ? 1 : -1
         this.pos++
@@ -919,8 +1009,8 @@ export class Scanner {
     this.need(1)
     this.skipBlanks()
     this.skipComment()
-    if (!isBreakZ(src.charCodeAt(this.pos))) throw this.error('did not find expected comment or line break')
-    if (isBreak(src.charCodeAt(this.pos))) {
+    if (!isBreakZ(codes[this.pos])) throw this.error('did not find expected comment or line break')
+    if (isBreak(codes[this.pos])) {
       this.need(2)
       this.skipLine()
     }
@@ -933,10 +1023,10 @@ export class Scanner {
     let leadingBreak = ''
     let leadingBlank = false
     this.need(1)
-    while (this.col() === indent && src.charCodeAt(this.pos) !== 0) {
+    while (this.col() === indent && codes[this.pos] !== 0) {
       // At the start of a non-empty line: folding joins lines with a space unless either side is
       // more indented (a "blank" line start) or empty lines came between.
-      const trailingBlank = isBlank(src.charCodeAt(this.pos))
+      const trailingBlank = isBlank(codes[this.pos])
       if (!literal && !leadingBlank && !trailingBlank && leadingBreak === '\n') {
         if (state.breaks === '') value += ' '
       } else {
@@ -947,7 +1037,7 @@ export class Scanner {
       state.breaks = ''
       leadingBlank = trailingBlank
       const from = this.pos
-      while (!isBreakZ(src.charCodeAt(this.pos))) {
+      while (!isBreakZ(codes[this.pos])) {
         this.skipChar()
         this.need(1)
       }
@@ -960,7 +1050,7 @@ export class Scanner {
 
     if (chomping !== -1) value += leadingBreak
     if (chomping === 1) value += state.breaks
-    return new Token(T_SCALAR, start, state.end, line, value, literal ? STYLE_LITERAL : STYLE_FOLDED)
+    return new Token(T_SCALAR, start, state.end, line, value, literal ? STYLE_LITERAL : STYLE_FOLDED, '', 0)
   }
 
   /**
@@ -969,19 +1059,19 @@ export class Scanner {
    * an empty line more indented than that first line also counts.
    */
   private blockScalarBreaks(state: {breaks: string; end: number; indent: number}): void {
-    const {src} = this
+    const {codes} = this
     state.end = this.pos
     let maxIndent = 0
     for (;;) {
       this.need(1)
-      while ((state.indent === 0 || this.col() < state.indent) && src.charCodeAt(this.pos) === 0x20) {
+      while ((state.indent === 0 || this.col() < state.indent) && codes[this.pos] === 0x20) {
         this.pos++
         this.need(1)
       }
 
       const col = this.col()
       if (col > maxIndent) maxIndent = col
-      const c = src.charCodeAt(this.pos)
+      const c = codes[this.pos]
       if ((state.indent === 0 || col < state.indent) && c === 0x09) throw this.error('found a tab character where an indentation space is expected')
       if (!isBreak(c)) break
       this.need(2)
@@ -995,7 +1085,7 @@ export class Scanner {
   // ---- quoted scalars ------------------------------------------------------------------------
 
   private scanQuoted(single: boolean): Token {
-    const {src} = this
+    const {src, codes} = this
     const start = this.pos
     const line = this.line
     const quote = single ? 0x27 : 0x22
@@ -1003,14 +1093,14 @@ export class Scanner {
     let value = ''
     for (;;) {
       this.need(4)
-      let c = src.charCodeAt(this.pos)
+      let c = codes[this.pos]
       if (this.atDocumentIndicator()) throw this.error('found unexpected document indicator')
       if (c === 0) throw this.error('found unexpected end of stream')
       let leadingBlanks = false
       let run = this.pos
       while (!isBlankZ(c)) {
         if (single && c === 0x27) {
-          if (src.charCodeAt(this.pos + 1) !== 0x27) break
+          if (codes[this.pos + 1] !== 0x27) break
           value += src.slice(run, this.pos) + "'"
           this.pos += 2
           run = this.pos
@@ -1018,7 +1108,7 @@ export class Scanner {
           break
         } else if (!single && c === 0x5c) {
           value += src.slice(run, this.pos)
-          const e = src.charCodeAt(this.pos + 1)
+          const e = codes[this.pos + 1]
           if (isBreak(e)) {
             // An escaped line break: the break and the next line's indentation vanish.
             this.need(3)
@@ -1036,12 +1126,12 @@ export class Scanner {
         }
 
         this.need(2)
-        c = src.charCodeAt(this.pos)
+        c = codes[this.pos]
       }
 
       if (!leadingBlanks) value += src.slice(run, this.pos)
       this.need(1)
-      c = src.charCodeAt(this.pos)
+      c = codes[this.pos]
       if (c === quote) break
       // Blanks and line breaks: kept inside a line, folded across lines.
       let whitespace = ''
@@ -1063,7 +1153,7 @@ export class Scanner {
         }
 
         this.need(1)
-        c = src.charCodeAt(this.pos)
+        c = codes[this.pos]
       }
 
       if (!leadingBlanks) value += whitespace
@@ -1072,7 +1162,7 @@ export class Scanner {
     }
 
     this.pos++
-    return new Token(T_SCALAR, start, this.pos, line, value, single ? STYLE_SINGLE : STYLE_DOUBLE)
+    return new Token(T_SCALAR, start, this.pos, line, value, single ? STYLE_SINGLE : STYLE_DOUBLE, '', 0)
   }
 
   /** The escape at the current '\\' (`e` is the character after it); leaves the position after it. */
@@ -1189,10 +1279,10 @@ export class Scanner {
     this.pos += 2
     if (digits === 0) return out
     this.need(digits)
-    const {src} = this
+    const {codes} = this
     let value = 0
     for (let k = 0; k < digits; k++) {
-      const h = src.charCodeAt(this.pos + k)
+      const h = codes[this.pos + k]
       if (!isHex(h)) throw this.error('did not find expected hexdecimal number')
       value = value * 16 + hexValue(h)
     }
@@ -1204,16 +1294,16 @@ export class Scanner {
 
   /** '---' or '...' followed by a blank, at the start of a line. */
   private atDocumentIndicator(): boolean {
-    const {src, pos} = this
-    const c = src.charCodeAt(pos)
+    const {codes, pos} = this
+    const c = codes[pos]
     if ((c !== 0x2d && c !== 0x2e) || this.col() !== 0) return false
-    return src.charCodeAt(pos + 1) === c && src.charCodeAt(pos + 2) === c && isBlankZ(src.charCodeAt(pos + 3))
+    return codes[pos + 1] === c && codes[pos + 2] === c && isBlankZ(codes[pos + 3])
   }
 
   // ---- plain scalars -------------------------------------------------------------------------
 
   private scanPlain(): Token {
-    const {src} = this
+    const {src, codes} = this
     const start = this.pos
     const line = this.line
     const indent = this.indent + 1
@@ -1223,75 +1313,92 @@ export class Scanner {
     let leadingBlanks = false
     let leadingBreak = ''
     let trailingBreaks = ''
-    let whitespace = ''
+    // Blanks since the last run, on the same line: [wsStart, wsEnd) of the source.
+    let wsStart = 0
+    let wsEnd = 0
     for (;;) {
-      this.need(4)
-      let c = src.charCodeAt(this.pos)
+      if (this.pos + 4 > this.gate) this.load(4)
+      let p = this.pos
+      let c = codes[p]
       if (c === 0x23 || this.atDocumentIndicator()) break
-      let run = -1
-      while (!isBlankZ(c)) {
-        // ': ' ends it anywhere; so do flow indicators in flow context.
-        if (c === 0x3a) {
-          if (isBlankZ(src.charCodeAt(this.pos + 1))) break
-        } else if (flow && (c === 0x2c || c === 0x3f || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d)) {
+      const run = p
+      for (;;) {
+        if (c < 0x80) {
+          const k = RUN_END[c]
+          // ': ' ends it anywhere; flow indicators in flow context.
+          if (k !== 0 && (k === 1 || (k === 2 ? isBlankZ(codes[p + 1]) : flow))) break
+        } else if (c === 0x85 || c === 0x2028 || c === 0x2029) {
           break
         }
 
-        if (run === -1) {
-          // First character after blanks: join what came between.
-          if (leadingBlanks) {
-            if (leadingBreak === '\n') value += trailingBreaks === '' ? ' ' : trailingBreaks
-            else value += leadingBreak + trailingBreaks
-            leadingBreak = ''
-            trailingBreaks = ''
-            leadingBlanks = false
-          } else if (whitespace !== '') {
-            value += whitespace
-          }
-
-          whitespace = ''
-          run = this.pos
-        }
-
-        this.skipChar()
-        if (this.pos + 2 > this.gate) this.load(2)
-        c = src.charCodeAt(this.pos)
+        if (++p + 2 > this.gate) p = this.loadAt(p, 2)
+        c = codes[p]
       }
 
-      if (run !== -1) {
-        value += src.slice(run, this.pos)
-        end = this.pos
+      this.pos = p
+      if (p !== run) {
+        // Join what came between this run and the last: blanks inside a line are kept, a single
+        // line break folds to a space, more breaks keep all but the first.
+        if (leadingBlanks) {
+          if (leadingBreak === '\n') value += trailingBreaks === '' ? ' ' : trailingBreaks
+          else value += leadingBreak + trailingBreaks
+          leadingBreak = ''
+          trailingBreaks = ''
+          leadingBlanks = false
+        } else if (wsEnd !== wsStart) {
+          value += src.slice(wsStart, wsEnd)
+        }
+
+        value = value === '' ? src.slice(run, p) : value + src.slice(run, p)
+        wsStart = wsEnd = end = p
       }
 
       if (!(isBlank(c) || isBreak(c))) break
-      this.need(1)
-      while (isBlank(c) || isBreak(c)) {
+      if (this.pos + 1 > this.gate) this.load(1)
+      for (;;) {
+        if (c === 0x20 && leadingBlanks) {
+          // Indentation on a new line: only its end matters.
+          p = this.pos
+          do {
+            if (++p + 1 > this.gate) p = this.loadAt(p, 1)
+          } while (codes[p] === 0x20)
+          this.pos = p
+          c = codes[p]
+          continue
+        }
+
         if (isBlank(c)) {
           if (leadingBlanks && c === 0x09 && this.col() < indent) {
             throw scanFault('found a tab character that violates indentation', this.pos, this.line)
           }
 
-          if (!leadingBlanks) whitespace += src[this.pos]
+          if (!leadingBlanks) {
+            if (wsEnd === wsStart) wsStart = this.pos
+            wsEnd = this.pos + 1
+          }
+
           this.pos++
-        } else {
-          this.need(2)
+        } else if (isBreak(c)) {
+          if (this.pos + 2 > this.gate) this.load(2)
           if (leadingBlanks) {
             trailingBreaks += this.readLine()
           } else {
-            whitespace = ''
+            wsStart = wsEnd
             leadingBreak = this.readLine()
             leadingBlanks = true
           }
+        } else {
+          break
         }
 
-        this.need(1)
-        c = src.charCodeAt(this.pos)
+        if (this.pos + 1 > this.gate) this.load(1)
+        c = codes[this.pos]
       }
 
       if (!flow && this.col() < indent) break
     }
 
     if (leadingBlanks) this.simpleKeyAllowed = true
-    return new Token(T_SCALAR, start, end, line, value, STYLE_PLAIN)
+    return new Token(T_SCALAR, start, end, line, value, STYLE_PLAIN, '', 0)
   }
 }

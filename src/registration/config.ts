@@ -1,0 +1,541 @@
+/**
+ * The registration config: a JSON file shipped in the gadget (`$SNAP/registration.json` by
+ * default) telling the prepare-device runtime where the device registers, with which headers, how
+ * the serial is derived and what goes into the registration body. JSON, so the on-device runtime
+ * needs no YAML library; the schema is schemas/registration.schema.json (draft 2020-12).
+ *
+ * ```json
+ * {
+ *   "$schema": "https://raw.githubusercontent.com/…/schemas/registration.schema.json",
+ *   "deviceService": {"preset": "serial-vault"},
+ *   "headers": {"api-key": {"env": "MODEL_APIKEY"}},
+ *   "serial": {"board": "raspberry-pi"},
+ *   "proposedSerial": true,
+ *   "body": {"facts": ["board-model", "board-revision", "mac-addresses"], "fields": {"line": "kiosk-2"}},
+ *   "identity": {"enabled": true},
+ *   "plugs": {"hardware-observe": "hardware-observe"}
+ * }
+ * ```
+ *
+ * - `deviceService.preset`: `serial-vault` (the Serial Vault's URL), `model-service` (Canonical's
+ *   Model Service) or `custom` with `url`.
+ * - `headers`: HTTP headers for both registration requests; a value is a string or
+ *   `{"env": "NAME"}`, read from the hook's environment at run time (so the api-key is never
+ *   written in a file). A variable that is not set is an error.
+ * - `serial`: the serial SDK's chain configuration: `board` (a board profile) and/or `chain`,
+ *   with `transforms`, `normalise`, `output`, `onDenied`, `brand`.
+ * - `proposedSerial`: also set registration.proposed-serial (default true); the body always has
+ *   `serial`.
+ * - `body.facts`: hardware facts to add (see BODY_FACTS); `body.fields`: fixed fields (strings,
+ *   lists and maps of strings).
+ * - `identity.enabled`: sign the body with the device identity key (default true).
+ * - `plugs`: the gadget's plug name for an interface, when it differs from the interface name.
+ *
+ * Errors name the file, the line and column, the place (`headers.api-key.env`) and the fix.
+ */
+import {readFileSync} from 'node:fs'
+import {dirname, join, resolve} from 'node:path'
+
+import {ioError, UserError} from '../errors.js'
+import {type BoardProfile, boardIds, loadBoard} from '../serial/boards.js'
+import type {ChainSpec} from '../serial/chain.js'
+import {checkChainSpec} from '../serial/config.js'
+import {closest, type ConfigPlace, type DataPath, describeValue, formatPath, isRecord, SNAP_INTERFACES} from '../serial/options.js'
+import type {SnapInterface} from '../serial/source.js'
+import {BODY_FACTS} from './body.js'
+import type {ResolvedHeader} from './snapctl.js'
+import {type BodyFields, type BodyValue, IdentityField} from './identity.js'
+
+export const DEFAULT_CONFIG_NAME = 'registration.json'
+
+/** Device-service URLs of the presets (registration-protocol reference, §2.1). */
+export const DEVICE_SERVICE_PRESETS = {
+  'serial-vault': 'https://serial-vault-partners.canonical.com/v1/',
+  'model-service': 'https://api.snapcraft.io/v1/',
+} as const
+export type DeviceServicePreset = 'custom' | keyof typeof DEVICE_SERVICE_PRESETS
+
+/** Board profiles by id: the shipped files, or (in the single-file runtime) built-in copies. */
+export interface BoardCatalog {
+  ids(): readonly string[]
+  load(id: string): BoardProfile
+}
+
+export const fileBoards: BoardCatalog = {ids: boardIds, load: loadBoard}
+
+export interface HeaderSpec {
+  name: string
+  /** A literal value… */
+  value?: string
+  /** …or the environment variable that holds it. */
+  env?: string
+}
+
+export interface SerialSection extends Partial<ChainSpec> {
+  board?: string
+  brand?: string
+}
+
+export interface RegistrationConfig {
+  /** Where it came from: errors of later stages point here. */
+  place: ConfigPlace
+  deviceService: {preset: DeviceServicePreset; url: string}
+  headers: HeaderSpec[]
+  serial: SerialSection
+  proposedSerial: boolean
+  body: {facts: string[]; fields: BodyFields}
+  identity: {enabled: boolean}
+  /** Interface → the gadget's plug name for it. */
+  plugs: Partial<Record<SnapInterface, string>>
+}
+
+export interface ParseConfigOptions {
+  boards?: BoardCatalog
+}
+
+const TOP_KEYS = ['$schema', 'deviceService', 'headers', 'serial', 'proposedSerial', 'body', 'identity', 'plugs']
+const SERIAL_KEYS = ['board', 'brand', 'chain', 'normalise', 'transforms', 'output', 'onDenied']
+/** RFC 9110 token characters. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/
+/** Headers snapd sets itself, or that HTTP derives from the request. */
+const RESERVED_HEADERS = ['content-length', 'content-type', 'host', 'snap-device-capabilities', 'transfer-encoding', 'user-agent', 'x-snap-device-service-url']
+const ENV_NAME = /^[A-Za-z_]\w*$/
+/** Assertion header names: also what body field names may look like. */
+const FIELD_NAME = /^[a-z](?:-?[a-z\d])*$/
+/** Snap plug names. */
+const PLUG_NAME = /^[a-z](?:-?[a-z\d])*$/
+const MAX_FIELD_DEPTH = 8
+// HTTP forbids control characters in header values except tab (Go's net/http refuses them).
+const HEADER_VALUE_FORBIDDEN = /[\u0000-\u0008\u000A-\u001F\u007F]/
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+
+/** `$SNAP/registration.json`, where the hook finds the config the gadget ships. */
+export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string {
+  const snap = env.SNAP
+  if (!snap) {
+    throw new UserError('E_REGISTRATION_CONFIG', `no registration config given, and $SNAP is not set (the hook looks for $SNAP/${DEFAULT_CONFIG_NAME})`, {
+      hint: 'pass --config FILE, or run inside the gadget snap',
+      kind: 'usage',
+    })
+  }
+
+  return join(snap, DEFAULT_CONFIG_NAME)
+}
+
+/** Reads and checks a registration config file. */
+export function loadRegistrationConfig(file: string, options: ParseConfigOptions = {}): RegistrationConfig {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw ioError(file, error)
+  }
+
+  return parseRegistrationConfig(text, {...options, file})
+}
+
+/** Checks registration config text (JSON). */
+export function parseRegistrationConfig(text: string, options: ParseConfigOptions & {file?: string} = {}): RegistrationConfig {
+  const document = parseJsonDocument(text, options.file)
+  const place: ConfigPlace = {file: options.file, locate: document.locate}
+  if (options.file !== undefined) place.baseDir = dirname(resolve(options.file))
+  return checkRegistrationConfig(document.value, place, options)
+}
+
+/** Checks a parsed registration config. */
+export function checkRegistrationConfig(data: unknown, place: ConfigPlace = {}, options: ParseConfigOptions = {}): RegistrationConfig {
+  const boards = options.boards ?? fileBoards
+  if (!isRecord(data)) throw problem(place, [], `the registration config is a JSON object, not ${describeValue(data)}`, 'start from {"deviceService": {"preset": "serial-vault"}, "serial": {"board": "…"}}')
+  checkKeys(data, TOP_KEYS, place, [], 'the registration config')
+  for (const key of ['deviceService', 'serial'] as const) {
+    if (data[key] === undefined) throw problem(place, [], `"${key}" is missing`, key === 'serial' ? 'add "serial": {"board": "<id>"} or {"chain": [...]}' : 'add "deviceService": {"preset": "serial-vault"} (or model-service, or custom with url)')
+  }
+
+  if (data.$schema !== undefined && typeof data.$schema !== 'string') throw problem(place, ['$schema'], '$schema must be a string', 'the URL or path of registration.schema.json, for editors')
+  const serial = checkSerial(data.serial, place, boards)
+  const body = checkBody(data.body, place)
+  return {
+    body,
+    deviceService: checkDeviceService(data.deviceService, place),
+    headers: checkHeaders(data.headers, place),
+    identity: checkIdentity(data.identity, place),
+    place,
+    plugs: checkPlugs(data.plugs, place),
+    proposedSerial: checkBoolean(data.proposedSerial, place, ['proposedSerial'], true, 'true also sets registration.proposed-serial; false leaves the serial to the body'),
+    serial,
+  }
+}
+
+function checkDeviceService(raw: unknown, place: ConfigPlace): RegistrationConfig['deviceService'] {
+  const path = ['deviceService']
+  const presets = [...Object.keys(DEVICE_SERVICE_PRESETS), 'custom']
+  if (!isRecord(raw)) throw problem(place, path, `deviceService must be an object, not ${describeValue(raw)}`, '{"preset": "serial-vault"}, {"preset": "model-service"} or {"preset": "custom", "url": "https://…/v1/"}')
+  checkKeys(raw, ['preset', 'url'], place, path, 'deviceService')
+  const preset = raw.preset
+  if (typeof preset !== 'string' || !presets.includes(preset)) {
+    const guess = typeof preset === 'string' ? closest(preset, presets) : undefined
+    throw problem(place, [...path, 'preset'], `preset must be one of ${presets.join(', ')}, not ${describeValue(preset)}`, guess ? `did you mean "${guess}"?` : 'serial-vault for the Serial Vault, model-service for the Model Service, custom with url for your own service')
+  }
+
+  if (preset !== 'custom') {
+    const url = DEVICE_SERVICE_PRESETS[preset as keyof typeof DEVICE_SERVICE_PRESETS]
+    if (raw.url !== undefined) throw problem(place, [...path, 'url'], `url is only for preset custom; ${preset} is ${url}`, 'remove url, or set "preset": "custom"', 'key')
+    return {preset: preset as DeviceServicePreset, url}
+  }
+
+  if (raw.url === undefined) throw problem(place, path, 'preset custom needs a url', 'add "url": "https://device-service.example.com/v1/"')
+  return {preset: 'custom', url: checkUrl(raw.url, place, [...path, 'url'])}
+}
+
+function checkUrl(raw: unknown, place: ConfigPlace, path: DataPath): string {
+  const fix = 'an absolute http(s) URL of the device service, e.g. "https://device-service.example.com/v1/"'
+  if (typeof raw !== 'string' || raw === '') throw problem(place, path, `url must be a non-empty string, not ${describeValue(raw)}`, fix)
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw problem(place, path, `${JSON.stringify(raw)} is not a URL`, fix)
+  }
+
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw problem(place, path, `the URL scheme must be https (or http), not ${url.protocol.slice(0, -1)}`, fix)
+  if (/[\s\u0000-\u001F\u007F]/.test(raw)) throw problem(place, path, 'the URL contains whitespace or control characters', 'percent-encode them, or remove them')
+  if (url.username || url.password) throw problem(place, path, 'the URL carries a user name or password', 'pass credentials in headers (with {"env": …}), never in the URL')
+  return raw
+}
+
+function checkHeaders(raw: unknown, place: ConfigPlace): HeaderSpec[] {
+  if (raw === undefined) return []
+  const path = ['headers']
+  if (!isRecord(raw)) throw problem(place, path, `headers must be an object of header name to value, not ${describeValue(raw)}`, '{"api-key": {"env": "MODEL_APIKEY"}}')
+  const seen = new Map<string, string>()
+  return Object.entries(raw).map(([name, value]): HeaderSpec => {
+    const at = [...path, name]
+    if (!HEADER_NAME.test(name)) throw problem(place, at, `"${name}" is not a valid HTTP header name`, 'letters, digits and - (e.g. api-key)', 'key')
+    const lower = name.toLowerCase()
+    if (RESERVED_HEADERS.includes(lower)) throw problem(place, at, `snapd sets the ${name} header itself`, 'remove it from headers', 'key')
+    const earlier = seen.get(lower)
+    if (earlier !== undefined) throw problem(place, at, `"${name}" and "${earlier}" are the same HTTP header (names ignore case)`, 'keep one of them', 'key')
+    seen.set(lower, name)
+    if (typeof value === 'string') {
+      if (value === '') throw problem(place, at, `the value of header ${name} is empty`, 'give a value, or {"env": "NAME"} to read it from the environment')
+      const bad = headerValueProblem(value)
+      if (bad) throw problem(place, at, `the value of header ${name} ${bad}`, 'HTTP header values are one line, without control characters')
+      return {name, value}
+    }
+
+    if (isRecord(value)) {
+      checkKeys(value, ['env'], place, at, `header ${name}`)
+      if (typeof value.env !== 'string' || !ENV_NAME.test(value.env)) {
+        throw problem(place, [...at, 'env'], `env must name an environment variable, not ${describeValue(value.env)}`, 'e.g. {"env": "MODEL_APIKEY"}, set in snapcraft.yaml hooks.prepare-device.environment')
+      }
+
+      return {env: value.env, name}
+    }
+
+    throw problem(place, at, `the value of header ${name} must be a string or {"env": "NAME"}, not ${describeValue(value)}`, 'e.g. "api-key": {"env": "MODEL_APIKEY"}')
+  })
+}
+
+function headerValueProblem(value: string): string | undefined {
+  if (HEADER_VALUE_FORBIDDEN.test(value)) return 'contains a line break or another control character'
+  if (LONE_SURROGATE.test(value)) return 'is not well-formed Unicode'
+  return undefined
+}
+
+/**
+ * The header values: literals as written, `{"env": …}` from `env`. A variable that is not set,
+ * is empty or holds a line break is an error that names the variable but never shows its value.
+ */
+export function resolveHeaders(headers: readonly HeaderSpec[], env: NodeJS.ProcessEnv = process.env): Map<string, ResolvedHeader> {
+  const values = new Map<string, ResolvedHeader>()
+  for (const header of headers) {
+    if (header.env === undefined) {
+      values.set(header.name, {value: header.value ?? ''})
+      continue
+    }
+
+    const value = env[header.env]
+    const fix = `set ${header.env} for the hook (snapcraft.yaml: hooks: prepare-device: environment: ${header.env}: …)`
+    if (value === undefined) throw new UserError('E_HEADER_ENV', `header ${header.name}: the environment variable ${header.env} is not set`, {hint: fix, kind: 'failed'})
+    if (value === '') throw new UserError('E_HEADER_ENV', `header ${header.name}: the environment variable ${header.env} is empty`, {hint: fix, kind: 'failed'})
+    const bad = headerValueProblem(value)
+    if (bad) throw new UserError('E_HEADER_ENV', `header ${header.name}: the environment variable ${header.env} ${bad}`, {hint: `fix ${header.env}: HTTP header values are one line, without control characters`, kind: 'failed'})
+    values.set(header.name, {env: header.env, value})
+  }
+
+  return values
+}
+
+function checkSerial(raw: unknown, place: ConfigPlace, boards: BoardCatalog): SerialSection {
+  const path = ['serial']
+  if (!isRecord(raw)) throw problem(place, path, `serial must be an object, not ${describeValue(raw)}`, '{"board": "raspberry-pi"} or {"chain": ["devicetree-serial", "cpuinfo-serial"]}')
+  checkKeys(raw, SERIAL_KEYS, place, path, 'serial')
+  const section: SerialSection = {...checkChainSpec(raw, place, path, false)}
+  for (const key of ['board', 'brand'] as const) {
+    const value = raw[key]
+    if (value === undefined) continue
+    if (typeof value !== 'string' || value === '') throw problem(place, [...path, key], `${key} must be a non-empty string, not ${describeValue(value)}`, key === 'board' ? 'a board profile id, e.g. raspberry-pi' : 'your brand id (the salt of hash transforms)')
+    section[key] = value
+  }
+
+  if (section.board !== undefined) {
+    const ids = boards.ids()
+    if (!ids.includes(section.board)) {
+      const guess = closest(section.board, ids)
+      throw problem(place, [...path, 'board'], `unknown board "${section.board}"`, guess ? `did you mean "${guess}"? (boards: ${ids.join(', ')})` : `boards: ${ids.join(', ')}`)
+    }
+  }
+
+  if (section.board === undefined && section.chain === undefined) {
+    throw problem(place, path, 'serial needs a board or a chain', 'add "board": "<id>" (see `snap-gadget probe`) or "chain": [...]; the serial is never left to detection or a fallback')
+  }
+
+  return section
+}
+
+function checkBody(raw: unknown, place: ConfigPlace): RegistrationConfig['body'] {
+  const body: RegistrationConfig['body'] = {facts: [], fields: {}}
+  if (raw === undefined) return body
+  const path = ['body']
+  if (!isRecord(raw)) throw problem(place, path, `body must be an object, not ${describeValue(raw)}`, '{"facts": ["board-model"], "fields": {"line": "3"}}')
+  checkKeys(raw, ['facts', 'fields'], place, path, 'body')
+  const facts = Object.keys(BODY_FACTS)
+  if (raw.facts !== undefined) {
+    if (!Array.isArray(raw.facts)) throw problem(place, [...path, 'facts'], `facts must be a list, not ${describeValue(raw.facts)}`, `a list of: ${facts.join(', ')}`)
+    for (const [i, fact] of raw.facts.entries()) {
+      if (typeof fact !== 'string' || !facts.includes(fact)) {
+        const guess = typeof fact === 'string' ? closest(fact, facts) : undefined
+        throw problem(place, [...path, 'facts', i], `unknown body fact ${describeValue(fact)}`, guess ? `did you mean "${guess}"?` : `body facts: ${facts.join(', ')}`)
+      }
+
+      if (body.facts.includes(fact)) throw problem(place, [...path, 'facts', i], `"${fact}" is listed twice`, 'list each fact once')
+      body.facts.push(fact)
+    }
+  }
+
+  if (raw.fields !== undefined) {
+    if (!isRecord(raw.fields)) throw problem(place, [...path, 'fields'], `fields must be an object, not ${describeValue(raw.fields)}`, '{"line": "kiosk-2"}')
+    const reserved = new Set<string>(['serial', ...Object.values(IdentityField), ...body.facts])
+    for (const [name, value] of Object.entries(raw.fields)) {
+      const at = [...path, 'fields', name]
+      if (!FIELD_NAME.test(name)) throw problem(place, at, `"${name}" is not a valid body field name`, 'lower-case letters, digits and single dashes, starting with a letter (like assertion headers)', 'key')
+      if (reserved.has(name)) {
+        const by = name === 'serial' ? 'the derived serial' : body.facts.includes(name) ? 'the body fact of that name' : 'the device identity'
+        throw problem(place, at, `the body field "${name}" is set by ${by}`, 'choose another name', 'key')
+      }
+
+      body.fields[name] = checkFieldValue(value, place, at, 0)
+    }
+  }
+
+  return body
+}
+
+function checkFieldValue(raw: unknown, place: ConfigPlace, path: DataPath, depth: number): BodyValue {
+  if (depth > MAX_FIELD_DEPTH) throw problem(place, path, `nested more than ${MAX_FIELD_DEPTH} levels deep`, 'flatten the field')
+  if (typeof raw === 'string') {
+    if (LONE_SURROGATE.test(raw)) throw problem(place, path, 'the string is not well-formed Unicode (a lone surrogate escape)', 'the registration body must be valid UTF-8')
+    return raw
+  }
+
+  if (Array.isArray(raw)) return raw.map((item, i) => checkFieldValue(item, place, [...path, i], depth + 1))
+  if (isRecord(raw)) {
+    const map: {[name: string]: BodyValue} = {}
+    for (const [key, value] of Object.entries(raw)) {
+      if (LONE_SURROGATE.test(key)) throw problem(place, [...path, key], 'the key is not well-formed Unicode', 'the registration body must be valid UTF-8', 'key')
+      map[key] = checkFieldValue(value, place, [...path, key], depth + 1)
+    }
+
+    return map
+  }
+
+  throw problem(place, path, `a body field value must be a string, a list or an object, not ${describeValue(raw)}`, typeof raw === 'number' || typeof raw === 'boolean' ? `quote it: "${String(raw)}" (every value in the body is a string)` : 'write it as a string')
+}
+
+function checkIdentity(raw: unknown, place: ConfigPlace): RegistrationConfig['identity'] {
+  if (raw === undefined) return {enabled: true}
+  if (typeof raw === 'boolean') return {enabled: raw}
+  if (!isRecord(raw)) throw problem(place, ['identity'], `identity must be an object or a boolean, not ${describeValue(raw)}`, '{"enabled": true}')
+  checkKeys(raw, ['enabled'], place, ['identity'], 'identity')
+  return {enabled: checkBoolean(raw.enabled, place, ['identity', 'enabled'], true, 'true signs the body with the device identity key')}
+}
+
+function checkPlugs(raw: unknown, place: ConfigPlace): RegistrationConfig['plugs'] {
+  if (raw === undefined) return {}
+  if (!isRecord(raw)) throw problem(place, ['plugs'], `plugs must be an object of interface to plug name, not ${describeValue(raw)}`, '{"hardware-observe": "hw-observe"}')
+  checkKeys(raw, SNAP_INTERFACES, place, ['plugs'], 'plugs')
+  const plugs: RegistrationConfig['plugs'] = {}
+  for (const [iface, name] of Object.entries(raw)) {
+    if (typeof name !== 'string' || !PLUG_NAME.test(name)) throw problem(place, ['plugs', iface], `the plug name for ${iface} must be a snap plug name, not ${describeValue(name)}`, 'the name under plugs: in snapcraft.yaml, e.g. hw-observe')
+    plugs[iface as SnapInterface] = name
+  }
+
+  return plugs
+}
+
+function checkBoolean(raw: unknown, place: ConfigPlace, path: DataPath, fallback: boolean, meaning: string): boolean {
+  if (raw === undefined) return fallback
+  if (typeof raw !== 'boolean') throw problem(place, path, `${path.at(-1)} must be true or false, not ${describeValue(raw)}`, meaning)
+  return raw
+}
+
+function checkKeys(value: Record<string, unknown>, allowed: readonly string[], place: ConfigPlace, path: DataPath, what: string): void {
+  for (const key of Object.keys(value)) {
+    if (allowed.includes(key)) continue
+    const guess = closest(key, allowed)
+    throw problem(place, [...path, key], `unknown key "${key}" in ${what}`, guess ? `did you mean "${guess}"?` : `allowed keys: ${allowed.join(', ')}`, 'key')
+  }
+}
+
+/** A located configuration mistake. */
+function problem(place: ConfigPlace, path: DataPath, message: string, hint: string, at: 'key' | 'value' = 'value'): UserError {
+  const position = place.locate?.(path, at)
+  return new UserError('E_REGISTRATION_CONFIG', `${formatPath(path)}: ${message}`, {column: position?.column, file: place.file, hint, kind: 'usage', line: position?.line})
+}
+
+// --- JSON with positions ------------------------------------------------------------------------
+
+interface JsonDocument {
+  value: unknown
+  locate(path: DataPath, at?: 'key' | 'value'): undefined | {column: number; line: number}
+}
+
+const MAX_JSON_DEPTH = 64
+const JSON_STRING = /"(?:[^"\\\u0000-\u001F]|\\(?:["/\\bfnrt]|u[\dA-Fa-f]{4}))*"/y
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[Ee][+-]?\d+)?/y
+
+/**
+ * Strict JSON (RFC 8259) that remembers where each key and value starts, so errors can point at
+ * a line and column, and that refuses duplicate keys (JSON.parse silently keeps the last).
+ */
+export function parseJsonDocument(text: string, file?: string): JsonDocument {
+  const keys = new Map<string, number>()
+  const values = new Map<string, number>()
+  let lineStarts: number[] | undefined
+  const position = (offset: number) => {
+    lineStarts ??= [0, ...[...text.matchAll(/\n/g)].map((m) => m.index! + 1)]
+    let line = 0
+    while (line + 1 < lineStarts.length && lineStarts[line + 1] <= offset) line++
+    return {column: offset - lineStarts[line] + 1, line: line + 1}
+  }
+
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0
+  const fail = (message: string, at = i): never => {
+    const {column, line} = position(at)
+    throw new UserError('E_REGISTRATION_CONFIG', `not valid JSON: ${message}`, {column, file, hint: 'the registration config is plain JSON: keys in double quotes, no comments, no trailing commas', kind: 'usage', line})
+  }
+
+  const describeAt = () => (i >= text.length ? 'the end of the file' : JSON.stringify(text[i]))
+  const space = () => {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++
+  }
+
+  const string = (): string => {
+    JSON_STRING.lastIndex = i
+    const match = JSON_STRING.exec(text)
+    if (!match) fail(text[i] === '"' ? 'a string with a control character, a bad escape or no closing quote' : `expected a string, found ${describeAt()}`)
+    i += match![0].length
+    return JSON.parse(match![0]) as string
+  }
+
+  const value = (path: DataPath, depth: number): unknown => {
+    if (depth > MAX_JSON_DEPTH) fail(`nested more than ${MAX_JSON_DEPTH} levels deep`)
+    space()
+    values.set(JSON.stringify(path), i)
+    const char = text[i]
+    if (char === '{') {
+      i++
+      const object: Record<string, unknown> = {}
+      space()
+      if (text[i] === '}') {
+        i++
+        return object
+      }
+
+      for (;;) {
+        space()
+        const keyAt = i
+        if (text[i] !== '"') fail(`expected a key in double quotes, found ${describeAt()}`)
+        const key = string()
+        if (Object.hasOwn(object, key)) fail(`duplicate key ${JSON.stringify(key)}`, keyAt)
+        keys.set(JSON.stringify([...path, key]), keyAt)
+        space()
+        if (text[i] !== ':') fail(`expected ":" after the key, found ${describeAt()}`)
+        i++
+        // defineProperty: a "__proto__" key is data, not the object's prototype.
+        Object.defineProperty(object, key, {configurable: true, enumerable: true, value: value([...path, key], depth + 1), writable: true})
+        space()
+        if (text[i] === ',') {
+          i++
+          continue
+        }
+
+        if (text[i] === '}') {
+          i++
+          return object
+        }
+
+        fail(`expected "," or "}", found ${describeAt()}`)
+      }
+    }
+
+    if (char === '[') {
+      i++
+      const list: unknown[] = []
+      space()
+      if (text[i] === ']') {
+        i++
+        return list
+      }
+
+      for (;;) {
+        list.push(value([...path, list.length], depth + 1))
+        space()
+        if (text[i] === ',') {
+          i++
+          continue
+        }
+
+        if (text[i] === ']') {
+          i++
+          return list
+        }
+
+        fail(`expected "," or "]", found ${describeAt()}`)
+      }
+    }
+
+    if (char === '"') return string()
+    for (const [word, literal] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (text.startsWith(word, i)) {
+        i += word.length
+        return literal
+      }
+    }
+
+    JSON_NUMBER.lastIndex = i
+    const number = JSON_NUMBER.exec(text)
+    if (number) {
+      i += number[0].length
+      return Number(number[0])
+    }
+
+    return fail(`unexpected ${describeAt()}`)
+  }
+
+  const result = value([], 0)
+  space()
+  if (i < text.length) fail(`unexpected ${describeAt()} after the end of the document`)
+  return {
+    locate(path, at = 'value') {
+      for (let n = path.length; n >= 0; n--) {
+        const id = JSON.stringify(path.slice(0, n))
+        const offset = (at === 'key' && n === path.length ? keys.get(id) : undefined) ?? values.get(id) ?? keys.get(id)
+        if (offset !== undefined) return position(offset)
+      }
+
+      return undefined
+    },
+    value: result,
+  }
+}

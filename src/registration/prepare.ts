@@ -1,0 +1,217 @@
+/**
+ * What the prepare-device hook does, as one function the single-file runtime, the SDK and the
+ * `prepare-device` command share: read the registration config, check the plugs the serial
+ * sources and body facts need, derive the serial, build and sign the registration body, and hand
+ * snapd the options with correctly typed `snapctl set` calls (unsetting the options the config no
+ * longer sets). Returns what it did, or with `dryRun` what it would do, as data; never prints.
+ *
+ * Failure is always a thrown UserError: the hook then exits non-zero, snapd discards every option
+ * set in that run and tries again later. There is no fallback serial.
+ */
+import {existsSync, mkdirSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {InternalError, UserError} from '../errors.js'
+import {type ChainSpec, deriveFromChain, resolveChain, type SerialChain, type SerialDerivation} from '../serial/chain.js'
+import {checkRoot, createSourceContext} from '../serial/context.js'
+import {refusalOf} from '../serial/placeholders.js'
+import type {SnapInterface} from '../serial/source.js'
+import {BODY_FACTS, emitRegistrationBody, readBodyFacts} from './body.js'
+import {type BoardCatalog, defaultConfigFile, type DeviceServicePreset, fileBoards, loadRegistrationConfig, type RegistrationConfig, resolveHeaders} from './config.js'
+import {type BodyFields, DeviceIdentity, IDENTITY_KEY_FILE, loadOrCreateIdentity, signWithIdentity} from './identity.js'
+import {isConnected, isConnectedCall, registrationCalls, runSnapctl, type SnapctlCall, type SnapctlRunner, spawnSnapctl} from './snapctl.js'
+
+export interface PrepareDeviceOptions {
+  /** The registration config file (default `$SNAP/registration.json`), or a checked config. */
+  config?: RegistrationConfig | string
+  /** The directory that plays `/` for hardware reads (a captured tree); default `/`. */
+  root?: string
+  /** Decide everything, run nothing: no snapctl call, no key file written. */
+  dryRun?: boolean
+  /** The hook's environment: SNAP, SNAP_NAME, SNAP_DATA, SNAP_SAVE_DATA, header variables. */
+  env?: NodeJS.ProcessEnv
+  /** How snapctl is run (default: spawned from PATH without a shell). */
+  snapctl?: SnapctlRunner
+  /** Where board profiles come from (default: the shipped profile files). */
+  boards?: BoardCatalog
+  /** Give up on a serial source that has not answered after this long (default 5000 ms). */
+  sourceTimeoutMs?: number
+}
+
+export interface PlugCheck {
+  interface: SnapInterface
+  /** The gadget's plug name. */
+  plug: string
+  /** The serial sources and body facts that read through it. */
+  neededBy: string[]
+  /** Undefined in a dry run. */
+  connected?: boolean
+}
+
+export interface IdentityUse {
+  /** Unpadded base64url of the Ed25519 public key. */
+  publicKey: string
+  /** The key file; undefined for a dry run's throwaway key. */
+  keyFile?: string
+  /** This run made the key. */
+  created: boolean
+  /** A dry run without a key file signs with a throwaway key. */
+  ephemeral: boolean
+}
+
+export interface PrepareDeviceResult {
+  configFile?: string
+  dryRun: boolean
+  deviceService: {preset: DeviceServicePreset; url: string}
+  /** Header names, and the variable a value came from (values are never part of the result). */
+  headers: {env?: string; name: string}[]
+  plugs: PlugCheck[]
+  serial: SerialDerivation
+  body: {
+    fields: BodyFields
+    /** The exact `registration.body` text. */
+    text: string
+    /** Configured facts this hardware does not have. */
+    omittedFacts: string[]
+  }
+  identity?: IdentityUse
+  /** Every snapctl call, in order: made, or in a dry run to be made. */
+  calls: SnapctlCall[]
+}
+
+/** Runs (or plans, with `dryRun`) the prepare-device hook's work. */
+export async function prepareDevice(options: PrepareDeviceOptions = {}): Promise<PrepareDeviceResult> {
+  const env = options.env ?? process.env
+  const boards = options.boards ?? fileBoards
+  const dryRun = options.dryRun ?? false
+  const config = typeof options.config === 'object' ? options.config : loadRegistrationConfig(options.config ?? defaultConfigFile(env), {boards})
+
+  // Everything that can fail without touching the hardware fails first.
+  const headers = resolveHeaders(config.headers, env)
+  if (options.root !== undefined) await checkRoot(options.root)
+  const chain = await resolveRegistrationChain(config, boards)
+  const context = createSourceContext({brand: config.serial.brand, root: options.root})
+
+  const plugs = neededPlugs(config, chain)
+  const runner = options.snapctl ?? spawnSnapctl({env})
+  const calls: SnapctlCall[] = plugs.map((p) => isConnectedCall(p.plug))
+  if (!dryRun) {
+    for (const plug of plugs) plug.connected = isConnected(runner, plug.plug)
+    const missing = plugs.filter((p) => !p.connected)
+    if (missing.length > 0) throw notConnected(missing, env)
+  }
+
+  const serial = await deriveFromChain(chain, context, {sourceTimeoutMs: options.sourceTimeoutMs})
+  // The chain refuses placeholders (with rules for each value format) before its transforms; this
+  // guards the one value that leaves the device against the unmistakable ones.
+  const refusal = refusalOf(serial.serial)
+  if (refusal && ['empty', 'known', 'repeated'].includes(refusal.rule)) throw new InternalError(`the chain produced a placeholder serial ${JSON.stringify(serial.serial)}: ${refusal.reason}`)
+
+  const facts = await readBodyFacts(config.body.facts, {context, serialEntry: serial.entry})
+  let fields: BodyFields = {serial: serial.serial, ...facts.fields, ...config.body.fields}
+  let identity: IdentityUse | undefined
+  if (config.identity.enabled) {
+    const key = deviceIdentity(env, dryRun)
+    fields = signWithIdentity(fields, key.identity)
+    identity = {created: key.created, ephemeral: key.file === undefined, publicKey: key.identity.publicKeyText}
+    if (key.file !== undefined) identity.keyFile = key.file
+  }
+
+  const text = emitRegistrationBody(fields)
+  const {set, unset} = registrationCalls({
+    body: text,
+    headers,
+    proposedSerial: config.proposedSerial ? serial.serial : undefined,
+    url: config.deviceService.url,
+  })
+  calls.push(set)
+  if (unset) calls.push(unset)
+  if (!dryRun) {
+    runSnapctl(runner, set)
+    if (unset) runSnapctl(runner, unset)
+  }
+
+  const result: PrepareDeviceResult = {
+    body: {fields, omittedFacts: facts.omitted, text},
+    calls,
+    deviceService: config.deviceService,
+    dryRun,
+    headers: config.headers.map((h) => (h.env === undefined ? {name: h.name} : {env: h.env, name: h.name})),
+    plugs,
+    serial,
+  }
+  if (config.place.file !== undefined) result.configFile = config.place.file
+  if (identity) result.identity = identity
+  return result
+}
+
+/** The chain the config names: its own chain, else its board's, with chain settings from the config first. */
+export async function resolveRegistrationChain(config: RegistrationConfig, boards: BoardCatalog = fileBoards): Promise<SerialChain> {
+  const section = config.serial
+  const board = section.board === undefined ? undefined : boards.load(section.board)
+  const spec: ChainSpec = {
+    chain: section.chain ?? board?.chain ?? [],
+    normalise: section.normalise ?? board?.normalise,
+    onDenied: section.onDenied ?? board?.onDenied,
+    output: section.output ?? board?.output,
+    transforms: section.transforms ?? board?.transforms,
+  }
+  if (section.chain !== undefined || !board) return resolveChain(spec, {name: 'custom', path: ['serial'], place: config.place})
+  return resolveChain(spec, {name: board.id, place: {file: board.file}})
+}
+
+/** Each interface the serial chain and the body facts read through, with the gadget's plug name. */
+export function neededPlugs(config: RegistrationConfig, chain: SerialChain): PlugCheck[] {
+  const plugs = new Map<SnapInterface, PlugCheck>()
+  const need = (iface: SnapInterface, by: string) => {
+    const check = plugs.get(iface) ?? {interface: iface, neededBy: [], plug: config.plugs[iface] ?? iface}
+    if (!check.neededBy.includes(by)) check.neededBy.push(by)
+    plugs.set(iface, check)
+  }
+
+  for (const entry of chain.entries) for (const iface of entry.plugs) need(iface, entry.label)
+  for (const fact of config.body.facts) for (const iface of BODY_FACTS[fact].plugs) need(iface, `body fact ${fact}`)
+  return [...plugs.values()]
+}
+
+function notConnected(missing: readonly PlugCheck[], env: NodeJS.ProcessEnv): UserError {
+  const gadget = env.SNAP_INSTANCE_NAME || env.SNAP_NAME || '<gadget>'
+  const list = missing.map((p) => `${p.plug} (${p.interface === p.plug ? '' : `${p.interface}, `}for ${p.neededBy.join(', ')})`).join(' and ')
+  const first = missing[0].plug
+  return new UserError('E_PLUG_NOT_CONNECTED', `the gadget's plug${missing.length > 1 ? 's' : ''} ${list} ${missing.length > 1 ? 'are' : 'is'} not connected, so the hook cannot read the hardware`, {
+    details: {missing},
+    hint: `connect before the hook runs: gadget.yaml "connections: [{plug: <gadget snap id>:${first}}]" (made at seeding; needs the gadget's snap id), or "snap connect ${gadget}:${first}" and snapd retries the hook`,
+    kind: 'failed',
+  })
+}
+
+/** The identity key kept in $SNAP_SAVE_DATA (UC20+, survives a factory reset), else $SNAP_DATA. */
+function deviceIdentity(env: NodeJS.ProcessEnv, dryRun: boolean): {created: boolean; file?: string; identity: DeviceIdentity} {
+  const dir = env.SNAP_SAVE_DATA || env.SNAP_DATA
+  if (dryRun) {
+    if (dir && existsSync(join(dir, IDENTITY_KEY_FILE))) return loadOrCreateIdentity(dir)
+    return {created: false, identity: DeviceIdentity.generate()}
+  }
+
+  if (!dir) {
+    throw new UserError('E_IDENTITY_DIR', 'neither SNAP_SAVE_DATA nor SNAP_DATA is set, so there is nowhere to keep the device identity key', {
+      hint: 'run as the gadget\'s prepare-device hook (snapd sets them), set SNAP_DATA, or set "identity": {"enabled": false}',
+      kind: 'failed',
+    })
+  }
+
+  try {
+    mkdirSync(dir, {mode: 0o700, recursive: true})
+  } catch (error) {
+    throw new UserError('E_IDENTITY_DIR', `cannot create the identity key directory ${dir}: ${(error as Error).message}`, {file: dir, hint: 'the hook runs as root; check that the data directory is writable', kind: 'failed'})
+  }
+
+  return loadOrCreateIdentity(dir)
+}
+
+/** One line for the hook's log: what was handed to snapd. */
+export function describePreparation(result: PrepareDeviceResult): string {
+  const identity = result.identity ? `; identity key ${result.identity.publicKey} (${result.identity.ephemeral ? 'throwaway, dry run' : result.identity.created ? 'new' : 'reused'})` : ''
+  const omitted = result.body.omittedFacts.length > 0 ? `; not on this hardware: ${result.body.omittedFacts.join(', ')}` : ''
+  return `${result.dryRun ? 'would propose' : 'proposed'} serial ${result.serial.serial} (${result.serial.entry}) to ${result.deviceService.url}${identity}${omitted}`
+}

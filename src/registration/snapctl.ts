@@ -1,0 +1,216 @@
+/**
+ * snapctl, as the prepare-device hook must call it. snapd types the text after `key=` as one JSON
+ * value when it parses as JSON, else as a raw string, and later decodes the options into Go
+ * strings and a map of strings: an unquoted all-digit serial becomes a JSON number and
+ * registration fails for ever. So every option here is `key=<JSON literal>`: strings through
+ * JSON.stringify, the headers as a JSON object of strings, never `-s`. snapctl is spawned with an
+ * argv array (no shell), and every exit status is checked.
+ */
+import {spawnSync} from 'node:child_process'
+
+import {UserError} from '../errors.js'
+
+/** The gadget options snapd reads when it builds the serial request. */
+export const RegistrationOption = {
+  body: 'registration.body',
+  headers: 'device-service.headers',
+  proposedSerial: 'registration.proposed-serial',
+  url: 'device-service.url',
+} as const
+export type RegistrationOption = (typeof RegistrationOption)[keyof typeof RegistrationOption]
+
+/** Every option the runtime owns, in the order it sets them; those it does not set are unset. */
+export const MANAGED_OPTIONS: readonly RegistrationOption[] = [RegistrationOption.url, RegistrationOption.headers, RegistrationOption.proposedSerial, RegistrationOption.body]
+
+/** Linux refuses a single argument of 128 KiB or more (MAX_ARG_STRLEN, the NUL included). */
+const MAX_ARGUMENT_BYTES = 128 * 1024 - 1
+const DEFAULT_TIMEOUT_MS = 60_000
+
+export interface SnapctlResult {
+  /** The exit status; null when killed or not started. */
+  status: null | number
+  signal?: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  /** Why it could not run: `ENOENT` (no snapctl), `ETIMEDOUT`, … */
+  error?: string
+}
+
+/** Runs `snapctl <args…>` and reports how it ended; never throws for snapctl's sake. */
+export type SnapctlRunner = (args: readonly string[]) => SnapctlResult
+
+export interface SpawnSnapctlOptions {
+  /** The program (default `snapctl`, looked up on PATH). */
+  command?: string
+  env?: NodeJS.ProcessEnv
+  /** Kill snapctl after this long (default 60 s). */
+  timeoutMs?: number
+}
+
+/** The real runner: spawns snapctl without a shell. */
+export function spawnSnapctl(options: SpawnSnapctlOptions = {}): SnapctlRunner {
+  const command = options.command ?? 'snapctl'
+  return (args) => {
+    const result = spawnSync(command, args, {
+      encoding: 'utf8',
+      env: options.env ?? process.env,
+      maxBuffer: 1024 * 1024,
+      shell: false,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    })
+    const outcome: SnapctlResult = {signal: result.signal, status: result.status, stderr: result.stderr ?? '', stdout: result.stdout ?? ''}
+    if (result.error) outcome.error = (result.error as NodeJS.ErrnoException).code ?? result.error.message
+    return outcome
+  }
+}
+
+/** A header value, and where it came from (values from the environment are never shown). */
+export interface ResolvedHeader {
+  value: string
+  /** The environment variable it was read from. */
+  env?: string
+}
+
+/**
+ * One snapctl invocation. `argv` is exact; `redacted` is the same with values from the
+ * environment (the api-key) replaced by `<$NAME>`, and is what printing or serialising shows.
+ */
+export class SnapctlCall {
+  readonly argv: readonly string[]
+  readonly redacted: readonly string[]
+
+  constructor(argv: readonly string[], redacted: readonly string[] = argv) {
+    for (const arg of argv) {
+      const bytes = Buffer.byteLength(arg, 'utf8')
+      if (bytes > MAX_ARGUMENT_BYTES) {
+        throw new UserError('E_SNAPCTL_ARGUMENT', `the snapctl argument ${JSON.stringify(arg.slice(0, 40))}… is ${bytes} bytes; one argument may not exceed ${MAX_ARGUMENT_BYTES}`, {
+          hint: 'shorten the registration body or the header values',
+          kind: 'failed',
+        })
+      }
+    }
+
+    this.argv = Object.freeze([...argv])
+    this.redacted = Object.freeze([...redacted])
+  }
+
+  /** The call as a shell command line (quoted for display; it is never run through a shell). */
+  toString(): string {
+    return ['snapctl', ...this.redacted].map(shellQuote).join(' ')
+  }
+
+  toJSON(): readonly string[] {
+    return this.redacted
+  }
+
+  // util.inspect's hook, by its registered symbol: the runtime need not load node:util for it.
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `SnapctlCall { ${this.toString()} }`
+  }
+}
+
+/** `key=<JSON string literal>`: snapd stores a string whatever the text looks like. */
+export function stringOption(key: string, value: string): string {
+  return `${key}=${JSON.stringify(value)}`
+}
+
+/** `snapctl is-connected <plug>` */
+export function isConnectedCall(plug: string): SnapctlCall {
+  return new SnapctlCall(['is-connected', plug])
+}
+
+export interface RegistrationValues {
+  url: string
+  /** Header name → value, in order; an empty map unsets the headers. */
+  headers: ReadonlyMap<string, ResolvedHeader>
+  /** Undefined: unset registration.proposed-serial (the service reads the serial from the body). */
+  proposedSerial?: string
+  body: string
+}
+
+/**
+ * The `snapctl set` call for the values, and the `snapctl unset` call for the managed options the
+ * values leave out (undefined when there are none): a value an earlier hook set persists until
+ * it is unset.
+ */
+export function registrationCalls(values: RegistrationValues): {set: SnapctlCall; unset?: SnapctlCall} {
+  const argv = ['set']
+  const redacted = ['set']
+  const add = (arg: string, shown = arg) => {
+    argv.push(arg)
+    redacted.push(shown)
+  }
+
+  add(stringOption(RegistrationOption.url, values.url))
+  if (values.headers.size > 0) {
+    const real: Record<string, string> = {}
+    const shown: Record<string, string> = {}
+    for (const [name, header] of values.headers) {
+      real[name] = header.value
+      shown[name] = header.env === undefined ? header.value : `<$${header.env}>`
+    }
+
+    add(`${RegistrationOption.headers}=${JSON.stringify(real)}`, `${RegistrationOption.headers}=${JSON.stringify(shown)}`)
+  }
+
+  if (values.proposedSerial !== undefined) add(stringOption(RegistrationOption.proposedSerial, values.proposedSerial))
+  add(stringOption(RegistrationOption.body, values.body))
+
+  const set = new SnapctlCall(argv, redacted)
+  const left = MANAGED_OPTIONS.filter((key) => !argv.some((arg) => arg.startsWith(`${key}=`)))
+  return left.length > 0 ? {set, unset: new SnapctlCall(['unset', ...left])} : {set}
+}
+
+/** Runs a call; a failure to start, a signal or a non-zero exit is a UserError (E_SNAPCTL_FAILED). */
+export function runSnapctl(runner: SnapctlRunner, call: SnapctlCall): SnapctlResult {
+  const result = runner(call.argv)
+  if (result.error === undefined && result.status === 0) return result
+  throw snapctlFailure(call, result)
+}
+
+/**
+ * Whether the gadget's plug is connected. snapctl exits 0 when it is and 1 without output when it
+ * is not; any other outcome (the gadget has no such plug, snapd unreachable) is an error.
+ */
+export function isConnected(runner: SnapctlRunner, plug: string): boolean {
+  const call = isConnectedCall(plug)
+  const result = runner(call.argv)
+  if (result.error === undefined && result.status === 0) return true
+  if (result.error === undefined && result.status === 1 && result.stderr.trim() === '') return false
+  if (/has no plug or slot named/.test(result.stderr)) {
+    throw new UserError('E_PLUG_UNDECLARED', `the gadget has no plug named "${plug}": ${firstLine(result.stderr)}`, {
+      hint: `declare the plug for the prepare-device hook (snapcraft.yaml: hooks: prepare-device: plugs: [${plug}]), or map the interface to your plug's name in the registration config "plugs"`,
+      kind: 'failed',
+    })
+  }
+
+  throw snapctlFailure(call, result)
+}
+
+function snapctlFailure(call: SnapctlCall, result: SnapctlResult): UserError {
+  const what = `snapctl ${call.argv[0]}`
+  let why: string
+  if (result.error === 'ENOENT') why = 'snapctl was not found on PATH'
+  else if (result.error === 'ETIMEDOUT') why = 'snapctl did not answer in time (killed)'
+  else if (result.error !== undefined) why = `snapctl could not run (${result.error})`
+  else if (result.signal) why = `snapctl was killed by ${result.signal}`
+  else why = `snapctl exited ${result.status}${result.stderr.trim() ? `: ${firstLine(result.stderr)}` : ''}`
+  return new UserError('E_SNAPCTL_FAILED', `${what} failed: ${why}`, {
+    details: {argv: call.redacted, status: result.status},
+    hint: result.error === 'ENOENT' ? 'run it as the gadget\'s prepare-device hook (snapctl needs snapd and SNAP_COOKIE), or use --dry-run' : 'snapd retries the hook with back-off; check `snap changes` and the snapd journal',
+    kind: 'failed',
+  })
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? ''
+  return line.trim().slice(0, 300)
+}
+
+const SHELL_SAFE = /^[\w%+,./:=@-]+$/
+
+/** Single-quotes a word for display in a shell command line. */
+export function shellQuote(word: string): string {
+  return SHELL_SAFE.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}

@@ -1,0 +1,257 @@
+/**
+ * Shared by the runtime tests: a recording `snapctl` to put on PATH, the built runtime bundle,
+ * Go tools built from source in GOPATH mode (snapd's fake-snapctl, the yaml.v2 round-trip
+ * program), and identity key files with a fixed seed so that bodies are byte-for-byte predictable.
+ */
+import assert from 'node:assert/strict'
+import {execFile, spawn, spawnSync} from 'node:child_process'
+import {createHash, createPrivateKey, createPublicKey, sign} from 'node:crypto'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import type {TestContext} from 'node:test'
+import {promisify} from 'node:util'
+
+import {projectRoot, shared} from '../helpers/paths.js'
+
+export const BUNDLE = join(projectRoot, 'dist', 'runtime', 'prepare-device.cjs')
+
+let snapshot: string | undefined
+
+/**
+ * A copy of the built runtime bundle, taken once per test process: dist/ is shared, and a build
+ * started meanwhile must not swap the file between the runs of one test file. Fails with the fix
+ * when there is no bundle.
+ */
+export function requireBundle(): string {
+  if (snapshot) return snapshot
+  assert.ok(existsSync(BUNDLE), `${BUNDLE} is missing: run "node scripts/build.mjs" first`)
+  const text = readFileSync(BUNDLE, 'utf8')
+  // tsc writes an unbundled file at the same path before esbuild replaces it.
+  assert.doesNotMatch(text, /\bfrom\s*["']\.\.?\//, `${BUNDLE} imports relative modules: it is not the bundle (a build is running?)`)
+  const dir = mkdtempSync(join(tmpdir(), 'snap-gadget-bundle-'))
+  process.on('exit', () => rmSync(dir, {force: true, recursive: true}))
+  snapshot = join(dir, 'prepare-device.cjs')
+  writeFileSync(snapshot, text)
+  return snapshot
+}
+
+// --- recording snapctl ---------------------------------------------------------------------------
+
+/**
+ * A `snapctl` that appends its exact argv as one JSON line to $SNAPCTL_LOG. `is-connected P`
+ * exits 0 when P is listed in $SNAPCTL_CONNECTED (comma-separated, or `*`), 1 otherwise; for a
+ * plug listed in $SNAPCTL_UNDECLARED it fails as snapd does for a plug the snap does not have.
+ * $SNAPCTL_FAIL names a subcommand (set, unset) that fails with snapd's error text.
+ */
+const RECORDER = `
+const {appendFileSync} = require('node:fs')
+const args = process.argv.slice(2)
+appendFileSync(process.env.SNAPCTL_LOG, JSON.stringify(args) + '\\n')
+const list = (name) => (process.env[name] || '').split(',').filter(Boolean)
+if (args[0] === 'is-connected') {
+  if (list('SNAPCTL_UNDECLARED').includes(args[1])) {
+    process.stderr.write('error: error running snapctl: snap "pi" has no plug or slot named "' + args[1] + '"\\n')
+    process.exit(1)
+  }
+  const connected = list('SNAPCTL_CONNECTED')
+  process.exit(connected.includes('*') || connected.includes(args[1]) ? 0 : 1)
+}
+if (args[0] === process.env.SNAPCTL_FAIL) {
+  process.stderr.write('error: error running snapctl: cannot communicate with server: connection refused\\n')
+  process.exit(1)
+}
+`
+
+/** Writes the recording snapctl into `dir` (which then goes first on PATH). */
+export function writeRecordingSnapctl(dir: string): string {
+  mkdirSync(dir, {recursive: true})
+  const file = join(dir, 'snapctl')
+  // An absolute interpreter: no PATH lookup, and the same Node whatever PATH the test sets.
+  writeFileSync(file, `#!${process.execPath}\n${RECORDER}`)
+  chmodSync(file, 0o755)
+  return file
+}
+
+/** The argv of every snapctl call recorded in `log`, in order. */
+export function readSnapctlLog(log: string): string[][] {
+  if (!existsSync(log)) return []
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as string[])
+}
+
+/** The environment of a hook run: nothing of the caller's snap variables, PATH led by `binDir`. */
+export function hookEnv(binDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('SNAP') || key === 'MODEL_APIKEY' || key === 'NODE_OPTIONS' || key === 'NODE_TEST_CONTEXT') continue
+    env[key] = value
+  }
+
+  return {...env, PATH: `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, ...extra}
+}
+
+export interface RunResult {
+  code: null | number
+  stdout: string
+  stderr: string
+}
+
+/** Runs `node <bundle> <args>` on this machine. */
+export function runBundle(args: readonly string[], options: {cwd?: string; env: NodeJS.ProcessEnv}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [requireBundle(), ...args], {cwd: options.cwd ?? projectRoot, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({code, stderr, stdout}))
+  })
+}
+
+// --- identity keys with a known seed ----------------------------------------------------------------
+
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+export interface KnownKey {
+  seed: Buffer
+  /** Unpadded base64url of the public key, as the body carries it. */
+  publicKey: string
+  /** Ed25519 signature by node:crypto (independent of tweetnacl). */
+  sign(message: Uint8Array): string
+}
+
+export function knownKey(seedHex: string): KnownKey {
+  const seed = Buffer.from(seedHex, 'hex')
+  const privateKey = createPrivateKey({format: 'der', key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), type: 'pkcs8'})
+  const publicKey = createPublicKey(privateKey).export({format: 'jwk'}).x as string
+  return {publicKey, seed, sign: (message) => sign(null, message, privateKey).toString('base64url')}
+}
+
+/** Writes `key` as the device identity key file (documented format, mode 0600) into `dir`. */
+export function writeKeyFile(dir: string, key: KnownKey): string {
+  mkdirSync(dir, {recursive: true})
+  const file = join(dir, 'device-identity.key')
+  const data = {format: 'snap-gadget-identity-key', version: 1, algorithm: 'ed25519', seed: key.seed.toString('base64url'), 'public-key': key.publicKey}
+  writeFileSync(file, `${JSON.stringify(data)}\n`, {mode: 0o600})
+  chmodSync(file, 0o600)
+  return file
+}
+
+/**
+ * The identity signature over string-only body fields, computed here from the documented rule
+ * (domain prefix + canonical JSON with sorted keys), not with the code under test.
+ */
+export function expectedSignature(key: KnownKey, fields: Record<string, unknown>): string {
+  const canonical = (value: unknown): string => {
+    if (typeof value === 'string') return JSON.stringify(value)
+    if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+    const object = value as Record<string, unknown>
+    return `{${Object.keys(object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(object[k])}`)
+      .join(',')}}`
+  }
+
+  return key.sign(Buffer.from(`snap-gadget-identity-v1\n${canonical(fields)}`, 'utf8'))
+}
+
+// --- Go tools, GOPATH mode ----------------------------------------------------------------------------
+
+export const GOPATH = '/usr/share/gocode'
+
+/** Why Go tools cannot be built here, or undefined when they can. */
+export function goUnavailable(packages: readonly string[] = ['gopkg.in/yaml.v2']): string | undefined {
+  const go = spawnSync('go', ['version'], {encoding: 'utf8'})
+  if (go.error || go.status !== 0) return 'go is not installed (apt-get install golang-go)'
+  for (const pkg of packages) {
+    if (!existsSync(join(GOPATH, 'src', pkg))) return `${pkg} is not under ${GOPATH}/src (apt-get install the Debian golang-…-dev package)`
+  }
+
+  return undefined
+}
+
+/** Skips the test without Go (fails it in CI, where the tools must be there). */
+export function requireGo(t: TestContext, packages?: readonly string[]): boolean {
+  const reason = goUnavailable(packages)
+  if (reason === undefined) return true
+  if (process.env.CI === 'true') throw new Error(`Go tools are required in CI: ${reason}`)
+  t.skip(reason)
+  return false
+}
+
+/**
+ * Builds a single-file Go program in GOPATH mode against Debian's packaged sources (nothing is
+ * downloaded), once per source text: later calls, also from other test files, reuse the binary.
+ */
+export async function buildGoTool(source: string, name: string): Promise<string> {
+  const version = spawnSync('go', ['version'], {encoding: 'utf8'}).stdout
+  const digest = createHash('sha256').update(readFileSync(source)).update(version).digest('hex').slice(0, 16)
+  const dir = join(tmpdir(), 'snap-gadget-go-tools')
+  const binary = join(dir, `${name}-${digest}`)
+  if (existsSync(binary)) return binary
+  mkdirSync(dir, {recursive: true})
+  const work = mkdtempSync(join(dir, `${name}-build-`))
+  try {
+    await promisify(execFile)('go', ['build', '-o', join(work, name), source], {
+      env: {...process.env, GO111MODULE: 'off', GOCACHE: join(tmpdir(), 'snap-gadget-go-cache'), GOFLAGS: '', GOPATH},
+      timeout: 300_000,
+    })
+    // Rename is atomic: a concurrent build of the same source just replaces it with the same file.
+    renameSync(join(work, name), binary)
+  } finally {
+    rmSync(work, {force: true, recursive: true})
+  }
+
+  return binary
+}
+
+/** snapd's fake-snapctl (../shared/tools/go), which parses `set` exactly as snapd 2.57.6 does. */
+export function fakeSnapctlSource(): string {
+  return shared('tools', 'go', 'fake-snapctl.go')
+}
+
+export interface SnapdReading {
+  key: string
+  /** The JSON snapd stored for the option. */
+  stored: unknown
+  /** The raw stored text (a JSON number shows as bare digits). */
+  storedText: string
+  ok: boolean
+  /** `ok …` value as Go prints it (%#v), or the read error. */
+  outcome: string
+}
+
+/** The options `fake-snapctl check` reads, in its order. */
+const CHECKED_OPTIONS = ['device-service.url', 'device-service.headers', 'registration.proposed-serial', 'registration.body']
+
+/**
+ * Parses `fake-snapctl check` output: per option, the stored JSON (indented over several lines
+ * for objects) and what snapd's read gave.
+ */
+export function parseSnapdCheck(output: string): SnapdReading[] {
+  const starts = [...output.matchAll(new RegExp(`^ {2}(${CHECKED_OPTIONS.map((o) => o.replace(/\./g, '\\.')).join('|')}) +stored=`, 'gm'))]
+  return starts.map((match, n) => {
+    const from = match.index! + match[0].length
+    const segment = output.slice(from, n + 1 < starts.length ? starts[n + 1].index : output.length)
+    // The stored JSON ends at the first " -> " that leaves a complete JSON value (or nothing) before it.
+    let at = segment.indexOf(' -> ')
+    while (at !== -1 && at !== 0 && !isJson(segment.slice(0, at))) at = segment.indexOf(' -> ', at + 1)
+    assert.notEqual(at, -1, `cannot read fake-snapctl output for ${match[1]}: ${segment}`)
+    const storedText = segment.slice(0, at)
+    const outcome = segment.slice(at + 4).split('\n')[0]
+    return {key: match[1], ok: outcome.startsWith('ok '), outcome, stored: storedText === '' ? undefined : JSON.parse(storedText), storedText}
+  })
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
