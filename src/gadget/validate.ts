@@ -9,7 +9,7 @@ import {isScalar} from 'yaml'
 
 import {type ContentTree, directoryTree, placeholderTree, pyyamlPlainText} from './rules/content-tree.js'
 import {lintGadget, type LintContext} from './rules/lint.js'
-import {apiKeysInText, apiKeysInYaml} from './rules/project.js'
+import {apiKeysInText, apiKeysInYaml, partOutputs} from './rules/project.js'
 import {type GadgetModel, SnapdChecks} from './rules/snapd.js'
 import {snapdTarget, type SnapdTarget} from './snapd-version.js'
 import {locateGadget, MAX_GADGET_BYTES, readUserFile} from './sources.js'
@@ -23,8 +23,8 @@ export interface ValidateOptions {
   model?: GadgetModel
   /** The gadget's files; by default content is assumed present (gadget.yaml judged alone). */
   tree?: ContentTree
-  /** Extra lint context: the project's other files (snapcraft.yaml, hooks). */
-  project?: LintContext['project']
+  /** In a gadget project: the paths snapcraft.yaml's parts put into the snap (they need not exist yet). */
+  partOutputs?: LintContext['partOutputs']
 }
 
 export interface GadgetSource {
@@ -63,7 +63,7 @@ export function validateGadget(source: GadgetSource | string | Uint8Array, optio
     })
   const checks = new SnapdChecks({content: tree, loc, model: options.model, parsed, report, target})
   checks.run()
-  lintGadget({checks, loc, parsed, project: options.project, report, target, tree})
+  lintGadget({checks, loc, parsed, partOutputs: options.partOutputs, report, target, tree})
 
   const findings = report.findings
     .map((f) => (options.strict && f.severity === 'warning' ? {...f, severity: 'error' as const} : f))
@@ -90,7 +90,7 @@ function cachedTarget(label = 'latest'): SnapdTarget {
   return target
 }
 
-export interface ValidatePathsOptions extends Omit<ValidateOptions, 'project' | 'tree'> {
+export interface ValidatePathsOptions extends Omit<ValidateOptions, 'partOutputs' | 'tree'> {
   /** Where relative paths start, and what findings are shown relative to. */
   cwd?: string
 }
@@ -119,16 +119,19 @@ export function validatePaths(paths: string[], options: ValidatePathsOptions = {
 
     sources.set(location.file, Buffer.from(bytes).toString('utf8'))
     const tree = location.root ? directoryTree(location.root, location.kind === 'snap' ? 'snap' : 'project') : undefined
-    const result = validateGadget({content: bytes, file: location.file}, {...options, snapd: target, tree})
     const extra: Finding[] = []
+    const partOutputsFound: string[] = []
     for (const file of location.extras) {
       const bytesOrSize = readUserFile(file.path, file.file)
       if ('tooLarge' in bytesOrSize) continue
       const text = Buffer.from(bytesOrSize).toString('utf8')
       const found = file.yaml ? apiKeysInYaml(file.file, text) : apiKeysInText(file.file, text)
+      if (file.yaml && location.kind === 'project') partOutputsFound.push(...partOutputs(text))
       if (found.length > 0) sources.set(file.file, text)
       extra.push(...found.map((f) => (options.strict ? {...f, severity: 'error' as const} : f)))
     }
+
+    const result = validateGadget({content: bytes, file: location.file}, {...options, partOutputs: partOutputsFound, snapd: target, tree})
 
     gadgets.push(withFindings(result, [...result.findings, ...extra].sort(compareFindings)))
   }

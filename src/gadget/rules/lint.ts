@@ -11,6 +11,7 @@ import type {FileReport} from '../report.js'
 import {snapdFeatures, type SnapdFeature, type SnapdTarget} from '../snapd-version.js'
 import {checkStructure} from '../structure.js'
 import type {ContentTree} from './content-tree.js'
+import {producedByParts} from './project.js'
 import {cleanPath, hasFilesystem, linuxFilesystem, type SnapdChecks, type StructureRef, type VolumeRef} from './snapd.js'
 
 export interface LintContext {
@@ -20,8 +21,8 @@ export interface LintContext {
   target: SnapdTarget
   checks: SnapdChecks
   tree: ContentTree
-  /** Other files of a gadget project or snap, for checks that look beyond gadget.yaml. */
-  project?: {files: Array<{content: string; file: string}>}
+  /** In a gadget project: the paths its snapcraft.yaml parts put into the snap. */
+  partOutputs?: readonly string[]
 }
 
 const ESP_GUID = 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B'
@@ -195,7 +196,7 @@ function structureLint(ctx: LintContext, vol: VolumeRef, st: StructureRef): void
     if (path && !path.startsWith('$kernel:')) {
       const clean = cleanPath(path.replace(/^\/+/, ''))
       if (clean === '..' || clean.startsWith('../')) warn(ctx, 'N8', `content "${path}" leaves the gadget snap`, node, 'content paths are relative to the gadget snap root; keep them inside it', [...st.path, 'content', i])
-      if (ctx.tree.kind === 'project' && (withFs ? ctx.tree.sourceKind(path) : ctx.tree.imageSize(path)) === undefined) {
+      if (ctx.tree.kind === 'project' && (withFs ? ctx.tree.sourceKind(path) : ctx.tree.imageSize(path)) === undefined && !producedByParts(path, ctx.partOutputs ?? [])) {
         warn(ctx, 'N13', `content "${path}" is not in the gadget project`, node, `make sure a part of snap/snapcraft.yaml installs ${path} into the snap, or add the file`, [...st.path, 'content', i])
       }
     }

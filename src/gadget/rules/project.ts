@@ -57,3 +57,41 @@ export function apiKeysInText(file: string, text: string): Finding[] {
   })
   return found
 }
+
+/**
+ * Paths snapcraft.yaml's parts put into the snap: their `prime` and `stage` entries and their
+ * `organize` targets (globs kept as written, exclusions left out). Content a part builds is not
+ * missing from a project just because it is not there before the build.
+ */
+export function partOutputs(snapcraftText: string): string[] {
+  let doc: unknown
+  try {
+    doc = parseDocument(snapcraftText, {prettyErrors: false, strict: false, uniqueKeys: false}).toJS({maxAliasCount: 100})
+  } catch {
+    return []
+  }
+
+  const parts = (doc as {parts?: unknown} | null)?.parts
+  if (!parts || typeof parts !== 'object') return []
+  const out: string[] = []
+  for (const part of Object.values(parts as Record<string, unknown>)) {
+    if (!part || typeof part !== 'object') continue
+    const {organize, prime, stage} = part as {organize?: unknown; prime?: unknown; stage?: unknown}
+    for (const list of [prime, stage]) if (Array.isArray(list)) for (const entry of list) if (typeof entry === 'string' && !entry.startsWith('-')) out.push(entry)
+    if (organize && typeof organize === 'object') for (const target of Object.values(organize)) if (typeof target === 'string') out.push(target)
+  }
+
+  return out.map((p) => p.replace(/^\/+/, '').replace(/^\(\w+\)\//, ''))
+}
+
+/** Whether `path` (a gadget content path) is one of `outputs`, or inside one, by name or glob. */
+export function producedByParts(path: string, outputs: readonly string[]): boolean {
+  const clean = path.replace(/^\/+/, '').replace(/\/+$/, '')
+  return outputs.some((output) => {
+    const o = output.replace(/\/+$/, '')
+    if (o === clean || clean.startsWith(`${o}/`)) return true
+    if (!/[*?[]/.test(o)) return false
+    const re = new RegExp(`^${o.replaceAll(/[.+^${}()|\\]/g, '\\$&').replaceAll('**', '\u0000').replaceAll('*', '[^/]*').replaceAll('\u0000', '.*').replaceAll('?', '[^/]')}(/.*)?$`)
+    return re.test(clean)
+  })
+}
