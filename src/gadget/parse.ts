@@ -1,13 +1,15 @@
 /**
  * gadget.yaml text → the model snapd decodes, with positions for every value.
  */
-import type {Node} from 'yaml'
 
 import type {Position} from './findings.js'
 import {gadgetInfoType, type GadgetInfo} from './model.js'
 import type {SnapdTarget} from './snapd-version.js'
+import type {YamlNode} from './yaml/ast.js'
 import {type DecodeIssue, decodeDocument, type FieldSource, type Origin} from './yaml/decode.js'
-import {parseYaml, type ParsedYaml} from './yaml/parse.js'
+import {parseYaml, type ParsedYaml, position} from './yaml/parse.js'
+
+type Node = YamlNode
 
 export interface ParsedGadget {
   /** The file name used in findings. */
@@ -20,15 +22,17 @@ export interface ParsedGadget {
   /** True when decoding stopped early (excessive aliasing): `info` is incomplete. */
   aborted: boolean
   origins: WeakMap<object, Origin>
+  /** Keys snapd's Go types do not have (dropped when decoding), with where they were met. */
+  unknownKeys: Array<FieldSource & {path: Array<number | string>}>
 }
 
 export function parseGadget(file: string, input: string | Uint8Array, target: SnapdTarget): ParsedGadget {
   const yaml = parseYaml(input)
   const origins = new WeakMap<object, Origin>()
-  if (yaml.problem || !yaml.doc) return {aborted: false, decodeIssues: [], file, info: yaml.problem ? undefined : emptyInfo(), origins, yaml}
-  const lineOf = (offset: number) => yaml.lineCounter.linePos(offset).line
-  const result = decodeDocument<GadgetInfo>(yaml.doc, yaml.aliasTargets, gadgetInfoType(target), lineOf)
-  return {aborted: result.aborted, decodeIssues: result.issues, file, info: result.value ?? emptyInfo(), origins: result.origins, yaml}
+  if (yaml.problem || !yaml.root) return {aborted: false, decodeIssues: [], file, info: yaml.problem ? undefined : emptyInfo(), origins, unknownKeys: [], yaml}
+  const lineOf = (offset: number) => position(yaml.lineStarts, offset).line
+  const result = decodeDocument<GadgetInfo>(yaml.root, gadgetInfoType(target), lineOf)
+  return {aborted: result.aborted, decodeIssues: result.issues, file, info: result.value ?? emptyInfo(), origins: result.origins, unknownKeys: result.unknown, yaml}
 }
 
 function emptyInfo(): GadgetInfo {
@@ -40,15 +44,13 @@ export class Locator {
   constructor(private readonly parsed: ParsedGadget) {}
 
   position(offset: number): Position {
-    const {col, line} = this.parsed.yaml.lineCounter.linePos(offset)
-    return {column: col, line}
+    return position(this.parsed.yaml.lineStarts, offset)
   }
 
-  /** Start and end of a node (its value, not trailing comments). */
+  /** Start and end of a node. */
   range(node: Node | undefined): {end?: Position; start?: Position} {
-    const r = node?.range
-    if (!r) return {}
-    return {end: this.position(r[1]), start: this.position(r[0])}
+    if (!node) return {}
+    return {end: this.position(node.end), start: this.position(node.start)}
   }
 
   origin(value: object | undefined): Origin | undefined {

@@ -148,7 +148,7 @@ export function suggestQuantity(text: string): string | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(t)
   if (!m) return undefined
   const [, num, unitText] = m
-  const unit = units[unitText.toLowerCase()]
+  const unit = Object.hasOwn(units, unitText.toLowerCase()) ? units[unitText.toLowerCase()] : undefined
   if (unit === undefined) return undefined
   if (num.includes('.')) {
     const [int, frac] = num.split('.')

@@ -1,5 +1,5 @@
 /** Collects the findings of one file and remembers which error snapd itself would print. */
-import type {Node} from 'yaml'
+import type {YamlNode as Node} from './yaml/ast.js'
 
 import {type Finding, ruleInfo, type Severity} from './findings.js'
 import type {Locator} from './parse.js'

@@ -3,12 +3,11 @@
  * ajv code generated at build time. snapd ignores keys it does not know, so this is where a
  * misspelled key (`filesytem`, `Volumes`, `structures`) is caught.
  */
-import {isAlias, isMap, isScalar, isSeq, type Node, type YAMLMap} from 'yaml'
-
 import type {Locator, ParsedGadget} from './parse.js'
 import type {FileReport} from './report.js'
 import {didYouMean} from '../util/suggest.js'
 import {knownKeys} from './model.js'
+import type {YamlMap, YamlNode as Node} from './yaml/ast.js'
 import {validate} from './schema/structure.generated.js'
 
 interface SchemaError {
@@ -28,9 +27,11 @@ const knownStrays: Record<string, string> = {
 }
 
 export function checkStructure(parsed: ParsedGadget, loc: Locator, report: FileReport): void {
-  const root = parsed.yaml.doc?.contents as Node | null | undefined
-  if (!root || parsed.yaml.problem || parsed.aborted) return
-  const view = new JsonView(parsed)
+  const {root} = parsed.yaml
+  // The schema's only findings are unknown keys; decoding already met every key snapd's types
+  // lack, so a document without any needs no schema pass.
+  if (!root || parsed.yaml.problem || parsed.aborted || parsed.unknownKeys.length === 0) return
+  const view = new JsonView()
   const data = view.build(root)
   if (data === undefined) return
   validate(data)
@@ -38,17 +39,17 @@ export function checkStructure(parsed: ParsedGadget, loc: Locator, report: FileR
   for (const error of errors) {
     if (error.keyword !== 'additionalProperties' || !error.params.additionalProperty) continue
     const owner = view.nodeAt(error.instancePath)
-    if (!isMap(owner)) continue
+    if (owner?.kind !== 'map') continue
     const key = error.params.additionalProperty
-    const pair = owner.items.findLast((p) => isScalar(p.key) && String(p.key.value) === key)
+    const pair = owner.pairs.findLast((p) => p.key.kind === 'scalar' && p.key.value === key)
     const path = pointerToPath(error.instancePath)
     const allowed = allowedAt(path)
     const guess = didYouMean(key, allowed)
-    const stray = knownStrays[key]
+    const stray = Object.hasOwn(knownStrays, key) ? knownStrays[key] : undefined
     report.add({
       hint: guess ? `did you mean "${guess}"?` : `the keys snapd reads here are: ${allowed.join(', ')}`,
       message: stray ?? `unknown key "${key}": snapd ignores it${guess ? ` (did you mean "${guess}"?)` : ''}`,
-      node: (pair?.key as Node | undefined) ?? owner,
+      node: pair?.key ?? owner,
       path: [...path, key],
       rule: 'P3',
     })
@@ -112,67 +113,78 @@ function pointerToPath(pointer: string): Array<number | string> {
  * syntax node.
  */
 class JsonView {
-  private readonly nodes = new Map<string, Node>()
+  /** Each mapping object of the view and the syntax node it came from (the first, for merges). */
+  private readonly maps = new WeakMap<object, YamlMap>()
+  private data: unknown
   private count = 0
-
-  constructor(private readonly parsed: ParsedGadget) {}
 
   build(root: Node): unknown {
     try {
-      return this.value(root, '', 0)
+      this.data = this.value(root, 0)
+      return this.data
     } catch (error) {
       if (error instanceof RangeError) return undefined
       throw error
     }
   }
 
-  nodeAt(pointer: string): Node | undefined {
-    return this.nodes.get(pointer)
-  }
-
-  private value(node: Node, pointer: string, aliasDepth: number): unknown {
-    if (++this.count > MAX_VIEW_NODES) throw new RangeError('document too large once aliases are expanded')
-    if (isAlias(node)) {
-      const target = this.parsed.yaml.aliasTargets.get(node)
-      if (!target || aliasDepth > 50) return null
-      return this.value(target, pointer, aliasDepth + 1)
+  /** The mapping node at a JSON pointer of the view (only asked for the rare schema errors). */
+  nodeAt(pointer: string): YamlMap | undefined {
+    let at: unknown = this.data
+    for (const segment of pointerToPath(pointer)) {
+      if (!at || typeof at !== 'object') return undefined
+      at = (at as Record<string, unknown>)[segment]
     }
 
-    if (!this.nodes.has(pointer)) this.nodes.set(pointer, node)
-    if (isScalar(node)) return String(node.value ?? '')
-    if (isSeq(node)) return node.items.map((item, i) => this.value(item as Node, `${pointer}/${i}`, aliasDepth))
-    if (isMap(node)) return this.map(node, pointer, aliasDepth)
-    return null
+    return at && typeof at === 'object' ? this.maps.get(at) : undefined
   }
 
-  private map(node: YAMLMap, pointer: string, aliasDepth: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {}
-    for (const pair of node.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value ?? '') : undefined
-      if (key === undefined) continue
-      const value = (pair.value ?? null) as Node | null
-      if (key === '<<' && value) {
-        this.merge(value, out, pointer, aliasDepth)
+  private value(node: Node, aliasDepth: number): unknown {
+    if (++this.count > MAX_VIEW_NODES) throw new RangeError('document too large once aliases are expanded')
+    switch (node.kind) {
+      case 'alias': {
+        return aliasDepth > 50 ? null : this.value(node.target, aliasDepth + 1)
+      }
+
+      case 'scalar': {
+        return node.value
+      }
+
+      case 'seq': {
+        return node.items.map((item) => this.value(item, aliasDepth))
+      }
+
+      default: {
+        return this.map(node, aliasDepth)
+      }
+    }
+  }
+
+  private map(node: YamlMap, aliasDepth: number): Record<string, unknown> {
+    // No prototype: a "__proto__" key is data here.
+    const out = Object.create(null) as Record<string, unknown>
+    this.maps.set(out, node)
+    for (const {key: keyNode, value} of node.pairs) {
+      if (keyNode.kind !== 'scalar') continue
+      const key = keyNode.value
+      if (key === '<<' && keyNode.style === 'plain') {
+        this.merge(value, out, aliasDepth)
         continue
       }
 
-      out[key] = value ? this.value(value, `${pointer}/${escape(key)}`, aliasDepth) : null
+      out[key] = this.value(value, aliasDepth)
     }
 
     return out
   }
 
-  private merge(node: Node, out: Record<string, unknown>, pointer: string, aliasDepth: number): void {
-    const sources = isSeq(node) ? (node.items as Node[]) : [node]
+  private merge(node: Node, out: Record<string, unknown>, aliasDepth: number): void {
+    const sources = node.kind === 'seq' ? node.items : [node]
     for (const source of sources) {
-      const merged = this.value(source, pointer, aliasDepth)
+      const merged = this.value(source, aliasDepth)
       if (merged && typeof merged === 'object' && !Array.isArray(merged)) {
         for (const [k, v] of Object.entries(merged)) if (!(k in out)) out[k] = v
       }
     }
   }
-}
-
-function escape(key: string): string {
-  return key.replaceAll('~', '~0').replaceAll('/', '~1')
 }

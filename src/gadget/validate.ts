@@ -5,8 +5,6 @@ import type {ValidationReport} from '../report/types.js'
 import {compareFindings, type Finding} from './findings.js'
 import {Locator, parseGadget} from './parse.js'
 import {FileReport} from './report.js'
-import {isScalar} from 'yaml'
-
 import {type ContentTree, directoryTree, placeholderTree, pyyamlPlainText} from './rules/content-tree.js'
 import {lintGadget, type LintContext} from './rules/lint.js'
 import {apiKeysInText, apiKeysInYaml, partOutputs} from './rules/project.js'
@@ -59,7 +57,7 @@ export function validateGadget(source: GadgetSource | string | Uint8Array, optio
     options.tree ??
     placeholderTree(parsed.yaml.singleDocument ? parsed.info : undefined, (owner, key) => {
       const node = loc.field(owner, key)?.value
-      return isScalar(node) && node.type === 'PLAIN' ? pyyamlPlainText(String(node.value)) : (owner as Record<string, string>)[key]
+      return node?.kind === 'scalar' && node.style === 'plain' ? pyyamlPlainText(node.value) : (owner as Record<string, string>)[key]
     })
   const checks = new SnapdChecks({content: tree, loc, model: options.model, parsed, report, target})
   checks.run()

@@ -45,12 +45,12 @@ describe('finding positions on corpus files', () => {
     })
   }
 
-  it('finds the YAML syntax error of the corpus on the line libyaml scans (22) and points at its first column', () => {
+  it('places the YAML syntax error of the corpus where libyaml reports it (line 23, after the key it could not complete)', () => {
     const file = 'alfonsosanchezbeato__if6640-gadget__gadget.yaml'
     const result = validateGadget({content: readFileSync(shared('corpus', 'gadget-yaml', 'real', file)), file}, {snapd: '2.57'})
     assert.deepEqual(
       result.findings.map((f) => [f.rule, f.start?.line, f.start?.column]),
-      [['P1', 22, 1]],
+      [['P1', 23, 8]],
     )
   })
 })

@@ -24,12 +24,13 @@ export const interestingValues = [
   'bootimg', 'ubuntu-seed', 'ubuntu-data', 'UBUNTU-DATA', 'writable', 'ubuntu-boot', 'vfat', 'vfat-16', 'ext4', 'ext3', 'none', 'grub', 'u-boot', 'uboot', 'piboot',
   'lk', 'mbr+92', '+92', 'mbr+', 'nope+1', 'a:b', 'system:serial-port', 'x', '$kernel:dtbs/dtbs/', '$kernel:/x', '$kernel:a/../b', 'boot-assets/', '../escape',
   '[]', '{}', '[a, b]', '{a: 1}', '&a x', '*a', '!!str 5', '!!int x', '|', '"\\t"', 'a: b', '- x',
+  '__proto__', 'constructor', 'toString', 'hasOwnProperty',
 ]
 
 const keys = [
   'volumes', 'Volumes', 'schema', 'bootloader', 'structure', 'structures', 'name', 'filesystem', 'filesytem', 'filesystem-label', 'offset', 'offset-write',
   'size', 'min-size', 'type', 'role', 'id', 'content', 'source', 'target', 'image', 'unpack', 'update', 'edition', 'preserve', 'defaults', 'connections',
-  'plug', 'slot', 'partial', 'kernel-cmdline', '<<',
+  'plug', 'slot', 'partial', 'kernel-cmdline', '<<', '__proto__', 'constructor',
 ]
 
 export type Mutation =

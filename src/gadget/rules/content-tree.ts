@@ -103,6 +103,8 @@ export function placeholderTree(info: GadgetInfo | undefined, stubName: (owner: 
 
 /** The path relative to the gadget root, or undefined when it leaves the tree. */
 function normalize(path: string): string | undefined {
+  // Most paths are already clean: skip the general cleaning for them.
+  if (!/(^|\/)\.\.?(\/|$)|\/\/|^\/|\/$/.test(path)) return path
   const p = cleanPath(path.replace(/^\/+/, ''))
   if (p === '..' || p.startsWith('../')) return undefined
   return p === '.' ? '' : p

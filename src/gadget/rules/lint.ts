@@ -2,10 +2,10 @@
  * Lint: what snapd accepts but is almost certainly a mistake (reference sections P4, T8 and N).
  * Every finding here is a warning; --strict makes them errors.
  */
-import {isAlias, isScalar, type Node, visit} from 'yaml'
 
 import type {GadgetInfo} from '../model.js'
 import type {Locator, ParsedGadget} from '../parse.js'
+import type {YamlNode as Node} from '../yaml/ast.js'
 import {formatQuantity, MiB, suggestQuantity} from '../quantity.js'
 import type {FileReport} from '../report.js'
 import {snapdFeatures, type SnapdFeature, type SnapdTarget} from '../snapd-version.js'
@@ -42,7 +42,7 @@ export function lintGadget(ctx: LintContext): void {
       ctx,
       'T1',
       'no volumes: snapd accepts this only for classic models (a Core model fails with "bootloader not declared in any volume")',
-      ctx.loc.keyNode(info, 'volumes') ?? (ctx.parsed.yaml.doc?.contents as Node | undefined),
+      ctx.loc.keyNode(info, 'volumes') ?? ctx.parsed.yaml.root,
       'declare the device\'s volumes with their structures and a bootloader (snap-gadget init scaffolds them), unless this gadget is for a classic model',
       ['volumes'],
     )
@@ -62,26 +62,28 @@ function warn(ctx: LintContext, rule: string, message: string, node: Node | unde
 
 /** P4: go-yaml keeps the last of duplicate keys without a word. */
 function duplicateKeys(ctx: LintContext): void {
-  const root = ctx.parsed.yaml.doc?.contents as Node | null | undefined
-  if (!root || ctx.parsed.yaml.problem) return
-  const scalarKey = (key: unknown) => (isAlias(key) ? ctx.parsed.yaml.aliasTargets.get(key) : key)
-  visit(root, {
-    Map(_, map) {
-      const seen = new Map<string, Node>()
-      for (const pair of map.items) {
-        const keyNode = scalarKey(pair.key)
-        if (!isScalar(keyNode)) continue
-        const key = String(keyNode.value)
-        const first = seen.get(key)
-        if (first) {
-          const line = ctx.loc.position(first.range?.[0] ?? 0).line
-          warn(ctx, 'P4', `duplicate key "${key}": snapd uses this one and silently drops the one on line ${line}`, pair.key as Node, `remove one of the two "${key}" keys`)
-        }
-
-        seen.set(key, pair.key as Node)
+  const {root} = ctx.parsed.yaml
+  if (!root) return
+  // Iterative: documents may nest deeply; aliases are not followed (their maps are checked where defined).
+  const stack: Node[] = [root]
+  while (stack.length > 0) {
+    const node = stack.pop()!
+    if (node.kind === 'seq') stack.push(...node.items)
+    if (node.kind !== 'map') continue
+    const seen = new Map<string, Node>()
+    for (const {key, value} of node.pairs) {
+      stack.push(key, value)
+      const keyNode = key.kind === 'alias' ? key.target : key
+      if (keyNode.kind !== 'scalar') continue
+      const first = seen.get(keyNode.value)
+      if (first) {
+        const {line} = ctx.loc.position(first.start)
+        warn(ctx, 'P4', `duplicate key "${keyNode.value}": snapd uses this one and silently drops the one on line ${line}`, key, `remove one of the two "${keyNode.value}" keys`)
       }
-    },
-  })
+
+      seen.set(keyNode.value, key)
+    }
+  }
 }
 
 /** Keys the target snapd does not know yet (it ignores them), with the release that reads them. */
@@ -94,38 +96,28 @@ const keySince: Record<string, SnapdFeature> = {
 
 /** N15 and N16: features newer than the target release are ignored by it. */
 function newerKeys(ctx: LintContext): void {
-  const {loc, target} = ctx
-  const seen = new Set<unknown>()
-  const visitOrigin = (value: unknown) => {
-    if (!value || typeof value !== 'object' || seen.has(value)) return
-    seen.add(value)
-    const origin = loc.origin(value as object)
-    for (const u of origin?.unknown ?? []) {
-      const key = isScalar(u.key) ? String(u.key.value) : ''
-      const feature = keySince[key]
-      if (!feature || target.has(feature)) continue
-      const since = snapdFeatures[feature]
-      warn(ctx, 'N15', `"${key}" needs snapd ${since} or later: snapd ${target.label} ignores it`, u.key, `devices running snapd older than ${since} behave as if "${key}" were absent; judge with --snapd ${since} or newer if your fleet is newer`)
-      if (key === 'min-size' && isScalar(u.value)) {
-        const text = String(u.value.value)
-        if (!/^\d+[MG]?$/.test(text)) {
-          const s = suggestQuantity(text)
-          warn(ctx, 'N16', `min-size "${text}" is not a quantity snapd accepts (bytes, or a number followed by M or G)`, u.value, s ? `use ${s}` : 'write bytes or a number followed by M or G')
-        }
+  const {target} = ctx
+  for (const u of ctx.parsed.unknownKeys) {
+    const key = u.key.kind === 'scalar' ? u.key.value : ''
+    const feature = Object.hasOwn(keySince, key) ? keySince[key] : undefined
+    if (!feature || target.has(feature)) continue
+    const since = snapdFeatures[feature]
+    warn(ctx, 'N15', `"${key}" needs snapd ${since} or later: snapd ${target.label} ignores it`, u.key, `devices running snapd older than ${since} behave as if "${key}" were absent; judge with --snapd ${since} or newer if your fleet is newer`, [...u.path, key])
+    if (key === 'min-size' && u.value.kind === 'scalar') {
+      const text = u.value.value
+      if (!/^\d+[MG]?$/.test(text)) {
+        const s = suggestQuantity(text)
+        warn(ctx, 'N16', `min-size "${text}" is not a quantity snapd accepts (bytes, or a number followed by M or G)`, u.value, s ? `use ${s}` : 'write bytes or a number followed by M or G', [...u.path, key])
       }
     }
-
-    for (const v of Array.isArray(value) ? value : value instanceof Map ? value.values() : Object.values(value)) visitOrigin(v)
   }
-
-  visitOrigin(ctx.parsed.info)
 }
 
 /** T8: top-level keys snapd never reads. */
 function strayTopLevelKeys(ctx: LintContext): void {
   const origin = ctx.loc.origin(ctx.parsed.info)
   for (const u of origin?.unknown ?? []) {
-    const key = isScalar(u.key) ? String(u.key.value) : ''
+    const key = u.key.kind === 'scalar' ? u.key.value : ''
     if (key === 'device-tree' || key === 'device-tree-origin') {
       warn(ctx, 'T8', `"${key}" is never read by snapd (only the retired Python ubuntu-image read it)`, u.key, 'ship the device tree in the kernel snap or as gadget content; remove this key')
     } else if (key === 'bootloader') {
@@ -194,7 +186,7 @@ function structureLint(ctx: LintContext, vol: VolumeRef, st: StructureRef): void
     const path = withFs ? c.source : c.image
     const node = loc.valueNode(c, withFs ? 'source' : 'image')
     if (path && !path.startsWith('$kernel:')) {
-      const clean = cleanPath(path.replace(/^\/+/, ''))
+      const clean = path.includes('..') ? cleanPath(path.replace(/^\/+/, '')) : path
       if (clean === '..' || clean.startsWith('../')) warn(ctx, 'N8', `content "${path}" leaves the gadget snap`, node, 'content paths are relative to the gadget snap root; keep them inside it', [...st.path, 'content', i])
       if (ctx.tree.kind === 'project' && (withFs ? ctx.tree.sourceKind(path) : ctx.tree.imageSize(path)) === undefined && !producedByParts(path, ctx.partOutputs ?? [])) {
         warn(ctx, 'N13', `content "${path}" is not in the gadget project`, node, `make sure a part of snap/snapcraft.yaml installs ${path} into the snap, or add the file`, [...st.path, 'content', i])
@@ -246,7 +238,7 @@ function hasSeed(ctx: LintContext): boolean {
 const recommended: Record<string, bigint> = {'system-boot': 750n * MiB, 'system-save': 16n * MiB, 'system-seed': 1200n * MiB}
 
 function recommendedSizes(ctx: LintContext, st: StructureRef): void {
-  const min = recommended[st.s.role]
+  const min = Object.hasOwn(recommended, st.s.role) ? recommended[st.s.role] : undefined
   const size = st.s.size ?? 0n
   if (!min || size === 0n || size >= min) return
   if (st.s.role === 'system-boot' && !hasSeed(ctx)) return

@@ -2,10 +2,10 @@
  * Checks on the gadget's other files: a serial vault / model service api-key must never be
  * written into the project (snapcraft.yaml, hooks); it belongs in a CI secret or `snap set`.
  */
-import {isPair, isScalar, type Node, parseDocument, visit} from 'yaml'
 
 import type {Finding} from '../findings.js'
-import {lineColumn} from '../yaml/text.js'
+import type {YamlNode} from '../yaml/ast.js'
+import {parseYaml, position} from '../yaml/parse.js'
 
 const keyName = /api[-_]?key/i
 /** Values that look like a real key rather than a placeholder or a variable. */
@@ -29,18 +29,23 @@ function finding(file: string, line: number, column: number, what: string): Find
 
 /** Literal api-keys in snapcraft.yaml (any value under a key named like api-key / *_APIKEY). */
 export function apiKeysInYaml(file: string, text: string): Finding[] {
-  const doc = parseDocument(text, {prettyErrors: false, strict: false, uniqueKeys: false})
+  const {lineStarts, root} = parseYaml(text)
   const found: Finding[] = []
-  visit(doc, {
-    Pair(_, pair) {
-      if (!isPair(pair) || !isScalar(pair.key) || !keyName.test(String(pair.key.value))) return
-      const value = pair.value as Node | null
-      if (isScalar(value) && looksLikeKey(String(value.value))) {
-        const at = lineColumn(text, value.range?.[0] ?? 0)
-        found.push(finding(file, at.line, at.column, `"${String(pair.key.value)}"`))
+  const stack: YamlNode[] = root ? [root] : []
+  while (stack.length > 0) {
+    const node = stack.pop()!
+    if (node.kind === 'seq') stack.push(...node.items)
+    if (node.kind !== 'map') continue
+    for (const {key, value} of node.pairs) {
+      stack.push(value)
+      if (key.kind !== 'scalar' || !keyName.test(key.value)) continue
+      if (value.kind === 'scalar' && looksLikeKey(value.value)) {
+        const at = position(lineStarts, value.start)
+        found.push(finding(file, at.line, at.column, `"${key.value}"`))
       }
-    },
-  })
+    }
+  }
+
   found.push(...apiKeysInText(file, text).filter((f) => !found.some((g) => g.start?.line === f.start?.line)))
   return found
 }
@@ -64,21 +69,20 @@ export function apiKeysInText(file: string, text: string): Finding[] {
  * missing from a project just because it is not there before the build.
  */
 export function partOutputs(snapcraftText: string): string[] {
-  let doc: unknown
-  try {
-    doc = parseDocument(snapcraftText, {prettyErrors: false, strict: false, uniqueKeys: false}).toJS({maxAliasCount: 100})
-  } catch {
-    return []
-  }
-
-  const parts = (doc as {parts?: unknown} | null)?.parts
-  if (!parts || typeof parts !== 'object') return []
+  const {root} = parseYaml(snapcraftText)
+  const parts = root?.kind === 'map' ? root.pairs.find((p) => p.key.kind === 'scalar' && p.key.value === 'parts')?.value : undefined
+  if (parts?.kind !== 'map') return []
   const out: string[] = []
-  for (const part of Object.values(parts as Record<string, unknown>)) {
-    if (!part || typeof part !== 'object') continue
-    const {organize, prime, stage} = part as {organize?: unknown; prime?: unknown; stage?: unknown}
-    for (const list of [prime, stage]) if (Array.isArray(list)) for (const entry of list) if (typeof entry === 'string' && !entry.startsWith('-')) out.push(entry)
-    if (organize && typeof organize === 'object') for (const target of Object.values(organize)) if (typeof target === 'string') out.push(target)
+  for (const {value: part} of parts.pairs) {
+    if (part.kind !== 'map') continue
+    for (const {key, value} of part.pairs) {
+      if (key.kind !== 'scalar') continue
+      if ((key.value === 'prime' || key.value === 'stage') && value.kind === 'seq') {
+        for (const entry of value.items) if (entry.kind === 'scalar' && !entry.value.startsWith('-')) out.push(entry.value)
+      } else if (key.value === 'organize' && value.kind === 'map') {
+        for (const {value: target} of value.pairs) if (target.kind === 'scalar') out.push(target.value)
+      }
+    }
   }
 
   return out.map((p) => p.replace(/^\/+/, '').replace(/^\(\w+\)\//, ''))

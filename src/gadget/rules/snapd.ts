@@ -5,7 +5,7 @@
  * report every problem they can judge soundly; the first error in snapd's order is recorded as
  * the message snapd would print.
  */
-import type {Node} from 'yaml'
+import type {YamlNode as Node} from '../yaml/ast.js'
 
 import {type LaidOutStructure, layoutVolume} from '../layout.js'
 import type {GadgetContent, GadgetInfo, GadgetStructure, GadgetVolume} from '../model.js'
@@ -50,6 +50,14 @@ const validGuid = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}
 const validSnapId = /^[a-z0-9A-Z]{32}$/
 const validAssetName = /^[a-zA-Z0-9][a-zA-Z0-9-]*$/
 const bootloaders = ['grub', 'u-boot', 'android-boot', 'lk', 'piboot']
+/** The labels UC20+ models imply for role structures without one. */
+const impliedLabels = new Map([
+  [SYSTEM_BOOT, 'ubuntu-boot'],
+  [SYSTEM_DATA, 'ubuntu-data'],
+  [SYSTEM_SAVE, 'ubuntu-save'],
+  [SYSTEM_SEED, 'ubuntu-seed'],
+  [SYSTEM_SEED_NULL, 'ubuntu-seed'],
+])
 
 /** A structure with the facts the checks need about where it is. */
 export interface StructureRef {
@@ -142,8 +150,7 @@ export class SnapdChecks {
       report.add({
         hint: yamlHint(problem.message),
         rule: 'P1',
-        // go-yaml's reader errors carry no line.
-        snapdMessage: `cannot parse gadget metadata: yaml: ${/UTF-8|control characters|UTF-16|surrogate/.test(problem.message) ? '' : `line ${start.line}: `}${problem.message}`,
+        snapdMessage: `cannot parse gadget metadata: yaml: ${problem.goLine ? `line ${problem.goLine}: ` : ''}${problem.message}`,
         start,
       })
       return
@@ -398,16 +405,16 @@ export class SnapdChecks {
     previousEnd = 0n
     laid.forEach(({st, start}, i) => {
       const {s} = st
-      const where = `structure ${fmtIndexAndName(st.index, s.name)}`
+      const where = () => `structure ${fmtIndexAndName(st.index, s.name)}`
       if (isMbr(s) && start !== 0n) {
-        this.error('X3', `${this.prefix(vol)}${where} has "mbr" role and must start at offset 0`, this.loc.valueNode(s), 'put the mbr structure first in the list, or give it "offset: 0"', st.path)
+        this.error('X3', `${this.prefix(vol)}${where()} has "mbr" role and must start at offset 0`, this.loc.valueNode(s), 'put the mbr structure first in the list, or give it "offset: 0"', st.path)
       }
 
       const ow = s['offset-write']
       if (ow && ow.relativeTo !== '' && !names.has(ow.relativeTo)) {
         this.error(
           'X4',
-          `${this.prefix(vol)}${where} refers to an unknown structure ${goQuote(ow.relativeTo)}`,
+          `${this.prefix(vol)}${where()} refers to an unknown structure ${goQuote(ow.relativeTo)}`,
           this.loc.valueNode(s, 'offset-write'),
           hintName(ow.relativeTo, [...names.keys()]),
           [...st.path, 'offset-write'],
@@ -418,7 +425,7 @@ export class SnapdChecks {
         const prev = laid[i - 1].st
         this.error(
           'X1',
-          `${this.prefix(vol)}${where} overlaps with the preceding structure ${fmtIndexAndName(prev.index, prev.s.name)}`,
+          `${this.prefix(vol)}${where()} overlaps with the preceding structure ${fmtIndexAndName(prev.index, prev.s.name)}`,
           this.loc.valueNode(s, s.offset === undefined ? undefined : 'offset'),
           `${describeStructure(prev)} ends at ${formatQuantity(previousEnd)}; start this one at ${formatQuantity(previousEnd)} or later`,
           st.path,
@@ -432,7 +439,7 @@ export class SnapdChecks {
         if (cow && cow.relativeTo !== '' && !names.has(cow.relativeTo)) {
           this.error(
             'X5',
-            `${this.prefix(vol)}${where}, content ${fmtIndexAndName(ci, c.image)} refers to an unknown structure ${goQuote(cow.relativeTo)}`,
+            `${this.prefix(vol)}${where()}, content ${fmtIndexAndName(ci, c.image)} refers to an unknown structure ${goQuote(cow.relativeTo)}`,
             this.loc.valueNode(c, 'offset-write'),
             hintName(cow.relativeTo, [...names.keys()]),
             [...st.path, 'content', ci, 'offset-write'],
@@ -470,15 +477,16 @@ export class SnapdChecks {
   /** validateVolumeStructure (both versions; emmc handled by the caller). */
   private validateStructure(vol: VolumeRef, st: StructureRef, index = st.index): void {
     const {s} = st
-    const pre = this.prefix(vol, st, index)
+    // Messages are built only when there is something to report.
+    const pre = () => this.prefix(vol, st, index)
     const partialSize = this.hasPartial(vol, 'size') && (s.size ?? 0n) === 0n
     if (!partialSize) {
       if ((s.size ?? 0n) === 0n && !this.failed([...st.path, 'size'])) {
-        this.error('S2', `${pre}missing size`, this.loc.valueNode(s, this.loc.field(s, 'size') ? 'size' : undefined), 'give the structure a size, e.g. "size: 1200M"', [...st.path, 'size'])
+        this.error('S2', `${pre()}missing size`, this.loc.valueNode(s, this.loc.field(s, 'size') ? 'size' : undefined), 'give the structure a size, e.g. "size: 1200M"', [...st.path, 'size'])
       }
 
       if (this.target.has('minSize') && s['min-size'] !== undefined && s['min-size'] > (s.size ?? 0n) && (s.size ?? 0n) !== 0n) {
-        this.error('S3', `${pre}min-size (${s['min-size']}) is bigger than size (${s.size ?? 0n})`, this.loc.valueNode(s, 'min-size'), 'min-size is the smallest the structure may be; make it no bigger than size', [
+        this.error('S3', `${pre()}min-size (${s['min-size']}) is bigger than size (${s.size ?? 0n})`, this.loc.valueNode(s, 'min-size'), 'min-size is the smallest the structure may be; make it no bigger than size', [
           ...st.path,
           'min-size',
         ])
@@ -491,7 +499,7 @@ export class SnapdChecks {
     if (s.filesystem !== '' && !filesystems.includes(s.filesystem)) {
       const guess = didYouMean(s.filesystem, filesystems) ?? (/^fat/i.test(s.filesystem) || /^vfat/i.test(s.filesystem) ? 'vfat' : undefined)
       const newer = /^vfat-(16|32)$/.test(s.filesystem) ? ` (${s.filesystem} needs snapd ${snapdFeatures.vfat16And32} or later; "vfat" works everywhere)` : ''
-      this.error('S10', `${pre}invalid filesystem ${goQuote(s.filesystem)}`, this.loc.valueNode(s, 'filesystem'), `use ${filesystems.join(', ')}${guess ? `: did you mean "${guess}"?` : ''}${newer}`, [
+      this.error('S10', `${pre()}invalid filesystem ${goQuote(s.filesystem)}`, this.loc.valueNode(s, 'filesystem'), `use ${filesystems.join(', ')}${guess ? `: did you mean "${guess}"?` : ''}${newer}`, [
         ...st.path,
         'filesystem',
       ])
@@ -501,18 +509,18 @@ export class SnapdChecks {
     s.content?.forEach((c, i) => {
       const problem = fs ? filesystemContentProblem(c, this.target) : bareContentProblem(c)
       if (problem) {
-        this.error(fs ? 'C2' : 'C1', `${pre}invalid content #${i}: ${problem.message}`, this.loc.item(s.content, i), problem.hint, [...st.path, 'content', i])
+        this.error(fs ? 'C2' : 'C1', `${pre()}invalid content #${i}: ${problem.message}`, this.loc.item(s.content, i), problem.hint, [...st.path, 'content', i])
       }
     })
     this.structureUpdate(vol, st, pre, fs)
   }
 
-  private structureUpdate(vol: VolumeRef, st: StructureRef, pre: string, fs: boolean): void {
+  private structureUpdate(vol: VolumeRef, st: StructureRef, pre: () => string, fs: boolean): void {
     const preserve = st.s.update?.preserve ?? []
     if (!fs && preserve.length > 0) {
       this.error(
         'U2',
-        `${pre}preserving files during update is not supported for non-filesystem structures`,
+        `${pre()}preserving files during update is not supported for non-filesystem structures`,
         this.loc.valueNode(st.s.update, 'preserve'),
         'preserve lists files of a filesystem; remove it from raw structures',
         [...st.path, 'update', 'preserve'],
@@ -522,18 +530,18 @@ export class SnapdChecks {
     const seen = new Set<string>()
     preserve.forEach((p, i) => {
       if (seen.has(p)) {
-        this.error('U3', `${pre}duplicate "preserve" entry ${goQuote(p)}`, this.loc.item(preserve, i), 'list each preserved path once', [...st.path, 'update', 'preserve', i])
+        this.error('U3', `${pre()}duplicate "preserve" entry ${goQuote(p)}`, this.loc.item(preserve, i), 'list each preserved path once', [...st.path, 'update', 'preserve', i])
       }
 
       seen.add(p)
     })
   }
 
-  private structureType(vol: VolumeRef, st: StructureRef, pre: string): void {
+  private structureType(vol: VolumeRef, st: StructureRef, pre: () => string): void {
     const t = st.s.type
     const node = this.loc.valueNode(st.s, this.loc.field(st.s, 'type') ? 'type' : undefined)
     const path = [...st.path, 'type']
-    const fail = (rule: string, detail: string, hint: string) => this.error(rule, `${pre}invalid type ${goQuote(t)}: ${detail}`, node, hint, path)
+    const fail = (rule: string, detail: string, hint: string) => this.error(rule, `${pre()}invalid type ${goQuote(t)}: ${detail}`, node, hint, path)
     if (vol.v.schema === 'emmc' && this.target.has('emmc')) return
     if (t === '') {
       fail('S5', 'type is not specified', 'add a type: a GUID for gpt volumes (e.g. 0FC63DAF-8483-4772-8E79-3D69D8477DE4 for Linux data), two hex digits for mbr (e.g. 83), or "bare"')
@@ -585,12 +593,12 @@ export class SnapdChecks {
     }
   }
 
-  private role(vol: VolumeRef, st: StructureRef, pre: string): void {
+  private role(vol: VolumeRef, st: StructureRef, pre: () => string): void {
     const {s} = st
-    const what = s.role === '' ? `implicit role ${goQuote(s.type)}` : `role ${goQuote(s.role)}`
+    const what = () => (s.role === '' ? `implicit role ${goQuote(s.type)}` : `role ${goQuote(s.role)}`)
     const node = this.loc.valueNode(s, s.role === '' ? 'type' : 'role')
     const path = [...st.path, s.role === '' ? 'type' : 'role']
-    const fail = (rule: string, detail: string, hint: string, at = node) => this.error(rule, `${pre}invalid ${what}: ${detail}`, at, hint, path)
+    const fail = (rule: string, detail: string, hint: string, at = node) => this.error(rule, `${pre()}invalid ${what()}: ${detail}`, at, hint, path)
     if (s.type === 'bare' && s.role !== '' && s.role !== 'mbr') {
       fail('S8', 'conflicting type: "bare"', `a bare structure is not a partition and cannot have role ${s.role}; give it a partition type or drop the role`)
       return
@@ -737,13 +745,7 @@ export class SnapdChecks {
     if (!model || s['filesystem-label'] !== '') return undefined
     if (s.role === '' && s.type === 'mbr') return undefined
     if (!model.grade) return s.role === SYSTEM_DATA ? 'writable' : undefined
-    return {
-      [SYSTEM_BOOT]: 'ubuntu-boot',
-      [SYSTEM_DATA]: 'ubuntu-data',
-      [SYSTEM_SAVE]: 'ubuntu-save',
-      [SYSTEM_SEED]: 'ubuntu-seed',
-      [SYSTEM_SEED_NULL]: 'ubuntu-seed',
-    }[s.role]
+    return impliedLabels.get(s.role)
   }
 
   /** Legacy setImplicitForVolume with a model: implied labels may collide (M4). */
@@ -855,23 +857,23 @@ export class SnapdChecks {
     if (!ow) return
     const node = this.loc.valueNode(st.s, 'offset-write')
     const path = [...st.path, 'offset-write']
-    const pre = this.prefix(vol)
+    const pre = () => this.prefix(vol)
     if (ow.relativeTo !== '') {
       if (ow.relativeTo !== first.s.name) {
-        this.error('X4', `${pre}structure ${goQuote(st.s.name)} refers to an unexpected structure ${goQuote(ow.relativeTo)}`, node, `from snapd ${snapdFeatures.strictOffsetWrite}, offset-write may only be relative to the first structure (${goQuote(first.s.name)}), usually the mbr`, path)
+        this.error('X4', `${pre()}structure ${goQuote(st.s.name)} refers to an unexpected structure ${goQuote(ow.relativeTo)}`, node, `from snapd ${snapdFeatures.strictOffsetWrite}, offset-write may only be relative to the first structure (${goQuote(first.s.name)}), usually the mbr`, path)
       } else if (first.offset !== 0n) {
-        this.error('X4', `${pre}structure ${goQuote(st.s.name)} refers to structure ${goQuote(ow.relativeTo)}, which does not have 0 offset`, node, 'the structure offset-write refers to must be at offset 0', path)
+        this.error('X4', `${pre()}structure ${goQuote(st.s.name)} refers to structure ${goQuote(ow.relativeTo)}, which does not have 0 offset`, node, 'the structure offset-write refers to must be at offset 0', path)
       } else if (ow.offset + 4n > first.minSize) {
-        this.error('X4', `${pre}structure ${goQuote(st.s.name)} wants to write offset of 4 bytes to ${ow.offset}, outside of referred structure ${goQuote(ow.relativeTo)}`, node, `the 4-byte pointer must fit inside ${goQuote(ow.relativeTo)} (${first.minSize} bytes)`, path)
+        this.error('X4', `${pre()}structure ${goQuote(st.s.name)} wants to write offset of 4 bytes to ${ow.offset}, outside of referred structure ${goQuote(ow.relativeTo)}`, node, `the 4-byte pointer must fit inside ${goQuote(ow.relativeTo)} (${first.minSize} bytes)`, path)
       }
     } else if (ow.offset + 4n > volMinSize) {
-      this.error('X4', `${pre}structure ${goQuote(st.s.name)} wants to write offset of 4 bytes to ${ow.offset}, outside of volume of min size ${volMinSize}`, node, 'the 4-byte pointer must be written inside the volume', path)
+      this.error('X4', `${pre()}structure ${goQuote(st.s.name)} wants to write offset of 4 bytes to ${ow.offset}, outside of volume of min size ${volMinSize}`, node, 'the 4-byte pointer must be written inside the volume', path)
     }
   }
 
   private validateEmmcStructure(vol: VolumeRef, st: StructureRef, idx: number): void {
     const {s} = st
-    const pre = this.prefix(vol, st, idx)
+    const pre = () => this.prefix(vol, st, idx)
     const checks: Array<[string, boolean]> = [
       ['size', this.target.has('emmcNoSize') && (s.size ?? 0n) !== 0n],
       ['min-size', this.target.has('emmcNoSize') && (s['min-size'] ?? 0n) !== 0n],
@@ -884,12 +886,12 @@ export class SnapdChecks {
       ['role', s.role !== ''],
     ]
     if (!this.target.has('emmcNoSize') && (s.size ?? 0n) === 0n) {
-      this.error('S2', `${pre}missing size`, this.loc.valueNode(s), `snapd ${this.target.label} still requires a size for emmc structures`, st.path)
+      this.error('S2', `${pre()}missing size`, this.loc.valueNode(s), `snapd ${this.target.label} still requires a size for emmc structures`, st.path)
     }
 
     const bad = checks.find(([, isSet]) => isSet)
     if (bad) {
-      this.error('E2', `${pre}${goQuote(bad[0])} not allowed for emmc volume structures`, this.loc.keyNode(s, bad[0]), 'emmc structures take only name, content and update', [...st.path, bad[0]])
+      this.error('E2', `${pre()}${goQuote(bad[0])} not allowed for emmc volume structures`, this.loc.keyNode(s, bad[0]), 'emmc structures take only name, content and update', [...st.path, bad[0]])
       return
     }
 
@@ -898,7 +900,7 @@ export class SnapdChecks {
       if (c.offset !== undefined || (c.size ?? 0n) !== 0n) problem = 'cannot specify size or offset for content'
       else if (c.source !== '' || c.target !== '') problem = 'cannot use non-image content for hardware partitions'
       else if (c.image === '') problem = 'missing image file name'
-      if (problem) this.error('E4', `${pre}invalid content #${i}: ${problem}`, this.loc.item(s.content, i), 'emmc content is a list of images, without offset or size', [...st.path, 'content', i])
+      if (problem) this.error('E4', `${pre()}invalid content #${i}: ${problem}`, this.loc.item(s.content, i), 'emmc content is a list of images, without offset or size', [...st.path, 'content', i])
     })
     this.structureUpdate(vol, st, pre, hasFilesystem(s, vol.v, this.target))
   }
@@ -916,17 +918,17 @@ export class SnapdChecks {
       }
 
       const name = va['assignment-name']
-      const pre = `volume-assignment variant ${goQuote(name)}: `
+      const pre = () => `volume-assignment variant ${goQuote(name)}: `
       const assignments = va.assignment
       if (!assignments || assignments.size === 0) {
-        this.error('T7', `${pre}no assignments specified`, node, 'map at least one volume to a device under assignment:', path)
+        this.error('T7', `${pre()}no assignments specified`, node, 'map at least one volume to a device under assignment:', path)
         return
       }
 
       for (const [vol, da] of assignments) {
         const aNode = this.loc.field(assignments, vol)?.key
         if (!info.volumes?.get(vol)) {
-          this.error('T7', `${pre}volume ${goQuote(vol)} is mentioned in assignment but has not been defined`, aNode, hintName(vol, [...(info.volumes?.keys() ?? [])]) ?? 'assign only volumes defined under volumes:', [...path, 'assignment', vol])
+          this.error('T7', `${pre()}volume ${goQuote(vol)} is mentioned in assignment but has not been defined`, aNode, hintName(vol, [...(info.volumes?.keys() ?? [])]) ?? 'assign only volumes defined under volumes:', [...path, 'assignment', vol])
           return
         }
 
@@ -934,7 +936,7 @@ export class SnapdChecks {
         if (!(device.startsWith('/dev/disk/by-path') || device.startsWith('/dev/disk/by-id'))) {
           this.error(
             'T7',
-            `${pre}${goQuote(vol)}: unsupported device path ${goQuote(device)}, for now only paths under /dev/disk/{by-path,by-id} are valid`,
+            `${pre()}${goQuote(vol)}: unsupported device path ${goQuote(device)}, for now only paths under /dev/disk/{by-path,by-id} are valid`,
             this.loc.valueNode(da, 'device') ?? aNode,
             'name the disk by a stable path: /dev/disk/by-path/… or /dev/disk/by-id/…',
             [...path, 'assignment', vol, 'device'],
@@ -945,7 +947,7 @@ export class SnapdChecks {
 
       const key = [...assignments].map(([k, d]) => k + (d?.device ?? '')).sort().join(' ')
       const twin = seen.find((s) => s.key === key)
-      if (twin) this.error('T7', `${pre}identical to ${goQuote(twin.name)}`, node, 'remove one of the two identical variants', path)
+      if (twin) this.error('T7', `${pre()}identical to ${goQuote(twin.name)}`, node, 'remove one of the two identical variants', path)
       seen.push({key, name})
     })
   }
@@ -1151,9 +1153,9 @@ export class SnapdChecks {
       if (hasFilesystem(st.s, vol.v, this.target)) continue
       st.s.content?.forEach((c, i) => {
         const size = tree.imageSize(c.image) ?? (tree.kind === 'project' ? 0n : undefined)
-        const pre = `structure #${st.yamlIndex} (${goQuote(st.s.name)}): content ${goQuote(c.image)}: `
         if (size === undefined) {
-          this.error('C4', `${pre.slice(0, -2)}: stat ${c.image}: no such file or directory`.replace(`content ${goQuote(c.image)}: :`, `content ${goQuote(c.image)}:`), this.loc.item(st.s.content, i), `add ${c.image} to the gadget snap, or fix the path`, [
+          const message = `structure #${st.yamlIndex} (${goQuote(st.s.name)}): content ${goQuote(c.image)}: stat ${c.image}: no such file or directory`
+          this.error('C4', message, this.loc.item(st.s.content, i), `add ${c.image} to the gadget snap, or fix the path`, [
             ...st.path,
             'content',
             i,
@@ -1174,7 +1176,7 @@ export class SnapdChecks {
     const ordered = this.newest ? [...vol.structures] : [...vol.structures].sort(byStart)
     for (const st of ordered) {
       if (!hasFilesystem(st.s, vol.v, this.target)) continue
-      const name = this.newest ? `#${st.yamlIndex} (${goQuote(st.s.name)})` : fmtIndexAndName(st.index, st.s.name)
+      const name = () => (this.newest ? `#${st.yamlIndex} (${goQuote(st.s.name)})` : fmtIndexAndName(st.index, st.s.name))
       for (const [i, c] of (st.s.content ?? []).entries()) {
         const node = this.loc.valueNode(c, 'source')
         const path = [...st.path, 'content', i, 'source']
@@ -1187,12 +1189,12 @@ export class SnapdChecks {
         const kind = tree.sourceKind(c.source)
         if (kind === undefined) {
           if (tree.kind === 'project') continue
-          this.error('C4', `invalid volume ${goQuote(vol.name)}: structure ${name}, content source:${c.source}: source path does not exist`, node, `add ${c.source} to the gadget snap (a part or the gadget tree), or fix the path`, path)
+          this.error('C4', `invalid volume ${goQuote(vol.name)}: structure ${name()}, content source:${c.source}: source path does not exist`, node, `add ${c.source} to the gadget snap (a part or the gadget tree), or fix the path`, path)
           continue
         }
 
         if (c.source.endsWith('/') && kind !== 'dir') {
-          this.error('C4', `invalid volume ${goQuote(vol.name)}: structure ${name}, content source:${c.source}: cannot specify trailing / for a source which is not a directory`, node, `${c.source.slice(0, -1)} is a file: drop the trailing "/"`, path)
+          this.error('C4', `invalid volume ${goQuote(vol.name)}: structure ${name()}, content source:${c.source}: cannot specify trailing / for a source which is not a directory`, node, `${c.source.slice(0, -1)} is a file: drop the trailing "/"`, path)
         }
       }
     }

@@ -77,4 +77,6 @@ export interface YamlReadResult {
    * which reads everything, would accept it too).
    */
   singleDocument: boolean
+  /** The characters read (a byte input decoded, its byte-order mark removed): offsets point into it. */
+  text: string
 }

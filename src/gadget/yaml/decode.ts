@@ -10,7 +10,7 @@
  * ({@link GoType}) and records where every decoded value came from, so findings can point at
  * the exact line and column.
  */
-import {Alias, isAlias, isMap, isScalar, isSeq, type Document, type Node, Scalar, type YAMLMap, type YAMLSeq} from 'yaml'
+import type {YamlAlias, YamlMap, YamlNode, YamlScalar, YamlSeq} from './ast.js'
 
 import {resolve, ResolveError, type ResolvedValue, Tag} from './resolve.js'
 
@@ -82,37 +82,42 @@ export interface DecodeResult<T> {
   /** True when decoding stopped early (excessive aliasing): the value is incomplete. */
   aborted: boolean
   origins: WeakMap<object, Origin>
+  /** Every key a struct did not have (go-yaml drops them), where it was met. */
+  unknown: Array<FieldSource & {path: Array<number | string>}>
 }
+
+type Node = YamlNode
+
+const STRING: GoType = {kind: 'string'}
+/** Plain scalars YAML 1.1 reads as null (go-yaml's resolve table). */
+const NULLS = new Set(['', '~', 'null', 'Null', 'NULL'])
+const IFACE: GoType = {kind: 'iface'}
+
+/** What a decode step returns when it sets nothing (go-yaml's good=false). */
+const FAIL = Symbol('not set')
 
 class Abort extends Error {}
 
 const mergeKey = '<<'
 
-/**
- * Decodes `doc` into `type`.
- */
-export function decodeDocument<T>(
-  doc: Document,
-  aliasTargets: ReadonlyMap<Alias, Node>,
-  type: GoType,
-  lineOf: (offset: number) => number,
-): DecodeResult<T> {
-  return new Decoder(doc, aliasTargets, lineOf).run(type) as DecodeResult<T>
+/** Decodes the document whose root is `root` into `type`. */
+export function decodeDocument<T>(root: YamlNode | undefined, type: GoType, lineOf: (offset: number) => number): DecodeResult<T> {
+  return new Decoder(root, lineOf).run(type) as DecodeResult<T>
 }
 
 export class Decoder {
-  private readonly activeAliases = new Set<Alias>()
+  private readonly activeAliases = new Set<YamlAlias>()
   private aliasDepth = 0
   private aliasCount = 0
   private decodeCount = 0
   private readonly issues: DecodeIssue[] = []
   private readonly origins = new WeakMap<object, Origin>()
   private readonly path: Array<number | string> = []
+  private readonly unknown: DecodeResult<unknown>['unknown'] = []
 
   /** `lineOf` maps a character offset to its 1-based line, for go-yaml's "line N:" messages. */
   constructor(
-    private readonly doc: Document,
-    private readonly aliasTargets: ReadonlyMap<Alias, Node>,
+    private readonly root: YamlNode | undefined,
     private readonly lineOf: (offset: number) => number,
   ) {}
 
@@ -120,17 +125,17 @@ export class Decoder {
     let value = zero(type)
     let aborted = false
     try {
-      const root = this.doc.contents as Node | null
+      const {root} = this
       if (root) {
         const r = this.unmarshal(root, type, value)
-        if (r.ok) value = r.value
+        if (r !== FAIL) value = r
       }
     } catch (error) {
       if (!(error instanceof Abort)) throw error
       aborted = true
     }
 
-    return {aborted, issues: this.issues, origins: this.origins, value}
+    return {aborted, issues: this.issues, origins: this.origins, unknown: this.unknown, value}
   }
 
   originOf(value: object): Origin | undefined {
@@ -143,25 +148,25 @@ export class Decoder {
   }
 
   private terror(node: Node, tag: string, type: GoType): void {
-    const explicit = isScalar(node) || isMap(node) || isSeq(node) ? node.tag : undefined
+    const explicit = node.kind === 'alias' ? undefined : node.tag
     const t = explicit && explicit !== '!' ? explicit : tag
     let value = ''
     if (t !== Tag.seq && t !== Tag.map) {
-      const text = isScalar(node) ? String(node.value) : ''
+      const text = node.kind === 'scalar' ? node.value : ''
       value = text.length > 10 ? ` \`${text.slice(0, 7)}...\`` : ` \`${text}\``
     }
 
     this.issues.push({
       goYaml: true,
-      message: `line ${this.lineOf(node.range?.[0] ?? 0)}: cannot unmarshal ${shortTag(t)}${value} into ${goTypeName(type)}`,
+      message: `line ${this.lineOf(node.start)}: cannot unmarshal ${shortTag(t)}${value} into ${goTypeName(type)}`,
       node,
       path: [...this.path],
       severity: 'type',
     })
   }
 
-  /** go-yaml's d.unmarshal: returns ok=false when the value was not set. */
-  private unmarshal(node: Node, type: GoType, current: unknown): {ok: boolean; value: unknown} {
+  /** go-yaml's d.unmarshal: the decoded value, or FAIL when nothing was set. */
+  private unmarshal(node: Node, type: GoType, current: unknown): unknown {
     this.decodeCount++
     if (this.aliasDepth > 0) this.aliasCount++
     if (this.aliasCount > 100 && this.decodeCount > 1000 && this.aliasCount / this.decodeCount > allowedAliasRatio(this.decodeCount)) {
@@ -169,7 +174,12 @@ export class Decoder {
       throw new Abort()
     }
 
-    if (isAlias(node)) return this.alias(node, type, current)
+    if (node.kind === 'alias') return this.alias(node, type, current)
+    // The common case, decided without resolving: an untagged scalar into a Go string is its text,
+    // or "" when YAML reads it as null.
+    if (type.kind === 'string' && node.kind === 'scalar' && node.tag === undefined) {
+      return node.style === 'plain' && NULLS.has(node.value) ? '' : node.value
+    }
 
     // prepare(): a null leaves pointers nil and skips UnmarshalYAML.
     if (isNullForPrepare(node)) return this.decodeNode(node, type, current)
@@ -179,22 +189,17 @@ export class Decoder {
     return this.decodeNode(node, target, type.kind === 'ptr' ? (current ?? undefined) : current)
   }
 
-  private decodeNode(node: Node, type: GoType, current: unknown): {ok: boolean; value: unknown} {
-    if (isScalar(node)) return this.scalar(node, type, current)
-    if (isMap(node)) return this.mapping(node, type, current)
-    if (isSeq(node)) return this.sequence(node, type)
-    return {ok: false, value: current}
+  private decodeNode(node: Node, type: GoType, current: unknown): unknown {
+    if (node.kind === 'scalar') return this.scalar(node, type, current)
+    if (node.kind === 'map') return this.mapping(node, type, current)
+    if (node.kind === 'seq') return this.sequence(node, type)
+    return FAIL
   }
 
-  private alias(node: Alias, type: GoType, current: unknown): {ok: boolean; value: unknown} {
-    const target = this.aliasTargets.get(node)
-    if (!target) {
-      this.fatal(`unknown anchor '${node.source}' referenced`, node)
-      throw new Abort()
-    }
-
+  private alias(node: YamlAlias, type: GoType, current: unknown): unknown {
+    const {target} = node
     if (this.activeAliases.has(node)) {
-      this.fatal(`anchor '${node.source}' value contains itself`, node)
+      this.fatal(`anchor '${node.name}' value contains itself`, node)
       throw new Abort()
     }
 
@@ -208,36 +213,36 @@ export class Decoder {
     }
   }
 
-  private callUnmarshaler(node: Node, type: Extract<GoType, {kind: 'unmarshaler'}>): {ok: boolean; value: unknown} {
+  private callUnmarshaler(node: Node, type: Extract<GoType, {kind: 'unmarshaler'}>): unknown {
     // UnmarshalYAML's unmarshal(&s): decode into a string, capturing type errors.
     const mark = this.issues.length
-    const s = this.unmarshal(node, {kind: 'string'}, '')
+    const s = this.unmarshal(node, STRING, '')
     const inner = this.issues.splice(mark)
     const fatalInner = inner.find((i) => i.severity === 'fatal')
     if (fatalInner) {
       // unmarshal(&s) turns go-yaml's failure into an error the type replaces with its own.
       if (typeof type.onNotString === 'string') this.fatal(type.onNotString, node, true)
       else this.issues.push(fatalInner)
-      return {ok: false, value: undefined}
+      return FAIL
     }
 
     if (inner.length > 0) {
       if (typeof type.onNotString === 'string') this.fatal(type.onNotString, node, true)
       else this.issues.push(...inner)
-      return {ok: false, value: undefined}
+      return FAIL
     }
 
     try {
-      return {ok: true, value: type.parse(s.value as string, node)}
+      return type.parse(s as string, node)
     } catch (error) {
       if (!(error instanceof UnmarshalError)) throw error
       this.fatal(error.message, node, true)
-      return {ok: false, value: undefined}
+      return FAIL
     }
   }
 
-  private scalar(node: Scalar, type: GoType, current: unknown): {ok: boolean; value: unknown} {
-    const text = String(node.value ?? '')
+  private scalar(node: YamlScalar, type: GoType, current: unknown): unknown {
+    const text = node.value
     let tag: string
     let resolved: IfaceValue
     if (!isImplicit(node) && !node.tag) {
@@ -251,32 +256,32 @@ export class Decoder {
       } catch (error) {
         if (!(error instanceof ResolveError)) throw error
         this.fatal(error.message, node)
-        return {ok: false, value: current}
+        return FAIL
       }
 
       if (tag === Tag.binary) {
         const decoded = decodeBase64(text)
         if (decoded === undefined) {
           this.fatal('!!binary value contains invalid base64 data', node)
-          return {ok: false, value: current}
+          return FAIL
         }
 
         resolved = {kind: 'str', value: decoded}
       }
     }
 
-    if (resolved.kind === 'null') return {ok: true, value: zero(type)}
+    if (resolved.kind === 'null') return zero(type)
     switch (type.kind) {
       case 'string': {
-        return {ok: true, value: tag === Tag.binary && resolved.kind === 'str' ? resolved.value : text}
+        return tag === Tag.binary && resolved.kind === 'str' ? resolved.value : text
       }
 
       case 'iface': {
-        return {ok: true, value: resolved.kind === 'timestamp' ? {kind: 'str', value: text} : resolved}
+        return resolved.kind === 'timestamp' ? {kind: 'str', value: text} : resolved
       }
 
       case 'bool': {
-        if (resolved.kind === 'bool') return {ok: true, value: resolved.value}
+        if (resolved.kind === 'bool') return resolved.value
         break
       }
 
@@ -284,139 +289,136 @@ export class Decoder {
     }
 
     this.terror(node, tag, type)
-    return {ok: false, value: current}
+    return FAIL
   }
 
-  private sequence(node: YAMLSeq, type: GoType): {ok: boolean; value: unknown} {
+  private sequence(node: YamlSeq, type: GoType): unknown {
     if (type.kind === 'slice') {
       const out: unknown[] = []
       const items: Node[] = []
       node.items.forEach((item, i) => {
         this.path.push(i)
-        const r = this.unmarshal(item as Node, type.elem, zero(type.elem))
+        const r = this.unmarshal(item, type.elem, zero(type.elem))
         this.path.pop()
-        if (r.ok) {
+        if (r !== FAIL) {
           // A null item decodes to a zero struct: it still came from this node.
-          if (r.value && typeof r.value === 'object' && !this.origins.has(r.value)) this.originFor(r.value, item as Node)
-          out.push(r.value)
-          items.push(item as Node)
+          if (r && typeof r === 'object' && !this.origins.has(r)) this.originFor(r, item)
+          out.push(r)
+          items.push(item)
         }
       })
       this.origins.set(out, {fields: new Map(), items, node, unknown: []})
-      return {ok: true, value: out}
+      return out
     }
 
     if (type.kind === 'iface') {
       const items: IfaceValue[] = []
       for (const item of node.items) {
-        const r = this.unmarshal(item as Node, type, undefined)
-        if (r.ok) items.push((r.value ?? {kind: 'null'}) as IfaceValue)
+        const r = this.unmarshal(item, type, undefined)
+        if (r !== FAIL) items.push((r ?? {kind: 'null'}) as IfaceValue)
       }
 
-      return {ok: true, value: {items, kind: 'seq'} satisfies IfaceValue}
+      return {items, kind: 'seq'} satisfies IfaceValue
     }
 
     this.terror(node, Tag.seq, type)
-    return {ok: false, value: undefined}
+    return FAIL
   }
 
-  private mapping(node: YAMLMap, type: GoType, current: unknown): {ok: boolean; value: unknown} {
+  private mapping(node: YamlMap, type: GoType, current: unknown): unknown {
     switch (type.kind) {
       case 'struct': {
-        return {ok: true, value: this.mappingStruct(node, type, current as Record<string, unknown> | undefined)}
+        return this.mappingStruct(node, type, current as Record<string, unknown> | undefined)
       }
 
       case 'map': {
-        return {ok: true, value: this.mappingMap(node, type, current as Map<string, unknown> | undefined)}
+        return this.mappingMap(node, type, current as Map<string, unknown> | undefined)
       }
 
       case 'iface': {
-        return {ok: true, value: this.mappingIface(node, current as IfaceValue | undefined)}
+        return this.mappingIface(node, current as IfaceValue | undefined)
       }
 
       default: {
         this.terror(node, Tag.map, type)
-        return {ok: false, value: current}
+        return FAIL
       }
     }
   }
 
-  private mappingStruct(node: YAMLMap, type: Extract<GoType, {kind: 'struct'}>, current: Record<string, unknown> | undefined) {
+  private mappingStruct(node: YamlMap, type: Extract<GoType, {kind: 'struct'}>, current: Record<string, unknown> | undefined) {
     const out = current && typeof current === 'object' ? current : (zero(type) as Record<string, unknown>)
     const origin = this.originFor(out, node)
-    for (const pair of node.items) {
-      const key = pair.key as Node
-      const value = (pair.value ?? emptyScalar(key)) as Node
+    for (const pair of node.pairs) {
+      const {key, value} = pair
       if (isMergeKey(key)) {
         this.merge(value, type, out)
         continue
       }
 
-      const name = this.unmarshal(key, {kind: 'string'}, '')
-      if (!name.ok) continue
-      const field = type.fields[name.value as string]
+      const name = this.unmarshal(key, STRING, '')
+      if (name === FAIL) continue
+      const field = fieldMap(type).get(name as string)
       if (!field) {
         origin.unknown.push({key, value})
+        this.unknown.push({key, path: [...this.path], value})
         continue
       }
 
-      this.path.push(name.value as string)
-      const r = this.unmarshal(value, field, out[name.value as string])
+      this.path.push(name as string)
+      const r = this.unmarshal(value, field, out[name as string])
       this.path.pop()
-      if (r.ok) out[name.value as string] = r.value
-      origin.fields.set(name.value as string, {key, value})
+      if (r !== FAIL) out[name as string] = r
+      origin.fields.set(name as string, pair)
     }
 
     return out
   }
 
-  private mappingMap(node: YAMLMap, type: Extract<GoType, {kind: 'map'}>, current: Map<string, unknown> | undefined) {
+  private mappingMap(node: YamlMap, type: Extract<GoType, {kind: 'map'}>, current: Map<string, unknown> | undefined) {
     const out = current instanceof Map ? current : new Map<string, unknown>()
     const origin = this.originFor(out, node)
-    for (const pair of node.items) {
-      const key = pair.key as Node
-      const value = (pair.value ?? emptyScalar(key)) as Node
+    for (const pair of node.pairs) {
+      const {key, value} = pair
       if (isMergeKey(key)) {
         this.merge(value, type, out)
         continue
       }
 
-      const k = this.unmarshal(key, {kind: 'string'}, '')
-      if (!k.ok) continue
-      this.path.push(k.value as string)
+      const k = this.unmarshal(key, STRING, '')
+      if (k === FAIL) continue
+      this.path.push(k as string)
       const r = this.unmarshal(value, type.elem, zero(type.elem))
       this.path.pop()
-      if (r.ok) {
-        out.set(k.value as string, r.value)
-        origin.fields.set(k.value as string, {key, value})
+      if (r !== FAIL) {
+        out.set(k as string, r)
+        origin.fields.set(k as string, pair)
       }
     }
 
     return out
   }
 
-  private mappingIface(node: YAMLMap, current: IfaceValue | undefined): IfaceValue {
+  private mappingIface(node: YamlMap, current: IfaceValue | undefined): IfaceValue {
     const out: IfaceValue = current && current.kind === 'map' ? current : {entries: [], kind: 'map'}
-    for (const pair of node.items) {
-      const key = pair.key as Node
-      const value = (pair.value ?? emptyScalar(key)) as Node
+    for (const {key, value} of node.pairs) {
       if (isMergeKey(key)) {
-        this.merge(value, {kind: 'iface'}, out)
+        this.merge(value, IFACE, out)
         continue
       }
 
-      const k = this.unmarshal(key, {kind: 'iface'}, undefined)
-      if (!k.ok) continue
-      const kv = (k.value ?? {kind: 'null'}) as IfaceValue
+      const k = this.unmarshal(key, IFACE, undefined)
+      if (k === FAIL) continue
+      const kv = (k ?? {kind: 'null'}) as IfaceValue
       if (kv.kind === 'map' || kv.kind === 'seq') {
         this.fatal(`invalid map key: ${describeIface(kv)}`, key)
         continue
       }
 
-      const v = this.unmarshal(value, {kind: 'iface'}, undefined)
-      if (!v.ok) continue
+      const v = this.unmarshal(value, IFACE, undefined)
+      if (v === FAIL) continue
       const existing = out.entries.findIndex(([ek]) => sameKey(ek, kv))
-      const entry: [IfaceValue, IfaceValue] = [kv, (v.value ?? {kind: 'null'}) as IfaceValue]
+      const entry: [IfaceValue, IfaceValue] = [kv, (v ?? {kind: 'null'}) as IfaceValue]
       if (existing === -1) out.entries.push(entry)
       else out.entries[existing] = entry
     }
@@ -426,18 +428,18 @@ export class Decoder {
 
   private merge(node: Node, type: GoType, out: unknown): void {
     const wantMap = () => this.fatal('map merge requires map or sequence of maps as the value', node)
-    const target = isAlias(node) ? this.aliasTargets.get(node) : node
-    if (isMap(node) || (isAlias(node) && (!target || isMap(target)))) {
+    const target = node.kind === 'alias' ? node.target : node
+    if (target.kind === 'map') {
       this.unmarshal(node, type, out)
       return
     }
 
-    if (isSeq(node)) {
+    if (node.kind === 'seq') {
       // Earlier maps take precedence, so they are decoded last.
       for (let i = node.items.length - 1; i >= 0; i--) {
-        const item = node.items[i] as Node
-        const resolved = isAlias(item) ? this.aliasTargets.get(item) : item
-        if (!(isMap(item) || (isAlias(item) && (!resolved || isMap(resolved))))) {
+        const item = node.items[i]
+        const resolved = item.kind === 'alias' ? item.target : item
+        if (resolved.kind !== 'map') {
           wantMap()
           return
         }
@@ -462,6 +464,22 @@ export class Decoder {
   }
 }
 
+const fieldMaps = new WeakMap<GoType, Map<string, GoType>>()
+
+/** A struct type's fields by YAML key (a Map: no prototype keys, fast lookups). */
+function fieldMap(type: Extract<GoType, {kind: 'struct'}>): Map<string, GoType> {
+  let map = fieldMaps.get(type)
+  if (!map) {
+    map = new Map(Object.entries(type.fields))
+    fieldMaps.set(type, map)
+  }
+
+  return map
+}
+
+/** For each struct type, its fields that have a non-undefined zero value (built once). */
+const zeroFields = new WeakMap<GoType, Array<[string, GoType]>>()
+
 /** The zero value of a Go type, as our decoded JS value. */
 export function zero(type: GoType): unknown {
   switch (type.kind) {
@@ -474,12 +492,14 @@ export function zero(type: GoType): unknown {
     }
 
     case 'struct': {
-      const out: Record<string, unknown> = {}
-      for (const [name, field] of Object.entries(type.fields)) {
-        if (field.kind === 'struct') out[name] = zero(field)
-        else if (field.kind === 'string' || field.kind === 'bool') out[name] = zero(field)
+      let fields = zeroFields.get(type)
+      if (!fields) {
+        fields = Object.entries(type.fields).filter(([, f]) => f.kind === 'struct' || f.kind === 'string' || f.kind === 'bool')
+        zeroFields.set(type, fields)
       }
 
+      const out: Record<string, unknown> = {}
+      for (const [name, field] of fields) out[name] = zero(field)
       return out
     }
 
@@ -512,30 +532,23 @@ function shortTag(tag: string): string {
 }
 
 /** Plain, untagged (or `!`-tagged) scalars are "implicit" to go-yaml and get resolved. */
-function isImplicit(node: Scalar): boolean {
-  return node.type === Scalar.PLAIN || node.type === undefined
+function isImplicit(node: YamlScalar): boolean {
+  return node.style === 'plain'
 }
 
 /** prepare()'s null test: explicit !!null, or a plain `null`, `~` or empty scalar (not `Null`!). */
 function isNullForPrepare(node: Node): boolean {
-  if (!isScalar(node)) return false
+  if (node.kind !== 'scalar') return false
   if (node.tag === Tag.null) return true
   if (node.tag && node.tag !== '!') return false
-  const text = String(node.value ?? '')
+  const text = node.value
   return isImplicit(node) && (text === 'null' || text === '~' || text === '')
 }
 
 function isMergeKey(node: Node): boolean {
-  return isScalar(node) && String(node.value) === mergeKey && ((isImplicit(node) && !node.tag) || node.tag === Tag.merge)
+  return node.kind === 'scalar' && node.value === mergeKey && ((isImplicit(node) && !node.tag) || node.tag === Tag.merge)
 }
 
-function emptyScalar(near: Node): Node {
-  const s = new Scalar('')
-  s.type = Scalar.PLAIN
-  const end = near.range?.[2] ?? 0
-  s.range = [end, end, end]
-  return s as Node
-}
 
 function sameKey(a: IfaceValue, b: IfaceValue): boolean {
   if (a.kind !== b.kind) return false

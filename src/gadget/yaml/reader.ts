@@ -51,10 +51,10 @@ export function readYaml(input: string | Uint8Array): YamlReadResult {
   try {
     reader.readFirstDocument()
     const root = reader.root
-    return {root, singleDocument: reader.restIsEmpty()}
+    return {root, singleDocument: reader.restIsEmpty(), text: prepared.text}
   } catch (error) {
     if (!(error instanceof YamlFault)) throw error
-    return {error: {goLine: error.goLine, message: error.message, offset: error.offset}, singleDocument: false}
+    return {error: {goLine: error.goLine, message: error.message, offset: error.offset}, singleDocument: false, text: prepared.text}
   } finally {
     reader.release()
     idle = reader
