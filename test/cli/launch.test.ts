@@ -121,6 +121,8 @@ describe('planFastRun', () => {
     root = mkdtempSync(join(tmpdir(), 'snap-gadget-launch-plan-'))
     const schema: ManifestCommand = {args: {}, flags: {force: {allowNo: false, name: 'force', type: 'boolean'}}}
     writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify({commands: {schema, validate}, version: '0.0.0'}))
+    mkdirSync(join(root, 'dist', 'fast'), {recursive: true})
+    writeFileSync(join(root, 'dist', 'fast', 'validate.cjs'), '')
     delete process.env.SNAP_GADGET_CONTENT_TYPE
   })
 
@@ -146,6 +148,18 @@ describe('planFastRun', () => {
   it('falls back when the fast parser refuses the arguments', () => {
     assert.equal(planFastRun(['validate', 'g.yaml', '--help'], root), undefined)
     assert.equal(planFastRun(['validate', 'g.yaml', '--format', 'yaml'], root), undefined)
+  })
+
+  it('falls back when the fast entry has not been built', () => {
+    const bundle = join(root, 'dist', 'fast', 'validate.cjs')
+    rmSync(bundle)
+    try {
+      assert.equal(planFastRun(['validate', 'g.yaml'], root), undefined)
+    } finally {
+      writeFileSync(bundle, '')
+    }
+
+    assert.ok(planFastRun(['validate', 'g.yaml'], root))
   })
 
   it('falls back when SNAP_GADGET_CONTENT_TYPE is set', () => {
