@@ -21,14 +21,14 @@ export interface ParsedGadget {
   decodeIssues: DecodeIssue[]
   /** True when decoding stopped early (excessive aliasing): `info` is incomplete. */
   aborted: boolean
-  origins: WeakMap<object, Origin>
+  origins: Map<object, Origin>
   /** Keys snapd's Go types do not have (dropped when decoding), with where they were met. */
   unknownKeys: Array<FieldSource & {path: Array<number | string>}>
 }
 
 export function parseGadget(file: string, input: string | Uint8Array, target: SnapdTarget): ParsedGadget {
   const yaml = parseYaml(input)
-  const origins = new WeakMap<object, Origin>()
+  const origins = new Map<object, Origin>()
   if (yaml.problem || !yaml.root) return {aborted: false, decodeIssues: [], file, info: yaml.problem ? undefined : emptyInfo(), origins, unknownKeys: [], yaml}
   const lineOf = (offset: number) => position(yaml.lineStarts, offset).line
   const result = decodeDocument<GadgetInfo>(yaml.root, gadgetInfoType(target), lineOf)

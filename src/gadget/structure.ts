@@ -114,7 +114,7 @@ function pointerToPath(pointer: string): Array<number | string> {
  */
 class JsonView {
   /** Each mapping object of the view and the syntax node it came from (the first, for merges). */
-  private readonly maps = new WeakMap<object, YamlMap>()
+  private readonly maps = new Map<object, YamlMap>()
   private data: unknown
   private count = 0
 

@@ -5,11 +5,12 @@ import type {ValidationReport} from '../report/types.js'
 import {compareFindings, type Finding} from './findings.js'
 import {Locator, parseGadget} from './parse.js'
 import {FileReport} from './report.js'
-import {type ContentTree, directoryTree, placeholderTree, pyyamlPlainText} from './rules/content-tree.js'
+import {type ContentTree, directoryTree, placeholderTree} from './rules/content-tree.js'
 import {lintGadget, type LintContext} from './rules/lint.js'
 import {apiKeysInText, apiKeysInYaml, partOutputs} from './rules/project.js'
 import {type GadgetModel, SnapdChecks} from './rules/snapd.js'
 import {snapdTarget, type SnapdTarget} from './snapd-version.js'
+import {pyyamlPathText, pyyamlProblem} from './yaml/pyyaml.js'
 import {locateGadget, MAX_GADGET_BYTES, readUserFile} from './sources.js'
 
 export interface ValidateOptions {
@@ -55,10 +56,18 @@ export function validateGadget(source: GadgetSource | string | Uint8Array, optio
   // PyYAML, which reads only single, clean documents.
   const tree =
     options.tree ??
-    placeholderTree(parsed.yaml.singleDocument ? parsed.info : undefined, (owner, key) => {
-      const node = loc.field(owner, key)?.value
-      return node?.kind === 'scalar' && node.style === 'plain' ? pyyamlPlainText(node.value) : (owner as Record<string, string>)[key]
-    })
+    placeholderTree(
+      () => {
+        if (!parsed.yaml.singleDocument) return {unreadable: 'it holds more than one YAML document'}
+        const problem = pyyamlProblem(parsed.yaml.root)
+        if (!problem) return {info: parsed.info}
+        return {unreadable: `at line ${loc.position(problem.node.start).line} ${problem.message}`}
+      },
+      (owner, key) => {
+        const node = loc.field(owner, key)?.value
+        return node ? pyyamlPathText(node) : (owner as Record<string, string>)[key]
+      },
+    )
   const checks = new SnapdChecks({content: tree, loc, model: options.model, parsed, report, target})
   checks.run()
   lintGadget({checks, loc, parsed, partOutputs: options.partOutputs, report, target, tree})

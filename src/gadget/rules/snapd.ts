@@ -776,12 +776,16 @@ export class SnapdChecks {
       else blocks.at(-1)!.push(st)
     }
 
+    if (blocks.length < 2) return
     blocks.sort((a, b) => {
       const x = a[0].offset ?? 0n
       const y = b[0].offset ?? 0n
       return x < y ? -1 : x > y ? 1 : 0
     })
-    vol.structures = blocks.flat()
+    // A loop, not Array.prototype.flat: flat is several times slower in V8 on this hot path.
+    const ordered: StructureRef[] = []
+    for (const block of blocks) for (const st of block) ordered.push(st)
+    vol.structures = ordered
   }
 
   private validateVolumeNewest(vol: VolumeRef): void {
@@ -1140,7 +1144,7 @@ export class SnapdChecks {
       const hint = problem.kind === 'overlap'
         ? `without an offset this structure is placed at ${formatQuantity(problem.start!)} (after the previous one, and never below 1M); give it an explicit offset or make room`
         : problem.kind === 'missing-image'
-          ? `add ${problem.image} to the gadget snap, or fix the path`
+          ? (tree.missingHint?.(problem.image!) ?? `add ${problem.image} to the gadget snap, or fix the path`)
           : problem.hint
       this.error(problem.kind === 'overlap' ? 'X2' : problem.kind === 'missing-image' ? 'C4' : 'C5', `invalid layout of volume ${goQuote(vol.name)}: ${problem.message}`, node, hint, st.path)
       if (problem.kind === 'overlap') break
@@ -1155,7 +1159,7 @@ export class SnapdChecks {
         const size = tree.imageSize(c.image) ?? (tree.kind === 'project' ? 0n : undefined)
         if (size === undefined) {
           const message = `structure #${st.yamlIndex} (${goQuote(st.s.name)}): content ${goQuote(c.image)}: stat ${c.image}: no such file or directory`
-          this.error('C4', message, this.loc.item(st.s.content, i), `add ${c.image} to the gadget snap, or fix the path`, [
+          this.error('C4', message, this.loc.item(st.s.content, i), tree.missingHint?.(c.image) ?? `add ${c.image} to the gadget snap, or fix the path`, [
             ...st.path,
             'content',
             i,
@@ -1189,7 +1193,7 @@ export class SnapdChecks {
         const kind = tree.sourceKind(c.source)
         if (kind === undefined) {
           if (tree.kind === 'project') continue
-          this.error('C4', `invalid volume ${goQuote(vol.name)}: structure ${name()}, content source:${c.source}: source path does not exist`, node, `add ${c.source} to the gadget snap (a part or the gadget tree), or fix the path`, path)
+          this.error('C4', `invalid volume ${goQuote(vol.name)}: structure ${name()}, content source:${c.source}: source path does not exist`, node, tree.missingHint?.(c.source) ?? `add ${c.source} to the gadget snap (a part or the gadget tree), or fix the path`, path)
           continue
         }
 

@@ -81,7 +81,7 @@ export interface DecodeResult<T> {
   issues: DecodeIssue[]
   /** True when decoding stopped early (excessive aliasing): the value is incomplete. */
   aborted: boolean
-  origins: WeakMap<object, Origin>
+  origins: Map<object, Origin>
   /** Every key a struct did not have (go-yaml drops them), where it was met. */
   unknown: Array<FieldSource & {path: Array<number | string>}>
 }
@@ -111,7 +111,7 @@ export class Decoder {
   private aliasCount = 0
   private decodeCount = 0
   private readonly issues: DecodeIssue[] = []
-  private readonly origins = new WeakMap<object, Origin>()
+  private readonly origins = new Map<object, Origin>()
   private readonly path: Array<number | string> = []
   private readonly unknown: DecodeResult<unknown>['unknown'] = []
 
@@ -464,7 +464,7 @@ export class Decoder {
   }
 }
 
-const fieldMaps = new WeakMap<GoType, Map<string, GoType>>()
+const fieldMaps = new Map<GoType, Map<string, GoType>>()
 
 /** A struct type's fields by YAML key (a Map: no prototype keys, fast lookups). */
 function fieldMap(type: Extract<GoType, {kind: 'struct'}>): Map<string, GoType> {
@@ -478,7 +478,7 @@ function fieldMap(type: Extract<GoType, {kind: 'struct'}>): Map<string, GoType> 
 }
 
 /** For each struct type, its fields that have a non-undefined zero value (built once). */
-const zeroFields = new WeakMap<GoType, Array<[string, GoType]>>()
+const zeroFields = new Map<GoType, Array<[string, GoType]>>()
 
 /** The zero value of a Go type, as our decoded JS value. */
 export function zero(type: GoType): unknown {
