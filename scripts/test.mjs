@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The whole test suite: installs the system tools the tests compare against (when it can),
-// builds, then runs every test/**/*.test.ts with node's test runner.
+// builds and type-checks, then runs every test/**/*.test.ts with node's test runner.
 //
 //   npm test                       everything
 //   npm test -- test/gadget        only files under a path (or several paths)
@@ -16,8 +16,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 //    snapd's typing checkers. Installed only where we may (root with apt-get, as in CI).
 execFileSync('bash', [join(root, 'scripts', 'system-deps.sh')], {stdio: 'inherit'})
 
-// 2. Build.
-if (!process.env.SNAP_GADGET_SKIP_BUILD) execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], {cwd: root, stdio: 'inherit'})
+// 2. Build (which type-checks src/), and type-check the tests: tsx runs them without checking.
+if (!process.env.SNAP_GADGET_SKIP_BUILD) {
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], {cwd: root, stdio: 'inherit'})
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'test', 'tsconfig.json')], {cwd: root, stdio: 'inherit'})
+}
 
 // 3. Tests.
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))

@@ -2,7 +2,6 @@
  * The gadget.yaml model as snapd decodes it: the Go types of snapd's gadget package (per snapd
  * release) and the TypeScript shape of the decoded values.
  */
-import type {YamlNode as Node} from './yaml/ast.js'
 
 import {goQuote, parseOffset, parseRelativeOffset, parseSize, QuantityError, type RelativeOffset} from './quantity.js'
 import type {SnapdTarget} from './snapd-version.js'

@@ -161,8 +161,9 @@ class JsonView {
   }
 
   private map(node: YamlMap, aliasDepth: number): Record<string, unknown> {
-    // No prototype: a "__proto__" key is data here.
-    const out = Object.create(null) as Record<string, unknown>
+    // A plain object (ajv's deep equality, for uniqueItems and enum, calls its valueOf); keys go in
+    // with setKey, so a "__proto__" key is data, not the prototype.
+    const out: Record<string, unknown> = {}
     this.maps.set(out, node)
     for (const {key: keyNode, value} of node.pairs) {
       if (keyNode.kind !== 'scalar') continue
@@ -172,7 +173,7 @@ class JsonView {
         continue
       }
 
-      out[key] = this.value(value, aliasDepth)
+      setKey(out, key, this.value(value, aliasDepth))
     }
 
     return out
@@ -183,8 +184,13 @@ class JsonView {
     for (const source of sources) {
       const merged = this.value(source, aliasDepth)
       if (merged && typeof merged === 'object' && !Array.isArray(merged)) {
-        for (const [k, v] of Object.entries(merged)) if (!(k in out)) out[k] = v
+        for (const [k, v] of Object.entries(merged)) if (!Object.hasOwn(out, k)) setKey(out, k, v)
       }
     }
   }
+}
+
+function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, {configurable: true, enumerable: true, value, writable: true})
+  else out[key] = value
 }

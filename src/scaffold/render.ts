@@ -17,7 +17,7 @@ import {fileURLToPath} from 'node:url'
 
 import type HandlebarsNamespace from 'handlebars'
 import handlebarsRuntimeModule from 'handlebars/runtime.js'
-import {Document, isMap, isSeq, type Node, Scalar, stringify, YAMLMap, YAMLSeq} from 'yaml'
+import {Document, isMap, isSeq, type Node, Scalar, YAMLMap, YAMLSeq} from 'yaml'
 
 import {InternalError, UserError} from '../errors.js'
 import {shellQuote} from '../registration/snapctl.js'

@@ -9,14 +9,14 @@
  * installed.
  */
 import assert from 'node:assert/strict'
-import {spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {validateGadget} from '../../src/gadget/validate.js'
-import {type CliResult, runCli} from '../helpers/cli.js'
+import {type CliResult, runCli, runProcess} from '../helpers/cli.js'
 import {oracleAvailable, oracleRequired, runOracle} from '../helpers/oracle.js'
 import {binRun, projectRoot} from '../helpers/paths.js'
 
@@ -320,18 +320,10 @@ function readDenial(): {asNobody: boolean; skip: false | string} {
 }
 
 function runAsNobody(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, binRun, ...args], {
-      cwd: work,
-      env: {...process.env, FORCE_COLOR: '0', HOME: work, NO_COLOR: '1', ...bounded.env},
-      timeout: TIMEOUT_MS,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code, signal) => resolve({code, signal, stderr, stdout}))
+  return runProcess('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, binRun, ...args], {
+    cwd: work,
+    env: {...process.env, FORCE_COLOR: '0', HOME: work, NO_COLOR: '1', ...bounded.env},
+    timeoutMs: TIMEOUT_MS,
   })
 }
 

@@ -11,10 +11,11 @@
  * In CI (CI=true) a machine that cannot run ARM Node fails the test; elsewhere the test is skipped
  * with the reason, but only when this user cannot prepare it (not root and tools missing).
  */
-import {spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {join} from 'node:path'
 import type {TestContext} from 'node:test'
 
+import {runProcess} from './cli.js'
 import {projectRoot} from './paths.js'
 
 export type ArmArch = 'arm64' | 'armhf'
@@ -96,21 +97,8 @@ export function runOnArm(arch: ArmArch, args: string[], options: ArmRunOptions =
   return run('bash', [script, 'run', arch, '--', ...args], {...options, env})
 }
 
-function run(command: string, args: string[], options: ArmRunOptions): Promise<ArmRunResult> {
+async function run(command: string, args: string[], options: ArmRunOptions): Promise<ArmRunResult> {
   const started = performance.now()
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd ?? projectRoot,
-      env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? 120_000,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code, signal) => resolve({code, ms: Math.round(performance.now() - started), signal, stderr, stdout}))
-    child.stdin.end(options.input ?? '')
-  })
+  const result = await runProcess(command, args, {...options, timeoutMs: options.timeoutMs ?? 120_000})
+  return {...result, ms: Math.round(performance.now() - started)}
 }

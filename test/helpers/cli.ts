@@ -25,10 +25,15 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   const dev = process.env.SNAP_GADGET_CLI === 'dev'
   const bin = join(projectRoot, 'bin', dev ? 'dev.js' : 'run.js')
   const nodeArgs = dev ? ['--import', 'tsx', bin] : [bin]
+  return runProcess(process.execPath, [...nodeArgs, ...args], {...options, env: {...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...options.env}})
+}
+
+/** Runs a command to its end without a shell, feeding it `input`; collects its output. */
+export function runProcess(command: string, args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd ?? projectRoot,
-      env: {...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...options.env},
+      env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: options.timeoutMs ?? 60_000,
     })
