@@ -114,8 +114,13 @@ ensure_package_lists() {
   echo "arm-node: apt-get update" >&2
   # A mirror in the middle of a sync can fail one index (e.g. the security suite) while the main
   # suite, which holds nodejs, is fine: judge by the result, not by apt-get's exit status.
-  apt-get update -qq >/dev/null 2>&1 || echo "arm-node: apt-get update reported errors; checking whether nodejs:$arch is available anyway" >&2
-  has_candidate "$arch" || die "nodejs is not available for $arch after apt-get update (check /etc/apt/sources.list)"
+  local attempt
+  for attempt in 1 2 3; do
+    apt-get update -qq -o Acquire::Retries=3 >/dev/null 2>&1 || echo "arm-node: apt-get update reported errors; checking whether nodejs:$arch is available anyway" >&2
+    has_candidate "$arch" && return 0
+    [ "$attempt" = 3 ] || sleep $((attempt * 10))
+  done
+  die "nodejs is not available for $arch after apt-get update (check /etc/apt/sources.list)"
 }
 
 dependency_closure() {
@@ -151,11 +156,18 @@ prepare() {
   # apt's sandbox user must be able to write the download directory.
   chmod 0777 "$work/debs" 2>/dev/null || true
   echo "arm-node: downloading $(wc -w <<<"$packages") packages for $arch" >&2
-  # shellcheck disable=SC2086 # one word per package
-  (cd "$work/debs" && apt_target apt-get "$arch" download $packages >/dev/null 2>"$work/download.log") || {
-    cat "$work/download.log" >&2
-    die "apt-get download failed for $arch"
-  }
+  # A mirror mid-sync can fail one file: retry before giving up.
+  local attempt
+  for attempt in 1 2 3; do
+    # shellcheck disable=SC2086 # one word per package
+    (cd "$work/debs" && apt_target apt-get "$arch" download -o Acquire::Retries=3 $packages >/dev/null 2>"$work/download.log") && break
+    if [ "$attempt" = 3 ]; then
+      cat "$work/download.log" >&2
+      die "apt-get download failed for $arch"
+    fi
+    echo "arm-node: apt-get download failed (attempt $attempt of 3); retrying" >&2
+    sleep $((attempt * 10))
+  done
   local deb
   for deb in "$work/debs"/*.deb; do
     dpkg-deb -x "$deb" "$work/sysroot"

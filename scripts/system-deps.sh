@@ -12,13 +12,24 @@ command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -d /usr/share/gocode/src/github.com/snapcore/snapd ] || need+=(golang-github-snapcore-snapd-dev golang-golang-x-crypto-dev golang-gopkg-tomb.v2-dev golang-gopkg-yaml.v2-dev)
 [ ${#need[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "system-deps: installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null || {
-    echo "system-deps: apt-get install ${need[*]} failed" >&2
-    exit 1
-  }
-else
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]} (install them with apt-get as root for the oracle and ARM tests)" >&2
+  exit 0
 fi
+
+echo "system-deps: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A Debian mirror in the middle of a sync fails single indexes ("File has unexpected size"), and
+# apt-get update then exits 100 although the lists we need are fine. Retry, then judge by whether
+# the install works, not by update's exit status.
+for attempt in 1 2 3; do
+  apt-get update -qq -o Acquire::Retries=3 >/dev/null 2>&1 && break
+  echo "system-deps: apt-get update reported errors (attempt $attempt of 3)" >&2
+  [ "$attempt" = 3 ] || sleep $((attempt * 10))
+done
+for attempt in 1 2 3; do
+  apt-get install -y -qq --no-install-recommends -o Acquire::Retries=3 "${need[@]}" >/dev/null && exit 0
+  echo "system-deps: apt-get install ${need[*]} failed (attempt $attempt of 3)" >&2
+  [ "$attempt" = 3 ] || { sleep $((attempt * 10)); apt-get update -qq -o Acquire::Retries=3 >/dev/null 2>&1; }
+done
+exit 1

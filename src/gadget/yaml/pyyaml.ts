@@ -8,6 +8,20 @@
 import type {YamlMap, YamlNode, YamlScalar} from './ast.js'
 
 const TAG = 'tag:yaml.org,2002:'
+const STR = `${TAG}str`
+const BOOL_TAG = `${TAG}bool`
+const FLOAT_TAG = `${TAG}float`
+const INT_TAG = `${TAG}int`
+const MERGE_TAG = `${TAG}merge`
+const NULL_TAG = `${TAG}null`
+const TIMESTAMP_TAG = `${TAG}timestamp`
+const VALUE_TAG = `${TAG}value`
+const SEQ_TAG = `${TAG}seq`
+const OMAP_TAG = `${TAG}omap`
+const PAIRS_TAG = `${TAG}pairs`
+const MAP_TAG = `${TAG}map`
+const SET_TAG = `${TAG}set`
+const BINARY_TAG = `${TAG}binary`
 
 /** The value PyYAML constructs from a scalar: `str` holds `str(value)` for str, int and float. */
 type ScalarValue = {ok: false} | {ok: true; str?: string}
@@ -42,9 +56,11 @@ export function pyyamlProblem(root: YamlNode | undefined): PyyamlProblem | undef
   if (!root) return undefined
   const anchors = new Set<string>()
   // Nodes in document order; keys are marked, since flatten_mapping turns a key `=` into a string.
-  const pending: Array<[YamlNode, boolean]> = [[root, false]]
+  const pending: YamlNode[] = [root]
+  const pendingIsKey: boolean[] = [false]
   while (pending.length > 0) {
-    const [node, isKey] = pending.pop()!
+    const node = pending.pop()!
+    const isKey = pendingIsKey.pop()!
     if (node.kind === 'alias') continue
     if (node.anchor !== undefined) {
       if (anchors.has(node.anchor)) return {message: `the anchor &${node.anchor} is defined twice`, node}
@@ -52,25 +68,41 @@ export function pyyamlProblem(root: YamlNode | undefined): PyyamlProblem | undef
     }
 
     if (node.kind === 'scalar') {
-      if (!(isKey && (isValueKey(node) || isMergeKey(node))) && !constructScalar(node).ok) return {message: scalarProblem(node), node}
+      if (isKey && (isValueKey(node) || isMergeKey(node))) continue
+      if (node.tag === undefined || node.tag === '!') {
+        // Resolved implicitly: the resolvers' patterns already rule out every failure but an int
+        // with no digits (0x_, 0b_) and a date the calendar does not have.
+        const tag = scalarTag(node)
+        if (tag === STR || tag === NULL_TAG || tag === BOOL_TAG || tag === FLOAT_TAG) continue
+        if (tag === INT_TAG && !/^[-+]?0[bx]_*$/.test(node.value)) continue
+      }
+
+      if (!constructScalar(node).ok) return {message: scalarProblem(node), node}
       continue
     }
 
     const tag = node.tag === undefined || node.tag === '!' ? undefined : node.tag
     if (node.kind === 'seq') {
-      if (tag !== undefined && tag !== `${TAG}seq` && tag !== `${TAG}omap` && tag !== `${TAG}pairs`) return {message: `it has no constructor for the tag ${shortTag(tag)} on a sequence`, node}
-      if (tag !== undefined && tag !== `${TAG}seq` && !node.items.every((item) => resolve(item).kind === 'map' && (resolve(item) as YamlMap).pairs.length === 1)) {
+      if (tag !== undefined && tag !== SEQ_TAG && tag !== OMAP_TAG && tag !== PAIRS_TAG) return {message: `it has no constructor for the tag ${shortTag(tag)} on a sequence`, node}
+      if (tag !== undefined && tag !== SEQ_TAG && !node.items.every((item) => resolve(item).kind === 'map' && (resolve(item) as YamlMap).pairs.length === 1)) {
         return {message: `${shortTag(tag)} wants a sequence of one-key mappings`, node}
       }
 
-      for (let i = node.items.length - 1; i >= 0; i--) pending.push([node.items[i], false])
+      for (let i = node.items.length - 1; i >= 0; i--) {
+        pending.push(node.items[i])
+        pendingIsKey.push(false)
+      }
+
       continue
     }
 
-    if (tag !== undefined && tag !== `${TAG}map` && tag !== `${TAG}set`) return {message: `it has no constructor for the tag ${shortTag(tag)} on a mapping`, node}
+    if (tag !== undefined && tag !== MAP_TAG && tag !== SET_TAG) return {message: `it has no constructor for the tag ${shortTag(tag)} on a mapping`, node}
     const problem = mappingProblem(node)
     if (problem) return problem
-    for (let i = node.pairs.length - 1; i >= 0; i--) pending.push([node.pairs[i].value, false], [node.pairs[i].key, true])
+    for (let i = node.pairs.length - 1; i >= 0; i--) {
+      pending.push(node.pairs[i].value, node.pairs[i].key)
+      pendingIsKey.push(false, true)
+    }
   }
 
   return undefined
@@ -80,18 +112,18 @@ function scalarProblem(node: YamlScalar): string {
   const tag = node.tag === undefined || node.tag === '!' ? implicitTag(node.value) : node.tag
   const shown = JSON.stringify(node.value)
   switch (tag) {
-    case `${TAG}int`:
-    case `${TAG}float`:
-    case `${TAG}timestamp`:
-    case `${TAG}bool`: {
+    case INT_TAG:
+    case FLOAT_TAG:
+    case TIMESTAMP_TAG:
+    case BOOL_TAG: {
       return `${shown} reads as ${shortTag(tag)} in YAML 1.1, and is not a valid one`
     }
 
-    case `${TAG}binary`: {
+    case BINARY_TAG: {
       return `${shown} is not valid base64 for !!binary`
     }
 
-    case `${TAG}value`: {
+    case VALUE_TAG: {
       return `${shown} is YAML 1.1's value tag, which it cannot construct`
     }
 
@@ -128,51 +160,56 @@ function mappingProblem(node: YamlMap): PyyamlProblem | undefined {
 }
 
 function isValueKey(node: YamlScalar): boolean {
-  return node.value === '=' && (node.tag === undefined ? node.style === 'plain' : node.tag === '!' || node.tag === `${TAG}value`)
+  return node.value === '=' && (node.tag === undefined ? node.style === 'plain' : node.tag === '!' || node.tag === VALUE_TAG)
 }
 
 function isMergeKey(node: YamlNode): boolean {
   if (node.kind !== 'scalar') return false
-  if (node.tag === `${TAG}merge`) return true
+  if (node.tag === MERGE_TAG) return true
   return node.value === '<<' && (node.tag === undefined ? node.style === 'plain' : node.tag === '!')
+}
+
+/** The tag PyYAML's C loader gives a scalar. */
+function scalarTag(node: YamlScalar): string {
+  // libyaml marks a scalar with the non-specific tag `!` "plain implicit", whatever its style, and
+  // PyYAML's C loader then resolves it like an untagged plain scalar: `! "0x10"` is 16. A node
+  // that is only a tag (`k: !`) has no scalar to be implicit about: it is the empty string.
+  if (node.tag === '!') return node.style === 'plain' && node.value === '' ? STR : implicitTag(node.value)
+  return node.tag ?? (node.style === 'plain' ? implicitTag(node.value) : STR)
 }
 
 /** construct_object for a scalar node. */
 function constructScalar(node: YamlScalar): ScalarValue {
   const text = node.value
-  // libyaml marks a scalar with the non-specific tag `!` "plain implicit", whatever its style, and
-  // PyYAML's C loader then resolves it like an untagged plain scalar: `! "0x10"` is 16.
-  // A node that is only a tag (`k: !`) has no scalar to be implicit about: it is the empty string.
-  const bare = node.style === 'plain' && text === ''
-  const tag = node.tag === '!' ? (bare ? `${TAG}str` : implicitTag(text)) : (node.tag ?? (node.style === 'plain' ? implicitTag(text) : `${TAG}str`))
+  const tag = scalarTag(node)
   switch (tag) {
-    case `${TAG}str`: {
+    case STR: {
       return {ok: true, str: text}
     }
 
-    case `${TAG}int`: {
+    case INT_TAG: {
       const value = constructInt(text)
       return value === undefined ? FAILS : {ok: true, str: value}
     }
 
-    case `${TAG}float`: {
+    case FLOAT_TAG: {
       const value = constructFloat(text)
       return value === undefined ? FAILS : {ok: true, str: value}
     }
 
-    case `${TAG}bool`: {
+    case BOOL_TAG: {
       return /^(yes|no|true|false|on|off)$/i.test(text) ? NOT_TEXT : FAILS
     }
 
-    case `${TAG}null`: {
+    case NULL_TAG: {
       return NOT_TEXT
     }
 
-    case `${TAG}timestamp`: {
+    case TIMESTAMP_TAG: {
       return timestampConstructs(text) ? NOT_TEXT : FAILS
     }
 
-    case `${TAG}binary`: {
+    case BINARY_TAG: {
       return base64Decodes(text) ? NOT_TEXT : FAILS
     }
 
@@ -191,18 +228,45 @@ const TIMESTAMP = /^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([
 
 /** PyYAML's implicit resolvers, tried in the order it registers them for the first character. */
 function implicitTag(text: string): string {
-  const first = text.charAt(0)
-  if ('yYnNtTfFoO'.includes(first) && first !== '' && BOOL.test(text)) return `${TAG}bool`
-  if ('-+0123456789.'.includes(first) && first !== '') {
-    if (FLOAT.test(text)) return `${TAG}float`
-    if (INT.test(text)) return `${TAG}int`
-  }
+  if (text === '') return NULL_TAG
+  const first = text.charCodeAt(0)
+  switch (first) {
+    // y Y t T f F o O: booleans only.
+    case 0x79: case 0x59: case 0x74: case 0x54: case 0x66: case 0x46: case 0x6f: case 0x4f: {
+      return BOOL.test(text) ? BOOL_TAG : STR
+    }
 
-  if (text === '<<') return `${TAG}merge`
-  if (('~nN'.includes(first) || first === '') && NULL.test(text)) return `${TAG}null`
-  if (first >= '0' && first <= '9' && first !== '' && TIMESTAMP.test(text)) return `${TAG}timestamp`
-  if (text === '=') return `${TAG}value`
-  return `${TAG}str`
+    // n N: booleans, then null.
+    case 0x6e: case 0x4e: {
+      return BOOL.test(text) ? BOOL_TAG : NULL.test(text) ? NULL_TAG : STR
+    }
+
+    case 0x7e: {
+      return text === '~' ? NULL_TAG : STR
+    }
+
+    case 0x3c: {
+      return text === '<<' ? MERGE_TAG : STR
+    }
+
+    case 0x3d: {
+      return text === '=' ? VALUE_TAG : STR
+    }
+
+    // - + . and digits: float, then int, then (digits only) timestamp.
+    case 0x2d: case 0x2b: case 0x2e: {
+      return FLOAT.test(text) ? FLOAT_TAG : first !== 0x2e && INT.test(text) ? INT_TAG : STR
+    }
+
+    default: {
+      if (first < 0x30 || first > 0x39) return STR
+      // Numbers and dates starting with a digit end in a digit, "_", ".", a hex digit or "Z".
+      if (!/[\d_.a-fA-FZ]$/.test(text)) return STR
+      if (FLOAT.test(text)) return FLOAT_TAG
+      if (INT.test(text)) return INT_TAG
+      return TIMESTAMP.test(text) ? TIMESTAMP_TAG : STR
+    }
+  }
 }
 
 /** construct_yaml_int, then str(): undefined where Python's int() raises. */

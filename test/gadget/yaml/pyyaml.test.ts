@@ -117,10 +117,20 @@ describe('PyYAML, as the conformance oracle loads gadget.yaml', () => {
   })
 
   it('agrees with PyYAML on generated scalars', () => {
-    const char = fc.constantFrom(...'abfnotyYNOTF0123456789_-+.:/eExX~= '.split(''))
+    const char = fc.constantFrom(...'abfnotyYNOTFZMG0123456789_-+.:/eExX~= '.split(''))
     const text = fc.array(char, {maxLength: 12, minLength: 1}).map((c) => c.join(''))
     const tag = fc.constantFrom('', '', '', '!!int ', '!!float ', '!!bool ', '!!binary ', '!!timestamp ', '!!str ', '! ')
     const docs = fc.sample(fc.tuple(tag, text).map(([t, s]) => `k: ${t}${s}\n`), {numRuns: 3000, seed: 7})
     agree(docs, 1500)
+  })
+
+  it('agrees with PyYAML on generated dates and times, valid or not', () => {
+    const n = (max: number, width: number) => fc.integer({max, min: 0}).map((v) => String(v).padStart(width, '0'))
+    const time = fc.tuple(fc.constantFrom('T', 't', ' ', '  '), n(30, 1), n(70, 2), n(70, 2), fc.constantFrom('', '.', '.5', '.123456789'), fc.constantFrom('', 'Z', ' Z', '+1', '-5', '+23:59', '-24', '+24:00', ' +09:30', '+99'))
+      .map(([sep, h, m, sec, frac, tz]) => `${sep}${h}:${m}:${sec}${frac}${tz}`)
+    const date = fc.tuple(n(2400, 4), fc.integer({max: 14, min: 0}), fc.integer({max: 32, min: 0}), fc.boolean(), fc.option(time, {nil: ''}))
+      .map(([y, m, d, pad, t]) => `${y}-${pad ? String(m).padStart(2, '0') : m}-${pad ? String(d).padStart(2, '0') : d}${t}`)
+    const docs = fc.sample(date.map((d) => `k: ${d}\n`), {numRuns: 3000, seed: 3})
+    agree(docs, 2900)
   })
 })
