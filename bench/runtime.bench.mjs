@@ -1,8 +1,9 @@
 // The on-device prepare-device runtime (issue 4), on the built bundle, each figure measured side by
 // side with `node -e 0` in one run:
 //  1. wall time of a hook run (Raspberry Pi tree, recording snapctl, identity key already made, as
-//     on every retry) against `node -e 0`: median of per-round ratios, target <= 1.3x; the same
-//     without the identity, to show its share;
+//     on every retry; the V8 code cache beside the bundle, as a gadget build makes it) against
+//     `node -e 0`: median of per-round ratios, target <= 1.3x; the same without the identity, and
+//     without the code cache, to show their shares;
 //  2. bundle size: target <= 150 KB;
 //  3. peak memory (max RSS from /usr/bin/time -f %M) against `node -e 0`;
 //  4. child processes other than snapctl (execve under strace -f): target 0.
@@ -33,8 +34,19 @@ const ROUNDS = Number(process.env.SNAP_GADGET_BENCH_ROUNDS ?? 30)
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-runtime-bench-'))
 process.on('exit', () => rmSync(work, {force: true, recursive: true}))
 // A copy, so that a build started meanwhile (others share dist/) cannot swap files under the runs.
+// With it, the V8 code cache the build made with this Node, as a gadget build makes one with the
+// Node it ships; and a second copy without one, as a cross-built gadget has.
 const runtime = join(work, 'prepare-device.cjs')
 copyFileSync(bundle, runtime)
+const cache = bundle.replace(/\.cjs$/, '.code-cache')
+if (!existsSync(cache)) {
+  console.error(`${cache} is missing: run node scripts/build.mjs first`)
+  process.exit(1)
+}
+copyFileSync(cache, join(work, 'prepare-device.code-cache'))
+mkdirSync(join(work, 'no-cache'))
+const uncached = join(work, 'no-cache', 'prepare-device.cjs')
+copyFileSync(bundle, uncached)
 
 // --- the hook's world: a Pi tree, its config, a snapctl that only records, the key of an earlier run ---
 const capture = join(root, '..', 'shared', 'fixtures', 'hardware', 'raspberry-pi-4b', 'cpuinfo.arm64-no-hardware-line')
@@ -79,8 +91,15 @@ mkdirSync(snapData)
 Object.assign(process.env, {MODEL_APIKEY: 'bench-api-key', PATH: `${bin}:${process.env.PATH}`, SNAP_DATA: snapData, SNAP_NAME: 'pi', SNAPCTL_LOG: join(work, 'snapctl.log')})
 delete process.env.SNAP_SAVE_DATA
 
-const hook = (file) => [process.execPath, runtime, '--config', file, '--root', tree]
+const hook = (file, bundleCopy = runtime) => [process.execPath, bundleCopy, '--config', file, '--root', tree]
 const baseline = [process.execPath, '-e', '0']
+{
+  const status = spawnSync(process.execPath, [runtime, '--code-cache-status'], {encoding: 'utf8'}).stdout.trim()
+  if (status !== 'accepted') {
+    console.error(`this Node ${status === 'rejected' ? 'rejects' : 'did not find'} the build's code cache: rebuild with this Node (node scripts/build.mjs)`)
+    process.exit(1)
+  }
+}
 
 // One run first: it makes the identity key (the first boot), proves the setup works, and is what
 // every later run (a retry) reuses.
@@ -94,11 +113,12 @@ const baseline = [process.execPath, '-e', '0']
 
 // 1. Wall time.
 {
-  const times = alternate([hook(withIdentity), hook(withoutIdentity), baseline], {rounds: ROUNDS, warmup: 3})
-  const [identity, plain, node] = times
+  const times = alternate([hook(withIdentity), hook(withoutIdentity), hook(withIdentity, uncached), baseline], {rounds: ROUNDS, warmup: 3})
+  const [identity, plain, cold, node] = times
   const ratio = medianRatio(identity, node)
   console.log(`runtime wall time: ${fmt(median(identity))} vs node -e 0 ${fmt(median(node))}: median ratio ${ratio.toFixed(2)}× (target ≤ 1.3×) ${ratio <= 1.3 ? 'ok' : 'OVER TARGET'}`)
   console.log(`runtime wall time without the identity: ${fmt(median(plain))}: median ratio ${medianRatio(plain, node).toFixed(2)}× (the Ed25519 key load and signature cost ${fmt(median(identity) - median(plain))})`)
+  console.log(`runtime wall time without a code cache (a cross-built gadget): ${fmt(median(cold))}: median ratio ${medianRatio(cold, node).toFixed(2)}× (the cache saves ${fmt(median(cold) - median(identity))})`)
 }
 
 // 2. Bundle size.

@@ -425,7 +425,7 @@ export function parseJsonDocument(text: string, file?: string): JsonDocument {
     throw new UserError('E_REGISTRATION_CONFIG', `not valid JSON: ${message}`, {column, file, hint: 'the registration config is plain JSON: keys in double quotes, no comments, no trailing commas', kind: 'usage', line})
   }
 
-  const describeAt = () => (i >= text.length ? 'the end of the file' : JSON.stringify(text[i]))
+  const describeAt = () => (i >= text.length ? 'end of file' : JSON.stringify(text[i]))
   const space = () => {
     while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++
   }

@@ -179,7 +179,7 @@ describe('strict JSON', () => {
     assert.deepEqual(syntax('{} {}'), [1, 4, 'unexpected "{" after the end of the document'])
     assert.deepEqual(syntax('{"a": "line\nbreak"}'), [1, 7, 'a string with a control character, a bad escape or no closing quote'])
     assert.deepEqual(syntax('{"a": 01}'), [1, 8, 'expected "," or "}", found "1"'])
-    assert.deepEqual(syntax(''), [1, 1, 'unexpected the end of the file'])
+    assert.deepEqual(syntax(''), [1, 1, 'unexpected end of file'])
   })
 
   it('reads a BOM, escapes and a "__proto__" key as data', () => {

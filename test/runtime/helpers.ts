@@ -15,6 +15,8 @@ import {promisify} from 'node:util'
 import {projectRoot, shared} from '../helpers/paths.js'
 
 export const BUNDLE = join(projectRoot, 'dist', 'runtime', 'prepare-device.cjs')
+/** The V8 code cache the build made for BUNDLE with this machine's Node. */
+export const BUNDLE_CODE_CACHE = join(projectRoot, 'dist', 'runtime', 'prepare-device.code-cache')
 
 let snapshot: string | undefined
 
@@ -99,10 +101,10 @@ export interface RunResult {
   stderr: string
 }
 
-/** Runs `node <bundle> <args>` on this machine. */
-export function runBundle(args: readonly string[], options: {cwd?: string; env: NodeJS.ProcessEnv}): Promise<RunResult> {
+/** Runs `node <bundle> <args>` on this machine (the test process's copy of the bundle, unless `bundle` names another). */
+export function runBundle(args: readonly string[], options: {bundle?: string; cwd?: string; env: NodeJS.ProcessEnv}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [requireBundle(), ...args], {cwd: options.cwd ?? projectRoot, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000})
+    const child = spawn(process.execPath, [options.bundle ?? requireBundle(), ...args], {cwd: options.cwd ?? projectRoot, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))

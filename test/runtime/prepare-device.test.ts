@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -18,7 +18,7 @@ import {verifyIdentity} from '../../src/registration/identity-verify.js'
 import {projectRoot, shared} from '../helpers/paths.js'
 import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 import {API_KEY, CASES, caseNamed, KEY, type RuntimeCase} from './cases.js'
-import {buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, readSnapctlLog, requireBundle, requireGo, runBundle, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
+import {BUNDLE_CODE_CACHE, buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, readSnapctlLog, requireBundle, requireGo, runBundle, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
 
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-runtime-'))
 const roots: string[] = []
@@ -341,5 +341,98 @@ describe('the bundle', () => {
     assert.match(help.stdout, /^usage: prepare-device \[--config FILE\] \[--root DIR\] \[--dry-run\] \[--json\]/)
     const version = await runBundle(['--version'], {env})
     assert.equal(version.stdout.trim(), (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as {version: string}).version)
+  })
+})
+
+describe('the code cache', () => {
+  /** A copy of the bundle in its own directory, with `cache` (bytes, or the build's) beside it or none. */
+  function bundleWith(cache: 'build' | 'none' | Buffer): string {
+    const dir = join(work, `bundle-${runs++}`)
+    mkdirSync(dir)
+    const bundle = join(dir, 'prepare-device.cjs')
+    copyFileSync(requireBundle(), bundle)
+    if (cache === 'build') copyFileSync(BUNDLE_CODE_CACHE, join(dir, 'prepare-device.code-cache'))
+    else if (cache !== 'none') writeFileSync(join(dir, 'prepare-device.code-cache'), cache)
+    return bundle
+  }
+
+  const status = async (bundle: string) => (await runBundle(['--code-cache-status'], {bundle, env: hookEnv(bin)})).stdout.trim()
+
+  /** A full hook run on the Raspberry Pi case: exit code, output and the exact snapctl argv. */
+  async function piRun(bundle: string): Promise<{code: null | number; stderr: string; stdout: string; argv: string[][]}> {
+    const c = caseNamed('Raspberry Pi')
+    const h = hook(c.connected)
+    const result = await runBundle(['--config', c.config, '--root', await root(c.tree())], {bundle, env: h.env})
+    return {...result, argv: readSnapctlLog(h.log)}
+  }
+
+  it("the build's cache is accepted by the Node that made it, and a run with it is the run without it", async () => {
+    assert.ok(existsSync(BUNDLE_CODE_CACHE), `${BUNDLE_CODE_CACHE} is missing: run "node scripts/build.mjs"`)
+    const cached = bundleWith('build')
+    assert.equal(await status(cached), 'accepted')
+    const plain = bundleWith('none')
+    assert.equal(await status(plain), 'absent')
+    const [withCache, without] = [await piRun(cached), await piRun(plain)]
+    assert.equal(withCache.code, 0, withCache.stderr)
+    assert.deepEqual(withCache, without)
+    assert.deepEqual(withCache.argv, caseNamed('Raspberry Pi').expected)
+  })
+
+  it('a damaged, truncated or foreign cache, or one made for another build of the runtime, is rejected, and the runtime runs as without one', async () => {
+    const build = readFileSync(BUNDLE_CODE_CACHE)
+    const headerLength = build.indexOf(0x0a) + 1
+    assert.match(build.subarray(0, headerLength).toString('latin1'), /^prepare-device [0-9a-f]{32}\n$/)
+    const v8Data = build.subarray(headerLength)
+    const flipped = Buffer.from(build)
+    for (let i = headerLength; i < headerLength + 64; i++) flipped[i] ^= 0xff
+    // V8 itself would take this one: it checks the source's length, not its text.
+    const otherBuild = Buffer.concat([Buffer.from(`prepare-device ${'0'.repeat(32)}\n`), v8Data])
+    for (const cache of [Buffer.from('not a code cache'), Buffer.alloc(0), build.subarray(0, build.length >> 1), flipped, v8Data, otherBuild]) {
+      const bundle = bundleWith(cache)
+      assert.equal(await status(bundle), 'rejected', `${cache.length} bytes`)
+      const run = await piRun(bundle)
+      assert.equal(run.code, 0, run.stderr)
+      assert.deepEqual(run.argv, caseNamed('Raspberry Pi').expected)
+    }
+  })
+
+  it('--write-code-cache warms up on sample hardware and on --config, in a scratch directory, and saves the cache beside the bundle', async () => {
+    const bundle = bundleWith('none')
+    const h = hook([], {}, false)
+    const c = caseNamed('Raspberry Pi')
+    const result = await runBundle(['--write-code-cache', '--config', c.config], {bundle, env: h.env})
+    assert.equal(result.code, 0, result.stderr)
+    const cache = join(bundle, '..', 'prepare-device.code-cache')
+    assert.equal(result.stdout, `prepare-device: wrote ${cache} after 11 warm-up runs\n`)
+    assert.ok(statSync(cache).size > 10_000)
+    assert.equal(await status(bundle), 'accepted')
+    // The warm-up touched nothing of the hook's: no snapctl run, no key made in SNAP_DATA.
+    assert.deepEqual(readSnapctlLog(h.log), [])
+    assert.equal(existsSync(join(h.snapData, 'device-identity.key')), false)
+    const run = await piRun(bundle)
+    assert.equal(run.code, 0, run.stderr)
+    assert.deepEqual(run.argv, c.expected)
+  })
+
+  it('--write-code-cache says when the gadget config cannot run on the sample hardware, and still writes the cache', async () => {
+    const bundle = bundleWith('none')
+    const dir = join(work, `config-${runs++}`)
+    mkdirSync(dir)
+    const config = writeConfig(dir, {deviceService: {preset: 'serial-vault'}, serial: {chain: [{source: 'beaglebone-eeprom'}]}})
+    const result = await runBundle(['--write-code-cache', '--config', config], {bundle, env: hookEnv(bin)})
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /after 11 warm-up runs; the runs of --config failed \(exit 1 on the sample hardware\), so fewer of its paths are compiled\n$/)
+    assert.equal(await status(bundle), 'accepted')
+
+    const bad = writeConfig(dir, '{"serial": ')
+    const broken = await runBundle(['--write-code-cache', '--config', bad], {bundle, env: hookEnv(bin)})
+    assert.equal(broken.code, 0, broken.stderr)
+    assert.match(broken.stdout, /after 10 warm-up runs; the runs of --config failed \(.*registration\.json/)
+  })
+
+  it('--write-code-cache takes only --config', async () => {
+    const result = await runBundle(['--write-code-cache', '--dry-run'], {bundle: bundleWith('none'), env: hookEnv(bin)})
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /^prepare-device: --write-code-cache takes only --config/)
   })
 })

@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
@@ -21,7 +21,7 @@ import {parse} from 'yaml'
 
 import {binRun, projectRoot, shared} from '../helpers/paths.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
-import {assembleSnapTree, generate, hardwareFor, MATRIX, type SigningKey, snapSign, tempDir, throwawayKey, toolMissing} from './helpers.js'
+import {assembleSnapTree, generate, hardwareFor, MATRIX, partLogs, type SigningKey, snapSign, tempDir, throwawayKey, toolMissing} from './helpers.js'
 import type {ScaffoldPlan} from '../../src/scaffold/plan.js'
 
 const API_KEY = 'test-api-key-not-secret'
@@ -195,6 +195,14 @@ for (const {base, board} of MATRIX) {
       }
     })
 
+    it("(g) the registration-runtime part installs the runtime, its settings and a code cache its Node accepts", () => {
+      assert.deepEqual(readdirSync(join(snapTree, 'runtime')).sort(), ['prepare-device.cjs', 'prepare-device.code-cache', 'registration.json'])
+      assert.deepEqual(readFileSync(join(snapTree, 'runtime', 'prepare-device.cjs')), readFileSync(join(dir, 'runtime', 'prepare-device.cjs')))
+      assert.match(partLogs.get(snapTree) ?? '', /^prepare-device: wrote .*\/runtime\/prepare-device\.code-cache after 11 warm-up runs\n$/)
+      const status = spawnSync(process.execPath, [join(snapTree, 'runtime', 'prepare-device.cjs'), '--code-cache-status'], {encoding: 'utf8'})
+      assert.equal(status.stdout, 'accepted\n')
+    })
+
     it('(f) snap sign accepts model.json', {skip: snapMissing ?? gpgMissing}, () => {
       key ??= throwawayKey()
       const signed = snapSign(key, join(dir, 'model.json'))
@@ -205,6 +213,34 @@ for (const {base, board} of MATRIX) {
     })
   })
 }
+
+describe('a cross-built gadget (the staged Node.js cannot run on the build machine)', () => {
+  it('gets no code cache, says so, and its hook still runs', async () => {
+    const {dir, plan} = await generate('raspberry-pi', 'core24')
+    cleanup.push(join(dir, '..'))
+    // An executable the build machine cannot run, as an armhf node is on amd64 without binfmt.
+    const foreignNode = join(dir, '..', 'foreign-node')
+    writeFileSync(foreignNode, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x28, 0]))
+    chmodSync(foreignNode, 0o755)
+    const snapTree = assembleSnapTree(dir, join(dir, '..', 'prime'), {stagedNode: foreignNode})
+    assert.deepEqual(readdirSync(join(snapTree, 'runtime')).sort(), ['prepare-device.cjs', 'registration.json'])
+    assert.match(partLogs.get(snapTree) ?? '', /runtime\/node does not run on this build machine; the snap gets no code cache\n$/)
+    const work = tempDir('cross-hook')
+    cleanup.push(work)
+    const hardware = hardwareFor('raspberry-pi')
+    const root = await makeRoot(hardware.tree)
+    try {
+      const result = spawnSync(process.execPath, [join(snapTree, 'runtime', 'prepare-device.cjs'), '--config', join(snapTree, 'runtime', 'registration.json'), '--root', root, '--dry-run'], {
+        encoding: 'utf8',
+        env: {PATH: '/usr/bin:/bin', [plan.apiKeyEnv!]: API_KEY},
+      })
+      assert.equal(result.status, 0, result.stderr)
+      assert.match(result.stdout, new RegExp(`registration\\.proposed-serial="${hardware.serial}"`))
+    } finally {
+      await removeRoot(root)
+    }
+  })
+})
 
 describe('the UC16/UC18 model form (--legacy-model)', () => {
   for (const {base, board} of MATRIX) {

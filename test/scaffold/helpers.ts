@@ -4,7 +4,7 @@
  * each board from ../shared/fixtures/hardware, and a throwaway GnuPG key for `snap sign`.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
-import {chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -69,16 +69,19 @@ interface Snapcraft {
   grade: string
   assumes?: string[]
   hooks: Record<string, Record<string, unknown>>
+  parts: Record<string, Record<string, unknown>>
   platforms?: Record<string, unknown>
   architectures?: {'build-for': string[]}[]
 }
 
 /**
  * The tree snapcraft primes: meta/snap.yaml from snapcraft.yaml's fields (as snapcraft writes
- * them), meta/gadget.yaml, meta/hooks/*, the project's content, and empty placeholders for the
- * content the parts build (boot firmware). `runtime/node` is left to the caller.
+ * them), meta/gadget.yaml, meta/hooks/*, what the registration-runtime part installs (its own
+ * override-build, run with `stagedNode` as the node part's Node.js: this Node unless given), the
+ * project's content, and empty placeholders for the content the parts build (boot firmware).
+ * `runtime/node` is left to the caller.
  */
-export function assembleSnapTree(project: string, out: string): string {
+export function assembleSnapTree(project: string, out: string, options: {stagedNode?: string} = {}): string {
   const sc = parse(readFileSync(join(project, 'snap', 'snapcraft.yaml'), 'utf8')) as Snapcraft
   const architecture = sc.platforms ? Object.keys(sc.platforms)[0] : sc.architectures![0]['build-for'][0]
   const hooks: Record<string, Record<string, unknown>> = {configure: {}, ...sc.hooks}
@@ -103,9 +106,7 @@ export function assembleSnapTree(project: string, out: string): string {
     chmodSync(join(out, 'meta', 'hooks', hook), 0o755)
   }
 
-  // What the registration-runtime part installs.
-  mkdirSync(join(out, 'runtime'), {recursive: true})
-  for (const file of ['prepare-device.cjs', 'registration.json']) copyFileSync(join(project, 'runtime', file), join(out, 'runtime', file))
+  runRuntimePart(project, sc, out, options.stagedNode ?? process.execPath)
   const gadget = parse(readFileSync(join(project, 'gadget.yaml'), 'utf8')) as {volumes: Record<string, {structure: {content?: {image?: string; source?: string}[]}[]}>}
   for (const volume of Object.values(gadget.volumes)) {
     for (const structure of volume.structure) {
@@ -125,6 +126,37 @@ export function assembleSnapTree(project: string, out: string): string {
 
   return out
 }
+
+/**
+ * Runs the registration-runtime part's override-build as snapcraft does: in a copy of its source,
+ * under bash with errexit, CRAFT_PART_INSTALL being the tree (nothing filters this part between
+ * install and prime) and CRAFT_STAGE holding the node part's runtime/node.
+ */
+function runRuntimePart(project: string, sc: Snapcraft, out: string, stagedNode: string): void {
+  const part = sc.parts['registration-runtime']
+  if (typeof part?.['override-build'] !== 'string') throw new Error('snapcraft.yaml has no registration-runtime part with an override-build')
+  const build = tempDir('part-build')
+  const stage = tempDir('part-stage')
+  try {
+    cpSync(join(project, String(part.source)), build, {recursive: true})
+    mkdirSync(join(stage, 'runtime'))
+    symlinkSync(stagedNode, join(stage, 'runtime', 'node'))
+    const result = spawnSync('bash', ['-e', '-c', part['override-build']], {
+      cwd: build,
+      encoding: 'utf8',
+      env: {CRAFT_PART_INSTALL: out, CRAFT_STAGE: stage, HOME: build, PATH: process.env.PATH},
+      timeout: 120_000,
+    })
+    if (result.status !== 0) throw new Error(`the registration-runtime part failed (exit ${result.status}):\n${result.stderr}`)
+    partLogs.set(out, `${result.stdout}${result.stderr}`)
+  } finally {
+    rmSync(build, {force: true, recursive: true})
+    rmSync(stage, {force: true, recursive: true})
+  }
+}
+
+/** What the registration-runtime part printed while assembling each tree. */
+export const partLogs = new Map<string, string>()
 
 export interface HardwareCase {
   tree: Tree
