@@ -61,6 +61,12 @@ export function position(starts: readonly number[], offset: number): {column: nu
 
 function lineStarts(text: string): number[] {
   const starts = [0]
+  // Without CRs (the usual file), native searches for LF find the lines faster than a character loop.
+  if (!text.includes('\r')) {
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
+    return starts
+  }
+
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) starts.push(i + 1)
