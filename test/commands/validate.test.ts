@@ -9,7 +9,6 @@
  * same bytes and exit with the same code.
  */
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
@@ -18,7 +17,7 @@ import {after, before, describe, test} from 'node:test'
 import {pathToFileURL} from 'node:url'
 
 import {planFastRun} from '../../src/cli/launch.js'
-import {type CliOptions, type CliResult, runCli} from '../helpers/cli.js'
+import {type CliOptions, type CliResult, runCli, runProcess} from '../helpers/cli.js'
 import {binRun, fixtures, projectRoot} from '../helpers/paths.js'
 import {elements, parseXml} from '../report/xml.js'
 
@@ -84,18 +83,10 @@ function cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
 function oclifOnly(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const core = pathToFileURL(createRequire(import.meta.url).resolve('@oclif/core')).href
   const script = `const {execute} = await import(${JSON.stringify(core)}); await execute({args: process.argv.slice(1), dir: ${JSON.stringify(pathToFileURL(binRun).href)}})`
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, '--', ...args], {
-      cwd: work,
-      env: {...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...neutralEnv, ...options.env},
-      timeout: options.timeoutMs ?? 60_000,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code, signal) => resolve({code, signal, stderr, stdout}))
+  return runProcess(process.execPath, ['--input-type=module', '-e', script, '--', ...args], {
+    cwd: work,
+    env: {...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...neutralEnv, ...options.env},
+    timeoutMs: options.timeoutMs,
   })
 }
 

@@ -62,8 +62,8 @@ describe('github annotations', () => {
   })
 
   it('writes paths relative to the workspace', () => {
-    const {report} = reportOf({'/home/runner/work/repo/gadget/gadget.yaml': gadgets.size32K})
-    assert.match(formatGithub(report, {cwd: '/home/runner/work/repo'}).annotations, /^::error file=gadget\/gadget\.yaml,line=8,/)
+    const {report} = reportOf({'/checkout/repo/gadget/gadget.yaml': gadgets.size32K})
+    assert.match(formatGithub(report, {cwd: '/checkout/repo'}).annotations, /^::error file=gadget\/gadget\.yaml,line=8,/)
   })
 })
 

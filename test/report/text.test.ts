@@ -108,8 +108,8 @@ describe('text report', () => {
   })
 
   it('shows paths relative to cwd, and no frame without the source text', () => {
-    const {report} = reportOf({'/work/project/gadget.yaml': gadgets.size32K})
-    const text = formatText(report, {color: false, cwd: '/work/project'})
+    const {report} = reportOf({'/checkout/project/gadget.yaml': gadgets.size32K})
+    const text = formatText(report, {color: false, cwd: '/checkout/project'})
     assert.match(text, /^gadget\.yaml:8:15: error S1 /)
     assert.doesNotMatch(text, /\|/)
   })

@@ -21,7 +21,7 @@ import {parse} from 'yaml'
 
 import {binRun, projectRoot, shared} from '../helpers/paths.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
-import {assembleSnapTree, generate, hardwareFor, MATRIX, partLogs, type SigningKey, snapSign, tempDir, throwawayKey, toolMissing} from './helpers.js'
+import {assembleSnapTree, generate, hardwareFor, MATRIX, type SigningKey, snapSign, tempDir, throwawayKey, toolMissing} from './helpers.js'
 import type {ScaffoldPlan} from '../../src/scaffold/plan.js'
 
 const API_KEY = 'test-api-key-not-secret'
@@ -67,11 +67,12 @@ for (const {base, board} of MATRIX) {
     let dir: string
     let plan: ScaffoldPlan
     let snapTree: string
+    let partLog: string
 
     before(async () => {
       ;({dir, plan} = await generate(board, base))
       cleanup.push(join(dir, '..'))
-      snapTree = assembleSnapTree(dir, join(dir, '..', 'prime'))
+      ;({partLog, tree: snapTree} = assembleSnapTree(dir, join(dir, '..', 'prime')))
     })
 
     it('(a) validate --strict: gadget.yaml and the primed tree have no finding', () => {
@@ -198,7 +199,7 @@ for (const {base, board} of MATRIX) {
     it("(g) the registration-runtime part installs the runtime, its settings and a code cache its Node accepts", () => {
       assert.deepEqual(readdirSync(join(snapTree, 'runtime')).sort(), ['prepare-device.cjs', 'prepare-device.code-cache', 'registration.json'])
       assert.deepEqual(readFileSync(join(snapTree, 'runtime', 'prepare-device.cjs')), readFileSync(join(dir, 'runtime', 'prepare-device.cjs')))
-      assert.match(partLogs.get(snapTree) ?? '', /^prepare-device: wrote .*\/runtime\/prepare-device\.code-cache after 11 warm-up runs\n$/)
+      assert.match(partLog, /^prepare-device: wrote .*\/runtime\/prepare-device\.code-cache after 11 warm-up runs\n$/)
       const status = spawnSync(process.execPath, [join(snapTree, 'runtime', 'prepare-device.cjs'), '--code-cache-status'], {encoding: 'utf8'})
       assert.equal(status.stdout, 'accepted\n')
     })
@@ -222,9 +223,9 @@ describe('a cross-built gadget (the staged Node.js cannot run on the build machi
     const foreignNode = join(dir, '..', 'foreign-node')
     writeFileSync(foreignNode, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x28, 0]))
     chmodSync(foreignNode, 0o755)
-    const snapTree = assembleSnapTree(dir, join(dir, '..', 'prime'), {stagedNode: foreignNode})
+    const {partLog, tree: snapTree} = assembleSnapTree(dir, join(dir, '..', 'prime'), {stagedNode: foreignNode})
     assert.deepEqual(readdirSync(join(snapTree, 'runtime')).sort(), ['prepare-device.cjs', 'registration.json'])
-    assert.match(partLogs.get(snapTree) ?? '', /runtime\/node does not run on this build machine; the snap gets no code cache\n$/)
+    assert.match(partLog, /runtime\/node does not run on this build machine; the snap gets no code cache\n$/)
     const work = tempDir('cross-hook')
     cleanup.push(work)
     const hardware = hardwareFor('raspberry-pi')

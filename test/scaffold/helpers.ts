@@ -79,9 +79,9 @@ interface Snapcraft {
  * them), meta/gadget.yaml, meta/hooks/*, what the registration-runtime part installs (its own
  * override-build, run with `stagedNode` as the node part's Node.js: this Node unless given), the
  * project's content, and empty placeholders for the content the parts build (boot firmware).
- * `runtime/node` is left to the caller.
+ * `runtime/node` is left to the caller. Returns the tree and what the runtime part printed.
  */
-export function assembleSnapTree(project: string, out: string, options: {stagedNode?: string} = {}): string {
+export function assembleSnapTree(project: string, out: string, options: {stagedNode?: string} = {}): {partLog: string; tree: string} {
   const sc = parse(readFileSync(join(project, 'snap', 'snapcraft.yaml'), 'utf8')) as Snapcraft
   const architecture = sc.platforms ? Object.keys(sc.platforms)[0] : sc.architectures![0]['build-for'][0]
   const hooks: Record<string, Record<string, unknown>> = {configure: {}, ...sc.hooks}
@@ -106,7 +106,7 @@ export function assembleSnapTree(project: string, out: string, options: {stagedN
     chmodSync(join(out, 'meta', 'hooks', hook), 0o755)
   }
 
-  runRuntimePart(project, sc, out, options.stagedNode ?? process.execPath)
+  const partLog = runRuntimePart(project, sc, out, options.stagedNode ?? process.execPath)
   const gadget = parse(readFileSync(join(project, 'gadget.yaml'), 'utf8')) as {volumes: Record<string, {structure: {content?: {image?: string; source?: string}[]}[]}>}
   for (const volume of Object.values(gadget.volumes)) {
     for (const structure of volume.structure) {
@@ -124,15 +124,15 @@ export function assembleSnapTree(project: string, out: string, options: {stagedN
     }
   }
 
-  return out
+  return {partLog, tree: out}
 }
 
 /**
  * Runs the registration-runtime part's override-build as snapcraft does: in a copy of its source,
  * under bash with errexit, CRAFT_PART_INSTALL being the tree (nothing filters this part between
- * install and prime) and CRAFT_STAGE holding the node part's runtime/node.
+ * install and prime) and CRAFT_STAGE holding the node part's runtime/node. Returns what it printed.
  */
-function runRuntimePart(project: string, sc: Snapcraft, out: string, stagedNode: string): void {
+function runRuntimePart(project: string, sc: Snapcraft, out: string, stagedNode: string): string {
   const part = sc.parts['registration-runtime']
   if (typeof part?.['override-build'] !== 'string') throw new Error('snapcraft.yaml has no registration-runtime part with an override-build')
   const build = tempDir('part-build')
@@ -148,15 +148,12 @@ function runRuntimePart(project: string, sc: Snapcraft, out: string, stagedNode:
       timeout: 120_000,
     })
     if (result.status !== 0) throw new Error(`the registration-runtime part failed (exit ${result.status}):\n${result.stderr}`)
-    partLogs.set(out, `${result.stdout}${result.stderr}`)
+    return `${result.stdout}${result.stderr}`
   } finally {
     rmSync(build, {force: true, recursive: true})
     rmSync(stage, {force: true, recursive: true})
   }
 }
-
-/** What the registration-runtime part printed while assembling each tree. */
-export const partLogs = new Map<string, string>()
 
 export interface HardwareCase {
   tree: Tree
