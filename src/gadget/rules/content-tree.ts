@@ -89,8 +89,7 @@ export function placeholderTree(
       const p = normalize(path)
       if (p === undefined || p === 'meta' || p.startsWith('meta/')) continue
       if (files.has(p) || dirs.has(p)) continue
-      const parts = p.split('/')
-      for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'))
+      for (let slash = p.indexOf('/'); slash !== -1; slash = p.indexOf('/', slash + 1)) dirs.add(p.slice(0, slash))
       if (dir) dirs.add(p)
       else files.add(p)
     }

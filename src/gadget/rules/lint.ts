@@ -68,22 +68,40 @@ function duplicateKeys(ctx: LintContext): void {
   const stack: Node[] = [root]
   while (stack.length > 0) {
     const node = stack.pop()!
-    if (node.kind === 'seq') stack.push(...node.items)
+    if (node.kind === 'seq') {
+      for (const item of node.items) stack.push(item)
+      continue
+    }
+
     if (node.kind !== 'map') continue
-    const seen = new Map<string, Node>()
-    for (const {key, value} of node.pairs) {
+    const {pairs} = node
+    // Most mappings are small: looking back beats building a Map for each one.
+    const seen = pairs.length > 16 ? new Map<string, Node>() : undefined
+    for (let i = 0; i < pairs.length; i++) {
+      const {key, value} = pairs[i]
       stack.push(key, value)
-      const keyNode = key.kind === 'alias' ? key.target : key
-      if (keyNode.kind !== 'scalar') continue
-      const first = seen.get(keyNode.value)
-      if (first) {
-        const {line} = ctx.loc.position(first.start)
-        warn(ctx, 'P4', `duplicate key "${keyNode.value}": snapd uses this one and silently drops the one on line ${line}`, key, `remove one of the two "${keyNode.value}" keys`)
+      const name = keyText(key)
+      if (name === undefined) continue
+      let first: Node | undefined
+      if (seen) {
+        first = seen.get(name)
+        seen.set(name, key)
+      } else {
+        for (let j = i - 1; j >= 0 && first === undefined; j--) if (keyText(pairs[j].key) === name) first = pairs[j].key
       }
 
-      seen.set(keyNode.value, key)
+      if (first) {
+        const {line} = ctx.loc.position(first.start)
+        warn(ctx, 'P4', `duplicate key "${name}": snapd uses this one and silently drops the one on line ${line}`, key, `remove one of the two "${name}" keys`)
+      }
     }
   }
+}
+
+/** The text of a scalar key (through an alias), else undefined. */
+function keyText(key: Node): string | undefined {
+  const node = key.kind === 'alias' ? key.target : key
+  return node.kind === 'scalar' ? node.value : undefined
 }
 
 /** Keys the target snapd does not know yet (it ignores them), with the release that reads them. */
@@ -203,9 +221,9 @@ function filesystemVsType(ctx: LintContext, st: StructureRef): void {
   const {s} = st
   const fs = linuxFilesystem(s.filesystem)
   const type = s.type.toUpperCase()
+  if (fs === '' || fs === 'none') return
   const node = ctx.loc.valueNode(s, 'filesystem')
   const path = [...st.path, 'filesystem']
-  if (fs === '' || fs === 'none') return
   if (type === 'BARE') {
     warn(ctx, 'N4', `a bare structure is not a partition, so its ${s.filesystem} filesystem has no partition to live in`, node, 'give it a partition type, or remove the filesystem', path)
   } else if (type.endsWith(ESP_GUID) && fs !== 'vfat') {

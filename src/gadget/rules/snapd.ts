@@ -41,6 +41,10 @@ const SYSTEM_DATA = 'system-data'
 const SYSTEM_SAVE = 'system-save'
 const SYSTEM_BOOT_STATE = 'system-boot-state'
 const SYSTEM_BOOT_STATE_GUID = '3DE21764-95BD-54BD-A5C3-4ABE786F38A8'
+/** The roles a structure may have before snapd knew system-seed-null and system-boot-state. */
+const STRUCTURE_ROLES = [SYSTEM_DATA, SYSTEM_SEED, SYSTEM_SAVE, SYSTEM_BOOT, 'system-boot-image', 'system-boot-select', 'system-seed-select', 'system-seed-image', 'bootimg', 'bootselect', '']
+const FILESYSTEMS = ['ext4', 'vfat', 'none']
+const FILESYSTEMS_VFAT_SIZES = ['ext4', 'vfat', 'vfat-16', 'vfat-32', 'none']
 const SIZE_MBR = 446n
 const NON_MBR_START = MiB
 
@@ -90,8 +94,16 @@ export class SnapdChecks {
   private readonly failedPaths: Set<string>
   readonly volumes: VolumeRef[] = []
 
+  private roleList?: string[]
+
   constructor(private readonly input: CheckInput) {
     this.failedPaths = new Set(input.parsed.decodeIssues.map((i) => i.path.join('\u0000')))
+  }
+
+  /** The roles the target snapd accepts on a structure. */
+  private get structureRoles(): string[] {
+    this.roleList ??= [...STRUCTURE_ROLES, ...(this.target.has('systemSeedNull') ? [SYSTEM_SEED_NULL] : []), ...(this.target.has('systemBootState') ? [SYSTEM_BOOT_STATE] : [])]
+    return this.roleList
   }
 
   private get loc(): Locator {
@@ -495,7 +507,7 @@ export class SnapdChecks {
 
     this.structureType(vol, st, pre)
     this.role(vol, st, pre)
-    const filesystems = this.target.has('vfat16And32') ? ['ext4', 'vfat', 'vfat-16', 'vfat-32', 'none'] : ['ext4', 'vfat', 'none']
+    const filesystems = this.target.has('vfat16And32') ? FILESYSTEMS_VFAT_SIZES : FILESYSTEMS
     if (s.filesystem !== '' && !filesystems.includes(s.filesystem)) {
       const guess = didYouMean(s.filesystem, filesystems) ?? (/^fat/i.test(s.filesystem) || /^vfat/i.test(s.filesystem) ? 'vfat' : undefined)
       const newer = /^vfat-(16|32)$/.test(s.filesystem) ? ` (${s.filesystem} needs snapd ${snapdFeatures.vfat16And32} or later; "vfat" works everywhere)` : ''
@@ -539,9 +551,8 @@ export class SnapdChecks {
 
   private structureType(vol: VolumeRef, st: StructureRef, pre: () => string): void {
     const t = st.s.type
-    const node = this.loc.valueNode(st.s, this.loc.field(st.s, 'type') ? 'type' : undefined)
-    const path = [...st.path, 'type']
-    const fail = (rule: string, detail: string, hint: string) => this.error(rule, `${pre()}invalid type ${goQuote(t)}: ${detail}`, node, hint, path)
+    const fail = (rule: string, detail: string, hint: string) =>
+      this.error(rule, `${pre()}invalid type ${goQuote(t)}: ${detail}`, this.loc.valueNode(st.s, this.loc.field(st.s, 'type') ? 'type' : undefined), hint, [...st.path, 'type'])
     if (vol.v.schema === 'emmc' && this.target.has('emmc')) return
     if (t === '') {
       fail('S5', 'type is not specified', 'add a type: a GUID for gpt volumes (e.g. 0FC63DAF-8483-4772-8E79-3D69D8477DE4 for Linux data), two hex digits for mbr (e.g. 83), or "bare"')
@@ -596,9 +607,8 @@ export class SnapdChecks {
   private role(vol: VolumeRef, st: StructureRef, pre: () => string): void {
     const {s} = st
     const what = () => (s.role === '' ? `implicit role ${goQuote(s.type)}` : `role ${goQuote(s.role)}`)
-    const node = this.loc.valueNode(s, s.role === '' ? 'type' : 'role')
-    const path = [...st.path, s.role === '' ? 'type' : 'role']
-    const fail = (rule: string, detail: string, hint: string, at = node) => this.error(rule, `${pre()}invalid ${what()}: ${detail}`, at, hint, path)
+    const field = s.role === '' ? 'type' : 'role'
+    const fail = (rule: string, detail: string, hint: string, at = this.loc.valueNode(s, field)) => this.error(rule, `${pre()}invalid ${what()}: ${detail}`, at, hint, [...st.path, field])
     if (s.type === 'bare' && s.role !== '' && s.role !== 'mbr') {
       fail('S8', 'conflicting type: "bare"', `a bare structure is not a partition and cannot have role ${s.role}; give it a partition type or drop the role`)
       return
@@ -614,9 +624,7 @@ export class SnapdChecks {
       role = 'mbr'
     }
 
-    const roles = [SYSTEM_DATA, SYSTEM_SEED, SYSTEM_SAVE, SYSTEM_BOOT, 'system-boot-image', 'system-boot-select', 'system-seed-select', 'system-seed-image', 'bootimg', 'bootselect', '']
-    if (this.target.has('systemSeedNull')) roles.push(SYSTEM_SEED_NULL)
-    if (this.target.has('systemBootState')) roles.push(SYSTEM_BOOT_STATE)
+    const roles = this.structureRoles
     switch (role) {
       case 'mbr': {
         const size = s.size ?? 0n

@@ -99,6 +99,7 @@ const FAIL = Symbol('not set')
 class Abort extends Error {}
 
 const mergeKey = '<<'
+const NO_ISSUES: readonly DecodeIssue[] = []
 
 /** Decodes the document whose root is `root` into `type`. */
 export function decodeDocument<T>(root: YamlNode | undefined, type: GoType, lineOf: (offset: number) => number): DecodeResult<T> {
@@ -178,7 +179,9 @@ export class Decoder {
     // The common case, decided without resolving: an untagged scalar into a Go string is its text,
     // or "" when YAML reads it as null.
     if (type.kind === 'string' && node.kind === 'scalar' && node.tag === undefined) {
-      return node.style === 'plain' && NULLS.has(node.value) ? '' : node.value
+      const text = node.value
+      // Null spellings are at most 4 characters: most values skip the set lookup.
+      return node.style === 'plain' && text.length <= 4 && NULLS.has(text) ? '' : text
     }
 
     // prepare(): a null leaves pointers nil and skips UnmarshalYAML.
@@ -217,7 +220,7 @@ export class Decoder {
     // UnmarshalYAML's unmarshal(&s): decode into a string, capturing type errors.
     const mark = this.issues.length
     const s = this.unmarshal(node, STRING, '')
-    const inner = this.issues.splice(mark)
+    const inner = this.issues.length === mark ? NO_ISSUES : this.issues.splice(mark)
     const fatalInner = inner.find((i) => i.severity === 'fatal')
     if (fatalInner) {
       // unmarshal(&s) turns go-yaml's failure into an error the type replaces with its own.
@@ -356,20 +359,23 @@ export class Decoder {
         continue
       }
 
-      const name = this.unmarshal(key, STRING, '')
-      if (name === FAIL) continue
-      const field = fieldMap(type).get(name as string)
+      const text = this.unmarshal(key, STRING, '')
+      if (text === FAIL) continue
+      const field = fieldMap(type).get(text as string)
       if (!field) {
         origin.unknown.push({key, value})
         this.unknown.push({key, path: [...this.path], value})
         continue
       }
 
-      this.path.push(name as string)
-      const r = this.unmarshal(value, field, out[name as string])
+      // The field's own name: a constant string, so property accesses with it take V8's fast path
+      // (the key's text is a fresh slice of the document).
+      const {name} = field
+      this.path.push(name)
+      const r = this.unmarshal(value, field.type, out[name])
       this.path.pop()
-      if (r !== FAIL) out[name as string] = r
-      origin.fields.set(name as string, pair)
+      if (r !== FAIL) out[name] = r
+      origin.fields.set(name, pair)
     }
 
     return out
@@ -464,21 +470,25 @@ export class Decoder {
   }
 }
 
-const fieldMaps = new Map<GoType, Map<string, GoType>>()
+const fieldMaps = new Map<GoType, Map<string, {name: string; type: GoType}>>()
 
 /** A struct type's fields by YAML key (a Map: no prototype keys, fast lookups). */
-function fieldMap(type: Extract<GoType, {kind: 'struct'}>): Map<string, GoType> {
+function fieldMap(type: Extract<GoType, {kind: 'struct'}>): Map<string, {name: string; type: GoType}> {
   let map = fieldMaps.get(type)
   if (!map) {
-    map = new Map(Object.entries(type.fields))
+    map = new Map(Object.entries(type.fields).map(([name, field]) => [name, {name, type: field}]))
     fieldMaps.set(type, map)
   }
 
   return map
 }
 
-/** For each struct type, its fields that have a non-undefined zero value (built once). */
-const zeroFields = new Map<GoType, Array<[string, GoType]>>()
+/**
+ * For each struct type, a function that returns its zero value as one object literal: every zero
+ * value of a type gets the same shape from the start, which keeps the decoder's and the rules'
+ * property accesses fast. Generated from the type description (our own constants, never input).
+ */
+const zeroMakers = new Map<GoType, () => Record<string, unknown>>()
 
 /** The zero value of a Go type, as our decoded JS value. */
 export function zero(type: GoType): unknown {
@@ -492,15 +502,21 @@ export function zero(type: GoType): unknown {
     }
 
     case 'struct': {
-      let fields = zeroFields.get(type)
-      if (!fields) {
-        fields = Object.entries(type.fields).filter(([, f]) => f.kind === 'struct' || f.kind === 'string' || f.kind === 'bool')
-        zeroFields.set(type, fields)
+      let make = zeroMakers.get(type)
+      if (!make) {
+        const nested: GoType[] = []
+        const props: string[] = []
+        for (const [name, field] of Object.entries(type.fields)) {
+          if (field.kind === 'string') props.push(`${JSON.stringify(name)}: ''`)
+          else if (field.kind === 'bool') props.push(`${JSON.stringify(name)}: false`)
+          else if (field.kind === 'struct') props.push(`${JSON.stringify(name)}: zero(nested[${nested.push(field) - 1}])`)
+        }
+
+        make = new Function('zero', 'nested', `return () => ({${props.join(', ')}})`)(zero, nested) as () => Record<string, unknown>
+        zeroMakers.set(type, make)
       }
 
-      const out: Record<string, unknown> = {}
-      for (const [name, field] of fields) out[name] = zero(field)
-      return out
+      return make()
     }
 
     default: {

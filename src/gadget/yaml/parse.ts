@@ -30,19 +30,28 @@ export interface ParsedYaml {
 }
 
 export function parseYaml(input: string | Uint8Array): ParsedYaml {
-  const result = readYaml(input)
-  const {text} = result
-  let starts: number[] | undefined
-  return {
-    // Computed on first use: files without findings never need positions.
-    get lineStarts() {
-      starts ??= lineStarts(text)
-      return starts
-    },
-    problem: result.error,
-    root: result.error ? undefined : result.root,
-    singleDocument: result.singleDocument,
-    text,
+  return new ParsedDocument(readYaml(input))
+}
+
+/** A class rather than an object literal with a getter: V8 makes those slowly, one per file. */
+class ParsedDocument implements ParsedYaml {
+  readonly problem?: YamlProblem
+  readonly root?: YamlNode
+  readonly singleDocument: boolean
+  readonly text: string
+  private starts?: number[]
+
+  constructor(result: ReturnType<typeof readYaml>) {
+    this.problem = result.error
+    this.root = result.error ? undefined : result.root
+    this.singleDocument = result.singleDocument
+    this.text = result.text
+  }
+
+  /** Computed on first use: files without findings never need positions. */
+  get lineStarts(): number[] {
+    this.starts ??= lineStarts(this.text)
+    return this.starts
   }
 }
 
