@@ -17,6 +17,7 @@ import {ExitCode, exitCodeFor, InternalError, UserError} from '../errors.js'
 import {describePreparation, prepareDevice} from '../registration/prepare.js'
 import type {SnapctlRunner} from '../registration/snapctl.js'
 import {builtinBoards} from './boards.js'
+import {descriptorSink} from './output.js'
 import {warmUp} from './warm-up.js'
 
 declare const SNAP_GADGET_VERSION: string | undefined
@@ -152,7 +153,7 @@ const sink = {write: () => true}
 
 /** Called by the bundle's loader. */
 export function start(host: RuntimeHost): void {
-  void main(process.argv.slice(2), {env: process.env, stderr: process.stderr, stdout: process.stdout}, host).then((code) => {
+  void main(process.argv.slice(2), {env: process.env, stderr: descriptorSink(2), stdout: descriptorSink(1)}, host).then((code) => {
     process.exitCode = code
   })
 }
