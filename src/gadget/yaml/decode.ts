@@ -352,6 +352,7 @@ export class Decoder {
   private mappingStruct(node: YamlMap, type: Extract<GoType, {kind: 'struct'}>, current: Record<string, unknown> | undefined) {
     const out = current && typeof current === 'object' ? current : (zero(type) as Record<string, unknown>)
     const origin = this.originFor(out, node)
+    const fields = fieldMap(type)
     for (const pair of node.pairs) {
       const {key, value} = pair
       if (isMergeKey(key)) {
@@ -361,7 +362,7 @@ export class Decoder {
 
       const text = this.unmarshal(key, STRING, '')
       if (text === FAIL) continue
-      const field = fieldMap(type).get(text as string)
+      const field = fields.get(text as string)
       if (!field) {
         origin.unknown.push({key, value})
         this.unknown.push({key, path: [...this.path], value})
