@@ -9,7 +9,7 @@
  * same bytes and exit with the same code.
  */
 import assert from 'node:assert/strict'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -18,7 +18,7 @@ import {pathToFileURL} from 'node:url'
 
 import {planFastRun} from '../../src/cli/launch.js'
 import {type CliOptions, type CliResult, runCli, runProcess} from '../helpers/cli.js'
-import {binRun, fixtures, projectRoot} from '../helpers/paths.js'
+import {binRun, fixtures, projectRoot, shared} from '../helpers/paths.js'
 import {elements, parseXml} from '../report/xml.js'
 
 const fixture = (name: string): string => fixtures('validate', name)
@@ -632,5 +632,23 @@ describe('fast path and oclif path agree', {concurrency: true, skip: process.env
     assert.equal(r.code, 0)
     assert.match(r.stdout, /^USAGE\n {2}\$ snap-gadget validate \[PATH\.\.\.\]/m)
     assert.match(r.stdout, /--strict/)
+  })
+})
+
+describe('a Node that forbids code generation', () => {
+  // Hardened setups run node with --disallow-code-generation-from-strings: the validator must not
+  // need eval or new Function (ajv's code is generated at build time; the decoder falls back).
+  test('judges the real corpus exactly as an ordinary run does', async () => {
+    const files = readdirSync(shared('corpus', 'gadget-yaml', 'real')).map((f) => shared('corpus', 'gadget-yaml', 'real', f))
+    const args = [binRun, 'validate', '--format', 'json', ...files]
+    const env = {...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...neutralEnv}
+    const [plain, hardened] = await Promise.all([
+      runProcess(process.execPath, args, {env}),
+      runProcess(process.execPath, ['--disallow-code-generation-from-strings', ...args], {env}),
+    ])
+    assert.equal(hardened.stderr, '')
+    assert.equal(plain.code, 1)
+    assert.deepEqual({code: hardened.code, stdout: hardened.stdout}, {code: plain.code, stdout: plain.stdout})
+    assert.equal((JSON.parse(plain.stdout) as {gadgets: unknown[]}).gadgets.length, files.length)
   })
 })
