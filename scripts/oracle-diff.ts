@@ -6,24 +6,20 @@
  *   node --import tsx scripts/oracle-diff.ts [count=500] [seed=1] [outdir]
  */
 import fc from 'fast-check'
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {validateGadget} from '../src/gadget/validate.js'
 import {corpusTexts, mutatedGadgetArb} from '../test/helpers/mutate.js'
-import {runOracle} from '../test/helpers/oracle.js'
+import {runOracle, writeDocuments} from '../test/helpers/oracle.js'
 
 const count = Number(process.argv[2] ?? 500)
 const seed = Number(process.argv[3] ?? 1)
 const out = process.argv[4] ?? mkdtempSync(join(tmpdir(), 'oracle-diff-'))
 mkdirSync(out, {recursive: true})
 const docs = fc.sample(mutatedGadgetArb(corpusTexts()), {numRuns: count, seed})
-const files = docs.map((doc, i) => {
-  const file = join(out, `${String(i).padStart(5, '0')}.yaml`)
-  writeFileSync(file, doc)
-  return file
-})
+const files = writeDocuments(out, docs)
 const verdicts = runOracle(files)
 let agree = 0
 const differ: string[] = []

@@ -9,14 +9,14 @@
  *   node --import tsx scripts/reader-diff.ts [count per seed=2500] [seeds=1,2,3,4] [outdir]
  */
 import fc from 'fast-check'
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {readYaml} from '../src/gadget/yaml/reader.js'
 import {goMessage, snapdSyntaxError, syntaxMutatedArb} from '../test/gadget/yaml/reader-oracle.js'
 import {corpusTexts, mutatedGadgetArb} from '../test/helpers/mutate.js'
-import {runOracle} from '../test/helpers/oracle.js'
+import {runOracle, writeDocuments} from '../test/helpers/oracle.js'
 
 const count = Number(process.argv[2] ?? 2500)
 const seeds = (process.argv[3] ?? '1,2,3,4').split(',').map(Number)
@@ -30,11 +30,7 @@ for (const seed of seeds) {
   mkdirSync(dir, {recursive: true})
   const half = Math.ceil(count / 2)
   const docs = [...fc.sample(mutatedGadgetArb(texts), {numRuns: half, seed}), ...fc.sample(syntaxMutatedArb(texts), {numRuns: count - half, seed})]
-  const files = docs.map((doc, i) => {
-    const file = join(dir, `${String(i).padStart(5, '0')}.yaml`)
-    writeFileSync(file, doc)
-    return file
-  })
+  const files = writeDocuments(dir, docs)
   const verdicts = runOracle(files)
   let sameVerdict = 0
   let exact = 0

@@ -5,6 +5,9 @@
  */
 import {writeSync} from 'node:fs'
 
+/** What Atomics.wait sleeps on while a full pipe drains. */
+const pause = new Int32Array(new SharedArrayBuffer(4))
+
 export interface TextSink {
   write(text: string): boolean
 }
@@ -39,4 +42,3 @@ export function descriptorSink(fd: number): TextSink {
   }
 }
 
-const pause = new Int32Array(new SharedArrayBuffer(4))

@@ -1,5 +1,7 @@
 /** snapd's own validator, through the shared oracle script (`snap pack --check-skeleton`). */
 import {execFileSync, spawnSync} from 'node:child_process'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 
 import {shared} from './paths.js'
 
@@ -36,4 +38,13 @@ export function runOracle(files: string[], options: {cwd?: string; args?: string
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as OracleVerdict)
+}
+
+/** Writes documents into `dir` as 00000.yaml, 00001.yaml, …, for the oracle; returns the files. */
+export function writeDocuments(dir: string, docs: ReadonlyArray<string | Uint8Array>): string[] {
+  return docs.map((doc, i) => {
+    const file = join(dir, `${String(i).padStart(5, '0')}.yaml`)
+    writeFileSync(file, doc)
+    return file
+  })
 }

@@ -74,22 +74,13 @@ function duplicateKeys(ctx: LintContext): void {
     }
 
     if (node.kind !== 'map') continue
-    const {pairs} = node
-    // Most mappings are small: looking back beats building a Map for each one.
-    const seen = pairs.length > 16 ? new Map<string, Node>() : undefined
-    for (let i = 0; i < pairs.length; i++) {
-      const {key, value} = pairs[i]
+    const seen = new Map<string, Node>()
+    for (const {key, value} of node.pairs) {
       stack.push(key, value)
       const name = keyText(key)
       if (name === undefined) continue
-      let first: Node | undefined
-      if (seen) {
-        first = seen.get(name)
-        seen.set(name, key)
-      } else {
-        for (let j = i - 1; j >= 0 && first === undefined; j--) if (keyText(pairs[j].key) === name) first = pairs[j].key
-      }
-
+      const first = seen.get(name)
+      seen.set(name, key)
       if (first) {
         const {line} = ctx.loc.position(first.start)
         warn(ctx, 'P4', `duplicate key "${name}": snapd uses this one and silently drops the one on line ${line}`, key, `remove one of the two "${name}" keys`)

@@ -94,16 +94,13 @@ export class SnapdChecks {
   private readonly failedPaths: Set<string>
   readonly volumes: VolumeRef[] = []
 
-  private roleList?: string[]
+  /** The roles the target snapd accepts on a structure. */
+  private readonly structureRoles: readonly string[]
 
   constructor(private readonly input: CheckInput) {
+    const {target} = input
+    this.structureRoles = [...STRUCTURE_ROLES, ...(target.has('systemSeedNull') ? [SYSTEM_SEED_NULL] : []), ...(target.has('systemBootState') ? [SYSTEM_BOOT_STATE] : [])]
     this.failedPaths = new Set(input.parsed.decodeIssues.map((i) => i.path.join('\u0000')))
-  }
-
-  /** The roles the target snapd accepts on a structure. */
-  private get structureRoles(): string[] {
-    this.roleList ??= [...STRUCTURE_ROLES, ...(this.target.has('systemSeedNull') ? [SYSTEM_SEED_NULL] : []), ...(this.target.has('systemBootState') ? [SYSTEM_BOOT_STATE] : [])]
-    return this.roleList
   }
 
   private get loc(): Locator {
