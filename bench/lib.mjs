@@ -2,6 +2,18 @@
 // alike) and compared by the median of their per-round ratios.
 import {spawnSync} from 'node:child_process'
 
+/**
+ * Variables that make every Node start do extra work, whatever it runs: NODE_EXTRA_CA_CERTS makes
+ * Node read and parse that CA file before any code runs (with a distribution's bundle, about 80 ms
+ * here, twice `node -e 0` itself), NODE_OPTIONS can add flags and preloads. A hook snapd runs has
+ * none of them, nor does a typical shell, so every timed command, and `node -e 0` with it, runs
+ * without them: otherwise a fixed cost on both sides would shrink every ratio.
+ */
+export const NODE_STARTUP_VARIABLES = ['NODE_COMPILE_CACHE', 'NODE_DEBUG', 'NODE_DEBUG_NATIVE', 'NODE_EXTRA_CA_CERTS', 'NODE_ICU_DATA', 'NODE_OPTIONS', 'NODE_V8_COVERAGE']
+/** Those this benchmark removed from its environment (and so from every command it runs). */
+export const removedVariables = NODE_STARTUP_VARIABLES.filter((name) => process.env[name] !== undefined)
+for (const name of removedVariables) delete process.env[name]
+
 /** Runs each command once per round, in rotating order; returns wall times in ms per command. */
 export function alternate(commands, {rounds = 30, warmup = 3, cwd} = {}) {
   const times = commands.map(() => [])

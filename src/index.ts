@@ -63,7 +63,7 @@ export {describePreparation, type IdentityUse, neededPlugs, type PlugCheck, prep
 export {
   isConnected,
   MANAGED_OPTIONS,
-  registrationCalls,
+  registrationCall,
   RegistrationOption,
   type RegistrationValues,
   type ResolvedHeader,
@@ -74,4 +74,5 @@ export {
   spawnSnapctl,
   type SpawnSnapctlOptions,
   stringOption,
+  unsetOption,
 } from './registration/snapctl.js'

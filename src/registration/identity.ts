@@ -23,7 +23,7 @@
  * scalar in the body must be a string, so the canonical JSON is simply: objects with keys sorted by
  * UTF-16 code units, arrays in order, strings escaped as JSON.stringify does, no whitespace.
  */
-import {createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign} from 'node:crypto'
+import {createPrivateKey, type KeyObject, randomBytes, sign} from 'node:crypto'
 import {closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
@@ -54,9 +54,6 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 /** Secret keys stay in this module: not a property, so they cannot be printed or serialized. */
 const secretKeys = new WeakMap<DeviceIdentity, KeyObject>()
 
-/** PKCS#8 DER of an Ed25519 private key, up to the 32-byte seed (RFC 8410). */
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
-
 /** An Ed25519 key pair. Printing or JSON-serializing it shows the public key only. */
 export class DeviceIdentity {
   readonly algorithm = 'ed25519'
@@ -77,10 +74,12 @@ export class DeviceIdentity {
     if (seed.length !== SEED_BYTES) throw new UserError('E_IDENTITY_SEED', `an Ed25519 seed is ${SEED_BYTES} bytes, not ${seed.length}`)
     // node:crypto signs natively (tweetnacl takes tens of milliseconds cold, on every hook run);
     // its Ed25519 signatures are byte-identical to tweetnacl's, which verifies them
-    // (identity-verify.ts, and the tests).
-    const secretKey = createPrivateKey({format: 'der', key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), type: 'pkcs8'})
-    const spki = createPublicKey(secretKey).export({format: 'der', type: 'spki'})
-    return new DeviceIdentity(new Uint8Array(spki.subarray(spki.length - PUBLIC_KEY_BYTES)), secretKey)
+    // (identity-verify.ts, and the tests). The key goes in and out as a JWK: Node then hands
+    // OpenSSL the raw key, where PKCS#8 or SPKI DER would first set up OpenSSL's decoders and
+    // encoders, a cost every hook run would pay. For a private JWK Node reads only d and derives
+    // the public key itself; x must merely be a string.
+    const secretKey = createPrivateKey({format: 'jwk', key: {crv: 'Ed25519', d: toBase64Url(seed), kty: 'OKP', x: ''}})
+    return new DeviceIdentity(fromBase64Url(jwkOf(secretKey).x, PUBLIC_KEY_BYTES) ?? invalidJwk(), secretKey)
   }
 
   /** The public key as it appears in the body: unpadded base64url. */
@@ -274,10 +273,18 @@ function parseKeyFile(text: string, file: string): DeviceIdentity {
   return identity
 }
 
+/** The key as a JWK: x is the public key, d the seed (RFC 8037), both unpadded base64url. */
+function jwkOf(key: KeyObject): {d?: string; x?: string} {
+  return key.export({format: 'jwk'})
+}
+
+function invalidJwk(): never {
+  throw new InternalError('node:crypto exported an Ed25519 key without a 32-byte public key')
+}
+
 function serializeKeyFile(identity: DeviceIdentity): string {
-  // The seed is the last 32 bytes of the key's PKCS#8 DER.
-  const der = secretKeyOf(identity).export({format: 'der', type: 'pkcs8'})
-  const seed = der.subarray(der.length - SEED_BYTES)
+  const seed = fromBase64Url(jwkOf(secretKeyOf(identity)).d, SEED_BYTES)
+  if (!seed) throw new InternalError('node:crypto exported an Ed25519 key without a 32-byte seed')
   const data = {
     format: KEY_FILE_FORMAT,
     version: KEY_FILE_VERSION,

@@ -2,8 +2,8 @@
  * What the prepare-device hook does, as one function the single-file runtime, the SDK and the
  * `prepare-device` command share: read the registration config, check the plugs the serial
  * sources and body facts need, derive the serial, build and sign the registration body, and hand
- * snapd the options with correctly typed `snapctl set` calls (unsetting the options the config no
- * longer sets). Returns what it did, or with `dryRun` what it would do, as data; never prints.
+ * snapd the options in one correctly typed `snapctl set` call (which also unsets the options the
+ * config no longer sets). Returns what it did, or with `dryRun` what it would do, as data; never prints.
  *
  * Failure is always a thrown UserError: the hook then exits non-zero, snapd discards every option
  * set in that run and tries again later. There is no fallback serial.
@@ -19,7 +19,7 @@ import type {SnapInterface} from '../serial/source.js'
 import {BODY_FACTS, emitRegistrationBody, readBodyFacts} from './body.js'
 import {type BoardCatalog, defaultConfigFile, type DeviceServicePreset, fileBoards, loadRegistrationConfig, type RegistrationConfig, resolveHeaders} from './config.js'
 import {type BodyFields, DeviceIdentity, IDENTITY_KEY_FILE, loadOrCreateIdentity, signWithIdentity} from './identity.js'
-import {isConnected, isConnectedCall, registrationCalls, runSnapctl, type SnapctlCall, type SnapctlRunner, spawnSnapctl} from './snapctl.js'
+import {isConnected, isConnectedCall, registrationCall, runSnapctl, type SnapctlCall, type SnapctlRunner, spawnSnapctl} from './snapctl.js'
 
 export interface PrepareDeviceOptions {
   /** The registration config file (default `$SNAP/registration.json`), or a checked config. */
@@ -118,18 +118,14 @@ export async function prepareDevice(options: PrepareDeviceOptions = {}): Promise
   }
 
   const text = emitRegistrationBody(fields)
-  const {set, unset} = registrationCalls({
+  const set = registrationCall({
     body: text,
     headers,
     proposedSerial: config.proposedSerial ? serial.serial : undefined,
     url: config.deviceService.url,
   })
   calls.push(set)
-  if (unset) calls.push(unset)
-  if (!dryRun) {
-    runSnapctl(runner, set)
-    if (unset) runSnapctl(runner, unset)
-  }
+  if (!dryRun) runSnapctl(runner, set)
 
   const result: PrepareDeviceResult = {
     body: {fields, omittedFacts: facts.omitted, text},

@@ -130,11 +130,12 @@ export interface RegistrationValues {
 }
 
 /**
- * The `snapctl set` call for the values, and the `snapctl unset` call for the managed options the
- * values leave out (undefined when there are none): a value an earlier hook set persists until
- * it is unset.
+ * The one `snapctl set` call for the values. The managed options the values leave out are unset in
+ * the same call, as `key!` (snapd's unset syntax since 2.41, the release of `snapctl unset`): a
+ * value an earlier hook set persists until it is unset, and one call is one process on every
+ * hook run instead of two.
  */
-export function registrationCalls(values: RegistrationValues): {set: SnapctlCall; unset?: SnapctlCall} {
+export function registrationCall(values: RegistrationValues): SnapctlCall {
   const argv = ['set']
   const redacted = ['set']
   const add = (arg: string, shown = arg) => {
@@ -156,10 +157,13 @@ export function registrationCalls(values: RegistrationValues): {set: SnapctlCall
 
   if (values.proposedSerial !== undefined) add(stringOption(RegistrationOption.proposedSerial, values.proposedSerial))
   add(stringOption(RegistrationOption.body, values.body))
+  for (const key of MANAGED_OPTIONS) if (!argv.some((arg) => arg.startsWith(`${key}=`))) add(unsetOption(key))
+  return new SnapctlCall(argv, redacted)
+}
 
-  const set = new SnapctlCall(argv, redacted)
-  const left = MANAGED_OPTIONS.filter((key) => !argv.some((arg) => arg.startsWith(`${key}=`)))
-  return left.length > 0 ? {set, unset: new SnapctlCall(['unset', ...left])} : {set}
+/** `key!`: unsets the option within a `snapctl set` call. */
+export function unsetOption(key: string): string {
+  return `${key}!`
 }
 
 /** Runs a call; a failure to start, a signal or a non-zero exit is a UserError (E_SNAPCTL_FAILED). */

@@ -57,7 +57,7 @@ describe('prepare-device', {concurrency: true}, () => {
     const r = await runCli(['prepare-device', '--config', c.config, '--root', await root(c.tree()), '--dry-run'], {env: h.env})
     assert.equal(r.code, 0, r.stderr)
     assert.deepEqual(readSnapctlLog(h.log), [])
-    assert.equal(r.stdout, ["snapctl is-connected hardware-observe", `snapctl set 'device-service.url="http://localhost:8080/v1/"' 'registration.body="\\"serial\\": \\"acme-FAKE-SN-123456\\"\\n"'`, 'snapctl unset device-service.headers registration.proposed-serial', ''].join('\n'))
+    assert.equal(r.stdout, ["snapctl is-connected hardware-observe", `snapctl set 'device-service.url="http://localhost:8080/v1/"' 'registration.body="\\"serial\\": \\"acme-FAKE-SN-123456\\"\\n"' 'device-service.headers!' 'registration.proposed-serial!'`, ''].join('\n'))
   })
 
   it('--json: the result, api-key redacted', async () => {

@@ -143,12 +143,11 @@ describe('the calls for a board', () => {
     )
   })
 
-  it('unsets the headers and the proposed serial when the config does not set them', async () => {
+  it('unsets the headers and the proposed serial, in the same set call, when the config does not set them', async () => {
     const snapctl = recorder()
     await prepare({deviceService: {preset: 'custom', url: 'http://localhost:8080/v1/'}, identity: false, proposedSerial: false, serial: {board: 'raspberry-pi'}}, PI_TREE, {snapctl: snapctl.run})
     assert.deepEqual(snapctl.calls.slice(1), [
-      ['set', 'device-service.url="http://localhost:8080/v1/"', 'registration.body="\\"serial\\": \\"1000000012345678\\"\\n"'],
-      ['unset', 'device-service.headers', 'registration.proposed-serial'],
+      ['set', 'device-service.url="http://localhost:8080/v1/"', 'registration.body="\\"serial\\": \\"1000000012345678\\"\\n"', 'device-service.headers!', 'registration.proposed-serial!'],
     ])
   })
 
@@ -220,8 +219,8 @@ describe('failures: a reason, and nothing set', () => {
     const error = await failure(prepare(PI_CONFIG, PI_TREE, {snapctl: recorder(undefined, 'set').run}))
     assert.equal(error.code, 'E_SNAPCTL_FAILED')
     assert.equal(error.message, 'snapctl set failed: snapctl exited 1: error: cannot communicate with server: timeout')
-    const unset = await failure(prepare({...PI_CONFIG, headers: undefined}, PI_TREE, {snapctl: recorder(undefined, 'unset').run}))
-    assert.match(unset.message, /^snapctl unset failed/)
+    const unsetting = await failure(prepare({...PI_CONFIG, headers: undefined}, PI_TREE, {snapctl: recorder(undefined, 'set').run}))
+    assert.match(unsetting.message, /^snapctl set failed/)
   })
 
   it('no directory for the identity key', async () => {

@@ -43,6 +43,7 @@ function bodyText(lines: readonly string[], fields: Record<string, unknown>, key
   return `${[...lines, '"identity-scheme": "snap-gadget-identity-v1"', `"identity-key": "${key.publicKey}"`, `"identity-signature": "${expectedSignature(key, unsigned)}"`].join('\n')}\n`
 }
 
+/** The one `snapctl set`: options the config leaves out are unset in it as `key!`. */
 function setCall(url: string, headers: Record<string, string> | undefined, serial: string | undefined, body: string): string[] {
   return [
     'set',
@@ -50,6 +51,8 @@ function setCall(url: string, headers: Record<string, string> | undefined, seria
     ...(headers ? [`device-service.headers=${JSON.stringify(headers)}`] : []),
     ...(serial === undefined ? [] : [`registration.proposed-serial=${JSON.stringify(serial)}`]),
     `registration.body=${JSON.stringify(body)}`,
+    ...(headers ? [] : ['device-service.headers!']),
+    ...(serial === undefined ? ['registration.proposed-serial!'] : []),
   ]
 }
 
@@ -152,7 +155,7 @@ function onie(): RuntimeCase {
     body,
     config: fixtures('runtime', 'configs', 'onie.json'),
     connected: ['hardware-observe'],
-    expected: [['is-connected', 'hardware-observe'], setCall(url, undefined, undefined, body), ['unset', 'device-service.headers', 'registration.proposed-serial']],
+    expected: [['is-connected', 'hardware-observe'], setCall(url, undefined, undefined, body)],
     name: 'ONIE TlvInfo EEPROM (sample sector), no headers, no proposed serial, no identity',
     serial,
     tree: () => ({'/sys/bus/i2c/devices/2-0050/eeprom': {data: HW('onie', 'onie-qemu-eeprom.dat'), mode: 0o400}}),

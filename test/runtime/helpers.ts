@@ -216,6 +216,36 @@ export function fakeSnapctlSource(): string {
   return shared('tools', 'go', 'fake-snapctl.go')
 }
 
+/**
+ * `snapctl` for a device whose snapd is fake-snapctl: snapd 2.57.6 also reads `key!` in
+ * `snapctl set` as unsetting the key (overlord/hookstate/ctlcmd/set.go); fake-snapctl knows only
+ * `key=value`, so this removes those keys from its store ($FAKE_SNAPCTL_STORE), as snapd's
+ * transaction does, and hands every other argument to it.
+ */
+export function writeFakeSnapctl(dir: string, fake: string): string {
+  mkdirSync(dir, {recursive: true})
+  const file = join(dir, 'snapctl')
+  const source = `
+const {existsSync, readFileSync, writeFileSync} = require('node:fs')
+const {spawnSync} = require('node:child_process')
+let args = process.argv.slice(2)
+if (args[0] === 'set') {
+  const unset = args.filter((arg) => !arg.includes('=') && arg.endsWith('!')).map((arg) => arg.slice(0, -1))
+  const store = process.env.FAKE_SNAPCTL_STORE
+  if (unset.length > 0 && existsSync(store)) {
+    const values = JSON.parse(readFileSync(store, 'utf8'))
+    for (const key of unset) delete values[key]
+    writeFileSync(store, JSON.stringify(values))
+  }
+  args = args.filter((arg) => arg.includes('=') || !arg.endsWith('!'))
+}
+process.exitCode = spawnSync(${JSON.stringify(fake)}, args, {stdio: 'inherit'}).status ?? 1
+`
+  writeFileSync(file, `#!${process.execPath}\n${source}`)
+  chmodSync(file, 0o755)
+  return file
+}
+
 export interface SnapdReading {
   key: string
   /** The JSON snapd stored for the option. */

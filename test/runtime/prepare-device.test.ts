@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -18,7 +18,7 @@ import {verifyIdentity} from '../../src/registration/identity-verify.js'
 import {projectRoot, shared} from '../helpers/paths.js'
 import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 import {API_KEY, CASES, caseNamed, KEY, type RuntimeCase} from './cases.js'
-import {BUNDLE_CODE_CACHE, buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, readSnapctlLog, requireBundle, requireGo, runBundle, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
+import {BUNDLE_CODE_CACHE, buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, readSnapctlLog, requireBundle, requireGo, runBundle, writeFakeSnapctl, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
 
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-runtime-'))
 const roots: string[] = []
@@ -132,13 +132,14 @@ describe("snapd's parsing of what the runtime set (fake-snapctl)", () => {
     if (goUnavailable(['github.com/snapcore/snapd/jsonutil', 'gopkg.in/yaml.v2']) === undefined) fake = await buildGoTool(fakeSnapctlSource(), 'fake-snapctl')
   })
 
-  async function runWithFake(c: RuntimeCase, config = c.config, extra: NodeJS.ProcessEnv = {}): Promise<ReturnType<typeof parseSnapdCheck>> {
+  /** Runs the case's hook against fake-snapctl; `earlier` are `snapctl set` arguments an earlier hook run left. */
+  async function runWithFake(c: RuntimeCase, config = c.config, extra: NodeJS.ProcessEnv = {}, earlier: string[] = []): Promise<ReturnType<typeof parseSnapdCheck>> {
     const h = hook(c.connected, extra)
     const fakeBin = join(h.dir, 'fake-bin')
-    mkdirSync(fakeBin)
-    symlinkSync(fake, join(fakeBin, 'snapctl'))
+    writeFakeSnapctl(fakeBin, fake)
     const store = join(h.dir, 'store.json')
     const env = {...h.env, FAKE_CONNECTED: '1', FAKE_SNAPCTL_STORE: store, PATH: `${fakeBin}:${process.env.PATH}`}
+    if (earlier.length > 0) execFileSync(fake, ['set', ...earlier], {env})
     const result = await runBundle(['--config', config, '--root', await root(c.tree())], {env})
     assert.equal(result.code, 0, result.stderr)
     const output = execFileSync(fake, ['check'], {encoding: 'utf8', env})
@@ -163,6 +164,15 @@ describe("snapd's parsing of what the runtime set (fake-snapctl)", () => {
       for (const reading of Object.values(readings)) assert.ok(reading.ok, `${reading.key}: ${reading.outcome}`)
     })
   }
+
+  it('options an earlier run set and this config leaves out are gone afterwards', async (t) => {
+    if (!requireGo(t, ['github.com/snapcore/snapd/jsonutil'])) return
+    const c = caseNamed('ONIE')
+    const readings = Object.fromEntries((await runWithFake(c, c.config, {}, ['device-service.headers={"api-key":"old"}', 'registration.proposed-serial="old-serial"'])).map((r) => [r.key, r]))
+    assert.equal(readings['device-service.headers'].stored, undefined)
+    assert.equal(readings['registration.proposed-serial'].stored, undefined)
+    assert.equal(readings['registration.body'].stored, c.body)
+  })
 
   it('hostile config values: quotes, newlines, $(…), backticks, unicode, emoji', async (t) => {
     if (!requireGo(t, ['github.com/snapcore/snapd/jsonutil'])) return
