@@ -34,6 +34,8 @@ cpSync(join(root, 'src'), join(root, 'dist'), {filter: (src) => !/\.[cm]?ts$/.te
 const {build} = await import('esbuild')
 const {version} = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const bundles = [
+  // The launcher bin/run.js starts (see there): CommonJS, free of dependencies; oclif stays outside.
+  {entry: 'src/cli/launch.ts', launcher: true, out: 'dist/fast/launch.cjs'},
   // Fast CLI entries: CommonJS, so the launcher can load them with V8's code cache.
   {entry: 'src/cli/fast/validate.ts', fast: 'validate', out: 'dist/fast/validate.cjs'},
   // The device runtime: CommonJS (.cjs) so any Node from 18 on runs it, in or out of an ESM package.
@@ -47,7 +49,7 @@ for (const b of bundles) {
     alias: {yaml: join(root, 'node_modules', 'yaml', 'browser', 'index.js')},
     // ESM bundles of CommonJS dependencies need a require for node builtins.
     // CommonJS output keeps the modules' import.meta.url working (createRequire).
-    banner: {js: "var __importMetaUrl=require('node:url').pathToFileURL(__filename).href;"},
+    banner: b.launcher ? undefined : {js: "var __importMetaUrl=require('node:url').pathToFileURL(__filename).href;"},
     bundle: true,
     define: {'import.meta.url': '__importMetaUrl', SNAP_GADGET_VERSION: JSON.stringify(version)},
     entryPoints: [join(root, b.entry)],
@@ -56,6 +58,8 @@ for (const b of bundles) {
     logLevel: 'warning',
     minify: true,
     outfile: join(root, b.out),
+    // The launcher loads @oclif/core from node_modules, and only when no fast entry takes the command.
+    packages: b.launcher ? 'external' : undefined,
     platform: 'node',
     // The runtime runs on the device's Node (Debian/Ubuntu ship 18); the CLI needs 20.
     target: b.runtime ? 'node18' : 'node20',

@@ -1,5 +1,5 @@
 /**
- * The CLI's entry point (bin/run.js).
+ * The CLI's launcher: bin/run.js runs it from a CommonJS bundle (dist/fast/launch.cjs).
  *
  * Loading @oclif/core costs about as much as starting node itself, and `validate` is run on every
  * CI push and by editors on every save. So a command may declare `static fastEntry = '<name>'`: a
@@ -17,7 +17,6 @@
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {Script} from 'node:vm'
 
 /** The subset of a manifest flag the fast parser needs. */
@@ -46,16 +45,22 @@ export interface FastInput {
   flags: Record<string, unknown>
 }
 
+/** Somewhere text goes: process.stdout, a descriptor sink (src/util/terminal.ts), a test's buffer. */
+export interface OutputSink {
+  write(text: string): unknown
+  readonly isTTY?: boolean
+}
+
 /** Where a fast entry writes; the build's warm-up run writes nowhere. */
 export interface FastIo {
-  stdout: NodeJS.WritableStream & {isTTY?: boolean}
-  stderr: NodeJS.WritableStream
+  stdout: OutputSink
+  stderr: OutputSink
 }
 
 export type FastMain = (input: FastInput, io?: FastIo) => Promise<number>
 
-export async function launch(argv: string[], binUrl: string): Promise<void> {
-  const root = join(dirname(fileURLToPath(binUrl)), '..')
+/** Runs the CLI for the package in `root`: through a fast entry when one takes argv, else oclif. */
+export async function launch(argv: string[], root: string): Promise<void> {
   const fast = planFastRun(argv, root)
   if (fast) {
     process.exitCode = await loadFastEntry(root, fast.entry).main(fast.input)
@@ -63,7 +68,8 @@ export async function launch(argv: string[], binUrl: string): Promise<void> {
   }
 
   const {execute} = await import('@oclif/core')
-  await execute({dir: binUrl})
+  // The package root, not bin/run.js: oclif would take bin/package.json for the package's own.
+  await execute({dir: root})
 }
 
 /** Loads dist/fast/<name>.cjs through V8's code cache. */

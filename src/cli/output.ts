@@ -12,7 +12,7 @@ const codes = {
 export type Style = keyof typeof codes
 
 /** Whether to colour output written to `stream`: NO_COLOR and FORCE_COLOR win, then isTTY. */
-export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+export function useColor(stream: {readonly isTTY?: boolean} = process.stdout): boolean {
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false
   if (process.env.FORCE_COLOR !== undefined) return process.env.FORCE_COLOR !== '0'
   return Boolean(stream.isTTY)

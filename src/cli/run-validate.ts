@@ -10,6 +10,7 @@ import type {GadgetModel} from '../gadget/rules/snapd.js'
 import {validatePaths} from '../gadget/validate.js'
 import {renderReport, type ReportFormat} from '../report/index.js'
 import type {ValidationReport} from '../report/types.js'
+import type {OutputSink} from './launch.js'
 import {useColor} from './output.js'
 
 export {reportFormats as formats} from '../report/index.js'
@@ -27,8 +28,8 @@ export interface ValidateFlags {
 export interface CommandIo {
   cwd: string
   env: NodeJS.ProcessEnv
-  stdout: NodeJS.WritableStream & {isTTY?: boolean}
-  stderr: NodeJS.WritableStream
+  stdout: OutputSink
+  stderr: OutputSink
   version: string
 }
 
@@ -47,7 +48,7 @@ export async function runValidate(paths: string[], flags: ValidateFlags, io: Com
   const format: Format = flags.json ? 'json' : (flags.format ?? (io.env.GITHUB_ACTIONS === 'true' ? 'github' : 'text'))
   const model = flags.model ? readModel(flags.model, io.cwd) : undefined
   const {report, sources} = validatePaths(paths, {cwd: io.cwd, model, snapd: flags.snapd, strict: flags.strict})
-  const color = format === 'text' && !flags.output && useColor(io.stdout as NodeJS.WriteStream)
+  const color = format === 'text' && !flags.output && useColor(io.stdout)
   const rendered = renderReport(report, format, {color, cwd: io.cwd, sources, toolVersion: io.version})
   if (flags.output) {
     try {

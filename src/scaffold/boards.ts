@@ -158,7 +158,7 @@ export function boardProfileIds(options: BoardSearchOptions = {}): string[] {
 /** Every available profile, sorted by id. */
 export function listBoardProfiles(options: BoardSearchOptions = {}): BoardProfile[] {
   return candidates(options)
-    .sort((a, b) => a.id.localeCompare(b.id))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((c) => readProfile(c))
 }
 

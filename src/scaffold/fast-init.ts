@@ -7,22 +7,24 @@
 import type {FastInput, FastIo} from '../cli/launch.js'
 import {formatError, painter, useColor} from '../cli/output.js'
 import {exitCodeFor, UserError} from '../errors.js'
+import {descriptorIo, isTerminal} from '../util/terminal.js'
 import {type InitFlags, runInit} from './init-command.js'
 import {initJson, initText} from './present.js'
 
-export async function main(input: FastInput, io: FastIo = {stderr: process.stderr, stdout: process.stdout}): Promise<number> {
+/** Writes through descriptor sinks by default: process.stdout and process.stderr cost start-up time. */
+export async function main(input: FastInput, io: FastIo = descriptorIo()): Promise<number> {
   const flags = input.flags as InitFlags
   try {
-    const interactive = Boolean(process.stdin.isTTY && io.stdout.isTTY)
+    const interactive = Boolean(io.stdout.isTTY) && isTerminal(0)
     const outcome = await runInit(flags, input.argv[0], {cwd: process.cwd(), interactive})
-    io.stdout.write(flags.json ? `${JSON.stringify(initJson(outcome), null, 2)}\n` : initText(outcome, painter(useColor(io.stdout as NodeJS.WriteStream))))
+    io.stdout.write(flags.json ? `${JSON.stringify(initJson(outcome), null, 2)}\n` : initText(outcome, painter(useColor(io.stdout))))
     return 0
   } catch (error) {
     if (flags.json) {
       const detail = error instanceof UserError ? error.toJSON() : {code: 'INTERNAL', message: (error as Error).message, stack: (error as Error).stack}
       io.stdout.write(`${JSON.stringify({error: detail}, null, 2)}\n`)
     } else {
-      io.stderr.write(formatError(error))
+      io.stderr.write(formatError(error, painter(useColor(io.stderr))))
     }
 
     return exitCodeFor(error)

@@ -6,25 +6,24 @@
  * {@link lintTemplate} checks it, for the shipped templates in the tests and for a vendor's
  * board templates before they are compiled.
  *
- * Templates are precompiled at build time (scripts/build-templates.mjs), keyed by the hash of
- * their text, so a normal run needs only handlebars' small runtime; a template without a
- * precompiled form (a vendor's, or during development) is compiled with the full library.
+ * Templates are precompiled at build time (scripts/build-templates.mjs, into
+ * templates.precompiled.js as code), keyed by the hash of their text, so a normal run needs only
+ * handlebars' small runtime; a template without a precompiled form (a vendor's, or during
+ * development) is compiled with the full library.
  */
 import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
-import {fileURLToPath} from 'node:url'
 
 import type HandlebarsNamespace from 'handlebars'
 import handlebarsRuntimeModule from 'handlebars/runtime.js'
 import {Document, isMap, isSeq, type Node, Scalar, YAMLMap, YAMLSeq} from 'yaml'
 
 import {InternalError, UserError} from '../errors.js'
+import precompiledTemplates from './templates.precompiled.js'
 import {shellQuote} from '../registration/snapctl.js'
 
 type Handlebars = typeof HandlebarsNamespace
 type TemplateDelegate = HandlebarsNamespace.TemplateDelegate
-type TemplateSpecification = Parameters<Handlebars['template']>[0]
 
 /** What a template renders, which decides the helpers it may print through. */
 export type TemplateKind = 'markdown' | 'shell' | 'text' | 'yaml'
@@ -196,7 +195,6 @@ function registerHelpers(hb: Handlebars): void {
 const require = createRequire(import.meta.url)
 let runtime: Handlebars | undefined
 let compiler: Handlebars | undefined
-let precompiled: Record<string, string> | undefined
 
 function handlebarsRuntime(): Handlebars {
   if (!runtime) {
@@ -222,21 +220,6 @@ export function templateKey(source: string): string {
   return createHash('sha256').update(source).digest('base64url').slice(0, 32)
 }
 
-/** Where the build puts the precompiled templates (beside the compiled scaffold modules). */
-export const PRECOMPILED_FILE = fileURLToPath(new URL('../scaffold/templates.precompiled.json', import.meta.url))
-
-function precompiledTemplates(): Record<string, string> {
-  if (!precompiled) {
-    try {
-      precompiled = JSON.parse(readFileSync(PRECOMPILED_FILE, 'utf8')) as Record<string, string>
-    } catch {
-      precompiled = {}
-    }
-  }
-
-  return precompiled
-}
-
 const compiled = new Map<string, TemplateDelegate>()
 
 /**
@@ -247,7 +230,7 @@ export function renderTemplate(source: string, context: object, name: string, ou
   const key = templateKey(source)
   let template = compiled.get(key)
   if (!template) {
-    const spec = precompiledTemplates()[key]
+    const spec = Object.hasOwn(precompiledTemplates, key) ? precompiledTemplates[key] : undefined
     if (spec === undefined) {
       const problems = lintTemplate(source, templateKind(outputPath))
       if (problems.length > 0) {
@@ -261,7 +244,7 @@ export function renderTemplate(source: string, context: object, name: string, ou
       template = handlebarsCompiler().compile(source, COMPILE_OPTIONS)
     } else {
       // The build's own output, keyed by the template's hash.
-      template = handlebarsRuntime().template(new Function(`return ${spec}`)() as TemplateSpecification)
+      template = handlebarsRuntime().template(spec)
     }
 
     compiled.set(key, template)

@@ -82,7 +82,8 @@ function cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
 /** Runs the CLI through oclif only: @oclif/core's execute(), as bin/run.js does when it falls back. */
 function oclifOnly(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const core = pathToFileURL(createRequire(import.meta.url).resolve('@oclif/core')).href
-  const script = `const {execute} = await import(${JSON.stringify(core)}); await execute({args: process.argv.slice(1), dir: ${JSON.stringify(pathToFileURL(binRun).href)}})`
+  // The package root, as the launcher gives it (bin/package.json is not the package's).
+  const script = `const {execute} = await import(${JSON.stringify(core)}); await execute({args: process.argv.slice(1), dir: ${JSON.stringify(projectRoot)}})`
   return runProcess(process.execPath, ['--input-type=module', '-e', script, '--', ...args], {
     cwd: work,
     env: {...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...neutralEnv, ...options.env},
@@ -577,7 +578,7 @@ describe('--model and --snapd', {concurrency: true}, () => {
   })
 })
 
-describe('fast path and oclif path agree', {concurrency: true, skip: process.env.SNAP_GADGET_CLI === 'dev' && 'runCli runs bin/dev.js (oclif only)'}, () => {
+describe('fast path and oclif path agree', {concurrency: true, skip: process.env.SNAP_GADGET_CLI === 'dev' && 'runCli runs bin/dev.mjs (oclif only)'}, () => {
   const cases: Array<{args: string[]; env?: NodeJS.ProcessEnv}> = [
     {args: ['validate', 'broken.yaml']},
     {args: ['validate', 'broken.yaml', '--json']},

@@ -1,6 +1,6 @@
 /**
  * End-to-end runs of the CLI: spawns bin/run.js (the built package) the way a user does.
- * With SNAP_GADGET_CLI=dev it runs bin/dev.js (src/ through tsx) instead, for work in progress.
+ * With SNAP_GADGET_CLI=dev it runs bin/dev.mjs (src/ through tsx) instead, for work in progress.
  */
 import {spawn} from 'node:child_process'
 import {join} from 'node:path'
@@ -23,7 +23,7 @@ export interface CliOptions {
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const dev = process.env.SNAP_GADGET_CLI === 'dev'
-  const bin = join(projectRoot, 'bin', dev ? 'dev.js' : 'run.js')
+  const bin = join(projectRoot, 'bin', dev ? 'dev.mjs' : 'run.js')
   const nodeArgs = dev ? ['--import', 'tsx', bin] : [bin]
   return runProcess(process.execPath, [...nodeArgs, ...args], {...options, env: {...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...options.env}})
 }

@@ -3,13 +3,15 @@
  * (src/cli/launch.ts) calls main() with arguments it parsed from the command's manifest entry.
  */
 import {exitCodeFor, UserError} from '../../errors.js'
+import {descriptorIo} from '../../util/terminal.js'
 import type {FastInput, FastIo} from '../launch.js'
-import {formatError} from '../output.js'
-import {type Format, processIo, runValidate} from '../run-validate.js'
+import {formatError, painter, useColor} from '../output.js'
+import {type Format, runValidate} from '../run-validate.js'
 
 declare const SNAP_GADGET_VERSION: string
 
-export async function main({argv, flags}: FastInput, io: FastIo = process): Promise<number> {
+/** Writes through descriptor sinks by default: process.stdout and process.stderr cost start-up time. */
+export async function main({argv, flags}: FastInput, io: FastIo = descriptorIo()): Promise<number> {
   try {
     const {code} = await runValidate(
       argv,
@@ -21,7 +23,7 @@ export async function main({argv, flags}: FastInput, io: FastIo = process): Prom
         snapd: flags.snapd as string | undefined,
         strict: flags.strict === true,
       },
-      {...processIo(SNAP_GADGET_VERSION), stderr: io.stderr, stdout: io.stdout},
+      {cwd: process.cwd(), env: process.env, stderr: io.stderr, stdout: io.stdout, version: SNAP_GADGET_VERSION},
     )
     return code
   } catch (error) {
@@ -29,7 +31,7 @@ export async function main({argv, flags}: FastInput, io: FastIo = process): Prom
       const body = error instanceof UserError ? error.toJSON() : {code: 'INTERNAL', message: (error as Error).message}
       io.stdout.write(`${JSON.stringify({error: body}, null, 2)}\n`)
     } else {
-      io.stderr.write(formatError(error))
+      io.stderr.write(formatError(error, painter(useColor(io.stderr))))
     }
 
     return exitCodeFor(error)

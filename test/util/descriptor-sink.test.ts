@@ -1,5 +1,6 @@
 /**
- * The runtime's output sink: whole lines to a descriptor, without Node's stdio streams.
+ * The descriptor sink the runtime and the fast CLI entries write through: whole text to a
+ * descriptor, without Node's stdio streams.
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
@@ -8,8 +9,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {descriptorSink} from '../../src/runtime/output.js'
-import {requireBundle} from './helpers.js'
+import {descriptorSink} from '../../src/util/descriptor-sink.js'
+import {requireBundle} from '../runtime/helpers.js'
 
 describe('descriptorSink', () => {
   const dir = mkdtempSync(join(tmpdir(), 'snap-gadget-output-'))

@@ -1,7 +1,9 @@
 /**
- * The hook's output, written straight to its file descriptors. The runtime prints one line; doing
- * it with writeSync spares the start-up the stream objects Node builds for process.stdout and
- * process.stderr (for a pipe, a net.Socket), and the line is out before the process exits.
+ * Output written straight to a file descriptor with writeSync. Node builds process.stdout and
+ * process.stderr on first use, and for a pipe that is a net.Socket: loading net and the stream
+ * modules costs a few milliseconds of every start, more than some whole commands take. The
+ * on-device runtime and the fast CLI entries write through these instead; the text is out before
+ * the process exits, in order, however the output is redirected.
  */
 import {writeSync} from 'node:fs'
 
@@ -31,7 +33,7 @@ export function descriptorSink(fd: number): TextSink {
             continue
           }
 
-          // Nobody reads any more (EPIPE), or there is nowhere to write: the exit status still tells snapd.
+          // Nobody reads any more (EPIPE), or there is nowhere to write: the exit status still tells.
           closed = true
           return false
         }
@@ -41,4 +43,3 @@ export function descriptorSink(fd: number): TextSink {
     },
   }
 }
-
