@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Build step for `init`, run after TypeScript (it imports dist/): lints and precompiles every
 // handlebars template under templates/ (dist/scaffold/templates.precompiled.js, as code, so a
-// normal run needs only handlebars' runtime and compiles no template), bundles init's fast entry (dist/fast/init.cjs, started by
-// bin/run.js without oclif) and saves its V8 code cache.
+// normal run needs only handlebars' runtime and compiles no template), bundles init's fast entry
+// (dist/fast/init.cjs, started by bin/run.js without oclif) and saves its V8 code cache.
 import {mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'

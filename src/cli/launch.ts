@@ -19,6 +19,8 @@ import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 import {Script} from 'node:vm'
 
+import type {OutputSink} from '../util/descriptor-sink.js'
+
 /** The subset of a manifest flag the fast parser needs. */
 interface ManifestFlag {
   allowNo?: boolean
@@ -43,12 +45,6 @@ export interface FastInput {
   /** Positional arguments, in order. */
   argv: string[]
   flags: Record<string, unknown>
-}
-
-/** Somewhere text goes: process.stdout, a descriptor sink (src/util/terminal.ts), a test's buffer. */
-export interface OutputSink {
-  write(text: string): unknown
-  readonly isTTY?: boolean
 }
 
 /** Where a fast entry writes; the build's warm-up run writes nowhere. */

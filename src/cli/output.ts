@@ -1,5 +1,6 @@
 /** Terminal output helpers shared by every command; no dependencies (used on the fast path). */
 import {InternalError, UserError} from '../errors.js'
+import type {OutputSink} from '../util/descriptor-sink.js'
 
 const codes = {
   bold: [1, 22],
@@ -12,7 +13,7 @@ const codes = {
 export type Style = keyof typeof codes
 
 /** Whether to colour output written to `stream`: NO_COLOR and FORCE_COLOR win, then isTTY. */
-export function useColor(stream: {readonly isTTY?: boolean} = process.stdout): boolean {
+export function useColor(stream: Pick<OutputSink, 'isTTY'> = process.stdout): boolean {
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false
   if (process.env.FORCE_COLOR !== undefined) return process.env.FORCE_COLOR !== '0'
   return Boolean(stream.isTTY)
@@ -25,8 +26,9 @@ export function painter(enabled: boolean): Paint {
   return (style, text) => `\u001B[${codes[style][0]}m${text}\u001B[${codes[style][1]}m`
 }
 
-/** One error, as printed on stderr: the message, then its hint. */
-export function formatError(error: unknown, paint: Paint = painter(useColor(process.stderr))): string {
+/** One error, as printed on `stream` (stderr): the message, then its hint, coloured for a terminal. */
+export function formatError(error: unknown, stream: Pick<OutputSink, 'isTTY'> = process.stderr): string {
+  const paint = painter(useColor(stream))
   if (error instanceof UserError) {
     let text = `${paint('red', 'error')}: ${error.located}\n`
     if (error.hint) text += `  ${paint('dim', 'hint')}: ${error.hint}\n`

@@ -10,7 +10,7 @@ import type {GadgetModel} from '../gadget/rules/snapd.js'
 import {validatePaths} from '../gadget/validate.js'
 import {renderReport, type ReportFormat} from '../report/index.js'
 import type {ValidationReport} from '../report/types.js'
-import type {OutputSink} from './launch.js'
+import type {OutputSink} from '../util/descriptor-sink.js'
 import {useColor} from './output.js'
 
 export {reportFormats as formats} from '../report/index.js'

@@ -79,7 +79,7 @@ export class DeviceIdentity {
     // encoders, a cost every hook run would pay. For a private JWK Node reads only d and derives
     // the public key itself; x must merely be a string.
     const secretKey = createPrivateKey({format: 'jwk', key: {crv: 'Ed25519', d: toBase64Url(seed), kty: 'OKP', x: ''}})
-    return new DeviceIdentity(fromBase64Url(jwkOf(secretKey).x, PUBLIC_KEY_BYTES) ?? invalidJwk(), secretKey)
+    return new DeviceIdentity(jwkBytes(secretKey, 'x', PUBLIC_KEY_BYTES), secretKey)
   }
 
   /** The public key as it appears in the body: unpadded base64url. */
@@ -273,18 +273,15 @@ function parseKeyFile(text: string, file: string): DeviceIdentity {
   return identity
 }
 
-/** The key as a JWK: x is the public key, d the seed (RFC 8037), both unpadded base64url. */
-function jwkOf(key: KeyObject): {d?: string; x?: string} {
-  return key.export({format: 'jwk'})
-}
-
-function invalidJwk(): never {
-  throw new InternalError('node:crypto exported an Ed25519 key without a 32-byte public key')
+/** A part of the key's JWK (RFC 8037): x is the public key, d the seed. */
+function jwkBytes(key: KeyObject, part: 'd' | 'x', length: number): Uint8Array {
+  const bytes = fromBase64Url(key.export({format: 'jwk'})[part], length)
+  if (!bytes) throw new InternalError(`node:crypto exported an Ed25519 key whose JWK "${part}" is not ${length} bytes`)
+  return bytes
 }
 
 function serializeKeyFile(identity: DeviceIdentity): string {
-  const seed = fromBase64Url(jwkOf(secretKeyOf(identity)).d, SEED_BYTES)
-  if (!seed) throw new InternalError('node:crypto exported an Ed25519 key without a 32-byte seed')
+  const seed = jwkBytes(secretKeyOf(identity), 'd', SEED_BYTES)
   const data = {
     format: KEY_FILE_FORMAT,
     version: KEY_FILE_VERSION,

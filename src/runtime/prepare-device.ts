@@ -16,8 +16,8 @@
 import {ExitCode, exitCodeFor, InternalError, UserError} from '../errors.js'
 import {describePreparation, prepareDevice} from '../registration/prepare.js'
 import type {SnapctlRunner} from '../registration/snapctl.js'
-import {builtinBoards} from './boards.js'
 import {descriptorSink} from '../util/descriptor-sink.js'
+import {builtinBoards} from './boards.js'
 import {warmUp} from './warm-up.js'
 
 declare const SNAP_GADGET_VERSION: string | undefined

@@ -24,7 +24,7 @@ export async function main(input: FastInput, io: FastIo = descriptorIo()): Promi
       const detail = error instanceof UserError ? error.toJSON() : {code: 'INTERNAL', message: (error as Error).message, stack: (error as Error).stack}
       io.stdout.write(`${JSON.stringify({error: detail}, null, 2)}\n`)
     } else {
-      io.stderr.write(formatError(error, painter(useColor(io.stderr))))
+      io.stderr.write(formatError(error, io.stderr))
     }
 
     return exitCodeFor(error)

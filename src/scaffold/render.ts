@@ -19,8 +19,8 @@ import handlebarsRuntimeModule from 'handlebars/runtime.js'
 import {Document, isMap, isSeq, type Node, Scalar, YAMLMap, YAMLSeq} from 'yaml'
 
 import {InternalError, UserError} from '../errors.js'
-import precompiledTemplates from './templates.precompiled.js'
 import {shellQuote} from '../registration/snapctl.js'
+import precompiledTemplates from './templates.precompiled.js'
 
 type Handlebars = typeof HandlebarsNamespace
 type TemplateDelegate = HandlebarsNamespace.TemplateDelegate

@@ -14,6 +14,12 @@ export interface TextSink {
   write(text: string): boolean
 }
 
+/** Somewhere text goes: process.stdout, a descriptor sink (terminal.ts), a test's buffer. */
+export interface OutputSink {
+  write(text: string): unknown
+  readonly isTTY?: boolean
+}
+
 /** A sink for an open descriptor (1: stdout, 2: stderr). */
 export function descriptorSink(fd: number): TextSink {
   let closed = false

@@ -230,14 +230,14 @@ const {existsSync, readFileSync, writeFileSync} = require('node:fs')
 const {spawnSync} = require('node:child_process')
 let args = process.argv.slice(2)
 if (args[0] === 'set') {
-  const unset = args.filter((arg) => !arg.includes('=') && arg.endsWith('!')).map((arg) => arg.slice(0, -1))
+  const unsets = (arg) => !arg.includes('=') && arg.endsWith('!')
   const store = process.env.FAKE_SNAPCTL_STORE
-  if (unset.length > 0 && existsSync(store)) {
+  if (args.some(unsets) && existsSync(store)) {
     const values = JSON.parse(readFileSync(store, 'utf8'))
-    for (const key of unset) delete values[key]
+    for (const arg of args.filter(unsets)) delete values[arg.slice(0, -1)]
     writeFileSync(store, JSON.stringify(values))
   }
-  args = args.filter((arg) => arg.includes('=') || !arg.endsWith('!'))
+  args = args.filter((arg) => !unsets(arg))
 }
 process.exitCode = spawnSync(${JSON.stringify(fake)}, args, {stdio: 'inherit'}).status ?? 1
 `

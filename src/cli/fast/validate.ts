@@ -5,7 +5,7 @@
 import {exitCodeFor, UserError} from '../../errors.js'
 import {descriptorIo} from '../../util/terminal.js'
 import type {FastInput, FastIo} from '../launch.js'
-import {formatError, painter, useColor} from '../output.js'
+import {formatError} from '../output.js'
 import {type Format, runValidate} from '../run-validate.js'
 
 declare const SNAP_GADGET_VERSION: string
@@ -31,7 +31,7 @@ export async function main({argv, flags}: FastInput, io: FastIo = descriptorIo()
       const body = error instanceof UserError ? error.toJSON() : {code: 'INTERNAL', message: (error as Error).message}
       io.stdout.write(`${JSON.stringify({error: body}, null, 2)}\n`)
     } else {
-      io.stderr.write(formatError(error, painter(useColor(io.stderr))))
+      io.stderr.write(formatError(error, io.stderr))
     }
 
     return exitCodeFor(error)
