@@ -11,7 +11,7 @@
 import {createHash, createPublicKey, type KeyObject, verify} from 'node:crypto'
 
 import {UserError} from '../errors.js'
-import {type Assertion} from './assertion.js'
+import {type Assertion} from './decode.js'
 
 export interface AssertionPublicKey {
   /** The snapd key id (`sign-key-sha3-384` of what it signs). */

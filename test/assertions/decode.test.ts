@@ -10,8 +10,8 @@ import {describe, test} from 'node:test'
 import fc from 'fast-check'
 
 import {UserError} from '../../src/errors.js'
-import {type Assertion, type HeaderMap, type HeaderValue, headerText, parseAssertion, parseAssertions} from '../../src/registration/assertion.js'
-import {assertionKeyId, decodeAssertionPublicKey, verifyAssertionSignature} from '../../src/registration/assertion-signature.js'
+import {type Assertion, type HeaderMap, type HeaderValue, headerText, parseAssertion, parseAssertions} from '../../src/assertions/decode.js'
+import {assertionKeyId, decodeAssertionPublicKey, verifyAssertionSignature} from '../../src/assertions/verify.js'
 import {fixtures, shared} from '../helpers/paths.js'
 
 const dir = (...parts: string[]): string => shared('fixtures', 'assertions', ...parts)
