@@ -19,7 +19,7 @@
 import {UserError} from '../errors.js'
 import {ASSERTION_LIMITS, type HeaderMap, type HeaderValue} from './decode.js'
 
-/** What to sign: the headers (any order) and an optional body. */
+/** What to sign: the headers (any order; one whose value is undefined is left out) and an optional body. */
 export interface AssertionInput {
   type: string
   headers: HeaderMap
