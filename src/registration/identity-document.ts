@@ -5,9 +5,9 @@
  */
 import {isMap, parseDocument} from 'yaml'
 
+import {type Assertion, headerText, parseAssertion, parseAssertions} from '../assertions/decode.js'
+import {decodeAssertionPublicKey, verifyAssertionSignature} from '../assertions/verify.js'
 import {UserError} from '../errors.js'
-import {type Assertion, headerText, parseAssertion, parseAssertions} from './assertion.js'
-import {decodeAssertionPublicKey, verifyAssertionSignature} from './assertion-signature.js'
 import {type IdentityVerification, verifyIdentity} from './identity-verify.js'
 
 export type IdentityDocumentKind = 'registration-body' | 'serial' | 'serial-request'
