@@ -20,7 +20,7 @@ import {GOPATH, goUnavailable} from '../runtime/helpers.js'
 import {assembleSnapTree, generate, hardwareFor} from '../scaffold/helpers.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
 
-/** The URL `init --device-service` is given: a device service on the factory's own machine. */
+/** Where `init --device-service local` points a gadget: serve on the factory's own machine. */
 const LAB_URL = 'http://127.0.0.1:8642/v1/'
 const API_KEY = 'lab-api-key-not-secret'
 const SNAPD = join(GOPATH, 'src', 'github.com', 'snapcore', 'snapd')
@@ -65,12 +65,13 @@ describe("snapd's DeviceManager registers with snap-gadget serve", {skip: unavai
 // --- the gadget's side --------------------------------------------------------------------------
 
 /**
- * Makes a pc-amd64 gadget with `init` pointed at the lab URL, runs its prepare-device hook (as
+ * Makes a pc-amd64 gadget with `init --device-service local`, runs its prepare-device hook (as
  * snapd would, with a recording snapctl whose `get api-key` answers what the factory set) on a
  * captured UP board, and writes what the Go side needs; returns that file.
  */
 async function gadgetRegistration(): Promise<string> {
-  const {dir, plan} = await generate('pc-amd64', 'core24', {deviceService: LAB_URL, legacyModel: true})
+  const {dir, plan} = await generate('pc-amd64', 'core24', {deviceService: 'local', legacyModel: true})
+  assert.equal(plan.deviceService.url, LAB_URL)
   const project = join(dir, '..')
   const {tree} = assembleSnapTree(dir, join(project, 'prime'))
   const hardware = hardwareFor('pc-amd64')
@@ -171,6 +172,10 @@ async function buildDevicestateTests(): Promise<string> {
     assert.equal(result.code, 0, `building snapd's devicestate tests failed:\n${result.output}`)
     // Rename is atomic: a concurrent build of the same digest just replaces it with the same file.
     renameSync(out, binary)
+    // Builds for an older Go test or snapd source are of no more use (30 MB each).
+    for (const file of readdirSync(cache)) {
+      if (/^devicestate-[\da-f]+\.test$/.test(file) && join(cache, file) !== binary) rmSync(join(cache, file), {force: true})
+    }
   } finally {
     rmSync(build, {force: true, recursive: true})
   }

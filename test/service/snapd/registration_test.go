@@ -371,6 +371,8 @@ func (s *snapGadgetServeSuite) startServe(c *C, configFile string) *serveProcess
 	args := append(append([]string{}, s.command[1:]...), "serve", "--config", configFile, "--json")
 	cmd := exec.Command(s.command[0], args...)
 	cmd.Env = append(os.Environ(), serveAPIKeyEnv+"="+s.input.APIKey)
+	// Killed with the test binary too (a timeout), so no serve outlives it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	p := &serveProcess{cmd: cmd, done: make(chan error, 1), output: &lockedBuffer{}}
 	cmd.Stderr = p.output
 	stdout, err := cmd.StdoutPipe()
@@ -544,6 +546,7 @@ func (s *snapGadgetServeSuite) TestWrongAPIKeyFailsWithTheServicesMessage(c *C) 
 	chg := s.registration(c)
 	c.Assert(chg.Status(), Equals, state.ErrorStatus)
 	log := taskLog(chg, "request-serial")
+	c.Logf("request-serial's log: %s", log)
 	// snapd shows the service's message only for exactly application/json with a message.
 	c.Check(log, Matches, `(?s).*ERROR cannot retrieve request-id for making a request for a serial: .+`)
 	c.Check(log, Not(Matches), `(?s).*unexpected status.*`)
@@ -554,8 +557,9 @@ func (s *snapGadgetServeSuite) TestWrongAPIKeyFailsWithTheServicesMessage(c *C) 
 }
 
 func (s *snapGadgetServeSuite) TestUnknownModelIsRefused(c *C) {
+	unserved := s.modelID + "-unserved"
 	s.startServing(c)
-	s.setUpDevice(c, s.modelID+"-unserved")
+	s.setUpDevice(c, unserved)
 
 	s.state.Lock()
 	defer s.state.Unlock()
@@ -564,9 +568,10 @@ func (s *snapGadgetServeSuite) TestUnknownModelIsRefused(c *C) {
 	chg := s.registration(c)
 	c.Assert(chg.Status(), Equals, state.ErrorStatus)
 	log := taskLog(chg, "request-serial")
+	c.Logf("request-serial's log: %s", log)
 	c.Check(log, Matches, `(?s).*ERROR cannot deliver device serial request: .+`)
 	c.Check(log, Not(Matches), `(?s).*unexpected status.*`)
-	c.Check(log, Matches, `(?is).*model.*`)
+	c.Check(log, Matches, `(?s).*`+regexp.QuoteMeta(unserved)+`.*`)
 	device, err := devicestatetest.Device(s.state)
 	c.Assert(err, IsNil)
 	c.Check(device.Serial, Equals, "")
@@ -589,6 +594,7 @@ func (s *snapGadgetServeSuite) TestSecondDeviceCannotTakeAnIssuedSerial(c *C) {
 	second := s.registration(c, first)
 	c.Assert(second.Status(), Equals, state.ErrorStatus)
 	log := taskLog(second, "request-serial")
+	c.Logf("request-serial's log: %s", log)
 	c.Check(log, Matches, `(?s).*ERROR cannot deliver device serial request: .+`)
 	c.Check(log, Not(Matches), `(?s).*unexpected status.*`)
 	c.Check(log, Matches, `(?s).*`+regexp.QuoteMeta(s.input.ProposedSerial)+`.*`)
@@ -621,6 +627,7 @@ func (s *snapGadgetServeSuite) TestRequestIDIsSingleUse(c *C) {
 	replayed := s.registration(c, first)
 	c.Assert(replayed.Status(), Equals, state.ErrorStatus)
 	log := taskLog(replayed, "request-serial")
+	c.Logf("request-serial's log: %s", log)
 	c.Check(log, Matches, `(?s).*ERROR cannot deliver device serial request: .+`)
 	c.Check(log, Not(Matches), `(?s).*unexpected status.*`)
 	c.Check(log, Matches, `(?is).*(request.id|nonce).*`)
