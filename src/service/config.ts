@@ -28,6 +28,7 @@ import {Ajv2020, type ErrorObject} from 'ajv/dist/2020.js'
 import {type Assertion, type AssertionPublicKey, decodeAssertionPublicKey, headerText, loadSigningKey, parseAssertions, type SigningKey} from '../assertions/index.js'
 import {UserError} from '../errors.js'
 import {readBoundedFile} from '../support/bounded-read.js'
+import {pointerToPath} from '../support/json-pointer.js'
 import {type DocumentPath, readYamlDocument} from '../support/yaml-document.js'
 
 export const DEFAULT_LISTEN = '127.0.0.1:8642'
@@ -224,7 +225,7 @@ function checkSchema(data: unknown, fail: Fail): void {
 
   if (schemaCheck(data)) return
   const error = mostUseful(schemaCheck.errors ?? [])
-  const path = pointerPath(error.instancePath)
+  const path = pointerToPath(error.instancePath)
   if (error.keyword === 'additionalProperties') {
     const extra = String(error.params.additionalProperty)
     throw fail([...path, extra], `unknown key "${extra}"`, `allowed here: ${Object.keys(propertiesAt(path)).join(', ')}`, 'key')
@@ -237,15 +238,6 @@ function checkSchema(data: unknown, fail: Fail): void {
 /** ajv reports every branch of a oneOf; the error deepest in the document says most. */
 function mostUseful(errors: ErrorObject[]): ErrorObject {
   return errors.reduce((best, e) => (e.instancePath.length > best.instancePath.length && e.keyword !== 'oneOf' ? e : best), errors[0])
-}
-
-function pointerPath(pointer: string): DocumentPath {
-  if (pointer === '') return []
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .map((part) => (/^\d+$/.test(part) ? Number(part) : part))
 }
 
 function propertiesAt(path: DocumentPath): Record<string, unknown> {
