@@ -175,7 +175,8 @@ export class DeviceService {
       timestamp: rfc3339(this.now()),
     }
     if (s.revision > 0) headers.revision = String(s.revision)
-    return signAssertion({body: s.body, headers, type: 'serial'}, entry.signingKey).text
+    // What the device sent that snapd's signer would refuse is the device's to fix.
+    return refuseOnUserError(() => signAssertion({body: s.body, headers, type: 'serial'}, entry.signingKey).text, 'serial-unsignable')
   }
 }
 

@@ -5,8 +5,11 @@
  * log line.
  */
 import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {readFileSync, rmSync} from 'node:fs'
 import {request} from 'node:http'
-import {rmSync} from 'node:fs'
+import {request as httpsRequest} from 'node:https'
+import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {parseAssertions, verifyAssertionSignature} from '../../src/assertions/index.js'
@@ -258,3 +261,60 @@ describe('the service itself', () => {
   })
 })
 
+
+describe('TLS and stopping', () => {
+  test('with tls: it speaks HTTPS with the configured certificate', async () => {
+    const tlsLab = makeLab({extraConfig: 'tls: {certificate: serve.crt, key: serve.key}\n'})
+    // A throwaway certificate for 127.0.0.1, made by the openssl command line (node:crypto makes no X.509).
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(tlsLab.dir, 'serve.key'), '-out', join(tlsLab.dir, 'serve.crt'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {stdio: 'ignore'})
+    const tls = await startDeviceService(loadServiceConfig(tlsLab.config, {env: {LAB_API_KEY: API_KEY}}), {version: 'test'})
+    try {
+      assert.match(tls.url, /^https:\/\/127\.0\.0\.1:\d+\/v1\/$/)
+      const ca = readFileSync(join(tlsLab.dir, 'serve.crt'))
+      const text = await new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(new URL('request-id', tls.url), {ca, headers: withKey, method: 'POST'}, (res) => {
+          let body = ''
+          res.on('data', (c: Buffer) => (body += c.toString()))
+          res.on('end', () => resolve(body))
+        })
+        req.on('error', reject)
+        req.end()
+      })
+      assert.match(JSON.parse(text)['request-id'], /^[0-9a-f]{40}$/)
+    } finally {
+      await tls.close()
+      rmSync(tlsLab.dir, {force: true, recursive: true})
+    }
+  })
+
+  test('a stop lets the request in flight finish, then refuses new connections', async () => {
+    const stopLab = makeLab()
+    const running = await startDeviceService(loadServiceConfig(stopLab.config, {env: {LAB_API_KEY: API_KEY}}), {version: 'test'})
+    try {
+      const device = new TestDevice()
+      const requestId = await nonce(running.url)
+      const stream = Buffer.from(`${device.serialRequest(requestId, {serial: 'ACME-STOP-1'})}\n${modelAssertion()}`)
+      // Half the body now, the rest after the stop has begun.
+      const answer = new Promise<Answer>((resolve, reject) => {
+        const req = request(new URL('serial', running.url), {headers: {'Content-Length': stream.length, ...withKey}, method: 'POST'}, (res) => {
+          let body = ''
+          res.on('data', (c: Buffer) => (body += c.toString()))
+          res.on('end', () => resolve({contentType: String(res.headers['content-type']), status: res.statusCode ?? 0, text: body}))
+        })
+        req.on('error', reject)
+        req.write(stream.subarray(0, 100))
+        setTimeout(() => req.end(stream.subarray(100)), 300)
+      })
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const closed = running.close()
+      const finished = await answer
+      assert.equal(finished.status, 200, finished.text)
+      assert.equal(parseAssertions(finished.text)[0].headers.serial, 'ACME-STOP-1')
+      await closed
+      await assert.rejects(send('GET', running.url, 'version'), /ECONNREFUSED/)
+    } finally {
+      await running.close()
+      rmSync(stopLab.dir, {force: true, recursive: true})
+    }
+  })
+})
