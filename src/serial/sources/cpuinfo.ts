@@ -28,9 +28,10 @@ export const cpuinfoSerial = defineSource<CpuinfoOptions>({
           return readingFromError(error, CPUINFO)
         }
 
-        const match = /^Serial\s*:\s*(\S+)/m.exec(text)
-        if (!match) return unavailable('absent', `${CPUINFO} has no Serial line (mainline arm64 and x86 kernels print none)`, CPUINFO)
-        const value = match[1]
+        const line = cpuinfoSerialLine(text)
+        if (line === undefined) return unavailable('absent', `${CPUINFO} has no Serial line (mainline arm64 and x86 kernels print none)`, CPUINFO)
+        if (line === '') return unavailable('invalid', `the Serial line of ${CPUINFO} is empty`, CPUINFO)
+        const value = line
         const isHex = /^[\da-f]+$/i.test(value)
         if (hex && !isHex) return unavailable('invalid', `the Serial line holds "${value}", which is not hexadecimal (redacted, or not from the kernel)`, CPUINFO, value)
         return found(value, CPUINFO, isHex ? 'hex' : 'text')
@@ -44,3 +45,14 @@ export const cpuinfoSerial = defineSource<CpuinfoOptions>({
   plugs: [],
   summary: 'the Serial line of /proc/cpuinfo',
 })
+
+/**
+ * The value of the `Serial` line, `''` when the line is there but empty, `undefined` without one.
+ * Kernels print `Serial\t\t: …` (tabs), old vendor kernels align with spaces, copies carry CRLF;
+ * the value never continues onto the next line, even when it is empty.
+ */
+export function cpuinfoSerialLine(text: string): string | undefined {
+  const match = /^Serial[ \t]*:[ \t]*([^\r\n]*)/m.exec(text)
+  if (!match) return undefined
+  return match[1].replace(/\0/g, '').trim().split(/[ \t]+/)[0]
+}
