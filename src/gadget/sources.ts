@@ -2,10 +2,11 @@
  * What a path given to `validate` is: a gadget.yaml file, a gadget project (gadget.yaml beside
  * snap/snapcraft.yaml), or a built snap tree (meta/gadget.yaml beside meta/snap.yaml).
  */
-import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, statSync} from 'node:fs'
 import {isAbsolute, join, relative, resolve, sep} from 'node:path'
 
 import {ioError, UserError} from '../errors.js'
+import {readBoundedFile} from '../util/bounded-read.js'
 
 export type GadgetKind = 'file' | 'project' | 'snap'
 
@@ -90,21 +91,7 @@ function safeList(dir: string): string[] {
   }
 }
 
-/** Reads a file the user named, with errors that say which file and why. */
-export function readUserFile(path: string, shown: string, limit = MAX_GADGET_BYTES): Uint8Array | {tooLarge: number} {
-  let size: number
-  try {
-    const stat = statSync(path)
-    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), {code: 'EISDIR'})
-    size = stat.size
-  } catch (error) {
-    throw ioError(shown, error, 'read')
-  }
-
-  if (size > limit) return {tooLarge: size}
-  try {
-    return readFileSync(path)
-  } catch (error) {
-    throw ioError(shown, error, 'read')
-  }
+/** Reads a file the user named: a regular file of at most `limit` bytes, else a UserError (exit 2) that says which and why. */
+export function readUserFile(path: string, shown: string, limit = MAX_GADGET_BYTES): Uint8Array {
+  return readBoundedFile(path, limit, {shown, what: 'gadget.yaml'})
 }

@@ -1,0 +1,109 @@
+/**
+ * Reads a file the user named, bounded: refused unless it is a regular file (a FIFO, /dev/zero or
+ * /dev/urandom would block or never end), refused when larger than the limit, and never read past
+ * limit + 1 bytes even when it grows while being read. Standard input is read with the same cap.
+ */
+import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
+
+import {ioError, UserError} from '../errors.js'
+
+export interface BoundedReadOptions {
+  /** The name shown in messages (as the user gave it). */
+  shown?: string
+  /** What the file is, for messages: "gadget.yaml", "model", "assertion". */
+  what?: string
+}
+
+const MIB = 1024 * 1024
+
+/** `4 MiB`, `512 KiB`, `12 bytes`: limits as a reader thinks of them. */
+export function formatSize(bytes: number): string {
+  if (bytes >= MIB) return `${Number.isInteger(bytes / MIB) ? bytes / MIB : (bytes / MIB).toFixed(1)} MiB`
+  if (bytes >= 1024) return `${Number.isInteger(bytes / 1024) ? bytes / 1024 : (bytes / 1024).toFixed(1)} KiB`
+  return `${bytes} bytes`
+}
+
+/** Error when a file is larger than snap-gadget reads: an I/O problem (exit 2), not a finding. */
+export function tooLargeError(shown: string, size: number | undefined, limit: number, what = 'file'): UserError {
+  const measured = size === undefined ? `more than ${formatSize(limit)}` : formatSize(size)
+  return new UserError('E_TOO_LARGE', `${shown} is ${measured}; snap-gadget reads a ${what} of at most ${formatSize(limit)}`, {
+    file: shown,
+    hint: `check that ${shown} is the right file`,
+    kind: 'io',
+  })
+}
+
+/** What a non-regular file is, in words. */
+function kindOf(stat: {isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean}): string {
+  if (stat.isDirectory()) return 'a directory'
+  if (stat.isFIFO()) return 'a FIFO (named pipe)'
+  if (stat.isCharacterDevice()) return 'a character device'
+  if (stat.isBlockDevice()) return 'a block device'
+  if (stat.isSocket()) return 'a socket'
+  return 'not a regular file'
+}
+
+/**
+ * The bytes of `path`, at most `limit` of them. Opened non-blocking so that a FIFO with no writer
+ * cannot hang the open; the type is checked on the open descriptor, so a swap between check and
+ * read changes nothing.
+ */
+export function readBoundedFile(path: string, limit: number, options: BoundedReadOptions = {}): Buffer {
+  const shown = options.shown ?? path
+  const what = options.what ?? 'file'
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  } catch (error) {
+    throw ioError(shown, error, 'read')
+  }
+
+  try {
+    const stat = fstatSync(fd)
+    if (stat.isDirectory()) throw ioError(shown, Object.assign(new Error('is a directory'), {code: 'EISDIR'}), 'read')
+    if (!stat.isFile()) {
+      throw new UserError('E_NOT_A_FILE', `${shown} is ${kindOf(stat)}, not a regular file`, {
+        file: shown,
+        hint: `give the path of a regular ${what} file; to read standard input, pass -`,
+        kind: 'io',
+      })
+    }
+
+    if (stat.size > limit) throw tooLargeError(shown, stat.size, limit, what)
+    return readUpTo(fd, limit, () => tooLargeError(shown, undefined, limit, what), shown)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Reads standard input (fd 0) to its end, refusing more than `limit` bytes. */
+export function readBoundedStdin(limit: number, what = 'input'): Buffer {
+  return readUpTo(0, limit, () => tooLargeError('<stdin>', undefined, limit, what), '<stdin>')
+}
+
+function readUpTo(fd: number, limit: number, tooLarge: () => UserError, shown: string): Buffer {
+  const chunks: Buffer[] = []
+  let total = 0
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, limit + 1 - total))
+    let count: number
+    try {
+      count = readSync(fd, chunk, 0, chunk.length, null)
+    } catch (error) {
+      // A pipe on stdin opened non-blocking by the parent: wait a moment and read on.
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
+        continue
+      }
+
+      throw ioError(shown, error, 'read')
+    }
+
+    if (count === 0) break
+    chunks.push(chunk.subarray(0, count))
+    total += count
+    if (total > limit) throw tooLarge()
+  }
+
+  return Buffer.concat(chunks, total)
+}
