@@ -23,3 +23,15 @@ describe('board names', () => {
     for (const name of [...boardNames(), ...listBoardProfiles().map((p) => p.id)]) assert.match(help.stdout, new RegExp(`\\b${name}\\b`), name)
   })
 })
+
+describe('serial --json', () => {
+  it('keeps every option of each chain entry', async (t) => {
+    const root = await makeRoot({'/sys/class/dmi/id/board_serial': 'BSN12345\n'})
+    t.after(() => removeRoot(root))
+    const run = await runCli(['serial', '--root', root, '--json', '--chain', 'mac[interface=eth0,allowLocallyAdministered=true],dmi[board_serial]'])
+    assert.equal(run.code, 0, run.stderr)
+    const result = JSON.parse(run.stdout) as {entries: string[]; serial: string}
+    assert.deepEqual(result.entries, ['mac[interface=eth0,allowLocallyAdministered=true]', 'dmi[board_serial]'])
+    assert.equal(result.serial, 'BSN12345')
+  })
+})
