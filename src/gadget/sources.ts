@@ -19,7 +19,7 @@ export interface GadgetLocation {
   /** The project or snap root (content is looked up there). */
   root?: string
   /** Other files worth checking (snapcraft.yaml, snap.yaml, hooks), shown and absolute. */
-  extras: Array<{file: string; path: string; yaml: boolean}>
+  extras: Array<{file: string; path: string; yaml: boolean; registration?: boolean}>
 }
 
 /** gadget.yaml files this large are not gadget.yaml files: refused before parsing. */
@@ -51,9 +51,15 @@ export function locateGadget(input: string, cwd = process.cwd()): GadgetLocation
     }
   }
 
+  // The prepare-device runtime's configuration, where init puts it.
+  const registrationConfig = (dir: string) => {
+    const path = join(dir, 'runtime', 'registration.json')
+    return existsSync(path) ? [{file: displayPath(path, cwd), path, registration: true, yaml: false}] : []
+  }
+
   const metaGadget = join(abs, 'meta', 'gadget.yaml')
   if (existsSync(metaGadget)) {
-    const extras = [...hooks(join(abs, 'meta', 'hooks'))]
+    const extras = [...hooks(join(abs, 'meta', 'hooks')), ...registrationConfig(abs)]
     const snapYaml = join(abs, 'meta', 'snap.yaml')
     if (existsSync(snapYaml)) extras.unshift({file: displayPath(snapYaml, cwd), path: snapYaml, yaml: true})
     return {extras, file: displayPath(metaGadget, cwd), kind: 'snap', path: metaGadget, root: abs}
@@ -61,7 +67,7 @@ export function locateGadget(input: string, cwd = process.cwd()): GadgetLocation
 
   const gadget = join(abs, 'gadget.yaml')
   if (existsSync(gadget)) {
-    const extras = [...hooks(join(abs, 'snap', 'hooks'))]
+    const extras = [...hooks(join(abs, 'snap', 'hooks')), ...registrationConfig(abs)]
     for (const candidate of [join(abs, 'snap', 'snapcraft.yaml'), join(abs, 'snapcraft.yaml'), join(abs, '.snapcraft.yaml')]) {
       if (existsSync(candidate)) {
         extras.unshift({file: displayPath(candidate, cwd), path: candidate, yaml: true})

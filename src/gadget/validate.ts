@@ -11,7 +11,7 @@ import {Locator, parseGadget} from './parse.js'
 import {FileReport} from './report.js'
 import {type ContentTree, directoryTree, placeholderTree} from './rules/content-tree.js'
 import {lintGadget, type LintContext} from './rules/lint.js'
-import {apiKeysInText, apiKeysInYaml, partOutputs} from './rules/project.js'
+import {apiKeysInText, apiKeysInYaml, partOutputs, registrationConfigFindings} from './rules/project.js'
 import {type GadgetModel, SnapdChecks} from './rules/snapd.js'
 import {snapdTarget, type SnapdTarget} from './snapd-version.js'
 import {pyyamlPathText, pyyamlProblem} from './yaml/pyyaml.js'
@@ -146,10 +146,10 @@ export function validatePaths(paths: string[], options: ValidatePathsOptions = {
     const extra: Finding[] = []
     const partOutputsFound: string[] = []
     for (const file of location.extras) {
-      const extraBytes = readOrNote(() => readBoundedFile(file.path, MAX_GADGET_BYTES, {shown: file.file, what: file.yaml ? 'snapcraft.yaml' : 'hook'}))
+      const extraBytes = readOrNote(() => readBoundedFile(file.path, MAX_GADGET_BYTES, {shown: file.file, what: file.registration ? 'registration.json' : file.yaml ? 'snapcraft.yaml' : 'hook'}))
       if (!extraBytes) continue
       const text = extraBytes.toString('utf8')
-      const found = file.yaml ? apiKeysInYaml(file.file, text) : apiKeysInText(file.file, text)
+      const found = file.registration ? registrationConfigFindings(file.file, text) : file.yaml ? apiKeysInYaml(file.file, text) : apiKeysInText(file.file, text)
       if (file.yaml && location.kind === 'project') partOutputsFound.push(...partOutputs(text))
       if (found.length > 0) sources.set(file.file, text)
       extra.push(...found.map((f) => (options.strict ? {...f, severity: 'error' as const} : f)))
