@@ -8,6 +8,7 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {UserError} from '../errors.js'
+import {quoteInput} from '../util/echo.js'
 import type {ChainSpec} from './chain.js'
 import {checkChainSpec} from './config.js'
 import {matchGlob} from './glob.js'
@@ -66,7 +67,7 @@ export function loadBoard(id: string): BoardProfile {
     if (aliased) return aliased
     const names = boardNames()
     const guess = closest(id, names)
-    throw new UserError('E_SERIAL_BOARD', `unknown board "${id}"`, {hint: guess ? `did you mean "${guess}"? (boards: ${names.join(', ')})` : `boards: ${names.join(', ')}`, kind: 'usage'})
+    throw new UserError('E_SERIAL_BOARD', `unknown board ${quoteInput(id)}`, {hint: guess ? `did you mean "${guess}"? (boards: ${names.join(', ')})` : `boards: ${names.join(', ')}`, kind: 'usage'})
   }
 
   const file = join(BOARDS_DIR, `${id}.json`)
