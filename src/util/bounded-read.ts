@@ -26,7 +26,7 @@ export function formatSize(bytes: number): string {
 /** Error when a file is larger than snap-gadget reads: an I/O problem (exit 2), not a finding. */
 export function tooLargeError(shown: string, size: number | undefined, limit: number, what = 'file'): UserError {
   const measured = size === undefined ? `more than ${formatSize(limit)}` : formatSize(size)
-  return new UserError('E_TOO_LARGE', `${shown} is ${measured}; snap-gadget reads a ${what} of at most ${formatSize(limit)}`, {
+  return new UserError('E_TOO_LARGE', `${shown} is ${measured}; snap-gadget reads ${what === 'file' ? 'files' : `${what} files`} of at most ${formatSize(limit)}`, {
     file: shown,
     hint: `check that ${shown} is the right file`,
     kind: 'io',

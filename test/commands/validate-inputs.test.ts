@@ -47,7 +47,7 @@ describe('validate refuses what is not a regular file, quickly', {concurrency: t
     ['/dev/urandom as --model', ['validate', 'clean.yaml', '--model', '/dev/urandom'], /^error: \/dev\/urandom is a character device, not a regular file\n/],
     ['a FIFO as --model', ['validate', 'clean.yaml', '--model', 'fifo.yaml'], /^error: fifo\.yaml is a FIFO/],
     ['/dev/zero to identity verify', ['identity', 'verify', '/dev/zero'], /^error: \/dev\/zero is a character device, not a regular file\n/],
-    ['a 5 GiB file to identity verify', ['identity', 'verify', 'huge.assert'], /^error: huge\.assert is 5120 MiB; snap-gadget reads a assertion of at most 1 MiB\n/],
+    ['a 5 GiB file to identity verify', ['identity', 'verify', 'huge.assert'], /^error: huge\.assert is 5120 MiB; snap-gadget reads assertion files of at most 1 MiB\n/],
   ]
   for (const [what, args, message] of cases) {
     test(`${what}: exit 2 with the reason`, async () => {

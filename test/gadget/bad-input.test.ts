@@ -204,7 +204,7 @@ describe('bad input through the CLI (heap limited, time bounded)', {concurrency:
   it('a 10 MB file: refused before parsing as an I/O error (exit 2), with its size and the limit', async () => {
     const text = await run(['validate', 'big.yaml'])
     assert.equal(text.code, 2)
-    assert.match(text.stderr, /^error: big\.yaml is 10\.0 MiB; snap-gadget reads a gadget\.yaml of at most 4 MiB\n {2}hint: check that big\.yaml is the right file\n$/)
+    assert.match(text.stderr, /^error: big\.yaml is 10\.0 MiB; snap-gadget reads gadget\.yaml files of at most 4 MiB\n {2}hint: check that big\.yaml is the right file\n$/)
     assert.equal(text.stdout, '')
   })
 
