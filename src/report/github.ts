@@ -125,6 +125,8 @@ function stepSummary(report: ValidationReport, cwd: string | undefined): string 
     }
   }
 
+  // Paths that could not be read are few and each is why the run failed: always listed.
+  for (const input of report.unreadable ?? []) files.push(`| ${cell(displayPath(input.file, cwd))} | not read: ${cell(input.message)} | 1 | 0 |`)
   const parts = [...head, ...files]
   if (filesShown < report.gadgets.length) parts.push('', `_${plural(report.gadgets.length - filesShown, 'more file')} not shown._`)
   if (total > 0) {

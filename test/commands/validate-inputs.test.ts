@@ -104,8 +104,12 @@ describe('one unreadable path among several', {concurrency: true}, () => {
     assert.equal(elements(suites[2], 'error')[0].attributes.type, 'E_IO_ENOENT')
   })
 
-  test('github: annotations for the others and an error annotation on the missing path', async () => {
-    const r = await cli([...args, '--format', 'github'])
+  test('github: annotations for the others, an error annotation on the missing path, and a row in the step summary', async () => {
+    const {readFileSync} = await import('node:fs')
+    const summary = join(work, 'summary.md')
+    writeFileSync(summary, '')
+    const r = await runCli([...args, '--format', 'github'], {cwd: work, env: {...neutralEnv, GITHUB_STEP_SUMMARY: summary}})
+    assert.match(readFileSync(summary, 'utf8'), /^\| missing\.yaml \| not read: cannot read missing\.yaml: no such file or directory \| 1 \| 0 \|$/m)
     assert.equal(r.code, 2)
     assert.match(r.stdout, /^::error file=broken\.yaml,/m)
     assert.match(r.stdout, /^::error file=missing\.yaml,title=cannot read \(E_IO_ENOENT\)::cannot read missing\.yaml: no such file or directory%0Ahint: check the path$/m)
