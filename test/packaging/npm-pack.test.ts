@@ -111,30 +111,36 @@ describe('the GitHub Actions composite action (.github/actions/validate-gadget)'
   const action = parse(readFileSync(join(projectRoot, '.github', 'actions', 'validate-gadget', 'action.yml'), 'utf8')) as {runs: {steps: Step[]; using: string}}
   const step = (name: string) => action.runs.steps.find((s) => s.name === name)!
 
+  /** Directories steps added to GITHUB_PATH, which the runner puts in front of PATH for the steps after. */
+  let addedPath = ''
+
   /** Runs a step's script as the runner would, with the inputs as its env. */
   async function runStep(name: string, env: NodeJS.ProcessEnv): Promise<CliResult & {outputs: Record<string, string>}> {
     const outputFile = join(work, `output-${name.replace(/\W/g, '')}`)
+    const pathFile = join(work, `path-${name.replace(/\W/g, '')}`)
     writeFileSync(outputFile, '')
+    writeFileSync(pathFile, '')
     // As GitHub runs a `shell: bash` step: bash --noprofile --norc -eo pipefail.
-    const result = await runProcess('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step(name).run!], {cwd: work, env: {...process.env, GITHUB_OUTPUT: outputFile, RUNNER_TEMP: work, ...env}, timeoutMs: 240_000})
+    const PATH = `${addedPath}${process.env.PATH}`
+    const result = await runProcess('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step(name).run!], {cwd: work, env: {...process.env, GITHUB_OUTPUT: outputFile, GITHUB_PATH: pathFile, PATH, RUNNER_TEMP: work, ...env}, timeoutMs: 240_000})
+    for (const dir of readFileSync(pathFile, 'utf8').split('\n').filter(Boolean)) addedPath = `${dir}:${addedPath}`
     const outputs = Object.fromEntries(readFileSync(outputFile, 'utf8').split('\n').filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]))
     return {...result, outputs}
   }
 
   it('installs the package, validates, writes SARIF for the upload step and fails on errors', async () => {
     assert.equal(action.runs.using, 'composite')
-    const prefix = join(work, 'global')
-    const env = {PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, npm_config_prefix: prefix}
-    const install = await runStep('Install snap-gadget', {...env, PACKAGE: tarball})
+    const install = await runStep('Install snap-gadget', {PACKAGE: tarball})
     assert.equal(install.code, 0, install.stderr)
     assert.match(install.stdout, /snap-gadget\/0\.1\.0/)
+    assert.equal(addedPath, `${join(work, 'snap-gadget-tool', 'node_modules', '.bin')}:`)
 
-    const good = await runStep('Validate', {...env, GADGET_PATH: fixtures('validate', 'clean.yaml'), SNAPD: '2.57', STRICT: 'true'})
+    const good = await runStep('Validate', {GADGET_PATH: fixtures('validate', 'clean.yaml'), SNAPD: '2.57', STRICT: 'true'})
     assert.equal(good.code, 0, good.stderr)
     assert.equal(good.outputs['exit-code'], '0')
     assert.equal((JSON.parse(readFileSync(good.outputs.sarif, 'utf8')) as {version: string}).version, '2.1.0')
 
-    const bad = await runStep('Validate', {...env, GADGET_PATH: fixtures('validate', 'broken.yaml'), SNAPD: 'latest', STRICT: 'false'})
+    const bad = await runStep('Validate', {GADGET_PATH: fixtures('validate', 'broken.yaml'), SNAPD: 'latest', STRICT: 'false'})
     assert.equal(bad.code, 0, 'the step itself passes so that the SARIF is uploaded')
     assert.equal(bad.outputs['exit-code'], '1')
     assert.match(bad.stdout, /^::error file=.*broken\.yaml,/m)
