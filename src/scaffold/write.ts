@@ -11,7 +11,7 @@
  * error names each file and where the old copies are.
  */
 import {randomBytes} from 'node:crypto'
-import {chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, type Stats, writeFileSync} from 'node:fs'
+import {chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, type Stats, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve, sep} from 'node:path'
 
 import {ioError, UserError} from '../errors.js'
@@ -158,7 +158,23 @@ function writeIntoDirectory(plan: ScaffoldPlan, realRoot: string, root: string, 
     throw writeFailed(root, error, `nothing in ${root} was changed (the files already replaced were put back)`)
   }
 
+  // From here the new gadget is complete: a run killed before the clean-up must not be rolled back.
+  writeFileSync(join(staging, 'done'), '')
   removeQuietly(staging)
+}
+
+/** Directories a new file needed that are empty again once it is gone (snap/hooks in a bare directory). */
+function removeEmptyParents(realRoot: string, path: string): void {
+  const parts = path.split('/').slice(0, -1)
+  while (parts.length > 0) {
+    try {
+      rmdirSync(join(realRoot, ...parts))
+    } catch {
+      return
+    }
+
+    parts.pop()
+  }
 }
 
 /** Cleans up after a failure without hiding it: a second error here must not replace the first. */
@@ -187,7 +203,10 @@ function rollBack(realRoot: string, staging: string, journal: Journal): string[]
     const placed = lstatOrUndefined(join(staging, 'new', file.path)) === undefined
     try {
       if (lstatOrUndefined(previous)) moveInto(previous, target)
-      else if (!file.existed && placed) rmSync(target, {force: true})
+      else if (!file.existed && placed) {
+        rmSync(target, {force: true})
+        removeEmptyParents(realRoot, file.path)
+      }
     } catch {
       left.push(file.path)
     }
@@ -214,6 +233,12 @@ function recoverInterrupted(realRoot: string, root: string): string[] {
     const pid = journal?.pid ?? stagingPid(name)
     if (pid !== process.pid && isRunning(pid)) {
       throw new UserError('E_INIT_BUSY', `another init (process ${pid}) is writing into ${root}`, {file: root, hint: 'wait for it to finish, then run init again', kind: 'usage'})
+    }
+
+    if (lstatOrUndefined(join(staging, 'done'))) {
+      removeQuietly(staging)
+      recovered.push(`removed the staging directory ${name} of an init that had finished`)
+      continue
     }
 
     const left = journal ? rollBack(realRoot, staging, journal) : []

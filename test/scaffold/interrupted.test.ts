@@ -54,9 +54,10 @@ function initUnderSizeLimit(dir: string) {
 
 /**
  * Runs writeScaffold(--force) in a child that kills itself (SIGKILL, as the OOM killer or a power
- * cut would end it) at the n-th call of an fs function: a kill at an exact point of the real code.
+ * cut would end it) at the n-th call of an fs function on a path containing `pathIncludes`: a kill
+ * at an exact point of the real code.
  */
-function killedAt(dir: string, call: 'renameSync' | 'writeFileSync', n: number) {
+function killedAt(dir: string, call: 'renameSync' | 'rmSync' | 'writeFileSync', n: number, pathIncludes = '') {
   const script = `
     import fs from 'node:fs'
     import {syncBuiltinESMExports} from 'node:module'
@@ -66,7 +67,7 @@ function killedAt(dir: string, call: 'renameSync' | 'writeFileSync', n: number) 
     const real = fs.${call}
     let calls = 0
     fs.${call} = (...args) => {
-      if (++calls === ${n}) process.kill(process.pid, 'SIGKILL')
+      if (String(args[0]).includes(${JSON.stringify(pathIncludes)}) && ++calls === ${n}) process.kill(process.pid, 'SIGKILL')
       return real(...args)
     }
     syncBuiltinESMExports()
@@ -131,6 +132,33 @@ describe('init --force is all or nothing', () => {
     const r = await init('half-swapped')
     assert.equal(r.code, 2)
     assert.deepEqual(snapshot(dir), {'README.md': 'old readme\n', 'gadget.yaml': 'old gadget\n'})
+  })
+
+  it('killed after the swap, before its clean-up: the next run keeps the new gadget and only removes the staging directory', async () => {
+    const {dir} = await oldProject('killed-late')
+    const plan = await planScaffold({board: 'pc-amd64', brand: 'acme', directory: dir, timestamp: TIMESTAMP})
+    // The kill comes as the staging directory is being removed, after the swap.
+    const r = await killedAt(dir, 'rmSync', 1, STAGING_PREFIX)
+    assert.equal(r.signal, 'SIGKILL')
+    assert.equal(staging(dir).length, 1)
+    const again = await init('killed-late')
+    assert.equal(again.code, 2, 'the existing files stop a run without --force')
+    assert.deepEqual(staging(dir), [])
+    for (const file of plan.files) assert.deepEqual(readFileSync(join(dir, file.path)), Buffer.from(file.content), file.path)
+  })
+
+  it('rolling back removes the directories only new files needed', async () => {
+    const dir = join(work, 'new-dirs')
+    mkdirSync(dir)
+    const stage = join(dir, `${STAGING_PREFIX}999998-0badc0de`)
+    mkdirSync(join(stage, 'new'), {recursive: true})
+    writeFileSync(join(stage, 'journal.json'), JSON.stringify({files: [{existed: false, path: 'snap/hooks/configure'}], pid: 2147483646}))
+    mkdirSync(join(dir, 'snap', 'hooks'), {recursive: true})
+    writeFileSync(join(dir, 'snap', 'hooks', 'configure'), 'new hook\n')
+    // An existing README.md stops init (no --force) right after the roll-back.
+    writeFileSync(join(dir, 'README.md'), 'mine\n')
+    assert.equal((await init('new-dirs')).code, 2)
+    assert.deepEqual(readdirSync(dir), ['README.md'])
   })
 
   it('refuses while another init is writing into the same directory', async () => {
