@@ -140,3 +140,14 @@ describe('validate paths and flags', {concurrency: true}, () => {
     }
   })
 })
+
+describe('serial --config', () => {
+  test('a FIFO or /dev/zero as the configuration: exit 2 at once', async () => {
+    for (const config of ['fifo.yaml', '/dev/zero']) {
+      const r = await cli(['serial', '--config', config])
+      assert.equal(r.signal, null, 'killed: it hung')
+      assert.equal(r.code, 2, r.stderr)
+      assert.match(r.stderr, /is a (FIFO \(named pipe\)|character device), not a regular file/)
+    }
+  })
+})
