@@ -20,6 +20,16 @@ if (process.argv.includes('--manifest')) {
   process.exit(0)
 }
 
+// While dist/ is being replaced, bin/run.js in this checkout says so instead of failing on a
+// half-written tree; the marker holds this process id, so a build that died is told apart.
+const buildingMarker = join(root, 'node_modules', '.snap-gadget-building')
+if (existsSync(join(root, 'node_modules'))) {
+  writeFileSync(buildingMarker, `${process.pid}\n`)
+  process.on('exit', (code) => {
+    if (code === 0) rmSync(buildingMarker, {force: true})
+  })
+}
+
 // 1. Generated sources (schema validators) must exist before tsc.
 const generators = join(root, 'scripts', 'build-validators.mjs')
 if (existsSync(generators)) run(process.execPath, [generators])

@@ -113,7 +113,9 @@ export function ioError(file: string, error: unknown, what = 'read'): UserError 
   const reasons: Record<string, [string, string]> = {
     EACCES: ['permission denied', `check the file's permissions, or run as a user who may ${what} it`],
     EISDIR: ['is a directory', 'give the path of a file'],
+    ENAMETOOLONG: ['a file name or the path is too long for the file system', 'choose a shorter name, or a directory closer to /'],
     ENOENT: ['no such file or directory', 'check the path'],
+    ENOSPC: ['no space left on the device', 'free some space'],
     ENOTDIR: ['a part of the path is not a directory', 'check the path'],
     EPERM: ['operation not permitted', `check the file's permissions`],
   }

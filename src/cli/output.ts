@@ -1,6 +1,7 @@
 /** Terminal output helpers shared by every command; no dependencies (used on the fast path). */
 import {InternalError, UserError} from '../errors.js'
 import type {OutputSink} from '../util/descriptor-sink.js'
+import {terminalSafe} from '../util/echo.js'
 
 const codes = {
   bold: [1, 22],
@@ -30,8 +31,9 @@ export function painter(enabled: boolean): Paint {
 export function formatError(error: unknown, stream: Pick<OutputSink, 'isTTY'> = process.stderr): string {
   const paint = painter(useColor(stream))
   if (error instanceof UserError) {
-    let text = `${paint('red', 'error')}: ${error.located}\n`
-    if (error.hint) text += `  ${paint('dim', 'hint')}: ${error.hint}\n`
+    // Messages quote what the user typed: nothing in them may drive the terminal.
+    let text = `${paint('red', 'error')}: ${terminalSafe(error.located)}\n`
+    if (error.hint) text += `  ${paint('dim', 'hint')}: ${terminalSafe(error.hint)}\n`
     return text
   }
 

@@ -2,14 +2,16 @@
  * `snap-gadget validate`, shared by the oclif command and its fast entry (dist/fast/validate.js):
  * validate the paths, render the report, decide the exit code.
  */
-import {appendFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, writeFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 
 import {ExitCode, ioError, UserError} from '../errors.js'
 import type {GadgetModel} from '../gadget/rules/snapd.js'
+import {MAX_GADGET_BYTES} from '../gadget/sources.js'
 import {validatePaths} from '../gadget/validate.js'
 import {renderReport, type ReportFormat} from '../report/index.js'
 import type {ValidationReport} from '../report/types.js'
+import {readBoundedFile, readBoundedStdin} from '../support/bounded-read.js'
 import type {OutputSink} from '../util/descriptor-sink.js'
 import {useColor} from './output.js'
 
@@ -31,6 +33,8 @@ export interface CommandIo {
   stdout: OutputSink
   stderr: OutputSink
   version: string
+  /** Reads standard input for the path `-` (default: fd 0, bounded). */
+  readStdin?: () => Uint8Array
 }
 
 export function processIo(version: string): CommandIo {
@@ -39,15 +43,17 @@ export function processIo(version: string): CommandIo {
 
 /** Runs validate and returns the exit code; throws UserError for usage and I/O problems. */
 export async function runValidate(paths: string[], flags: ValidateFlags, io: CommandIo): Promise<{code: number; report: ValidationReport}> {
-  if (paths.length === 0) {
-    throw new UserError('E_NO_PATH', 'validate needs at least one PATH', {
-      hint: 'give a gadget.yaml, a gadget project directory or a built snap tree, e.g. "snap-gadget validate gadget.yaml"',
-    })
+  if (flags.json && flags.format !== undefined && flags.format !== 'json') {
+    throw new UserError('E_FLAGS', `--json and --format ${flags.format} both choose the output format`, {hint: `give one of them: --format ${flags.format}, or --json (the same as --format json)`})
   }
 
+  if (paths.filter((p) => p === '-').length > 1) throw new UserError('E_FLAGS', 'standard input (-) can be given only once', {hint: 'pass - once, and files by their paths'})
   const format: Format = flags.json ? 'json' : (flags.format ?? (io.env.GITHUB_ACTIONS === 'true' ? 'github' : 'text'))
   const model = flags.model ? readModel(flags.model, io.cwd) : undefined
-  const {report, sources} = validatePaths(paths, {cwd: io.cwd, model, snapd: flags.snapd, strict: flags.strict})
+  // No PATH judges the current directory, as `snap pack` does.
+  const inputs = paths.length === 0 ? ['.'] : paths
+  const readStdin = io.readStdin ?? (() => readBoundedStdin(MAX_GADGET_BYTES, 'gadget.yaml'))
+  const {report, sources} = validatePaths(inputs, {cwd: io.cwd, model, readStdin, snapd: flags.snapd, strict: flags.strict})
   const color = format === 'text' && !flags.output && useColor(io.stdout)
   const rendered = renderReport(report, format, {color, cwd: io.cwd, sources, toolVersion: io.version})
   if (flags.output) {
@@ -69,19 +75,19 @@ export async function runValidate(paths: string[], flags: ValidateFlags, io: Com
     }
   }
 
-  return {code: report.errors > 0 ? ExitCode.Failed : ExitCode.Ok, report}
+  // A path that could not be read is an I/O error: it outranks findings in the others.
+  const code = (report.unreadable?.length ?? 0) > 0 ? ExitCode.Usage : report.errors > 0 ? ExitCode.Failed : ExitCode.Ok
+  return {code, report}
 }
+
+/** Model assertions are a few KB; a signed one with many snaps stays far below this. */
+export const MAX_MODEL_BYTES = 1024 * 1024
 
 /** The model the gadget is for, from `snap sign`'s JSON input or a signed model assertion. */
 export function readModel(file: string, cwd: string): GadgetModel {
   const path = resolve(cwd, file)
   if (!existsSync(path)) throw new UserError('E_MODEL_MISSING', `model file ${file} does not exist`, {file, hint: 'give the model JSON you sign with "snap sign", or the signed model assertion', kind: 'io'})
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    throw ioError(file, error, 'read')
-  }
+  const text = readBoundedFile(path, MAX_MODEL_BYTES, {shown: file, what: 'model'}).toString('utf8')
 
   let headers: Record<string, unknown>
   if (text.trimStart().startsWith('{')) {

@@ -20,7 +20,10 @@ The chain comes from --chain, else --board, else the configuration file, else th
   ]
 
   static override flags = {
-    board: Flags.string({description: 'board profile whose chain to use (raspberry-pi, nxp-imx, rockchip, allwinner, beaglebone, jetson, qualcomm, onie-switch, x86, generic-arm)', helpValue: 'ID'}),
+    board: Flags.string({
+      description: 'board profile whose chain to use (raspberry-pi, nxp-imx, rockchip, allwinner, beaglebone, beagleplay, jetson, qualcomm, onie-switch, x86, generic-arm); the init board ids work too (pc-amd64 is x86, generic-uboot is generic-arm)',
+      helpValue: 'ID',
+    }),
     chain: Flags.string({
       description: 'sources in order, comma-separated; id[value] sets the main option, id[key=value,...] any option: devicetree-serial,dmi[board_serial],mac[interface=end0,allowLocallyAdministered=true]',
       helpValue: 'a,b,c',

@@ -6,14 +6,16 @@ import type {ValidationReport} from '../report/types.js'
 
 export default class Validate extends BaseCommand {
   static override args = {
-    path: Args.string({description: 'gadget.yaml, a gadget project directory, or a built snap tree (meta/gadget.yaml)'}),
+    path: Args.string({description: 'gadget.yaml, a gadget project directory, or a built snap tree (meta/gadget.yaml); - reads gadget.yaml from standard input; default: the current directory'}),
   }
 
   static override description = `Judges gadget.yaml exactly as snapd does (snap pack, image build), and lints what snapd silently accepts.
 
-Each finding has a stable rule id, file:line:col, the message snapd itself would print, and a fix. PATH may be a gadget.yaml, a gadget project directory (gadget.yaml beside snap/snapcraft.yaml: content is looked up in the project and hooks are checked for literal api-keys), or a built snap tree (meta/gadget.yaml: content must exist, as for snap pack). Several paths may be given.
+Each finding has a stable rule id, file:line:col, the message snapd itself would print, and a fix. PATH may be a gadget.yaml, a gadget project directory (gadget.yaml beside snap/snapcraft.yaml: content is looked up in the project and hooks are checked for literal api-keys), or a built snap tree (meta/gadget.yaml: content must exist, as for snap pack). Several paths may be given; without one, the current directory is judged, and - reads gadget.yaml from standard input. Only regular files are read, each up to a size limit.
 
-Exit status: 0 when no finding is an error, 1 when one is, 2 for usage or I/O errors.`
+A path that cannot be read (missing, not a regular file, too large) is reported as an error in every format while the other paths are still judged.
+
+Exit status: 0 when no finding is an error, 1 when one is, 2 for usage or I/O errors (including any path that could not be read).`
 
   static override enableJsonFlag = true
 

@@ -123,9 +123,10 @@ export const rules: readonly RuleInfo[] = [
   lint('N11', 'mbr-partition-count', 'an mbr volume with more than four partitions'),
   lint('N12', 'id-format', 'volume and structure ids snapd does not check'),
   lint('N13', 'content-not-in-project', 'content not found in the gadget project (it must be built into the snap)'),
-  lint('N14', 'api-key-literal', 'a serial-vault api-key written into the project'),
+  lint('N14', 'api-key-literal', 'a serial-vault api-key (or another secret header value) written into the project'),
   lint('N15', 'newer-snapd-feature', 'a feature the target snapd release does not know'),
   lint('N16', 'quantity-style', 'a quantity written in a way snapd would refuse, in a key this snapd ignores'),
+  lint('N17', 'device-service-http', 'a device service reached over plain http (not loopback): the api-key travels in clear'),
 ]
 
 const byId = new Map(rules.map((r) => [r.id, r]))

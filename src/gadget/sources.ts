@@ -2,10 +2,11 @@
  * What a path given to `validate` is: a gadget.yaml file, a gadget project (gadget.yaml beside
  * snap/snapcraft.yaml), or a built snap tree (meta/gadget.yaml beside meta/snap.yaml).
  */
-import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, statSync} from 'node:fs'
 import {isAbsolute, join, relative, resolve, sep} from 'node:path'
 
 import {ioError, UserError} from '../errors.js'
+import {readBoundedFile} from '../support/bounded-read.js'
 
 export type GadgetKind = 'file' | 'project' | 'snap'
 
@@ -18,7 +19,7 @@ export interface GadgetLocation {
   /** The project or snap root (content is looked up there). */
   root?: string
   /** Other files worth checking (snapcraft.yaml, snap.yaml, hooks), shown and absolute. */
-  extras: Array<{file: string; path: string; yaml: boolean}>
+  extras: Array<{file: string; path: string; yaml: boolean; registration?: boolean}>
 }
 
 /** gadget.yaml files this large are not gadget.yaml files: refused before parsing. */
@@ -50,9 +51,15 @@ export function locateGadget(input: string, cwd = process.cwd()): GadgetLocation
     }
   }
 
+  // The prepare-device runtime's configuration, where init puts it.
+  const registrationConfig = (dir: string) => {
+    const path = join(dir, 'runtime', 'registration.json')
+    return existsSync(path) ? [{file: displayPath(path, cwd), path, registration: true, yaml: false}] : []
+  }
+
   const metaGadget = join(abs, 'meta', 'gadget.yaml')
   if (existsSync(metaGadget)) {
-    const extras = [...hooks(join(abs, 'meta', 'hooks'))]
+    const extras = [...hooks(join(abs, 'meta', 'hooks')), ...registrationConfig(abs)]
     const snapYaml = join(abs, 'meta', 'snap.yaml')
     if (existsSync(snapYaml)) extras.unshift({file: displayPath(snapYaml, cwd), path: snapYaml, yaml: true})
     return {extras, file: displayPath(metaGadget, cwd), kind: 'snap', path: metaGadget, root: abs}
@@ -60,7 +67,7 @@ export function locateGadget(input: string, cwd = process.cwd()): GadgetLocation
 
   const gadget = join(abs, 'gadget.yaml')
   if (existsSync(gadget)) {
-    const extras = [...hooks(join(abs, 'snap', 'hooks'))]
+    const extras = [...hooks(join(abs, 'snap', 'hooks')), ...registrationConfig(abs)]
     for (const candidate of [join(abs, 'snap', 'snapcraft.yaml'), join(abs, 'snapcraft.yaml'), join(abs, '.snapcraft.yaml')]) {
       if (existsSync(candidate)) {
         extras.unshift({file: displayPath(candidate, cwd), path: candidate, yaml: true})
@@ -90,21 +97,7 @@ function safeList(dir: string): string[] {
   }
 }
 
-/** Reads a file the user named, with errors that say which file and why. */
-export function readUserFile(path: string, shown: string, limit = MAX_GADGET_BYTES): Uint8Array | {tooLarge: number} {
-  let size: number
-  try {
-    const stat = statSync(path)
-    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), {code: 'EISDIR'})
-    size = stat.size
-  } catch (error) {
-    throw ioError(shown, error, 'read')
-  }
-
-  if (size > limit) return {tooLarge: size}
-  try {
-    return readFileSync(path)
-  } catch (error) {
-    throw ioError(shown, error, 'read')
-  }
+/** Reads a file the user named: a regular file of at most `limit` bytes, else a UserError (exit 2) that says which and why. */
+export function readUserFile(path: string, shown: string, limit = MAX_GADGET_BYTES): Uint8Array {
+  return readBoundedFile(path, limit, {shown, what: 'gadget.yaml'})
 }

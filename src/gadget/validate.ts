@@ -1,17 +1,21 @@
 /**
  * validateGadget: judge one gadget.yaml as snapd would, plus lint. Returns data; never prints.
  */
-import type {ValidationReport} from '../report/types.js'
+import {resolve} from 'node:path'
+
+import {UserError} from '../errors.js'
+import type {UnreadableInput, ValidationReport} from '../report/types.js'
+import {readBoundedFile} from '../support/bounded-read.js'
 import {compareFindings, type Finding} from './findings.js'
 import {Locator, parseGadget} from './parse.js'
 import {FileReport} from './report.js'
 import {type ContentTree, directoryTree, placeholderTree} from './rules/content-tree.js'
 import {lintGadget, type LintContext} from './rules/lint.js'
-import {apiKeysInText, apiKeysInYaml, partOutputs} from './rules/project.js'
+import {apiKeysInText, apiKeysInYaml, partOutputs, registrationConfigFindings} from './rules/project.js'
 import {type GadgetModel, SnapdChecks} from './rules/snapd.js'
 import {snapdTarget, type SnapdTarget} from './snapd-version.js'
 import {pyyamlPathText, pyyamlProblem} from './yaml/pyyaml.js'
-import {locateGadget, MAX_GADGET_BYTES, readUserFile} from './sources.js'
+import {type GadgetLocation, locateGadget, MAX_GADGET_BYTES, readUserFile} from './sources.js'
 
 export interface ValidateOptions {
   /** The snapd release to judge for: "2.57" … "latest" (default). */
@@ -100,6 +104,8 @@ function cachedTarget(label = 'latest'): SnapdTarget {
 export interface ValidatePathsOptions extends Omit<ValidateOptions, 'partOutputs' | 'tree'> {
   /** Where relative paths start, and what findings are shown relative to. */
   cwd?: string
+  /** The bytes of standard input, for the path `-` (shown as <stdin>). */
+  readStdin?: () => Uint8Array
 }
 
 export interface PathsValidation {
@@ -109,30 +115,41 @@ export interface PathsValidation {
 }
 
 /**
- * Validates gadget.yaml files, gadget project directories and built snap trees. Throws a
- * UserError (exit 2) for paths that cannot be read; problems inside files are findings.
+ * Validates gadget.yaml files, gadget project directories and built snap trees. A path that cannot
+ * be read (missing, not a regular file, too large) does not stop the others: it is reported in
+ * `report.unreadable` (the CLI exits 2). When no path at all can be read, the first such error is
+ * thrown, since there is nothing to report.
  */
 export function validatePaths(paths: string[], options: ValidatePathsOptions = {}): PathsValidation {
   const target = typeof options.snapd === 'object' ? options.snapd : snapdTarget(options.snapd)
   const sources = new Map<string, string>()
   const gadgets: GadgetValidation[] = []
-  for (const input of paths) {
-    const location = locateGadget(input, options.cwd)
-    const bytes = readUserFile(location.path, location.file)
-    if ('tooLarge' in bytes) {
-      gadgets.push(tooLarge(location.file, bytes.tooLarge, target.label))
-      continue
+  const unreadable: UnreadableInput[] = []
+  const problems: UserError[] = []
+  const readOrNote = <T>(read: () => T): T | undefined => {
+    try {
+      return read()
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error
+      problems.push(error)
+      unreadable.push({code: error.code, file: error.file ?? '', message: error.message, ...(error.hint ? {hint: error.hint} : {})})
+      return undefined
     }
+  }
 
+  for (const input of paths) {
+    const location = input === '-' ? stdinLocation(options) : readOrNote(() => locateGadget(input, options.cwd))
+    const bytes = location && readOrNote(() => (input === '-' ? readStdinOrFail(options) : readUserFile(location.path, location.file)))
+    if (!location || !bytes) continue
     sources.set(location.file, Buffer.from(bytes).toString('utf8'))
     const tree = location.root ? directoryTree(location.root, location.kind === 'snap' ? 'snap' : 'project') : undefined
     const extra: Finding[] = []
     const partOutputsFound: string[] = []
     for (const file of location.extras) {
-      const bytesOrSize = readUserFile(file.path, file.file)
-      if ('tooLarge' in bytesOrSize) continue
-      const text = Buffer.from(bytesOrSize).toString('utf8')
-      const found = file.yaml ? apiKeysInYaml(file.file, text) : apiKeysInText(file.file, text)
+      const extraBytes = readOrNote(() => readBoundedFile(file.path, MAX_GADGET_BYTES, {shown: file.file, what: file.registration ? 'registration.json' : file.yaml ? 'snapcraft.yaml' : 'hook'}))
+      if (!extraBytes) continue
+      const text = extraBytes.toString('utf8')
+      const found = file.registration ? registrationConfigFindings(file.file, text) : file.yaml ? apiKeysInYaml(file.file, text) : apiKeysInText(file.file, text)
       if (file.yaml && location.kind === 'project') partOutputsFound.push(...partOutputs(text))
       if (found.length > 0) sources.set(file.file, text)
       extra.push(...found.map((f) => (options.strict ? {...f, severity: 'error' as const} : f)))
@@ -143,9 +160,21 @@ export function validatePaths(paths: string[], options: ValidatePathsOptions = {
     gadgets.push(withFindings(result, [...result.findings, ...extra].sort(compareFindings)))
   }
 
+  if (gadgets.length === 0 && problems.length > 0) throw problems[0]
   const errors = gadgets.reduce((n, g) => n + g.errors, 0)
   const warnings = gadgets.reduce((n, g) => n + g.warnings, 0)
-  return {report: {errors, gadgets, snapd: target.label, strict: Boolean(options.strict), warnings}, sources}
+  return {report: {errors, gadgets, snapd: target.label, strict: Boolean(options.strict), unreadable, warnings}, sources}
+}
+
+const STDIN = '<stdin>'
+
+function stdinLocation(options: ValidatePathsOptions): GadgetLocation {
+  return {extras: [], file: STDIN, kind: 'file', path: resolve(options.cwd ?? process.cwd(), STDIN)}
+}
+
+function readStdinOrFail(options: ValidatePathsOptions): Uint8Array {
+  if (!options.readStdin) throw new UserError('E_NO_STDIN', 'standard input (-) cannot be read here', {file: STDIN, hint: 'give the path of a gadget.yaml', kind: 'io'})
+  return options.readStdin()
 }
 
 function withFindings(result: GadgetValidation, findings: Finding[]): GadgetValidation {
@@ -154,17 +183,5 @@ function withFindings(result: GadgetValidation, findings: Finding[]): GadgetVali
     errors: findings.filter((f) => f.severity === 'error').length,
     findings,
     warnings: findings.filter((f) => f.severity === 'warning').length,
-  }
-}
-
-function tooLarge(file: string, size: number, snapd: string): GadgetValidation {
-  const message = `${file} is ${(size / 1024 / 1024).toFixed(1)} MiB; snap-gadget reads gadget.yaml files of at most ${MAX_GADGET_BYTES / 1024 / 1024} MiB (real ones are a few KB)`
-  return {
-    errors: 1,
-    file,
-    findings: [{file, hint: 'check that this is the right file: a gadget.yaml describes volumes in a few hundred lines', message, rule: 'P1', severity: 'error', start: {column: 1, line: 1}}],
-    snapd,
-    verdict: {error: message, valid: false},
-    warnings: 0,
   }
 }

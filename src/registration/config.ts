@@ -282,7 +282,7 @@ function checkSerial(raw: unknown, place: ConfigPlace, boards: BoardCatalog): Se
 
   if (section.board !== undefined) {
     const ids = boards.ids()
-    if (!ids.includes(section.board)) {
+    if (!ids.includes(section.board) && !isAlias(boards, section.board)) {
       const guess = closest(section.board, ids)
       throw problem(place, [...path, 'board'], `unknown board "${section.board}"`, guess ? `did you mean "${guess}"? (boards: ${ids.join(', ')})` : `boards: ${ids.join(', ')}`)
     }
@@ -539,5 +539,14 @@ export function parseJsonDocument(text: string, file?: string): JsonDocument {
       return undefined
     },
     value: result,
+  }
+}
+
+/** Whether the catalog knows `id` under another name (an init board id such as pc-amd64). */
+function isAlias(boards: BoardCatalog, id: string): boolean {
+  try {
+    return boards.load(id).aliases?.includes(id) ?? false
+  } catch {
+    return false
   }
 }

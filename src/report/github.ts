@@ -33,6 +33,11 @@ const commandFor: Record<Severity, string> = {error: 'error', info: 'notice', wa
 export function formatGithub(report: ValidationReport, options: GithubOptions = {}): GithubOutput {
   let annotations = ''
   for (const gadget of report.gadgets) for (const finding of gadget.findings) annotations += annotation(finding, options.cwd) + '\n'
+  for (const input of report.unreadable ?? []) {
+    const message = input.hint ? `${input.message}\nhint: ${input.hint}` : input.message
+    annotations += `::error file=${escapeProperty(displayPath(input.file, options.cwd))},title=${escapeProperty(`cannot read (${input.code})`)}::${escapeData(message)}\n`
+  }
+
   return {annotations, summary: stepSummary(report, options.cwd)}
 }
 
@@ -120,6 +125,8 @@ function stepSummary(report: ValidationReport, cwd: string | undefined): string 
     }
   }
 
+  // Paths that could not be read are few and each is why the run failed: always listed.
+  for (const input of report.unreadable ?? []) files.push(`| ${cell(displayPath(input.file, cwd))} | not read: ${cell(input.message)} | 1 | 0 |`)
   const parts = [...head, ...files]
   if (filesShown < report.gadgets.length) parts.push('', `_${plural(report.gadgets.length - filesShown, 'more file')} not shown._`)
   if (total > 0) {

@@ -6,7 +6,7 @@
  *   "formatVersion": 1,           // bumped only when a field changes meaning or goes away
  *   "snapd": "2.57",              // the snapd release judged for
  *   "strict": false,              // whether lint warnings were raised to errors
- *   "valid": false,               // no finding at error level in any file
+ *   "valid": false,               // no finding at error level in any file, and every path read
  *   "summary": {"files": 2, "errors": 1, "warnings": 1, "info": 0},
  *   "gadgets": [{
  *     "file": "gadget.yaml",      // as given on the command line or found in the directory
@@ -22,6 +22,7 @@
  *       "path": ["volumes", "pc", "structure", 1, "size"]  // YAML path of the value, when known
  *     }]
  *   }],
+ *   "unreadable": [{"file": "gone.yaml", "code": "E_IO_ENOENT", "message": "…", "hint": "…"}],  // only when a path could not be read
  *   "rules": [{"id": "S1", "name": "quantity-syntax", "summary": "…", "source": "snapd", "since": "2.60"}]
  * }
  * ```
@@ -38,13 +39,15 @@ export const JSON_FORMAT_VERSION = 1
 
 export function formatJson(report: ValidationReport): string {
   const counts = severityCounts(report)
+  const unreadable = report.unreadable ?? []
   const document = {
     formatVersion: JSON_FORMAT_VERSION,
     snapd: report.snapd,
     strict: report.strict,
-    valid: report.errors === 0,
-    summary: {files: report.gadgets.length, errors: report.errors, warnings: report.warnings, info: counts.info},
+    valid: report.errors === 0 && unreadable.length === 0,
+    summary: {files: report.gadgets.length, errors: report.errors, warnings: report.warnings, info: counts.info, ...(unreadable.length > 0 ? {unreadable: unreadable.length} : {})},
     gadgets: report.gadgets.map(gadgetJson),
+    ...(unreadable.length > 0 ? {unreadable: unreadable.map((u) => ({file: u.file, code: u.code, message: u.message, ...(u.hint ? {hint: u.hint} : {})}))} : {}),
     rules: rulesUsed(report).map(ruleJson),
   }
   return JSON.stringify(document, null, 2) + '\n'

@@ -11,6 +11,7 @@
  *   the test tally agrees with the exit code while the warnings stay readable next to the test.
  *   With --strict the validator has already made warnings errors, and they fail like errors.
  * - A gadget without findings gets one passing test case, `name="<file>: valid"`.
+ * - A path that could not be read gets a suite of its own with one test case in `<error>`.
  * - Text is XML-escaped (`& < > " '`), characters XML 1.0 forbids are dropped, and line breaks in
  *   attributes are written as character references so that they survive attribute normalisation.
  */
@@ -23,19 +24,27 @@ interface TestCase {
   name: string
   file: string
   failure?: {message: string; type: string; body: string}
+  error?: {message: string; type: string; body: string}
   output?: string
 }
 
 export function formatJunit(report: ValidationReport): string {
   const suites = report.gadgets.map((gadget) => ({cases: testCases(gadget), name: gadget.file}))
+  // A path that could not be read is a test that could not run: a JUnit <error>, not a <failure>.
+  for (const input of report.unreadable ?? []) {
+    suites.push({cases: [{classname: 'snap-gadget', error: {body: input.hint ? `${input.message}\nhint: ${input.hint}` : input.message, message: input.message, type: input.code}, file: input.file, name: input.file}], name: input.file})
+  }
+
   const tests = suites.reduce((n, s) => n + s.cases.length, 0)
   const failures = suites.reduce((n, s) => n + s.cases.filter((c) => c.failure).length, 0)
+  const errors = suites.reduce((n, s) => n + s.cases.filter((c) => c.error).length, 0)
 
   let xml = '<?xml version="1.0" encoding="UTF-8"?>\n'
-  xml += `<testsuites name="snap-gadget validate" tests="${tests}" failures="${failures}" errors="0" skipped="0">\n`
+  xml += `<testsuites name="snap-gadget validate" tests="${tests}" failures="${failures}" errors="${errors}" skipped="0">\n`
   for (const suite of suites) {
     const suiteFailures = suite.cases.filter((c) => c.failure).length
-    xml += `  <testsuite name="${attr(suite.name)}" tests="${suite.cases.length}" failures="${suiteFailures}" errors="0" skipped="0">\n`
+    const suiteErrors = suite.cases.filter((c) => c.error).length
+    xml += `  <testsuite name="${attr(suite.name)}" tests="${suite.cases.length}" failures="${suiteFailures}" errors="${suiteErrors}" skipped="0">\n`
     xml += `    <properties>\n      <property name="snapd" value="${attr(report.snapd)}"/>\n      <property name="strict" value="${report.strict}"/>\n    </properties>\n`
     for (const test of suite.cases) xml += testCaseXml(test)
     xml += '  </testsuite>\n'
@@ -76,8 +85,9 @@ function testCases(gadget: GadgetValidation): TestCase[] {
 
 function testCaseXml(test: TestCase): string {
   const open = `    <testcase classname="${attr(test.classname)}" name="${attr(test.name)}" file="${attr(test.file)}"`
-  if (!test.failure && test.output === undefined) return `${open}/>\n`
+  if (!test.failure && !test.error && test.output === undefined) return `${open}/>\n`
   let xml = `${open}>\n`
+  if (test.error) xml += `      <error message="${attr(test.error.message)}" type="${attr(test.error.type)}">${text(test.error.body)}</error>\n`
   if (test.failure) xml += `      <failure message="${attr(test.failure.message)}" type="${attr(test.failure.type)}">${text(test.failure.body)}</failure>\n`
   if (test.output !== undefined) xml += `      <system-out>${text(test.output)}</system-out>\n`
   return xml + '    </testcase>\n'

@@ -47,7 +47,14 @@ export interface SarifRun {
   columnKind: 'unicodeCodePoints' | 'utf16CodeUnits'
   artifacts: SarifArtifact[]
   results: SarifResult[]
+  invocations?: SarifInvocation[]
   properties?: Record<string, unknown>
+}
+
+/** How the run went: a path that could not be read makes it unsuccessful, with a notification per path. */
+export interface SarifInvocation {
+  executionSuccessful: boolean
+  toolExecutionNotifications?: Array<{level: SarifLevel; message: SarifMessage; descriptor?: {id: string}; locations?: Array<{physicalLocation: {artifactLocation: SarifArtifactLocation}}>}>
 }
 
 export interface SarifDriver {
@@ -167,9 +174,24 @@ export function sarifLog(report: ValidationReport, options: SarifOptions): Sarif
         columnKind: 'utf16CodeUnits',
         artifacts,
         results,
+        invocations: [invocation(report, options.cwd)],
         properties: {snapd: report.snapd, strict: report.strict},
       },
     ],
+  }
+}
+
+function invocation(report: ValidationReport, cwd: string | undefined): SarifInvocation {
+  const unreadable = report.unreadable ?? []
+  if (unreadable.length === 0) return {executionSuccessful: true}
+  return {
+    executionSuccessful: false,
+    toolExecutionNotifications: unreadable.map((input) => ({
+      descriptor: {id: input.code},
+      level: 'error',
+      locations: [{physicalLocation: {artifactLocation: artifactLocation(input.file, cwd)}}],
+      message: {text: input.hint ? `${input.message}\nhint: ${input.hint}` : input.message},
+    })),
   }
 }
 

@@ -47,6 +47,12 @@ export function formatText(report: ValidationReport, options: TextOptions): stri
     lastWasValid = false
   }
 
+  for (const input of report.unreadable ?? []) {
+    if (text) text += '\n'
+    text += `${paint('bold', displayPath(input.file, options.cwd))}: ${paint('red', 'error')} ${visible(input.message)}\n`
+    if (input.hint) text += `  ${paint('cyan', 'hint')}: ${visible(input.hint)}\n`
+  }
+
   return `${text}${text ? '\n' : ''}${paint('bold', summaryLine(report))}\n`
 }
 
@@ -185,6 +191,12 @@ export function severityCounts(report: ValidationReport): Record<Severity, numbe
 
 /** "2 errors, 1 warning in 3 files (judged as snapd 2.57)", or "3 files valid (…)". */
 export function summaryLine(report: ValidationReport): string {
+  const unread = report.unreadable?.length ?? 0
+  const line = judgedLine(report)
+  return unread === 0 ? line : `${line}; ${plural(unread, 'path')} could not be read`
+}
+
+function judgedLine(report: ValidationReport): string {
   const files = plural(report.gadgets.length, 'file')
   const judged = `(judged as snapd ${report.snapd}${report.strict ? ', strict' : ''})`
   if (report.gadgets.length === 0) return `no files checked ${judged}`

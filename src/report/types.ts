@@ -10,6 +10,18 @@ export interface ValidationReport {
   gadgets: GadgetValidation[]
   errors: number
   warnings: number
+  /** Paths that could not be judged (missing, unreadable, not a regular file, too large): each is an error, and the run exits 2. */
+  unreadable?: UnreadableInput[]
+}
+
+/** A path given to validate that could not be read; the others are still judged. */
+export interface UnreadableInput {
+  /** The path as given (or the file inside it that could not be read). */
+  file: string
+  /** The UserError code: E_IO_ENOENT, E_NOT_A_FILE, E_TOO_LARGE, E_NO_GADGET, … */
+  code: string
+  message: string
+  hint?: string
 }
 
 /** Text of the files findings point into, for code frames; keyed by Finding.file. */

@@ -11,6 +11,7 @@ import {fileURLToPath} from 'node:url'
 import {ioError, UserError} from '../errors.js'
 import {loadBoard} from '../serial/boards.js'
 import type {SnapInterface} from '../serial/source.js'
+import {quoteInput} from '../util/echo.js'
 import {didYouMean} from '../util/suggest.js'
 import {boardIdProblem, snapIdProblem, snapNameProblem} from './naming.js'
 
@@ -169,7 +170,7 @@ export function loadBoardProfile(id: string, options: BoardSearchOptions = {}): 
   if (!found) {
     const ids = all.map((c) => c.id).sort()
     const guess = didYouMean(id, ids)
-    throw new UserError('E_INIT_BOARD', `unknown board "${id}"`, {hint: `${guess ? `did you mean "${guess}"? ` : ''}boards: ${ids.join(', ')} (snap-gadget boards lists them; --board-dir adds your own)`, kind: 'usage'})
+    throw new UserError('E_INIT_BOARD', `unknown board ${quoteInput(id)}`, {hint: `${guess ? `did you mean "${guess}"? ` : ''}boards: ${ids.join(', ')} (snap-gadget boards lists them; --board-dir adds your own)`, kind: 'usage'})
   }
 
   return readProfile(found)

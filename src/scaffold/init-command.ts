@@ -16,6 +16,7 @@ import type {InitOutcome} from './present.js'
 import {checkScaffoldTarget, writeScaffold} from './write.js'
 import {UserError} from '../errors.js'
 import type {ModelGrade, StorageSafety} from './model.js'
+import {quoteInput} from '../util/echo.js'
 
 /** The flags of `init`, as oclif (or the fast entry's parser) hands them over. */
 export interface InitFlags {
@@ -73,7 +74,7 @@ export async function runInit(flags: InitFlags, directoryArg: string | undefined
   }
 
   const written = writeScaffold(plan, {force: flags.force})
-  return {blocked: [], dryRun: false, files: written.files, plan, shownDirectory}
+  return {blocked: [], dryRun: false, files: written.files, plan, shownDirectory, ...(written.recovered ? {recovered: written.recovered} : {})}
 }
 
 /** Ctrl-C or Escape at a prompt: a clean stop, not a bug. */
@@ -139,7 +140,7 @@ function pairs(values: readonly string[], flag: string): Record<string, string> 
   const out: Record<string, string> = {}
   for (const value of values) {
     const eq = value.indexOf('=')
-    if (eq <= 0) throw new UserError('E_INIT_FLAG', `${flag} ${JSON.stringify(value)} is not NAME=VALUE`, {hint: `e.g. ${flag} line=kiosk-2`, kind: 'usage'})
+    if (eq <= 0) throw new UserError('E_INIT_FLAG', `${flag} ${quoteInput(value)} is not NAME=VALUE`, {hint: `e.g. ${flag} line=kiosk-2`, kind: 'usage'})
     const name = value.slice(0, eq)
     if (Object.hasOwn(out, name)) throw new UserError('E_INIT_FLAG', `${flag} ${name} is given twice`, {hint: 'give each name once', kind: 'usage'})
     out[name] = value.slice(eq + 1)

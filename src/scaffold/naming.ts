@@ -5,6 +5,7 @@
  * later. Each check returns what is wrong, or undefined.
  */
 import {UserError} from '../errors.js'
+import {quoteInput} from '../util/echo.js'
 
 /** snap/naming ValidateSnap: 2–40 characters of a–z, 0–9 and single inner hyphens, one letter at least. */
 export function snapNameProblem(name: string): string | undefined {
@@ -97,7 +98,7 @@ const checks: Record<NameKind, (value: string) => string | undefined> = {
 export function checkName(kind: NameKind, value: string, where: string, hint?: string): string {
   const problem = checks[kind](value)
   if (problem !== undefined) {
-    throw new UserError('E_INIT_NAME', `${where} ${JSON.stringify(value)} is not a valid ${kind}: ${problem}`, {hint: hint ?? `choose another ${kind}`, kind: 'usage'})
+    throw new UserError('E_INIT_NAME', `${where} ${quoteInput(value)} is not a valid ${kind}: ${problem}`, {hint: hint ?? `choose another ${kind}`, kind: 'usage'})
   }
 
   return value

@@ -10,6 +10,7 @@ import {isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {InternalError, UserError} from '../errors.js'
 import {checkRegistrationConfig, DEVICE_SERVICE_PRESETS} from '../registration/config.js'
 import {neededPlugs, resolveRegistrationChain} from '../registration/prepare.js'
+import {quoteInput} from '../util/echo.js'
 import {type Base, BASES, type BoardProfile, loadBoardProfile, safeRelative, selectFor, SHARED_TEMPLATES_DIR, TEMPLATES_DIR} from './boards.js'
 import {buildModelJson, checkModelJson, MODEL_GRADES, type ModelGrade, type ModelJson, type ModelSnapInput, STORAGE_SAFETIES, type StorageSafety} from './model.js'
 import {checkName} from './naming.js'
@@ -149,12 +150,12 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
   const {board} = defaults
   const base = options.base ?? defaults.base
   if (!(BASES as readonly string[]).includes(base) || !board.bases.includes(base)) {
-    throw new UserError('E_INIT_BASE', `the ${board.id} board profile supports ${board.bases.join(' and ')}, not ${JSON.stringify(base)}`, {hint: `pass --base ${board.bases.at(-1)}`, kind: 'usage'})
+    throw new UserError('E_INIT_BASE', `the ${board.id} board profile supports ${board.bases.join(' and ')}, not ${quoteInput(String(base))}`, {hint: `pass --base ${board.bases.at(-1)}`, kind: 'usage'})
   }
 
   const architecture = options.architecture ?? defaults.architecture
   if (!board.architectures.includes(architecture)) {
-    throw new UserError('E_INIT_ARCH', `the ${board.id} board profile is for ${board.architectures.join(' and ')}, not ${JSON.stringify(architecture)}`, {hint: `pass --arch ${board.architectures[0]}`, kind: 'usage'})
+    throw new UserError('E_INIT_ARCH', `the ${board.id} board profile is for ${board.architectures.join(' and ')}, not ${quoteInput(String(architecture))}`, {hint: `pass --arch ${board.architectures[0]}`, kind: 'usage'})
   }
 
   const track = base.replace(/^core/, '')
@@ -162,7 +163,7 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
   const model = checkName('model name', options.model ?? defaults.model, '--model')
   const version = options.version ?? `${track}-0.1`
   if (!/^[a-zA-Z0-9](?:[a-zA-Z0-9:.+~-]{0,30}[a-zA-Z0-9+~])?$/.test(version)) {
-    throw new UserError('E_INIT_NAME', `--snap-version ${JSON.stringify(version)} is not a snap version: up to 32 of letters, digits and ":.+~-", starting and ending with a letter or digit`, {hint: 'e.g. --snap-version 24-1.0', kind: 'usage'})
+    throw new UserError('E_INIT_NAME', `--snap-version ${quoteInput(version)} is not a snap version: up to 32 of letters, digits and ":.+~-", starting and ending with a letter or digit`, {hint: 'e.g. --snap-version 24-1.0', kind: 'usage'})
   }
 
   const displayName = options.displayName === undefined ? undefined : oneLine(options.displayName, '--display-name', 255)
@@ -189,9 +190,9 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
   const gadget: ModelSnapInput = {channel: options.gadgetChannel ?? 'latest/stable', name}
   if (options.gadgetId !== undefined) gadget.id = options.gadgetId
   const grade = options.grade ?? defaults.grade
-  if (!(MODEL_GRADES as readonly string[]).includes(grade)) throw new UserError('E_INIT_GRADE', `--grade ${JSON.stringify(grade)} is not one of ${MODEL_GRADES.join(', ')}`, {kind: 'usage'})
+  if (!(MODEL_GRADES as readonly string[]).includes(grade)) throw new UserError('E_INIT_GRADE', `--grade ${quoteInput(grade)} is not one of ${MODEL_GRADES.join(', ')}`, {kind: 'usage'})
   if (options.storageSafety !== undefined && !(STORAGE_SAFETIES as readonly string[]).includes(options.storageSafety)) {
-    throw new UserError('E_INIT_GRADE', `--storage-safety ${JSON.stringify(options.storageSafety)} is not one of ${STORAGE_SAFETIES.join(', ')}`, {kind: 'usage'})
+    throw new UserError('E_INIT_GRADE', `--storage-safety ${quoteInput(String(options.storageSafety))} is not one of ${STORAGE_SAFETIES.join(', ')}`, {kind: 'usage'})
   }
 
   const extraSnaps = (options.extraSnaps ?? []).map((s) => (typeof s === 'string' ? parseSnapSpec(s) : s))
@@ -259,7 +260,7 @@ function defaultSummary(brand: string, model: string): string {
 
 /** One line of text, for YAML and model headers: no control characters, not blank, bounded. */
 function oneLine(text: string, flag: string, max: number): string {
-  if (/[\u0000-\u001F\u007F]/.test(text)) throw new UserError('E_INIT_TEXT', `${flag} ${JSON.stringify(text)} has a line break or a control character`, {hint: `give ${flag} as one line of text`, kind: 'usage'})
+  if (/[\u0000-\u001F\u007F]/.test(text)) throw new UserError('E_INIT_TEXT', `${flag} ${quoteInput(text)} has a line break or a control character`, {hint: `give ${flag} as one line of text`, kind: 'usage'})
   if (text.trim() === '') throw new UserError('E_INIT_TEXT', `${flag} is blank`, {hint: `give ${flag} some text, or leave it out`, kind: 'usage'})
   if ([...text].length > max) throw new UserError('E_INIT_TEXT', `${flag} has ${[...text].length} characters; it may have ${max}`, {hint: `shorten ${flag}`, kind: 'usage'})
   return text
@@ -279,7 +280,7 @@ export function parseSnapSpec(spec: string): ModelSnapInput {
 function deviceServiceOf(value: string): {preset: string; url: string} {
   if ((DEVICE_SERVICES as readonly string[]).includes(value)) return {preset: value, url: DEVICE_SERVICE_PRESETS[value as (typeof DEVICE_SERVICES)[number]]}
   if (/^https?:\/\/[^\s/]+/i.test(value) && !/[\u0000-\u0020\u007F"'<>\\^`{|}]/.test(value)) return {preset: 'custom', url: value}
-  throw new UserError('E_INIT_SERVICE', `--device-service ${JSON.stringify(value)} is neither a preset nor an http(s) URL`, {
+  throw new UserError('E_INIT_SERVICE', `--device-service ${quoteInput(value)} is neither a preset nor an http(s) URL`, {
     hint: 'use serial-vault, model-service, local, or the URL of your own service (https://vault.example.com/v1/)',
     kind: 'usage',
   })

@@ -1,6 +1,7 @@
 /** Text and JSON for `init` and `boards`: pure functions from results to strings. */
 import type {Paint} from '../cli/output.js'
 import {shellQuote} from '../registration/snapctl.js'
+import {terminalSafe} from '../util/echo.js'
 import type {BoardProfile} from './boards.js'
 import type {ScaffoldPlan} from './plan.js'
 import type {WrittenFile} from './write.js'
@@ -14,7 +15,12 @@ export interface InitOutcome {
   shownDirectory: string
   /** In a dry run: files that exist, so a real run would stop without --force. */
   blocked: string[]
+  /** What was put right from earlier interrupted runs. */
+  recovered?: string[]
 }
+
+/** A dry run says what it would do (create, overwrite); a real run what it did (created, overwritten). */
+const dryRunAction: Record<WrittenFile['action'], string> = {created: 'create', overwritten: 'overwrite'}
 
 /** The JSON `init --json` prints: the plan without file contents. */
 export function initJson(outcome: InitOutcome): Record<string, unknown> {
@@ -30,11 +36,12 @@ export function initJson(outcome: InitOutcome): Record<string, unknown> {
     deviceService: plan.deviceService,
     directory: plan.directory,
     dryRun: outcome.dryRun,
-    files: plan.files.map((f) => ({action: action.get(f.path), bytes: byteLength(f.content), from: f.from, mode: `0${f.mode.toString(8)}`, path: f.path})),
+    files: plan.files.map((f) => ({action: outcome.dryRun ? dryRunAction[action.get(f.path)!] : action.get(f.path), bytes: byteLength(f.content), from: f.from, mode: `0${f.mode.toString(8)}`, path: f.path})),
     grade: plan.grade,
     model: plan.model,
     name: plan.name,
     plugs: plan.plugs,
+    ...(outcome.recovered ? {recovered: outcome.recovered} : {}),
     serialBoard: plan.serialBoard,
     todo: plan.todo,
   }
@@ -43,7 +50,10 @@ export function initJson(outcome: InitOutcome): Record<string, unknown> {
 export function initText(outcome: InitOutcome, paint: Paint): string {
   const {plan} = outcome
   const what = `${plan.name} (${plan.board.id}, ${plan.base}, ${plan.architecture})`
-  let text = outcome.dryRun ? `${paint('bold', `Would create ${what}`)} in ${plan.directory}; nothing was written:\n` : `${paint('bold', `Created ${what}`)} in ${plan.directory}:\n`
+  const directory = terminalSafe(plan.directory)
+  let text = ''
+  for (const note of outcome.recovered ?? []) text += `${paint('yellow', 'note')}: ${terminalSafe(note)}\n`
+  text += outcome.dryRun ? `${paint('bold', `Would create ${what}`)} in ${directory}; nothing was written:\n` : `${paint('bold', `Created ${what}`)} in ${directory}:\n`
   const width = Math.max(...plan.files.map((f) => f.path.length))
   const action = new Map(outcome.files.map((f) => [f.path, f.action]))
   for (const file of plan.files) {
@@ -60,7 +70,7 @@ export function initText(outcome: InitOutcome, paint: Paint): string {
   }
 
   if (!outcome.dryRun) {
-    const cd = outcome.shownDirectory === '.' ? '' : `cd ${shellQuote(outcome.shownDirectory)} && `
+    const cd = outcome.shownDirectory === '.' ? '' : `cd ${terminalSafe(shellQuote(outcome.shownDirectory))} && `
     text += `\nNext: ${cd}snap-gadget validate --strict . , then README.md (build, sign the model, build the image).\n`
   }
 

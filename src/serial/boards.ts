@@ -8,6 +8,7 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {UserError} from '../errors.js'
+import {quoteInput} from '../util/echo.js'
 import type {ChainSpec} from './chain.js'
 import {checkChainSpec} from './config.js'
 import {matchGlob} from './glob.js'
@@ -33,13 +34,18 @@ export interface BoardProfile extends ChainSpec {
   /** The interfaces the prepare-device hook must plug for this chain. */
   interfaces: readonly SnapInterface[]
   notes?: string
+  /**
+   * Other names that select this profile: the ids of the `init` board profiles whose hook runs
+   * this chain (`pc-amd64` → x86), so one board name works in every command.
+   */
+  aliases?: readonly string[]
   /** The profile file. */
   file: string
 }
 
 export const BOARDS_DIR = fileURLToPath(new URL('boards/', import.meta.url))
 
-const PROFILE_KEYS = ['id', 'title', 'architectures', 'match', 'interfaces', 'notes', 'chain', 'normalise', 'transforms', 'output', 'onDenied']
+const PROFILE_KEYS = ['id', 'aliases', 'title', 'architectures', 'match', 'interfaces', 'notes', 'chain', 'normalise', 'transforms', 'output', 'onDenied']
 const ARCHITECTURES = ['amd64', 'arm64', 'armhf', 'i386', 'riscv64', 'ppc64el', 's390x']
 const cache = new Map<string, BoardProfile>()
 
@@ -57,8 +63,11 @@ export function loadBoard(id: string): BoardProfile {
   if (cached) return cached
   const ids = boardIds()
   if (!ids.includes(id)) {
-    const guess = closest(id, ids)
-    throw new UserError('E_SERIAL_BOARD', `unknown board "${id}"`, {hint: guess ? `did you mean "${guess}"? (boards: ${ids.join(', ')})` : `boards: ${ids.join(', ')}`, kind: 'usage'})
+    const aliased = ids.map((known) => loadBoard(known)).find((board) => board.aliases?.includes(id))
+    if (aliased) return aliased
+    const names = boardNames()
+    const guess = closest(id, names)
+    throw new UserError('E_SERIAL_BOARD', `unknown board ${quoteInput(id)}`, {hint: guess ? `did you mean "${guess}"? (boards: ${names.join(', ')})` : `boards: ${names.join(', ')}`, kind: 'usage'})
   }
 
   const file = join(BOARDS_DIR, `${id}.json`)
@@ -74,6 +83,13 @@ export function loadBoard(id: string): BoardProfile {
   if (profile.id !== id) throw configError(place, ['id'], `id "${profile.id}" does not match the file name`, `set id: "${id}" or rename the file`)
   cache.set(id, profile)
   return profile
+}
+
+/** Every name a board can be given by: the profile ids and their aliases, sorted. */
+export function boardNames(): string[] {
+  return boardIds()
+    .flatMap((id) => [id, ...(loadBoard(id).aliases ?? [])])
+    .sort()
 }
 
 export function listBoards(): BoardProfile[] {
@@ -109,6 +125,14 @@ export function checkBoardProfile(data: unknown, place: ConfigPlace, file = plac
     interfaces: list('interfaces', SNAP_INTERFACES) as SnapInterface[],
     title: text('title', true)!,
   }
+  if (data.aliases !== undefined) {
+    if (!Array.isArray(data.aliases) || !data.aliases.every((a) => typeof a === 'string' && /^[a-z\d][a-z\d-]*$/.test(a))) {
+      throw configError(place, ['aliases'], 'aliases must be a list of board ids (lower-case letters, digits, dashes)', 'e.g. aliases: ["pc-amd64"]')
+    }
+
+    profile.aliases = data.aliases as string[]
+  }
+
   const notes = text('notes', false)
   if (notes !== undefined) profile.notes = notes
   if (data.match !== undefined) profile.match = checkMatch(data.match, place)
@@ -157,10 +181,12 @@ export async function detectBoard(context: SourceContext): Promise<BoardDetectio
     }
   }
 
-  const hasDmi = await context.fs.stat('/sys/class/dmi/id').then(
+  // The raw table counts too: some systems export it without the id files.
+  const exists = (path: string) => context.fs.stat(path).then(
     () => true,
     () => false,
   )
+  const hasDmi = (await exists('/sys/class/dmi/id')) || (await exists('/sys/firmware/dmi/tables/DMI'))
   const vendor = hasDmi ? undefined : await cpuVendor(context)
   for (const board of boards) {
     if (hasDmi && board.match?.dmi) return {board, reason: 'SMBIOS (DMI) tables'}

@@ -56,6 +56,8 @@ export interface ChainSpec {
 
 export interface ChainEntry {
   label: string
+  /** The source with all its given options (`mac[interface=eth0,allowLocallyAdministered=true]`); absent for joins. */
+  setting?: string
   /** The source id, or `join`. */
   sourceId: string
   source?: SerialSource
@@ -181,7 +183,7 @@ async function resolveEntry(spec: ChainEntrySpec, place: ConfigPlace, path: Data
   const source = await definition.create(options, setting)
   const primary = definition.primary === undefined ? undefined : spec.options?.[definition.primary]
   const label = spec.name ?? (id === 'module' ? source.id : primary === undefined ? id : `${id}[${Array.isArray(primary) ? primary.join(',') : String(primary)}]`)
-  return {...common, label, plugs: source.plugs, source, sourceId: id}
+  return {...common, label, plugs: source.plugs, setting: entrySetting(id, definition.primary, spec.options), source, sourceId: id}
 }
 
 function unique<T>(items: readonly T[]): T[] {
@@ -221,6 +223,19 @@ export async function runChain(chain: SerialChain, context: SourceContext, optio
   }
 
   return {attempts, chain: chain.name}
+}
+
+/**
+ * An entry with every option it was given, in the --chain syntax: `id`, `id[value]` when only
+ * the main option is set, else `id[key=value,...]`. Labels stay short; reports carry this too, so
+ * that no setting is lost from them.
+ */
+export function entrySetting(id: string, primary: string | undefined, options: Readonly<Record<string, unknown>> | undefined): string {
+  const given = Object.entries(options ?? {}).filter(([, value]) => value !== undefined)
+  if (given.length === 0) return id
+  const text = (value: unknown) => (Array.isArray(value) ? value.join(',') : String(value))
+  if (given.length === 1 && given[0][0] === primary) return `${id}[${text(given[0][1])}]`
+  return `${id}[${given.map(([key, value]) => `${key}=${text(value)}`).join(',')}]`
 }
 
 /** One entry: read (or join), normalise, refuse placeholders, apply the entry's transforms. */

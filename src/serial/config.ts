@@ -15,10 +15,10 @@
  *   pattern: '[A-Za-z0-9][A-Za-z0-9._:-]*'
  * ```
  */
-import {readFileSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 
-import {ioError, UserError} from '../errors.js'
+import {UserError} from '../errors.js'
+import {readBoundedFile} from '../support/bounded-read.js'
 import type {ChainEntrySpec, ChainSpec} from './chain.js'
 import {checkKeys, checkOptions, closest, type ConfigPlace, configError, type DataPath, describeValue, isRecord, type OptionSpecs} from './options.js'
 import {BUILTIN_SOURCES, sourceDefinition} from './registry.js'
@@ -205,15 +205,12 @@ export function parseSerialConfig(data: unknown, place: ConfigPlace = {}): Seria
   return config
 }
 
+/** A serial configuration is a few lines; anything near this is not one. */
+export const MAX_SERIAL_CONFIG_BYTES = 1024 * 1024
+
 /** Reads and checks a YAML or JSON configuration file; errors carry line and column. */
 export async function loadSerialConfig(file: string): Promise<SerialConfig> {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    throw ioError(file, error)
-  }
-
+  const text = readBoundedFile(file, MAX_SERIAL_CONFIG_BYTES, {what: 'serial configuration'}).toString('utf8')
   // Loaded on demand: the YAML library is not on the path of configs given as data.
   const {readYamlDocument} = await import('../support/yaml-document.js')
   const {data, locate} = readYamlDocument(text, file, 'E_SERIAL_CONFIG')

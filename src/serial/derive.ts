@@ -69,6 +69,8 @@ export async function resolveSerialChain(options: DeriveSerialOptions = {}): Pro
 export interface SerialResult extends SerialDerivation {
   board?: string
   boardBy?: string
+  /** Each chain entry with every option it was given, in order (the labels show only the main option). */
+  entries?: string[]
 }
 
 /**
@@ -79,6 +81,7 @@ export async function deriveSerial(options: DeriveSerialOptions = {}): Promise<S
   const {board, boardBy, chain, context} = await resolveSerialChain(options)
   const derivation: SerialResult = await deriveFromChain(chain, context, options)
   if (board) Object.assign(derivation, {board: board.id, boardBy})
+  derivation.entries = chain.entries.map((entry) => entry.setting ?? entry.label)
   return derivation
 }
 

@@ -35,6 +35,8 @@ export function parseAm335xEeprom(data: Uint8Array): Parsed<Am335xBoard> {
     return {ok: false, reason: `no AM335x board EEPROM magic (AA 55 33 EE); found ${[...magic].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(' ')}`}
   }
 
+  // K3 boards (BeaglePlay, AM62x/AM64x kits) share the magic but put a binary record list after it.
+  if (bytes.length > 4 && bytes[4] === 0x01) return {ok: false, reason: 'this is a TI AM6x (K3) record-format EEPROM, not the AM335x layout: use ti-am6-eeprom'}
   if (bytes.length < AM335X_HEADER_LENGTH) return {ok: false, reason: `truncated: ${bytes.length} of ${AM335X_HEADER_LENGTH} header bytes`, truncated: true}
   const boardName = ascii(bytes.subarray(4, 12))
   const version = ascii(bytes.subarray(12, 16))

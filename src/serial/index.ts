@@ -2,7 +2,7 @@
  * Serial derivation: hardware identity sources, chains, transforms, board profiles and probing.
  * Nothing here prints; everything returns data or throws UserError/InternalError.
  */
-export {type BoardDetection, type BoardMatch, type BoardProfile, boardIds, detectBoard, listBoards, loadBoard} from './boards.js'
+export {type BoardDetection, type BoardMatch, type BoardProfile, boardIds, boardNames, detectBoard, listBoards, loadBoard} from './boards.js'
 export {
   type AttemptVerdict,
   type ChainEntrySpec,
@@ -22,6 +22,10 @@ export {type ContextOptions, createSourceContext, rootedFs, runCommand} from './
 export {type SourceDefinition} from './definition.js'
 export {type DeriveSerialOptions, deriveSerial, resolveSerialChain, type SerialResult, trySerial} from './derive.js'
 export {parseAm335xEeprom, parseOnieTlv} from './eeprom-formats.js'
+export {EUI_PARTS, type EuiPart, type EuiPartName, parseEui} from './eui-presets.js'
+export {cpuinfoSerialLine} from './formats/cpuinfo.js'
+export {smbiosField, type SmbiosField, type SmbiosStructure, smbiosStructures, smbiosVersion} from './formats/smbios.js'
+export {type Am6BoardInfo, type Am6Eeprom, parseAm6Eeprom} from './formats/ti-am6-eeprom.js'
 export {collectSystemFacts, type DeviceFacts, readDeviceFacts, type SystemFacts} from './facts.js'
 export {FLEET_DUPLICATES, PLACEHOLDER_MACS, PLACEHOLDER_STRINGS, PLACEHOLDER_UUIDS, type Refusal, refusalOf, swapUuidFields} from './placeholders.js'
 export {type ProbedSource, probeIdentity, type ProbeOptions, type ProbeReport, type ProbeWarning} from './probe.js'

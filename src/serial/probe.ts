@@ -6,6 +6,7 @@ import {detectBoard} from './boards.js'
 import {type AttemptVerdict, type ChainEntrySpec, resolveChain, runChain, type SourceAttempt} from './chain.js'
 import {checkRoot, type ContextOptions, createSourceContext} from './context.js'
 import {AM335X_DEAD_MAGIC, AM335X_HEADER_LENGTH, AM335X_MAGIC, ONIE_HEADER_LENGTH, ONIE_MAGIC} from './eeprom-formats.js'
+import {isAm6Layout} from './formats/ti-am6-eeprom.js'
 import {collectSystemFacts, type DeviceFacts, readDeviceFacts, type SystemFacts} from './facts.js'
 import {expandGlob} from './glob.js'
 import {HYPERVISOR_OUIS, isLocallyAdministered, listNetDevices, type NetDevice} from './netdev.js'
@@ -162,6 +163,8 @@ async function eepromProbes(context: SourceContext): Promise<ChainEntrySpec[]> {
 
     const magic = head.subarray(0, 4)
     if (head.subarray(0, ONIE_MAGIC.length).equals(ONIE_MAGIC)) probes.push({options: {path: file}, source: 'onie-tlv'})
+    // The same magic starts both TI layouts: the byte after it tells the K3 record list from the AM335x struct.
+    else if (magic.equals(AM335X_MAGIC) && isAm6Layout(head)) probes.push({options: {path: file}, source: 'ti-am6-eeprom'})
     else if (magic.equals(AM335X_MAGIC) || magic.equals(AM335X_DEAD_MAGIC)) probes.push({options: {path: file}, source: 'beaglebone-eeprom'})
   }
 
@@ -262,6 +265,7 @@ function eepromSuggestions(sources: readonly ProbedSource[], boardId: string): s
   const layouts: Record<string, {board: string; what: string}> = {
     'beaglebone-eeprom': {board: 'beaglebone', what: 'an AM335x board EEPROM'},
     'onie-tlv': {board: 'onie-switch', what: 'an ONIE TlvInfo table'},
+    'ti-am6-eeprom': {board: 'beagleplay', what: 'a TI AM6x (K3) board EEPROM'},
   }
   return sources
     .filter((s) => s.usable && layouts[s.source] && layouts[s.source].board !== boardId)

@@ -99,7 +99,7 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
     const keyFile = resolve(baseDir, raw['signing-key'])
     let signingKey: SigningKey
     try {
-      signingKey = loadSigningKey(readBoundedFile(keyFile, {limit: MAX_KEY_BYTES, shown: raw['signing-key'], what: 'a PEM private key'}), raw['signing-key'])
+      signingKey = loadSigningKey(readBoundedFile(keyFile, MAX_KEY_BYTES, {shown: raw['signing-key'], what: 'PEM key'}), raw['signing-key'])
     } catch (error) {
       if (error instanceof UserError) throw relocate(error, fail(at('signing-key'), error.message, error.hint ?? 'give the brand key that signs serials'))
       throw error
@@ -110,7 +110,7 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
     const chainAssertions: Assertion[] = []
     for (const [n, chainFile] of (raw.chain ?? []).entries()) {
       const path = resolve(baseDir, chainFile)
-      const bytes = readBoundedFile(path, {limit: MAX_CHAIN_FILE_BYTES, shown: chainFile, what: 'an assertion file'})
+      const bytes = readBoundedFile(path, MAX_CHAIN_FILE_BYTES, {shown: chainFile, what: 'assertion'})
       let assertions: Assertion[]
       try {
         assertions = parseAssertions(bytes, {file: chainFile})
@@ -149,8 +149,8 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
   let tls: ServiceConfig['tls']
   if (data.tls) {
     tls = {
-      certificate: readBoundedFile(resolve(baseDir, data.tls.certificate), {limit: MAX_KEY_BYTES, shown: data.tls.certificate, what: 'a PEM certificate'}),
-      key: readBoundedFile(resolve(baseDir, data.tls.key), {limit: MAX_KEY_BYTES, shown: data.tls.key, what: 'a PEM private key'}),
+      certificate: readBoundedFile(resolve(baseDir, data.tls.certificate), MAX_KEY_BYTES, {shown: data.tls.certificate, what: 'PEM certificate'}),
+      key: readBoundedFile(resolve(baseDir, data.tls.key), MAX_KEY_BYTES, {shown: data.tls.key, what: 'PEM key'}),
     }
   }
 
@@ -164,7 +164,7 @@ export function loadServiceDatabase(file: string): DatabaseLocation {
 }
 
 function readConfigFile(file: string): {baseDir: string; data: RawConfig; fail: Fail} {
-  const text = readBoundedFile(file, {limit: MAX_CONFIG_BYTES, what: 'a serve config'}).toString('utf8')
+  const text = readBoundedFile(file, MAX_CONFIG_BYTES, {what: 'serve config'}).toString('utf8')
   const doc = readYamlDocument(text, file, 'E_SERVE_CONFIG')
   const fail: Fail = (path, message, hint, at = 'value') => {
     const pos = doc.locate(path, at)

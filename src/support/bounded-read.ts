@@ -1,28 +1,58 @@
 /**
- * Reads a file a user named, never more than a limit and never from something that is not a
- * regular file: a FIFO, /dev/zero or a socket given by mistake must not hang the reader or grow
- * its memory. The descriptor is checked after opening, so a path swapped between a stat and the
- * read cannot slip a device in.
+ * Reads a file the user named, bounded: refused unless it is a regular file (a FIFO, /dev/zero or
+ * /dev/urandom would block or never end), refused when larger than the limit, and never read past
+ * limit + 1 bytes even when it grows while being read. Standard input is read with the same cap.
  */
 import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
 
 import {ioError, UserError} from '../errors.js'
 
 export interface BoundedReadOptions {
-  /** Bytes at most; a larger file is refused. */
-  limit: number
-  /** How the file is named in errors (the path as the user gave it). */
+  /** The name shown in messages (as the user gave it). */
   shown?: string
-  /** What the file is, for the messages ("the serve config", "a chain assertion"). */
+  /** What the file is, for messages: "gadget.yaml", "model", "assertion". */
   what?: string
 }
 
-/** The file's bytes; throws an I/O UserError (exit 2) naming the file when it cannot be read whole. */
-export function readBoundedFile(path: string, options: BoundedReadOptions): Buffer {
+const MIB = 1024 * 1024
+
+/** `4 MiB`, `512 KiB`, `12 bytes`: limits as a reader thinks of them. */
+export function formatSize(bytes: number): string {
+  if (bytes >= MIB) return `${Number.isInteger(bytes / MIB) ? bytes / MIB : (bytes / MIB).toFixed(1)} MiB`
+  if (bytes >= 1024) return `${Number.isInteger(bytes / 1024) ? bytes / 1024 : (bytes / 1024).toFixed(1)} KiB`
+  return `${bytes} bytes`
+}
+
+/** Error when a file is larger than snap-gadget reads: an I/O problem (exit 2), not a finding. */
+export function tooLargeError(shown: string, size: number | undefined, limit: number, what = 'file'): UserError {
+  const measured = size === undefined ? `more than ${formatSize(limit)}` : formatSize(size)
+  return new UserError('E_TOO_LARGE', `${shown} is ${measured}; snap-gadget reads ${what === 'file' ? 'files' : `${what} files`} of at most ${formatSize(limit)}`, {
+    file: shown,
+    hint: `check that ${shown} is the right file`,
+    kind: 'io',
+  })
+}
+
+/** What a non-regular file is, in words. */
+function kindOf(stat: {isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean}): string {
+  if (stat.isDirectory()) return 'a directory'
+  if (stat.isFIFO()) return 'a FIFO (named pipe)'
+  if (stat.isCharacterDevice()) return 'a character device'
+  if (stat.isBlockDevice()) return 'a block device'
+  if (stat.isSocket()) return 'a socket'
+  return 'not a regular file'
+}
+
+/**
+ * The bytes of `path`, at most `limit` of them. Opened non-blocking so that a FIFO with no writer
+ * cannot hang the open; the type is checked on the open descriptor, so a swap between check and
+ * read changes nothing.
+ */
+export function readBoundedFile(path: string, limit: number, options: BoundedReadOptions = {}): Buffer {
   const shown = options.shown ?? path
+  const what = options.what ?? 'file'
   let fd: number
   try {
-    // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever.
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (error) {
     throw ioError(shown, error, 'read')
@@ -32,52 +62,48 @@ export function readBoundedFile(path: string, options: BoundedReadOptions): Buff
     const stat = fstatSync(fd)
     if (stat.isDirectory()) throw ioError(shown, Object.assign(new Error('is a directory'), {code: 'EISDIR'}), 'read')
     if (!stat.isFile()) {
-      throw new UserError('E_IO_NOT_FILE', `cannot read ${shown}: it is not a regular file (${fileKind(stat)})`, {
+      throw new UserError('E_NOT_A_FILE', `${shown} is ${kindOf(stat)}, not a regular file`, {
         file: shown,
-        hint: `give the path of ${options.what ?? 'a file'}, not a device, FIFO or socket`,
+        hint: `give the path of a regular ${what} file; to read standard input, pass -`,
         kind: 'io',
       })
     }
 
-    if (stat.size > options.limit) throw tooLarge(shown, stat.size, options)
-    // The size can change under us: read one byte past the limit to notice a file that grew.
-    const buffer = Buffer.allocUnsafe(Math.min(stat.size, options.limit) + 1)
-    let length = 0
-    for (;;) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null)
-      if (n === 0) break
-      length += n
-      if (length > options.limit) throw tooLarge(shown, length, options)
-      if (length === buffer.length) break
-    }
-
-    return buffer.subarray(0, length)
-  } catch (error) {
-    if (error instanceof UserError) throw error
-    throw ioError(shown, error, 'read')
+    if (stat.size > limit) throw tooLargeError(shown, stat.size, limit, what)
+    return readUpTo(fd, limit, () => tooLargeError(shown, undefined, limit, what), shown)
   } finally {
     closeSync(fd)
   }
 }
 
-function tooLarge(shown: string, size: number, options: BoundedReadOptions): UserError {
-  return new UserError('E_IO_TOO_LARGE', `cannot read ${shown}: it is ${formatBytes(size)}, more than the ${formatBytes(options.limit)} snap-gadget reads for ${options.what ?? 'this file'}`, {
-    file: shown,
-    hint: `check that this is ${options.what ?? 'the file you meant'}`,
-    kind: 'io',
-  })
+/** Reads standard input (fd 0) to its end, refusing more than `limit` bytes. */
+export function readBoundedStdin(limit: number, what = 'input'): Buffer {
+  return readUpTo(0, limit, () => tooLargeError('<stdin>', undefined, limit, what), '<stdin>')
 }
 
-function fileKind(stat: ReturnType<typeof fstatSync>): string {
-  if (stat.isFIFO()) return 'a FIFO'
-  if (stat.isCharacterDevice()) return 'a character device'
-  if (stat.isBlockDevice()) return 'a block device'
-  if (stat.isSocket()) return 'a socket'
-  return 'not a file'
-}
+function readUpTo(fd: number, limit: number, tooLarge: () => UserError, shown: string): Buffer {
+  const chunks: Buffer[] = []
+  let total = 0
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, limit + 1 - total))
+    let count: number
+    try {
+      count = readSync(fd, chunk, 0, chunk.length, null)
+    } catch (error) {
+      // A pipe on stdin opened non-blocking by the parent: wait a moment and read on.
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
+        continue
+      }
 
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`
-  return `${bytes} bytes`
+      throw ioError(shown, error, 'read')
+    }
+
+    if (count === 0) break
+    chunks.push(chunk.subarray(0, count))
+    total += count
+    if (total > limit) throw tooLarge()
+  }
+
+  return Buffer.concat(chunks, total)
 }

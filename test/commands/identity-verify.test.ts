@@ -64,6 +64,18 @@ describe('identity verify', () => {
     assert.match(result.stderr, /hint: /)
   })
 
+  test('a body without identity fields: the hint says they are missing, not that the body was tampered with', async () => {
+    const plain = join(work, 'plain.yaml')
+    writeFileSync(plain, 'serial: "1000000012345678"\nboard-model: "Raspberry Pi 5"\n')
+    const result = await runCli(['identity', 'verify', plain])
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /identity verification failed: the registration body has no identity fields/)
+    assert.match(result.stderr, /hint: the identity fields are missing: the device did not sign this body/)
+    assert.doesNotMatch(result.stderr, /changed after the device signed it/)
+    const tampered = await runCli(['identity', 'verify', tamperedFile])
+    assert.match(tampered.stderr, /hint: a body changed after the device signed it/)
+  })
+
   test('a tampered body with --json: the error carries the report', async () => {
     const result = await runCli(['identity', 'verify', tamperedFile, '--json'])
     assert.equal(result.code, 1)

@@ -184,7 +184,7 @@ describe('exit codes', {concurrency: true}, () => {
   /** oclif's own messages are wrapped to the terminal width, with "›" before each line. */
   const unwrapped = (text: string) => text.replaceAll(/\s*›\s*/g, ' ').replaceAll(/\s+/g, ' ')
   const usage: Array<[string, string[], RegExp]> = [
-    ['no path', ['validate'], /^error: validate needs at least one PATH\n {2}hint: give a gadget\.yaml/],
+    ['no path, in a directory without gadget.yaml (the current directory is judged)', ['validate'], /^error: \S+ has no gadget\.yaml \(nor meta\/gadget\.yaml\)\n {2}hint: give a gadget\.yaml/],
     ['an unknown flag', ['validate', 'clean.yaml', '--bogus'], /Error: Nonexistent flag: --bogus See more help with --help/],
     ['a --format outside the list', ['validate', 'clean.yaml', '--format', 'xml'], /Error: Expected --format=xml to be one of: text, json, github, sarif, junit/],
     ['--format without its value', ['validate', 'clean.yaml', '--format'], /Error: Flag --format expects one of these values: text, json, github, sarif, junit/],
@@ -204,11 +204,10 @@ describe('exit codes', {concurrency: true}, () => {
     })
   }
 
-  test('2 for an I/O error even when other paths are fine; nothing is printed for the others', async () => {
+  test('2 for an I/O error even when other paths are fine; the others are still judged and reported', async () => {
     const r = await cli(['validate', 'clean.yaml', 'missing.yaml'])
     assert.equal(r.code, 2)
-    assert.match(r.stderr, /cannot read missing\.yaml/)
-    assert.equal(r.stdout, '')
+    assert.match(r.stdout, /^clean\.yaml: valid\n\nmissing\.yaml: error cannot read missing\.yaml: no such file or directory\n {2}hint: check the path\n\n1 file valid \(judged as snapd [\d.a-z]+\); 1 path could not be read\n$/)
   })
 
   test('--json reports a usage error as JSON on stdout, still with exit 2', async () => {
@@ -294,8 +293,9 @@ describe('output formats', {concurrency: true}, () => {
     assert.equal(b.code, 1)
     assert.equal(a.stdout, b.stdout)
     assert.equal(a.stderr, b.stderr)
-    // --json wins over --format.
-    assert.equal(c.stdout, a.stdout)
+    // --json with another --format is a usage error (JSON, since --json asked for it), never silently JSON.
+    assert.equal(c.code, 2)
+    assert.equal((JSON.parse(c.stdout) as {error: {code: string}}).error.code, 'E_FLAGS')
   })
 
   test('github: one workflow command per finding, and a step summary appended to GITHUB_STEP_SUMMARY', async () => {

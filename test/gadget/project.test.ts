@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {apiKeysInText, apiKeysInYaml, partOutputs, producedByParts} from '../../src/gadget/rules/project.js'
+import {apiKeysInText, apiKeysInYaml, partOutputs, producedByParts, registrationConfigFindings} from '../../src/gadget/rules/project.js'
 import {validateGadget} from '../../src/gadget/validate.js'
 import {directoryTree} from '../../src/gadget/rules/content-tree.js'
 
@@ -63,5 +63,66 @@ describe('literal api-keys', () => {
     const hook = `snapctl set device-service.headers='{"api-key": "U2VyaWFsIFZhdWx0Cg-really-long"}'\nsnapctl set device-service.headers="{\\"api-key\\": \\"$MODEL_APIKEY\\"}"\n`
     assert.deepEqual(apiKeysInText('prepare-device', hook).map((f) => f.start?.line), [1])
     assert.deepEqual(apiKeysInText('prepare-device', `api-key: "ABC1234"\n`), [])
+  })
+})
+
+describe('runtime/registration.json', () => {
+  const config = (headers: Record<string, unknown>, url = 'https://serial-vault-partners.canonical.com/api/v1/') =>
+    JSON.stringify({body: {facts: ['board-model']}, deviceService: {preset: 'custom', url}, headers, serial: {board: 'x86'}}, null, 2)
+
+  it('flags a literal api-key or other secret header value (N14), not one read from the environment', () => {
+    const text = config({'api-key': 'c2VyaWFsLXZhdWx0LWtleQxx7x7x7x7', authorization: 'Bearer abc', 'x-factory-line': 'line 3', 'x-token': {env: 'TOKEN'}})
+    const found = registrationConfigFindings('runtime/registration.json', text)
+    assert.deepEqual(
+      found.map((f) => [f.rule, f.severity, f.secret, f.start?.line, f.message]),
+      [
+        ['N14', 'warning', true, 12, 'header "api-key" holds a literal secret (the value is sent to the device service, and now sits in the repository)'],
+        ['N14', 'warning', true, 13, 'header "authorization" holds a literal secret (the value is sent to the device service, and now sits in the repository)'],
+      ],
+    )
+    assert.deepEqual(registrationConfigFindings('r.json', config({'api-key': {env: 'MODEL_APIKEY'}, 'x-api-key': '<your key>'})), [])
+  })
+
+  it('the fix names what the generated gadget supports: snap set <gadget> api-key=…', () => {
+    const [f] = registrationConfigFindings('r.json', config({'api-key': 'c2VyaWFsLXZhdWx0LWtleQxx7x7x7x7'}))
+    assert.match(f.hint ?? '', /"snap set <gadget> api-key=…"/)
+    assert.doesNotMatch(f.hint ?? '', /device-service\.headers/)
+    const [hook] = apiKeysInText('snap/hooks/prepare-device', 'API_KEY=c2VyaWFsLXZhdWx0LWtleQxx7x7x7x7\n')
+    assert.equal(hook.hint, f.hint)
+  })
+
+  it('warns about a plain http device service (N17), unless it is on the loopback interface', () => {
+    const rules = (url: string) => registrationConfigFindings('r.json', config({}, url)).map((f) => f.rule)
+    assert.deepEqual(rules('http://vault.example.com/v1/'), ['N17'])
+    assert.deepEqual(rules('HTTP://10.0.0.5:8080/'), ['N17'])
+    for (const url of ['https://vault.example.com/v1/', 'http://localhost:8080/', 'http://127.0.0.1/', 'http://[::1]:8080/']) assert.deepEqual(rules(url), [], url)
+  })
+})
+
+describe('validate on a project with runtime/registration.json', () => {
+  it('reports the literal key in the project, and the text report never repeats it', async () => {
+    const {mkdtempSync, mkdirSync, writeFileSync, copyFileSync, rmSync} = await import('node:fs')
+    const {tmpdir} = await import('node:os')
+    const {join} = await import('node:path')
+    const {validatePaths} = await import('../../src/gadget/validate.js')
+    const {renderReport} = await import('../../src/report/index.js')
+    const {fixtures} = await import('../helpers/paths.js')
+    const dir = mkdtempSync(join(tmpdir(), 'snap-gadget-registration-'))
+    try {
+      copyFileSync(fixtures('validate', 'clean.yaml'), join(dir, 'gadget.yaml'))
+      mkdirSync(join(dir, 'runtime'))
+      const key = 'c2VyaWFsLXZhdWx0LWtleQxx7x7x7x7'
+      writeFileSync(join(dir, 'runtime', 'registration.json'), JSON.stringify({deviceService: {preset: 'custom', url: 'http://vault.example.com/'}, headers: {'api-key': key}, serial: {board: 'x86'}}, null, 2))
+      const {report, sources} = validatePaths([dir], {cwd: dir})
+      assert.deepEqual(report.gadgets[0].findings.map((f) => [f.rule, f.file]), [
+        ['N17', 'runtime/registration.json'],
+        ['N14', 'runtime/registration.json'],
+      ])
+      const text = renderReport(report, 'text', {cwd: dir, sources}).output
+      assert.match(text, /runtime\/registration\.json:\d+:\d+: warning N14 header "api-key" holds a literal secret/)
+      assert.ok(!text.includes(key), 'the key is not echoed')
+    } finally {
+      rmSync(dir, {force: true, recursive: true})
+    }
   })
 })

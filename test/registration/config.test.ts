@@ -13,7 +13,7 @@ import {Ajv2020} from 'ajv/dist/2020.js'
 import {UserError} from '../../src/errors.js'
 import {BODY_FACTS} from '../../src/registration/body.js'
 import {defaultConfigFile, DEVICE_SERVICE_PRESETS, loadRegistrationConfig, parseJsonDocument, parseRegistrationConfig, resolveHeaders} from '../../src/registration/config.js'
-import {boardIds} from '../../src/serial/boards.js'
+import {boardNames} from '../../src/serial/boards.js'
 import {SNAP_INTERFACES} from '../../src/serial/options.js'
 import {BUILTIN_SOURCES} from '../../src/serial/registry.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
@@ -250,7 +250,7 @@ describe('the schema lists what the code knows', () => {
   })
 
   it('boards, body facts, presets and interfaces', () => {
-    assert.deepEqual(SCHEMA.properties.serial.properties.board.enum, boardIds())
+    assert.deepEqual(SCHEMA.properties.serial.properties.board.enum, boardNames())
     assert.deepEqual(SCHEMA.properties.body.properties.facts.items.enum, Object.keys(BODY_FACTS))
     assert.deepEqual(SCHEMA.properties.deviceService.oneOf[0].properties.preset.enum, Object.keys(DEVICE_SERVICE_PRESETS))
     assert.deepEqual(defs.interface.enum, SNAP_INTERFACES)

@@ -33,6 +33,31 @@ const sarifSchema = {
             type: 'array',
           },
           columnKind: {enum: ['utf16CodeUnits', 'unicodeCodePoints']},
+          invocations: {
+            items: {
+              additionalProperties: false,
+              properties: {
+                executionSuccessful: {type: 'boolean'},
+                toolExecutionNotifications: {
+                  items: {
+                    additionalProperties: false,
+                    properties: {
+                      descriptor: {properties: {id: {type: 'string'}}, required: ['id'], type: 'object'},
+                      level: {enum: ['none', 'note', 'warning', 'error']},
+                      locations: {items: {properties: {physicalLocation: {properties: {artifactLocation: artifactLocationSchema}, type: 'object'}}, type: 'object'}, type: 'array'},
+                      message,
+                    },
+                    required: ['message'],
+                    type: 'object',
+                  },
+                  type: 'array',
+                },
+              },
+              required: ['executionSuccessful'],
+              type: 'object',
+            },
+            type: 'array',
+          },
           properties: {type: 'object'},
           results: {
             items: {

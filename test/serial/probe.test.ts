@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import {after, describe, it} from 'node:test'
 
 import {probeIdentity, type ProbeReport} from '../../src/serial/probe.js'
-import {shared} from '../helpers/paths.js'
+import {fixtures, shared} from '../helpers/paths.js'
 import {dtString, dtStrings, makeRoot, nic, removeRoot, type Tree} from './helpers/root.js'
 import {dmiTreeFromDmidecode, dmiTreeFromTable} from './helpers/smbios.js'
 
@@ -60,6 +60,22 @@ describe('probeIdentity on captured trees', () => {
     assert.equal(cpu.usable, false)
     assert.ok(cpu.warnings.some((w) => w.kind === 'placeholder'))
     assert.equal(report.recommended.serial, '2313BBBK0099')
+  })
+
+  it('a BeaglePlay: its K3 record-format EEPROM is probed as such, never as an AM335x one', async () => {
+    const play = readFileSync(fixtures('hardware', 'ti-am6', 'beagleplay-0-0050.bin'))
+    const report = await probe({
+      '/sys/bus/i2c/devices/0-0050/eeprom': {data: play, mode: 0o400},
+      '/sys/firmware/devicetree/base/compatible': dtStrings('beagle,am625-beagleplay', 'ti,am625'),
+    })
+    assert.equal(report.board.id, 'beagleplay')
+    const eeprom = source(report, 'ti-am6-eeprom[/sys/bus/i2c/devices/0-0050/eeprom]')
+    assert.deepEqual([eeprom.usable, eeprom.value], [true, '0623002931'])
+    assert.ok(!report.sources.some((s) => s.source === 'beaglebone-eeprom'))
+    assert.equal(report.recommended.serial, '0623002931')
+    // On a board detected as something else, the EEPROM still points at its profile.
+    const other = await probe({'/sys/bus/i2c/devices/0-0050/eeprom': play})
+    assert.ok(other.suggestions.includes('/sys/bus/i2c/devices/0-0050/eeprom holds a TI AM6x (K3) board EEPROM: --board beagleplay uses it'))
   })
 
   it('an ONIE switch EEPROM is found on the I2C bus', async () => {

@@ -150,7 +150,7 @@ describe('refused at start, at the line', () => {
 
   test('a config that is not a regular file is refused without reading it', () => {
     const error = refused('/dev/zero')
-    assert.equal(error.code, 'E_IO_NOT_FILE')
+    assert.equal(error.code, 'E_NOT_A_FILE')
     assert.equal(error.exitCode, 2)
   })
 })

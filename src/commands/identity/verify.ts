@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {ioError, UserError} from '../../errors.js'
+import {UserError} from '../../errors.js'
 import type {IdentityCheck, IdentityDocumentReport} from '../../registration/identity-document.js'
 
 export default class IdentityVerify extends BaseCommand {
@@ -40,8 +40,8 @@ Exits 1 when any check fails.`
     const {args, flags} = await this.parse(IdentityVerify)
     const {verifyIdentityDocument} = await import('../../registration/identity-document.js')
     const file = args.file === '-' ? '<stdin>' : args.file
-    const input = await readInput(args.file)
-    const brandKey = flags['brand-key'] === undefined ? undefined : (await readInput(flags['brand-key'])).toString('utf8')
+    const input = await readInput(args.file, 'assertion')
+    const brandKey = flags['brand-key'] === undefined ? undefined : (await readInput(flags['brand-key'], 'key')).toString('utf8')
     const report = verifyIdentityDocument(input, {as: flags.as, brandKey, file})
 
     this.log(renderReport(report))
@@ -50,7 +50,7 @@ Exits 1 when any check fails.`
       throw new UserError('E_IDENTITY_INVALID', `identity verification failed: ${failed.map((c) => c.message).join('; ')}`, {
         details: report,
         file,
-        hint: 'a body changed after the device signed it, or signed by another key, does not prove the device identity',
+        hint: failureHint(report),
         kind: 'failed',
       })
     }
@@ -59,19 +59,24 @@ Exits 1 when any check fails.`
   }
 }
 
-async function readInput(path: string): Promise<Buffer> {
-  const {readFile} = await import('node:fs/promises')
-  try {
-    return path === '-' ? await readStdin() : await readFile(path)
-  } catch (error) {
-    throw ioError(path === '-' ? '<stdin>' : path, error)
-  }
+/** Assertions and registration bodies are a few KB; an account-key assertion stays far below this. */
+export const MAX_IDENTITY_INPUT_BYTES = 1024 * 1024
+
+async function readInput(path: string, what: string): Promise<Buffer> {
+  const {readBoundedFile, readBoundedStdin} = await import('../../support/bounded-read.js')
+  return path === '-' ? readBoundedStdin(MAX_IDENTITY_INPUT_BYTES, what) : readBoundedFile(path, MAX_IDENTITY_INPUT_BYTES, {what})
 }
 
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
+/** The fix for what failed: a document without identity fields was never signed; one with them was altered or signed by another key. */
+export function failureHint(report: IdentityDocumentReport): string {
+  const failure = report.identity.failure
+  const partial = failure?.code === 'E_IDENTITY_MISSING' && !/no identity fields/.test(failure.message)
+  if (partial) return 'some identity fields are missing: a body the device signed carries all three (identity-scheme, identity-key, identity-signature), so this one was cut after signing'
+  if (failure?.code === 'E_IDENTITY_MISSING' && /no identity fields/.test(failure.message)) {
+    return 'the identity fields are missing: the device did not sign this body (its prepare-device hook ran without an identity, or the body was written by hand); nothing here was tampered with, there is simply nothing to verify'
+  }
+
+  return 'a body changed after the device signed it, or signed by another key, does not prove the device identity'
 }
 
 const marks: Record<IdentityCheck['status'], string> = {failed: '✗', ok: '✓', skipped: '-'}

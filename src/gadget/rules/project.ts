@@ -1,6 +1,7 @@
 /**
  * Checks on the gadget's other files: a serial vault / model service api-key must never be
- * written into the project (snapcraft.yaml, hooks); it belongs in a CI secret or `snap set`.
+ * written into the project (snapcraft.yaml, hooks, runtime/registration.json); it belongs in a CI
+ * secret or `snap set`. A device service reached over plain http is flagged too.
  */
 
 import type {Finding} from '../findings.js'
@@ -15,10 +16,14 @@ function looksLikeKey(value: string): boolean {
   return literal.test(value) && !/^(x+|0+|\.+)$/i.test(value) && !value.includes('$')
 }
 
+/** Where a key belongs instead: what the generated gadget supports (its configure hook reads `snap set <gadget> api-key=…`). */
+export const API_KEY_HINT =
+  'remove the key from the file (and revoke it: it is in the repository history); give it at build time from an environment variable or CI secret ({"env": "NAME"} in runtime/registration.json), or in the factory with "snap set <gadget> api-key=…"'
+
 function finding(file: string, line: number, column: number, what: string): Finding {
   return {
     file,
-    hint: 'remove the key from the file (and revoke it: it is in the repository history); give it at build time from an environment variable or CI secret, or in the factory with "snap set <gadget> device-service.headers=…"',
+    hint: API_KEY_HINT,
     message: `${what} holds a literal serial-vault api-key`,
     rule: 'N14',
     secret: true,
@@ -98,4 +103,55 @@ export function producedByParts(path: string, outputs: readonly string[]): boole
     const re = new RegExp(`^${o.replaceAll(/[.+^${}()|\\]/g, '\\$&').replaceAll('**', '\u0000').replaceAll('*', '[^/]*').replaceAll('\u0000', '.*').replaceAll('?', '[^/]')}(/.*)?$`)
     return re.test(clean)
   })
+}
+
+/** Header names whose values are credentials. */
+const secretHeader = /api[-_]?key|authori[sz]ation|token|secret|passw(or)?d|credential|cookie/i
+/** Values that stand for a key rather than being one: empty, a variable, `<key>`, `xxxx`. */
+const placeholderValue = /^\s*$|\$|^<[^>]*>$|^(x+|\*+|\.+|0+|changeme|todo)$/i
+
+/**
+ * runtime/registration.json: a header whose value is a literal credential (N14: it must come from
+ * the environment or `snap set`), and a device service reached over plain http (N17: the api-key
+ * and the serial request travel in clear), unless on the loopback interface.
+ */
+export function registrationConfigFindings(file: string, text: string): Finding[] {
+  const {lineStarts, root} = parseYaml(text)
+  if (root?.kind !== 'map') return []
+  const found: Finding[] = []
+  const child = (node: YamlNode | undefined, name: string) => (node?.kind === 'map' ? node.pairs.find((p) => p.key.kind === 'scalar' && p.key.value === name)?.value : undefined)
+  const headers = child(root, 'headers')
+  if (headers?.kind === 'map') {
+    for (const {key, value} of headers.pairs) {
+      if (key.kind !== 'scalar' || value.kind !== 'scalar' || !secretHeader.test(key.value) || placeholderValue.test(value.value)) continue
+      const at = position(lineStarts, value.start)
+      found.push({...finding(file, at.line, at.column, `header "${key.value}"`), message: `header "${key.value}" holds a literal secret (the value is sent to the device service, and now sits in the repository)`})
+    }
+  }
+
+  const url = child(child(root, 'deviceService'), 'url')
+  if (url?.kind === 'scalar' && /^http:\/\//i.test(url.value.trim()) && !isLoopback(url.value.trim())) {
+    const at = position(lineStarts, url.start)
+    found.push({
+      file,
+      hint: 'use an https:// URL; plain http is fine only for a service on the device itself (localhost)',
+      message: 'the device service URL is plain http: the api-key header and the serial request travel in clear',
+      rule: 'N17',
+      severity: 'warning',
+      start: at,
+    })
+  }
+
+  return found
+}
+
+function isLoopback(url: string): boolean {
+  let host: string
+  try {
+    host = new URL(url).hostname
+  } catch {
+    return false
+  }
+
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }

@@ -5,6 +5,7 @@
  */
 import {readingFromError} from '../context.js'
 import {defineSource} from '../definition.js'
+import {cpuinfoSerialLine} from '../formats/cpuinfo.js'
 import {found, unavailable} from '../source.js'
 
 export interface CpuinfoOptions {
@@ -28,9 +29,10 @@ export const cpuinfoSerial = defineSource<CpuinfoOptions>({
           return readingFromError(error, CPUINFO)
         }
 
-        const match = /^Serial\s*:\s*(\S+)/m.exec(text)
-        if (!match) return unavailable('absent', `${CPUINFO} has no Serial line (mainline arm64 and x86 kernels print none)`, CPUINFO)
-        const value = match[1]
+        const line = cpuinfoSerialLine(text)
+        if (line === undefined) return unavailable('absent', `${CPUINFO} has no Serial line (mainline arm64 and x86 kernels print none)`, CPUINFO)
+        if (line === '') return unavailable('invalid', `the Serial line of ${CPUINFO} is empty`, CPUINFO)
+        const value = line
         const isHex = /^[\da-f]+$/i.test(value)
         if (hex && !isHex) return unavailable('invalid', `the Serial line holds "${value}", which is not hexadecimal (redacted, or not from the kernel)`, CPUINFO, value)
         return found(value, CPUINFO, isHex ? 'hex' : 'text')

@@ -23,7 +23,7 @@ describe('dmi', () => {
   it('says "no DMI" when the machine has no SMBIOS tables', async () => {
     const a = await attempt(dmi('product_serial'), inMemory({'/proc/cpuinfo': 'vendor_id : AuthenticAMD\n'}))
     assert.equal(a.verdict, 'absent')
-    assert.match(a.reason ?? '', /no DMI: \/sys\/class\/dmi\/id is absent/)
+    assert.match(a.reason ?? '', /no DMI: neither \/sys\/class\/dmi\/id nor \/sys\/firmware\/dmi\/tables\/DMI exists/)
   })
 
   it('tells an unset field from a missing DMI', async () => {

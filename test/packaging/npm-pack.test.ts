@@ -1,0 +1,155 @@
+/**
+ * The package as a user gets it: `npm pack`, installed into an empty project (dependencies from
+ * the registry or npm's cache), and its `snap-gadget` run for every command. Catches files left
+ * out of `files`, imports of devDependencies and paths that only work inside the checkout.
+ */
+import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import {type CliResult, runProcess} from '../helpers/cli.js'
+import {fixtures, projectRoot} from '../helpers/paths.js'
+import {parse} from 'yaml'
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+let work: string
+let app: string
+let tarball: string
+
+async function npmRun(args: string[], cwd: string): Promise<CliResult> {
+  const result = await runProcess(npm, args, {cwd, timeoutMs: 240_000})
+  assert.equal(result.code, 0, `npm ${args.join(' ')}:\n${result.stderr}`)
+  return result
+}
+
+/** The installed package's own command, as `npx snap-gadget` would find it. */
+const installed = (args: string[], options: {input?: string} = {}) =>
+  runProcess(process.execPath, [join(app, 'node_modules', '.bin', 'snap-gadget'), ...args], {cwd: work, env: {...process.env, FORCE_COLOR: '0', GITHUB_ACTIONS: '', NO_COLOR: '1'}, input: options.input})
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'snap-gadget-pack-'))
+  app = join(work, 'app')
+  mkdirSync(app)
+  writeFileSync(join(app, 'package.json'), '{"name": "app", "private": true}\n')
+  // --ignore-scripts: `prepare` would rebuild dist/ under the other tests; the suite built it already.
+  await npmRun(['pack', '--ignore-scripts', '--pack-destination', work], projectRoot)
+  tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!)
+  await npmRun(['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app)
+})
+
+after(() => rmSync(work, {force: true, recursive: true}))
+
+describe('the packed package, installed into an empty project', () => {
+  it('the README never installs it by name from the registry (npx snap-gadget runs whoever owns that name)', () => {
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8')
+    const blocks = [...readme.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1])
+    for (const block of blocks) assert.doesNotMatch(block, /\bnpx\b[^\n]*snap-gadget|npm (i|install)\b[^\n]*[ \t](snap-gadget)([ \t]|$)/m, block)
+  })
+
+  it('has a help page for every command in its manifest', async () => {
+    const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'snap-gadget', 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>}
+    const ids = Object.keys(manifest.commands)
+    assert.ok(ids.length >= 8, ids.join(', '))
+    for (const id of ids) {
+      const r = await installed([...id.split(':'), '--help'])
+      assert.equal(r.code, 0, `${id}: ${r.stderr}`)
+      assert.match(r.stdout, /USAGE/, id)
+    }
+  })
+
+  it('validate judges a gadget.yaml, a project it made with init, and standard input', async () => {
+    const clean = await installed(['validate', fixtures('validate', 'clean.yaml')])
+    assert.equal(clean.code, 0, clean.stderr)
+    const init = await installed(['init', 'acme-pc', '--board', 'pc-amd64', '--brand', 'acme', '--yes'])
+    assert.equal(init.code, 0, init.stderr)
+    const project = await installed(['validate', 'acme-pc', '--strict', '--format', 'sarif'])
+    assert.equal(project.code, 0, project.stdout + project.stderr)
+    assert.equal((JSON.parse(project.stdout) as {version: string}).version, '2.1.0')
+    const stdin = await installed(['validate', '-'], {input: readFileSync(fixtures('validate', 'broken.yaml'), 'utf8')})
+    assert.equal(stdin.code, 1, stdin.stderr)
+  })
+
+  it('boards, schema, serial, probe, identity verify and prepare-device run', async () => {
+    const boards = await installed(['boards', '--json'])
+    assert.equal(boards.code, 0, boards.stderr)
+    assert.ok((JSON.parse(boards.stdout) as unknown[]).length > 0)
+    const schema = await installed(['schema'])
+    assert.equal(schema.code, 0, schema.stderr)
+    assert.equal((JSON.parse(schema.stdout) as {$schema: string}).$schema.includes('json-schema.org'), true)
+
+    const root = join(work, 'root')
+    mkdirSync(join(root, 'sys', 'class', 'dmi', 'id'), {recursive: true})
+    writeFileSync(join(root, 'sys', 'class', 'dmi', 'id', 'product_serial'), 'PF2ABCDE\n')
+    const serial = await installed(['serial', '--board', 'pc-amd64', '--root', root])
+    assert.deepEqual([serial.code, serial.stdout], [0, 'PF2ABCDE\n'], serial.stderr)
+    const probe = await installed(['probe', '--root', root, '--json'])
+    assert.equal(probe.code, 0, probe.stderr)
+
+    writeFileSync(join(work, 'body.yaml'), 'serial: "PF2ABCDE"\n')
+    const verify = await installed(['identity', 'verify', join(work, 'body.yaml')])
+    assert.equal(verify.code, 1)
+    assert.match(verify.stderr, /the identity fields are missing/)
+
+    const prepare = await installed(['prepare-device', '--dry-run', '--config', join(work, 'acme-pc', 'runtime', 'registration.json'), '--root', root])
+    assert.notEqual(prepare.code, 3, `a bug, not a user error:\n${prepare.stderr}`)
+    assert.doesNotMatch(prepare.stderr, /\n\s+at /, 'no stack trace')
+  })
+})
+
+describe('the GitHub Actions composite action (.github/actions/validate-gadget)', () => {
+  interface Step {
+    id?: string
+    if?: string
+    name: string
+    run?: string
+    uses?: string
+    with?: Record<string, string>
+  }
+
+  const action = parse(readFileSync(join(projectRoot, '.github', 'actions', 'validate-gadget', 'action.yml'), 'utf8')) as {runs: {steps: Step[]; using: string}}
+  const step = (name: string) => action.runs.steps.find((s) => s.name === name)!
+
+  /** Directories steps added to GITHUB_PATH, which the runner puts in front of PATH for the steps after. */
+  let addedPath = ''
+
+  /** Runs a step's script as the runner would, with the inputs as its env. */
+  async function runStep(name: string, env: NodeJS.ProcessEnv): Promise<CliResult & {outputs: Record<string, string>}> {
+    const outputFile = join(work, `output-${name.replace(/\W/g, '')}`)
+    const pathFile = join(work, `path-${name.replace(/\W/g, '')}`)
+    writeFileSync(outputFile, '')
+    writeFileSync(pathFile, '')
+    // As GitHub runs a `shell: bash` step: bash --noprofile --norc -eo pipefail.
+    const PATH = `${addedPath}${process.env.PATH}`
+    const result = await runProcess('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step(name).run!], {cwd: work, env: {...process.env, GITHUB_OUTPUT: outputFile, GITHUB_PATH: pathFile, PATH, RUNNER_TEMP: work, ...env}, timeoutMs: 240_000})
+    for (const dir of readFileSync(pathFile, 'utf8').split('\n').filter(Boolean)) addedPath = `${dir}:${addedPath}`
+    const outputs = Object.fromEntries(readFileSync(outputFile, 'utf8').split('\n').filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]))
+    return {...result, outputs}
+  }
+
+  it('installs the package, validates, writes SARIF for the upload step and fails on errors', async () => {
+    assert.equal(action.runs.using, 'composite')
+    const install = await runStep('Install snap-gadget', {PACKAGE: tarball})
+    assert.equal(install.code, 0, install.stderr)
+    assert.match(install.stdout, /snap-gadget\/0\.1\.0/)
+    assert.equal(addedPath, `${join(work, 'snap-gadget-tool', 'node_modules', '.bin')}:`)
+
+    const good = await runStep('Validate', {GADGET_PATH: fixtures('validate', 'clean.yaml'), SNAPD: '2.57', STRICT: 'true'})
+    assert.equal(good.code, 0, good.stderr)
+    assert.equal(good.outputs['exit-code'], '0')
+    assert.equal((JSON.parse(readFileSync(good.outputs.sarif, 'utf8')) as {version: string}).version, '2.1.0')
+
+    const bad = await runStep('Validate', {GADGET_PATH: fixtures('validate', 'broken.yaml'), SNAPD: 'latest', STRICT: 'false'})
+    assert.equal(bad.code, 0, 'the step itself passes so that the SARIF is uploaded')
+    assert.equal(bad.outputs['exit-code'], '1')
+    assert.match(bad.stdout, /^::error file=.*broken\.yaml,/m)
+    const verdict = await runStep('Verdict', {CODE: bad.outputs['exit-code']})
+    assert.equal(verdict.code, 1)
+
+    const upload = step('Upload SARIF')
+    assert.match(upload.uses ?? '', /^github\/codeql-action\/upload-sarif@v\d+$/)
+    assert.equal(upload.with?.sarif_file, '${{ steps.validate.outputs.sarif }}')
+    assert.match(upload.if ?? '', /always\(\)/)
+  })
+})
