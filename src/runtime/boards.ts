@@ -7,6 +7,7 @@ import {UserError} from '../errors.js'
 import {type BoardProfile, checkBoardProfile} from '../serial/boards.js'
 import allwinner from '../serial/boards/allwinner.json' with {type: 'json'}
 import beaglebone from '../serial/boards/beaglebone.json' with {type: 'json'}
+import beagleplay from '../serial/boards/beagleplay.json' with {type: 'json'}
 import genericArm from '../serial/boards/generic-arm.json' with {type: 'json'}
 import jetson from '../serial/boards/jetson.json' with {type: 'json'}
 import nxpImx from '../serial/boards/nxp-imx.json' with {type: 'json'}
@@ -20,6 +21,7 @@ import type {BoardCatalog} from '../registration/config.js'
 const PROFILES: Readonly<Record<string, unknown>> = {
   allwinner,
   beaglebone,
+  beagleplay,
   'generic-arm': genericArm,
   jetson,
   'nxp-imx': nxpImx,
@@ -37,7 +39,13 @@ export const builtinBoards: BoardCatalog = {
   load(id) {
     const cached = checked.get(id)
     if (cached) return cached
-    if (!Object.hasOwn(PROFILES, id)) throw new UserError('E_SERIAL_BOARD', `unknown board "${id}"`, {hint: `boards: ${Object.keys(PROFILES).join(', ')}`, kind: 'usage'})
+    if (!Object.hasOwn(PROFILES, id)) {
+      // An init board id (pc-amd64, …) names the profile that lists it as an alias, as on the CLI.
+      const aliased = Object.keys(PROFILES).find((known) => this.load(known).aliases?.includes(id))
+      if (aliased) return this.load(aliased)
+      throw new UserError('E_SERIAL_BOARD', `unknown board "${id}"`, {hint: `boards: ${Object.keys(PROFILES).join(', ')}`, kind: 'usage'})
+    }
+
     const file = `(built in) boards/${id}.json`
     const profile = checkBoardProfile(PROFILES[id], {file}, file)
     checked.set(id, profile)

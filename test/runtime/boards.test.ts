@@ -21,6 +21,11 @@ describe('built-in board profiles', () => {
     }
   })
 
+  it('take an init board id where the file catalog does (pc-amd64 is x86)', () => {
+    assert.equal(builtinBoards.load('pc-amd64').id, loadBoard('pc-amd64').id)
+    assert.equal(builtinBoards.load('pc-amd64').id, 'x86')
+  })
+
   it('refuse an unknown id', () => {
     assert.throws(() => builtinBoards.load('nope'), /unknown board "nope"/)
   })
