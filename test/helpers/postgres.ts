@@ -10,7 +10,7 @@
  */
 import {execFile, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -69,9 +69,16 @@ export interface PostgresServer {
   stop(): Promise<void>
   /** The server's log, for a failure message. */
   log(): string
+  /** The postmaster's process id (benchmarks read the cluster's CPU time). */
+  pid(): number
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export interface StartPostgresOptions {
+  /** Keep PostgreSQL's default durability (fsync on), for benchmarks; tests turn fsync off. */
+  durable?: boolean
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
   const bin = postgresBinDir()
   if (bin === undefined) throw new Error('PostgreSQL is not installed (apt-get install postgresql)')
   const user = process.getuid?.() === 0 ? serverUser() : undefined
@@ -95,7 +102,8 @@ export async function startPostgres(): Promise<PostgresServer> {
     const port = await freePort()
     // fsync off: a test's data need not survive the machine, only the server (restart -m immediate
     // loses nothing the OS was given). synchronous_commit stays on: a commit is in the WAL.
-    const settings = [`-p ${port}`, '-c listen_addresses=127.0.0.1', `-c unix_socket_directories=${dir}`, '-c fsync=off', '-c full_page_writes=off', '-c max_connections=200']
+    const settings = [`-p ${port}`, '-c listen_addresses=127.0.0.1', `-c unix_socket_directories=${dir}`, '-c max_connections=200']
+    if (!options.durable) settings.push('-c fsync=off', '-c full_page_writes=off')
     await pgCtl('-o', settings.join(' '), 'start')
     started = true
     const url = (database: string): string => `postgres://${SUPERUSER}:${password}@127.0.0.1:${port}/${database}`
@@ -107,6 +115,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       },
       log: readLog,
       password,
+      pid: () => Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
       port,
       async query(database, sql, values) {
         const client = new pg.Client({connectionString: url(database), connectionTimeoutMillis: 10_000, query_timeout: 30_000})
