@@ -42,7 +42,8 @@ export interface Instance {
 
 /** Starts `snap-gadget serve` and waits (bounded) for its URL. */
 export function startInstance(config: string, args: string[] = []): Promise<Instance> {
-  const child = spawn(process.execPath, [binRun, 'serve', '--config', config, '--json', '--quiet', ...args], {
+  // FLEET_LOG=1 keeps each request's log line (Instance.stderr), to see why requests failed.
+  const child = spawn(process.execPath, [binRun, 'serve', '--config', config, '--json', ...(process.env.FLEET_LOG ? [] : ['--quiet']), ...args], {
     env: {...process.env, LAB_API_KEY: API_KEY, NO_COLOR: '1'},
     stdio: ['ignore', 'pipe', 'pipe'],
   })
