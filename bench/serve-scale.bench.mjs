@@ -42,12 +42,15 @@ const keys = await deviceKeys(DEVICES + WARMUP)
 const server = await startPostgres({durable: true})
 const labs = []
 const results = []
+/** Every instance started, stopped at the end whatever happened. */
+const running = []
 try {
   results.push(await scenario('SQLite, 1 instance', 'sqlite:serve.db', 1))
   results.push(await scenario('PostgreSQL, 1 instance', 'pg', 1))
   results.push(await scenario('PostgreSQL, 2 instances', 'pg', 2))
   results.push(await scenario('PostgreSQL, 2 instances, hostile clients beside', 'pg', 2, {hostile: true}))
 } finally {
+  await Promise.all(running.map((instance) => instance.stop()))
   await server.stop()
   for (const lab of labs) rmSync(lab.dir, {force: true, recursive: true})
 }
@@ -79,8 +82,11 @@ async function scenario(name, database, instances, {hostile = false} = {}) {
   const lab = makeFleetLab(url)
   labs.push(lab)
   const started = []
-  started.push(await startInstance(lab.config, ['--migrate']))
-  for (let i = 1; i < instances; i++) started.push(await startInstance(lab.config))
+  for (let i = 0; i < instances; i++) {
+    started.push(await startInstance(lab.config, i === 0 ? ['--migrate'] : []))
+    running.push(started[i])
+  }
+
   const urls = started.map((s) => s.url)
   const devices = keys.map((key, i) => ({key, serial: `BENCH-${i}`}))
   // Warm-up: the instances' first requests compile their code.
