@@ -14,7 +14,6 @@ import {chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import type {TestContext} from 'node:test'
 import {promisify} from 'node:util'
 
 import pg from 'pg'
@@ -43,15 +42,6 @@ export function postgresUnavailable(): string | undefined {
   if (postgresBinDir() === undefined) return 'PostgreSQL is not installed (apt-get install postgresql)'
   if (process.getuid?.() === 0 && serverUser() === undefined) return 'running as root, and there is no postgres or nobody user to run the server as'
   return undefined
-}
-
-/** Skips the test without PostgreSQL (fails it in CI, where system-deps installs it). */
-export function requirePostgres(t: TestContext): boolean {
-  const reason = postgresUnavailable()
-  if (reason === undefined) return true
-  if (process.env.CI === 'true') throw new Error(`PostgreSQL is required in CI: ${reason}`)
-  t.skip(reason)
-  return false
 }
 
 export interface PostgresServer {
