@@ -2,7 +2,8 @@
 # Installs the system tools snap-gadget's tests compare against, when this user may:
 #   snapd (snap pack --check-skeleton, snap sign: the oracle), python3-yaml (the oracle script),
 #   qemu-user-static (ARM runs of the runtime bundle), Go with snapd's source (snapd's own
-#   snapctl-typing and assertion checkers, and its devicestate tests registering against serve).
+#   snapctl-typing and assertion checkers, and its devicestate tests registering against serve),
+#   PostgreSQL (serve's tests start a throwaway server with its initdb and pg_ctl).
 # Without root or apt-get it only says what is missing; the tests that need a tool say so too.
 set -u
 need=()
@@ -10,6 +11,7 @@ command -v snap >/dev/null 2>&1 || need+=(snapd)
 python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)
 command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [ -d /usr/share/gocode/src/github.com/snapcore/snapd ] || need+=(golang-github-snapcore-snapd-dev golang-golang-x-crypto-dev golang-gopkg-tomb.v2-dev golang-gopkg-yaml.v2-dev)
 # snapd's overlord/devicestate tests, built from that source to register against `serve`, import these too.
 for source_and_package in \

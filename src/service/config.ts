@@ -39,7 +39,13 @@ const MAX_KEY_BYTES = 64 * 1024
 /** An account and an account-key are a few KB; snapd's own limits allow a few MB per assertion. */
 const MAX_CHAIN_FILE_BYTES = 4 * 1024 * 1024
 
-export type DatabaseLocation = {kind: 'sqlite'; path: string}
+export type DatabaseLocation =
+  | {kind: 'sqlite'; path: string}
+  /**
+   * `url` may hold a password: it goes only to the driver. `shown` is the URL without it, for
+   * every message and log line.
+   */
+  | {kind: 'postgres'; url: string; shown: string}
 
 export interface ServiceModel {
   brand: string
@@ -187,7 +193,39 @@ export function parseDatabase(text: string, baseDir: string, fail: (message: str
     return {kind: 'sqlite', path: path === ':memory:' ? path : resolve(baseDir, path)}
   }
 
-  throw fail(`"${text}" is not a database this service can use`, 'sqlite:PATH')
+  if (/^postgres(?:ql)?:\/\//.test(text)) return parsePostgresUrl(text, fail)
+  // The text may be a URL with a password in it: never shown.
+  throw fail(`the database is neither sqlite:PATH nor a postgres:// URL`, DATABASE_FORMS)
+}
+
+const DATABASE_FORMS = 'sqlite:PATH (one machine), or postgres://USER@HOST[:PORT]/DATABASE for several instances (the password in PGPASSWORD)'
+
+function parsePostgresUrl(text: string, fail: (message: string, hint: string) => UserError): DatabaseLocation {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw fail('the postgres URL cannot be read as a URL', DATABASE_FORMS)
+  }
+
+  const shown = redactedUrl(url)
+  if (url.hostname === '' && !url.searchParams.has('host')) throw fail(`${shown} names no host`, DATABASE_FORMS)
+  if (url.pathname.length <= 1) throw fail(`${shown} names no database`, DATABASE_FORMS)
+  return {kind: 'postgres', shown, url: text}
+}
+
+/** The URL with its password replaced, for messages. */
+function redactedUrl(url: URL): string {
+  const copy = new URL(url.href)
+  if (copy.password !== '') copy.password = '***'
+  // A password may also ride in the query (?password=…).
+  for (const key of [...copy.searchParams.keys()]) if (/pass/i.test(key)) copy.searchParams.set(key, '***')
+  return copy.href
+}
+
+/** How a database is named in messages: the path, or the URL without its password. */
+export function describeDatabase(location: DatabaseLocation): string {
+  return location.kind === 'sqlite' ? `sqlite:${location.path}` : location.shown
 }
 
 export function parseListen(text: string, fail: (message: string, hint: string) => UserError): {host: string; port: number} {
@@ -254,7 +292,7 @@ function hintFor(path: DocumentPath): string {
   if (last === 'model') return 'the model name from the model assertion'
   if (last === 'api-key' || path.includes('api-key')) return 'a string for lab use, or {env: NAME} to read it from the environment'
   if (last === 'listen') return `HOST:PORT, e.g. ${DEFAULT_LISTEN}`
-  if (last === 'database') return 'sqlite:PATH'
+  if (last === 'database') return DATABASE_FORMS
   return 'see schemas/serve.schema.json'
 }
 

@@ -41,6 +41,12 @@ export interface StartServiceOptions {
   now?: () => Date
   /** An already open store (tests); by default the config's database. */
   store?: ServiceStore
+  /** Apply pending schema migrations on start (serve --migrate; see openStore). */
+  migrate?: boolean
+  /** How long a request may take to arrive whole (tests shorten it; 30 s otherwise). */
+  requestTimeoutMs?: number
+  /** How often expired nonces are deleted (tests shorten it; a minute otherwise). */
+  purgeEveryMs?: number
 }
 
 export interface RunningService {
@@ -50,15 +56,19 @@ export interface RunningService {
 }
 
 export async function startDeviceService(config: ServiceConfig, options: StartServiceOptions): Promise<RunningService> {
-  const store = options.store ?? openStore(config.database)
-  const service = new DeviceService({models: config.models, now: options.now, store, version: options.version})
+  const store = options.store ?? (await openStore(config.database, {migrate: options.migrate}))
+  const now = options.now ?? (() => new Date())
+  const service = new DeviceService({models: config.models, now, store, version: options.version})
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(service, req, res, options.onRequest)
   }
 
-  const server: Server = config.tls ? createHttpsServer({cert: config.tls.certificate, key: config.tls.key}, handler) : createHttpServer(handler)
-  server.requestTimeout = REQUEST_TIMEOUT_MS
-  server.headersTimeout = HEADERS_TIMEOUT_MS
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+  // Node checks request deadlines every connectionsCheckingInterval (30 s by default).
+  const serverOptions = {connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeout / 4))}
+  const server: Server = config.tls ? createHttpsServer({...serverOptions, cert: config.tls.certificate, key: config.tls.key}, handler) : createHttpServer(serverOptions, handler)
+  server.requestTimeout = requestTimeout
+  server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeout)
   server.keepAliveTimeout = 5000
 
   await new Promise<void>((resolve, reject) => {
@@ -80,8 +90,8 @@ export async function startDeviceService(config: ServiceConfig, options: StartSe
   })
 
   const purge = setInterval(() => {
-    store.purgeNonces(new Date(Date.now() - NONCE_LIFETIME_MS)).catch(() => {})
-  }, PURGE_EVERY_MS)
+    store.purgeNonces(new Date(now().getTime() - NONCE_LIFETIME_MS)).catch(() => {})
+  }, options.purgeEveryMs ?? PURGE_EVERY_MS)
   purge.unref()
 
   const address = server.address() as AddressInfo

@@ -9,36 +9,19 @@
  *    (SNAPD_EXT_KEYMGR, offline-signing.md §5) that serves the same PEM files we sign with.
  */
 import assert from 'node:assert/strict'
-import {execFile, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, test, type TestContext} from 'node:test'
-import {promisify} from 'node:util'
 
 import {type HeaderMap, parseAssertion} from '../../src/assertions/decode.js'
 import {type SigningKey} from '../../src/assertions/keys.js'
 import {type SignedAssertion, signAssertion} from '../../src/assertions/sign.js'
 import {verifyAssertionSignature} from '../../src/assertions/verify.js'
-import {type BrandChain, makeBrandChain, makeSerialRequest, SIGNATURE_TIME, testKeys} from '../helpers/assertions.js'
+import {type BrandChain, makeBrandChain, makeSerialRequest, SIGNATURE_TIME, SNAPD_PACKAGES, snapdCheck, testKeys} from '../helpers/assertions.js'
 import {fixtures} from '../helpers/paths.js'
 import {buildGoTool, goUnavailable, requireGo} from '../runtime/helpers.js'
-
-const SNAPD_PACKAGES = ['github.com/snapcore/snapd/asserts', 'golang.org/x/crypto/openpgp', 'gopkg.in/tomb.v2', 'gopkg.in/yaml.v2']
-
-interface SnapdVerdict {
-  type?: string
-  headers?: HeaderMap
-  body: string
-  check: string
-}
-
-async function snapdCheck(checker: string, trusted: SignedAssertion[], assertions: string[]): Promise<SnapdVerdict[]> {
-  const child = promisify(execFile)(checker, [], {maxBuffer: 64 * 1024 * 1024, timeout: 60_000})
-  child.child.stdin!.end(JSON.stringify({assertions, trusted: trusted.map((a) => a.text)}))
-  const {stdout} = await child
-  return JSON.parse(stdout) as SnapdVerdict[]
-}
 
 describe('snapd decodes and accepts what we sign', () => {
   let checker = ''

@@ -4,8 +4,10 @@
  * proves it). Keys: the test-only keys in test/fixtures/assertions/ (see its README), or any
  * SigningKey.
  */
+import {execFile} from 'node:child_process'
 import {createPrivateKey} from 'node:crypto'
 import {readFileSync} from 'node:fs'
+import {promisify} from 'node:util'
 
 import {type HeaderMap, type HeaderValue} from '../../src/assertions/decode.js'
 import {loadSigningKey, publicKeyId, type SigningKey, signingKeyFromKeyObject} from '../../src/assertions/keys.js'
@@ -193,4 +195,28 @@ function withOverrides(defaults: HeaderMap, overrides: HeaderOverrides = {}): He
   }
 
   return headers
+}
+
+// --- snapd's own asserts package --------------------------------------------------------------
+
+/** The Debian Go packages test/fixtures/assertions/snapd-check.go builds against. */
+export const SNAPD_PACKAGES = ['github.com/snapcore/snapd/asserts', 'golang.org/x/crypto/openpgp', 'gopkg.in/tomb.v2', 'gopkg.in/yaml.v2']
+
+/** What snapd-check says of one assertion: as snapd decoded it, and "ok" or snapd's error. */
+export interface SnapdVerdict {
+  type?: string
+  headers?: HeaderMap
+  body: string
+  check: string
+}
+
+/**
+ * Judges `assertions` with the built snapd-check (buildGoTool(fixtures('assertions',
+ * 'snapd-check.go'))) in a database that trusts only `trusted`; they are added in order.
+ */
+export async function snapdCheck(checker: string, trusted: Array<SignedAssertion | string>, assertions: string[]): Promise<SnapdVerdict[]> {
+  const child = promisify(execFile)(checker, [], {maxBuffer: 64 * 1024 * 1024, timeout: 60_000})
+  child.child.stdin!.end(JSON.stringify({assertions, trusted: trusted.map((a) => (typeof a === 'string' ? a : a.text))}))
+  const {stdout} = await child
+  return JSON.parse(stdout) as SnapdVerdict[]
 }

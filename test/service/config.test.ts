@@ -9,7 +9,7 @@ import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
 
 import {UserError} from '../../src/errors.js'
-import {loadServiceConfig, loadServiceDatabase} from '../../src/service/index.js'
+import {describeDatabase, loadServiceConfig, loadServiceDatabase} from '../../src/service/index.js'
 import {fixtures, shared} from '../helpers/paths.js'
 import {accountKeyAssertion, API_KEY, brandKey, type Lab, makeLab} from './helpers.js'
 
@@ -64,7 +64,7 @@ describe('a good config', () => {
     const {config, dir} = lab(`models:\n${model()}`)
     const loaded = loadServiceConfig(config, {env})
     assert.deepEqual(loaded.listen, {host: '127.0.0.1', port: 8642})
-    assert.equal(loaded.database.path, join(dir, 'serve.db'))
+    assert.deepEqual(loaded.database, {kind: 'sqlite', path: join(dir, 'serve.db')})
   })
 
   test('no chain works, with a warning that devices will need the store', () => {
@@ -146,6 +146,26 @@ describe('refused at start, at the line', () => {
     assert.match(refused(lab(`listen: 127.0.0.1:99999\nmodels:\n${model()}`).config).message, /"127.0.0.1:99999" is not HOST:PORT/)
     assert.match(refused(lab(`listen: localhost\nmodels:\n${model()}`).config).message, /listen/)
     assert.match(refused(lab(`database: mysql://x\nmodels:\n${model()}`).config).message, /database/)
+  })
+
+  test('postgres:// and postgresql:// URLs; the password never appears in what is shown', () => {
+    const secret = 's3cr3t-pa55'
+    const loaded = loadServiceConfig(lab(`database: postgres://serve:${secret}@db.example:5433/serials\nmodels:\n${model()}`).config, {env})
+    assert.deepEqual(loaded.database, {kind: 'postgres', shown: 'postgres://serve:***@db.example:5433/serials', url: `postgres://serve:${secret}@db.example:5433/serials`})
+    assert.equal(describeDatabase(loaded.database), 'postgres://serve:***@db.example:5433/serials')
+    const long = loadServiceDatabase(lab(`database: postgresql://serve@db.example/serials?sslmode=require&password=${secret}\nmodels:\n${model()}`).config)
+    assert.equal(long.kind, 'postgres')
+    assert.doesNotMatch(describeDatabase(long), new RegExp(secret))
+    for (const database of [`postgres://serve:${secret}@db.example`, `postgres://serve:${secret}@/serials`, `postgres://serve:${secret}@[::1`]) {
+      const error = refused(lab(`database: "${database}"\nmodels:\n${model()}`).config)
+      assert.equal(error.code, 'E_SERVE_CONFIG')
+      assert.match(error.message, /^database: /)
+      assert.doesNotMatch(`${error.message} ${error.hint}`, new RegExp(secret), database)
+    }
+
+    const notOne = refused(lab(`database: mysql://root:${secret}@x/y\nmodels:\n${model()}`).config)
+    assert.doesNotMatch(`${notOne.message} ${notOne.hint}`, new RegExp(secret))
+    assert.match(notOne.hint ?? '', /postgres:\/\//)
   })
 
   test('a config that is not a regular file is refused without reading it', () => {

@@ -19,6 +19,8 @@ export const API_KEY = 'lab-api-key-0123456789abcdef'
 export const {brand: brandKey, root: rootKey} = testKeys()
 export const brandKeyPem = fixtures('assertions', 'brand.pem')
 const chain = makeBrandChain(rootKey, brandKey, {brandId: BRAND})
+/** What a device of the lab trusts out of the box: the root's account and account-key. */
+export const labTrusted = chain.trusted
 
 /** The brand's account-key for `key`, as the root would sign it (options: another account, an end of validity). */
 export function accountKeyAssertion(key: SigningKey, accountId = BRAND, options: {until?: string} = {}): string {

@@ -8,6 +8,8 @@ export default class Serve extends BaseCommand {
 
 Every issued serial is kept in the signing log (see serve log). A device asking again with the same key gets its serial again (next revision); a serial already issued to another device key is refused, and a device key never gets a second serial.
 
+The database is a SQLite file (one machine) or PostgreSQL (database: postgres://…), where several instances behind a load balancer share the serials, nonces and signing log; see serve migrate.
+
 Prints "listening on URL" (with --json: {"url": URL}) once it accepts requests, then one line per request on stderr. Stops on SIGINT or SIGTERM after the requests in flight.`
 
   static override enableJsonFlag = true
@@ -19,6 +21,7 @@ Prints "listening on URL" (with --json: {"url": URL}) once it accepts requests, 
 
   static override flags = {
     config: Flags.string({char: 'c', description: 'the serve config (YAML; schemas/serve.schema.json)', helpValue: 'FILE', required: true}),
+    migrate: Flags.boolean({default: false, description: "create or upgrade the database's schema before serving (PostgreSQL; a SQLite file always is): instances started together take turns"}),
     quiet: Flags.boolean({char: 'q', default: false, description: 'do not log each request'}),
   }
 
@@ -33,6 +36,7 @@ Prints "listening on URL" (with --json: {"url": URL}) once it accepts requests, 
     const json = this.jsonEnabled()
     for (const warning of config.warnings) process.stderr.write(json ? `${JSON.stringify({warning})}\n` : `warning: ${warning}\n`)
     const service = await startDeviceService(config, {
+      migrate: flags.migrate,
       onRequest: flags.quiet ? undefined : (event) => process.stderr.write(`${json ? JSON.stringify({time: new Date().toISOString(), ...event}) : describeRequest(event)}\n`),
       version: this.config.version,
     })

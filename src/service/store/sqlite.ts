@@ -14,38 +14,10 @@ import {dirname} from 'node:path'
 import Database from 'better-sqlite3'
 
 import {UserError} from '../../errors.js'
+import {MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
 import type {IssueOutcome, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
 
-/** Each entry moves the schema one version up; applied in order, each in its own transaction. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE nonce (
-     nonce TEXT PRIMARY KEY,
-     scope TEXT NOT NULL,
-     created_ms INTEGER NOT NULL
-   );
-   CREATE INDEX nonce_by_age ON nonce (created_ms);
-   CREATE TABLE device (
-     brand TEXT NOT NULL,
-     model TEXT NOT NULL,
-     serial TEXT NOT NULL,
-     device_key_sha3_384 TEXT NOT NULL,
-     revision INTEGER NOT NULL,
-     PRIMARY KEY (brand, model, serial),
-     UNIQUE (brand, model, device_key_sha3_384)
-   );
-   CREATE TABLE signing_log (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     brand TEXT NOT NULL,
-     model TEXT NOT NULL,
-     serial TEXT NOT NULL,
-     device_key_sha3_384 TEXT NOT NULL,
-     revision INTEGER NOT NULL,
-     signed TEXT NOT NULL,
-     UNIQUE (brand, model, serial, revision)
-   );`,
-]
-
-export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length
+export const SQLITE_SCHEMA_VERSION = SCHEMA_VERSION
 
 interface DeviceRow {
   serial: string
@@ -62,16 +34,32 @@ interface LogRow {
   signed: string
 }
 
+/**
+ * Opens (and creates) the file and brings its schema up to date: SQLite is the embedded default,
+ * one file on one machine, where a migration on open cannot race another machine's.
+ */
 export function openSqliteStore(path: string): ServiceStore {
+  return new SqliteStore(openDatabase(path, migrateSqlite).db)
+}
+
+/** `serve migrate` on a SQLite file: what it did. */
+export function migrateSqliteFile(path: string): MigrationResult {
+  const {db, result} = openDatabase(path, migrateSqlite)
+  db.close()
+  return result
+}
+
+function openDatabase<T>(path: string, prepare: (db: Database.Database) => T): {db: Database.Database; result: T} {
   if (path !== ':memory:') mkdirSync(dirname(path), {recursive: true})
-  let db: Database.Database
+  let db: Database.Database | undefined
   try {
     db = new Database(path)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     db.pragma('busy_timeout = 5000')
-    migrate(db)
+    return {db, result: prepare(db)}
   } catch (error) {
+    db?.close()
     throw new UserError('E_SERVE_DATABASE', `cannot open the sqlite database ${path}: ${(error as Error).message}`, {
       cause: error,
       file: path,
@@ -79,22 +67,28 @@ export function openSqliteStore(path: string): ServiceStore {
       kind: 'io',
     })
   }
-
-  return new SqliteStore(db)
 }
 
-function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', {simple: true}) as number
-  if (current > MIGRATIONS.length) {
-    throw new Error(`the database is at schema version ${current}, newer than this snap-gadget knows (${MIGRATIONS.length}); upgrade snap-gadget`)
+/**
+ * Brings the file to {@link SCHEMA_VERSION}, each step in its own immediate transaction: a second
+ * process opening the same file waits for the write lock and then finds the step done.
+ */
+export function migrateSqlite(db: Database.Database): MigrationResult {
+  const from = db.pragma('user_version', {simple: true}) as number
+  if (from > SCHEMA_VERSION) throw new Error(newerSchemaMessage(from))
+  const applied: string[] = []
+  for (let version = from; version < SCHEMA_VERSION; version++) {
+    const done = db.transaction(() => {
+      // Another process may have applied this step while this one waited for the lock.
+      if ((db.pragma('user_version', {simple: true}) as number) !== version) return false
+      db.exec(MIGRATIONS[version].sqlite)
+      db.pragma(`user_version = ${version + 1}`)
+      return true
+    }).immediate()
+    if (done) applied.push(MIGRATIONS[version].summary)
   }
 
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version])
-      db.pragma(`user_version = ${version + 1}`)
-    }).immediate()
-  }
+  return {applied, from, to: SCHEMA_VERSION}
 }
 
 class SqliteStore implements ServiceStore {

@@ -1,0 +1,90 @@
+/**
+ * The service's schema, for both databases, in one list: entry N moves a database from version N
+ * to N + 1. Each entry gives the same tables in each dialect, so SQLite and PostgreSQL hold the
+ * same rules (unique serial per brand and model, one serial per device key, one signing-log entry
+ * per brand, model, serial and revision).
+ *
+ * SQLite keeps its version in `PRAGMA user_version`; PostgreSQL in the one-row table
+ * `snap_gadget_schema`, changed only under an advisory lock so that instances started together
+ * migrate one after the other.
+ */
+export interface Migration {
+  /** What the step adds, for the operator (serve migrate prints it). */
+  summary: string
+  sqlite: string
+  postgres: string
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    postgres: `CREATE TABLE nonce (
+       nonce TEXT PRIMARY KEY,
+       scope TEXT NOT NULL,
+       created_ms BIGINT NOT NULL
+     );
+     CREATE INDEX nonce_by_age ON nonce (created_ms);
+     CREATE TABLE device (
+       brand TEXT NOT NULL,
+       model TEXT NOT NULL,
+       serial TEXT NOT NULL,
+       device_key_sha3_384 TEXT NOT NULL,
+       revision INTEGER NOT NULL,
+       PRIMARY KEY (brand, model, serial),
+       UNIQUE (brand, model, device_key_sha3_384)
+     );
+     CREATE TABLE signing_log (
+       id BIGSERIAL PRIMARY KEY,
+       brand TEXT NOT NULL,
+       model TEXT NOT NULL,
+       serial TEXT NOT NULL,
+       device_key_sha3_384 TEXT NOT NULL,
+       revision INTEGER NOT NULL,
+       signed TEXT NOT NULL,
+       UNIQUE (brand, model, serial, revision)
+     );`,
+    sqlite: `CREATE TABLE nonce (
+       nonce TEXT PRIMARY KEY,
+       scope TEXT NOT NULL,
+       created_ms INTEGER NOT NULL
+     );
+     CREATE INDEX nonce_by_age ON nonce (created_ms);
+     CREATE TABLE device (
+       brand TEXT NOT NULL,
+       model TEXT NOT NULL,
+       serial TEXT NOT NULL,
+       device_key_sha3_384 TEXT NOT NULL,
+       revision INTEGER NOT NULL,
+       PRIMARY KEY (brand, model, serial),
+       UNIQUE (brand, model, device_key_sha3_384)
+     );
+     CREATE TABLE signing_log (
+       id INTEGER PRIMARY KEY AUTOINCREMENT,
+       brand TEXT NOT NULL,
+       model TEXT NOT NULL,
+       serial TEXT NOT NULL,
+       device_key_sha3_384 TEXT NOT NULL,
+       revision INTEGER NOT NULL,
+       signed TEXT NOT NULL,
+       UNIQUE (brand, model, serial, revision)
+     );`,
+    summary: 'nonces, devices and the signing log',
+  },
+]
+
+/** The schema version this snap-gadget writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.length
+
+/** What a migration run did. */
+export interface MigrationResult {
+  /** The version the database was at before. */
+  from: number
+  /** The version it is at now ({@link SCHEMA_VERSION}). */
+  to: number
+  /** The summaries of the steps applied, in order (none when it was up to date). */
+  applied: string[]
+}
+
+/** The message for a database written by a newer snap-gadget. */
+export function newerSchemaMessage(found: number): string {
+  return `the database is at schema version ${found}, newer than this snap-gadget knows (${SCHEMA_VERSION}); upgrade snap-gadget`
+}

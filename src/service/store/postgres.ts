@@ -1,0 +1,311 @@
+/**
+ * The store for several `serve` instances on one PostgreSQL server (behind a load balancer, the
+ * way the Serial Vault runs). The instances share nothing but the database, so every rule is the
+ * database's:
+ * - a nonce is consumed by `DELETE … RETURNING`: of two instances given the same nonce, one gets
+ *   the row and the other nothing;
+ * - the device row is locked (`SELECT … FOR UPDATE`) before its revision is read, so a device
+ *   asking twice at once gets revision n + 1 and n + 2, never n + 1 twice; a first issue racing
+ *   another first issue for the same serial or key fails on a unique constraint, and the
+ *   transaction is run again from the start (bounded), where it finds the other's row;
+ * - the signature and its signing-log entry are written in the transaction that reserved the
+ *   revision: committed together or not at all.
+ *
+ * A failure of the database (down, restarting, a connection cut) reaches the caller as an error
+ * with an SQLSTATE or socket code, which the server answers with 503: snapd retries it.
+ */
+import pg from 'pg'
+
+import {UserError} from '../../errors.js'
+import {MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
+import type {IssueOutcome, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
+
+export interface PostgresLocation {
+  url: string
+  /** The URL without its password, for messages. */
+  shown: string
+}
+
+export interface OpenPostgresOptions {
+  /** Apply pending migrations first (serve --migrate); otherwise an old schema is refused. */
+  migrate?: boolean
+  /** Connections this instance keeps at most. */
+  poolSize?: number
+}
+
+/** An instance holds a few connections: the signature, not the database, bounds its throughput. */
+const DEFAULT_POOL_SIZE = 8
+/** A database that takes longer than this to accept or answer is down for the device: 503. */
+const CONNECT_TIMEOUT_MS = 5000
+const QUERY_TIMEOUT_MS = 15_000
+/** Unique violations, serialization failures and deadlocks: another instance won a race. */
+const RACE_CODES = new Set(['23505', '40001', '40P01'])
+const MAX_ATTEMPTS = 5
+/** pg_advisory_xact_lock keys ('snap', 'schm'): held while the schema is read or changed. */
+const SCHEMA_LOCK = [0x73_6e_61_70, 0x73_63_68_6d] as const
+/** SQLSTATE connection_failure: a lost connection pg reports without a code. */
+const CONNECTION_FAILURE = '08006'
+
+interface DeviceRow {
+  serial: string
+  device_key_sha3_384: string
+  revision: number
+}
+
+interface LogRow extends DeviceRow {
+  brand: string
+  model: string
+  signed: string
+}
+
+export async function openPostgresStore(location: PostgresLocation, options: OpenPostgresOptions = {}): Promise<ServiceStore> {
+  const pool = createPool(location, options.poolSize ?? DEFAULT_POOL_SIZE)
+  try {
+    if (options.migrate) await migrate(pool, location)
+    const version = await withClient(pool, location, (client) => inTransaction(client, async () => {
+      await client.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [...SCHEMA_LOCK])
+      return schemaVersion(client)
+    }))
+    if (version > SCHEMA_VERSION) throw schemaError(location, newerSchemaMessage(version), 'upgrade snap-gadget on every instance')
+    if (version < SCHEMA_VERSION) {
+      throw schemaError(
+        location,
+        `the database ${location.shown} is at schema version ${version}; this snap-gadget needs version ${SCHEMA_VERSION}`,
+        'run `snap-gadget serve migrate --config FILE` once (or start one instance with --migrate): instances never change the schema unless asked',
+      )
+    }
+  } catch (error) {
+    await pool.end().catch(() => {})
+    throw error
+  }
+
+  return new PostgresStore(pool)
+}
+
+/** `serve migrate` on PostgreSQL: applies pending steps under the schema lock. */
+export async function migratePostgres(location: PostgresLocation): Promise<MigrationResult> {
+  const pool = createPool(location, 1)
+  try {
+    return await migrate(pool, location)
+  } finally {
+    await pool.end().catch(() => {})
+  }
+}
+
+function createPool(location: PostgresLocation, max: number): pg.Pool {
+  const pool = new pg.Pool({
+    application_name: 'snap-gadget serve',
+    connectionString: location.url,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    idleTimeoutMillis: 30_000,
+    max,
+    query_timeout: QUERY_TIMEOUT_MS,
+  })
+  // An idle connection the server closed (a restart) is dropped by the pool; without a listener
+  // the error would end the process.
+  pool.on('error', () => {})
+  return pool
+}
+
+/** All pending steps in one transaction under the exclusive schema lock: instances migrate in turn. */
+async function migrate(pool: pg.Pool, location: PostgresLocation): Promise<MigrationResult> {
+  return withClient(pool, location, (client) =>
+    inTransaction(client, async () => {
+      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...SCHEMA_LOCK])
+      await client.query('CREATE TABLE IF NOT EXISTS snap_gadget_schema (version INTEGER NOT NULL)')
+      const from = await schemaVersion(client)
+      if (from > SCHEMA_VERSION) throw schemaError(location, newerSchemaMessage(from), 'upgrade snap-gadget before migrating')
+      const applied: string[] = []
+      for (let version = from; version < SCHEMA_VERSION; version++) {
+        await client.query(MIGRATIONS[version].postgres)
+        applied.push(MIGRATIONS[version].summary)
+      }
+
+      await client.query('DELETE FROM snap_gadget_schema')
+      await client.query('INSERT INTO snap_gadget_schema (version) VALUES ($1)', [SCHEMA_VERSION])
+      return {applied, from, to: SCHEMA_VERSION}
+    }),
+  )
+}
+
+async function schemaVersion(client: pg.PoolClient): Promise<number> {
+  const exists = await client.query<{found: string | null}>("SELECT to_regclass('snap_gadget_schema') AS found")
+  if (exists.rows[0].found === null) return 0
+  const rows = await client.query<{version: number}>('SELECT version FROM snap_gadget_schema')
+  return rows.rows[0]?.version ?? 0
+}
+
+/** Opening: a database that cannot be reached is the operator's to fix, said with the URL (no password). */
+async function withClient<T>(pool: pg.Pool, location: PostgresLocation, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient
+  try {
+    client = watched(await pool.connect())
+  } catch (error) {
+    throw new UserError('E_SERVE_DATABASE', `cannot reach the postgres database ${location.shown}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check that PostgreSQL runs and accepts this user (the password goes in PGPASSWORD or ~/.pgpass)',
+      kind: 'io',
+    })
+  }
+
+  try {
+    return await work(client)
+  } catch (error) {
+    if (error instanceof UserError) throw error
+    throw new UserError('E_SERVE_DATABASE', `the postgres database ${location.shown} refused: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check that the user may create tables in this database (serve migrate) and read and write them (serve)',
+      kind: 'io',
+    })
+  } finally {
+    release(client)
+  }
+}
+
+async function inTransaction<T>(client: pg.PoolClient, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN')
+  try {
+    const result = await work()
+    await client.query('COMMIT')
+    return result
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  }
+}
+
+function schemaError(location: PostgresLocation, message: string, hint: string): UserError {
+  return new UserError('E_SERVE_SCHEMA', message.includes(location.shown) ? message : `${location.shown}: ${message}`, {hint, kind: 'io'})
+}
+
+class PostgresStore implements ServiceStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async addNonce(nonce: string, scope: string, now: Date): Promise<void> {
+    await this.query('INSERT INTO nonce (nonce, scope, created_ms) VALUES ($1, $2, $3)', [nonce, scope, now.getTime()])
+  }
+
+  async consumeNonce(nonce: string, scope: string, now: Date, maxAgeMs: number): Promise<NonceCheck> {
+    const {rows} = await this.query<{created_ms: string; scope: string}>('DELETE FROM nonce WHERE nonce = $1 RETURNING scope, created_ms', [nonce])
+    if (rows.length === 0) return 'unknown'
+    if (now.getTime() - Number(rows[0].created_ms) > maxAgeMs) return 'expired'
+    return rows[0].scope === scope ? 'ok' : 'wrong-model'
+  }
+
+  async purgeNonces(before: Date): Promise<number> {
+    return (await this.query('DELETE FROM nonce WHERE created_ms < $1', [before.getTime()])).rowCount ?? 0
+  }
+
+  async issueSerial(claim: SerialClaim, sign: (revision: number) => string): Promise<IssueOutcome> {
+    const key = [claim.brand, claim.model]
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.connect()
+      let healthy = true
+      try {
+        await query(client, 'BEGIN')
+        const outcome = await this.issueIn(client, key, claim, sign)
+        await query(client, outcome.kind === 'issued' ? 'COMMIT' : 'ROLLBACK')
+        return outcome
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          healthy = false
+        })
+        // Another instance issued to this serial or key first: the next attempt sees its row.
+        if (attempt < MAX_ATTEMPTS && RACE_CODES.has((error as {code?: string}).code ?? '')) continue
+        throw error
+      } finally {
+        release(client, !healthy)
+      }
+    }
+  }
+
+  private async issueIn(client: pg.PoolClient, key: string[], claim: SerialClaim, sign: (revision: number) => string): Promise<IssueOutcome> {
+    const columns = 'serial, device_key_sha3_384, revision'
+    const bySerial = (await query<DeviceRow>(client, `SELECT ${columns} FROM device WHERE brand = $1 AND model = $2 AND serial = $3 FOR UPDATE`, [...key, claim.serial])).rows[0]
+    if (bySerial && bySerial.device_key_sha3_384 !== claim.deviceKeyId) return {kind: 'serial-taken'}
+    const byKey = bySerial ?? (await query<DeviceRow>(client, `SELECT ${columns} FROM device WHERE brand = $1 AND model = $2 AND device_key_sha3_384 = $3 FOR UPDATE`, [...key, claim.deviceKeyId])).rows[0]
+    if (byKey && byKey.serial !== claim.serial) return {kind: 'key-has-serial', serial: byKey.serial}
+    const revision = byKey ? byKey.revision + 1 : 0
+    // The device row first: a racing first issue fails here, before a signature is spent on it.
+    if (byKey) await query(client, 'UPDATE device SET revision = $4 WHERE brand = $1 AND model = $2 AND serial = $3', [...key, claim.serial, revision])
+    else await query(client, 'INSERT INTO device (brand, model, serial, device_key_sha3_384, revision) VALUES ($1, $2, $3, $4, $5)', [...key, claim.serial, claim.deviceKeyId, revision])
+    const assertion = sign(revision)
+    const signed = claim.now.toISOString()
+    await query(client, 'INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed) VALUES ($1, $2, $3, $4, $5, $6)', [...key, claim.serial, claim.deviceKeyId, revision, signed])
+    return {assertion, entry: {brand: claim.brand, deviceKeyId: claim.deviceKeyId, model: claim.model, revision, serial: claim.serial, signed}, kind: 'issued'}
+  }
+
+  async signingLog(q: SigningLogQuery = {}): Promise<SigningLogEntry[]> {
+    const where: string[] = []
+    const values: unknown[] = []
+    for (const column of ['brand', 'model', 'serial'] as const) {
+      if (q[column] === undefined) continue
+      values.push(q[column])
+      where.push(`${column} = $${values.length}`)
+    }
+
+    if (q.limit !== undefined) values.push(q.limit)
+    const sql = `SELECT brand, model, serial, device_key_sha3_384, revision, signed FROM signing_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${q.limit === undefined ? '' : ` LIMIT $${values.length}`}`
+    const {rows} = await this.query<LogRow>(sql, values)
+    return rows.map((row) => ({brand: row.brand, deviceKeyId: row.device_key_sha3_384, model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}))
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1')
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end()
+  }
+
+  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, values)
+    } catch (error) {
+      throw databaseError(error)
+    }
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return watched(await this.pool.connect())
+    } catch (error) {
+      throw databaseError(error)
+    }
+  }
+}
+
+/**
+ * A checked-out connection the server cuts emits 'error', which would end the process unheard;
+ * the query in flight fails with it anyway.
+ */
+function ignoreCut(): void {}
+
+function watched(client: pg.PoolClient): pg.PoolClient {
+  client.on('error', ignoreCut)
+  return client
+}
+
+function release(client: pg.PoolClient, destroy = false): void {
+  client.off('error', ignoreCut)
+  client.release(destroy)
+}
+
+async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(client: pg.PoolClient, sql: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  try {
+    return await client.query<R>(sql, values)
+  } catch (error) {
+    throw databaseError(error)
+  }
+}
+
+/**
+ * Every failure of the database carries a code the server maps to 503: pg gives SQLSTATEs and
+ * socket codes, but reports a cut connection or a connect timeout without one.
+ */
+function databaseError(error: unknown): Error {
+  const code = (error as {code?: unknown})?.code
+  if (typeof code === 'string' && error instanceof Error) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return Object.assign(new Error(`the database connection failed: ${message}`, {cause: error}), {code: CONNECTION_FAILURE})
+}
