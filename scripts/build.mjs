@@ -39,7 +39,7 @@ const bundles = [
   // Fast CLI entries: CommonJS, so the launcher can load them with V8's code cache.
   {entry: 'src/cli/fast/validate.ts', fast: 'validate', out: 'dist/fast/validate.cjs'},
   // The device runtime: CommonJS (.cjs) so any Node from 18 on runs it, in or out of an ESM package.
-  {entry: 'src/runtime/prepare-device.ts', out: 'dist/runtime/prepare-device.cjs', runtime: true},
+  {entry: 'src/runtime/main.ts', out: 'dist/runtime/prepare-device.cjs', runtime: true},
 ]
 for (const b of bundles) {
   if (!existsSync(join(root, b.entry))) continue

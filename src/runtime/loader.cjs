@@ -1,6 +1,6 @@
 'use strict'
 // The runtime bundle's loader: dist/runtime/prepare-device.cjs is this file with the bundled
-// runtime (src/runtime/prepare-device.ts), wrapped as a CommonJS module function, in RUNTIME_SOURCE. It compiles the runtime with V8's
+// runtime (src/runtime/main.ts), wrapped as a CommonJS module function, in RUNTIME_SOURCE. It compiles the runtime with V8's
 // code cache when one lies beside it (prepare-device.code-cache, written at gadget build time by
 // `--write-code-cache` with the Node the gadget ships), so a hook run skips parsing and compiling
 // the runtime. A cache from another Node, or a damaged one, is rejected by V8; one made for

@@ -11,8 +11,8 @@ import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:f
 import {dirname, join} from 'node:path'
 
 import {InternalError, UserError} from '../errors.js'
-import {loadRegistrationConfig} from '../registration/config.js'
-import type {SnapctlRunner} from '../registration/snapctl.js'
+import {loadRegistrationConfig} from '../device/config.js'
+import type {SnapctlRunner} from '../device/snapctl.js'
 import {builtinBoards} from './boards.js'
 
 /** Runs the runtime with these arguments and environment, output discarded; returns its exit code. */

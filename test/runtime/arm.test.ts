@@ -19,8 +19,8 @@ import {after, before, test} from 'node:test'
 import {build} from 'esbuild'
 import {parse} from 'yaml'
 
-import {loadOrCreateIdentity} from '../../src/registration/identity.js'
-import {verifyIdentity} from '../../src/registration/identity-verify.js'
+import {loadOrCreateIdentity} from '../../src/identity/key.js'
+import {verifyIdentity} from '../../src/identity/verify.js'
 import {ARM_ARCHES, type ArmArch, NODE_ARCH, requireArm, runOnArm} from '../helpers/arm.js'
 import {projectRoot} from '../helpers/paths.js'
 import {makeRoot} from '../serial/helpers/root.js'
@@ -35,7 +35,7 @@ const MESSAGE = Buffer.from('snap-gadget on ARM: héllo \u0000 wörld', 'utf8')
 // What the bundle prints: the fixed-seed results, and the stored identity it made or reused.
 const ENTRY = `
 import {chmodSync, statSync} from 'node:fs'
-import {DeviceIdentity, loadOrCreateIdentity, signWithIdentity} from './src/registration/identity.js'
+import {DeviceIdentity, loadOrCreateIdentity, signWithIdentity} from './src/identity/key.js'
 
 const [seedHex, messageBase64, keyDir] = process.argv.slice(2)
 const identity = DeviceIdentity.fromSeed(Buffer.from(seedHex, 'hex'))

@@ -44,7 +44,7 @@ import {closest, type ConfigPlace, type DataPath, describeValue, formatPath, isR
 import type {SnapInterface} from '../serial/source.js'
 import {BODY_FACTS} from './body.js'
 import type {ResolvedHeader} from './snapctl.js'
-import {type BodyFields, type BodyValue, IdentityField} from './identity.js'
+import {type BodyFields, type BodyValue, IdentityField} from '../identity/key.js'
 
 export const DEFAULT_CONFIG_NAME = 'registration.json'
 

@@ -6,9 +6,9 @@
 import {isMap, parseDocument} from 'yaml'
 
 import {UserError} from '../errors.js'
-import {type Assertion, headerText, parseAssertion, parseAssertions} from './assertion.js'
-import {decodeAssertionPublicKey, verifyAssertionSignature} from './assertion-signature.js'
-import {type IdentityVerification, verifyIdentity} from './identity-verify.js'
+import {type Assertion, headerText, parseAssertion, parseAssertions} from '../registration/assertion.js'
+import {decodeAssertionPublicKey, verifyAssertionSignature} from '../registration/assertion-signature.js'
+import {type IdentityVerification, verifyIdentity} from './verify.js'
 
 export type IdentityDocumentKind = 'registration-body' | 'serial' | 'serial-request'
 

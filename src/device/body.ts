@@ -17,7 +17,7 @@ import {errnoOf} from '../serial/context.js'
 import {listNetDevices, NET_CLASS} from '../serial/netdev.js'
 import {refusalOf} from '../serial/placeholders.js'
 import type {SnapInterface, SourceContext} from '../serial/source.js'
-import type {BodyFields, BodyValue} from './identity.js'
+import type {BodyFields, BodyValue} from '../identity/key.js'
 
 /** Larger bodies would not fit one `snapctl set` argument (Linux limits one to 128 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024

@@ -18,7 +18,7 @@ import {refusalOf} from '../serial/placeholders.js'
 import type {SnapInterface} from '../serial/source.js'
 import {BODY_FACTS, emitRegistrationBody, readBodyFacts} from './body.js'
 import {type BoardCatalog, defaultConfigFile, type DeviceServicePreset, fileBoards, loadRegistrationConfig, type RegistrationConfig, resolveHeaders} from './config.js'
-import {type BodyFields, DeviceIdentity, IDENTITY_KEY_FILE, loadOrCreateIdentity, signWithIdentity} from './identity.js'
+import {type BodyFields, DeviceIdentity, IDENTITY_KEY_FILE, loadOrCreateIdentity, signWithIdentity} from '../identity/key.js'
 import {isConnected, isConnectedCall, registrationCall, runSnapctl, type SnapctlCall, type SnapctlRunner, spawnSnapctl} from './snapctl.js'
 
 export interface PrepareDeviceOptions {

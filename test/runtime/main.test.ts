@@ -14,7 +14,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {parse} from 'yaml'
 
-import {verifyIdentity} from '../../src/registration/identity-verify.js'
+import {verifyIdentity} from '../../src/identity/verify.js'
 import {projectRoot, shared} from '../helpers/paths.js'
 import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 import {API_KEY, CASES, caseNamed, KEY, type RuntimeCase} from './cases.js'

@@ -12,8 +12,8 @@ import {inspect} from 'node:util'
 import {after, before, describe, it} from 'node:test'
 
 import {UserError} from '../../src/errors.js'
-import {emitRegistrationBody} from '../../src/registration/body.js'
-import {isConnected, MANAGED_OPTIONS, registrationCall, runSnapctl, SnapctlCall, spawnSnapctl, stringOption, unsetOption} from '../../src/registration/snapctl.js'
+import {emitRegistrationBody} from '../../src/device/body.js'
+import {isConnected, MANAGED_OPTIONS, registrationCall, runSnapctl, SnapctlCall, spawnSnapctl, stringOption, unsetOption} from '../../src/device/snapctl.js'
 import {buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, readSnapctlLog, requireGo, writeRecordingSnapctl} from '../runtime/helpers.js'
 
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-snapctl-'))

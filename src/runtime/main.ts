@@ -14,8 +14,8 @@
  * discards the options of the failed run and runs the hook again with back-off.
  */
 import {ExitCode, exitCodeFor, InternalError, UserError} from '../errors.js'
-import {describePreparation, prepareDevice} from '../registration/prepare.js'
-import type {SnapctlRunner} from '../registration/snapctl.js'
+import {describePreparation, prepareDevice} from '../device/prepare.js'
+import type {SnapctlRunner} from '../device/snapctl.js'
 import {descriptorSink} from '../util/descriptor-sink.js'
 import {builtinBoards} from './boards.js'
 import {warmUp} from './warm-up.js'
