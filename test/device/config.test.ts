@@ -216,8 +216,8 @@ describe('headers from the environment', () => {
 })
 
 describe('where the config is', () => {
-  it('defaults to $SNAP/registration.json, and says what to do without $SNAP', () => {
-    assert.equal(defaultConfigFile({SNAP: '/snap/pi/x1'}), '/snap/pi/x1/registration.json')
+  it('defaults to $SNAP/runtime/registration.json, where the generated hook names it, and says what to do without $SNAP', () => {
+    assert.equal(defaultConfigFile({SNAP: '/snap/pi/x1'}), '/snap/pi/x1/runtime/registration.json')
     assert.throws(() => defaultConfigFile({}), /\$SNAP is not set/)
   })
 

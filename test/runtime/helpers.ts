@@ -15,8 +15,19 @@ import {promisify} from 'node:util'
 import {projectRoot, shared} from '../helpers/paths.js'
 
 export const BUNDLE = join(projectRoot, 'dist', 'runtime', 'prepare-device.cjs')
-/** The V8 code cache the build made for BUNDLE with this machine's Node. */
-export const BUNDLE_CODE_CACHE = join(projectRoot, 'dist', 'runtime', 'prepare-device.code-cache')
+/** The engines the bundle runs on: Node, and Debian trixie's QuickJS through scripts/quickjs.sh. */
+export type Engine = 'node' | 'quickjs'
+export const ENGINES: readonly Engine[] = ['node', 'quickjs']
+const QUICKJS = join(projectRoot, 'scripts', 'quickjs.sh')
+
+/**
+ * The command line that runs `bundle` on an engine: `node BUNDLE` or `qjs --std BUNDLE`. QuickJS
+ * 2025 ends a script at a promise rejected before its handler is attached (an async function that
+ * throws before its first await) unless told not to; 2021 (Ubuntu 24.04) never does.
+ */
+export function engineCommand(which: Engine, bundle: string, arch = 'amd64'): string[] {
+  return which === 'node' ? [process.execPath, bundle] : ['bash', QUICKJS, 'run', arch, '--', '--std', '--no-unhandled-rejection', bundle]
+}
 
 let snapshot: string | undefined
 
@@ -101,10 +112,11 @@ export interface RunResult {
   stderr: string
 }
 
-/** Runs `node <bundle> <args>` on this machine (the test process's copy of the bundle, unless `bundle` names another). */
-export function runBundle(args: readonly string[], options: {bundle?: string; cwd?: string; env: NodeJS.ProcessEnv}): Promise<RunResult> {
+/** Runs the bundle on an engine, Node by default (the test process's copy of the bundle, unless `bundle` names another). */
+export function runBundle(args: readonly string[], options: {bundle?: string; cwd?: string; engine?: Engine; env: NodeJS.ProcessEnv}): Promise<RunResult> {
+  const [command, ...prefix] = engineCommand(options.engine ?? 'node', options.bundle ?? requireBundle())
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.bundle ?? requireBundle(), ...args], {cwd: options.cwd ?? projectRoot, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000})
+    const child = spawn(command, [...prefix, ...args], {cwd: options.cwd ?? projectRoot, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
