@@ -2,7 +2,7 @@
 # Installs the system tools snap-gadget's tests compare against, when this user may:
 #   snapd (snap pack --check-skeleton, snap sign: the oracle), python3-yaml (the oracle script),
 #   qemu-user-static (ARM runs of the runtime bundle), Go with snapd's source (snapd's own
-#   snapctl-typing and assertion checkers).
+#   snapctl-typing and assertion checkers, and its devicestate tests registering against serve).
 # Without root or apt-get it only says what is missing; the tests that need a tool say so too.
 set -u
 need=()
@@ -11,6 +11,25 @@ python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)
 command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -d /usr/share/gocode/src/github.com/snapcore/snapd ] || need+=(golang-github-snapcore-snapd-dev golang-golang-x-crypto-dev golang-gopkg-tomb.v2-dev golang-gopkg-yaml.v2-dev)
+# snapd's overlord/devicestate tests, built from that source to register against `serve`, import these too.
+for source_and_package in \
+  github.com/boltdb/bolt:golang-github-boltdb-bolt-dev \
+  github.com/coreos/go-systemd:golang-github-coreos-go-systemd-dev \
+  github.com/godbus/dbus:golang-dbus-dev \
+  github.com/juju/ratelimit:golang-github-juju-ratelimit-dev \
+  github.com/mvo5/goconfigparser:golang-github-mvo5-goconfigparser-dev \
+  golang.org/x/xerrors:golang-golang-x-xerrors-dev \
+  gopkg.in/macaroon.v1:golang-gopkg-macaroon.v1-dev \
+  gopkg.in/mgo.v2:golang-gopkg-mgo.v2-dev \
+  gopkg.in/retry.v1:golang-gopkg-retry.v1-dev \
+  gopkg.in/check.v1:golang-gopkg-check.v1-dev \
+  gopkg.in/tylerb/graceful.v1:golang-gopkg-tylerb-graceful.v1-dev \
+  github.com/gorilla/mux:golang-github-gorilla-mux-dev \
+  github.com/jessevdk/go-flags:golang-github-jessevdk-go-flags-dev \
+  github.com/kr/pretty:golang-github-kr-pretty-dev \
+  gopkg.in/yaml.v3:golang-gopkg-yaml.v3-dev; do
+  [ -d "/usr/share/gocode/src/${source_and_package%%:*}" ] || need+=("${source_and_package#*:}")
+done
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]} (install them with apt-get as root for the oracle and ARM tests)" >&2

@@ -12,8 +12,8 @@ export {LATEST_SNAPD, OLDEST_SNAPD, snapdFeatures, snapdTarget, type SnapdTarget
 export {type GadgetSource, type GadgetValidation, validateGadget, type ValidateOptions} from './gadget/validate.js'
 
 // device registration: assertions and the device identity
-export {type Assertion, ASSERTION_LIMITS, type HeaderMap, type HeaderValue, headerText, parseAssertion, parseAssertions, type ParseAssertionOptions} from './registration/assertion.js'
-export {type AssertionPublicKey, assertionKeyId, type AssertionSignatureCheck, decodeAssertionPublicKey, verifyAssertionSignature} from './registration/assertion-signature.js'
+export {type Assertion, ASSERTION_LIMITS, type HeaderMap, type HeaderValue, headerText, parseAssertion, parseAssertions, type ParseAssertionOptions} from './assertions/decode.js'
+export {type AssertionPublicKey, assertionKeyId, type AssertionSignatureCheck, decodeAssertionPublicKey, verifyAssertionSignature} from './assertions/verify.js'
 export {
   type BodyFields,
   type BodyValue,

@@ -33,7 +33,7 @@ Every name is checked with snapd's rules and the model with snap sign's before a
     'body-fact': Flags.string({description: 'hardware fact for the registration body (default serial-source, board-model)', helpValue: 'FACT', multiple: true}),
     'body-field': Flags.string({description: 'fixed registration body field', helpValue: 'NAME=VALUE', multiple: true}),
     brand: Flags.string({description: 'brand account id', helpValue: 'ACCOUNT-ID'}),
-    'device-service': Flags.string({description: 'serial-vault (default), model-service, or the URL of your device service', helpValue: 'PRESET|URL'}),
+    'device-service': Flags.string({description: 'serial-vault (default), model-service, local (snap-gadget serve at http://127.0.0.1:8642/v1/, for lab use), or the URL of your device service', helpValue: 'PRESET|URL'}),
     'display-name': Flags.string({description: "the model's display name", helpValue: 'TEXT'}),
     'dry-run': Flags.boolean({description: 'print the files init would write, and write nothing'}),
     force: Flags.boolean({description: 'overwrite files that exist'}),

@@ -55,6 +55,8 @@ const MAX_CONFIG_BYTES = 1024 * 1024
 export const DEVICE_SERVICE_PRESETS = {
   'serial-vault': 'https://serial-vault-partners.canonical.com/v1/',
   'model-service': 'https://api.snapcraft.io/v1/',
+  /** `snap-gadget serve` on its default address, for a device on the desk (README: try the whole flow). */
+  local: 'http://127.0.0.1:8642/v1/',
 } as const
 export type DeviceServicePreset = 'custom' | keyof typeof DEVICE_SERVICE_PRESETS
 

@@ -5,6 +5,7 @@
  */
 import type {Locator, ParsedGadget} from './parse.js'
 import type {FileReport} from './report.js'
+import {pointerToPath} from '../support/json-pointer.js'
 import {didYouMean} from '../util/suggest.js'
 import {knownKeys} from './model.js'
 import type {YamlMap, YamlNode as Node} from './yaml/ast.js'
@@ -96,15 +97,6 @@ function allowedAt(path: Array<number | string>): readonly string[] {
       return ['device']
     }
   }
-}
-
-function pointerToPath(pointer: string): Array<number | string> {
-  if (pointer === '') return []
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
 }
 
 /**

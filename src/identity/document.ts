@@ -5,9 +5,9 @@
  */
 import {isMap, parseDocument} from 'yaml'
 
+import {type Assertion, headerText, parseAssertion, parseAssertions} from '../assertions/decode.js'
+import {decodeAssertionPublicKey, verifyAssertionSignature} from '../assertions/verify.js'
 import {UserError} from '../errors.js'
-import {type Assertion, headerText, parseAssertion, parseAssertions} from '../registration/assertion.js'
-import {decodeAssertionPublicKey, verifyAssertionSignature} from '../registration/assertion-signature.js'
 import {type IdentityVerification, verifyIdentity} from './verify.js'
 
 export type IdentityDocumentKind = 'registration-body' | 'serial' | 'serial-request'

@@ -177,6 +177,7 @@ async function askMissing(flags: InitFlags, directoryArg: string | undefined, cw
       choices: [
         {description: 'Canonical Model Service (new brand accounts)', name: 'model-service', value: 'model-service'},
         {description: 'The Serial Vault (existing brand accounts)', name: 'serial-vault', value: 'serial-vault'},
+        {description: 'snap-gadget serve on this machine (lab use)', name: 'local', value: 'local'},
         {description: 'Your own device service', name: 'another URL', value: ''},
       ].filter((c) => (DEVICE_SERVICES as readonly string[]).includes(c.value) || c.value === ''),
       default: 'serial-vault',

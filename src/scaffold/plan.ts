@@ -27,7 +27,7 @@ export const DEFAULT_API_KEY_ENV = 'SERIAL_VAULT_API_KEY'
 /** The gadget option the factory sets with `snap set <gadget> api-key=…`. */
 export const API_KEY_OPTION = 'api-key'
 export const DEFAULT_BODY_FACTS = ['serial-source', 'board-model'] as const
-export const DEVICE_SERVICES = ['serial-vault', 'model-service'] as const
+export const DEVICE_SERVICES = ['serial-vault', 'model-service', 'local'] as const
 /** Header and body field names whose values are secrets: never written into the project. */
 const SECRET_NAME = /api[-_]?key|secret|passw|token|authori[sz]ation|cookie/i
 
@@ -277,10 +277,10 @@ export function parseSnapSpec(spec: string): ModelSnapInput {
 }
 
 function deviceServiceOf(value: string): {preset: string; url: string} {
-  if (value === 'serial-vault' || value === 'model-service') return {preset: value, url: DEVICE_SERVICE_PRESETS[value]}
+  if ((DEVICE_SERVICES as readonly string[]).includes(value)) return {preset: value, url: DEVICE_SERVICE_PRESETS[value as (typeof DEVICE_SERVICES)[number]]}
   if (/^https?:\/\/[^\s/]+/i.test(value) && !/[\u0000-\u0020\u007F"'<>\\^`{|}]/.test(value)) return {preset: 'custom', url: value}
   throw new UserError('E_INIT_SERVICE', `--device-service ${JSON.stringify(value)} is neither a preset nor an http(s) URL`, {
-    hint: 'use serial-vault, model-service, or the URL of your own service (https://vault.example.com/v1/)',
+    hint: 'use serial-vault, model-service, local, or the URL of your own service (https://vault.example.com/v1/)',
     kind: 'usage',
   })
 }

@@ -214,35 +214,10 @@ export async function loadSerialConfig(file: string): Promise<SerialConfig> {
     throw ioError(file, error)
   }
 
-  const {LineCounter, parseDocument, isMap, isPair, isScalar} = await import('yaml')
-  const lineCounter = new LineCounter()
-  const doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true})
-  const first = doc.errors[0]
-  if (first) {
-    const at = lineCounter.linePos(first.pos[0])
-    throw new UserError('E_SERIAL_CONFIG', `not valid YAML: ${first.message.split('\n')[0]}`, {column: at?.col, file, hint: 'fix the syntax (JSON is valid YAML too)', kind: 'usage', line: at?.line})
-  }
-
-  const locate = (path: DataPath, at: 'key' | 'value' = 'value') => {
-    // The value at the path, or the key of its mapping entry; else the closest node that exists.
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n), true) as undefined | {range?: [number, number, number]}
-      const parent = n > 0 ? doc.getIn(path.slice(0, n - 1), true) : undefined
-      const pair = n > 0 && isMap(parent) ? parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === path[n - 1]) : undefined
-      const keyRange = isPair(pair) && isScalar(pair.key) ? pair.key.range : undefined
-      const range = at === 'key' && n === path.length ? (keyRange ?? node?.range) : (node?.range ?? keyRange)
-      if (range) return toPosition(lineCounter.linePos(range[0]))
-      if (n === 0 && doc.contents?.range) return toPosition(lineCounter.linePos(doc.contents.range[0]))
-    }
-
-    return undefined
-  }
-
-  return parseSerialConfig(doc.toJS(), {baseDir: dirname(resolve(file)), file, locate})
-}
-
-function toPosition(pos: {col: number; line: number}) {
-  return {column: pos.col, line: pos.line}
+  // Loaded on demand: the YAML library is not on the path of configs given as data.
+  const {readYamlDocument} = await import('../support/yaml-document.js')
+  const {data, locate} = readYamlDocument(text, file, 'E_SERIAL_CONFIG')
+  return parseSerialConfig(data, {baseDir: dirname(resolve(file)), file, locate})
 }
 
 /**

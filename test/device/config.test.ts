@@ -98,7 +98,7 @@ const BAD: BadCase[] = [
   {config: {serial: {board: 'x86'}}, message: /^\(top level\): "deviceService" is missing$/, name: 'no deviceService'},
   {config: {deviceService: {preset: 'serial-vault'}}, message: /"serial" is missing/, name: 'no serial'},
   {config: {...MINIMAL, deviceservice: {}}, hint: /did you mean "deviceService"/, message: /^deviceservice: unknown key "deviceservice"/, name: 'misspelled top-level key'},
-  {config: {...MINIMAL, deviceService: {preset: 'serial-valut'}}, hint: /did you mean "serial-vault"/, message: /^deviceService\.preset: preset must be one of serial-vault, model-service, custom, not string "serial-valut"/, name: 'unknown preset'},
+  {config: {...MINIMAL, deviceService: {preset: 'serial-valut'}}, hint: /did you mean "serial-vault"/, message: /^deviceService\.preset: preset must be one of serial-vault, model-service, local, custom, not string "serial-valut"/, name: 'unknown preset'},
   {config: {...MINIMAL, deviceService: {preset: 'custom'}}, hint: /"url"/, message: /^deviceService: preset custom needs a url/, name: 'custom without url'},
   {config: {...MINIMAL, deviceService: {preset: 'serial-vault', url: 'https://x/v1/'}}, message: /url is only for preset custom; serial-vault is https:\/\/serial-vault-partners/, name: 'url with a preset'},
   {config: {...MINIMAL, deviceService: {preset: 'custom', url: 'ftp://vault/v1/'}}, message: /scheme must be https \(or http\), not ftp/, name: 'ftp URL'},

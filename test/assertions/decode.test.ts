@@ -9,9 +9,11 @@ import {describe, test} from 'node:test'
 
 import fc from 'fast-check'
 
+import {type Assertion, type HeaderMap, type HeaderValue, headerText, parseAssertion, parseAssertions} from '../../src/assertions/decode.js'
+import {encodeHeaders} from '../../src/assertions/encode.js'
+import {publicKeyId} from '../../src/assertions/keys.js'
+import {decodeAssertionPublicKey, verifyAssertionSignature} from '../../src/assertions/verify.js'
 import {UserError} from '../../src/errors.js'
-import {type Assertion, type HeaderMap, type HeaderValue, headerText, parseAssertion, parseAssertions} from '../../src/registration/assertion.js'
-import {assertionKeyId, decodeAssertionPublicKey, verifyAssertionSignature} from '../../src/registration/assertion-signature.js'
 import {fixtures, shared} from '../helpers/paths.js'
 
 const dir = (...parts: string[]): string => shared('fixtures', 'assertions', ...parts)
@@ -174,12 +176,12 @@ describe('fixtures made by snap sign', () => {
         .slice(1)
         .map((l) => l.split(/\s+/)),
     ) as Record<string, string>
-    assert.equal(assertionKeyId(brandKey), keys['brand-test'])
-    assert.equal(assertionKeyId(readText('device-key.pub')), keys['device-test'])
-    assert.equal(assertionKeyId(readText('ext-device-key.pub')), 'wC7LOA9Fr6YSwmFZd0m81x1waVSYhVxYZ0QmejM6ExSTHqOxdnhS9XaS2EsssMMn')
+    assert.equal(publicKeyId(brandKey), keys['brand-test'])
+    assert.equal(publicKeyId(readText('device-key.pub')), keys['device-test'])
+    assert.equal(publicKeyId(readText('ext-device-key.pub')), 'wC7LOA9Fr6YSwmFZd0m81x1waVSYhVxYZ0QmejM6ExSTHqOxdnhS9XaS2EsssMMn')
     assert.equal(decodeAssertionPublicKey(brandKey).bits, 4096)
     const request = parseAssertion(read('serial-request.assert'))
-    assert.equal(assertionKeyId(headerText(request, 'device-key')!), request.headers['sign-key-sha3-384'])
+    assert.equal(publicKeyId(headerText(request, 'device-key')!), request.headers['sign-key-sha3-384'])
   })
 
   test('the serial POST body is a stream: the serial-request, then the model', () => {
@@ -302,29 +304,6 @@ describe('round trip through snapd header encoding', () => {
     )
   })
 })
-
-/** snapd's header encoding (asserts/headers.go appendEntry), as the reference describes it. */
-function encodeHeaders(headers: HeaderMap): string {
-  let out = ''
-  const entry = (intro: string, value: HeaderValue, indent: number): void => {
-    if (typeof value === 'string') {
-      out += `\n${intro}`
-      out += value.includes('\n') ? `\n${' '.repeat(indent + 4)}${value.replaceAll('\n', `\n${' '.repeat(indent + 4)}`)}` : ` ${value}`
-    } else if (Array.isArray(value)) {
-      if (value.length === 0) return
-      out += `\n${intro}`
-      for (const item of value) entry(`${' '.repeat(indent)}  -`, item, indent + 2)
-    } else {
-      const keys = Object.keys(value).sort()
-      if (keys.length === 0) return
-      out += `\n${intro}`
-      for (const key of keys) entry(`${' '.repeat(indent)}  ${key}:`, value[key], indent + 2)
-    }
-  }
-
-  for (const [key, value] of Object.entries(headers)) entry(`${key}:`, value, 0)
-  return out.slice(1)
-}
 
 interface VerifiedEntry {
   file: string

@@ -8,10 +8,12 @@
  * - a signature is base64 of 0x01 + an OpenPGP v4 signature packet, RSA PKCS#1 v1.5 over SHA-512 of
  *   the content followed by the packet's hashed part (RFC 4880 §5.2.4).
  */
-import {createHash, createPublicKey, type KeyObject, verify} from 'node:crypto'
+import {createPublicKey, type KeyObject, verify} from 'node:crypto'
 
 import {UserError} from '../errors.js'
-import {type Assertion} from './assertion.js'
+import {type Assertion} from './decode.js'
+import {keyIdOf, publicKeyId} from './keys.js'
+import {decodeV1, HASH_SHA512, SIGNATURE_BINARY_DOCUMENT, TAG_PUBLIC_KEY, TAG_SIGNATURE} from './openpgp.js'
 
 export interface AssertionPublicKey {
   /** The snapd key id (`sign-key-sha3-384` of what it signs). */
@@ -29,12 +31,7 @@ export interface AssertionSignatureCheck {
   reason?: string
 }
 
-const FORMAT_V1 = 0x01
-const TAG_SIGNATURE = 2
-const TAG_PUBLIC_KEY = 6
 const RSA_ALGORITHMS = new Set([1, 2, 3])
-const HASH_SHA512 = 10
-const SIG_BINARY_DOCUMENT = 0x00
 
 /** Decodes a public key in snapd's encoding; throws a UserError naming `source` when it is not one. */
 export function decodeAssertionPublicKey(text: string, source = 'public key'): AssertionPublicKey {
@@ -56,10 +53,8 @@ export function decodeAssertionPublicKey(text: string, source = 'public key'): A
   return {bits: n.length * 8, id: keyIdOf(bytes), key}
 }
 
-/** The snapd id of a public key in snapd's encoding. */
-export function assertionKeyId(text: string): string {
-  return keyIdOf(decodeV1(text, 'public key'))
-}
+/** @deprecated The same as {@link publicKeyId}. */
+export const assertionKeyId = publicKeyId
 
 /** Verifies `assertion`'s signature with `publicKey` (snapd encoding, or decoded). */
 export function verifyAssertionSignature(assertion: Assertion, publicKey: AssertionPublicKey | string): AssertionSignatureCheck {
@@ -100,7 +95,7 @@ function parseSignature(bytes: Buffer): ParsedSignature {
   if (packet.tag !== TAG_SIGNATURE) throw fail(`expected a signature packet, found packet type ${packet.tag}`)
   const body = new Cursor(packet.body, fail)
   if (body.u8() !== 4) throw fail('only OpenPGP v4 signatures are supported')
-  if (body.u8() !== SIG_BINARY_DOCUMENT) throw fail('not a binary-document signature')
+  if (body.u8() !== SIGNATURE_BINARY_DOCUMENT) throw fail('not a binary-document signature')
   const algorithm = body.u8()
   if (!RSA_ALGORITHMS.has(algorithm)) throw fail(`only RSA signatures are supported (algorithm ${algorithm})`)
   if (body.u8() !== HASH_SHA512) throw fail('snapd requires SHA-512 signatures')
@@ -110,21 +105,6 @@ function parseSignature(bytes: Buffer): ParsedSignature {
   body.skip(2) // left 16 bits of the hash: the RSA check covers it
   const value = body.mpi()
   return {hashedPart, value}
-}
-
-function decodeV1(text: string, what: string): Buffer {
-  const flat = text.replaceAll(/\s+/g, '')
-  if (flat === '' || flat.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(flat)) {
-    throw new UserError('E_ASSERTION_KEY', `${what} is not base64`, {hint: 'give the base64 text exactly as snapd wrote it'})
-  }
-
-  const bytes = Buffer.from(flat, 'base64')
-  if (bytes[0] !== FORMAT_V1) throw new UserError('E_ASSERTION_KEY', `${what} has unsupported format version ${bytes[0]}`, {hint: 'snapd encodings start with the byte 0x01'})
-  return bytes
-}
-
-function keyIdOf(encoded: Buffer): string {
-  return createHash('sha3-384').update(encoded).digest('base64url')
 }
 
 /** One whole OpenPGP packet (RFC 4880 §4.2): its tag and body, with nothing after it. */

@@ -1,0 +1,312 @@
+/**
+ * The `serve` config: a YAML file (schemas/serve.schema.json) naming where the service listens,
+ * where it keeps its state, and for each model the brand key that signs serials, the api-key its
+ * devices send and the assertions returned with every serial.
+ *
+ * ```yaml
+ * listen: 127.0.0.1:8642
+ * database: sqlite:serve.db
+ * models:
+ *   - brand: acme
+ *     model: acme-pc
+ *     api-key: {env: ACME_PC_API_KEY}
+ *     signing-key: keys/acme-serials.pem
+ *     chain: [assertions/acme.account, assertions/acme-serials.account-key]
+ * ```
+ *
+ * Loading checks what would otherwise fail only on a device: a model whose signing key is not the
+ * account-key its chain returns is refused at start (the Serial Vault's best-known pain: the log
+ * shows a serial, the device silently rejects it). The api-key values are resolved here and kept
+ * out of every message.
+ */
+import {readFileSync} from 'node:fs'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {Ajv2020, type ErrorObject} from 'ajv/dist/2020.js'
+
+import {type Assertion, type AssertionPublicKey, decodeAssertionPublicKey, headerText, loadSigningKey, parseAssertions, type SigningKey} from '../assertions/index.js'
+import {UserError} from '../errors.js'
+import {readBoundedFile} from '../support/bounded-read.js'
+import {pointerToPath} from '../support/json-pointer.js'
+import {type DocumentPath, readYamlDocument} from '../support/yaml-document.js'
+
+export const DEFAULT_LISTEN = '127.0.0.1:8642'
+export const DEFAULT_DATABASE = 'sqlite:serve.db'
+
+const MAX_CONFIG_BYTES = 1024 * 1024
+const MAX_KEY_BYTES = 64 * 1024
+/** An account and an account-key are a few KB; snapd's own limits allow a few MB per assertion. */
+const MAX_CHAIN_FILE_BYTES = 4 * 1024 * 1024
+
+export type DatabaseLocation = {kind: 'sqlite'; path: string}
+
+export interface ServiceModel {
+  brand: string
+  model: string
+  /** The api-key its devices send. A secret: never in a message, a log line or an answer. */
+  apiKey: string
+  /** Where the api-key came from, for messages: `literal` or the variable's name. */
+  apiKeyFrom: string
+  signingKey: SigningKey
+  /** The chain returned after each serial, as the files hold it (never re-serialized). */
+  chain: string[]
+  /** Public keys of the brand, by key id: the signing key and every account-key of the chain. */
+  brandKeys: Map<string, AssertionPublicKey>
+}
+
+export interface ServiceConfig {
+  file: string
+  listen: {host: string; port: number}
+  database: DatabaseLocation
+  tls?: {certificate: Buffer; key: Buffer}
+  models: ServiceModel[]
+  /** What works but deserves attention (no chain: devices will need the store). */
+  warnings: string[]
+}
+
+export interface LoadServiceConfigOptions {
+  env?: NodeJS.ProcessEnv
+  /** The time account-key validity is checked at. */
+  now?: Date
+}
+
+/** Reads, checks and resolves a serve config; every mistake is a UserError at its place. */
+export function loadServiceConfig(file: string, options: LoadServiceConfigOptions = {}): ServiceConfig {
+  const {baseDir, data, fail} = readConfigFile(file)
+  const env = options.env ?? process.env
+  const now = options.now ?? new Date()
+  const warnings: string[] = []
+
+  const models: ServiceModel[] = []
+  const byApiKey = new Map<string, number>()
+  const byName = new Map<string, number>()
+  for (const [index, raw] of data.models.entries()) {
+    const at = (key: string): DocumentPath => ['models', index, key]
+    const name = `${raw.brand}/${raw.model}`
+    const earlier = byName.get(name)
+    if (earlier !== undefined) throw fail(at('model'), `model ${name} is configured twice (also models[${earlier}])`, 'keep one entry per brand and model')
+    byName.set(name, index)
+
+    const {apiKey, apiKeyFrom} = resolveApiKey(raw['api-key'], env, () => at('api-key'), fail)
+    const sharedWith = byApiKey.get(apiKey)
+    if (sharedWith !== undefined) {
+      throw fail(at('api-key'), `the api-key is the same as that of models[${sharedWith}]`, 'give each model its own api-key: it is how the service tells which model a device claims to be')
+    }
+
+    byApiKey.set(apiKey, index)
+
+    const keyFile = resolve(baseDir, raw['signing-key'])
+    let signingKey: SigningKey
+    try {
+      signingKey = loadSigningKey(readBoundedFile(keyFile, {limit: MAX_KEY_BYTES, shown: raw['signing-key'], what: 'a PEM private key'}), raw['signing-key'])
+    } catch (error) {
+      if (error instanceof UserError) throw relocate(error, fail(at('signing-key'), error.message, error.hint ?? 'give the brand key that signs serials'))
+      throw error
+    }
+
+    const brandKeys = new Map<string, AssertionPublicKey>([[signingKey.keyId, decodeAssertionPublicKey(signingKey.encodedPublicKey, raw['signing-key'])]])
+    const chain: string[] = []
+    const chainAssertions: Assertion[] = []
+    for (const [n, chainFile] of (raw.chain ?? []).entries()) {
+      const path = resolve(baseDir, chainFile)
+      const bytes = readBoundedFile(path, {limit: MAX_CHAIN_FILE_BYTES, shown: chainFile, what: 'an assertion file'})
+      let assertions: Assertion[]
+      try {
+        assertions = parseAssertions(bytes, {file: chainFile})
+      } catch (error) {
+        if (error instanceof UserError) throw relocate(error, fail(['models', index, 'chain', n], `${chainFile}: ${error.message}`, error.hint ?? 'give assertion files as `snap known` prints them'))
+        throw error
+      }
+
+      for (const assertion of assertions) {
+        if (assertion.type !== 'account' && assertion.type !== 'account-key') {
+          throw fail(['models', index, 'chain', n], `${chainFile} holds a ${assertion.type} assertion; the chain returns the brand's account and account-key`, `get them with: snap known --remote account account-id=${raw.brand}; snap known --remote account-key public-key-sha3-384=${signingKey.keyId}`)
+        }
+
+        chainAssertions.push(assertion)
+      }
+
+      chain.push(bytes.toString('utf8').replace(/\n*$/, '\n'))
+    }
+
+    if (chain.length === 0) {
+      warnings.push(`models[${index}] (${name}) has no chain: devices must fetch the brand's account-key from the store to accept their serial, which a factory without internet cannot`)
+    } else {
+      checkChain(chainAssertions, raw.brand, signingKey, now, (message, hint) => fail(at('chain'), message, hint))
+      for (const assertion of chainAssertions) {
+        if (assertion.type !== 'account-key' || assertion.headers['account-id'] !== raw.brand) continue
+        const key = decodeAssertionPublicKey(assertion.body, 'account-key body')
+        brandKeys.set(key.id, key)
+      }
+    }
+
+    models.push({apiKey, apiKeyFrom, brand: raw.brand, brandKeys, chain, model: raw.model, signingKey})
+  }
+
+  const listen = parseListen(data.listen ?? DEFAULT_LISTEN, (message, hint) => fail(['listen'], message, hint))
+  const database = databaseOf(data, baseDir, fail)
+  let tls: ServiceConfig['tls']
+  if (data.tls) {
+    tls = {
+      certificate: readBoundedFile(resolve(baseDir, data.tls.certificate), {limit: MAX_KEY_BYTES, shown: data.tls.certificate, what: 'a PEM certificate'}),
+      key: readBoundedFile(resolve(baseDir, data.tls.key), {limit: MAX_KEY_BYTES, shown: data.tls.key, what: 'a PEM private key'}),
+    }
+  }
+
+  return {database, file, listen, models, tls, warnings}
+}
+
+/** Only the database a config names (for reading the signing log without the keys or api-keys). */
+export function loadServiceDatabase(file: string): DatabaseLocation {
+  const {baseDir, data, fail} = readConfigFile(file)
+  return databaseOf(data, baseDir, fail)
+}
+
+function readConfigFile(file: string): {baseDir: string; data: RawConfig; fail: Fail} {
+  const text = readBoundedFile(file, {limit: MAX_CONFIG_BYTES, what: 'a serve config'}).toString('utf8')
+  const doc = readYamlDocument(text, file, 'E_SERVE_CONFIG')
+  const fail: Fail = (path, message, hint, at = 'value') => {
+    const pos = doc.locate(path, at)
+    return new UserError('E_SERVE_CONFIG', `${formatPath(path)}: ${message}`, {column: pos?.column, file, hint, line: pos?.line})
+  }
+
+  checkSchema(doc.data, fail)
+  return {baseDir: dirname(resolve(file)), data: doc.data as RawConfig, fail}
+}
+
+function databaseOf(data: RawConfig, baseDir: string, fail: Fail): DatabaseLocation {
+  return parseDatabase(data.database ?? DEFAULT_DATABASE, baseDir, (message, hint) => fail(['database'], message, hint))
+}
+
+/** The database location named in a config, resolved against its directory. */
+export function parseDatabase(text: string, baseDir: string, fail: (message: string, hint: string) => UserError): DatabaseLocation {
+  if (text.startsWith('sqlite:')) {
+    const path = text.slice('sqlite:'.length)
+    if (path === '') throw fail('the sqlite database needs a path', 'e.g. sqlite:serve.db (relative to the config file)')
+    return {kind: 'sqlite', path: path === ':memory:' ? path : resolve(baseDir, path)}
+  }
+
+  throw fail(`"${text}" is not a database this service can use`, 'sqlite:PATH')
+}
+
+export function parseListen(text: string, fail: (message: string, hint: string) => UserError): {host: string; port: number} {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text)
+  const port = match ? Number(match[3]) : Number.NaN
+  if (!match || port > 65_535) throw fail(`"${text}" is not HOST:PORT`, `e.g. ${DEFAULT_LISTEN}, [::1]:8642, or 0.0.0.0:8642 to serve a factory network (port 0 picks a free port)`)
+  return {host: match[1] ?? match[2], port}
+}
+
+interface RawModel {
+  brand: string
+  model: string
+  'api-key': string | {env: string}
+  'signing-key': string
+  chain?: string[]
+}
+
+interface RawConfig {
+  listen?: string
+  database?: string
+  tls?: {certificate: string; key: string}
+  models: RawModel[]
+}
+
+type Fail = (path: DocumentPath, message: string, hint: string, at?: 'key' | 'value') => UserError
+
+let schemaCheck: ReturnType<Ajv2020['compile']> | undefined
+
+function checkSchema(data: unknown, fail: Fail): void {
+  if (!schemaCheck) {
+    const schemaFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'serve.schema.json')
+    const ajv = new Ajv2020({allErrors: true, strict: true})
+    schemaCheck = ajv.compile(JSON.parse(readFileSync(schemaFile, 'utf8')))
+  }
+
+  if (schemaCheck(data)) return
+  const error = mostUseful(schemaCheck.errors ?? [])
+  const path = pointerToPath(error.instancePath)
+  if (error.keyword === 'additionalProperties') {
+    const extra = String(error.params.additionalProperty)
+    throw fail([...path, extra], `unknown key "${extra}"`, `allowed here: ${Object.keys(propertiesAt(path)).join(', ')}`, 'key')
+  }
+
+  if (error.keyword === 'required') throw fail(path, `"${String(error.params.missingProperty)}" is missing`, 'see schemas/serve.schema.json for what each model needs')
+  throw fail(path, error.message ?? 'is not valid', hintFor(path))
+}
+
+/** ajv reports every branch of a oneOf; the error deepest in the document says most. */
+function mostUseful(errors: ErrorObject[]): ErrorObject {
+  return errors.reduce((best, e) => (e.instancePath.length > best.instancePath.length && e.keyword !== 'oneOf' ? e : best), errors[0])
+}
+
+function propertiesAt(path: DocumentPath): Record<string, unknown> {
+  const top = {$schema: 1, database: 1, listen: 1, models: 1, tls: 1}
+  if (path.length === 0) return top
+  if (path[0] === 'tls') return {certificate: 1, key: 1}
+  if (path[0] === 'models') return {'api-key': 1, brand: 1, chain: 1, model: 1, 'signing-key': 1}
+  return {}
+}
+
+function hintFor(path: DocumentPath): string {
+  const last = path.at(-1)
+  if (last === 'brand') return 'the brand account id: lower-case letters, digits and single dashes'
+  if (last === 'model') return 'the model name from the model assertion'
+  if (last === 'api-key' || path.includes('api-key')) return 'a string for lab use, or {env: NAME} to read it from the environment'
+  if (last === 'listen') return `HOST:PORT, e.g. ${DEFAULT_LISTEN}`
+  if (last === 'database') return 'sqlite:PATH'
+  return 'see schemas/serve.schema.json'
+}
+
+function resolveApiKey(spec: RawModel['api-key'], env: NodeJS.ProcessEnv, at: () => DocumentPath, fail: Fail): {apiKey: string; apiKeyFrom: string} {
+  if (typeof spec === 'string') return {apiKey: checkedApiKey(spec, 'the api-key', at, fail), apiKeyFrom: 'literal'}
+  const value = env[spec.env]
+  if (value === undefined || value === '') throw fail([...at(), 'env'], `the environment variable ${spec.env} is ${value === undefined ? 'not set' : 'empty'}`, `export ${spec.env}=… before starting serve`)
+  return {apiKey: checkedApiKey(value, `the environment variable ${spec.env}`, () => [...at(), 'env'], fail), apiKeyFrom: `$${spec.env}`}
+}
+
+function checkedApiKey(value: string, what: string, at: () => DocumentPath, fail: Fail): string {
+  // The value is a secret: say what is wrong with it, never what it is.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001F\u007F]/.test(value) || value.trim() !== value) {
+    throw fail(at(), `${what} has control characters or surrounding spaces, which an HTTP header cannot carry`, 'use printable characters only, as `snap set <gadget> api-key=…` would')
+  }
+
+  return value
+}
+
+/**
+ * The chain must let a device check the serial with nothing else: the brand's account, and the
+ * account-key of the signing key, valid now.
+ */
+function checkChain(assertions: Assertion[], brand: string, key: SigningKey, now: Date, fail: (message: string, hint: string) => UserError): void {
+  const fetch = `snap known --remote account account-id=${brand} > ${brand}.account; snap known --remote account-key public-key-sha3-384=${key.keyId} > serials.account-key`
+  if (!assertions.some((a) => a.type === 'account' && a.headers['account-id'] === brand)) {
+    throw fail(`the chain has no account assertion for brand ${brand}`, fetch)
+  }
+
+  const accountKey = assertions.find((a) => a.type === 'account-key' && a.headers['public-key-sha3-384'] === key.keyId)
+  if (!accountKey) {
+    throw fail(`the chain has no account-key for the signing key (${key.keyId}): devices would reject every serial`, `register the key with the brand account (snap register-key) and add its account-key: ${fetch}`)
+  }
+
+  if (accountKey.headers['account-id'] !== brand) {
+    throw fail(`the signing key is registered to account ${String(accountKey.headers['account-id'])}, not to brand ${brand}: devices would reject every serial`, `sign ${brand}'s serials with a key registered to ${brand}`)
+  }
+
+  const since = headerText(accountKey, 'since')
+  const until = headerText(accountKey, 'until')
+  if (since && Date.parse(since) > now.getTime()) throw fail(`the signing key's account-key is valid only from ${since}`, 'use a key that is valid now')
+  if (until && Date.parse(until) <= now.getTime()) throw fail(`the signing key's account-key expired at ${until}`, 'register a new key and sign with it')
+}
+
+function relocate(original: UserError, located: UserError): UserError {
+  // The original message names the key file; the located one points at the config line.
+  return new UserError(original.code, located.message, {cause: original, column: located.column, file: located.file, hint: located.hint, kind: original.kind, line: located.line})
+}
+
+function formatPath(path: DocumentPath): string {
+  let text = ''
+  for (const part of path) text += typeof part === 'number' ? `[${part}]` : text ? `.${part}` : part
+  return text || '(top level)'
+}

@@ -1,0 +1,65 @@
+/**
+ * What the device service keeps, behind one interface so that one machine (SQLite) and several
+ * instances on one database server hold the same rules. Every rule that must hold across requests
+ * is the store's, enforced by the database inside one transaction, never by process memory:
+ * - a nonce is consumed at most once;
+ * - a serial belongs to one device key, and a device key has one serial (per brand and model);
+ * - every issued serial assertion has exactly one signing-log entry, written in the transaction
+ *   that reserved its revision.
+ */
+
+/** One row of the signing log: a serial assertion that was issued. */
+export interface SigningLogEntry {
+  brand: string
+  model: string
+  serial: string
+  /** sha3-384 id of the device key the serial certifies. */
+  deviceKeyId: string
+  revision: number
+  /** When it was signed (RFC 3339, UTC). */
+  signed: string
+}
+
+export type NonceCheck = 'expired' | 'ok' | 'unknown' | 'wrong-model'
+
+export interface SerialClaim {
+  brand: string
+  model: string
+  serial: string
+  deviceKeyId: string
+  now: Date
+}
+
+export type IssueOutcome =
+  | {kind: 'issued'; entry: SigningLogEntry; assertion: string}
+  /** The serial was issued to another device key. */
+  | {kind: 'serial-taken'}
+  /** This device key already has another serial. */
+  | {kind: 'key-has-serial'; serial: string}
+
+export interface SigningLogQuery {
+  brand?: string
+  model?: string
+  serial?: string
+  /** The newest entries first, at most this many. */
+  limit?: number
+}
+
+export interface ServiceStore {
+  /** Records a fresh nonce for devices of `scope` (brand/model). */
+  addNonce(nonce: string, scope: string, now: Date): Promise<void>
+  /** Deletes the nonce and says whether it existed, was younger than `maxAgeMs` and was `scope`'s. */
+  consumeNonce(nonce: string, scope: string, now: Date, maxAgeMs: number): Promise<NonceCheck>
+  /** Deletes nonces issued before `before`; returns how many. */
+  purgeNonces(before: Date): Promise<number>
+  /**
+   * In one transaction: decides whether `claim` may have its serial, reserves the revision (0 for
+   * a first issue, the last one + 1 for a device asking again), calls `sign` with it and records
+   * the signed assertion in the signing log. Nothing is written when `sign` throws.
+   */
+  issueSerial(claim: SerialClaim, sign: (revision: number) => string): Promise<IssueOutcome>
+  signingLog(query?: SigningLogQuery): Promise<SigningLogEntry[]>
+  /** Throws when the database cannot answer (for the health endpoint). */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
