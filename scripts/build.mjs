@@ -82,10 +82,16 @@ await build({
   plugins: [nodeBuiltinsOnDemand()],
   // tweetnacl looks for node's crypto only when asked for random bytes, which the hosts supply.
   external: ['crypto'],
-  // A vendor serial source is loaded with import() on both engines.
-  supported: {'dynamic-import': true},
+  // A vendor serial source is loaded with import() on both engines. Async functions become
+  // generators driven by the global Promise, which the QuickJS host replaces with one that rejects
+  // only once the caller's handler is attached (hosts/quickjs.ts): QuickJS 2025 ends the script at
+  // a rejection without a handler, and a native async function that throws before its first
+  // await is exactly that.
+  supported: {'async-await': false, 'async-generator': false, 'dynamic-import': true, 'for-await': false},
   target: 'es2020',
 })
+// QuickJS (2021 and 2025) cannot compile `for (x of yield e)`, the lowered `for (x of await e)`.
+if (/\bof\s*yield\b/.test(readFileSync(runtimeOut, 'utf8'))) throw new Error('dist/runtime/prepare-device.cjs has `for (… of await …)`, which QuickJS cannot compile once lowered: await into a variable first')
 const RUNTIME_MAX_BYTES = 150 * 1024
 const runtimeBytes = statSync(runtimeOut).size
 if (runtimeBytes > RUNTIME_MAX_BYTES) throw new Error(`dist/runtime/prepare-device.cjs is ${runtimeBytes} bytes; the device runtime must stay under ${RUNTIME_MAX_BYTES}`)

@@ -189,7 +189,9 @@ export const BODY_FACTS: Readonly<Record<string, BodyFact>> = {
     plugs: ['network-observe'],
     async read({context}) {
       const addresses: {[name: string]: string} = {}
-      for (const device of await listNetDevices(context.fs)) {
+      // Not `for (… of await …)`: QuickJS cannot compile its lowered form (build.mjs lowers async functions).
+      const devices = await listNetDevices(context.fs)
+      for (const device of devices) {
         if (device.virtual || device.usb || device.bridge || device.bond || (device.type !== undefined && device.type !== 1)) continue
         if (device.denied) throw factDenied('mac-addresses', `${NET_CLASS}/${device.name}/address`, 'network-observe')
         const address = device.address

@@ -33,5 +33,5 @@ export function requireQuickJs(t: TestContext, arch: QuickJsArch): boolean {
 
 /** The command line that runs `qjs --std` with `args` on `arch`. */
 export function quickJsCommand(arch: QuickJsArch, args: readonly string[]): string[] {
-  return ['bash', script, 'run', arch, '--', '--std', '--no-unhandled-rejection', ...args]
+  return ['bash', script, 'run', arch, '--', '--std', ...args]
 }

@@ -21,12 +21,12 @@ export const ENGINES: readonly Engine[] = ['node', 'quickjs']
 const QUICKJS = join(projectRoot, 'scripts', 'quickjs.sh')
 
 /**
- * The command line that runs `bundle` on an engine: `node BUNDLE` or `qjs --std BUNDLE`. QuickJS
- * 2025 ends a script at a promise rejected before its handler is attached (an async function that
- * throws before its first await) unless told not to; 2021 (Ubuntu 24.04) never does.
+ * The command line that runs `bundle` on an engine: `node BUNDLE` or `qjs --std BUNDLE`, exactly
+ * what a gadget's hook runs (no other qjs option: the 2021 engine of Ubuntu 24.04 knows none of
+ * the 2025 one's, and the bundle needs none).
  */
 export function engineCommand(which: Engine, bundle: string, arch = 'amd64'): string[] {
-  return which === 'node' ? [process.execPath, bundle] : ['bash', QUICKJS, 'run', arch, '--', '--std', '--no-unhandled-rejection', bundle]
+  return which === 'node' ? [process.execPath, bundle] : ['bash', QUICKJS, 'run', arch, '--', '--std', bundle]
 }
 
 let snapshot: string | undefined

@@ -4,7 +4,7 @@
  * reaped with os.waitpid, random bytes come from /dev/urandom, Ed25519 and SHA-512 from tweetnacl
  * (pure JavaScript; its signatures are byte-identical to node:crypto's, which the tests check).
  * installQuickJsGlobals() adds what the shared code expects of a JavaScript host and QuickJS lacks:
- * Buffer, setTimeout, clearTimeout.
+ * Buffer, setTimeout, clearTimeout, and a Promise that never rejects before its handler is there.
  */
 import nacl from 'tweetnacl'
 
@@ -22,7 +22,6 @@ interface QuickJsOs {
   S_IFDIR: number
   S_IFLNK: number
   SIGTERM: number
-  SIGKILL: number
   WNOHANG: number
   open(path: string, flags: number, mode?: number): number
   close(fd: number): number
@@ -74,6 +73,13 @@ declare const os: QuickJsOs
 declare const std: QuickJsStd
 /** The script's name, then its arguments (quickjs-libc sets it). */
 declare const scriptArgs: string[]
+
+/**
+ * quickjs-libc's `os` has SIGTERM but no SIGKILL (neither 2021 nor 2025): os.SIGKILL would be
+ * undefined, which kill(2) gets as signal 0, a mere existence check. SIGKILL is 9 on every Linux
+ * architecture.
+ */
+const SIGKILL = 9
 
 /** Linux errno numbers (the same on amd64, arm64 and armhf) and their names. */
 const ERRNO: Record<number, string> = {1: 'EPERM', 2: 'ENOENT', 5: 'EIO', 6: 'ENXIO', 11: 'EAGAIN', 13: 'EACCES', 16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 24: 'EMFILE', 28: 'ENOSPC', 30: 'EROFS', 36: 'ENAMETOOLONG', 40: 'ELOOP', 95: 'EOPNOTSUPP'}
@@ -176,7 +182,7 @@ function readTempFile(file: QuickJsFile, max: number): string {
 function decodeStatus(status: number): {signal?: string; status: null | number} {
   const signal = status & 0x7f
   if (signal === 0) return {status: (status >> 8) & 0xff}
-  return {signal: signal === os.SIGKILL ? 'SIGKILL' : signal === os.SIGTERM ? 'SIGTERM' : `signal ${signal}`, status: null}
+  return {signal: signal === SIGKILL ? 'SIGKILL' : signal === os.SIGTERM ? 'SIGTERM' : `signal ${signal}`, status: null}
 }
 
 export const quickjsHost: Host = {
@@ -267,15 +273,15 @@ export const quickjsHost: Host = {
       } else if (phase === 'terminated' && elapsed >= options.timeoutMs + options.graceMs) {
         phase = 'killed'
         // Without setsid(1) there is no group to kill: find the children while they are still ours.
-        if (!setsid) for (const child of descendants(pid)) os.kill(child, os.SIGKILL)
-        os.kill(setsid ? -pid : pid, os.SIGKILL)
+        if (!setsid) for (const child of descendants(pid)) os.kill(child, SIGKILL)
+        os.kill(setsid ? -pid : pid, SIGKILL)
       }
 
       await sleep(pause)
     }
 
     // Whatever the child left running in its group (a grandchild holding its output) goes with it.
-    if (setsid) os.kill(-pid, os.SIGKILL)
+    if (setsid) os.kill(-pid, SIGKILL)
     const result: SpawnResult = {...ended, stderr: readTempFile(stderr, options.maxOutputBytes), stdout: readTempFile(stdout, options.maxOutputBytes)}
     if (phase !== 'running') result.error = 'ETIMEDOUT'
     return result
@@ -311,9 +317,39 @@ export const quickjsHost: Host = {
   },
 }
 
-/** Buffer, setTimeout and clearTimeout, where QuickJS has none. */
+/**
+ * A Promise whose rejections happen one microtask late. QuickJS 2025.04.26's `qjs` ends the script
+ * (exit 1, "Possibly unhandled promise rejection") the moment a promise is rejected with no handler
+ * yet, which is every async function that throws before its first await: its caller attaches the
+ * handler only when the call has returned. The bundle lowers async functions to generators driven
+ * by the global Promise (scripts/build.mjs), so with this one installed the caller's handler is
+ * always there first, on the 2021 engine (no such check) and the 2025 one, without any qjs option.
+ */
+function rejectingLaterPromise(): PromiseConstructor {
+  const NativePromise = Promise
+  class RejectingLaterPromise<T> extends NativePromise<T> {
+    constructor(executor: (resolve: (value: PromiseLike<T> | T) => void, reject: (reason?: unknown) => void) => void) {
+      super((resolve, reject) => {
+        const rejectLater = (reason: unknown) => {
+          void NativePromise.resolve().then(() => reject(reason))
+        }
+
+        try {
+          executor(resolve, rejectLater)
+        } catch (error) {
+          rejectLater(error)
+        }
+      })
+    }
+  }
+
+  return RejectingLaterPromise as unknown as PromiseConstructor
+}
+
+/** Buffer, setTimeout and clearTimeout, where QuickJS has none; a Promise that rejects after its handler is attached. */
 export function installQuickJsGlobals(): void {
   const globals = globalThis as Record<string, unknown>
+  globals.Promise = rejectingLaterPromise()
   globals.Buffer ??= PortableBuffer
   globals.setTimeout ??= (callback: () => void, ms = 0) => os.setTimeout(callback, ms)
   globals.clearTimeout ??= (timer: unknown) => {
