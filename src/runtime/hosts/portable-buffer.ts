@@ -32,38 +32,47 @@ export function utf8Encode(text: string): Uint8Array {
 
 /** UTF-8 to text; each invalid sequence becomes U+FFFD, as Node decodes. */
 export function utf8Decode(bytes: Uint8Array): string {
+  // The WHATWG decoder, as Node's: a bad sequence becomes one U+FFFD per maximal subpart, and the
+  // byte that broke it starts the next character.
   let out = ''
-  for (let i = 0; i < bytes.length; ) {
+  let needed = 0
+  let seen = 0
+  let code = 0
+  let lower = 0x80
+  let upper = 0xbf
+  for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]
-    let need = 0
-    let c = 0
-    let min = 0
-    if (b < 0x80) {
-      out += String.fromCharCode(b)
-      i++
-      continue
-    } else if (b >= 0xc2 && b <= 0xdf) [need, c, min] = [1, b & 0x1f, 0x80]
-    else if (b >= 0xe0 && b <= 0xef) [need, c, min] = [2, b & 0x0f, 0x8_00]
-    else if (b >= 0xf0 && b <= 0xf4) [need, c, min] = [3, b & 0x07, 0x1_00_00]
-    else {
-      out += '\uFFFD'
-      i++
-      continue
-    }
-
-    let j = 1
-    for (; j <= need && i + j < bytes.length && (bytes[i + j] & 0xc0) === 0x80; j++) c = (c << 6) | (bytes[i + j] & 0x3f)
-    if (j <= need || c < min || c > 0x10_ff_ff || (c >= 0xd8_00 && c <= 0xdf_ff)) {
-      out += '\uFFFD'
-      i += Math.max(1, j === 1 ? 1 : j)
+    if (needed === 0) {
+      if (b < 0x80) out += String.fromCharCode(b)
+      else if (b >= 0xc2 && b <= 0xdf) [needed, code] = [1, b & 0x1f]
+      else if (b >= 0xe0 && b <= 0xef) {
+        if (b === 0xe0) lower = 0xa0
+        if (b === 0xed) upper = 0x9f
+        ;[needed, code] = [2, b & 0x0f]
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        if (b === 0xf0) lower = 0x90
+        if (b === 0xf4) upper = 0x8f
+        ;[needed, code] = [3, b & 0x07]
+      } else out += '\uFFFD'
       continue
     }
 
-    out += String.fromCodePoint(c)
-    i += need + 1
+    if (b < lower || b > upper) {
+      ;[needed, seen, code, lower, upper] = [0, 0, 0, 0x80, 0xbf]
+      out += '\uFFFD'
+      i--
+      continue
+    }
+
+    ;[lower, upper] = [0x80, 0xbf]
+    code = (code << 6) | (b & 0x3f)
+    if (++seen === needed) {
+      out += String.fromCodePoint(code)
+      ;[needed, seen, code] = [0, 0, 0]
+    }
   }
 
-  return out
+  return needed === 0 ? out : `${out}\uFFFD`
 }
 
 function base64Encode(bytes: Uint8Array, url: boolean): string {
@@ -78,12 +87,13 @@ function base64Encode(bytes: Uint8Array, url: boolean): string {
   return url ? out.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : out
 }
 
-/** Base64 or base64url, padded or not; other characters are skipped, as Node does. */
+/** Base64 or base64url, padded or not; as Node does, other characters are skipped and the first `=` ends it. */
 function base64Decode(text: string): Uint8Array {
   const out: number[] = []
   let bits = 0
   let value = 0
   for (const char of text.replace(/-/g, '+').replace(/_/g, '/')) {
+    if (char === '=') break
     const digit = BASE64.indexOf(char)
     if (digit === -1) continue
     value = (value << 6) | digit
@@ -185,9 +195,10 @@ function encode(text: string, encoding: Encoding): Uint8Array {
     case 'hex': {
       const out = new Uint8Array(Math.floor(text.length / 2))
       for (let i = 0; i < out.length; i++) {
-        const byte = Number.parseInt(text.slice(i * 2, i * 2 + 2), 16)
-        if (Number.isNaN(byte)) return out.subarray(0, i)
-        out[i] = byte
+        // Node stops at the first pair that is not two hex digits (parseInt would take "aG" as 0xa).
+        const pair = text.slice(i * 2, i * 2 + 2)
+        if (!/^[\da-f]{2}$/i.test(pair)) return out.subarray(0, i)
+        out[i] = Number.parseInt(pair, 16)
       }
 
       return out

@@ -22,8 +22,9 @@ export function normalize(path: string): string {
   }
 
   const joined = parts.join('/')
-  const trailing = path.endsWith('/') && joined !== '' ? '/' : ''
-  return absolute ? `/${joined}${trailing}` : joined === '' ? '.' : `${joined}${trailing}`
+  const trailing = path.endsWith('/')
+  if (absolute) return `/${joined}${trailing && joined !== '' ? '/' : ''}`
+  return `${joined === '' ? '.' : joined}${trailing ? '/' : ''}`
 }
 
 export function isAbsolute(path: string): boolean {
@@ -45,6 +46,7 @@ export function resolve(...parts: string[]): string {
 
 export function dirname(path: string): string {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path
+  if (trimmed === '' && path.startsWith('/')) return '/'
   const at = trimmed.lastIndexOf('/')
   if (at === -1) return '.'
   return at === 0 ? '/' : trimmed.slice(0, at)
