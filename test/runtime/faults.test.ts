@@ -1,10 +1,11 @@
 /**
  * The faults a hostile device, or a hostile user of a captured tree, can put in the hook's way, on
- * both engines, with the built bundle run as the hook runs it. Each test fails without its
- * protection: a snapctl that ignores SIGTERM would hold the hook until snapd's own 10-minute limit
- * (here, until the runner's 60 s timeout); a FIFO or /dev/zero would block or never end; a link out
- * of the root would read this machine; the AMI default UUID would become the serial; a key file of
- * another user or of any size would be trusted; snapctl's echo would print the api-key.
+ * every engine (Node, QuickJS 2025, QuickJS as 2021.03.27), with the built bundle run as the hook
+ * runs it. Each test fails without its protection: a snapctl that ignores SIGTERM would hold the
+ * hook until snapd's own 10-minute limit (here, until the runner's 60 s timeout); a FIFO or
+ * /dev/zero would block or never end; a link out of the root would read this machine; the AMI
+ * default UUID would become the serial; a key file of another user or of any size would be
+ * trusted; snapctl's echo would print the api-key.
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
@@ -18,7 +19,7 @@ import {HOOK_SNAPCTL_BUDGET_MS, SNAPCTL_GRACE_MS, SNAPCTL_TIMEOUT_MS} from '../.
 import {MAX_SOURCE_BYTES} from '../../src/serial/context.js'
 import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 import {API_KEY, caseNamed, KEY} from './cases.js'
-import {ENGINES, hookEnv, readSnapctlLog, requireBundle, runBundle, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
+import {ALL_ENGINES, hookEnv, readSnapctlLog, requireBundle, runBundle, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
 
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-faults-'))
 const roots: string[] = []
@@ -101,7 +102,7 @@ function writeSnapctl(dir: string, onSet: string): string {
   return dir
 }
 
-for (const engine of ENGINES) {
+for (const engine of ALL_ENGINES) {
   const runOn = (args: readonly string[], env: NodeJS.ProcessEnv) => runBundle(args, {engine, env})
   const pi = caseNamed('Raspberry Pi')
 

@@ -15,10 +15,18 @@ import {promisify} from 'node:util'
 import {projectRoot, shared} from '../helpers/paths.js'
 
 export const BUNDLE = join(projectRoot, 'dist', 'runtime', 'prepare-device.cjs')
-/** The engines the bundle runs on: Node, and Debian trixie's QuickJS through scripts/quickjs.sh. */
-export type Engine = 'node' | 'quickjs'
+/**
+ * The engines the bundle runs on: Node; Debian trixie's QuickJS 2025.04.26 through
+ * scripts/quickjs.sh (what a core22 gadget builds); and `quickjs-2021`, QuickJS 2021.03.27 as
+ * Ubuntu 24.04 packages it for core24 gadgets: the same 2025 engine with what 2021.03.27 lacks
+ * removed first (test/fixtures/runtime/quickjs-2021.js), or a real 2021.03.27 `qjs` named by
+ * $SNAP_GADGET_QJS_2021.
+ */
+export type Engine = 'node' | 'quickjs' | 'quickjs-2021'
 export const ENGINES: readonly Engine[] = ['node', 'quickjs']
+export const ALL_ENGINES: readonly Engine[] = [...ENGINES, 'quickjs-2021']
 const QUICKJS = join(projectRoot, 'scripts', 'quickjs.sh')
+const AS_2021 = join(projectRoot, 'test', 'fixtures', 'runtime', 'quickjs-2021.js')
 
 /**
  * The command line that runs `bundle` on an engine: `node BUNDLE` or `qjs --std BUNDLE`, exactly
@@ -26,7 +34,13 @@ const QUICKJS = join(projectRoot, 'scripts', 'quickjs.sh')
  * the 2025 one's, and the bundle needs none).
  */
 export function engineCommand(which: Engine, bundle: string, arch = 'amd64'): string[] {
-  return which === 'node' ? [process.execPath, bundle] : ['bash', QUICKJS, 'run', arch, '--', '--std', bundle]
+  if (which === 'node') return [process.execPath, bundle]
+  if (which === 'quickjs-2021') {
+    const real = process.env.SNAP_GADGET_QJS_2021
+    return real ? [real, '--std', bundle] : ['bash', QUICKJS, 'run', arch, '--', '--std', '--include', AS_2021, bundle]
+  }
+
+  return ['bash', QUICKJS, 'run', arch, '--', '--std', bundle]
 }
 
 let snapshot: string | undefined

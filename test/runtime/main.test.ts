@@ -1,9 +1,10 @@
 /**
- * The built runtime bundle (dist/runtime/prepare-device.cjs), run as the hook runs it: `node
- * bundle` with a recording snapctl on PATH, on trees made from real board captures. The recorded
- * argv must be exactly right; snapd's own `snapctl set` parsing (fake-snapctl, built from snapd's
- * Go source) must read every value back with the right Go type; every failure exits non-zero with
- * one line saying why and sets nothing; the identity key is kept and reused.
+ * The built runtime bundle (dist/runtime/prepare-device.cjs), run as the hook runs it, on Node,
+ * QuickJS 2025 and QuickJS as Ubuntu 24.04's 2021.03.27 (helpers.ts, ALL_ENGINES), with a
+ * recording snapctl on PATH, on trees made from real board captures. The recorded argv must be
+ * exactly right and the same on every engine; snapd's own `snapctl set` parsing (fake-snapctl,
+ * built from snapd's Go source) must read every value back with the right Go type; every failure
+ * exits non-zero with one line saying why and sets nothing; the identity key is kept and reused.
  */
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
@@ -18,7 +19,7 @@ import {verifyIdentity} from '../../src/identity/verify.js'
 import {projectRoot, shared} from '../helpers/paths.js'
 import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 import {API_KEY, CASES, caseNamed, KEY, type RuntimeCase} from './cases.js'
-import {buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, readSnapctlLog, requireBundle, requireGo, runBundle, ENGINES, writeFakeSnapctl, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
+import {buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, readSnapctlLog, requireBundle, requireGo, runBundle, ALL_ENGINES, writeFakeSnapctl, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
 
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-runtime-'))
 const roots: string[] = []
@@ -76,8 +77,8 @@ function assertFailedOneLine(result: {code: null | number; stderr: string}, log:
   )
 }
 
-// Every case runs on both engines and must record exactly the same snapctl argv (c.expected).
-for (const engine of ENGINES) {
+// Every case runs on every engine and must record exactly the same snapctl argv (c.expected).
+for (const engine of ALL_ENGINES) {
   // Each run names its engine: node:test may start the suites of both engines side by side.
   const runOn = (args: readonly string[], options: Parameters<typeof runBundle>[1]) => runBundle(args, {...options, engine})
   describe(`on ${engine}`, () => {

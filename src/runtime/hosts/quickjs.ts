@@ -36,7 +36,7 @@ interface QuickJsOs {
   rename(from: string, to: string): number
   remove(path: string): number
   getcwd(): [string, number]
-  getpid(): number
+  getpid?: () => number
   exec(argv: readonly string[], options: {block?: boolean; usePath?: boolean; stdout?: number; stderr?: number; stdin?: number; env?: Record<string, string>}): number
   waitpid(pid: number, options: number): [number, number]
   kill(pid: number, signal: number): number
@@ -216,7 +216,8 @@ export const quickjsHost: Host = {
     if (toHostStat(checked(os.stat(path), 'stat', path)).kind !== 'directory') throw hostError('ENOTDIR', path)
   },
   now: () => (typeof os.now === 'function' ? os.now() : Date.now()),
-  pid: () => os.getpid(),
+  // QuickJS 2021 has no os.getpid: /proc/self names this process.
+  pid: () => (typeof os.getpid === 'function' ? os.getpid() : Number(checked(os.readlink('/proc/self'), 'readlink', '/proc/self'))),
   randomBytes(length) {
     const fd = check(os.open('/dev/urandom', os.O_RDONLY), 'open', '/dev/urandom')
     try {
@@ -346,10 +347,32 @@ function rejectingLaterPromise(): PromiseConstructor {
   return RejectingLaterPromise as unknown as PromiseConstructor
 }
 
-/** Buffer, setTimeout and clearTimeout, where QuickJS has none; a Promise that rejects after its handler is attached. */
+/**
+ * What the runtime uses of ES2022 that QuickJS 2021.03.27 (Ubuntu 24.04's) lacks: Array and String
+ * `at`, Object.hasOwn. test/runtime/quickjs-2021.test.ts runs the runtime without them.
+ */
+function installEs2022(): void {
+  const define = (target: object, name: string, value: unknown) => {
+    if (!(name in target)) Object.defineProperty(target, name, {configurable: true, value, writable: true})
+  }
+
+  function at(this: ArrayLike<unknown>, index: number) {
+    const i = Math.trunc(index) || 0
+    return this[i < 0 ? this.length + i : i]
+  }
+
+  define(Array.prototype, 'at', at)
+  define(String.prototype, 'at', function (this: string, index: number) {
+    return at.call(String(this), index)
+  })
+  define(Object, 'hasOwn', (object: object, key: PropertyKey) => Object.prototype.hasOwnProperty.call(object, key))
+}
+
+/** Buffer, setTimeout and clearTimeout, where QuickJS has none; a Promise that rejects after its handler is attached; ES2022's `at` and hasOwn on QuickJS 2021. */
 export function installQuickJsGlobals(): void {
   const globals = globalThis as Record<string, unknown>
   globals.Promise = rejectingLaterPromise()
+  installEs2022()
   globals.Buffer ??= PortableBuffer
   globals.setTimeout ??= (callback: () => void, ms = 0) => os.setTimeout(callback, ms)
   globals.clearTimeout ??= (timer: unknown) => {
