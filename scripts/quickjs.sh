@@ -9,6 +9,11 @@
 #   scripts/quickjs.sh run ARCH -- ARGS…                run that qjs with ARGS (prepares first if needed)
 #   scripts/quickjs.sh status ARCH                      exit 0 ready, 10 can be prepared, 3 cannot
 #   scripts/quickjs.sh version ARCH                     the unpacked quickjs package version
+#   scripts/quickjs.sh source                           the QuickJS release source (path of the tarball)
+#
+# `source` fetches trixie's source package with apt-get source --download-only: its
+# quickjs_2025.04.26.orig.tar.xz is QuickJS 2025-04-26, the release a core22 gadget builds, repacked
+# by Debian (top directory quickjs-2025.04.26/), so the tests build it with the gadget part's commands.
 #
 # The cache is .cache/quickjs/<arch>/ of the project (ignored by git): root/ holds quickjs,
 # sysroot/ trixie's libc6, debs/ the downloaded packages. Downloads are retried: a Debian mirror in
@@ -25,7 +30,7 @@ die() {
 }
 
 usage() {
-  sed -n '8,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '8,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -133,6 +138,37 @@ run_qjs() {
   esac
 }
 
+SOURCE_TARBALL=quickjs_2025.04.26.orig.tar.xz
+SOURCE_SHA256=ec81da5b3249ed648dbc7df4a1654988910e66a118d9b71cb63534216efcfbbe
+
+source_tarball() {
+  local dir="$CACHE_ROOT/source"
+  if [ ! -f "$dir/$SOURCE_TARBALL" ]; then
+    command -v apt-get >/dev/null 2>&1 || die "needs apt-get"
+    mkdir -p "$dir"
+    exec 9>"$dir/.lock"
+    flock 9
+  fi
+  if [ ! -f "$dir/$SOURCE_TARBALL" ]; then
+    local state="$dir/apt" attempt
+    mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$dir/download"
+    echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) $SUITE main" >"$state/sources.list"
+    local -a apto=(-o "Dir::Etc::sourcelist=$state/sources.list" -o Dir::Etc::sourceparts=/dev/null
+      -o "Dir::State::lists=$state/lists" -o "Dir::Cache=$state/cache" -o "Dir::State::status=/dev/null" -o Acquire::Retries=3)
+    [ "$(id -u)" = 0 ] && apto+=(-o Debug::NoDropPrivs=true -o APT::Sandbox::User=root)
+    for attempt in 1 2 3; do
+      apt-get "${apto[@]}" -qq update >/dev/null 2>&1 || echo "quickjs: apt-get update ($SUITE sources) reported errors (attempt $attempt of 3)" >&2
+      (cd "$dir/download" && apt-get "${apto[@]}" -qq --download-only source "quickjs=2025.04.26-1" >/dev/null 2>&1) && break
+      [ "$attempt" = 3 ] && die "cannot download the quickjs source package from $SUITE"
+      sleep $((attempt * 10))
+    done
+    echo "$SOURCE_SHA256  $dir/download/$SOURCE_TARBALL" | sha256sum --check --quiet --strict - || die "$SOURCE_TARBALL does not have the expected sha256"
+    mv "$dir/download/$SOURCE_TARBALL" "$dir/$SOURCE_TARBALL"
+    rm -rf "$dir/download"
+  fi
+  echo "$dir/$SOURCE_TARBALL"
+}
+
 status() {
   local arch=$1
   triplet_for "$arch" >/dev/null
@@ -149,6 +185,10 @@ status() {
   exit 10
 }
 
+if [ "${1:-}" = source ]; then
+  source_tarball
+  exit 0
+fi
 [ $# -ge 2 ] || usage
 command=$1 arch=$2
 shift 2

@@ -1,12 +1,11 @@
 /**
- * Under Debian's arm64 and armhf Node through qemu:
- * - the identity module, bundled the way the on-device runtime is (one esbuild ESM file for Node
- *   18): same Ed25519 key and signatures as x86 node:crypto, and the key file it makes is the one a
- *   retry reuses;
- * - the built runtime bundle itself (dist/runtime/prepare-device.cjs) on the Raspberry Pi and
- *   BeagleBone fixture trees with the recording snapctl: the same argv as on x86, byte for byte;
- * - its code cache as a gadget build makes it with the Node it ships: ARM Node rejects the x86
- *   cache and runs without it, writes its own with --write-code-cache, and accepts that one.
+ * On arm64 and armhf through qemu:
+ * - the identity module under Debian's ARM Node, bundled as one esbuild ESM file for Node 18: same
+ *   Ed25519 key and signatures as x86 node:crypto, and the key file it makes is the one a retry
+ *   reuses;
+ * - the built runtime bundle itself (dist/runtime/prepare-device.cjs) under Debian trixie's ARM
+ *   QuickJS, exactly as a gadget's hook runs it (`qjs --std BUNDLE …`), on the Raspberry Pi and
+ *   BeagleBone fixture trees with the recording snapctl: the same argv as on x86, byte for byte.
  * Each qemu run costs seconds, so the runs are few.
  */
 import assert from 'node:assert/strict'
