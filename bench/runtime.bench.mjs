@@ -1,18 +1,22 @@
-// The on-device prepare-device runtime (issue 4), on the built bundle, each figure measured side by
-// side with `node -e 0` in one run:
-//  1. wall time of a hook run (Raspberry Pi tree, recording snapctl, identity key already made, as
-//     on every retry; the V8 code cache beside the bundle, as a gadget build makes it) against
-//     `node -e 0`: median of per-round ratios, target <= 1.3x; the same without the identity, and
-//     without the code cache, to show their shares;
-//  2. bundle size: target <= 150 KB;
-//  3. peak memory (max RSS from /usr/bin/time -f %M) against `node -e 0`;
-//  4. child processes other than snapctl (execve under strace -f): target 0.
+// The on-device prepare-device runtime on the engine gadgets ship (QuickJS) against Node, on the
+// built bundle, in one run:
+//  1. what engine + runtime add to a gadget snap, per architecture: QuickJS's Debian trixie
+//     package (.deb size, and the qjs binary it installs), the bundle, and both squashed as snapcraft
+//     squashes a snap (xz); target <= 2 MB. Ubuntu's archive, where a core24 gadget's quickjs
+//     comes from, cannot be reached here: trixie's packages of the same engine are the measurable
+//     stand-in. For scale, this machine's node binary squashed the same way;
+//  2. peak memory of a hook run (max RSS from /usr/bin/time -f %M) on QuickJS and on Node;
+//  3. wall time of a hook run on QuickJS and on Node, side by side with `node -e 0`, also without
+//     the identity signature (tweetnacl on QuickJS, node:crypto on Node);
+//  4. bundle size: target <= 150 KB.
+// A hook run: Raspberry Pi tree, a snapctl that only records, the identity key of an earlier run
+// (as on every retry). QuickJS runs through trixie's own dynamic loader (scripts/quickjs.sh).
 //
 //   npm run bench -- runtime
 import {spawnSync} from 'node:child_process'
-import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {basename, dirname, join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {alternate, fmt, median, medianRatio} from './lib.mjs'
@@ -31,22 +35,26 @@ if (/\bfrom\s*["']\.\.?\//.test(readFileSync(bundle, 'utf8'))) {
 }
 
 const ROUNDS = Number(process.env.SNAP_GADGET_BENCH_ROUNDS ?? 30)
+const ARCHES = [
+  ['amd64', 'x86_64-linux-gnu'],
+  ['arm64', 'aarch64-linux-gnu'],
+  ['armhf', 'arm-linux-gnueabihf'],
+]
+const quickjsScript = join(root, 'scripts', 'quickjs.sh')
+const cache = join(root, '.cache', 'quickjs')
+for (const [arch] of ARCHES) {
+  const prepared = spawnSync('bash', [quickjsScript, 'prepare', arch], {encoding: 'utf8'})
+  if (prepared.status !== 0) {
+    console.error(`scripts/quickjs.sh prepare ${arch} failed: ${prepared.stderr.trim()}`)
+    process.exit(1)
+  }
+}
+
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-runtime-bench-'))
 process.on('exit', () => rmSync(work, {force: true, recursive: true}))
-// A copy, so that a build started meanwhile (others share dist/) cannot swap files under the runs.
-// With it, the V8 code cache the build made with this Node, as a gadget build makes one with the
-// Node it ships; and a second copy without one, as a cross-built gadget has.
+// A copy, so that a build started meanwhile (others share dist/) cannot swap the file under the runs.
 const runtime = join(work, 'prepare-device.cjs')
 copyFileSync(bundle, runtime)
-const cache = bundle.replace(/\.cjs$/, '.code-cache')
-if (!existsSync(cache)) {
-  console.error(`${cache} is missing: run node scripts/build.mjs first`)
-  process.exit(1)
-}
-copyFileSync(cache, join(work, 'prepare-device.code-cache'))
-mkdirSync(join(work, 'no-cache'))
-const uncached = join(work, 'no-cache', 'prepare-device.cjs')
-copyFileSync(bundle, uncached)
 
 // --- the hook's world: a Pi tree, its config, a snapctl that only records, the key of an earlier run ---
 const capture = join(root, '..', 'shared', 'fixtures', 'hardware', 'raspberry-pi-4b', 'cpuinfo.arm64-no-hardware-line')
@@ -61,23 +69,20 @@ for (const [path, data] of Object.entries(files)) {
   writeFileSync(join(tree, path), data)
 }
 
-const config = (identity) => {
-  const file = join(work, `registration-${identity ? 'identity' : 'plain'}.json`)
-  writeFileSync(
-    file,
-    JSON.stringify({
-      body: {facts: ['board-model', 'board-revision', 'serial-source']},
-      deviceService: {preset: 'serial-vault'},
-      headers: {'api-key': {env: 'MODEL_APIKEY'}},
-      identity: {enabled: identity},
-      serial: {board: 'raspberry-pi'},
-    }),
-  )
-  return file
-}
+const config = join(work, 'registration.json')
+writeFileSync(
+  config,
+  JSON.stringify({
+    body: {facts: ['board-model', 'board-revision', 'serial-source']},
+    deviceService: {preset: 'serial-vault'},
+    headers: {'api-key': {env: 'MODEL_APIKEY'}},
+    serial: {board: 'raspberry-pi'},
+  }),
+)
 
-const withIdentity = config(true)
-const withoutIdentity = config(false)
+// The same without the identity (no Ed25519 signature), to show the signature's share of a run.
+const plainConfig = join(work, 'registration-plain.json')
+writeFileSync(plainConfig, JSON.stringify({...JSON.parse(readFileSync(config, 'utf8')), identity: false}))
 
 const bin = join(work, 'bin')
 mkdirSync(bin)
@@ -91,72 +96,79 @@ mkdirSync(snapData)
 Object.assign(process.env, {MODEL_APIKEY: 'bench-api-key', PATH: `${bin}:${process.env.PATH}`, SNAP_DATA: snapData, SNAP_NAME: 'pi', SNAPCTL_LOG: join(work, 'snapctl.log')})
 delete process.env.SNAP_SAVE_DATA
 
-const hook = (file, bundleCopy = runtime) => [process.execPath, bundleCopy, '--config', file, '--root', tree]
+const amd64Lib = join(cache, 'amd64', 'sysroot', 'usr', 'lib', 'x86_64-linux-gnu')
+const qjs = [join(amd64Lib, 'ld-linux-x86-64.so.2'), '--library-path', amd64Lib, join(cache, 'amd64', 'root', 'usr', 'bin', 'qjs'), '--std']
+const args = [runtime, '--config', config, '--root', tree]
+const onQuickJs = [...qjs, ...args]
+const onNode = [process.execPath, ...args]
+const plainArgs = [runtime, '--config', plainConfig, '--root', tree]
+const plainOnQuickJs = [...qjs, ...plainArgs]
+const plainOnNode = [process.execPath, ...plainArgs]
 const baseline = [process.execPath, '-e', '0']
 
-// The floor: only what any Node hook doing this job must do, with nothing of ours in it: load
-// node:child_process and node:crypto, read the hardware file and the identity key, make one
-// Ed25519 signature, and run the same two snapctl commands the runtime runs on this tree
-// (is-connected for its plug, then set). No runtime can be faster than this on this machine.
-const floor = join(work, 'floor.cjs')
-writeFileSync(
-  floor,
-  `const {spawnSync} = require('node:child_process')
-const {createPrivateKey, sign} = require('node:crypto')
-const {readFileSync} = require('node:fs')
-const cpuinfo = readFileSync(${JSON.stringify(join(tree, 'proc', 'cpuinfo'))})
-const {seed} = JSON.parse(readFileSync(${JSON.stringify(join(snapData, 'device-identity.key'))}, 'utf8'))
-const key = createPrivateKey({format: 'jwk', key: {crv: 'Ed25519', d: seed, kty: 'OKP', x: ''}})
-const signature = sign(null, cpuinfo, key).toString('base64url')
-for (const args of [['is-connected', 'hardware-observe'], ['set', 'registration.body=' + JSON.stringify(signature)]]) {
-  if (spawnSync('snapctl', args, {stdio: ['ignore', 'pipe', 'pipe']}).status !== 0) process.exit(1)
-}
-`,
-)
-const floorRun = [process.execPath, floor]
+// One run on each engine first: the first makes the identity key (the first boot), and both prove
+// the setup works and agree on what they set.
 {
-  const status = spawnSync(process.execPath, [runtime, '--code-cache-status'], {encoding: 'utf8'}).stdout.trim()
-  if (status !== 'accepted') {
-    console.error(`this Node ${status === 'rejected' ? 'rejects' : 'did not find'} the build's code cache: rebuild with this Node (node scripts/build.mjs)`)
+  const calls = []
+  for (const argv of [onNode, onQuickJs]) {
+    rmSync(process.env.SNAPCTL_LOG, {force: true})
+    const run = spawnSync(argv[0], argv.slice(1), {encoding: 'utf8'})
+    if (run.status !== 0) {
+      console.error(`the runtime failed on ${argv === onNode ? 'Node' : 'QuickJS'}: ${run.stderr}`)
+      process.exit(1)
+    }
+
+    calls.push(readFileSync(process.env.SNAPCTL_LOG, 'utf8'))
+  }
+
+  if (calls[0] !== calls[1]) {
+    console.error(`Node and QuickJS made different snapctl calls:\n${calls.join('\n---\n')}`)
     process.exit(1)
   }
 }
 
-// One run first: it makes the identity key (the first boot), proves the setup works, and is what
-// every later run (a retry) reuses.
+const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`
+const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`
+
+/** The size of `entries` ([path in the snap, file]) squashed as snapcraft packs a snap; undefined without mksquashfs. */
+function squashed(entries, name) {
+  const dir = join(work, `squash-${name}`)
+  for (const [path, file] of entries) {
+    mkdirSync(dirname(join(dir, path)), {recursive: true})
+    copyFileSync(file, join(dir, path))
+  }
+
+  const image = join(work, `${name}.squashfs`)
+  const made = spawnSync('mksquashfs', [dir, image, '-noappend', '-comp', 'xz', '-all-root', '-no-xattrs', '-no-fragments', '-quiet'], {encoding: 'utf8'})
+  rmSync(dir, {force: true, recursive: true})
+  if (made.error || made.status !== 0) return undefined
+  const size = statSync(image).size
+  rmSync(image)
+  return size
+}
+
+// 1. Size added to the snap.
 {
-  const first = spawnSync(hook(withIdentity)[0], hook(withIdentity).slice(1), {encoding: 'utf8'})
-  if (first.status !== 0) {
-    console.error(`the runtime failed: ${first.stderr}`)
-    process.exit(1)
+  const hasSquashfs = !spawnSync('mksquashfs', ['-version'], {stdio: 'ignore'}).error
+  for (const [arch] of ARCHES) {
+    const debs = join(cache, arch, 'debs')
+    const deb = readdirSync(debs).find((f) => f.startsWith('quickjs_'))
+    const binary = join(cache, arch, 'root', 'usr', 'bin', 'qjs')
+    const installed = statSync(binary).size + statSync(runtime).size
+    const inSnap = hasSquashfs ? squashed([['usr/bin/qjs', binary], ['runtime/prepare-device.cjs', runtime], ['runtime/registration.json', config]], arch) : undefined
+    const target = inSnap ?? installed
+    console.log(
+      `snap size added by engine + runtime, ${arch}: qjs ${kib(statSync(binary).size)} + runtime ${kib(statSync(runtime).size)} = ${mib(installed)} unpacked; ${inSnap === undefined ? 'squashed: skipped (mksquashfs is missing: apt-get install squashfs-tools)' : `${mib(inSnap)} squashed (xz)`} (target ≤ 2 MB) ${target <= 2 * 1024 * 1024 ? 'ok' : 'OVER TARGET'}; trixie's ${deb} is ${kib(statSync(join(debs, deb)).size)}`,
+    )
+  }
+
+  if (hasSquashfs) {
+    const node = squashed([['node', process.execPath]], 'node')
+    if (node !== undefined) console.log(`for scale, this machine's node binary (${process.version}, ${mib(statSync(process.execPath).size)}) squashed the same way: ${mib(node)}`)
   }
 }
 
-// 1. Wall time.
-{
-  if (spawnSync(floorRun[0], floorRun.slice(1)).status !== 0) {
-    console.error('the floor script failed')
-    process.exit(1)
-  }
-
-  const times = alternate([hook(withIdentity), hook(withoutIdentity), hook(withIdentity, uncached), floorRun, baseline], {rounds: ROUNDS, warmup: 3})
-  const [identity, plain, cold, least, node] = times
-  const ratio = medianRatio(identity, node)
-  console.log(`runtime wall time: ${fmt(median(identity))} vs node -e 0 ${fmt(median(node))}: median ratio ${ratio.toFixed(2)}× (target ≤ 1.3×) ${ratio <= 1.3 ? 'ok' : 'OVER TARGET'}`)
-  console.log(
-    `the floor (child_process and crypto loaded, two files read, one Ed25519 signature, the same two snapctl runs; none of our code): ${fmt(median(least))}: median ratio ${medianRatio(least, node).toFixed(2)}×; the runtime costs ${fmt(median(identity.map((t, i) => t - least[i])))} more (median per round)`,
-  )
-  console.log(`runtime wall time without the identity: ${fmt(median(plain))}: median ratio ${medianRatio(plain, node).toFixed(2)}× (the Ed25519 key load and signature cost ${fmt(median(identity) - median(plain))})`)
-  console.log(`runtime wall time without a code cache (a cross-built gadget): ${fmt(median(cold))}: median ratio ${medianRatio(cold, node).toFixed(2)}× (the cache saves ${fmt(median(cold) - median(identity))})`)
-}
-
-// 2. Bundle size.
-{
-  const kb = statSync(runtime).size / 1024
-  console.log(`bundle size: ${kb.toFixed(1)} KB (target ≤ 150 KB) ${kb <= 150 ? 'ok' : 'OVER TARGET'}`)
-}
-
-// 3. Peak memory.
+// 2. Peak memory.
 {
   const maxRss = (argv) => {
     const result = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], {encoding: 'utf8'})
@@ -168,38 +180,27 @@ const floorRun = [process.execPath, floor]
     console.log('peak memory: skipped (/usr/bin/time is missing: apt-get install time)')
   } else {
     const runs = 10
-    const hookKb = []
-    const nodeKb = []
+    const [quickjsKb, nodeKb, baseKb] = [[], [], []]
     for (let i = 0; i < runs; i++) {
-      hookKb.push(maxRss(hook(withIdentity)))
-      nodeKb.push(maxRss(baseline))
+      quickjsKb.push(maxRss(onQuickJs))
+      nodeKb.push(maxRss(onNode))
+      baseKb.push(maxRss(baseline))
     }
 
-    const [h, n] = [median(hookKb) / 1024, median(nodeKb) / 1024]
-    console.log(`peak memory: ${h.toFixed(1)} MB vs node -e 0 ${n.toFixed(1)} MB: +${(h - n).toFixed(1)} MB, ratio ${(h / n).toFixed(2)}× (median max RSS of ${runs} runs)`)
+    const [q, n, b] = [median(quickjsKb) / 1024, median(nodeKb) / 1024, median(baseKb) / 1024]
+    console.log(`peak memory of a hook run: QuickJS ${q.toFixed(1)} MB, Node ${n.toFixed(1)} MB (node -e 0: ${b.toFixed(1)} MB): QuickJS uses ${(n / q).toFixed(1)}× less (median max RSS of ${runs} runs)`)
   }
 }
 
-// 4. Child processes other than snapctl.
+// 3. Wall time.
 {
-  const probe = spawnSync('strace', ['-V'], {stdio: 'ignore'})
-  if (probe.error || probe.status !== 0) {
-    console.log('child processes other than snapctl: skipped (strace is missing: apt-get install strace)')
-  } else {
-    const trace = join(work, 'execve.trace')
-    const result = spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-o', trace, ...hook(withIdentity)], {encoding: 'utf8'})
-    if (result.status !== 0) {
-      console.log(`child processes other than snapctl: skipped (strace failed: ${result.stderr.trim().split('\n')[0]})`)
-    } else {
-      // Successful execve calls only (PATH lookups that miss return ENOENT); the first is node itself.
-      const programs = readFileSync(trace, 'utf8')
-        .split('\n')
-        .filter((line) => /\bexecve\(/.test(line) && /= 0$/.test(line))
-        .map((line) => /execve\("([^"]+)"/.exec(line)?.[1] ?? '?')
-      const children = programs.slice(1)
-      const snapctl = children.filter((p) => basename(p) === 'snapctl').length
-      const others = children.filter((p) => basename(p) !== 'snapctl')
-      console.log(`child processes other than snapctl: ${others.length} (target 0) ${others.length === 0 ? 'ok' : `OVER TARGET: ${others.join(', ')}`}; snapctl runs: ${snapctl}`)
-    }
-  }
+  const [quickjs, node, floor, quickjsPlain, nodePlain] = alternate([onQuickJs, onNode, baseline, plainOnQuickJs, plainOnNode], {rounds: ROUNDS, warmup: 3})
+  console.log(`hook wall time: QuickJS ${fmt(median(quickjs))}, Node ${fmt(median(node))} (node -e 0: ${fmt(median(floor))}): median ratio QuickJS/Node ${medianRatio(quickjs, node).toFixed(2)}× over ${ROUNDS} rounds`)
+  console.log(`hook wall time without the identity signature: QuickJS ${fmt(median(quickjsPlain))}, Node ${fmt(median(nodePlain))} (Ed25519 in pure JavaScript on QuickJS costs ${fmt(median(quickjs) - median(quickjsPlain))}, node:crypto ${fmt(median(node) - median(nodePlain))})`)
+}
+
+// 4. Bundle size.
+{
+  const kb = statSync(runtime).size / 1024
+  console.log(`bundle size: ${kb.toFixed(1)} KB (target ≤ 150 KB) ${kb <= 150 ? 'ok' : 'OVER TARGET'}`)
 }

@@ -4,6 +4,9 @@
 #   qemu-user-static (ARM runs of the runtime bundle), Go with snapd's source (snapd's own
 #   snapctl-typing and assertion checkers, and its devicestate tests registering against serve),
 #   PostgreSQL (serve's tests start a throwaway server with its initdb and pg_ctl).
+#   gcc and make (a core22 gadget's quickjs part, built in a test), and QuickJS itself: Debian
+#   trixie's packages for amd64, arm64 and armhf and the QuickJS release source, fetched into
+#   .cache/quickjs/ by scripts/quickjs.sh (the tests would fetch them too, one at a time).
 # Without root or apt-get it only says what is missing; the tests that need a tool say so too.
 set -u
 need=()
@@ -12,6 +15,10 @@ python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)
 command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
 [ -d /usr/share/gocode/src/github.com/snapcore/snapd ] || need+=(golang-github-snapcore-snapd-dev golang-golang-x-crypto-dev golang-gopkg-tomb.v2-dev golang-gopkg-yaml.v2-dev)
 # snapd's overlord/devicestate tests, built from that source to register against `serve`, import these too.
 for source_and_package in \
@@ -32,11 +39,22 @@ for source_and_package in \
   gopkg.in/yaml.v3:golang-gopkg-yaml.v3-dev; do
   [ -d "/usr/share/gocode/src/${source_and_package%%:*}" ] || need+=("${source_and_package#*:}")
 done
-[ ${#need[@]} -eq 0 ] && exit 0
+
+# QuickJS for the three architectures and its source (cached: quick once done). Its own retries.
+prepare_quickjs() {
+  local quickjs arch
+  quickjs="$(cd "$(dirname "$0")" && pwd)/quickjs.sh"
+  for arch in amd64 arm64 armhf; do
+    bash "$quickjs" prepare "$arch" >/dev/null || echo "system-deps: QuickJS for $arch could not be prepared" >&2
+  done
+  bash "$quickjs" source >/dev/null || echo "system-deps: the QuickJS source could not be fetched" >&2
+}
+
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "system-deps: missing ${need[*]} (install them with apt-get as root for the oracle and ARM tests)" >&2
+  [ ${#need[@]} -eq 0 ] || echo "system-deps: missing ${need[*]} (install them with apt-get as root for the oracle and ARM tests)" >&2
   exit 0
 fi
+[ ${#need[@]} -eq 0 ] && { prepare_quickjs; exit 0; }
 
 echo "system-deps: installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
@@ -49,7 +67,7 @@ for attempt in 1 2 3; do
   [ "$attempt" = 3 ] || sleep $((attempt * 10))
 done
 for attempt in 1 2 3; do
-  apt-get install -y -qq --no-install-recommends -o Acquire::Retries=3 "${need[@]}" >/dev/null && exit 0
+  apt-get install -y -qq --no-install-recommends -o Acquire::Retries=3 "${need[@]}" >/dev/null && { prepare_quickjs; exit 0; }
   echo "system-deps: apt-get install ${need[*]} failed (attempt $attempt of 3)" >&2
   [ "$attempt" = 3 ] || { sleep $((attempt * 10)); apt-get update -qq -o Acquire::Retries=3 >/dev/null 2>&1; }
 done

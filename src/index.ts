@@ -25,8 +25,8 @@ export {
   loadOrCreateIdentity,
   signWithIdentity,
   type StoredIdentity,
-} from './registration/identity.js'
-export {type IdentityVerification, verifyIdentity} from './registration/identity-verify.js'
+} from './identity/key.js'
+export {type IdentityVerification, verifyIdentity} from './identity/verify.js'
 export {
   type IdentityCheck,
   type IdentityDocumentKind,
@@ -35,7 +35,7 @@ export {
   type ParsedRegistrationBody,
   verifyIdentityDocument,
   type VerifyIdentityDocumentOptions,
-} from './registration/identity-document.js'
+} from './identity/document.js'
 
 // hardware serial derivation
 export * from './serial/index.js'
@@ -44,7 +44,7 @@ export * from './serial/index.js'
 export * from './scaffold/index.js'
 
 // device registration: the prepare-device logic, its config, body and snapctl calls
-export {BODY_FACTS, type BodyFact, type BodyFactsReading, emitRegistrationBody, type FactInput, MAX_BODY_BYTES, readBodyFacts, yamlString} from './registration/body.js'
+export {BODY_FACTS, type BodyFact, type BodyFactsReading, emitRegistrationBody, type FactInput, MAX_BODY_BYTES, readBodyFacts, yamlString} from './device/body.js'
 export {
   type BoardCatalog,
   checkRegistrationConfig,
@@ -58,8 +58,8 @@ export {
   type RegistrationConfig,
   resolveHeaders,
   type SerialSection,
-} from './registration/config.js'
-export {describePreparation, type IdentityUse, neededPlugs, type PlugCheck, prepareDevice, type PrepareDeviceOptions, type PrepareDeviceResult, resolveRegistrationChain} from './registration/prepare.js'
+} from './device/config.js'
+export {describePreparation, type IdentityUse, neededPlugs, type PlugCheck, prepareDevice, type PrepareDeviceOptions, type PrepareDeviceResult, resolveRegistrationChain} from './device/prepare.js'
 export {
   isConnected,
   MANAGED_OPTIONS,
@@ -75,4 +75,4 @@ export {
   type SpawnSnapctlOptions,
   stringOption,
   unsetOption,
-} from './registration/snapctl.js'
+} from './device/snapctl.js'

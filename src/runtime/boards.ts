@@ -16,7 +16,7 @@ import qualcomm from '../serial/boards/qualcomm.json' with {type: 'json'}
 import raspberryPi from '../serial/boards/raspberry-pi.json' with {type: 'json'}
 import rockchip from '../serial/boards/rockchip.json' with {type: 'json'}
 import x86 from '../serial/boards/x86.json' with {type: 'json'}
-import type {BoardCatalog} from '../registration/config.js'
+import type {BoardCatalog} from '../device/config.js'
 
 const PROFILES: Readonly<Record<string, unknown>> = {
   allwinner,

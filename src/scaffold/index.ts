@@ -5,6 +5,6 @@
 export {type Base, BASES, type BoardKernel, type BoardProfile as GadgetBoardProfile, type BoardSearchOptions, boardProfileIds, listBoardProfiles, loadBoardProfile} from './boards.js'
 export {buildModelJson, checkModelJson, type ModelGrade, type ModelInput, type ModelJson, modelProblems, type ModelSnapInput, type StorageSafety, WELL_KNOWN_SNAP_IDS} from './model.js'
 export {accountIdProblem, channelProblem, modelNameProblem, snapIdProblem, snapNameProblem, storeIdProblem} from './naming.js'
-export {DEVICE_NODE, type PlannedFile, planScaffold, type ScaffoldOptions, type ScaffoldPlan} from './plan.js'
+export {DEVICE_ENGINE, type PlannedFile, planScaffold, type ScaffoldOptions, type ScaffoldPlan} from './plan.js'
 export {lintTemplate, type TemplateKind} from './render.js'
 export {checkScaffoldTarget, type WriteOptions, type WriteResult, writeScaffold, type WrittenFile} from './write.js'

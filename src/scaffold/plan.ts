@@ -8,21 +8,42 @@ import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {isAbsolute, join, relative, resolve, sep} from 'node:path'
 
 import {InternalError, UserError} from '../errors.js'
-import {checkRegistrationConfig, DEVICE_SERVICE_PRESETS} from '../registration/config.js'
-import {neededPlugs, resolveRegistrationChain} from '../registration/prepare.js'
+import {checkRegistrationConfig, DEVICE_SERVICE_PRESETS} from '../device/config.js'
+import {neededPlugs, resolveRegistrationChain} from '../device/prepare.js'
 import {quoteInput} from '../util/echo.js'
 import {type Base, BASES, type BoardProfile, loadBoardProfile, safeRelative, selectFor, SHARED_TEMPLATES_DIR, TEMPLATES_DIR} from './boards.js'
 import {buildModelJson, checkModelJson, MODEL_GRADES, type ModelGrade, type ModelJson, type ModelSnapInput, STORAGE_SAFETIES, type StorageSafety} from './model.js'
 import {checkName} from './naming.js'
 import {renderTemplate} from './render.js'
 
-/** Node.js for the device: an LTS line whose official builds cover amd64, arm64 and armhf. */
-export const DEVICE_NODE = {
-  /** Security support of the 22 line ends then (https://nodejs.org/en/about/previous-releases). */
-  endOfLife: '2027-04-30',
-  major: 22,
-  version: '22.23.3',
+/**
+ * QuickJS runs the prepare-device hook's runtime on the device: one binary of about 1 MB, against
+ * 25 to 35 MB for Node.js. A core24 gadget stages Ubuntu 24.04's package; Ubuntu 22.04 has none,
+ * so a core22 gadget builds the release tarball, whose checksum snapcraft checks before the build.
+ */
+export const DEVICE_ENGINE = {
+  /** Where the gadget's parts put qjs in the snap; the hook runs `$SNAP/<command> --std …`. */
+  command: 'usr/bin/qjs',
+  /** Bases whose Ubuntu release packages QuickJS. */
+  packaged: {
+    core24: {package: 'quickjs', release: 'Ubuntu 24.04 (noble, universe)', version: '2021.03.27'},
+  } as Partial<Record<Base, {package: string; release: string; version: string}>>,
+  /**
+   * The release tarball, for bases without a package. The sha256 is the one of the file at `url`
+   * (579,376 bytes), as Homebrew's formula for this release pins it. Debian's source package of
+   * the same release (trixie, 2025.04.26-1) carries a repack of it, not the file itself (top
+   * directory quickjs-2025.04.26/, 580,408 bytes, sha256 ec81da5b…): the tests build that one
+   * with this part's commands (scripts/quickjs.sh source).
+   */
+  source: {
+    sha256: '2f20074c25166ef6f781f381c50d57b502cb85d470d639abccebbef7954c83bf',
+    url: 'https://bellard.org/quickjs/quickjs-2025-04-26.tar.xz',
+    version: '2025-04-26',
+  },
 } as const
+
+/** GNU triplets of the cross compilers a core22 gadget builds QuickJS with on amd64. */
+const GNU_TRIPLETS: Record<string, string> = {amd64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', armhf: 'arm-linux-gnueabihf', riscv64: 'riscv64-linux-gnu'}
 
 export const DEFAULT_API_KEY_ENV = 'SERIAL_VAULT_API_KEY'
 /** The gadget option the factory sets with `snap set <gadget> api-key=…`. */
@@ -370,7 +391,7 @@ function renderContext(input: ContextInput): Record<string, unknown> {
     legacy: !('snaps' in input.modelJson),
     model: input.model,
     name: input.name,
-    node: {...DEVICE_NODE, nodeArch: {amd64: 'x64', arm64: 'arm64', armhf: 'armv7l', riscv64: null}[architecture] ?? null},
+    engine: engineFor(base, architecture),
     plugs: input.plugs,
     serialBoard: input.serialBoard,
     summary: input.summary,
@@ -391,7 +412,23 @@ function buildHosts(architecture: string): string[] {
   return architecture === 'amd64' ? ['amd64'] : ['amd64', architecture]
 }
 
-/** The board's parts, then the Node.js runtime and snap-gadget's registration runtime. */
+/** What the README and the parts say about the hook's QuickJS on this base. */
+function engineFor(base: Base, architecture: string): Record<string, unknown> {
+  const packaged = DEVICE_ENGINE.packaged[base]
+  const triplet = GNU_TRIPLETS[architecture]
+  if (!packaged && !triplet) throw new InternalError(`no GNU triplet for ${architecture}: QuickJS cannot be built for it`)
+  return {
+    command: DEVICE_ENGINE.command,
+    cross: architecture === 'amd64' ? null : `${triplet}-`,
+    package: packaged?.package ?? null,
+    release: packaged?.release ?? null,
+    sha256: DEVICE_ENGINE.source.sha256,
+    url: DEVICE_ENGINE.source.url,
+    version: packaged?.version ?? DEVICE_ENGINE.source.version,
+  }
+}
+
+/** The board's parts, then QuickJS and snap-gadget's registration runtime. */
 function snapcraftParts(board: BoardProfile, context: Record<string, unknown>, target: {architecture: string; base: string}): Record<string, unknown> {
   const resolveFiles = (parts: Record<string, unknown>, dir: string, from: string): Record<string, unknown> => {
     const out: Record<string, unknown> = {}
@@ -413,20 +450,33 @@ function snapcraftParts(board: BoardProfile, context: Record<string, unknown>, t
   }
 
   const boardParts = resolveFiles(selectFor(board.parts, target) as Record<string, unknown>, board.dir, `boards/${board.id}`)
+  const {architecture} = target
+  const packaged = DEVICE_ENGINE.packaged[target.base as Base]
+  const quickjs = packaged
+    ? {
+        '#': `QuickJS for the prepare-device hook: the ${packaged.package} package of ${packaged.release}, ${packaged.version}; only qjs and its copyright go into the snap`,
+        plugin: 'nil',
+        'stage-packages': [packaged.package],
+        prime: [DEVICE_ENGINE.command, 'usr/share/doc/quickjs'],
+      }
+    : {
+        '#': `QuickJS ${DEVICE_ENGINE.source.version} for the prepare-device hook, built from the release tarball (Ubuntu 22.04 has no quickjs package); snapcraft checks its sha256 before building; only qjs and its licence go into the snap`,
+        plugin: 'nil',
+        source: DEVICE_ENGINE.source.url,
+        'source-checksum': `sha256/${DEVICE_ENGINE.source.sha256}`,
+        // The Makefile compiles its own qjsc for the build machine (it turns repl.js into C), so a
+        // cross-build needs both compilers.
+        'build-packages': ['gcc', 'libc6-dev', 'make', ...(architecture === 'amd64' ? [] : [{[`on amd64 to ${architecture}`]: [`gcc-${GNU_TRIPLETS[architecture]}`]}])],
+        'override-build': {file: 'parts/quickjs.sh.hbs'},
+        prime: [DEVICE_ENGINE.command, 'usr/share/doc/quickjs'],
+      }
   const ownParts = resolveFiles(
     {
-      node: {
-        '#': `Node.js ${DEVICE_NODE.major} for the prepare-device hook: the official build from nodejs.org, checked against the release's SHASUMS256.txt; only the node binary and its licence go into the snap`,
-        plugin: 'nil',
-        'build-packages': ['ca-certificates', 'curl', 'xz-utils'],
-        'override-build': {file: 'parts/node.sh.hbs'},
-        prime: ['runtime/node', 'usr/share/doc/nodejs'],
-      },
+      quickjs,
       'registration-runtime': {
-        '#': "snap-gadget's registration runtime (one JavaScript file), its settings, and V8's code cache for it made with the node part's Node.js, run by snap/hooks/prepare-device",
+        '#': "snap-gadget's registration runtime (one JavaScript file) and its settings, run by snap/hooks/prepare-device with the quickjs part's qjs",
         plugin: 'nil',
         source: 'runtime',
-        after: ['node'],
         'override-build': {file: 'parts/registration-runtime.sh.hbs'},
       },
     },

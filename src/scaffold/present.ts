@@ -1,6 +1,6 @@
 /** Text and JSON for `init` and `boards`: pure functions from results to strings. */
 import type {Paint} from '../cli/output.js'
-import {shellQuote} from '../registration/snapctl.js'
+import {shellQuote} from '../device/snapctl.js'
 import {terminalSafe} from '../util/echo.js'
 import type {BoardProfile} from './boards.js'
 import type {ScaffoldPlan} from './plan.js'

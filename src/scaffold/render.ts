@@ -19,7 +19,7 @@ import handlebarsRuntimeModule from 'handlebars/runtime.js'
 import {Document, isMap, isSeq, type Node, Scalar, YAMLMap, YAMLSeq} from 'yaml'
 
 import {InternalError, UserError} from '../errors.js'
-import {shellQuote} from '../registration/snapctl.js'
+import {shellQuote} from '../device/snapctl.js'
 import precompiledTemplates from './templates.precompiled.js'
 
 type Handlebars = typeof HandlebarsNamespace

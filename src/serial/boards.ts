@@ -43,7 +43,8 @@ export interface BoardProfile extends ChainSpec {
   file: string
 }
 
-export const BOARDS_DIR = fileURLToPath(new URL('boards/', import.meta.url))
+/** The shipped profiles' directory, found when first needed (the single-file runtime has none). */
+const boardsDir = () => fileURLToPath(new URL('boards/', import.meta.url))
 
 const PROFILE_KEYS = ['id', 'aliases', 'title', 'architectures', 'match', 'interfaces', 'notes', 'chain', 'normalise', 'transforms', 'output', 'onDenied']
 const ARCHITECTURES = ['amd64', 'arm64', 'armhf', 'i386', 'riscv64', 'ppc64el', 's390x']
@@ -51,7 +52,7 @@ const cache = new Map<string, BoardProfile>()
 
 /** The ids of every shipped profile, sorted. */
 export function boardIds(): string[] {
-  return readdirSync(BOARDS_DIR)
+  return readdirSync(boardsDir())
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -5))
     .sort()
@@ -70,7 +71,7 @@ export function loadBoard(id: string): BoardProfile {
     throw new UserError('E_SERIAL_BOARD', `unknown board ${quoteInput(id)}`, {hint: guess ? `did you mean "${guess}"? (boards: ${names.join(', ')})` : `boards: ${names.join(', ')}`, kind: 'usage'})
   }
 
-  const file = join(BOARDS_DIR, `${id}.json`)
+  const file = join(boardsDir(), `${id}.json`)
   const place: ConfigPlace = {file}
   let data: unknown
   try {

@@ -1,15 +1,24 @@
 /**
  * The context sources read through: a root directory standing in for `/`, file access under it,
- * and a shell-less command runner with a hard timeout.
+ * and a shell-less command runner with a hard timeout. Every read goes through the host (Node or
+ * QuickJS) and is bounded: only regular files are read (a FIFO or a character device such as
+ * /dev/zero would block or never end), at most MAX_SOURCE_BYTES of each, and symbolic links in a
+ * captured tree are resolved inside its root, never on the machine that reads it.
  */
-import {spawn} from 'node:child_process'
-// Synchronous reads: sysfs and procfs files are tiny, and fs/promises costs start-up time on the device.
-import {closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync} from 'node:fs'
-import {posix, resolve, sep} from 'node:path'
+import {posix, resolve} from 'node:path'
 
 import {ioError, UserError} from '../errors.js'
+import {host, hostError} from '../util/host.js'
 import type {CommandResult, CommandRunner, FileInfo, SerialFs, SourceContext, SourceUnavailable} from './source.js'
 import {unavailable} from './source.js'
+
+/** The most a source reads of one file: /proc/cpuinfo of a large server is about 200 KB. */
+export const MAX_SOURCE_BYTES = 1024 * 1024
+/** As the kernel: a path that crosses more links than this loops. */
+const MAX_LINKS = 40
+/** After a command's timeout (SIGTERM), this long before SIGKILL goes to its process group. */
+const COMMAND_GRACE_MS = 500
+const MAX_COMMAND_OUTPUT = 64 * 1024
 
 export interface ContextOptions {
   /** The directory that plays `/`; default `/`. */
@@ -26,87 +35,104 @@ export function underRoot(root: string, path: string): string {
   return root === '/' ? inside : resolve(root, `.${inside}`)
 }
 
+/**
+ * The canonical in-root path of `path`: every symbolic link on the way is read and followed as if
+ * `root` were `/` (an absolute target starts again at the root, `..` stops at it). With
+ * `followLast` false the last component is left as it is (lstat semantics).
+ */
+export function resolveInRoot(root: string, path: string, followLast = true): string {
+  const pending = posix.normalize(`/${path}`).split('/').filter(Boolean)
+  let resolved: string[] = []
+  let links = 0
+  while (pending.length > 0) {
+    const part = pending.shift()!
+    if (part === '.') continue
+    if (part === '..') {
+      resolved.pop()
+      continue
+    }
+
+    const candidate = [...resolved, part]
+    if (pending.length === 0 && !followLast) {
+      resolved = candidate
+      break
+    }
+
+    const at = underRoot(root, `/${candidate.join('/')}`)
+    let isLink = false
+    try {
+      isLink = host().lstat(at).kind === 'symlink'
+    } catch (error) {
+      // A missing component: what follows cannot exist either, and the caller's read says so.
+      if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return `/${[...candidate, ...pending].join('/')}`
+      throw error
+    }
+
+    if (!isLink) {
+      resolved = candidate
+      continue
+    }
+
+    if (++links > MAX_LINKS) throw hostError('ELOOP', `too many symbolic links in ${path}`)
+    const target = host().readlink(at)
+    if (target.startsWith('/')) resolved = []
+    pending.unshift(...target.split('/').filter(Boolean))
+  }
+
+  return `/${resolved.join('/')}`
+}
+
 /** File access with every path resolved under `root`. */
 export function rootedFs(root: string): SerialFs {
-  const host = (p: string) => underRoot(root, p)
-  let realRoot: string | undefined
+  // On the device itself the kernel resolves links exactly as resolveInRoot would.
+  const hostPath = (path: string, followLast = true) => underRoot(root, root === '/' ? posix.normalize(`/${path}`) : resolveInRoot(root, path, followLast))
+  const regularFile = (path: string): string => {
+    const at = hostPath(path)
+    const stat = host().stat(at)
+    if (stat.kind === 'directory') throw hostError('EISDIR', path)
+    if (stat.kind !== 'file') throw hostError('ENOTREGULAR', `${path} is not a regular file`)
+    return at
+  }
+
+  const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   return {
     async isSymlink(path) {
       try {
-        return lstatSync(host(path)).isSymbolicLink()
+        return host().lstat(hostPath(path, false)).kind === 'symlink'
       } catch {
         return false
       }
     },
     async readBytes(path, offset, length) {
-      const fd = openSync(host(path), 'r')
-      try {
-        const buffer = Buffer.alloc(length)
-        const bytesRead = readSync(fd, buffer, 0, length, offset)
-        return buffer.subarray(0, bytesRead)
-      } finally {
-        closeSync(fd)
-      }
+      if (length > MAX_SOURCE_BYTES) throw hostError('EFBIG', `${path}: ${length} bytes asked, at most ${MAX_SOURCE_BYTES} are read`)
+      return asBuffer(host().readBytes(regularFile(path), offset, length))
     },
-    readdir: async (path) => readdirSync(host(path)).sort(),
-    readFile: async (path) => readFileSync(host(path)),
+    readdir: async (path) => host().readdir(hostPath(path)).sort(),
+    async readFile(path) {
+      const bytes = host().readBytes(regularFile(path), 0, MAX_SOURCE_BYTES + 1)
+      if (bytes.length > MAX_SOURCE_BYTES) throw hostError('EFBIG', `${path} is larger than ${MAX_SOURCE_BYTES} bytes`)
+      return asBuffer(bytes)
+    },
     async realpath(path) {
-      realRoot ??= realpathSync(root)
-      const base = realRoot
-      const full = realpathSync(host(path))
-      if (base === '/' || base === sep) return full
-      if (full === base) return '/'
-      // A symlink that leaves the root (an absolute link in a captured tree) keeps its host path.
-      return full.startsWith(base + sep) ? full.slice(base.length) : full
+      const inside = resolveInRoot(root, path)
+      // Checked like the other reads: a missing path rejects with ENOENT.
+      host().lstat(underRoot(root, inside))
+      return inside
     },
     async stat(path): Promise<FileInfo> {
-      const s = statSync(host(path))
-      return {isDirectory: s.isDirectory(), mode: s.mode & 0o7777, size: s.size}
+      const s = host().stat(hostPath(path))
+      return {isDirectory: s.kind === 'directory', mode: s.mode, size: s.size}
     },
   }
 }
 
-/** Runs `argv` without a shell; kills the whole process group when `timeoutMs` passes. */
-export const runCommand: CommandRunner = (argv, {timeoutMs}) =>
-  new Promise<CommandResult>((done) => {
-    const maxOutput = 64 * 1024
-    let stdout = ''
-    let stderr = ''
-    let settled = false
-    const finish = (result: CommandResult) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      done(result)
-    }
-
-    const child = spawn(argv[0], argv.slice(1), {detached: true, shell: false, stdio: ['ignore', 'pipe', 'pipe']})
-    const kill = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
-      } catch {
-        child.kill('SIGKILL')
-      }
-    }
-
-    const timer = setTimeout(() => {
-      kill()
-      // Do not wait for pipes a grandchild may still hold open: the timeout is the answer.
-      finish({code: null, error: 'ETIMEDOUT', stderr, stdout})
-    }, timeoutMs)
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d
-      if (stdout.length > maxOutput) {
-        kill()
-        finish({code: null, error: 'E2BIG', stderr, stdout: stdout.slice(0, maxOutput)})
-      }
-    })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      if (stderr.length < maxOutput) stderr += d
-    })
-    child.on('error', (error: NodeJS.ErrnoException) => finish({code: null, error: error.code ?? error.message, stderr, stdout}))
-    child.on('close', (code) => finish({code, stderr, stdout}))
-  })
+/** Runs `argv` without a shell; stops its whole process group when `timeoutMs` passes. */
+export const runCommand: CommandRunner = async (argv, {timeoutMs}) => {
+  const result = await host().spawn(argv, {graceMs: COMMAND_GRACE_MS, maxOutputBytes: MAX_COMMAND_OUTPUT, timeoutMs})
+  const outcome: CommandResult = {code: result.status, stderr: result.stderr, stdout: result.stdout}
+  if (result.error !== undefined) outcome.error = result.error
+  return outcome
+}
 
 export function createSourceContext(options: ContextOptions = {}): SourceContext {
   const root = options.root ?? '/'
@@ -138,7 +164,7 @@ async function readCompatible(fs: SerialFs): Promise<readonly string[]> {
 
 /** The errno code of a thrown value, if it has one. */
 export function errnoOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code
+  return (error as undefined | {code?: string})?.code
 }
 
 /**
@@ -159,6 +185,18 @@ export function readingFromError(error: unknown, path: string, plugs = 'hardware
 
     case 'EISDIR': {
       return unavailable('invalid', `${path} is a directory, not a file`, path)
+    }
+
+    case 'ENOTREGULAR': {
+      return unavailable('invalid', `${path} is not a regular file (a FIFO, a device or a socket); refusing to read it`, path)
+    }
+
+    case 'EFBIG': {
+      return unavailable('invalid', `${path} is larger than ${MAX_SOURCE_BYTES} bytes; refusing to read it`, path)
+    }
+
+    case 'ELOOP': {
+      return unavailable('invalid', `${path}: too many symbolic links`, path)
     }
 
     case 'ENXIO':
@@ -200,12 +238,12 @@ export function absentAll(paths: readonly string[]): SourceUnavailable {
 
 /** A root that is not a directory is a usage error, not "no sources". */
 export async function checkRoot(root: string): Promise<void> {
-  let info: ReturnType<typeof statSync>
+  let kind: string
   try {
-    info = statSync(root)
+    kind = host().stat(root).kind
   } catch (error) {
     throw ioError(root, error, 'use as root')
   }
 
-  if (!info.isDirectory()) throw new UserError('E_SERIAL_ROOT', `${root} is not a directory`, {file: root, hint: '--root takes the directory that plays / (e.g. a captured tree)', kind: 'usage'})
+  if (kind !== 'directory') throw new UserError('E_SERIAL_ROOT', `${root} is not a directory`, {file: root, hint: '--root takes the directory that plays / (e.g. a captured tree)', kind: 'usage'})
 }

@@ -1,14 +1,10 @@
 /** Checksums of identity EEPROM formats. */
-import {createRequire} from 'node:module'
-
 /**
- * IEEE CRC-32 (zlib's, reflected 0xEDB88320): the ONIE TlvInfo checksum. node:zlib has it since
- * Node 20.15; older Node (some devices) gets the table version.
+ * IEEE CRC-32 (zlib's, reflected 0xEDB88320): the ONIE TlvInfo checksum. The table version runs
+ * on every engine (QuickJS has no zlib); an EEPROM is a few KB.
  */
 export function crc32(data: Uint8Array): number {
-  // node:zlib is loaded only here: most devices never read an ONIE EEPROM, and loading it costs.
-  const native = (createRequire(import.meta.url)('node:zlib') as {crc32?: (d: Uint8Array) => number}).crc32
-  return native ? native(data) : crc32Portable(data)
+  return crc32Portable(data)
 }
 
 let table: Uint32Array | undefined

@@ -71,6 +71,10 @@ export async function expandGlob(fs: SerialFs, pattern: string): Promise<string[
 /** Expands every pattern, keeping the given order between patterns and dropping duplicates. */
 export async function expandAll(fs: SerialFs, patterns: readonly string[]): Promise<string[]> {
   const out: string[] = []
-  for (const pattern of patterns) for (const path of await expandGlob(fs, pattern)) if (!out.includes(path)) out.push(path)
+  for (const pattern of patterns) {
+    // Not `for (… of await …)`: QuickJS cannot compile its lowered form (build.mjs lowers async functions).
+    const paths = await expandGlob(fs, pattern)
+    for (const path of paths) if (!out.includes(path)) out.push(path)
+  }
   return out
 }

@@ -129,8 +129,25 @@ export function refusalOf(value: string, format: ValueFormat = 'text'): Refusal 
     if (uuid) return uuid
   }
 
-  if (format === 'mac') return macRefusal(value)
-  return textRefusal(value)
+  const refusal = format === 'mac' ? macRefusal(value) : textRefusal(value)
+  // A known placeholder is one whatever its source calls it: the AMI default UUID also turns up in
+  // DMI product_serial, read as text.
+  return refusal ?? knownInAnyFormat(value)
+}
+
+function knownInAnyFormat(value: string): Refusal | undefined {
+  const bare = value.trim().toLowerCase()
+  if (/^[\da-f]{8}-?[\da-f]{4}-?[\da-f]{4}-?[\da-f]{4}-?[\da-f]{12}$/.test(bare)) {
+    const known = knownUuids.get(bare.replace(/-/g, ''))
+    if (known) return {reason: `placeholder UUID ${value} (${known.seen})`, rule: 'known'}
+  }
+
+  if (/^[\da-f]{2}([:-]?[\da-f]{2}){5}$/.test(bare)) {
+    const known = knownMacs.get(bare.replace(/[:-]/g, ''))
+    if (known) return {reason: `placeholder MAC ${value} (${known.seen})`, rule: 'known'}
+  }
+
+  return undefined
 }
 
 function uuidRefusal(value: string): Refusal | undefined {

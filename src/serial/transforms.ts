@@ -3,7 +3,7 @@
  * (always, before placeholder checks), then prefix / suffix / hash / maximum length, then the final
  * check of the serial's characters.
  */
-import {createHash} from 'node:crypto'
+import {host} from '../util/host.js'
 
 import type {ValueFormat} from './source.js'
 
@@ -101,7 +101,8 @@ export function applyTransforms(value: string, steps: readonly TransformSpec[], 
  */
 export function hashValue(value: string, options: HashOptions = {}, brand?: string): string {
   const {encoding = 'hex', length = 32, salt = brand ?? ''} = options
-  const digest = createHash('sha512').update(salt, 'utf8').update('\0').update(value, 'utf8').digest()
+  const hashed = host().sha512(Buffer.from(`${salt}\0${value}`, 'utf8'))
+  const digest = Buffer.from(hashed.buffer, hashed.byteOffset, hashed.byteLength)
   return (encoding === 'base32' ? base32(digest) : digest.toString('hex')).slice(0, length)
 }
 

@@ -10,7 +10,7 @@ import {after, before, describe, test} from 'node:test'
 
 import {stringify} from 'yaml'
 
-import {loadOrCreateIdentity, signWithIdentity} from '../../src/registration/identity.js'
+import {loadOrCreateIdentity, signWithIdentity} from '../../src/identity/key.js'
 import {runCli} from '../helpers/cli.js'
 import {fixtures, shared} from '../helpers/paths.js'
 

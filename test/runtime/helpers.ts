@@ -15,8 +15,33 @@ import {promisify} from 'node:util'
 import {projectRoot, shared} from '../helpers/paths.js'
 
 export const BUNDLE = join(projectRoot, 'dist', 'runtime', 'prepare-device.cjs')
-/** The V8 code cache the build made for BUNDLE with this machine's Node. */
-export const BUNDLE_CODE_CACHE = join(projectRoot, 'dist', 'runtime', 'prepare-device.code-cache')
+/**
+ * The engines the bundle runs on: Node; Debian trixie's QuickJS 2025.04.26 through
+ * scripts/quickjs.sh (what a core22 gadget builds); and `quickjs-2021`, QuickJS 2021.03.27 as
+ * Ubuntu 24.04 packages it for core24 gadgets: the same 2025 engine with what 2021.03.27 lacks
+ * removed first (test/fixtures/runtime/quickjs-2021.js), or a real 2021.03.27 `qjs` named by
+ * $SNAP_GADGET_QJS_2021.
+ */
+export type Engine = 'node' | 'quickjs' | 'quickjs-2021'
+export const ENGINES: readonly Engine[] = ['node', 'quickjs']
+export const ALL_ENGINES: readonly Engine[] = [...ENGINES, 'quickjs-2021']
+const QUICKJS = join(projectRoot, 'scripts', 'quickjs.sh')
+const AS_2021 = join(projectRoot, 'test', 'fixtures', 'runtime', 'quickjs-2021.js')
+
+/**
+ * The command line that runs `bundle` on an engine: `node BUNDLE` or `qjs --std BUNDLE`, exactly
+ * what a gadget's hook runs (no other qjs option: the 2021 engine of Ubuntu 24.04 knows none of
+ * the 2025 one's, and the bundle needs none).
+ */
+export function engineCommand(which: Engine, bundle: string, arch = 'amd64'): string[] {
+  if (which === 'node') return [process.execPath, bundle]
+  if (which === 'quickjs-2021') {
+    const real = process.env.SNAP_GADGET_QJS_2021
+    return real ? [real, '--std', bundle] : ['bash', QUICKJS, 'run', arch, '--', '--std', '--include', AS_2021, bundle]
+  }
+
+  return ['bash', QUICKJS, 'run', arch, '--', '--std', bundle]
+}
 
 let snapshot: string | undefined
 
@@ -101,10 +126,11 @@ export interface RunResult {
   stderr: string
 }
 
-/** Runs `node <bundle> <args>` on this machine (the test process's copy of the bundle, unless `bundle` names another). */
-export function runBundle(args: readonly string[], options: {bundle?: string; cwd?: string; env: NodeJS.ProcessEnv}): Promise<RunResult> {
+/** Runs the bundle on an engine, Node by default (the test process's copy of the bundle, unless `bundle` names another). */
+export function runBundle(args: readonly string[], options: {bundle?: string; cwd?: string; engine?: Engine; env: NodeJS.ProcessEnv}): Promise<RunResult> {
+  const [command, ...prefix] = engineCommand(options.engine ?? 'node', options.bundle ?? requireBundle())
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.bundle ?? requireBundle(), ...args], {cwd: options.cwd ?? projectRoot, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000})
+    const child = spawn(command, [...prefix, ...args], {cwd: options.cwd ?? projectRoot, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))

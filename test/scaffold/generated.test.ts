@@ -6,9 +6,13 @@
  * (b) snapd 2.57's `snap pack --check-skeleton` on the meta/ tree snapcraft would prime;
  * (c) `sh -n` on its hooks and on the scripts of its parts;
  * (d) its snapcraft.yaml against Canonical's snapcraft.json, on the branch its base selects;
- * (e) its prepare-device hook, run by sh with the built runtime bundle, a recording snapctl and
- *     the board's hardware captures laid out as a root tree, makes exactly the expected calls;
- * (f) `snap sign` accepts its model.json (and the UC16/UC18 form) with a throwaway key.
+ * (e) its prepare-device hook, run by sh with the built runtime bundle on QuickJS (Debian
+ *     trixie's qjs for amd64 as $SNAP/usr/bin/qjs), a recording snapctl and the board's hardware
+ *     captures laid out as a root tree, makes exactly the expected calls;
+ * (f) `snap sign` accepts its model.json (and the UC16/UC18 form) with a throwaway key;
+ * (g) its parts put the runtime and its settings, and QuickJS, where the hook runs them; a core22
+ *     gadget's quickjs part, run with its own commands on the QuickJS 2025-04-26 source, builds a
+ *     qjs that runs the hook's bundle.
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
@@ -20,8 +24,9 @@ import {Ajv} from 'ajv'
 import {parse} from 'yaml'
 
 import {binRun, projectRoot, shared} from '../helpers/paths.js'
+import {requireQuickJs} from '../helpers/quickjs.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
-import {assembleSnapTree, generate, hardwareFor, MATRIX, type SigningKey, snapSign, tempDir, throwawayKey, toolMissing} from './helpers.js'
+import {assembleSnapTree, generate, hardwareFor, installHookEngine, MATRIX, type SigningKey, snapSign, tempDir, throwawayKey, toolMissing} from './helpers.js'
 import type {ScaffoldPlan} from '../../src/scaffold/plan.js'
 
 const API_KEY = 'test-api-key-not-secret'
@@ -130,15 +135,15 @@ for (const {base, board} of MATRIX) {
       assert.ok(snapcraftWhole(snapcraft), 'the root oneOf accepts it too')
     })
 
-    it('(e) the prepare-device hook makes the expected snapctl calls on the board fixture', async () => {
+    it('(e) the prepare-device hook makes the expected snapctl calls on the board fixture', async (t) => {
+      if (!requireQuickJs(t, 'amd64')) return
       const hardware = hardwareFor(board)
       const root = await makeRoot(hardware.tree)
       const work = tempDir('hook')
       cleanup.push(work)
       try {
-        // $SNAP/runtime/node: the hook's interpreter; here Node itself, reading the fixture tree.
-        writeFileSync(join(snapTree, 'runtime', 'node'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} "$@" --root ${JSON.stringify(root)}\n`)
-        chmodSync(join(snapTree, 'runtime', 'node'), 0o755)
+        // $SNAP/usr/bin/qjs: the hook's interpreter, reading the fixture tree.
+        installHookEngine(snapTree, root)
         const bin = join(work, 'bin')
         writeSnapctl(bin)
         const log = join(work, 'snapctl.log')
@@ -192,16 +197,29 @@ for (const {base, board} of MATRIX) {
         }
       } finally {
         await removeRoot(root)
-        rmSync(join(snapTree, 'runtime', 'node'), {force: true})
+        rmSync(join(snapTree, 'usr'), {force: true, recursive: true})
       }
     })
 
-    it("(g) the registration-runtime part installs the runtime, its settings and a code cache its Node accepts", () => {
-      assert.deepEqual(readdirSync(join(snapTree, 'runtime')).sort(), ['prepare-device.cjs', 'prepare-device.code-cache', 'registration.json'])
+    it('(g) the runtime part installs the runtime and its settings; the hook runs them with the quickjs part\'s qjs', () => {
+      assert.deepEqual(readdirSync(join(snapTree, 'runtime')).sort(), ['prepare-device.cjs', 'registration.json'])
       assert.deepEqual(readFileSync(join(snapTree, 'runtime', 'prepare-device.cjs')), readFileSync(join(dir, 'runtime', 'prepare-device.cjs')))
-      assert.match(partLog, /^prepare-device: wrote .*\/runtime\/prepare-device\.code-cache after 11 warm-up runs\n$/)
-      const status = spawnSync(process.execPath, [join(snapTree, 'runtime', 'prepare-device.cjs'), '--code-cache-status'], {encoding: 'utf8'})
-      assert.equal(status.stdout, 'accepted\n')
+      assert.equal(partLog, '')
+      const hook = readFileSync(join(dir, 'snap', 'hooks', 'prepare-device'), 'utf8')
+      assert.match(hook, /\nexec "\$SNAP\/usr\/bin\/qjs" --std "\$SNAP\/runtime\/prepare-device\.cjs" --config "\$SNAP\/runtime\/registration\.json"\n$/)
+      const snapcraft = parse(readFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'utf8')) as {parts: Record<string, Record<string, unknown>>}
+      const quickjs = snapcraft.parts.quickjs
+      assert.deepEqual(quickjs.prime, ['usr/bin/qjs', 'usr/share/doc/quickjs'])
+      assert.equal(snapcraft.parts.node, undefined)
+      assert.doesNotMatch(readFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'utf8'), /code-cache|nodejs/i)
+      if (base === 'core24') {
+        assert.deepEqual(quickjs['stage-packages'], ['quickjs'])
+        assert.equal(quickjs.source, undefined)
+      } else {
+        assert.equal(quickjs.source, 'https://bellard.org/quickjs/quickjs-2025-04-26.tar.xz')
+        assert.match(String(quickjs['source-checksum']), /^sha256\/[\da-f]{64}$/)
+        assert.match(String(quickjs['override-build']), /make -j"\$\{CRAFT_PARALLEL_BUILD_COUNT:-1\}" CROSS_PREFIX="\$cross" qjs\n/)
+      }
     })
 
     it('(f) snap sign accepts model.json', {skip: snapMissing ?? gpgMissing}, () => {
@@ -215,28 +233,43 @@ for (const {base, board} of MATRIX) {
   })
 }
 
-describe('a cross-built gadget (the staged Node.js cannot run on the build machine)', () => {
-  it('gets no code cache, says so, and its hook still runs', async () => {
-    const {dir, plan} = await generate('raspberry-pi', 'core24')
+describe("a core22 gadget's quickjs part", () => {
+  it('builds QuickJS 2025-04-26 with its own commands, and that qjs runs the hook on a captured board', async (t) => {
+    if (!requireQuickJs(t, 'amd64')) return
+    const tarball = spawnSync('bash', [join(projectRoot, 'scripts', 'quickjs.sh'), 'source'], {encoding: 'utf8', timeout: 600_000})
+    assert.equal(tarball.status, 0, tarball.stderr)
+    const {dir, plan} = await generate('pc-amd64', 'core22')
     cleanup.push(join(dir, '..'))
-    // An executable the build machine cannot run, as an armhf node is on amd64 without binfmt.
-    const foreignNode = join(dir, '..', 'foreign-node')
-    writeFileSync(foreignNode, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x28, 0]))
-    chmodSync(foreignNode, 0o755)
-    const {partLog, tree: snapTree} = assembleSnapTree(dir, join(dir, '..', 'prime'), {stagedNode: foreignNode})
-    assert.deepEqual(readdirSync(join(snapTree, 'runtime')).sort(), ['prepare-device.cjs', 'registration.json'])
-    assert.match(partLog, /runtime\/node does not run on this build machine; the snap gets no code cache\n$/)
-    const work = tempDir('cross-hook')
-    cleanup.push(work)
-    const hardware = hardwareFor('raspberry-pi')
+    const part = (parse(readFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'utf8')) as {parts: Record<string, Record<string, unknown>>}).parts.quickjs
+    // What snapcraft does: unpack the source (one top directory, stripped), run override-build in it.
+    const build = join(dir, '..', 'quickjs-build')
+    mkdirSync(build)
+    const unpack = spawnSync('tar', ['--extract', '--xz', '--strip-components=1', '--file', tarball.stdout.trim(), '--directory', build], {encoding: 'utf8'})
+    assert.equal(unpack.status, 0, unpack.stderr)
+    const install = join(dir, '..', 'quickjs-install')
+    const made = spawnSync('bash', ['-e', '-c', String(part['override-build'])], {
+      cwd: build,
+      encoding: 'utf8',
+      env: {CRAFT_PARALLEL_BUILD_COUNT: '2', CRAFT_PART_INSTALL: install, HOME: build, PATH: process.env.PATH},
+      timeout: 600_000,
+    })
+    assert.equal(made.status, 0, made.stderr)
+    const primed = (part.prime as string[]).flatMap((path) => (existsSync(join(install, path)) ? [path] : []))
+    assert.deepEqual(primed, ['usr/bin/qjs', 'usr/share/doc/quickjs'])
+    assert.ok(existsSync(join(install, 'usr', 'share', 'doc', 'quickjs', 'LICENSE')))
+
+    const qjs = join(install, 'usr', 'bin', 'qjs')
+    const hardware = hardwareFor('pc-amd64')
     const root = await makeRoot(hardware.tree)
     try {
-      const result = spawnSync(process.execPath, [join(snapTree, 'runtime', 'prepare-device.cjs'), '--config', join(snapTree, 'runtime', 'registration.json'), '--root', root, '--dry-run'], {
+      const result = spawnSync(qjs, ['--std', join(dir, 'runtime', 'prepare-device.cjs'), '--config', join(dir, 'runtime', 'registration.json'), '--root', root, '--dry-run'], {
         encoding: 'utf8',
         env: {PATH: '/usr/bin:/bin', [plan.apiKeyEnv!]: API_KEY},
+        timeout: 60_000,
       })
       assert.equal(result.status, 0, result.stderr)
       assert.match(result.stdout, new RegExp(`registration\\.proposed-serial="${hardware.serial}"`))
+      assert.doesNotMatch(result.stdout, new RegExp(API_KEY))
     } finally {
       await removeRoot(root)
     }

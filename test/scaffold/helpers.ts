@@ -4,7 +4,7 @@
  * each board from ../shared/fixtures/hardware, and a throwaway GnuPG key for `snap sign`.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
-import {chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -12,7 +12,7 @@ import {parse, stringify} from 'yaml'
 
 import {planScaffold, type ScaffoldOptions, type ScaffoldPlan} from '../../src/scaffold/plan.js'
 import {writeScaffold} from '../../src/scaffold/write.js'
-import {shared} from '../helpers/paths.js'
+import {projectRoot, shared} from '../helpers/paths.js'
 import {dtString, dtStrings, nic, type Tree} from '../serial/helpers/root.js'
 import {dmiTreeFromTable} from '../serial/helpers/smbios.js'
 
@@ -77,11 +77,11 @@ interface Snapcraft {
 /**
  * The tree snapcraft primes: meta/snap.yaml from snapcraft.yaml's fields (as snapcraft writes
  * them), meta/gadget.yaml, meta/hooks/*, what the registration-runtime part installs (its own
- * override-build, run with `stagedNode` as the node part's Node.js: this Node unless given), the
- * project's content, and empty placeholders for the content the parts build (boot firmware).
- * `runtime/node` is left to the caller. Returns the tree and what the runtime part printed.
+ * override-build), the project's content, and empty placeholders for the content the parts build
+ * (boot firmware). The quickjs part's `usr/bin/qjs` is left to the caller (hookEngine). Returns
+ * the tree and what the runtime part printed.
  */
-export function assembleSnapTree(project: string, out: string, options: {stagedNode?: string} = {}): {partLog: string; tree: string} {
+export function assembleSnapTree(project: string, out: string): {partLog: string; tree: string} {
   const sc = parse(readFileSync(join(project, 'snap', 'snapcraft.yaml'), 'utf8')) as Snapcraft
   const architecture = sc.platforms ? Object.keys(sc.platforms)[0] : sc.architectures![0]['build-for'][0]
   const hooks: Record<string, Record<string, unknown>> = {configure: {}, ...sc.hooks}
@@ -106,7 +106,7 @@ export function assembleSnapTree(project: string, out: string, options: {stagedN
     chmodSync(join(out, 'meta', 'hooks', hook), 0o755)
   }
 
-  const partLog = runRuntimePart(project, sc, out, options.stagedNode ?? process.execPath)
+  const partLog = runRuntimePart(project, sc, out)
   const gadget = parse(readFileSync(join(project, 'gadget.yaml'), 'utf8')) as {volumes: Record<string, {structure: {content?: {image?: string; source?: string}[]}[]}>}
   for (const volume of Object.values(gadget.volumes)) {
     for (const structure of volume.structure) {
@@ -130,29 +130,39 @@ export function assembleSnapTree(project: string, out: string, options: {stagedN
 /**
  * Runs the registration-runtime part's override-build as snapcraft does: in a copy of its source,
  * under bash with errexit, CRAFT_PART_INSTALL being the tree (nothing filters this part between
- * install and prime) and CRAFT_STAGE holding the node part's runtime/node. Returns what it printed.
+ * install and prime). Returns what it printed.
  */
-function runRuntimePart(project: string, sc: Snapcraft, out: string, stagedNode: string): string {
+function runRuntimePart(project: string, sc: Snapcraft, out: string): string {
   const part = sc.parts['registration-runtime']
   if (typeof part?.['override-build'] !== 'string') throw new Error('snapcraft.yaml has no registration-runtime part with an override-build')
   const build = tempDir('part-build')
-  const stage = tempDir('part-stage')
   try {
     cpSync(join(project, String(part.source)), build, {recursive: true})
-    mkdirSync(join(stage, 'runtime'))
-    symlinkSync(stagedNode, join(stage, 'runtime', 'node'))
     const result = spawnSync('bash', ['-e', '-c', part['override-build']], {
       cwd: build,
       encoding: 'utf8',
-      env: {CRAFT_PART_INSTALL: out, CRAFT_STAGE: stage, HOME: build, PATH: process.env.PATH},
+      env: {CRAFT_PART_INSTALL: out, HOME: build, PATH: process.env.PATH},
       timeout: 120_000,
     })
     if (result.status !== 0) throw new Error(`the registration-runtime part failed (exit ${result.status}):\n${result.stderr}`)
     return `${result.stdout}${result.stderr}`
   } finally {
     rmSync(build, {force: true, recursive: true})
-    rmSync(stage, {force: true, recursive: true})
   }
+}
+
+/**
+ * Puts the hook's engine at `usr/bin/qjs` of a snap tree: Debian trixie's QuickJS for amd64
+ * (scripts/quickjs.sh), with `--root ROOT` added after the hook's arguments so that the runtime
+ * reads a captured board instead of this machine.
+ */
+export function installHookEngine(tree: string, root: string): string {
+  const qjs = join(tree, 'usr', 'bin', 'qjs')
+  mkdirSync(dirname(qjs), {recursive: true})
+  const script = join(projectRoot, 'scripts', 'quickjs.sh')
+  writeFileSync(qjs, `#!/bin/sh\nexec bash ${JSON.stringify(script)} run amd64 -- "$@" --root ${JSON.stringify(root)}\n`)
+  chmodSync(qjs, 0o755)
+  return qjs
 }
 
 export interface HardwareCase {

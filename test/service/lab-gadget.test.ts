@@ -7,7 +7,7 @@ import {rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
 
-import {checkRegistrationConfig} from '../../src/registration/config.js'
+import {checkRegistrationConfig} from '../../src/device/config.js'
 import {planScaffold, type ScaffoldPlan} from '../../src/scaffold/plan.js'
 import {DEFAULT_LISTEN} from '../../src/service/index.js'
 import {tempDir, TIMESTAMP} from '../scaffold/helpers.js'

@@ -17,7 +17,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {binRun, projectRoot} from '../helpers/paths.js'
 import {GOPATH, goUnavailable} from '../runtime/helpers.js'
-import {assembleSnapTree, generate, hardwareFor} from '../scaffold/helpers.js'
+import {assembleSnapTree, generate, hardwareFor, installHookEngine} from '../scaffold/helpers.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
 
 /** Where `init --device-service local` points a gadget: serve on the factory's own machine. */
@@ -77,9 +77,8 @@ async function gadgetRegistration(): Promise<string> {
   const hardware = hardwareFor('pc-amd64')
   const root = await makeRoot(hardware.tree)
   try {
-    // $SNAP/runtime/node, the hook's interpreter: this Node, reading the captured board.
-    writeFileSync(join(tree, 'runtime', 'node'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} "$@" --root ${JSON.stringify(root)}\n`)
-    chmodSync(join(tree, 'runtime', 'node'), 0o755)
+    // $SNAP/usr/bin/qjs, the hook's interpreter: QuickJS, reading the captured board.
+    installHookEngine(tree, root)
     const bin = join(project, 'bin')
     writeFactorySnapctl(bin)
     const log = join(project, 'snapctl.log')

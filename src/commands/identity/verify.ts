@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {UserError} from '../../errors.js'
-import type {IdentityCheck, IdentityDocumentReport} from '../../registration/identity-document.js'
+import type {IdentityCheck, IdentityDocumentReport} from '../../identity/document.js'
 
 export default class IdentityVerify extends BaseCommand {
   static override args = {
@@ -38,7 +38,7 @@ Exits 1 when any check fails.`
 
   async run(): Promise<IdentityDocumentReport> {
     const {args, flags} = await this.parse(IdentityVerify)
-    const {verifyIdentityDocument} = await import('../../registration/identity-document.js')
+    const {verifyIdentityDocument} = await import('../../identity/document.js')
     const file = args.file === '-' ? '<stdin>' : args.file
     const input = await readInput(args.file, 'assertion')
     const brandKey = flags['brand-key'] === undefined ? undefined : (await readInput(flags['brand-key'], 'key')).toString('utf8')

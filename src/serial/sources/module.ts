@@ -6,11 +6,11 @@
  * reading, a string, `{value}`, `{reason}` or nothing. See examples/serial-plugin/.
  */
 import {isAbsolute, resolve} from 'node:path'
-import {pathToFileURL} from 'node:url'
 
 import {errnoOf} from '../context.js'
 import {defineSource} from '../definition.js'
 import {configError, isRecord, SNAP_INTERFACES} from '../options.js'
+import {host} from '../../util/host.js'
 import type {SerialSource, SnapInterface, SourceContext, SourceReading, UnavailableStatus, ValueFormat} from '../source.js'
 import {found, unavailable} from '../source.js'
 
@@ -25,10 +25,10 @@ const FORMATS: readonly ValueFormat[] = ['hex', 'mac', 'text', 'uuid']
 
 export const moduleSource = defineSource<ModuleOptions>({
   async create({export: name, options, path}, {place, path: at}) {
-    const file = isAbsolute(path) ? path : resolve(place.baseDir ?? process.cwd(), path)
+    const file = isAbsolute(path) ? path : resolve(place.baseDir ?? host().cwd(), path)
     let loaded: Record<string, unknown>
     try {
-      loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>
+      loaded = await host().importModule(file)
     } catch (error) {
       const missing = errnoOf(error) === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(file)
       throw configError(

@@ -10,8 +10,8 @@ import {describe, test} from 'node:test'
 import {stringify} from 'yaml'
 
 import {UserError} from '../../src/errors.js'
-import {type IdentityDocumentReport, parseRegistrationBody, verifyIdentityDocument} from '../../src/registration/identity-document.js'
-import {DeviceIdentity, signWithIdentity} from '../../src/registration/identity.js'
+import {type IdentityDocumentReport, parseRegistrationBody, verifyIdentityDocument} from '../../src/identity/document.js'
+import {DeviceIdentity, signWithIdentity} from '../../src/identity/key.js'
 import {fixtures, shared} from '../helpers/paths.js'
 
 const fixture = (name: string): Buffer => readFileSync(fixtures('registration', name))

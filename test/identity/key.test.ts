@@ -25,8 +25,8 @@ import {
   identitySigningInput,
   loadOrCreateIdentity,
   signWithIdentity,
-} from '../../src/registration/identity.js'
-import {verifyIdentity} from '../../src/registration/identity-verify.js'
+} from '../../src/identity/key.js'
+import {verifyIdentity} from '../../src/identity/verify.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
@@ -353,7 +353,7 @@ interface ChildResult {
 /** loadOrCreateIdentity in a separate node process, as a retried hook would run. */
 async function childIdentity(dir: string): Promise<ChildResult> {
   const script = `
-    import {loadOrCreateIdentity} from './src/registration/identity.ts'
+    import {loadOrCreateIdentity} from './src/identity/key.ts'
     const {created, identity} = loadOrCreateIdentity(process.argv[1])
     process.stdout.write(JSON.stringify({created, publicKey: identity.publicKeyText}))
   `

@@ -17,7 +17,7 @@ import {errnoOf} from '../serial/context.js'
 import {listNetDevices, NET_CLASS} from '../serial/netdev.js'
 import {refusalOf} from '../serial/placeholders.js'
 import type {SnapInterface, SourceContext} from '../serial/source.js'
-import type {BodyFields, BodyValue} from './identity.js'
+import type {BodyFields, BodyValue} from '../identity/key.js'
 
 /** Larger bodies would not fit one `snapctl set` argument (Linux limits one to 128 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024
@@ -189,7 +189,9 @@ export const BODY_FACTS: Readonly<Record<string, BodyFact>> = {
     plugs: ['network-observe'],
     async read({context}) {
       const addresses: {[name: string]: string} = {}
-      for (const device of await listNetDevices(context.fs)) {
+      // Not `for (… of await …)`: QuickJS cannot compile its lowered form (build.mjs lowers async functions).
+      const devices = await listNetDevices(context.fs)
+      for (const device of devices) {
         if (device.virtual || device.usb || device.bridge || device.bond || (device.type !== undefined && device.type !== 1)) continue
         if (device.denied) throw factDenied('mac-addresses', `${NET_CLASS}/${device.name}/address`, 'network-observe')
         const address = device.address

@@ -5,10 +5,14 @@
  * registration fails for ever. So every option here is `key=<JSON literal>`: strings through
  * JSON.stringify, the headers as a JSON object of strings, never `-s`. snapctl is spawned with an
  * argv array (no shell), and every exit status is checked.
+ *
+ * A snapctl that hangs (snapd busy, a wedged socket) must not hold the hook until snapd's own hook
+ * timeout (10 minutes): each call gets SNAPCTL_TIMEOUT_MS, then SIGTERM, then SIGKILL to its
+ * process group SNAPCTL_GRACE_MS later; all calls of a run share HOOK_SNAPCTL_BUDGET_MS.
  */
-import {spawnSync} from 'node:child_process'
-
 import {UserError} from '../errors.js'
+import {host, type SpawnResult} from '../util/host.js'
+import {isSecretHeader, maskFor} from './redact.js'
 
 /** The gadget options snapd reads when it builds the serial request. */
 export const RegistrationOption = {
@@ -24,44 +28,56 @@ export const MANAGED_OPTIONS: readonly RegistrationOption[] = [RegistrationOptio
 
 /** Linux refuses a single argument of 128 KiB or more (MAX_ARG_STRLEN, the NUL included). */
 const MAX_ARGUMENT_BYTES = 128 * 1024 - 1
-const DEFAULT_TIMEOUT_MS = 60_000
+/** One snapctl call may take this long before it is sent SIGTERM. */
+export const SNAPCTL_TIMEOUT_MS = 20_000
+/** After SIGTERM, this long before SIGKILL goes to the call's whole process group. */
+export const SNAPCTL_GRACE_MS = 3000
+/** Every snapctl call of one hook run together: far below snapd's 10-minute hook timeout. */
+export const HOOK_SNAPCTL_BUDGET_MS = 60_000
+const MAX_OUTPUT_BYTES = 64 * 1024
 
 export interface SnapctlResult {
   /** The exit status; null when killed or not started. */
   status: null | number
-  signal?: NodeJS.Signals | null
+  signal?: null | string
   stdout: string
   stderr: string
-  /** Why it could not run: `ENOENT` (no snapctl), `ETIMEDOUT`, … */
+  /** Why it could not run: `ENOENT` (no snapctl), `ETIMEDOUT` (killed), … */
   error?: string
 }
 
 /** Runs `snapctl <args…>` and reports how it ended; never throws for snapctl's sake. */
-export type SnapctlRunner = (args: readonly string[]) => SnapctlResult
+export type SnapctlRunner = (args: readonly string[]) => Promise<SnapctlResult> | SnapctlResult
 
 export interface SpawnSnapctlOptions {
   /** The program (default `snapctl`, looked up on PATH). */
   command?: string
-  env?: NodeJS.ProcessEnv
-  /** Kill snapctl after this long (default 60 s). */
+  env?: Readonly<Record<string, string | undefined>>
+  /** SIGTERM to a call after this long (default SNAPCTL_TIMEOUT_MS). */
   timeoutMs?: number
+  /** SIGKILL to its process group this long after SIGTERM (default SNAPCTL_GRACE_MS). */
+  graceMs?: number
+  /** All calls together (default HOOK_SNAPCTL_BUDGET_MS): a later call gets only what is left. */
+  budgetMs?: number
 }
 
-/** The real runner: spawns snapctl without a shell. */
+/** The real runner: spawns snapctl through the host, without a shell, bounded in time and output. */
 export function spawnSnapctl(options: SpawnSnapctlOptions = {}): SnapctlRunner {
   const command = options.command ?? 'snapctl'
-  return (args) => {
-    const result = spawnSync(command, args, {
-      encoding: 'utf8',
-      env: options.env ?? process.env,
-      maxBuffer: 1024 * 1024,
-      shell: false,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  const budget = options.budgetMs ?? HOOK_SNAPCTL_BUDGET_MS
+  let spent = 0
+  return async (args): Promise<SnapctlResult> => {
+    const left = budget - spent
+    if (left <= 0) return {error: 'ETIMEDOUT', status: null, stderr: '', stdout: ''}
+    const started = host().now()
+    const result: SpawnResult = await host().spawn([command, ...args], {
+      env: options.env ?? host().env(),
+      graceMs: options.graceMs ?? SNAPCTL_GRACE_MS,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
+      timeoutMs: Math.min(options.timeoutMs ?? SNAPCTL_TIMEOUT_MS, left),
     })
-    const outcome: SnapctlResult = {signal: result.signal, status: result.status, stderr: result.stderr ?? '', stdout: result.stdout ?? ''}
-    if (result.error) outcome.error = (result.error as NodeJS.ErrnoException).code ?? result.error.message
-    return outcome
+    spent += host().now() - started
+    return result
   }
 }
 
@@ -149,7 +165,7 @@ export function registrationCall(values: RegistrationValues): SnapctlCall {
     const shown: Record<string, string> = {}
     for (const [name, header] of values.headers) {
       real[name] = header.value
-      shown[name] = header.env === undefined ? header.value : `<$${header.env}>`
+      shown[name] = isSecretHeader(name, header.env !== undefined) ? maskFor(header.env) : header.value
     }
 
     add(`${RegistrationOption.headers}=${JSON.stringify(real)}`, `${RegistrationOption.headers}=${JSON.stringify(shown)}`)
@@ -167,8 +183,8 @@ export function unsetOption(key: string): string {
 }
 
 /** Runs a call; a failure to start, a signal or a non-zero exit is a UserError (E_SNAPCTL_FAILED). */
-export function runSnapctl(runner: SnapctlRunner, call: SnapctlCall): SnapctlResult {
-  const result = runner(call.argv)
+export async function runSnapctl(runner: SnapctlRunner, call: SnapctlCall): Promise<SnapctlResult> {
+  const result = await runner(call.argv)
   if (result.error === undefined && result.status === 0) return result
   throw snapctlFailure(call, result)
 }
@@ -177,9 +193,9 @@ export function runSnapctl(runner: SnapctlRunner, call: SnapctlCall): SnapctlRes
  * Whether the gadget's plug is connected. snapctl exits 0 when it is and 1 without output when it
  * is not; any other outcome (the gadget has no such plug, snapd unreachable) is an error.
  */
-export function isConnected(runner: SnapctlRunner, plug: string): boolean {
+export async function isConnected(runner: SnapctlRunner, plug: string): Promise<boolean> {
   const call = isConnectedCall(plug)
-  const result = runner(call.argv)
+  const result = await runner(call.argv)
   if (result.error === undefined && result.status === 0) return true
   if (result.error === undefined && result.status === 1 && result.stderr.trim() === '') return false
   if (/has no plug or slot named/.test(result.stderr)) {
@@ -196,7 +212,7 @@ function snapctlFailure(call: SnapctlCall, result: SnapctlResult): UserError {
   const what = `snapctl ${call.argv[0]}`
   let why: string
   if (result.error === 'ENOENT') why = 'snapctl was not found on PATH'
-  else if (result.error === 'ETIMEDOUT') why = 'snapctl did not answer in time (killed)'
+  else if (result.error === 'ETIMEDOUT') why = `snapctl did not answer in time (stopped with ${result.signal ?? 'SIGKILL'}; each call may take ${SNAPCTL_TIMEOUT_MS / 1000} s, all calls of a run ${HOOK_SNAPCTL_BUDGET_MS / 1000} s)`
   else if (result.error !== undefined) why = `snapctl could not run (${result.error})`
   else if (result.signal) why = `snapctl was killed by ${result.signal}`
   else why = `snapctl exited ${result.status}${result.stderr.trim() ? `: ${firstLine(result.stderr)}` : ''}`

@@ -5,7 +5,7 @@
 import nacl from 'tweetnacl'
 
 import {UserError} from '../errors.js'
-import {type BodyFields, fromBase64Url, IDENTITY_SCHEME, IdentityField, identitySigningInput, isPlainObject, PUBLIC_KEY_BYTES, SIGNATURE_BYTES} from './identity.js'
+import {type BodyFields, fromBase64Url, IDENTITY_SCHEME, IdentityField, identitySigningInput, isPlainObject, PUBLIC_KEY_BYTES, SIGNATURE_BYTES} from './key.js'
 
 export interface IdentityVerification {
   valid: boolean

@@ -10,7 +10,8 @@
  *     {"format":"snap-gadget-identity-key","version":1,"algorithm":"ed25519","seed":"<32 bytes>","public-key":"<32 bytes>"}
  *
  * `seed` is the Ed25519 private seed (RFC 8032), `public-key` its public key, both unpadded
- * base64url. A file that is not a regular file, or that group or others may access, is refused.
+ * base64url. A file that is not a regular file, that another user owns, that group or others may
+ * access, or that is larger than a key file can be, is refused.
  *
  * Body fields (all strings):
  *
@@ -23,11 +24,8 @@
  * scalar in the body must be a string, so the canonical JSON is simply: objects with keys sorted by
  * UTF-16 code units, arrays in order, strings escaped as JSON.stringify does, no whitespace.
  */
-import {createPrivateKey, type KeyObject, randomBytes, sign} from 'node:crypto'
-import {closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
-import {basename, dirname, join} from 'node:path'
-
 import {InternalError, ioError, UserError} from '../errors.js'
+import {host} from '../util/host.js'
 
 export const IDENTITY_SCHEME = 'snap-gadget-identity-v1'
 export const IDENTITY_KEY_FILE = 'device-identity.key'
@@ -48,38 +46,38 @@ const SEED_BYTES = 32
 export const PUBLIC_KEY_BYTES = 32
 export const SIGNATURE_BYTES = 64
 const MAX_DEPTH = 32
+/** A key file is about 150 bytes; anything past this is not one. */
+const MAX_KEY_FILE_BYTES = 4096
 const DOMAIN_PREFIX = `${IDENTITY_SCHEME}\n`
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 
-/** Secret keys stay in this module: not a property, so they cannot be printed or serialized. */
-const secretKeys = new WeakMap<DeviceIdentity, KeyObject>()
+/** Seeds stay in this module: not a property, so they cannot be printed or serialized. */
+const seeds = new WeakMap<DeviceIdentity, Uint8Array>()
 
 /** An Ed25519 key pair. Printing or JSON-serializing it shows the public key only. */
 export class DeviceIdentity {
   readonly algorithm = 'ed25519'
   readonly publicKey: Uint8Array
 
-  private constructor(publicKey: Uint8Array, secretKey: KeyObject) {
+  private constructor(publicKey: Uint8Array, seed: Uint8Array) {
     this.publicKey = publicKey
-    secretKeys.set(this, secretKey)
+    seeds.set(this, seed)
   }
 
   /** A new random key pair. */
   static generate(): DeviceIdentity {
-    return DeviceIdentity.fromSeed(randomBytes(SEED_BYTES))
+    return DeviceIdentity.fromSeed(host().randomBytes(SEED_BYTES))
   }
 
   /** The key pair of a 32-byte Ed25519 seed (RFC 8032 private key). */
   static fromSeed(seed: Uint8Array): DeviceIdentity {
     if (seed.length !== SEED_BYTES) throw new UserError('E_IDENTITY_SEED', `an Ed25519 seed is ${SEED_BYTES} bytes, not ${seed.length}`)
-    // node:crypto signs natively (tweetnacl takes tens of milliseconds cold, on every hook run);
-    // its Ed25519 signatures are byte-identical to tweetnacl's, which verifies them
-    // (identity-verify.ts, and the tests). The key goes in and out as a JWK: Node then hands
-    // OpenSSL the raw key, where PKCS#8 or SPKI DER would first set up OpenSSL's decoders and
-    // encoders, a cost every hook run would pay. For a private JWK Node reads only d and derives
-    // the public key itself; x must merely be a string.
-    const secretKey = createPrivateKey({format: 'jwk', key: {crv: 'Ed25519', d: toBase64Url(seed), kty: 'OKP', x: ''}})
-    return new DeviceIdentity(jwkBytes(secretKey, 'x', PUBLIC_KEY_BYTES), secretKey)
+    // The host signs: node:crypto on Node, tweetnacl on QuickJS; their Ed25519 signatures are
+    // byte-identical (RFC 8032 signing is deterministic; the tests compare them).
+    const copy = Uint8Array.from(seed)
+    const publicKey = host().ed25519PublicKey(copy)
+    if (publicKey.length !== PUBLIC_KEY_BYTES) throw new InternalError(`the host made an Ed25519 public key of ${publicKey.length} bytes`)
+    return new DeviceIdentity(Uint8Array.from(publicKey), copy)
   }
 
   /** The public key as it appears in the body: unpadded base64url. */
@@ -89,7 +87,7 @@ export class DeviceIdentity {
 
   /** Ed25519 signature of `message` (64 bytes). */
   sign(message: Uint8Array): Uint8Array {
-    return new Uint8Array(sign(null, message, secretKeyOf(this)))
+    return host().ed25519Sign(seedOf(this), message)
   }
 
   toJSON(): {algorithm: string; publicKey: string} {
@@ -114,7 +112,7 @@ export interface StoredIdentity {
  * one, written atomically with mode 0600. Concurrent first calls agree on one key.
  */
 export function loadOrCreateIdentity(dir: string, options: {fileName?: string} = {}): StoredIdentity {
-  const file = join(dir, options.fileName ?? IDENTITY_KEY_FILE)
+  const file = `${dir.replace(/\/+$/, '')}/${options.fileName ?? IDENTITY_KEY_FILE}`
   const existing = readKeyFile(file)
   if (existing) return {created: false, file, identity: existing}
 
@@ -157,10 +155,10 @@ export function identitySigningInput(fields: BodyFields): Uint8Array {
   return Buffer.from(DOMAIN_PREFIX + canonicalJson(signed, '', 0), 'utf8')
 }
 
-function secretKeyOf(identity: DeviceIdentity): KeyObject {
-  const key = secretKeys.get(identity)
-  if (!key) throw new InternalError('DeviceIdentity without a secret key')
-  return key
+function seedOf(identity: DeviceIdentity): Uint8Array {
+  const seed = seeds.get(identity)
+  if (!seed) throw new InternalError('DeviceIdentity without a seed')
+  return seed
 }
 
 /** RFC 8785 canonical JSON of a tree whose only scalars are strings. */
@@ -211,24 +209,23 @@ export function fromBase64Url(text: unknown, length: number): Uint8Array | undef
   return new Uint8Array(bytes)
 }
 
-/** The identity in `file`, undefined when there is none; refuses files others could read. */
+/** The identity in `file`, undefined when there is none; refuses files others could read or own. */
 function readKeyFile(file: string): DeviceIdentity | undefined {
-  let fd: number
-  try {
-    // O_NOFOLLOW: a symlink planted in the data directory must not redirect us; O_NONBLOCK: a FIFO
-    // must not hang the hook.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') return undefined
-    if (code === 'ELOOP') throw notRegularFile(file, 'a symbolic link')
-    throw ioError(file, error)
-  }
-
   let text: string
   try {
-    const stat = fstatSync(fd)
-    if (!stat.isFile()) throw notRegularFile(file, stat.isDirectory() ? 'a directory' : 'a special file')
+    // lstat, not stat: a symlink planted in the data directory must not redirect us, and a FIFO or
+    // a device must be refused before it is opened (it could block the hook or never end).
+    const stat = host().lstat(file)
+    if (stat.kind !== 'file') throw notRegularFile(file, stat.kind === 'symlink' ? 'a symbolic link' : stat.kind === 'directory' ? 'a directory' : 'a special file')
+    const uid = host().uid()
+    if (uid >= 0 && stat.uid !== uid) {
+      throw new UserError('E_IDENTITY_KEY_OWNER', `the identity key ${file} belongs to user ${stat.uid}, not to user ${uid} who runs the hook; refusing to use it`, {
+        file,
+        hint: `if nobody else could have written it, chown ${uid} it; otherwise delete it so a new key is made (the device must then register again)`,
+        kind: 'failed',
+      })
+    }
+
     if ((stat.mode & 0o077) !== 0) {
       throw new UserError('E_IDENTITY_KEY_PERMISSIONS', `the identity key ${file} may be read or changed by group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it`, {
         file,
@@ -237,12 +234,21 @@ function readKeyFile(file: string): DeviceIdentity | undefined {
       })
     }
 
-    text = readFileSync(fd, 'utf8')
+    if (stat.size > MAX_KEY_FILE_BYTES) {
+      throw new UserError('E_IDENTITY_KEY_SIZE', `the identity key ${file} is ${stat.size} bytes; a key file is under ${MAX_KEY_FILE_BYTES}, so this is not one`, {
+        file,
+        hint: 'delete it so a new key is made (the device must then register again)',
+        kind: 'failed',
+      })
+    }
+
+    const bytes = host().readBytes(file, 0, MAX_KEY_FILE_BYTES + 1)
+    if (bytes.length > MAX_KEY_FILE_BYTES) throw notRegularFile(file, 'a file that grew while it was read')
+    text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
   } catch (error) {
     if (error instanceof UserError) throw error
+    if ((error as {code?: string}).code === 'ENOENT') return undefined
     throw ioError(file, error)
-  } finally {
-    closeSync(fd)
   }
 
   return parseKeyFile(text, file)
@@ -273,15 +279,8 @@ function parseKeyFile(text: string, file: string): DeviceIdentity {
   return identity
 }
 
-/** A part of the key's JWK (RFC 8037): x is the public key, d the seed. */
-function jwkBytes(key: KeyObject, part: 'd' | 'x', length: number): Uint8Array {
-  const bytes = fromBase64Url(key.export({format: 'jwk'})[part], length)
-  if (!bytes) throw new InternalError(`node:crypto exported an Ed25519 key whose JWK "${part}" is not ${length} bytes`)
-  return bytes
-}
-
 function serializeKeyFile(identity: DeviceIdentity): string {
-  const seed = jwkBytes(secretKeyOf(identity), 'd', SEED_BYTES)
+  const seed = seedOf(identity)
   const data = {
     format: KEY_FILE_FORMAT,
     version: KEY_FILE_VERSION,
@@ -298,54 +297,37 @@ function serializeKeyFile(identity: DeviceIdentity): string {
  * false when the file already existed.
  */
 function writeKeyFileOnce(file: string, identity: DeviceIdentity): boolean {
-  const dir = dirname(file)
-  const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
-  let fd: number
+  const dir = file.slice(0, file.lastIndexOf('/')) || '/'
+  const name = file.slice(file.lastIndexOf('/') + 1)
+  const temp = `${dir}/.${name}.${host().pid()}.${Buffer.from(host().randomBytes(6)).toString('hex')}.tmp`
   try {
-    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+    host().writeNewFile(temp, Buffer.from(serializeKeyFile(identity), 'utf8'), 0o600)
   } catch (error) {
     throw ioError(dir, error, 'create the identity key in')
   }
 
   try {
     try {
-      fchmodSync(fd, 0o600) // the umask may only have narrowed it; make it exact
-      writeSync(fd, serializeKeyFile(identity))
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-
-    try {
-      linkSync(temp, file)
+      host().link(temp, file)
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
+      const code = (error as {code?: string}).code
       if (code === 'EEXIST') return false
-      // File systems without hard links: rename is still atomic, only not exclusive.
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') renameSync(temp, file)
+      // File systems (and hosts) without hard links: rename is still atomic, only not exclusive.
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') host().rename(temp, file)
       else throw error
     }
 
-    syncDirectory(dir)
+    // Makes the new directory entry durable, so a power cut cannot lose a key already sent out.
+    host().syncDirectory(dir)
     return true
   } catch (error) {
     throw error instanceof UserError || error instanceof InternalError ? error : ioError(file, error, 'write')
   } finally {
     try {
-      unlinkSync(temp)
+      host().unlink(temp)
     } catch {
       // already renamed into place, or never linked: nothing left to remove
     }
-  }
-}
-
-/** Makes the new directory entry durable, so a power cut cannot lose a key already sent out. */
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
   }
 }
 

@@ -11,8 +11,8 @@ import {describe, it} from 'node:test'
 import {Ajv2020} from 'ajv/dist/2020.js'
 
 import {UserError} from '../../src/errors.js'
-import {BODY_FACTS} from '../../src/registration/body.js'
-import {defaultConfigFile, DEVICE_SERVICE_PRESETS, loadRegistrationConfig, parseJsonDocument, parseRegistrationConfig, resolveHeaders} from '../../src/registration/config.js'
+import {BODY_FACTS} from '../../src/device/body.js'
+import {defaultConfigFile, DEVICE_SERVICE_PRESETS, loadRegistrationConfig, parseJsonDocument, parseRegistrationConfig, resolveHeaders} from '../../src/device/config.js'
 import {boardNames} from '../../src/serial/boards.js'
 import {SNAP_INTERFACES} from '../../src/serial/options.js'
 import {BUILTIN_SOURCES} from '../../src/serial/registry.js'
@@ -216,8 +216,8 @@ describe('headers from the environment', () => {
 })
 
 describe('where the config is', () => {
-  it('defaults to $SNAP/registration.json, and says what to do without $SNAP', () => {
-    assert.equal(defaultConfigFile({SNAP: '/snap/pi/x1'}), '/snap/pi/x1/registration.json')
+  it('defaults to $SNAP/runtime/registration.json, where the generated hook names it, and says what to do without $SNAP', () => {
+    assert.equal(defaultConfigFile({SNAP: '/snap/pi/x1'}), '/snap/pi/x1/runtime/registration.json')
     assert.throws(() => defaultConfigFile({}), /\$SNAP is not set/)
   })
 

@@ -8,17 +8,16 @@
  * Failure is always a thrown UserError: the hook then exits non-zero, snapd discards every option
  * set in that run and tries again later. There is no fallback serial.
  */
-import {existsSync, mkdirSync} from 'node:fs'
-import {join} from 'node:path'
-
 import {InternalError, UserError} from '../errors.js'
+import {type BodyFields, DeviceIdentity, IDENTITY_KEY_FILE, loadOrCreateIdentity, signWithIdentity} from '../identity/key.js'
 import {type ChainSpec, deriveFromChain, resolveChain, type SerialChain, type SerialDerivation} from '../serial/chain.js'
 import {checkRoot, createSourceContext} from '../serial/context.js'
 import {refusalOf} from '../serial/placeholders.js'
 import type {SnapInterface} from '../serial/source.js'
 import {BODY_FACTS, emitRegistrationBody, readBodyFacts} from './body.js'
 import {type BoardCatalog, defaultConfigFile, type DeviceServicePreset, fileBoards, loadRegistrationConfig, type RegistrationConfig, resolveHeaders} from './config.js'
-import {type BodyFields, DeviceIdentity, IDENTITY_KEY_FILE, loadOrCreateIdentity, signWithIdentity} from './identity.js'
+import {host} from '../util/host.js'
+import {isSecretHeader, maskFor, SecretRedactor} from './redact.js'
 import {isConnected, isConnectedCall, registrationCall, runSnapctl, type SnapctlCall, type SnapctlRunner, spawnSnapctl} from './snapctl.js'
 
 export interface PrepareDeviceOptions {
@@ -29,7 +28,9 @@ export interface PrepareDeviceOptions {
   /** Decide everything, run nothing: no snapctl call, no key file written. */
   dryRun?: boolean
   /** The hook's environment: SNAP, SNAP_NAME, SNAP_DATA, SNAP_SAVE_DATA, header variables. */
-  env?: NodeJS.ProcessEnv
+  env?: Readonly<Record<string, string | undefined>>
+  /** Learns every secret header value this run resolves, so the caller can mask them in what it prints. */
+  redactor?: SecretRedactor
   /** How snapctl is run (default: spawned from PATH without a shell). */
   snapctl?: SnapctlRunner
   /** Where board profiles come from (default: the shipped profile files). */
@@ -81,13 +82,24 @@ export interface PrepareDeviceResult {
 
 /** Runs (or plans, with `dryRun`) the prepare-device hook's work. */
 export async function prepareDevice(options: PrepareDeviceOptions = {}): Promise<PrepareDeviceResult> {
-  const env = options.env ?? process.env
+  const env = options.env ?? host().env()
+  const redactor = options.redactor ?? new SecretRedactor()
+  try {
+    return await prepare(options, env, redactor)
+  } catch (error) {
+    // snapctl's error text can echo the arguments it was given, api-key included.
+    throw redactError(error, redactor)
+  }
+}
+
+async function prepare(options: PrepareDeviceOptions, env: Readonly<Record<string, string | undefined>>, redactor: SecretRedactor): Promise<PrepareDeviceResult> {
   const boards = options.boards ?? fileBoards
   const dryRun = options.dryRun ?? false
   const config = typeof options.config === 'object' ? options.config : loadRegistrationConfig(options.config ?? defaultConfigFile(env), {boards})
 
   // Everything that can fail without touching the hardware fails first.
   const headers = resolveHeaders(config.headers, env)
+  for (const [name, header] of headers) if (isSecretHeader(name, header.env !== undefined)) redactor.add(header.value, maskFor(header.env))
   if (options.root !== undefined) await checkRoot(options.root)
   const chain = await resolveRegistrationChain(config, boards)
   const context = createSourceContext({brand: config.serial.brand, root: options.root})
@@ -96,7 +108,7 @@ export async function prepareDevice(options: PrepareDeviceOptions = {}): Promise
   const runner = options.snapctl ?? spawnSnapctl({env})
   const calls: SnapctlCall[] = plugs.map((p) => isConnectedCall(p.plug))
   if (!dryRun) {
-    for (const plug of plugs) plug.connected = isConnected(runner, plug.plug)
+    for (const plug of plugs) plug.connected = await isConnected(runner, plug.plug)
     const missing = plugs.filter((p) => !p.connected)
     if (missing.length > 0) throw notConnected(missing, env)
   }
@@ -125,7 +137,7 @@ export async function prepareDevice(options: PrepareDeviceOptions = {}): Promise
     url: config.deviceService.url,
   })
   calls.push(set)
-  if (!dryRun) runSnapctl(runner, set)
+  if (!dryRun) await runSnapctl(runner, set)
 
   const result: PrepareDeviceResult = {
     body: {fields, omittedFacts: facts.omitted, text},
@@ -170,7 +182,17 @@ export function neededPlugs(config: RegistrationConfig, chain: SerialChain): Plu
   return [...plugs.values()]
 }
 
-function notConnected(missing: readonly PlugCheck[], env: NodeJS.ProcessEnv): UserError {
+/** The same error with every secret value masked in its message, hint and details. */
+function redactError(error: unknown, redactor: SecretRedactor): unknown {
+  if (!(error instanceof UserError)) return error
+  const masked = redactor.redact(error.message)
+  const hint = error.hint === undefined ? undefined : redactor.redact(error.hint)
+  if (masked === error.message && hint === error.hint) return error
+  const details = error.details === undefined ? undefined : (JSON.parse(redactor.redact(JSON.stringify(error.details))) as unknown)
+  return new UserError(error.code, masked, {column: error.column, details, file: error.file, hint, kind: error.kind, line: error.line})
+}
+
+function notConnected(missing: readonly PlugCheck[], env: Readonly<Record<string, string | undefined>>): UserError {
   const gadget = env.SNAP_INSTANCE_NAME || env.SNAP_NAME || '<gadget>'
   const list = missing.map((p) => `${p.plug} (${p.interface === p.plug ? '' : `${p.interface}, `}for ${p.neededBy.join(', ')})`).join(' and ')
   const first = missing[0].plug
@@ -182,10 +204,10 @@ function notConnected(missing: readonly PlugCheck[], env: NodeJS.ProcessEnv): Us
 }
 
 /** The identity key kept in $SNAP_SAVE_DATA (UC20+, survives a factory reset), else $SNAP_DATA. */
-function deviceIdentity(env: NodeJS.ProcessEnv, dryRun: boolean): {created: boolean; file?: string; identity: DeviceIdentity} {
+function deviceIdentity(env: Readonly<Record<string, string | undefined>>, dryRun: boolean): {created: boolean; file?: string; identity: DeviceIdentity} {
   const dir = env.SNAP_SAVE_DATA || env.SNAP_DATA
   if (dryRun) {
-    if (dir && existsSync(join(dir, IDENTITY_KEY_FILE))) return loadOrCreateIdentity(dir)
+    if (dir && exists(`${dir}/${IDENTITY_KEY_FILE}`)) return loadOrCreateIdentity(dir)
     return {created: false, identity: DeviceIdentity.generate()}
   }
 
@@ -197,12 +219,21 @@ function deviceIdentity(env: NodeJS.ProcessEnv, dryRun: boolean): {created: bool
   }
 
   try {
-    mkdirSync(dir, {mode: 0o700, recursive: true})
+    host().mkdir(dir, 0o700)
   } catch (error) {
     throw new UserError('E_IDENTITY_DIR', `cannot create the identity key directory ${dir}: ${(error as Error).message}`, {file: dir, hint: 'the hook runs as root; check that the data directory is writable', kind: 'failed'})
   }
 
   return loadOrCreateIdentity(dir)
+}
+
+function exists(path: string): boolean {
+  try {
+    host().lstat(path)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** One line for the hook's log: what was handed to snapd. */

@@ -8,7 +8,7 @@ import {isMap, parseDocument} from 'yaml'
 import {type Assertion, headerText, parseAssertion, parseAssertions} from '../assertions/decode.js'
 import {decodeAssertionPublicKey, verifyAssertionSignature} from '../assertions/verify.js'
 import {UserError} from '../errors.js'
-import {type IdentityVerification, verifyIdentity} from './identity-verify.js'
+import {type IdentityVerification, verifyIdentity} from './verify.js'
 
 export type IdentityDocumentKind = 'registration-body' | 'serial' | 'serial-request'
 

@@ -1,5 +1,5 @@
 /**
- * The registration config: a JSON file shipped in the gadget (`$SNAP/registration.json` by
+ * The registration config: a JSON file shipped in the gadget (`$SNAP/runtime/registration.json` by
  * default) telling the prepare-device runtime where the device registers, with which headers, how
  * the serial is derived and what goes into the registration body. JSON, so the on-device runtime
  * needs no YAML library; the schema is schemas/registration.schema.json (draft 2020-12).
@@ -33,8 +33,7 @@
  *
  * Errors name the file, the line and column, the place (`headers.api-key.env`) and the fix.
  */
-import {readFileSync} from 'node:fs'
-import {dirname, join, resolve} from 'node:path'
+import {dirname, resolve} from 'node:path'
 
 import {ioError, UserError} from '../errors.js'
 import {type BoardProfile, boardIds, loadBoard} from '../serial/boards.js'
@@ -42,11 +41,15 @@ import type {ChainSpec} from '../serial/chain.js'
 import {checkChainSpec} from '../serial/config.js'
 import {closest, type ConfigPlace, type DataPath, describeValue, formatPath, isRecord, SNAP_INTERFACES} from '../serial/options.js'
 import type {SnapInterface} from '../serial/source.js'
+import {host, readBoundedFile} from '../util/host.js'
 import {BODY_FACTS} from './body.js'
 import type {ResolvedHeader} from './snapctl.js'
-import {type BodyFields, type BodyValue, IdentityField} from './identity.js'
+import {type BodyFields, type BodyValue, IdentityField} from '../identity/key.js'
 
-export const DEFAULT_CONFIG_NAME = 'registration.json'
+/** Where the gadget ships the config, relative to $SNAP: the hook's --config, and the default without one. */
+export const DEFAULT_CONFIG_NAME = 'runtime/registration.json'
+/** A registration config is a few KB; a larger file is a mistake, not a config. */
+const MAX_CONFIG_BYTES = 1024 * 1024
 
 /** Device-service URLs of the presets (registration-protocol reference, §2.1). */
 export const DEVICE_SERVICE_PRESETS = {
@@ -111,8 +114,8 @@ const MAX_FIELD_DEPTH = 8
 const HEADER_VALUE_FORBIDDEN = /[\u0000-\u0008\u000A-\u001F\u007F]/
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 
-/** `$SNAP/registration.json`, where the hook finds the config the gadget ships. */
-export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string {
+/** `$SNAP/runtime/registration.json`, where the hook finds the config the gadget ships. */
+export function defaultConfigFile(env: Readonly<Record<string, string | undefined>> = host().env()): string {
   const snap = env.SNAP
   if (!snap) {
     throw new UserError('E_REGISTRATION_CONFIG', `no registration config given, and $SNAP is not set (the hook looks for $SNAP/${DEFAULT_CONFIG_NAME})`, {
@@ -121,14 +124,14 @@ export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string 
     })
   }
 
-  return join(snap, DEFAULT_CONFIG_NAME)
+  return `${snap.replace(/\/+$/, '')}/${DEFAULT_CONFIG_NAME}`
 }
 
 /** Reads and checks a registration config file. */
 export function loadRegistrationConfig(file: string, options: ParseConfigOptions = {}): RegistrationConfig {
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = Buffer.from(readBoundedFile(file, MAX_CONFIG_BYTES)).toString('utf8')
   } catch (error) {
     throw ioError(file, error)
   }
@@ -192,17 +195,33 @@ function checkDeviceService(raw: unknown, place: ConfigPlace): RegistrationConfi
 function checkUrl(raw: unknown, place: ConfigPlace, path: DataPath): string {
   const fix = 'an absolute http(s) URL of the device service, e.g. "https://device-service.example.com/v1/"'
   if (typeof raw !== 'string' || raw === '') throw problem(place, path, `url must be a non-empty string, not ${describeValue(raw)}`, fix)
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    throw problem(place, path, `${JSON.stringify(raw)} is not a URL`, fix)
-  }
-
+  const url = urlParts(raw)
+  if (!url) throw problem(place, path, `${JSON.stringify(raw)} is not a URL`, fix)
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw problem(place, path, `the URL scheme must be https (or http), not ${url.protocol.slice(0, -1)}`, fix)
   if (/[\s\u0000-\u001F\u007F]/.test(raw)) throw problem(place, path, 'the URL contains whitespace or control characters', 'percent-encode them, or remove them')
   if (url.username || url.password) throw problem(place, path, 'the URL carries a user name or password', 'pass credentials in headers (with {"env": …}), never in the URL')
   return raw
+}
+
+/**
+ * The parts of an absolute URL the checks need, without the URL class (QuickJS has none): the
+ * scheme, and for http(s) a user name or password and a host, as WHATWG URL reads them.
+ */
+function urlParts(raw: string): undefined | {password: string; protocol: string; username: string} {
+  const scheme = /^([A-Za-z][\d+.A-Za-z-]*):(.*)$/s.exec(raw.trim())
+  if (!scheme) return undefined
+  const protocol = `${scheme[1].toLowerCase()}:`
+  if (protocol !== 'https:' && protocol !== 'http:') return {password: '', protocol, username: ''}
+  // Special schemes take any number of slashes (and backslashes) before the authority.
+  const authority = /^[/\\]*([^/\\?#]*)/.exec(scheme[2])![1]
+  const at = authority.lastIndexOf('@')
+  const userinfo = at === -1 ? '' : authority.slice(0, at)
+  const hostPort = authority.slice(at + 1)
+  const host = /^(\[[\d.:A-Fa-f]+\]|[^:[\]]+)(?::(\d*))?$/.exec(hostPort)
+  if (!host || (host[2] !== undefined && host[2] !== '' && Number(host[2]) > 65_535)) return undefined
+  if (/[\s#%/<>?@[\\\]^|]/.test(host[1].startsWith('[') ? '' : host[1])) return undefined
+  const colon = userinfo.indexOf(':')
+  return {password: colon === -1 ? '' : userinfo.slice(colon + 1), protocol, username: colon === -1 ? userinfo : userinfo.slice(0, colon)}
 }
 
 function checkHeaders(raw: unknown, place: ConfigPlace): HeaderSpec[] {
@@ -248,7 +267,7 @@ function headerValueProblem(value: string): string | undefined {
  * The header values: literals as written, `{"env": …}` from `env`. A variable that is not set,
  * is empty or holds a line break is an error that names the variable but never shows its value.
  */
-export function resolveHeaders(headers: readonly HeaderSpec[], env: NodeJS.ProcessEnv = process.env): Map<string, ResolvedHeader> {
+export function resolveHeaders(headers: readonly HeaderSpec[], env: Readonly<Record<string, string | undefined>> = host().env()): Map<string, ResolvedHeader> {
   const values = new Map<string, ResolvedHeader>()
   for (const header of headers) {
     if (header.env === undefined) {
