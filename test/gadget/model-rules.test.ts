@@ -90,7 +90,7 @@ describe('model rules', () => {
   it('classic with modes: the newest snapd applies R6, 2.57 still asks for a seed (M10)', () => {
     const classic = pc().replace('role: system-seed\n', 'role: system-seed-null\n')
     assert.deepEqual(rules(classic, classicModes), [])
-    assert.ok(rules(pc().replace(/      - name: ubuntu-boot[\s\S]*?size: 750M\n/, ''), classicModes).includes('R6'))
+    assert.ok(rules(pc().replace(/ {6}- name: ubuntu-boot[\s\S]*?size: 750M\n/, ''), classicModes).includes('R6'))
     assert.ok(rules(classic, classicModes, '2.57').length > 0)
   })
 })

@@ -12,7 +12,7 @@ import {statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {GadgetInfo} from '../model.js'
-import {cleanPath} from './snapd.js'
+import {cleanPath} from './clean-path.js'
 
 export interface ContentTree {
   kind: 'file' | 'project' | 'snap'

@@ -12,7 +12,8 @@ import {snapdFeatures, type SnapdFeature, type SnapdTarget} from '../snapd-versi
 import {checkStructure} from '../structure.js'
 import type {ContentTree} from './content-tree.js'
 import {producedByParts} from './project.js'
-import {cleanPath, hasFilesystem, linuxFilesystem, type SnapdChecks, type StructureRef, type VolumeRef} from './snapd.js'
+import {cleanPath} from './clean-path.js'
+import {hasFilesystem, linuxFilesystem, type SnapdChecks, type StructureRef, type VolumeRef} from './snapd.js'
 
 export interface LintContext {
   parsed: ParsedGadget

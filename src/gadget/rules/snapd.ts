@@ -16,6 +16,7 @@ import {snapdFeatures, type SnapdTarget} from '../snapd-version.js'
 import type {IfaceValue} from '../yaml/decode.js'
 import type {ContentTree} from './content-tree.js'
 import {didYouMean} from '../../util/suggest.js'
+import {cleanPath} from './clean-path.js'
 
 /** What snapd knows of the model assertion (none for `snap pack`). */
 export interface GadgetModel {
@@ -1287,27 +1288,6 @@ export function kernelRefProblem(ref: string): string | undefined {
   if (cleanPath(nonDir) !== nonDir || content.includes('..') || nonDir === '/') return `invalid content in kernel ref ${goQuote(ref)}`
   if (!validAssetName.test(asset)) return `invalid asset name in kernel ref ${goQuote(ref)}`
   return undefined
-}
-
-/** Go's filepath.Clean. */
-export function cleanPath(p: string): string {
-  if (p === '') return '.'
-  const rooted = p.startsWith('/')
-  const out: string[] = []
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue
-    if (part === '..') {
-      if (out.length > 0 && out.at(-1) !== '..') out.pop()
-      else if (!rooted) out.push('..')
-      continue
-    }
-
-    out.push(part)
-  }
-
-  const joined = out.join('/')
-  if (rooted) return `/${joined}`
-  return joined === '' ? '.' : joined
 }
 
 /** metautil.NormalizeValue, reporting the first value snapd refuses. */

@@ -193,7 +193,7 @@ export class Decoder {
   }
 
   private decodeNode(node: Node, type: GoType, current: unknown): unknown {
-    if (node.kind === 'scalar') return this.scalar(node, type, current)
+    if (node.kind === 'scalar') return this.scalar(node, type)
     if (node.kind === 'map') return this.mapping(node, type, current)
     if (node.kind === 'seq') return this.sequence(node, type)
     return FAIL
@@ -244,7 +244,7 @@ export class Decoder {
     }
   }
 
-  private scalar(node: YamlScalar, type: GoType, current: unknown): unknown {
+  private scalar(node: YamlScalar, type: GoType): unknown {
     const text = node.value
     let tag: string
     let resolved: IfaceValue
