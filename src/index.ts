@@ -6,8 +6,8 @@
 export {ExitCode, exitCodeFor, InternalError, UserError, type UserErrorKind, type UserErrorOptions} from './errors.js'
 
 // gadget.yaml validation
-export {compareFindings, type Finding, type Position, ruleInfo, type RuleInfo, rules, type Severity} from './gadget/findings.js'
-export {type GadgetModel} from './gadget/rules/snapd.js'
+export {compareFindings, type Finding, type Position, ruleInfo, type RuleInfo, rules, type Severity} from './gadget/findings/finding.js'
+export {type GadgetModel} from './gadget/checks/snapd/index.js'
 export {LATEST_SNAPD, OLDEST_SNAPD, snapdFeatures, snapdTarget, type SnapdTarget} from './gadget/snapd-version.js'
 export {type GadgetSource, type GadgetValidation, validateGadget, type ValidateOptions} from './gadget/validate.js'
 

@@ -6,8 +6,8 @@
  * carries every finding in a table; it is cut to stay well under the 1 MiB a step summary may
  * hold. Escaping follows @actions/core (toCommandValue/escapeData/escapeProperty).
  */
-import type {Finding, Severity} from '../gadget/findings.js'
-import {ruleInfo} from '../gadget/findings.js'
+import type {Finding, Severity} from '../gadget/findings/finding.js'
+import {ruleInfo} from '../gadget/findings/finding.js'
 import {displayPath, findingSpan, plural, summaryLine, visible} from './text.js'
 import type {ValidationReport} from './types.js'
 

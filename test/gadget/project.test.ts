@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {apiKeysInText, apiKeysInYaml, partOutputs, producedByParts, registrationConfigFindings} from '../../src/gadget/rules/project.js'
+import {apiKeysInText, apiKeysInYaml, partOutputs, producedByParts, registrationConfigFindings} from '../../src/gadget/checks/project.js'
 import {validateGadget} from '../../src/gadget/validate.js'
-import {directoryTree} from '../../src/gadget/rules/content-tree.js'
+import {directoryTree} from '../../src/gadget/checks/content-tree.js'
 
 const snapcraft = `name: acme-pi
 parts:

@@ -4,8 +4,8 @@ import {describe, it} from 'node:test'
 
 import fc from 'fast-check'
 
-import type {YamlNode} from '../../../src/gadget/yaml/ast.js'
-import {parseYaml} from '../../../src/gadget/yaml/parse.js'
+import type {YamlNode} from '../../../src/go-yaml/read/ast.js'
+import {parseYaml} from '../../../src/go-yaml/read/index.js'
 import {pyyamlLoads, pyyamlPathText} from '../../../src/gadget/yaml/pyyaml.js'
 
 interface Verdict {

@@ -2,12 +2,12 @@
  * gadget.yaml text → the model snapd decodes, with positions for every value.
  */
 
-import type {Position} from './findings.js'
+import type {Position} from './findings/finding.js'
 import {gadgetInfoType, type GadgetInfo} from './model.js'
 import type {SnapdTarget} from './snapd-version.js'
-import type {YamlNode} from './yaml/ast.js'
-import {type DecodeIssue, decodeDocument, type FieldSource, type Origin} from './yaml/decode.js'
-import {parseYaml, type ParsedYaml, position} from './yaml/parse.js'
+import type {YamlNode} from '../go-yaml/read/ast.js'
+import {type DecodeIssue, decodeDocument, type FieldSource, type Origin} from '../go-yaml/decode/decode.js'
+import {parseYaml, type ParsedYaml, position} from '../go-yaml/read/index.js'
 
 type Node = YamlNode
 

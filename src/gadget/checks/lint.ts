@@ -4,16 +4,16 @@
  */
 
 import type {GadgetInfo} from '../model.js'
-import type {Locator, ParsedGadget} from '../parse.js'
-import type {YamlNode as Node} from '../yaml/ast.js'
+import type {Locator, ParsedGadget} from '../decode-gadget.js'
+import type {YamlNode as Node} from '../../go-yaml/read/ast.js'
 import {formatQuantity, MiB, suggestQuantity} from '../quantity.js'
-import type {FileReport} from '../report.js'
+import type {FileReport} from '../findings/collector.js'
 import {snapdFeatures, type SnapdFeature, type SnapdTarget} from '../snapd-version.js'
-import {checkStructure} from '../structure.js'
+import {checkStructure} from './schema.js'
 import type {ContentTree} from './content-tree.js'
 import {producedByParts} from './project.js'
 import {cleanPath} from './clean-path.js'
-import {hasFilesystem, linuxFilesystem, type SnapdChecks, type StructureRef, type VolumeRef} from './snapd.js'
+import {hasFilesystem, linuxFilesystem, type SnapdChecks, type StructureRef, type VolumeRef} from './snapd/index.js'
 
 export interface LintContext {
   parsed: ParsedGadget

@@ -12,7 +12,7 @@
  */
 import {type Alias, type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node, type Pair, Scalar} from 'yaml'
 
-import type {YamlNode} from '../../../src/gadget/yaml/ast.js'
+import type {YamlNode} from '../../../src/go-yaml/read/ast.js'
 
 const STYLE: Record<string, string> = {
   BLOCK_FOLDED: 'folded',

@@ -4,9 +4,9 @@
  * secret or `snap set`. A device service reached over plain http is flagged too.
  */
 
-import type {Finding} from '../findings.js'
-import type {YamlNode} from '../yaml/ast.js'
-import {parseYaml, position} from '../yaml/parse.js'
+import type {Finding} from '../findings/finding.js'
+import type {YamlNode} from '../../go-yaml/read/ast.js'
+import {parseYaml, position} from '../../go-yaml/read/index.js'
 
 const keyName = /api[-_]?key/i
 /** Values that look like a real key rather than a placeholder or a variable. */

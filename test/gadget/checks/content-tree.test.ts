@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {placeholderTree} from '../../../src/gadget/rules/content-tree.js'
+import {placeholderTree} from '../../../src/gadget/checks/content-tree.js'
 
 describe('placeholderTree', () => {
   it('answers content questions from the placeholders the oracle would create', () => {

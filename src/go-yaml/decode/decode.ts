@@ -10,7 +10,7 @@
  * ({@link GoType}) and records where every decoded value came from, so findings can point at
  * the exact line and column.
  */
-import type {YamlAlias, YamlMap, YamlNode, YamlScalar, YamlSeq} from './ast.js'
+import type {YamlAlias, YamlMap, YamlNode, YamlScalar, YamlSeq} from '../read/ast.js'
 
 import {resolve, ResolveError, type ResolvedValue, Tag} from './resolve.js'
 

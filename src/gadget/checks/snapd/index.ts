@@ -5,18 +5,18 @@
  * report every problem they can judge soundly; the first error in snapd's order is recorded as
  * the message snapd would print.
  */
-import type {YamlNode as Node} from '../yaml/ast.js'
+import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
 
-import {type LaidOutStructure, layoutVolume} from '../layout.js'
-import type {GadgetContent, GadgetInfo, GadgetStructure, GadgetVolume} from '../model.js'
-import type {Locator, ParsedGadget} from '../parse.js'
-import {formatQuantity, goQuote, iecString, MiB, suggestQuantity, u64} from '../quantity.js'
-import type {FileReport} from '../report.js'
-import {snapdFeatures, type SnapdTarget} from '../snapd-version.js'
-import type {IfaceValue} from '../yaml/decode.js'
-import type {ContentTree} from './content-tree.js'
-import {didYouMean} from '../../util/suggest.js'
-import {cleanPath} from './clean-path.js'
+import {type LaidOutStructure, layoutVolume} from './layout.js'
+import type {GadgetContent, GadgetInfo, GadgetStructure, GadgetVolume} from '../../model.js'
+import type {Locator, ParsedGadget} from '../../decode-gadget.js'
+import {formatQuantity, goQuote, iecString, MiB, suggestQuantity, u64} from '../../quantity.js'
+import type {FileReport} from '../../findings/collector.js'
+import {snapdFeatures, type SnapdTarget} from '../../snapd-version.js'
+import type {IfaceValue} from '../../../go-yaml/decode/decode.js'
+import type {ContentTree} from '../content-tree.js'
+import {didYouMean} from '../../../util/suggest.js'
+import {cleanPath} from '../clean-path.js'
 
 /** What snapd knows of the model assertion (none for `snap pack`). */
 export interface GadgetModel {

@@ -1,8 +1,8 @@
 /** Collects the findings of one file and remembers which error snapd itself would print. */
-import type {YamlNode as Node} from './yaml/ast.js'
+import type {YamlNode as Node} from '../../go-yaml/read/ast.js'
 
-import {type Finding, ruleInfo, type Severity} from './findings.js'
-import type {Locator} from './parse.js'
+import {type Finding, ruleInfo, type Severity} from './finding.js'
+import type {Locator} from '../decode-gadget.js'
 
 export interface FindingInput {
   rule: string

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {parseYaml, position} from '../../../src/gadget/yaml/parse.js'
+import {parseYaml, position} from '../../../src/go-yaml/read/index.js'
 
 describe('parseYaml lineStarts', () => {
   const cases: Array<[string, string, number[]]> = [

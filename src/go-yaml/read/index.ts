@@ -3,7 +3,7 @@
  * messages and lines), plus what findings need to place themselves: line starts.
  */
 import type {YamlNode} from './ast.js'
-import {readYaml} from './reader.js'
+import {readYaml} from './parser.js'
 
 export interface YamlProblem {
   /** libyaml's message, as go-yaml prints it after "yaml: ". */

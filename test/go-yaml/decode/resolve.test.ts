@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {resolve, ResolveError, Tag} from '../../../src/gadget/yaml/resolve.js'
+import {resolve, ResolveError, Tag} from '../../../src/go-yaml/decode/resolve.js'
 
 const kind = (text: string, tag = '') => resolve(tag, text).value.kind
 

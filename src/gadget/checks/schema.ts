@@ -3,13 +3,13 @@
  * ajv code generated at build time. snapd ignores keys it does not know, so this is where a
  * misspelled key (`filesytem`, `Volumes`, `structures`) is caught.
  */
-import type {Locator, ParsedGadget} from './parse.js'
-import type {FileReport} from './report.js'
-import {pointerToPath} from '../support/json-pointer.js'
-import {didYouMean} from '../util/suggest.js'
-import {knownKeys} from './model.js'
-import type {YamlMap, YamlNode as Node} from './yaml/ast.js'
-import {validate} from './schema/structure.generated.js'
+import type {Locator, ParsedGadget} from '../decode-gadget.js'
+import type {FileReport} from '../findings/collector.js'
+import {pointerToPath} from '../../support/json-pointer.js'
+import {didYouMean} from '../../util/suggest.js'
+import {knownKeys} from '../model.js'
+import type {YamlMap, YamlNode as Node} from '../../go-yaml/read/ast.js'
+import {validate} from '../schema/structure.generated.js'
 
 interface SchemaError {
   instancePath: string

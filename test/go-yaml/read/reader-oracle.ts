@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check'
 
-import type {YamlReadResult} from '../../../src/gadget/yaml/ast.js'
+import type {YamlReadResult} from '../../../src/go-yaml/read/ast.js'
 
 const PREFIX = 'cannot parse gadget metadata: '
 /** go-yaml's decoding errors: the YAML was read, the Go value could not be made. */
