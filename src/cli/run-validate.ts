@@ -5,6 +5,7 @@
 import {appendFileSync, existsSync, writeFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 
+import {parseAssertions} from '../assertions/decode.js'
 import {ExitCode, ioError, UserError} from '../errors.js'
 import type {GadgetModel} from '../gadget/checks/snapd/index.js'
 import {MAX_GADGET_BYTES} from '../gadget/inputs.js'
@@ -97,12 +98,8 @@ export function readModel(file: string, cwd: string): GadgetModel {
       throw new UserError('E_MODEL_SYNTAX', `${file} is not valid JSON: ${(error as Error).message}`, {file, hint: 'fix the JSON syntax'})
     }
   } else {
-    headers = {}
-    for (const line of text.split('\n')) {
-      if (line === '') break
-      const m = /^([a-z][a-z0-9-]*):\s*(.*)$/.exec(line)
-      if (m) headers[m[1]] = m[2]
-    }
+    // `snap known model` prints the model first; only its headers matter here.
+    headers = parseAssertions(text, {file})[0].headers
   }
 
   if (headers.type !== undefined && headers.type !== 'model') {

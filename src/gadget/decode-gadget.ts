@@ -7,7 +7,8 @@ import {gadgetInfoType, type GadgetInfo} from './model.js'
 import type {SnapdTarget} from './snapd-version.js'
 import type {YamlNode} from '../go-yaml/read/ast.js'
 import {type DecodeIssue, decodeDocument, type FieldSource, type Origin} from '../go-yaml/decode/decode.js'
-import {parseYaml, type ParsedYaml, position} from '../go-yaml/read/index.js'
+import {parseYaml, type ParsedYaml} from '../go-yaml/read/index.js'
+import {position} from '../support/line-index.js'
 
 type Node = YamlNode
 

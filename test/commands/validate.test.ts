@@ -17,6 +17,7 @@ import {after, before, describe, test} from 'node:test'
 import {pathToFileURL} from 'node:url'
 
 import {planFastRun} from '../../src/cli/launch.js'
+import {signModel, testKeys} from '../helpers/assertions.js'
 import {type CliOptions, type CliResult, runCli, runProcess} from '../helpers/cli.js'
 import {binRun, fixtures, projectRoot, shared} from '../helpers/paths.js'
 import {elements, parseXml} from '../report/xml.js'
@@ -554,6 +555,28 @@ describe('--model and --snapd', {concurrency: true}, () => {
     assert.deepEqual(findings(report), [['V6', 'error', 'piboot-uc18.yaml', 4, 17]])
     assert.equal(report.gadgets[0].findings[0].message, 'piboot bootloader valid only for UC20 onwards')
     assert.equal(uc20.code, 0, 'piboot with a UC20+ model and all four roles is fine')
+  })
+
+  test('a signed model assertion counts as its JSON input does; another assertion or a broken one is refused', async () => {
+    const {brand} = testKeys()
+    write('model-uc20.assert', signModel(brand, 'acme').text)
+    write('model-uc18.assert', signModel(brand, 'acme', {base: 'core18', grade: undefined}).text)
+    write('account.assert', signModel(brand, 'acme').text.replace('type: model\n', 'type: account\n'))
+    write('broken.assert', 'type: model\nauthority-id: acme\n')
+    const [uc20, uc18, account, broken] = await Promise.all([
+      cli(['validate', 'uc18-pi.yaml', '--model', 'model-uc20.assert', '--json']),
+      cli(['validate', 'piboot-uc18.yaml', '--model', 'model-uc18.assert', '--json']),
+      cli(['validate', 'clean.yaml', '--model', 'account.assert']),
+      cli(['validate', 'clean.yaml', '--model', 'broken.assert']),
+    ])
+    assert.equal(uc20.code, 1)
+    assert.deepEqual(findings(JSON.parse(uc20.stdout) as JsonReport).map(([rule]) => rule), ['M6'])
+    assert.equal(uc18.code, 1)
+    assert.deepEqual(findings(JSON.parse(uc18.stdout) as JsonReport), [['V6', 'error', 'piboot-uc18.yaml', 4, 17]])
+    assert.equal(account.code, 2)
+    assert.match(account.stderr, /^error: account\.assert is a account assertion, not a model\n/)
+    assert.equal(broken.code, 2)
+    assert.match(broken.stderr, /^error: [^\n]*broken\.assert[^\n]*\n {2}hint: /)
   })
 
   test('--snapd 2.57 rejects system-seed-null, which latest accepts', async () => {

@@ -6,7 +6,8 @@
 
 import type {Finding} from '../findings/finding.js'
 import type {YamlNode} from '../../go-yaml/read/ast.js'
-import {parseYaml, position} from '../../go-yaml/read/index.js'
+import {parseYaml} from '../../go-yaml/read/index.js'
+import {position} from '../../support/line-index.js'
 
 const keyName = /api[-_]?key/i
 /** Values that look like a real key rather than a placeholder or a variable. */

@@ -1,5 +1,5 @@
 /**
- * A port of go-yaml v2's decoder (decode.go) over eemeli/yaml's syntax tree.
+ * A port of go-yaml v2's decoder (decode.go) over the syntax tree go-yaml/read builds.
  *
  * snapd unmarshals gadget.yaml into Go structs with `yaml.Unmarshal` (go-yaml v2). What a field
  * ends up holding depends on the Go type it is decoded into, not on the YAML alone: a string field

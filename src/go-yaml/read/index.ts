@@ -2,6 +2,7 @@
  * gadget.yaml text → the syntax tree snapd's go-yaml v2 reads (readYaml: libyaml's acceptance,
  * messages and lines), plus what findings need to place themselves: line starts.
  */
+import {lineStarts} from '../../support/line-index.js'
 import type {YamlNode} from './ast.js'
 import {readYaml} from './parser.js'
 
@@ -25,7 +26,7 @@ export interface ParsedYaml {
    * the whole file, like PyYAML's yaml.load, fail on anything else.
    */
   singleDocument: boolean
-  /** Offsets where lines start (line breaks: LF, CRLF and a lone CR, as libyaml and editors count). */
+  /** Offsets where lines start (support/line-index.ts: LF, CRLF and a lone CR, as libyaml and editors count). */
   lineStarts: number[]
 }
 
@@ -53,33 +54,4 @@ class ParsedDocument implements ParsedYaml {
     this.starts ??= lineStarts(this.text)
     return this.starts
   }
-}
-
-/** 1-based line and column (UTF-16 code units) of `offset`. */
-export function position(starts: readonly number[], offset: number): {column: number; line: number} {
-  let lo = 0
-  let hi = starts.length - 1
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1
-    if (starts[mid] <= offset) lo = mid
-    else hi = mid - 1
-  }
-
-  return {column: offset - starts[lo] + 1, line: lo + 1}
-}
-
-function lineStarts(text: string): number[] {
-  const starts = [0]
-  // Without CRs (the usual file), native searches for LF find the lines faster than a character loop.
-  if (!text.includes('\r')) {
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
-    return starts
-  }
-
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) starts.push(i + 1)
-  }
-
-  return starts
 }

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {parseYaml, position} from '../../../src/go-yaml/read/index.js'
+import {parseYaml} from '../../../src/go-yaml/read/index.js'
+import {position} from '../../../src/support/line-index.js'
 
 describe('parseYaml lineStarts', () => {
   const cases: Array<[string, string, number[]]> = [
