@@ -13,7 +13,6 @@ import {lintGadget, type LintContext} from './checks/lint.js'
 import {apiKeysInText, apiKeysInYaml, partOutputs, registrationConfigFindings} from './checks/project.js'
 import {type GadgetModel, SnapdChecks} from './checks/snapd/index.js'
 import {snapdTarget, type SnapdTarget} from './snapd-version.js'
-import {pyyamlPathText, pyyamlProblem} from './yaml/pyyaml.js'
 import {type GadgetLocation, locateGadget, MAX_GADGET_BYTES, readUserFile} from './inputs.js'
 
 export interface ValidateOptions {
@@ -79,22 +78,8 @@ export function validateGadget(source: GadgetSource | string | Uint8Array, optio
   const parsed = parseGadget(src.file, src.content, target)
   const loc = new Locator(parsed)
   const report = new FileReport(src.file, loc)
-  // Judged alone, content counts as present the way the conformance oracle stubs it: through
-  // PyYAML, which reads only single, clean documents.
-  const tree =
-    options.tree ??
-    placeholderTree(
-      () => {
-        if (!parsed.yaml.singleDocument) return {unreadable: 'it holds more than one YAML document'}
-        const problem = pyyamlProblem(parsed.yaml.root)
-        if (!problem) return {info: parsed.info}
-        return {unreadable: `at line ${loc.position(problem.node.start).line} ${problem.message}`}
-      },
-      (owner, key) => {
-        const node = loc.field(owner, key)?.value
-        return node ? pyyamlPathText(node) : (owner as Record<string, string>)[key]
-      },
-    )
+  // Judged alone, every content path counts as present.
+  const tree = options.tree ?? placeholderTree(() => ({info: parsed.info}))
   const checks = new SnapdChecks({content: tree, loc, model: options.model, parsed, report, target})
   checks.run()
   lintGadget({checks, loc, parsed, partOutputs: options.partOutputs, report, target, tree})

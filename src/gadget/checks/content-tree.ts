@@ -5,8 +5,8 @@
  * - 'project': a gadget source tree (gadget.yaml + snap/snapcraft.yaml): parts may still add
  *   files at build time, so missing content is a warning, not snapd's error.
  * - 'file': gadget.yaml alone: every content path counts as present (an empty file, or a
- *   directory for a trailing "/"), the way snap-gadget's conformance oracle stubs them; a path
- *   that leaves the gadget tree, or names a missing file under meta/, still does not exist.
+ *   directory for a trailing "/"); a path that leaves the gadget tree, or names a missing file
+ *   under meta/, still does not exist.
  */
 import {statSync} from 'node:fs'
 import {join} from 'node:path'
@@ -53,11 +53,10 @@ export function directoryTree(root: string, kind: 'project' | 'snap'): ContentTr
 const DIR_SIZE = 4096n
 
 /**
- * gadget.yaml alone: content exists as empty placeholders (see the module comment). The
- * conformance oracle reads content paths with PyYAML, so a plain `image: 0x10` becomes the
- * placeholder "16" and `image: true` none at all; `stubName` says what it creates for a value.
- * `source` gives the gadget whose content is stubbed, or why PyYAML cannot read it (then
- * nothing is); it is asked only when a content question is.
+ * gadget.yaml alone: content exists as empty placeholders (see the module comment).
+ * `stubName` says which placeholder a content value makes (by default the path snapd decoded).
+ * `source` gives the gadget whose content is stubbed, or why none can be: then nothing is, and
+ * `unreadable` opens the hint a missing path gets. It is asked only when a content question is.
  */
 export function placeholderTree(
   source: () => {info?: GadgetInfo; unreadable?: string},
@@ -114,7 +113,7 @@ export function placeholderTree(
     missingHint(path) {
       const {unreadable} = (built ??= build())
       return unreadable
-        ? `judged alone, gadget.yaml's content counts as present only when PyYAML (the conformance oracle) can read the file, and ${unreadable}; fix that value, or validate the gadget project or built snap to judge ${path} on the real files`
+        ? `${unreadable}; fix that value, or validate the gadget project or built snap to judge ${path} on the real files`
         : undefined
     },
     sourceKind: kindOf,

@@ -73,8 +73,8 @@ export interface YamlReadResult {
   /** Set when go-yaml would fail to read the document. */
   error?: YamlSyntaxError
   /**
-   * True when the whole stream is one clean document with nothing after it (PyYAML's yaml.load,
-   * which reads everything, would accept it too).
+   * True when the whole stream is one clean document with nothing after it, so a reader of the
+   * whole stream (go-yaml reads only the first document) would accept it too.
    */
   singleDocument: boolean
   /** The characters read (a byte input decoded, its byte-order mark removed): offsets point into it. */

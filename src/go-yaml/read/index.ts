@@ -23,7 +23,7 @@ export interface ParsedYaml {
   problem?: YamlProblem
   /**
    * True when the whole stream is one clean document (nothing unread after it). Tools that read
-   * the whole file, like PyYAML's yaml.load, fail on anything else.
+   * the whole file fail on anything else.
    */
   singleDocument: boolean
   /** Offsets where lines start (support/line-index.ts: LF, CRLF and a lone CR, as libyaml and editors count). */

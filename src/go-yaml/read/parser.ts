@@ -156,7 +156,7 @@ class Reader {
 
   /**
    * True when nothing but the end of the stream follows the first document: what a reader of the
-   * whole stream (PyYAML's yaml.load) sees as exactly one document.
+   * whole stream sees as exactly one document.
    */
   restIsEmpty(): boolean {
     if (this.state === S_END) return true

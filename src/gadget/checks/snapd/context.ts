@@ -24,7 +24,7 @@ export interface CheckInput {
   report: FileReport
   target: SnapdTarget
   model?: GadgetModel
-  /** The gadget tree, for content checks; undefined checks gadget.yaml alone (like the oracle). */
+  /** The gadget's files, for content checks (placeholders when gadget.yaml is judged alone). */
   content: ContentTree
 }
 

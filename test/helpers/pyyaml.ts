@@ -5,7 +5,7 @@
  * (`image: 0x_`, `a: =`, a bad date, an unknown tag, a list as a key, a duplicate anchor) no
  * placeholder is created. This module answers both questions on our syntax tree.
  */
-import type {YamlMap, YamlNode, YamlScalar} from '../../go-yaml/read/ast.js'
+import type {YamlMap, YamlNode, YamlScalar} from '../../src/go-yaml/read/ast.js'
 
 const TAG = 'tag:yaml.org,2002:'
 const STR = `${TAG}str`

@@ -4,9 +4,9 @@ import {describe, it} from 'node:test'
 
 import fc from 'fast-check'
 
-import type {YamlNode} from '../../../src/go-yaml/read/ast.js'
-import {parseYaml} from '../../../src/go-yaml/read/index.js'
-import {pyyamlLoads, pyyamlPathText} from '../../../src/gadget/yaml/pyyaml.js'
+import type {YamlNode} from '../../src/go-yaml/read/ast.js'
+import {parseYaml} from '../../src/go-yaml/read/index.js'
+import {pyyamlLoads, pyyamlPathText} from './pyyaml.js'
 
 interface Verdict {
   /** PyYAML's SafeLoader constructed the document. */
