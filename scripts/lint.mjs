@@ -15,7 +15,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bin = (name) => join(root, 'node_modules', '.bin', name)
 
 /** Files and folders prettier checks; the rest of the tree is formatted when no other work is in flight there. */
-export const FORMATTED = ['eslint.config.js', 'scripts/lint.mjs', 'scripts/test.mjs']
+export const FORMATTED = [
+  'eslint.config.js',
+  'scripts/lint.mjs',
+  'scripts/test.mjs',
+  'src/gadget',
+  'src/go-yaml',
+  'src/report',
+  'src/support/line-index.ts',
+  'test/gadget',
+  'test/go-yaml',
+  'test/helpers/oracle-tree.test.ts',
+  'test/helpers/oracle-tree.ts',
+  'test/helpers/pyyaml.test.ts',
+  'test/helpers/pyyaml.ts',
+  'test/report',
+  'test/support',
+]
 
 let failed = false
 const step = (name, fn) => {

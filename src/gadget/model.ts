@@ -353,4 +353,3 @@ export const knownKeys = {
   update: ['edition', 'preserve'],
   volume: ['schema', 'bootloader', 'id', 'structure', 'partial'],
 } as const
-

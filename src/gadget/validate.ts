@@ -84,9 +84,7 @@ export function validateGadget(source: GadgetSource | string | Uint8Array, optio
   checks.run()
   lintGadget({checks, loc, parsed, partOutputs: options.partOutputs, report, target, tree})
 
-  const findings = report.findings
-    .map((f) => (options.strict && f.severity === 'warning' ? {...f, severity: 'error' as const} : f))
-    .sort(compareFindings)
+  const findings = report.findings.map((f) => (options.strict && f.severity === 'warning' ? {...f, severity: 'error' as const} : f)).sort(compareFindings)
   return {
     errors: findings.filter((f) => f.severity === 'error').length,
     file: src.file,

@@ -85,12 +85,7 @@ export function escapeProperty(text: string): string {
 
 function stepSummary(report: ValidationReport, cwd: string | undefined): string {
   const encoder = new TextEncoder()
-  const head = [
-    '## snap-gadget validate',
-    '',
-    `**${cell(summaryLine(report))}**`,
-    '',
-  ]
+  const head = ['## snap-gadget validate', '', `**${cell(summaryLine(report))}**`, '']
   const files = ['| File | snapd | Errors | Warnings |', '| --- | --- | --- | --- |']
   const findings = ['| Severity | Location | Rule | Message |', '| --- | --- | --- | --- |']
   const total = report.gadgets.reduce((n, g) => n + g.findings.length, 0)

@@ -241,7 +241,10 @@ describe('conformance cases against snapd', () => {
       const {stdout} = await oracle(shared('tools', 'snapd-oracle.sh'), ['--content-dir', c.name, '--no-stub', c.file], {cwd: dir})
       return JSON.parse(stdout.trim()) as {valid: boolean}
     })
-    const single = runOracle(files.map((c) => c.file), {cwd: dir})
+    const single = runOracle(
+      files.map((c) => c.file),
+      {cwd: dir},
+    )
     const perTree = await Promise.all(treeRuns)
     const fresh = new Map<string, boolean>()
     single.forEach((v, i) => fresh.set(files[i].name, v.valid))

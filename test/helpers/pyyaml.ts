@@ -232,12 +232,20 @@ function implicitTag(text: string): string {
   const first = text.charCodeAt(0)
   switch (first) {
     // y Y t T f F o O: booleans only.
-    case 0x79: case 0x59: case 0x74: case 0x54: case 0x66: case 0x46: case 0x6f: case 0x4f: {
+    case 0x79:
+    case 0x59:
+    case 0x74:
+    case 0x54:
+    case 0x66:
+    case 0x46:
+    case 0x6f:
+    case 0x4f: {
       return BOOL.test(text) ? BOOL_TAG : STR
     }
 
     // n N: booleans, then null.
-    case 0x6e: case 0x4e: {
+    case 0x6e:
+    case 0x4e: {
       return BOOL.test(text) ? BOOL_TAG : NULL.test(text) ? NULL_TAG : STR
     }
 
@@ -254,7 +262,9 @@ function implicitTag(text: string): string {
     }
 
     // - + . and digits: float, then int, then (digits only) timestamp.
-    case 0x2d: case 0x2b: case 0x2e: {
+    case 0x2d:
+    case 0x2b:
+    case 0x2e: {
       return FLOAT.test(text) ? FLOAT_TAG : first !== 0x2e && INT.test(text) ? INT_TAG : STR
     }
 
@@ -348,8 +358,7 @@ export function pythonFloat(f: number): string {
   return s.includes('.') || s.includes('e') ? s : `${s}.0`
 }
 
-const TIMESTAMP_PARTS =
-  /^(\d{4})-(\d\d?)-(\d\d?)(?:(?:[Tt]|[ \t]+)(\d\d?):(\d\d):(\d\d)(?:\.\d*)?(?:[ \t]*(Z|([-+])(\d\d?)(?::(\d\d))?))?)?$/
+const TIMESTAMP_PARTS = /^(\d{4})-(\d\d?)-(\d\d?)(?:(?:[Tt]|[ \t]+)(\d\d?):(\d\d):(\d\d)(?:\.\d*)?(?:[ \t]*(Z|([-+])(\d\d?)(?::(\d\d))?))?)?$/
 
 /** construct_yaml_timestamp: whether datetime.date / datetime.datetime / timezone accept the parts. */
 function timestampConstructs(text: string): boolean {

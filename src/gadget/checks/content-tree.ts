@@ -112,9 +112,7 @@ export function placeholderTree(
     kind: 'file',
     missingHint(path) {
       const {unreadable} = (built ??= build())
-      return unreadable
-        ? `${unreadable}; fix that value, or validate the gadget project or built snap to judge ${path} on the real files`
-        : undefined
+      return unreadable ? `${unreadable}; fix that value, or validate the gadget project or built snap to judge ${path} on the real files` : undefined
     },
     sourceKind: kindOf,
   }
@@ -128,4 +126,3 @@ function normalize(path: string): string | undefined {
   if (p === '..' || p.startsWith('../')) return undefined
   return p === '.' ? '' : p
 }
-

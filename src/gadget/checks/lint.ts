@@ -44,7 +44,7 @@ export function lintGadget(ctx: LintContext): void {
       'T1',
       'no volumes: snapd accepts this only for classic models (a Core model fails with "bootloader not declared in any volume")',
       ctx.loc.keyNode(info, 'volumes') ?? ctx.parsed.yaml.root,
-      'declare the device\'s volumes with their structures and a bootloader (snap-gadget init scaffolds them), unless this gadget is for a classic model',
+      "declare the device's volumes with their structures and a bootloader (snap-gadget init scaffolds them), unless this gadget is for a classic model",
       ['volumes'],
     )
   }
@@ -112,7 +112,14 @@ function newerKeys(ctx: LintContext): void {
     const feature = Object.hasOwn(keySince, key) ? keySince[key] : undefined
     if (!feature || target.has(feature)) continue
     const since = snapdFeatures[feature]
-    warn(ctx, 'N15', `"${key}" needs snapd ${since} or later: snapd ${target.label} ignores it`, u.key, `devices running snapd older than ${since} behave as if "${key}" were absent; judge with --snapd ${since} or newer if your fleet is newer`, [...u.path, key])
+    warn(
+      ctx,
+      'N15',
+      `"${key}" needs snapd ${since} or later: snapd ${target.label} ignores it`,
+      u.key,
+      `devices running snapd older than ${since} behave as if "${key}" were absent; judge with --snapd ${since} or newer if your fleet is newer`,
+      [...u.path, key],
+    )
     if (key === 'min-size' && u.value.kind === 'scalar') {
       const text = u.value.value
       if (!/^\d+[MG]?$/.test(text)) {
@@ -176,13 +183,16 @@ function structureLint(ctx: LintContext, vol: VolumeRef, st: StructureRef): void
   const fs = linuxFilesystem(s.filesystem)
   const label = s['filesystem-label']
   const labelNode = loc.valueNode(s, 'filesystem-label')
-  if (label && fs === 'vfat' && label.length > 11) warn(ctx, 'N1', `vfat label "${label}" is ${label.length} characters; vfat labels hold 11`, labelNode, 'shorten the label to 11 characters', [...st.path, 'filesystem-label'])
-  if (label && fs === 'ext4' && label.length > 16) warn(ctx, 'N1', `ext4 label "${label}" is ${label.length} characters; ext4 labels hold 16`, labelNode, 'shorten the label to 16 characters', [...st.path, 'filesystem-label'])
+  if (label && fs === 'vfat' && label.length > 11)
+    warn(ctx, 'N1', `vfat label "${label}" is ${label.length} characters; vfat labels hold 11`, labelNode, 'shorten the label to 11 characters', [...st.path, 'filesystem-label'])
+  if (label && fs === 'ext4' && label.length > 16)
+    warn(ctx, 'N1', `ext4 label "${label}" is ${label.length} characters; ext4 labels hold 16`, labelNode, 'shorten the label to 16 characters', [...st.path, 'filesystem-label'])
   if (label && fs === 'vfat' && label !== label.toUpperCase() && !['ubuntu-seed', 'ubuntu-boot', 'system-boot'].includes(label)) {
     warn(ctx, 'N2', `vfat label "${label}" has lower-case letters; vfat stores labels upper-case`, labelNode, `write it as "${label.toUpperCase()}" so it matches what blkid shows`, [...st.path, 'filesystem-label'])
   }
 
-  if (s.name.length > 36 && vol.schema !== 'mbr') warn(ctx, 'N3', `partition name "${s.name}" is ${s.name.length} characters; GPT partition names hold 36`, loc.valueNode(s, 'name'), 'shorten the name to 36 characters', [...st.path, 'name'])
+  if (s.name.length > 36 && vol.schema !== 'mbr')
+    warn(ctx, 'N3', `partition name "${s.name}" is ${s.name.length} characters; GPT partition names hold 36`, loc.valueNode(s, 'name'), 'shorten the name to 36 characters', [...st.path, 'name'])
   filesystemVsType(ctx, st)
   alignment(ctx, vol, st)
   if (s.role === 'system-boot' && label && label !== 'ubuntu-boot' && hasSeed(ctx)) {
@@ -197,7 +207,8 @@ function structureLint(ctx: LintContext, vol: VolumeRef, st: StructureRef): void
     const node = loc.valueNode(c, withFs ? 'source' : 'image')
     if (path && !path.startsWith('$kernel:')) {
       const clean = path.includes('..') ? cleanPath(path.replace(/^\/+/, '')) : path
-      if (clean === '..' || clean.startsWith('../')) warn(ctx, 'N8', `content "${path}" leaves the gadget snap`, node, 'content paths are relative to the gadget snap root; keep them inside it', [...st.path, 'content', i])
+      if (clean === '..' || clean.startsWith('../'))
+        warn(ctx, 'N8', `content "${path}" leaves the gadget snap`, node, 'content paths are relative to the gadget snap root; keep them inside it', [...st.path, 'content', i])
       if (ctx.tree.kind === 'project' && (withFs ? ctx.tree.sourceKind(path) : ctx.tree.imageSize(path)) === undefined && !producedByParts(path, ctx.partOutputs ?? [])) {
         warn(ctx, 'N13', `content "${path}" is not in the gadget project`, node, `make sure a part of snap/snapcraft.yaml installs ${path} into the snap, or add the file`, [...st.path, 'content', i])
       }
@@ -233,11 +244,21 @@ function alignment(ctx: LintContext, vol: VolumeRef, st: StructureRef): void {
   const {s} = st
   if (s.type === 'bare' || s.type === 'mbr' || s.role === 'mbr' || vol.v.schema === 'emmc') return
   if (s.offset !== undefined && s.offset % 512n !== 0n) {
-    warn(ctx, 'N5', `partition offset ${s.offset} is not a multiple of 512-byte sectors`, ctx.loc.valueNode(s, 'offset'), `use ${formatQuantity(((s.offset + 511n) / 512n) * 512n)} or another multiple of 512 (1M is usual)`, [...st.path, 'offset'])
+    warn(
+      ctx,
+      'N5',
+      `partition offset ${s.offset} is not a multiple of 512-byte sectors`,
+      ctx.loc.valueNode(s, 'offset'),
+      `use ${formatQuantity(((s.offset + 511n) / 512n) * 512n)} or another multiple of 512 (1M is usual)`,
+      [...st.path, 'offset'],
+    )
   }
 
   if (s.size !== undefined && s.size % 512n !== 0n) {
-    warn(ctx, 'N5', `partition size ${s.size} is not a multiple of 512-byte sectors`, ctx.loc.valueNode(s, 'size'), `use ${formatQuantity(((s.size + 511n) / 512n) * 512n)} or another multiple of 512`, [...st.path, 'size'])
+    warn(ctx, 'N5', `partition size ${s.size} is not a multiple of 512-byte sectors`, ctx.loc.valueNode(s, 'size'), `use ${formatQuantity(((s.size + 511n) / 512n) * 512n)} or another multiple of 512`, [
+      ...st.path,
+      'size',
+    ])
   }
 }
 
@@ -252,5 +273,12 @@ function recommendedSizes(ctx: LintContext, st: StructureRef): void {
   const size = st.s.size ?? 0n
   if (!min || size === 0n || size >= min) return
   if (st.s.role === 'system-boot' && !hasSeed(ctx)) return
-  warn(ctx, 'N10', `${st.s.role} is ${formatQuantity(size)}; Ubuntu recommends at least ${formatQuantity(min)}`, ctx.loc.valueNode(st.s, 'size'), `use "size: ${formatQuantity(min)}" or more, so kernels and recovery systems fit`, [...st.path, 'size'])
+  warn(
+    ctx,
+    'N10',
+    `${st.s.role} is ${formatQuantity(size)}; Ubuntu recommends at least ${formatQuantity(min)}`,
+    ctx.loc.valueNode(st.s, 'size'),
+    `use "size: ${formatQuantity(min)}" or more, so kernels and recovery systems fit`,
+    [...st.path, 'size'],
+  )
 }

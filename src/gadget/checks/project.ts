@@ -101,7 +101,14 @@ export function producedByParts(path: string, outputs: readonly string[]): boole
     const o = output.replace(/\/+$/, '')
     if (o === clean || clean.startsWith(`${o}/`)) return true
     if (!/[*?[]/.test(o)) return false
-    const re = new RegExp(`^${o.replaceAll(/[.+^${}()|\\]/g, '\\$&').replaceAll('**', '\u0000').replaceAll('*', '[^/]*').replaceAll('\u0000', '.*').replaceAll('?', '[^/]')}(/.*)?$`)
+    const re = new RegExp(
+      `^${o
+        .replaceAll(/[.+^${}()|\\]/g, '\\$&')
+        .replaceAll('**', '\u0000')
+        .replaceAll('*', '[^/]*')
+        .replaceAll('\u0000', '.*')
+        .replaceAll('?', '[^/]')}(/.*)?$`,
+    )
     return re.test(clean)
   })
 }

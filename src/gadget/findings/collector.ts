@@ -33,7 +33,7 @@ export class FileReport {
     const info = ruleInfo(input.rule)
     const severity = input.severity ?? (info.source === 'snapd' ? 'error' : 'warning')
     const message = input.message ?? input.snapdMessage ?? info.summary
-    const range = input.start ? {start: input.start} : this.locator?.range(input.node) ?? {}
+    const range = input.start ? {start: input.start} : (this.locator?.range(input.node) ?? {})
     const finding: Finding = {
       file: this.file,
       message,

@@ -140,11 +140,7 @@ export function ruleInfo(id: string): RuleInfo {
 /** Sort key: file, then position, then rule (S2 before S10). Plain comparisons: no ICU at start-up. */
 export function compareFindings(a: Finding, b: Finding): number {
   return (
-    compareText(a.file, b.file) ||
-    (a.start?.line ?? 0) - (b.start?.line ?? 0) ||
-    (a.start?.column ?? 0) - (b.start?.column ?? 0) ||
-    compareText(a.rule[0], b.rule[0]) ||
-    Number(a.rule.slice(1)) - Number(b.rule.slice(1))
+    compareText(a.file, b.file) || (a.start?.line ?? 0) - (b.start?.line ?? 0) || (a.start?.column ?? 0) - (b.start?.column ?? 0) || compareText(a.rule[0], b.rule[0]) || Number(a.rule.slice(1)) - Number(b.rule.slice(1))
   )
 }
 

@@ -39,11 +39,7 @@ export type GoType =
 export class UnmarshalError extends Error {}
 
 /** A value decoded into interface{}: what go-yaml hands to snapd for `defaults`. */
-export type IfaceValue =
-  | ResolvedValue
-  | {entries: Array<[IfaceValue, IfaceValue]>; kind: 'map'}
-  | {items: IfaceValue[]; kind: 'seq'}
-  | {kind: 'other'; value: string}
+export type IfaceValue = ResolvedValue | {entries: Array<[IfaceValue, IfaceValue]>; kind: 'map'} | {items: IfaceValue[]; kind: 'seq'} | {kind: 'other'; value: string}
 
 export interface FieldSource {
   key: Node
@@ -573,7 +569,6 @@ function isNullForPrepare(node: Node): boolean {
 function isMergeKey(node: Node): boolean {
   return node.kind === 'scalar' && node.value === mergeKey && ((isImplicit(node) && !node.tag) || node.tag === Tag.merge)
 }
-
 
 function sameKey(a: IfaceValue, b: IfaceValue): boolean {
   if (a.kind !== b.kind) return false

@@ -37,8 +37,7 @@ const UINT64_MAX = (1n << 64n) - 1n
 
 const fixed = new Map<string, ResolvedValue>()
 for (const s of ['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']) fixed.set(s, {kind: 'bool', value: true})
-for (const s of ['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'])
-  fixed.set(s, {kind: 'bool', value: false})
+for (const s of ['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF']) fixed.set(s, {kind: 'bool', value: false})
 for (const s of ['', '~', 'null', 'Null', 'NULL']) fixed.set(s, {kind: 'null'})
 for (const s of ['.nan', '.NaN', '.NAN']) fixed.set(s, {kind: 'float', value: Number.NaN})
 for (const s of ['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF']) fixed.set(s, {kind: 'float', value: Infinity})

@@ -127,7 +127,7 @@ function finish(text: string, start: number, bomBytes: number, utf16: boolean): 
   let byte = bomBytes
   let limit = CHUNK_BYTES
   let fault: ReaderFault | undefined
-  for (let i = start; i < n; ) {
+  for (let i = start; i < n;) {
     const c = text.codePointAt(i)!
     const units = c > 0xffff ? 2 : 1
     const w = width(c)
@@ -178,16 +178,7 @@ function utf16Width(c: number): number {
 }
 
 function allowed(c: number): boolean {
-  return (
-    (c >= 0x20 && c <= 0x7e) ||
-    c === 0x09 ||
-    c === 0x0a ||
-    c === 0x0d ||
-    c === 0x85 ||
-    (c >= 0xa0 && c <= 0xd7ff) ||
-    (c >= 0xe000 && c <= 0xfffd) ||
-    (c >= 0x10000 && c <= 0x10ffff)
-  )
+  return (c >= 0x20 && c <= 0x7e) || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x85 || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff)
 }
 
 /**
@@ -206,7 +197,7 @@ function prepareBadUtf8(body: Uint8Array, bom: number): Prepared {
   let fault: ReaderFault | undefined
   const n = body.length
   const blockOf = (lastByte: number) => Math.floor((bom + lastByte) / CHUNK_BYTES)
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const b = body[i]
     const w = b < 0x80 ? 1 : (b & 0xe0) === 0xc0 ? 2 : (b & 0xf0) === 0xe0 ? 3 : (b & 0xf8) === 0xf0 ? 4 : 0
     let message: string | undefined
@@ -274,7 +265,7 @@ function prepareUtf16(bytes: Uint8Array, littleEndian: boolean): Prepared {
   let fault: ReaderFault | undefined
   const n = body.length
   const blockOf = (lastByte: number) => Math.floor((2 + lastByte) / CHUNK_BYTES)
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let message: string | undefined
     let block = -1
     let w = 2

@@ -117,7 +117,7 @@ const isUriChar = (c: number) => isAlpha(c) || (c < 128 && URI_EXTRA[c] === 1)
 
 /** Characters that cannot start a plain scalar (and blanks/breaks). */
 const INDICATOR = new Uint8Array(128)
-for (const ch of "-?:,[]{}#&*!|>'\"%@`") INDICATOR[ch.charCodeAt(0)] = 1
+for (const ch of '-?:,[]{}#&*!|>\'"%@`') INDICATOR[ch.charCodeAt(0)] = 1
 
 /**
  * ASCII classes for the hot loops: what ends a plain scalar's run of characters.
@@ -588,11 +588,7 @@ export class Scanner {
 
     // A plain scalar starts with anything but blanks and indicators; '-' also when a non-blank
     // follows, and in block context '?' and ':' when a non-blank (or non-break) follows.
-    if (
-      !(isBlankZ(c) || (c < 128 && INDICATOR[c] === 1)) ||
-      (c === 0x2d && !isBlank(next)) ||
-      (this.flowLevel === 0 && (c === 0x3f || c === 0x3a) && !isBlankZ(next))
-    ) {
+    if (!(isBlankZ(c) || (c < 128 && INDICATOR[c] === 1)) || (c === 0x2d && !isBlank(next)) || (this.flowLevel === 0 && (c === 0x3f || c === 0x3a) && !isBlankZ(next))) {
       return this.fetchPlain()
     }
 

@@ -52,7 +52,10 @@ describe('go-yaml v2 scalar resolution', () => {
   it('honours explicit tags: !!str keeps text, a contradicting tag fails like go-yaml', () => {
     assert.deepEqual(resolve(Tag.str, 'yes').value, {kind: 'str', value: 'yes'})
     assert.deepEqual(resolve(Tag.float, '5').value, {kind: 'float', value: 5})
-    assert.throws(() => resolve(Tag.int, 'abc'), (e: Error) => e instanceof ResolveError && e.message === 'cannot decode !!str `abc` as a !!int')
+    assert.throws(
+      () => resolve(Tag.int, 'abc'),
+      (e: Error) => e instanceof ResolveError && e.message === 'cannot decode !!str `abc` as a !!int',
+    )
     assert.equal(resolve('!custom', 'x').value.kind, 'other')
   })
 

@@ -492,7 +492,9 @@ function samples(): Sample[] {
 
 describe('readYaml: agreement on the corpus (107 files) and the conformance cases', () => {
   const all = samples()
-  const cases = readFileSync(join(fixtures('gadget', 'cases'), 'verdicts-snapd-2.57.6.jsonl'), 'utf8').trim().split('\n').length
+  const cases = readFileSync(join(fixtures('gadget', 'cases'), 'verdicts-snapd-2.57.6.jsonl'), 'utf8')
+    .trim()
+    .split('\n').length
 
   it('has them all', () => {
     assert.ok(cases >= 442, `only ${cases} recorded conformance cases`)
@@ -532,16 +534,7 @@ describe('readYaml: agreement on the corpus (107 files) and the conformance case
 })
 
 /** A gadget.yaml that snapd accepts, to carry the differences below. */
-const GADGET = [
-  'volumes:',
-  '  pc:',
-  '    bootloader: grub',
-  '    structure:',
-  '      - name: data',
-  '        type: 0FC63DAF-8483-4772-8E79-3D69D8477DE4',
-  '        filesystem: ext4',
-  '        size: 4M',
-].join('\n')
+const GADGET = ['volumes:', '  pc:', '    bootloader: grub', '    structure:', '      - name: data', '        type: 0FC63DAF-8483-4772-8E79-3D69D8477DE4', '        filesystem: ext4', '        size: 4M'].join('\n')
 
 /**
  * Where eemeli/yaml (with the corrections snap-gadget once layered on it) and libyaml part ways, with what readYaml

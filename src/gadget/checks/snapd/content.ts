@@ -10,7 +10,6 @@ import {fmtIndexAndName, hasFilesystem, type SnapdContext, type StructureRef, ty
 
 const validAssetName = /^[a-zA-Z0-9][a-zA-Z0-9-]*$/
 
-
 function byStart(a: StructureRef, b: StructureRef): number {
   const x = a.s.offset ?? 0n
   const y = b.s.offset ?? 0n
@@ -50,11 +49,12 @@ function layoutLegacy(cx: SnapdContext, vol: VolumeRef, tree: ContentTree): void
   for (const problem of result.problems) {
     const st = problem.structure
     const node = problem.content === undefined ? cx.loc.valueNode(st.s, st.s.offset === undefined ? undefined : 'offset') : cx.loc.item(st.s.content, problem.content)
-    const hint = problem.kind === 'overlap'
-      ? `without an offset this structure is placed at ${formatQuantity(problem.start!)} (after the previous one, and never below 1M); give it an explicit offset or make room`
-      : problem.kind === 'missing-image'
-        ? (tree.missingHint?.(problem.image!) ?? `add ${problem.image} to the gadget snap, or fix the path`)
-        : problem.hint
+    const hint =
+      problem.kind === 'overlap'
+        ? `without an offset this structure is placed at ${formatQuantity(problem.start!)} (after the previous one, and never below 1M); give it an explicit offset or make room`
+        : problem.kind === 'missing-image'
+          ? (tree.missingHint?.(problem.image!) ?? `add ${problem.image} to the gadget snap, or fix the path`)
+          : problem.hint
     cx.error(problem.kind === 'overlap' ? 'X2' : problem.kind === 'missing-image' ? 'C4' : 'C5', `invalid layout of volume ${goQuote(vol.name)}: ${problem.message}`, node, hint, st.path)
     if (problem.kind === 'overlap') break
   }
@@ -68,17 +68,15 @@ function contentImagesNewest(cx: SnapdContext, vol: VolumeRef, tree: ContentTree
       const size = tree.imageSize(c.image) ?? (tree.kind === 'project' ? 0n : undefined)
       if (size === undefined) {
         const message = `structure #${st.yamlIndex} (${goQuote(st.s.name)}): content ${goQuote(c.image)}: stat ${c.image}: no such file or directory`
-        cx.error('C4', message, cx.loc.item(st.s.content, i), tree.missingHint?.(c.image) ?? `add ${c.image} to the gadget snap, or fix the path`, [
-          ...st.path,
-          'content',
-          i,
-        ])
+        cx.error('C4', message, cx.loc.item(st.s.content, i), tree.missingHint?.(c.image) ?? `add ${c.image} to the gadget snap, or fix the path`, [...st.path, 'content', i])
       } else if ((c.size ?? 0n) !== 0n && c.size! < size) {
-        cx.error('C5', `structure #${st.yamlIndex} (${goQuote(st.s.name)}): content ${goQuote(c.image)} size ${size} is larger than declared ${c.size}`, cx.loc.item(st.s.content, i), `the image is ${size} bytes: raise the content size to at least ${size}, or drop it`, [
-          ...st.path,
-          'content',
-          i,
-        ])
+        cx.error(
+          'C5',
+          `structure #${st.yamlIndex} (${goQuote(st.s.name)}): content ${goQuote(c.image)} size ${size} is larger than declared ${c.size}`,
+          cx.loc.item(st.s.content, i),
+          `the image is ${size} bytes: raise the content size to at least ${size}, or drop it`,
+          [...st.path, 'content', i],
+        )
       }
     })
   }
@@ -95,19 +93,38 @@ function contentPresence(cx: SnapdContext, vol: VolumeRef, tree: ContentTree): v
       const path = [...st.path, 'content', i, 'source']
       if (c.source.startsWith('$kernel:')) {
         const problem = kernelRefProblem(c.source)
-        if (problem) cx.error('C3', `invalid volume ${goQuote(vol.name)}: cannot use kernel reference ${goQuote(c.source)}: ${problem}`, node, 'write $kernel:<asset>/<path>, where <asset> is listed in the kernel\'s kernel.yaml', path)
+        if (problem)
+          cx.error(
+            'C3',
+            `invalid volume ${goQuote(vol.name)}: cannot use kernel reference ${goQuote(c.source)}: ${problem}`,
+            node,
+            "write $kernel:<asset>/<path>, where <asset> is listed in the kernel's kernel.yaml",
+            path,
+          )
         continue
       }
 
       const kind = tree.sourceKind(c.source)
       if (kind === undefined) {
         if (tree.kind === 'project') continue
-        cx.error('C4', `invalid volume ${goQuote(vol.name)}: structure ${name()}, content source:${c.source}: source path does not exist`, node, tree.missingHint?.(c.source) ?? `add ${c.source} to the gadget snap (a part or the gadget tree), or fix the path`, path)
+        cx.error(
+          'C4',
+          `invalid volume ${goQuote(vol.name)}: structure ${name()}, content source:${c.source}: source path does not exist`,
+          node,
+          tree.missingHint?.(c.source) ?? `add ${c.source} to the gadget snap (a part or the gadget tree), or fix the path`,
+          path,
+        )
         continue
       }
 
       if (c.source.endsWith('/') && kind !== 'dir') {
-        cx.error('C4', `invalid volume ${goQuote(vol.name)}: structure ${name()}, content source:${c.source}: cannot specify trailing / for a source which is not a directory`, node, `${c.source.slice(0, -1)} is a file: drop the trailing "/"`, path)
+        cx.error(
+          'C4',
+          `invalid volume ${goQuote(vol.name)}: structure ${name()}, content source:${c.source}: cannot specify trailing / for a source which is not a directory`,
+          node,
+          `${c.source.slice(0, -1)} is a file: drop the trailing "/"`,
+          path,
+        )
       }
     }
   }

@@ -14,7 +14,9 @@ function decodeIssueRule(path: Array<number | string>, message: string): {hint?:
       : /into (map|gadget\.)/.test(message)
         ? 'this key takes a mapping of "key: value" lines'
         : /into bool/.test(message)
-          ? /`(yes|no|on|off|true|false)`/i.test(message) ? 'write the boolean without quotes: true or false' : 'use true or false'
+          ? /`(yes|no|on|off|true|false)`/i.test(message)
+            ? 'write the boolean without quotes: true or false'
+            : 'use true or false'
           : 'this key takes a single value (a string or number), not a list or mapping'
     return {hint: path.length === 0 ? 'gadget.yaml is a mapping with volumes:, defaults: and connections: at the top level' : kindHint, rule: path.length === 0 ? 'P1' : 'P2'}
   }
@@ -67,8 +69,7 @@ export function decodeFindings(cx: SnapdContext): void {
 
   const fatal = parsed.decodeIssues.find((i) => i.severity === 'fatal')
   const typeIssues = parsed.decodeIssues.filter((i) => i.severity === 'type')
-  const aggregated =
-    typeIssues.length > 0 ? `cannot parse gadget metadata: yaml: unmarshal errors:\n  ${typeIssues.map((i) => i.message).join('\n  ')}` : undefined
+  const aggregated = typeIssues.length > 0 ? `cannot parse gadget metadata: yaml: unmarshal errors:\n  ${typeIssues.map((i) => i.message).join('\n  ')}` : undefined
   // go-yaml aborts at its first fatal error; type errors are reported together at the end.
   const snapdMessage = fatal ? `cannot parse gadget metadata: ${fatal.goYaml ? 'yaml: ' : ''}${fatal.message}` : aggregated
   for (const issue of parsed.decodeIssues) {

@@ -102,9 +102,7 @@ export function kernelCmdline(cx: SnapdContext, info: GadgetInfo): void {
   const kc = info['kernel-cmdline']
   if (!kc?.append) return
   kc.append.forEach((arg, i) => {
-    const allowed =
-      !(arg.param === 'root' || arg.param === 'nfsroot' || arg.param === 'init') &&
-      (!arg.param.startsWith('snapd') || arg.param === 'snapd.debug' || arg.param === 'snapd_system_disk')
+    const allowed = !(arg.param === 'root' || arg.param === 'nfsroot' || arg.param === 'init') && (!arg.param.startsWith('snapd') || arg.param === 'snapd.debug' || arg.param === 'snapd_system_disk')
     if (!allowed) {
       // Runtime rule: snapd refuses it on the device, not at snap pack time.
       cx.input.report.add({

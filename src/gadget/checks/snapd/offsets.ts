@@ -4,7 +4,21 @@
  */
 import {formatQuantity, goQuote, MiB, u64} from '../../quantity.js'
 import {snapdFeatures} from '../../snapd-version.js'
-import {describeStructure, fmtIndexAndName, isMbr, linuxFilesystem, type SnapdContext, type StructureRef, SYSTEM_BOOT, SYSTEM_BOOT_STATE, SYSTEM_DATA, SYSTEM_SAVE, SYSTEM_SEED, SYSTEM_SEED_NULL, type VolumeRef} from './context.js'
+import {
+  describeStructure,
+  fmtIndexAndName,
+  isMbr,
+  linuxFilesystem,
+  type SnapdContext,
+  type StructureRef,
+  SYSTEM_BOOT,
+  SYSTEM_BOOT_STATE,
+  SYSTEM_DATA,
+  SYSTEM_SAVE,
+  SYSTEM_SEED,
+  SYSTEM_SEED_NULL,
+  type VolumeRef,
+} from './context.js'
 import {labelNotUnique} from './structures.js'
 
 const NON_MBR_START = MiB
@@ -65,10 +79,7 @@ export function setImplicitNewest(cx: SnapdContext, vol: VolumeRef): void {
   const {v} = vol
   if (cx.hasPartial(vol, 'schema')) {
     if (v.schema !== '') {
-      cx.error('V3', `${cx.prefix(vol)}partial schema is set but schema is still specified as ${goQuote(v.schema)}`, cx.loc.valueNode(v, 'schema'), 'remove "schema:" or drop schema from partial', [
-        ...vol.path,
-        'schema',
-      ])
+      cx.error('V3', `${cx.prefix(vol)}partial schema is set but schema is still specified as ${goQuote(v.schema)}`, cx.loc.valueNode(v, 'schema'), 'remove "schema:" or drop schema from partial', [...vol.path, 'schema'])
     }
 
     vol.schema = ''
@@ -86,7 +97,13 @@ export function setImplicitNewest(cx: SnapdContext, vol: VolumeRef): void {
     const {s} = st
     const implied = impliedLabel(cx, st)
     if (implied && !setKnownLabel(implied, linuxFilesystem(s.filesystem), known, knownVfat)) {
-      cx.error('M4', `${cx.prefix(vol)}filesystem label ${goQuote(implied)} is implied by ${s.role} role but was already set elsewhere`, cx.loc.valueNode(s), `another structure uses "${implied}"; rename that label`, st.path)
+      cx.error(
+        'M4',
+        `${cx.prefix(vol)}filesystem label ${goQuote(implied)} is implied by ${s.role} role but was already set elsewhere`,
+        cx.loc.valueNode(s),
+        `another structure uses "${implied}"; rename that label`,
+        st.path,
+      )
     }
 
     if (cx.target.has('systemBootState') && s.role === SYSTEM_BOOT_STATE && s.offset === undefined) {
@@ -136,7 +153,13 @@ export function impliedLabels(cx: SnapdContext): void {
       const implied = impliedLabel(cx, st)
       if (!implied) continue
       if (known.has(implied)) {
-        cx.error('M4', `${cx.prefix(vol)}filesystem label ${goQuote(implied)} is implied by ${s.role} role but was already set elsewhere`, cx.loc.valueNode(s), `another structure uses "${implied}"; rename that label`, st.path)
+        cx.error(
+          'M4',
+          `${cx.prefix(vol)}filesystem label ${goQuote(implied)} is implied by ${s.role} role but was already set elsewhere`,
+          cx.loc.valueNode(s),
+          `another structure uses "${implied}"; rename that label`,
+          st.path,
+        )
       }
 
       known.add(implied)
@@ -190,7 +213,13 @@ export function crossStructureNewest(cx: SnapdContext, vol: VolumeRef): void {
   vol.structures.forEach((st, pidx) => {
     const {s} = st
     if (isMbr(s) && (st.offset === undefined || st.offset !== 0n)) {
-      cx.error('X3', `${cx.prefix(vol)}invalid structure ${fmtIndexAndName(pidx, s.name)}: invalid role "mbr": mbr structure must start at offset 0`, cx.loc.valueNode(s), 'put the mbr structure first, at offset 0', st.path)
+      cx.error(
+        'X3',
+        `${cx.prefix(vol)}invalid structure ${fmtIndexAndName(pidx, s.name)}: invalid role "mbr": mbr structure must start at offset 0`,
+        cx.loc.valueNode(s),
+        'put the mbr structure first, at offset 0',
+        st.path,
+      )
     }
 
     offsetWriteNewest(cx, vol, st, first, volMinSize)
@@ -221,13 +250,31 @@ function offsetWriteNewest(cx: SnapdContext, vol: VolumeRef, st: StructureRef, f
   const pre = () => cx.prefix(vol)
   if (ow.relativeTo !== '') {
     if (ow.relativeTo !== first.s.name) {
-      cx.error('X4', `${pre()}structure ${goQuote(st.s.name)} refers to an unexpected structure ${goQuote(ow.relativeTo)}`, node, `from snapd ${snapdFeatures.strictOffsetWrite}, offset-write may only be relative to the first structure (${goQuote(first.s.name)}), usually the mbr`, path)
+      cx.error(
+        'X4',
+        `${pre()}structure ${goQuote(st.s.name)} refers to an unexpected structure ${goQuote(ow.relativeTo)}`,
+        node,
+        `from snapd ${snapdFeatures.strictOffsetWrite}, offset-write may only be relative to the first structure (${goQuote(first.s.name)}), usually the mbr`,
+        path,
+      )
     } else if (first.offset !== 0n) {
       cx.error('X4', `${pre()}structure ${goQuote(st.s.name)} refers to structure ${goQuote(ow.relativeTo)}, which does not have 0 offset`, node, 'the structure offset-write refers to must be at offset 0', path)
     } else if (ow.offset + 4n > first.minSize) {
-      cx.error('X4', `${pre()}structure ${goQuote(st.s.name)} wants to write offset of 4 bytes to ${ow.offset}, outside of referred structure ${goQuote(ow.relativeTo)}`, node, `the 4-byte pointer must fit inside ${goQuote(ow.relativeTo)} (${first.minSize} bytes)`, path)
+      cx.error(
+        'X4',
+        `${pre()}structure ${goQuote(st.s.name)} wants to write offset of 4 bytes to ${ow.offset}, outside of referred structure ${goQuote(ow.relativeTo)}`,
+        node,
+        `the 4-byte pointer must fit inside ${goQuote(ow.relativeTo)} (${first.minSize} bytes)`,
+        path,
+      )
     }
   } else if (ow.offset + 4n > volMinSize) {
-    cx.error('X4', `${pre()}structure ${goQuote(st.s.name)} wants to write offset of 4 bytes to ${ow.offset}, outside of volume of min size ${volMinSize}`, node, 'the 4-byte pointer must be written inside the volume', path)
+    cx.error(
+      'X4',
+      `${pre()}structure ${goQuote(st.s.name)} wants to write offset of 4 bytes to ${ow.offset}, outside of volume of min size ${volMinSize}`,
+      node,
+      'the 4-byte pointer must be written inside the volume',
+      path,
+    )
   }
 }

@@ -142,7 +142,12 @@ function rolesClassicWithModes(cx: SnapdContext, roles: Map<string, StructureRef
   const data = roles.get(SYSTEM_DATA)
   if (!boot || !data) {
     const st = roles.get(SYSTEM_SEED_NULL) ?? roles.get(SYSTEM_SEED)
-    cx.error('R6', 'system-boot and system-data roles are needed on classic', st ? cx.loc.valueNode(st.s, 'role') : undefined, 'a classic-with-modes gadget needs system-boot (ubuntu-boot) and system-data (ubuntu-data) structures')
+    cx.error(
+      'R6',
+      'system-boot and system-data roles are needed on classic',
+      st ? cx.loc.valueNode(st.s, 'role') : undefined,
+      'a classic-with-modes gadget needs system-boot (ubuntu-boot) and system-data (ubuntu-data) structures',
+    )
     return
   }
 

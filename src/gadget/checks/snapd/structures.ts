@@ -18,7 +18,10 @@ const validGuid = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}
 
 function bareContentProblem(c: GadgetContent): undefined | {hint: string; message: string} {
   if (c.source !== '' || c.target !== '') {
-    return {hint: 'this structure has no filesystem, so its content is raw images ("image:"); add "filesystem: vfat" or "ext4" to copy files with source/target', message: 'cannot use non-image content for bare file system'}
+    return {
+      hint: 'this structure has no filesystem, so its content is raw images ("image:"); add "filesystem: vfat" or "ext4" to copy files with source/target',
+      message: 'cannot use non-image content for bare file system',
+    }
   }
 
   if (c.image === '') return {hint: 'name the raw image to write with "image: <file>"', message: 'missing image file name'}
@@ -209,9 +212,7 @@ export function role(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: ()
         fail(
           'S7',
           'unsupported role',
-          newer
-            ? `the ${role} role needs snapd ${newer} or later (this check targets ${cx.target.label})`
-            : `use one of ${roles.filter(Boolean).join(', ')}${guess ? `: did you mean "${guess}"?` : ''}`,
+          newer ? `the ${role} role needs snapd ${newer} or later (this check targets ${cx.target.label})` : `use one of ${roles.filter(Boolean).join(', ')}${guess ? `: did you mean "${guess}"?` : ''}`,
         )
       }
     }

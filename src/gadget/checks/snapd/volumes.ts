@@ -34,7 +34,7 @@ export function collectVolumes(cx: SnapdContext, info: GadgetInfo): void {
       const node = seq?.items[index]
       const raw = seqNode?.items?.indexOf(node as Node) ?? -1
       const yamlIndex = raw === -1 ? index : raw
-      const minSize = cx.target.has('minSize') && s['min-size'] ? s['min-size'] : s.size ?? 0n
+      const minSize = cx.target.has('minSize') && s['min-size'] ? s['min-size'] : (s.size ?? 0n)
       return {index, minSize, path: [...path, 'structure', yamlIndex], s, volume: undefined as unknown as VolumeRef, yamlIndex}
     })
     const ref: VolumeRef = {name, path, schema: v.schema || 'gpt', structures, v}
@@ -87,9 +87,7 @@ function volumeStanzaEmpty(cx: SnapdContext, info: GadgetInfo, name: string): vo
     'V1',
     `volume ${goQuote(name)} stanza is empty`,
     field?.key,
-    suspicious
-      ? `"${name}:" is indented under volumes:, so snapd reads it as an empty volume; move it to the top level (no indentation)`
-      : `give the volume its bootloader, schema and structure, or remove "${name}:"`,
+    suspicious ? `"${name}:" is indented under volumes:, so snapd reads it as an empty volume; move it to the top level (no indentation)` : `give the volume its bootloader, schema and structure, or remove "${name}:"`,
     ['volumes', name],
   )
 }
@@ -112,10 +110,7 @@ export function bootloader(cx: SnapdContext, vol: VolumeRef): number {
   }
 
   if (value === 'piboot' && cx.input.model && !cx.input.model.grade) {
-    cx.error('V6', 'piboot bootloader valid only for UC20 onwards', cx.loc.valueNode(v, 'bootloader'), 'use u-boot for a UC16/18 model, or a UC20+ model (with a grade)', [
-      ...vol.path,
-      'bootloader',
-    ])
+    cx.error('V6', 'piboot bootloader valid only for UC20 onwards', cx.loc.valueNode(v, 'bootloader'), 'use u-boot for a UC16/18 model, or a UC20+ model (with a grade)', [...vol.path, 'bootloader'])
   }
 
   return 1
@@ -148,13 +143,7 @@ function bootloaderCount(cx: SnapdContext, info: GadgetInfo, found: number): voi
 
 function volumeName(cx: SnapdContext, vol: VolumeRef): void {
   if (!validVolumeName.test(vol.name)) {
-    cx.error(
-      'V2',
-      `${cx.prefix(vol)}invalid name`,
-      cx.loc.field(cx.input.parsed.info!.volumes!, vol.name)?.key,
-      'volume names are two or more letters, digits or "-", not starting with "-" (no "_" or ".")',
-      vol.path,
-    )
+    cx.error('V2', `${cx.prefix(vol)}invalid name`, cx.loc.field(cx.input.parsed.info!.volumes!, vol.name)?.key, 'volume names are two or more letters, digits or "-", not starting with "-" (no "_" or ".")', vol.path)
   }
 }
 
@@ -197,13 +186,7 @@ function validateVolumeLegacy(cx: SnapdContext, vol: VolumeRef): void {
 
     const ow = s['offset-write']
     if (ow && ow.relativeTo !== '' && !names.has(ow.relativeTo)) {
-      cx.error(
-        'X4',
-        `${cx.prefix(vol)}${where()} refers to an unknown structure ${goQuote(ow.relativeTo)}`,
-        cx.loc.valueNode(s, 'offset-write'),
-        hintName(ow.relativeTo, [...names.keys()]),
-        [...st.path, 'offset-write'],
-      )
+      cx.error('X4', `${cx.prefix(vol)}${where()} refers to an unknown structure ${goQuote(ow.relativeTo)}`, cx.loc.valueNode(s, 'offset-write'), hintName(ow.relativeTo, [...names.keys()]), [...st.path, 'offset-write'])
     }
 
     if (start < previousEnd && !cx.failed(st.path)) {
@@ -238,10 +221,7 @@ function invalidSchema(cx: SnapdContext, vol: VolumeRef): void {
   const allowed = cx.target.has('emmc') ? ['gpt', 'mbr', 'emmc'] : ['gpt', 'mbr']
   const guess = didYouMean(vol.v.schema, allowed)
   const tooNew = vol.v.schema === 'emmc' ? ` (emmc needs snapd ${snapdFeatures.emmc} or later)` : ''
-  cx.error('V3', `${cx.prefix(vol)}invalid schema ${goQuote(vol.v.schema)}`, cx.loc.valueNode(vol.v, 'schema'), `use ${allowed.join(' or ')}${guess ? `: did you mean "${guess}"?` : ''}${tooNew}`, [
-    ...vol.path,
-    'schema',
-  ])
+  cx.error('V3', `${cx.prefix(vol)}invalid schema ${goQuote(vol.v.schema)}`, cx.loc.valueNode(vol.v, 'schema'), `use ${allowed.join(' or ')}${guess ? `: did you mean "${guess}"?` : ''}${tooNew}`, [...vol.path, 'schema'])
 }
 
 function validateVolumeNewest(cx: SnapdContext, vol: VolumeRef): void {
@@ -286,7 +266,11 @@ export function volumeAssignments(cx: SnapdContext, info: GadgetInfo): void {
     for (const [vol, da] of assignments) {
       const aNode = cx.loc.field(assignments, vol)?.key
       if (!info.volumes?.get(vol)) {
-        cx.error('T7', `${pre()}volume ${goQuote(vol)} is mentioned in assignment but has not been defined`, aNode, hintName(vol, [...(info.volumes?.keys() ?? [])]) ?? 'assign only volumes defined under volumes:', [...path, 'assignment', vol])
+        cx.error('T7', `${pre()}volume ${goQuote(vol)} is mentioned in assignment but has not been defined`, aNode, hintName(vol, [...(info.volumes?.keys() ?? [])]) ?? 'assign only volumes defined under volumes:', [
+          ...path,
+          'assignment',
+          vol,
+        ])
         return
       }
 
@@ -303,7 +287,10 @@ export function volumeAssignments(cx: SnapdContext, info: GadgetInfo): void {
       }
     }
 
-    const key = [...assignments].map(([k, d]) => k + (d?.device ?? '')).sort().join(' ')
+    const key = [...assignments]
+      .map(([k, d]) => k + (d?.device ?? ''))
+      .sort()
+      .join(' ')
     const twin = seen.find((s) => s.key === key)
     if (twin) cx.error('T7', `${pre()}identical to ${goQuote(twin.name)}`, node, 'remove one of the two identical variants', path)
     seen.push({key, name})
