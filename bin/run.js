@@ -2,7 +2,7 @@
 'use strict'
 // CommonJS, as bin/package.json declares: Node starts an ES module entry through its ESM loader,
 // which costs every run a fifth of what `node -e 0` takes. The launcher is a CommonJS bundle too
-// (dist/fast/launch.cjs, built from src/cli/launch.ts).
+// (dist/fast/launch.cjs, built from src/cli/fast/launch.ts).
 const {join} = require('node:path')
 const root = join(__dirname, '..')
 // scripts/build.mjs marks a checkout whose dist/ it is replacing: say so instead of failing half-way.

@@ -74,7 +74,7 @@ await build({
 })
 
 // 3. Its code cache, from runs that plan and write a gadget like a user's.
-const {warmFastEntry} = await import('../dist/cli/launch.js')
+const {warmFastEntry} = await import('../dist/cli/fast/launch.js')
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-warm-init-'))
 try {
   const flags = {board: 'pc-amd64', brand: 'acme', identity: true, timestamp: '2026-01-01T00:00:00Z', yes: true}

@@ -1,10 +1,10 @@
 /**
  * `snap-gadget init` without oclif: the fast entry (bundled to dist/fast/init.cjs by
  * scripts/build-templates.mjs) that bin/run.js starts when the command line is one the launcher
- * fully understands (see src/cli/launch.ts). Same flags, output and exit codes as the oclif
+ * fully understands (see src/cli/fast/launch.ts). Same flags, output and exit codes as the oclif
  * command, which runs the same code.
  */
-import type {FastInput, FastIo} from '../cli/launch.js'
+import type {FastInput, FastIo} from '../cli/fast/launch.js'
 import {formatError, painter, useColor} from '../cli/output.js'
 import {exitCodeFor, UserError} from '../errors.js'
 import {descriptorIo, isTerminal} from '../util/terminal.js'

@@ -1,5 +1,5 @@
 /**
- * The body of `snap-gadget init`, shared by the oclif command (src/commands/init.ts) and its fast
+ * The body of `snap-gadget init`, shared by the oclif command (src/cli/commands/init/index.ts) and its fast
  * entry (dist/fast/init.cjs, which starts without oclif): flags → answers (prompting only on a
  * terminal) → plan → write or dry run. Output goes to the streams it is given.
  *

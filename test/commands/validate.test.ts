@@ -5,7 +5,7 @@
  * temporary working directory, so the file names in the reports are short and relative.
  *
  * The launcher runs `validate` without oclif when it can parse the arguments itself (see
- * src/cli/launch.ts); the last suite checks that this fast path and oclif's own path print the
+ * src/cli/fast/launch.ts); the last suite checks that this fast path and oclif's own path print the
  * same bytes and exit with the same code.
  */
 import assert from 'node:assert/strict'
@@ -16,7 +16,7 @@ import {dirname, join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {pathToFileURL} from 'node:url'
 
-import {planFastRun} from '../../src/cli/launch.js'
+import {planFastRun} from '../../src/cli/fast/launch.js'
 import {signModel, testKeys} from '../helpers/assertions.js'
 import {type CliOptions, type CliResult, runCli, runProcess} from '../helpers/cli.js'
 import {binRun, fixtures, projectRoot, shared} from '../helpers/paths.js'

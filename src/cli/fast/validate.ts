@@ -1,12 +1,12 @@
 /**
  * `snap-gadget validate` without oclif, bundled into dist/fast/validate.js: the launcher
- * (src/cli/launch.ts) calls main() with arguments it parsed from the command's manifest entry.
+ * (src/cli/fast/launch.ts) calls main() with arguments it parsed from the command's manifest entry.
  */
 import {exitCodeFor, UserError} from '../../errors.js'
 import {descriptorIo} from '../../util/terminal.js'
-import type {FastInput, FastIo} from '../launch.js'
+import type {FastInput, FastIo} from './launch.js'
 import {formatError} from '../output.js'
-import {type Format, runValidate} from '../run-validate.js'
+import {type Format, runValidate} from '../commands/validate/run.js'
 
 declare const SNAP_GADGET_VERSION: string
 

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../cli/base-command.js'
-import type {RequestEvent} from '../../service/index.js'
+import {BaseCommand} from '../../base-command.js'
+import type {RequestEvent} from '../../../service/index.js'
 
 export default class Serve extends BaseCommand {
   static override description = `A device service for factories, labs and CI: answers snapd's request-id and serial requests on the Serial Vault's paths (/v1/request-id, /v1/serial, /v1/version, /v1/health), checks each serial-request (the model's api-key, the device key's signature, the model, a fresh single-use nonce, the proposed serial) and answers with a serial assertion signed by the brand's key, followed by the brand's account and account-key so the device needs no store.
@@ -29,7 +29,7 @@ Prints "listening on URL" (with --json: {"url": URL}) once it accepts requests, 
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
-    const {loadServiceConfig, startDeviceService} = await import('../../service/index.js')
+    const {loadServiceConfig, startDeviceService} = await import('../../../service/index.js')
     const config = loadServiceConfig(flags.config)
     // A server's output goes on while it runs: written directly (oclif holds back --json output
     // for the command's end).

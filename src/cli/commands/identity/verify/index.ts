@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../cli/base-command.js'
-import {UserError} from '../../errors.js'
-import type {IdentityCheck, IdentityDocumentReport} from '../../registration/identity-document.js'
+import {BaseCommand} from '../../../base-command.js'
+import {UserError} from '../../../../errors.js'
+import type {IdentityCheck, IdentityDocumentReport} from '../../../../registration/identity-document.js'
 
 export default class IdentityVerify extends BaseCommand {
   static override args = {
@@ -38,7 +38,7 @@ Exits 1 when any check fails.`
 
   async run(): Promise<IdentityDocumentReport> {
     const {args, flags} = await this.parse(IdentityVerify)
-    const {verifyIdentityDocument} = await import('../../registration/identity-document.js')
+    const {verifyIdentityDocument} = await import('../../../../registration/identity-document.js')
     const file = args.file === '-' ? '<stdin>' : args.file
     const input = await readInput(args.file, 'assertion')
     const brandKey = flags['brand-key'] === undefined ? undefined : (await readInput(flags['brand-key'], 'key')).toString('utf8')
@@ -63,7 +63,7 @@ Exits 1 when any check fails.`
 export const MAX_IDENTITY_INPUT_BYTES = 1024 * 1024
 
 async function readInput(path: string, what: string): Promise<Buffer> {
-  const {readBoundedFile, readBoundedStdin} = await import('../../support/bounded-read.js')
+  const {readBoundedFile, readBoundedStdin} = await import('../../../../support/bounded-read.js')
   return path === '-' ? readBoundedStdin(MAX_IDENTITY_INPUT_BYTES, what) : readBoundedFile(path, MAX_IDENTITY_INPUT_BYTES, {what})
 }
 

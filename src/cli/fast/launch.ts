@@ -19,7 +19,7 @@ import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 import {Script} from 'node:vm'
 
-import type {OutputSink} from '../util/descriptor-sink.js'
+import type {OutputSink} from '../../util/descriptor-sink.js'
 
 /** The subset of a manifest flag the fast parser needs. */
 interface ManifestFlag {

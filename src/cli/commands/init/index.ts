@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
-import {painter, useColor} from '../cli/output.js'
+import {BaseCommand} from '../../base-command.js'
+import {painter, useColor} from '../../output.js'
 
 export default class Init extends BaseCommand {
   static override args = {
@@ -21,7 +21,7 @@ Every name is checked with snapd's rules and the model with snap sign's before a
     {command: '<%= config.bin %> <%= command.id %> --board my-board --board-dir ./boards --brand acme --kernel acme-kernel', description: 'A gadget from your own board profile'},
   ]
 
-  /** Runs without oclif from dist/fast/init.cjs when the arguments are plain (see src/cli/launch.ts). */
+  /** Runs without oclif from dist/fast/init.cjs when the arguments are plain (see src/cli/fast/launch.ts). */
   static fastEntry = 'init'
 
   static override flags = {
@@ -63,8 +63,8 @@ Every name is checked with snapd's rules and the model with snap sign's before a
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(Init)
-    const {runInit} = await import('../scaffold/init-command.js')
-    const {initJson, initText} = await import('../scaffold/present.js')
+    const {runInit} = await import('../../../scaffold/init-command.js')
+    const {initJson, initText} = await import('../../../scaffold/present.js')
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY)
     const outcome = await runInit({...flags, json: this.jsonEnabled()}, args.directory, {cwd: process.cwd(), interactive})
     if (this.jsonEnabled()) return initJson(outcome)

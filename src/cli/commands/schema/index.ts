@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand} from '../../base-command.js'
 
 export default class Schema extends BaseCommand {
   static override description = `Prints the JSON Schema (draft 2020-12) of gadget.yaml, for editors.
@@ -25,7 +25,7 @@ Save the schema next to gadget.yaml with --output, or point the modeline at the 
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Schema)
-    const {writeSchema, gadgetSchemaText} = await import('../gadget/schema-file.js')
+    const {writeSchema, gadgetSchemaText} = await import('../../../gadget/schema-file.js')
     if (flags.output) {
       const written = writeSchema(flags.output, {force: flags.force})
       this.logToStderr(`wrote ${written}; add this first line to gadget.yaml:\n# yaml-language-server: $schema=./${flags.output.split('/').pop()}`)

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
-import {formats, processIo, type ValidateFlags} from '../cli/run-validate.js'
-import type {ValidationReport} from '../report/types.js'
+import {BaseCommand} from '../../base-command.js'
+import {formats, processIo, type ValidateFlags} from './run.js'
+import type {ValidationReport} from '../../../report/types.js'
 
 export default class Validate extends BaseCommand {
   static override args = {
@@ -26,7 +26,7 @@ Exit status: 0 when no finding is an error, 1 when one is, 2 for usage or I/O er
     '<%= config.bin %> <%= command.id %> gadget.yaml --model model.json',
   ]
 
-  /** Runs without oclif from dist/fast/validate.js when the arguments are plain (see src/cli/launch.ts). */
+  /** Runs without oclif from dist/fast/validate.js when the arguments are plain (see src/cli/fast/launch.ts). */
   static fastEntry = 'validate'
 
   static override flags = {
@@ -47,7 +47,7 @@ Exit status: 0 when no finding is an error, 1 when one is, 2 for usage or I/O er
 
   async run(): Promise<ValidationReport> {
     const {argv, flags} = await this.parse(Validate)
-    const {runValidate} = await import('../cli/run-validate.js')
+    const {runValidate} = await import('./run.js')
     const {code, report} = await runValidate(argv as string[], {...flags, json: this.jsonEnabled()} satisfies ValidateFlags, processIo(this.config.version))
     process.exitCode = code
     // With --json the report was already printed by runValidate; oclif prints only what run() returns.

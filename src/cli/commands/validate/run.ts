@@ -5,18 +5,18 @@
 import {appendFileSync, existsSync, writeFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 
-import {parseAssertions} from '../assertions/decode.js'
-import {ExitCode, ioError, UserError} from '../errors.js'
-import type {GadgetModel} from '../gadget/checks/snapd/index.js'
-import {MAX_GADGET_BYTES} from '../gadget/inputs.js'
-import {validatePaths} from '../gadget/validate.js'
-import {renderReport, type ReportFormat} from '../report/index.js'
-import type {ValidationReport} from '../report/types.js'
-import {readBoundedFile, readBoundedStdin} from '../support/bounded-read.js'
-import type {OutputSink} from '../util/descriptor-sink.js'
-import {useColor} from './output.js'
+import {parseAssertions} from '../../../assertions/decode.js'
+import {ExitCode, ioError, UserError} from '../../../errors.js'
+import type {GadgetModel} from '../../../gadget/checks/snapd/index.js'
+import {MAX_GADGET_BYTES} from '../../../gadget/inputs.js'
+import {validatePaths} from '../../../gadget/validate.js'
+import {renderReport, type ReportFormat} from '../../../report/index.js'
+import type {ValidationReport} from '../../../report/types.js'
+import {readBoundedFile, readBoundedStdin} from '../../../support/bounded-read.js'
+import type {OutputSink} from '../../../util/descriptor-sink.js'
+import {useColor} from '../../output.js'
 
-export {reportFormats as formats} from '../report/index.js'
+export {reportFormats as formats} from '../../../report/index.js'
 export type Format = ReportFormat
 
 export interface ValidateFlags {

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
-import type {PrepareDeviceResult} from '../registration/prepare.js'
+import {BaseCommand} from '../../base-command.js'
+import type {PrepareDeviceResult} from '../../../registration/prepare.js'
 
 export default class PrepareDevice extends BaseCommand {
   static override description = `Does what the gadget's prepare-device hook does with the on-device runtime (dist/runtime/prepare-device.cjs): reads the registration config, checks with snapctl is-connected that the plugs its serial sources and body facts need are connected, derives the serial (never a placeholder or fallback), builds the registration body as YAML with the device identity signature, and sets device-service.url, device-service.headers, registration.proposed-serial and registration.body with snapctl, every value a JSON literal; options the config no longer sets are unset.
@@ -25,7 +25,7 @@ export default class PrepareDevice extends BaseCommand {
 
   async run(): Promise<PrepareDeviceResult> {
     const {flags} = await this.parse(PrepareDevice)
-    const {describePreparation, prepareDevice} = await import('../registration/prepare.js')
+    const {describePreparation, prepareDevice} = await import('../../../registration/prepare.js')
     const result = await prepareDevice({config: flags.config, dryRun: flags['dry-run'], root: flags.root})
     if (!this.jsonEnabled()) {
       if (flags['dry-run']) for (const call of result.calls) this.log(call.toString())

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
-import {painter, useColor} from '../cli/output.js'
+import {BaseCommand} from '../../base-command.js'
+import {painter, useColor} from '../../output.js'
 
 export default class Boards extends BaseCommand {
   static override description = `Lists the board profiles init can make a gadget for: architectures, bases, bootloader, volumes, the serial chain the prepare-device hook runs and the interfaces it plugs, and the kernel snap.
@@ -20,8 +20,8 @@ A profile is a directory (templates/boards/<id>/ in this package): profile.json 
 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(Boards)
-    const {listBoardProfiles} = await import('../scaffold/boards.js')
-    const {boardsJson, boardsText} = await import('../scaffold/present.js')
+    const {listBoardProfiles} = await import('../../../scaffold/boards.js')
+    const {boardsJson, boardsText} = await import('../../../scaffold/present.js')
     const boards = listBoardProfiles({boardDirs: flags['board-dir']})
     if (this.jsonEnabled()) return boardsJson(boards)
     process.stdout.write(boardsText(boards, painter(useColor(process.stdout))))

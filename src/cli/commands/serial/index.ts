@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
-import {type Paint, painter, useColor} from '../cli/output.js'
-import type {SourceAttempt} from '../serial/chain.js'
-import type {SerialResult} from '../serial/derive.js'
+import {BaseCommand} from '../../base-command.js'
+import {type Paint, painter, useColor} from '../../output.js'
+import type {SourceAttempt} from '../../../serial/chain.js'
+import type {SerialResult} from '../../../serial/derive.js'
 
 export default class Serial extends BaseCommand {
   static override description = `Reads the hardware identity sources of a chain in order and prints the first usable value, normalised and transformed. Empty values, all-zero or all-F values and known placeholders (both byte orders of placeholder UUIDs) are refused. When no source is usable, the command fails (exit 1) and lists every source tried and why.
@@ -37,7 +37,7 @@ The chain comes from --chain, else --board, else the configuration file, else th
 
   async run(): Promise<SerialResult> {
     const {flags} = await this.parse(Serial)
-    const {deriveSerial} = await import('../serial/derive.js')
+    const {deriveSerial} = await import('../../../serial/derive.js')
     const result = await deriveSerial({board: flags.board, chain: flags.chain, config: flags.config, root: flags.root})
     if (!this.jsonEnabled()) {
       if (flags.explain) process.stderr.write(renderExplanation(result, painter(useColor(process.stderr))))

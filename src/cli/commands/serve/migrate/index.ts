@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../cli/base-command.js'
-import type {MigrationResult} from '../../service/index.js'
+import {BaseCommand} from '../../../base-command.js'
+import type {MigrationResult} from '../../../../service/index.js'
 
 export default class ServeMigrate extends BaseCommand {
   static override description = `Creates the device service's tables in the database the config names, or brings them to this snap-gadget's schema version; a database already up to date is left as it is.
@@ -20,7 +20,7 @@ On PostgreSQL, run it once before starting instances of a new version (or start 
 
   async run(): Promise<{database: string} & MigrationResult> {
     const {flags} = await this.parse(ServeMigrate)
-    const {describeDatabase, loadServiceDatabase, migrateDatabase} = await import('../../service/index.js')
+    const {describeDatabase, loadServiceDatabase, migrateDatabase} = await import('../../../../service/index.js')
     const location = loadServiceDatabase(flags.config)
     const result = await migrateDatabase(location)
     const database = describeDatabase(location)

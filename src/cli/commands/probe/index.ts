@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
-import {type Paint, painter, useColor} from '../cli/output.js'
-import type {ProbeReport} from '../serial/probe.js'
+import {BaseCommand} from '../../base-command.js'
+import {type Paint, painter, useColor} from '../../output.js'
+import type {ProbeReport} from '../../../serial/probe.js'
 
 export default class Probe extends BaseCommand {
   static override description = `Lists every hardware identity source present (device tree, cpuinfo, SoC, SMBIOS, nvmem fuses, board EEPROMs, network ports), its value and what is wrong with it: placeholder, locally administered MAC, virtual machine, root-only file. Then names the board profile that applies and what its chain derives here.
@@ -24,7 +24,7 @@ On / it also asks systeminformation for the manufacturer and model (with a timeo
 
   async run(): Promise<ProbeReport> {
     const {flags} = await this.parse(Probe)
-    const {probeIdentity} = await import('../serial/probe.js')
+    const {probeIdentity} = await import('../../../serial/probe.js')
     const report = await probeIdentity({root: flags.root})
     if (!this.jsonEnabled()) this.log(renderProbe(report, painter(useColor())).trimEnd())
     return report
