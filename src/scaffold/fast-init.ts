@@ -7,7 +7,7 @@
 import type {FastInput, FastIo} from '../cli/fast/launch.js'
 import {formatError, painter, useColor} from '../cli/output.js'
 import {exitCodeFor, UserError} from '../errors.js'
-import {descriptorIo, isTerminal} from '../util/terminal.js'
+import {descriptorIo, isTerminal} from '../cli/fast/terminal.js'
 import {type InitFlags, runInit} from './init-command.js'
 import {initJson, initText} from './present.js'
 

@@ -3,7 +3,7 @@
  * (src/cli/fast/launch.ts) calls main() with arguments it parsed from the command's manifest entry.
  */
 import {exitCodeFor, UserError} from '../../errors.js'
-import {descriptorIo} from '../../util/terminal.js'
+import {descriptorIo} from './terminal.js'
 import type {FastInput, FastIo} from './launch.js'
 import {formatError} from '../output.js'
 import {type Format, runValidate} from '../commands/validate/run.js'

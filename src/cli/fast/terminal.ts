@@ -7,7 +7,7 @@
 import {fstatSync, statSync} from 'node:fs'
 import {createRequire} from 'node:module'
 
-import {descriptorSink, type TextSink} from './descriptor-sink.js'
+import {descriptorSink, type TextSink} from '../../util/descriptor-sink.js'
 
 export function isTerminal(fd: number): boolean {
   let rdev: number
