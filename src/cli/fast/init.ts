@@ -4,12 +4,12 @@
  * fully understands (see src/cli/fast/launch.ts). Same flags, output and exit codes as the oclif
  * command, which runs the same code.
  */
-import type {FastInput, FastIo} from '../cli/fast/launch.js'
-import {formatError, painter, useColor} from '../cli/output.js'
-import {exitCodeFor, UserError} from '../errors.js'
-import {descriptorIo, isTerminal} from '../cli/fast/terminal.js'
-import {type InitFlags, runInit} from './init-command.js'
-import {initJson, initText} from './present.js'
+import type {FastInput, FastIo} from './launch.js'
+import {formatError, painter, useColor} from '../output.js'
+import {exitCodeFor, UserError} from '../../errors.js'
+import {descriptorIo, isTerminal} from './terminal.js'
+import {type InitFlags, runInit} from '../../scaffold/init-command.js'
+import {initJson, initText} from '../../scaffold/present.js'
 
 /** Writes through descriptor sinks by default: process.stdout and process.stderr cost start-up time. */
 export async function main(input: FastInput, io: FastIo = descriptorIo()): Promise<number> {
