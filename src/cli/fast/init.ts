@@ -4,12 +4,12 @@
  * fully understands (see src/cli/fast/launch.ts). Same flags, output and exit codes as the oclif
  * command, which runs the same code.
  */
-import type {FastInput, FastIo} from './launch.js'
-import {formatError, painter, useColor} from '../output.js'
-import {exitCodeFor, UserError} from '../../errors.js'
-import {descriptorIo, isTerminal} from './terminal.js'
 import {type InitFlags, runInit} from '../../scaffold/init-command.js'
 import {initJson, initText} from '../../scaffold/present.js'
+import {handleError} from '../handle-error.js'
+import {painter, useColor} from '../output.js'
+import type {FastInput, FastIo} from './launch.js'
+import {descriptorIo, isTerminal} from './terminal.js'
 
 /** Writes through descriptor sinks by default: process.stdout and process.stderr cost start-up time. */
 export async function main(input: FastInput, io: FastIo = descriptorIo()): Promise<number> {
@@ -20,13 +20,6 @@ export async function main(input: FastInput, io: FastIo = descriptorIo()): Promi
     io.stdout.write(flags.json ? `${JSON.stringify(initJson(outcome), null, 2)}\n` : initText(outcome, painter(useColor(io.stdout))))
     return 0
   } catch (error) {
-    if (flags.json) {
-      const detail = error instanceof UserError ? error.toJSON() : {code: 'INTERNAL', message: (error as Error).message, stack: (error as Error).stack}
-      io.stdout.write(`${JSON.stringify({error: detail}, null, 2)}\n`)
-    } else {
-      io.stderr.write(formatError(error, io.stderr))
-    }
-
-    return exitCodeFor(error)
+    return handleError(error, {json: flags.json === true, stderr: io.stderr, stdout: io.stdout})
   }
 }

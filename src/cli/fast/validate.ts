@@ -2,11 +2,10 @@
  * `snap-gadget validate` without oclif, bundled into dist/fast/validate.js: the launcher
  * (src/cli/fast/launch.ts) calls main() with arguments it parsed from the command's manifest entry.
  */
-import {exitCodeFor, UserError} from '../../errors.js'
-import {descriptorIo} from './terminal.js'
-import type {FastInput, FastIo} from './launch.js'
-import {formatError} from '../output.js'
 import {type Format, runValidate} from '../commands/validate/run.js'
+import {handleError} from '../handle-error.js'
+import type {FastInput, FastIo} from './launch.js'
+import {descriptorIo} from './terminal.js'
 
 declare const SNAP_GADGET_VERSION: string
 
@@ -27,13 +26,6 @@ export async function main({argv, flags}: FastInput, io: FastIo = descriptorIo()
     )
     return code
   } catch (error) {
-    if (flags.json === true) {
-      const body = error instanceof UserError ? error.toJSON() : {code: 'INTERNAL', message: (error as Error).message}
-      io.stdout.write(`${JSON.stringify({error: body}, null, 2)}\n`)
-    } else {
-      io.stderr.write(formatError(error, io.stderr))
-    }
-
-    return exitCodeFor(error)
+    return handleError(error, {json: flags.json === true, stderr: io.stderr, stdout: io.stdout})
   }
 }
