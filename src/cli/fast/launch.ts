@@ -3,10 +3,11 @@
  *
  * Loading @oclif/core costs about as much as starting node itself, and `validate` is run on every
  * CI push and by editors on every save. So a command may declare `static fastEntry = '<name>'`: a
- * single-file bundle, dist/fast/<name>.js, that runs the command without oclif. The launcher reads
- * the command's flags from oclif.manifest.json (the same data oclif uses) and parses argv itself
- * only when every token is one it fully understands; help, unknown flags, bad values and anything
- * unusual fall through to oclif, so every error and help text still comes from oclif.
+ * single-file bundle, dist/fast/<name>.cjs, that runs the command without oclif. The launcher reads
+ * the command's flags from oclif.manifest.json (the same data oclif uses), parses argv with
+ * node:util's parseArgs, and takes it only when every token is one it fully understands; help,
+ * unknown flags, bad values and anything unusual fall through to oclif, so every error and help
+ * text still comes from oclif.
  *
  * Fast entries are CommonJS bundles compiled with V8's code cache (dist/fast/<name>.cache, made
  * at build time by running the entry once), so the second start on a machine skips parsing and
@@ -17,6 +18,7 @@
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
+import {parseArgs, type ParseArgsConfig} from 'node:util'
 import {Script} from 'node:vm'
 
 import type {OutputSink} from '../../util/descriptor-sink.js'
@@ -116,77 +118,51 @@ export function planFastRun(argv: string[], root: string): undefined | {entry: s
   return input && {entry: command.fastEntry, input}
 }
 
-/** A strict, small flag parser for the forms oclif documents; undefined means "let oclif parse". */
+/**
+ * argv parsed with node:util's parseArgs, its options derived from the command's manifest entry
+ * (the flags oclif itself parses). Only the forms oclif documents are taken; undefined means
+ * "let oclif parse": help, unknown flags, bad or repeated values, a short flag with its value
+ * attached, and anything else oclif words an error or help text for.
+ */
 export function parseFlags(tokens: string[], command: ManifestCommand): FastInput | undefined {
-  const byName = new Map<string, ManifestFlag>()
-  const byChar = new Map<string, ManifestFlag>()
-  for (const flag of Object.values(command.flags)) {
-    byName.set(flag.name, flag)
-    if (flag.char) byChar.set(flag.char, flag)
+  const flagsByName = new Map(Object.values(command.flags).map((flag) => [flag.name, flag]))
+  if (flagsByName.has('help') || flagsByName.has('version')) return undefined
+  const options: NonNullable<ParseArgsConfig['options']> = {}
+  for (const flag of flagsByName.values()) {
+    options[flag.name] = {multiple: Boolean(flag.multiple), type: flag.type === 'boolean' ? 'boolean' : 'string', ...(flag.char ? {short: flag.char} : {})}
   }
 
-  const flags: Record<string, unknown> = {}
-  const positional: string[] = []
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]
-    if (token === '--') {
-      positional.push(...tokens.slice(i + 1))
-      break
-    }
-
-    if (!token.startsWith('-') || token === '-') {
-      positional.push(token)
-      continue
-    }
-
-    let flag: ManifestFlag | undefined
-    let value: string | undefined
-    let negated = false
-    if (token.startsWith('--')) {
-      const eq = token.indexOf('=')
-      const name = eq === -1 ? token.slice(2) : token.slice(2, eq)
-      if (eq !== -1) value = token.slice(eq + 1)
-      flag = byName.get(name)
-      if (!flag && name.startsWith('no-')) {
-        flag = byName.get(name.slice(3))
-        negated = Boolean(flag?.allowNo) && flag?.type === 'boolean'
-        if (!negated) return undefined
-      }
-    } else {
-      if (token.length !== 2) return undefined
-      flag = byChar.get(token[1])
-    }
-
-    if (!flag || flag.name === 'help' || flag.name === 'version') return undefined
-    if (flag.type === 'boolean') {
-      if (value !== undefined || (flag.name in flags && !flag.multiple)) return undefined
-      flags[flag.name] = !negated
-      continue
-    }
-
-    if (value === undefined) {
-      value = tokens[++i]
-      if (value === undefined || value.startsWith('-')) return undefined
-    }
-
-    if (flag.options && !flag.options.includes(value)) return undefined
-    if (flag.multiple) {
-      const values = (flags[flag.name] as string[] | undefined) ?? []
-      values.push(value)
-      flags[flag.name] = values
-    } else {
-      if (flag.name in flags) return undefined
-      flags[flag.name] = value
-    }
+  const config = {allowNegative: true, allowPositionals: true, args: tokens, options, strict: true, tokens: true} as const
+  let parsed: ReturnType<typeof parseArgs<typeof config>>
+  try {
+    parsed = parseArgs(config)
+  } catch {
+    return undefined
   }
 
-  for (const flag of byName.values()) {
+  const seen = new Set<string>()
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue
+    const flag = flagsByName.get(token.name)!
+    // parseArgs also takes "-fjson" and grouped short flags, and --no- of any boolean.
+    if (token.rawName.length === 2 && tokens[token.index].length !== 2) return undefined
+    if (token.rawName.startsWith('--no-') && !(flag.type === 'boolean' && flag.allowNo)) return undefined
+    if (seen.has(flag.name) && !flag.multiple) return undefined
+    seen.add(flag.name)
+    if (token.value === undefined) continue
+    // A value in the next token that looks like a flag (or is "-") is oclif's to judge.
+    if (token.inlineValue === false && token.value.startsWith('-')) return undefined
+    if (flag.options && !flag.options.includes(token.value)) return undefined
+  }
+
+  const flags: Record<string, unknown> = {...parsed.values}
+  for (const flag of flagsByName.values()) {
     if (flag.name in flags) continue
     if (flag.required) return undefined
     if (flag.default !== undefined) flags[flag.name] = flag.default
   }
 
   const declared = Object.keys(command.args).length
-  if (command.strict !== false && positional.length > declared) return undefined
-  return {argv: positional, flags}
+  if (command.strict !== false && parsed.positionals.length > declared) return undefined
+  return {argv: parsed.positionals, flags}
 }
