@@ -98,6 +98,20 @@ describe('parseFlags', () => {
     assert.equal(parseFlags(['--no-key', 'k'], other), undefined)
   })
 
+  it("tells a flag named no-… (init's --no-api-key) from the negation of another", () => {
+    const init: ManifestCommand = {
+      args: {},
+      flags: {
+        'api-key-env': {name: 'api-key-env', type: 'option'},
+        identity: {allowNo: true, default: true, name: 'identity', type: 'boolean'},
+        'no-api-key': {allowNo: false, name: 'no-api-key', type: 'boolean'},
+      },
+    }
+    assert.deepEqual(parseFlags(['--no-api-key'], init), {argv: [], flags: {identity: true, 'no-api-key': true}})
+    assert.deepEqual(parseFlags(['--no-identity', '--api-key-env', 'KEY'], init), {argv: [], flags: {'api-key-env': 'KEY', identity: false}})
+    assert.equal(parseFlags(['--no-no-api-key'], init), undefined)
+  })
+
   it('collects a multiple option', () => {
     assert.deepEqual(parseFlags(['--key=k', '--tag', 'a', '-t', 'b', '--tag=c'], other), {argv: [], flags: {key: 'k', tag: ['a', 'b', 'c']}})
   })

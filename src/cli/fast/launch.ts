@@ -128,11 +128,18 @@ export function parseFlags(tokens: string[], command: ManifestCommand): FastInpu
   const flagsByName = new Map(Object.values(command.flags).map((flag) => [flag.name, flag]))
   if (flagsByName.has('help') || flagsByName.has('version')) return undefined
   const options: NonNullable<ParseArgsConfig['options']> = {}
+  // --no-<name> of a boolean that allows it, as an option of its own: a command may also have a
+  // flag whose name starts with "no-" (init's --no-api-key), which parseArgs' allowNegative would misread.
+  const negations = new Map<string, ManifestFlag>()
   for (const flag of flagsByName.values()) {
     options[flag.name] = {multiple: Boolean(flag.multiple), type: flag.type === 'boolean' ? 'boolean' : 'string', ...(flag.char ? {short: flag.char} : {})}
+    if (flag.type === 'boolean' && flag.allowNo && !flagsByName.has(`no-${flag.name}`)) {
+      options[`no-${flag.name}`] = {type: 'boolean'}
+      negations.set(`no-${flag.name}`, flag)
+    }
   }
 
-  const config = {allowNegative: true, allowPositionals: true, args: tokens, options, strict: true, tokens: true} as const
+  const config = {allowPositionals: true, args: tokens, options, strict: true, tokens: true} as const
   let parsed: ReturnType<typeof parseArgs<typeof config>>
   try {
     parsed = parseArgs(config)
@@ -140,22 +147,25 @@ export function parseFlags(tokens: string[], command: ManifestCommand): FastInpu
     return undefined
   }
 
-  const seen = new Set<string>()
+  const flags: Record<string, unknown> = {}
   for (const token of parsed.tokens) {
     if (token.kind !== 'option') continue
-    const flag = flagsByName.get(token.name)!
-    // parseArgs also takes "-fjson" and grouped short flags, and --no- of any boolean.
+    const negated = negations.get(token.name)
+    const flag = negated ?? flagsByName.get(token.name)!
+    // parseArgs also takes "-fjson" and grouped short flags.
     if (token.rawName.length === 2 && tokens[token.index].length !== 2) return undefined
-    if (token.rawName.startsWith('--no-') && !(flag.type === 'boolean' && flag.allowNo)) return undefined
-    if (seen.has(flag.name) && !flag.multiple) return undefined
-    seen.add(flag.name)
-    if (token.value === undefined) continue
+    if (flag.name in flags && !flag.multiple) return undefined
+    if (token.value === undefined) {
+      flags[flag.name] = !negated
+      continue
+    }
+
     // A value in the next token that looks like a flag (or is "-") is oclif's to judge.
     if (token.inlineValue === false && token.value.startsWith('-')) return undefined
     if (flag.options && !flag.options.includes(token.value)) return undefined
+    flags[flag.name] = flag.multiple ? [...((flags[flag.name] as string[] | undefined) ?? []), token.value] : token.value
   }
 
-  const flags: Record<string, unknown> = {...parsed.values}
   for (const flag of flagsByName.values()) {
     if (flag.name in flags) continue
     if (flag.required) return undefined
