@@ -20,7 +20,7 @@ import type {ErrorObject, ValidateFunction} from 'ajv'
 import {type Document, isAlias, isMap, isScalar, isSeq, type Node, parseDocument, stringify} from 'yaml'
 
 import {ruleInfo} from '../../src/gadget/findings/finding.js'
-import {validate as generatedValidate} from '../../src/gadget/schema/structure.generated.js'
+import {validate as generatedValidate} from '../../src/gadget/checks/schema.generated.js'
 import {validateGadget} from '../../src/gadget/validate.js'
 import {oracleAvailable, oracleRequired, type OracleVerdict, runOracle} from '../helpers/oracle.js'
 import {projectRoot, shared} from '../helpers/paths.js'
