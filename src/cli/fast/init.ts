@@ -4,8 +4,8 @@
  * fully understands (see src/cli/fast/launch.ts). Same flags, output and exit codes as the oclif
  * command, which runs the same code.
  */
-import {type InitFlags, runInit} from '../../scaffold/init-command.js'
-import {initJson, initText} from '../../scaffold/present.js'
+import {type InitFlags, runInit} from '../commands/init/run.js'
+import {initJson, initText} from '../commands/init/present.js'
 import {handleError} from '../handle-error.js'
 import {painter, useColor} from '../output.js'
 import type {FastInput, FastIo} from './launch.js'

@@ -63,8 +63,8 @@ Every name is checked with snapd's rules and the model with snap sign's before a
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(Init)
-    const {runInit} = await import('../../../scaffold/init-command.js')
-    const {initJson, initText} = await import('../../../scaffold/present.js')
+    const {runInit} = await import('./run.js')
+    const {initJson, initText} = await import('./present.js')
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY)
     const outcome = await runInit({...flags, json: this.jsonEnabled()}, args.directory, {cwd: process.cwd(), interactive})
     if (this.jsonEnabled()) return initJson(outcome)

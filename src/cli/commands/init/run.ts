@@ -9,14 +9,14 @@
  */
 import {createRequire} from 'node:module'
 
-import {type Base, listBoardProfiles, loadBoardProfile} from './boards.js'
-import {accountIdProblem, snapNameProblem} from './naming.js'
-import {DEVICE_SERVICES, planScaffold, type ScaffoldOptions, scaffoldDefaults} from './plan.js'
+import {type Base, listBoardProfiles, loadBoardProfile} from '../../../scaffold/boards.js'
+import {accountIdProblem, snapNameProblem} from '../../../scaffold/naming.js'
+import {DEVICE_SERVICES, planScaffold, type ScaffoldOptions, scaffoldDefaults} from '../../../scaffold/plan.js'
 import type {InitOutcome} from './present.js'
-import {checkScaffoldTarget, writeScaffold} from './write.js'
-import {UserError} from '../errors.js'
-import type {ModelGrade, StorageSafety} from './model.js'
-import {quoteInput} from '../util/echo.js'
+import {checkScaffoldTarget, writeScaffold} from '../../../scaffold/write.js'
+import {UserError} from '../../../errors.js'
+import type {ModelGrade, StorageSafety} from '../../../scaffold/model.js'
+import {quoteInput} from '../../../util/echo.js'
 
 /** The flags of `init`, as oclif (or the fast entry's parser) hands them over. */
 export interface InitFlags {

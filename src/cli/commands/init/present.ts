@@ -1,10 +1,10 @@
 /** Text and JSON for `init` and `boards`: pure functions from results to strings. */
-import type {Paint} from '../cli/output.js'
-import {shellQuote} from '../registration/snapctl.js'
-import {terminalSafe} from '../util/echo.js'
-import type {BoardProfile} from './boards.js'
-import type {ScaffoldPlan} from './plan.js'
-import type {WrittenFile} from './write.js'
+import type {Paint} from '../../output.js'
+import {shellQuote} from '../../../registration/snapctl.js'
+import {terminalSafe} from '../../../util/echo.js'
+import type {BoardProfile} from '../../../scaffold/boards.js'
+import type {ScaffoldPlan} from '../../../scaffold/plan.js'
+import type {WrittenFile} from '../../../scaffold/write.js'
 
 export interface InitOutcome {
   plan: ScaffoldPlan
