@@ -21,7 +21,7 @@ A profile is a directory (templates/boards/<id>/ in this package): profile.json 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(Boards)
     const {listBoardProfiles} = await import('../../../scaffold/boards.js')
-    const {boardsJson, boardsText} = await import('../init/present.js')
+    const {boardsJson, boardsText} = await import('./present.js')
     const boards = listBoardProfiles({boardDirs: flags['board-dir']})
     if (this.jsonEnabled()) return boardsJson(boards)
     process.stdout.write(boardsText(boards, painter(useColor(process.stdout))))

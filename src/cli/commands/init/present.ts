@@ -1,8 +1,7 @@
-/** Text and JSON for `init` and `boards`: pure functions from results to strings. */
+/** What `snap-gadget init` prints: pure functions from its outcome to text or JSON. */
 import type {Paint} from '../../output.js'
 import {shellQuote} from '../../../registration/snapctl.js'
 import {terminalSafe} from '../../../util/echo.js'
-import type {BoardProfile} from '../../../scaffold/boards.js'
 import type {ScaffoldPlan} from '../../../scaffold/plan.js'
 import type {WrittenFile} from '../../../scaffold/write.js'
 
@@ -74,35 +73,6 @@ export function initText(outcome: InitOutcome, paint: Paint): string {
     text += `\nNext: ${cd}snap-gadget validate --strict . , then README.md (build, sign the model, build the image).\n`
   }
 
-  return text
-}
-
-export function boardsJson(boards: readonly BoardProfile[]): Record<string, unknown>[] {
-  return boards.map((b) => ({
-    architectures: b.architectures,
-    bases: b.bases,
-    bootloader: b.bootloader,
-    description: b.description,
-    id: b.id,
-    interfaces: b.interfaces,
-    kernel: b.kernel ?? null,
-    notes: b.notes,
-    origin: b.origin,
-    serialBoard: b.serialBoard,
-    title: b.title,
-    volumes: Object.keys(b.volumes),
-  }))
-}
-
-export function boardsText(boards: readonly BoardProfile[], paint: Paint): string {
-  let text = ''
-  for (const b of boards) {
-    text += `${paint('bold', b.id)}  ${b.title}${b.origin === 'built-in' ? '' : paint('dim', ` (from ${b.origin})`)}\n`
-    text += `  ${b.architectures.join(', ')}; ${b.bases.join(', ')}; bootloader ${b.bootloader}; volumes ${Object.keys(b.volumes).join(', ')}\n`
-    text += `  serial: the ${b.serialBoard} chain, the hook plugs ${b.interfaces.join(', ')}${b.kernel ? `; kernel ${b.kernel.name}` : '; your own kernel snap (--kernel)'}\n`
-  }
-
-  text += `\n${paint('dim', 'snap-gadget init --board <id> makes a gadget for one of them; --board-dir adds your own profiles.')}\n`
   return text
 }
 

@@ -17,43 +17,10 @@ import {checkScaffoldTarget, writeScaffold} from '../../../scaffold/write.js'
 import {UserError} from '../../../errors.js'
 import type {ModelGrade, StorageSafety} from '../../../scaffold/model.js'
 import {quoteInput} from '../../../util/echo.js'
+import type {InitFlags} from './flags.js'
 
 /** The flags of `init`, as oclif (or the fast entry's parser) hands them over. */
-export interface InitFlags {
-  'api-key-env'?: string
-  arch?: string
-  base?: string
-  board?: string
-  'board-dir'?: string[]
-  'body-fact'?: string[]
-  'body-field'?: string[]
-  brand?: string
-  'device-service'?: string
-  'display-name'?: string
-  'dry-run'?: boolean
-  force?: boolean
-  'gadget-channel'?: string
-  'gadget-id'?: string
-  grade?: string
-  header?: string[]
-  identity?: boolean
-  json?: boolean
-  kernel?: string
-  'kernel-channel'?: string
-  'kernel-id'?: string
-  'legacy-model'?: boolean
-  model?: string
-  name?: string
-  'no-api-key'?: boolean
-  'serial-board'?: string
-  snap?: string[]
-  'snap-version'?: string
-  'storage-safety'?: string
-  store?: string
-  summary?: string
-  timestamp?: string
-  yes?: boolean
-}
+export type {InitFlags}
 
 export interface InitIo {
   cwd: string

@@ -1,7 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {formats, processIo, type ValidateFlags} from './run.js'
+import {validateFlags} from './flags.js'
+import {processIo, type ValidateFlags} from './run.js'
 import type {ValidationReport} from '../../../report/types.js'
 
 export default class Validate extends BaseCommand {
@@ -29,17 +30,7 @@ Exit status: 0 when no finding is an error, 1 when one is, 2 for usage or I/O er
   /** Runs without oclif from dist/fast/validate.js when the arguments are plain (see src/cli/fast/launch.ts). */
   static fastEntry = 'validate'
 
-  static override flags = {
-    format: Flags.option({
-      char: 'f',
-      description: 'output format; github is the default inside GitHub Actions, text elsewhere',
-      options: formats,
-    })(),
-    model: Flags.string({description: 'model assertion (or its snap sign JSON input): apply the rules that depend on the model (grade, classic)'}),
-    output: Flags.string({char: 'o', description: 'write the report to this file instead of stdout'}),
-    snapd: Flags.string({default: 'latest', description: 'judge as this snapd release would: 2.57 (Debian 12) … latest'}),
-    strict: Flags.boolean({description: 'treat lint warnings (what snapd accepts but is likely wrong) as errors'}),
-  }
+  static override flags = validateFlags
 
   static override strict = false
 

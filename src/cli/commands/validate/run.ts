@@ -15,18 +15,11 @@ import type {ValidationReport} from '../../../report/types.js'
 import {readBoundedFile, readBoundedStdin} from '../../../support/bounded-read.js'
 import type {OutputSink} from '../../../util/descriptor-sink.js'
 import {useColor} from '../../output.js'
+import type {ValidateFlags} from './flags.js'
 
-export {reportFormats as formats} from '../../../report/index.js'
+export type {ValidateFlags} from './flags.js'
 export type Format = ReportFormat
 
-export interface ValidateFlags {
-  format?: Format
-  json?: boolean
-  model?: string
-  output?: string
-  snapd?: string
-  strict?: boolean
-}
 
 export interface CommandIo {
   cwd: string
