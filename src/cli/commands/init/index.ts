@@ -18,7 +18,10 @@ Every name is checked with snapd's rules and the model with snap sign's before a
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Ask for the board, brand and name on a terminal'},
     {command: '<%= config.bin %> <%= command.id %> --board pc-amd64 --brand acme acme-pc', description: 'A PC gadget for brand acme, in ./acme-pc'},
-    {command: '<%= config.bin %> <%= command.id %> --board raspberry-pi --arch armhf --base core22 --brand acme --device-service model-service --dry-run', description: 'Show the files a 32-bit Raspberry Pi gadget would get'},
+    {
+      command: '<%= config.bin %> <%= command.id %> --board raspberry-pi --arch armhf --base core22 --brand acme --device-service model-service --dry-run',
+      description: 'Show the files a 32-bit Raspberry Pi gadget would get',
+    },
     {command: '<%= config.bin %> <%= command.id %> --board my-board --board-dir ./boards --brand acme --kernel acme-kernel', description: 'A gadget from your own board profile'},
   ]
 

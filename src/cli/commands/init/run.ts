@@ -142,15 +142,15 @@ async function askMissing(flags: InitFlags, directoryArg: string | undefined, cw
   const deviceService =
     (flags['device-service'] ??
       (await prompts.select({
-      choices: [
-        {description: 'Canonical Model Service (new brand accounts)', name: 'model-service', value: 'model-service'},
-        {description: 'The Serial Vault (existing brand accounts)', name: 'serial-vault', value: 'serial-vault'},
-        {description: 'snap-gadget serve on this machine (lab use)', name: 'local', value: 'local'},
-        {description: 'Your own device service', name: 'another URL', value: ''},
-      ].filter((c) => (DEVICE_SERVICES as readonly string[]).includes(c.value) || c.value === ''),
-      default: 'serial-vault',
-      message: 'Device service the device registers with',
-    }))) ||
+        choices: [
+          {description: 'Canonical Model Service (new brand accounts)', name: 'model-service', value: 'model-service'},
+          {description: 'The Serial Vault (existing brand accounts)', name: 'serial-vault', value: 'serial-vault'},
+          {description: 'snap-gadget serve on this machine (lab use)', name: 'local', value: 'local'},
+          {description: 'Your own device service', name: 'another URL', value: ''},
+        ].filter((c) => (DEVICE_SERVICES as readonly string[]).includes(c.value) || c.value === ''),
+        default: 'serial-vault',
+        message: 'Device service the device registers with',
+      }))) ||
     (await prompts.input({message: 'Device service URL', validate: (v: string) => /^https?:\/\/\S+$/.test(v) || 'an http(s) URL'}))
   const directory = directoryArg ?? (await prompts.input({default: name, message: 'Directory'}))
   const options = optionsFromFlags({...flags, arch, base, board, brand, 'device-service': deviceService, kernel, name}, directory)

@@ -11,10 +11,7 @@ YAML editors that use yaml-language-server (VS Code's YAML extension, Neovim, Je
 
 Save the schema next to gadget.yaml with --output, or point the modeline at the copy in this package.`
 
-  static override examples = [
-    '<%= config.bin %> <%= command.id %> --output gadget.schema.json',
-    '<%= config.bin %> <%= command.id %> > gadget.schema.json',
-  ]
+  static override examples = ['<%= config.bin %> <%= command.id %> --output gadget.schema.json', '<%= config.bin %> <%= command.id %> > gadget.schema.json']
 
   static override flags = {
     force: Flags.boolean({description: 'overwrite the --output file if it exists'}),

@@ -20,7 +20,6 @@ import type {ValidateFlags} from './flags.js'
 export type {ValidateFlags} from './flags.js'
 export type Format = ReportFormat
 
-
 export interface CommandIo {
   cwd: string
   env: NodeJS.ProcessEnv
