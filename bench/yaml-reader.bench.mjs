@@ -8,7 +8,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseDocument} from 'yaml'
 
-import {readYaml} from '../dist/gadget/yaml/reader.js'
+import {readYaml} from '../dist/go-yaml/read/parser.js'
 import {median} from './lib.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')

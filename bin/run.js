@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict'
 // CommonJS, as bin/package.json declares: Node starts an ES module entry through its ESM loader,
-// which costs every run a fifth of what `node -e 0` takes. The launcher is a CommonJS bundle too
-// (dist/fast/launch.cjs, built from src/cli/launch.ts).
+// which costs every run time of its own (an empty .mjs starts in 27.6 ms, an empty .cjs in 24.0 ms,
+// `node -e 0` in 23.2 ms). The launcher is a CommonJS bundle too (dist/fast/launch.cjs, built from
+// src/cli/fast/launch.ts).
 const {join} = require('node:path')
 const root = join(__dirname, '..')
 // scripts/build.mjs marks a checkout whose dist/ it is replacing: say so instead of failing half-way.

@@ -52,7 +52,7 @@ await build({
   banner: {js: 'var __moduleUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, "..", "serial", "boards.js")).href;'},
   bundle: true,
   define: {'import.meta.url': '__moduleUrl', SNAP_GADGET_VERSION: JSON.stringify(version)},
-  entryPoints: [join(root, 'src', 'scaffold', 'fast-init.ts')],
+  entryPoints: [join(root, 'src', 'cli', 'fast', 'init.ts')],
   // Loaded only when needed: prompts on a terminal, the compiler for templates not precompiled.
   external: ['@inquirer/prompts'],
   // The generated templates module, not the empty one in src/.
@@ -74,7 +74,7 @@ await build({
 })
 
 // 3. Its code cache, from runs that plan and write a gadget like a user's.
-const {warmFastEntry} = await import('../dist/cli/launch.js')
+const {warmFastEntry} = await import('../dist/cli/fast/launch.js')
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-warm-init-'))
 try {
   const flags = {board: 'pc-amd64', brand: 'acme', identity: true, timestamp: '2026-01-01T00:00:00Z', yes: true}

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Compiles schemas/gadget.schema.json with ajv into standalone validation code at build time, so
-// nothing compiles a schema when the CLI starts. Output: src/gadget/schema/structure.generated.ts
-// (not committed; every build regenerates it).
+// nothing compiles a schema when the CLI starts. Output: src/gadget/checks/schema.generated.ts
+// (not committed; every build and `npm run typecheck` regenerate it).
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -42,7 +42,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     helpers.add(name)
     return `(__ajv_${name}.default?.default ?? __ajv_${name}.default)`
   })
-  const out = join(root, 'src', 'gadget', 'schema', 'structure.generated.ts')
+  const out = join(root, 'src', 'gadget', 'checks', 'schema.generated.ts')
   mkdirSync(dirname(out), {recursive: true})
   writeFileSync(
     out,

@@ -39,12 +39,12 @@ run(bin('tsc'), ['-p', 'tsconfig.json'])
 // Data files that live beside the code (board profiles, …) go where the compiled code expects them.
 cpSync(join(root, 'src'), join(root, 'dist'), {filter: (src) => !/\.[cm]?ts$/.test(src), recursive: true})
 
-// 3. Single-file bundles: fast CLI entries (see src/cli/launch.ts) and the on-device runtime.
+// 3. Single-file bundles: fast CLI entries (see src/cli/fast/launch.ts) and the on-device runtime.
 const {build} = await import('esbuild')
 const {version} = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const bundles = [
   // The launcher bin/run.js starts (see there): CommonJS, free of dependencies; oclif stays outside.
-  {entry: 'src/cli/launch.ts', launcher: true, out: 'dist/fast/launch.cjs'},
+  {entry: 'src/cli/fast/launch.ts', launcher: true, out: 'dist/fast/launch.cjs'},
   // Fast CLI entries: CommonJS, so the launcher can load them with V8's code cache.
   {entry: 'src/cli/fast/validate.ts', fast: 'validate', out: 'dist/fast/validate.cjs'},
 ]

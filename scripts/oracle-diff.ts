@@ -10,9 +10,9 @@ import {mkdirSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {validateGadget} from '../src/gadget/validate.js'
 import {corpusTexts, mutatedGadgetArb} from '../test/helpers/mutate.js'
 import {runOracle, writeDocuments} from '../test/helpers/oracle.js'
+import {validateAsOracle} from '../test/helpers/oracle-tree.js'
 
 const count = Number(process.argv[2] ?? 500)
 const seed = Number(process.argv[3] ?? 1)
@@ -24,7 +24,7 @@ const verdicts = runOracle(files)
 let agree = 0
 const differ: string[] = []
 verdicts.forEach((v, i) => {
-  const ours = validateGadget({content: docs[i], file: files[i]}, {snapd: '2.57'})
+  const ours = validateAsOracle({content: docs[i], file: files[i]}, {snapd: '2.57'})
   if (ours.verdict.valid === v.valid) agree++
   else differ.push(`${files[i]}\n  snapd: ${v.valid ? 'valid' : v.error}\n  ours:  ${ours.verdict.valid ? 'valid' : ours.verdict.error}`)
 })

@@ -13,8 +13,8 @@ import {mkdirSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {readYaml} from '../src/gadget/yaml/reader.js'
-import {goMessage, snapdSyntaxError, syntaxMutatedArb} from '../test/gadget/yaml/reader-oracle.js'
+import {readYaml} from '../src/go-yaml/read/parser.js'
+import {goMessage, snapdSyntaxError, syntaxMutatedArb} from '../test/go-yaml/read/reader-oracle.js'
 import {corpusTexts, mutatedGadgetArb} from '../test/helpers/mutate.js'
 import {runOracle, writeDocuments} from '../test/helpers/oracle.js'
 

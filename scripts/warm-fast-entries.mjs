@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {warmFastEntry} from '../dist/cli/launch.js'
+import {warmFastEntry} from '../dist/cli/fast/launch.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const dir = mkdtempSync(join(tmpdir(), 'snap-gadget-warm-'))

@@ -2,77 +2,67 @@
  * snap-gadget's SDK: validate gadget.yaml as snapd does, derive hardware serials, run the
  * prepare-device logic and scaffold gadget snaps. Nothing here prints; everything returns data
  * or throws {@link UserError} (a user's mistake) or {@link InternalError} (a bug).
+ *
+ * This entry lists what an SDK user needs. Narrower entries hold the rest of each toolkit:
+ *   snap-gadget/report      the renderers of `validate --format` (text, json, github, sarif, junit)
+ *   snap-gadget/serial      every serial source, format parser and placeholder list
+ *   snap-gadget/scaffold    init's naming rules, model checks and template lint
+ *   snap-gadget/assertions  snapd's assertion format: decode, encode, sign, verify
+ *   snap-gadget/service     the device service behind `snap-gadget serve`
  */
-export {ExitCode, exitCodeFor, InternalError, UserError, type UserErrorKind, type UserErrorOptions} from './errors.js'
 
-// gadget.yaml validation
-export {compareFindings, type Finding, type Position, ruleInfo, type RuleInfo, rules, type Severity} from './gadget/findings.js'
-export {type GadgetModel} from './gadget/rules/snapd.js'
-export {LATEST_SNAPD, OLDEST_SNAPD, snapdFeatures, snapdTarget, type SnapdTarget} from './gadget/snapd-version.js'
+// -- errors ---------------------------------------------------------------------------------------
+
+/** UserError: a user's or device's mistake (code, message naming the place, hint saying the fix); InternalError: a bug. */
+export {InternalError, UserError, type UserErrorKind, type UserErrorOptions} from './errors.js'
+/** The exit codes of the CLI (0 ok, 1 failed, 2 usage or I/O, 3 a bug), and the one an error maps to. */
+export {ExitCode, exitCodeFor} from './errors.js'
+
+// -- gadget.yaml validation -----------------------------------------------------------------------
+
+/** Judge one gadget.yaml's text or bytes as snapd would, plus lint: snapd's verdict and every finding. */
 export {type GadgetSource, type GadgetValidation, validateGadget, type ValidateOptions} from './gadget/validate.js'
+/** Judge paths as `snap-gadget validate` does: gadget.yaml files, gadget projects, built snap trees. */
+export {type PathsValidation, type UnreadableInput, type ValidatePathsOptions, type ValidationReport, validatePaths} from './gadget/validate.js'
+/** A finding: rule id, severity, position, snapd's own message and a fix; the rule catalog; their order. */
+export {compareFindings, type Finding, type Position, ruleInfo, type RuleInfo, rules, type Severity} from './gadget/findings/finding.js'
+/** The snapd release judged for ("2.57" … "latest") and the model facts some rules need. */
+export {LATEST_SNAPD, OLDEST_SNAPD, snapdTarget, type SnapdTarget} from './gadget/snapd-version.js'
+export {type GadgetModel} from './gadget/checks/snapd/index.js'
 
-// device registration: assertions and the device identity
-export {type Assertion, ASSERTION_LIMITS, type HeaderMap, type HeaderValue, headerText, parseAssertion, parseAssertions, type ParseAssertionOptions} from './assertions/decode.js'
-export {type AssertionPublicKey, assertionKeyId, type AssertionSignatureCheck, decodeAssertionPublicKey, verifyAssertionSignature} from './assertions/verify.js'
-export {
-  type BodyFields,
-  type BodyValue,
-  DeviceIdentity,
-  IDENTITY_KEY_FILE,
-  IDENTITY_SCHEME,
-  IdentityField,
-  identitySigningInput,
-  loadOrCreateIdentity,
-  signWithIdentity,
-  type StoredIdentity,
-} from './identity/key.js'
+// -- hardware serials -----------------------------------------------------------------------------
+
+/** Derive a device's serial from its hardware, as the prepare-device hook does, and probe what a machine offers. */
+export {type DeriveSerialOptions, deriveSerial, type SerialResult} from './serial/derive.js'
+export {probeIdentity, type ProbeOptions, type ProbeReport} from './serial/probe.js'
+/** The serial board profiles (which chain of sources a board reads) and serial config files. */
+export {type BoardProfile, boardNames, detectBoard, listBoards, loadBoard} from './serial/boards.js'
+export {loadSerialConfig, parseSerialConfig, type SerialConfig} from './serial/config.js'
+/** What a vendor serial plugin implements (examples/serial-plugin/). */
+export {found, type SerialSource, type SourceContext, type SourceReading, unavailable} from './serial/source.js'
+export {type SourceDefinition} from './serial/definition.js'
+
+// -- device registration --------------------------------------------------------------------------
+
+/** The prepare-device logic: config → serial → registration body → snapctl calls (dry run available). */
+export {describePreparation, prepareDevice, type PrepareDeviceOptions, type PrepareDeviceResult} from './device/prepare.js'
+/** The registration config (registration.json): load, parse, check; the device service presets. */
+export {checkRegistrationConfig, DEVICE_SERVICE_PRESETS, loadRegistrationConfig, parseRegistrationConfig, type RegistrationConfig} from './device/config.js'
+/** The registration body snapd sends to the device service, and the hardware facts it may carry. */
+export {BODY_FACTS, type BodyFact, emitRegistrationBody, readBodyFacts} from './device/body.js'
+/** How snapctl is run: the default runner, and the interface a test or another host supplies. */
+export {type SnapctlRunner, spawnSnapctl} from './device/snapctl.js'
+/** The device's Ed25519 identity key, its signatures, and their verification in a body, serial-request or serial. */
+export {DeviceIdentity, loadOrCreateIdentity, signWithIdentity} from './identity/key.js'
 export {type IdentityVerification, verifyIdentity} from './identity/verify.js'
-export {
-  type IdentityCheck,
-  type IdentityDocumentKind,
-  type IdentityDocumentReport,
-  parseRegistrationBody,
-  type ParsedRegistrationBody,
-  verifyIdentityDocument,
-  type VerifyIdentityDocumentOptions,
-} from './identity/document.js'
+export {type IdentityDocumentReport, parseRegistrationBody, verifyIdentityDocument, type VerifyIdentityDocumentOptions} from './identity/document.js'
 
-// hardware serial derivation
-export * from './serial/index.js'
+// -- gadget project scaffolding (init) ------------------------------------------------------------
 
-// gadget project scaffolding (init)
-export * from './scaffold/index.js'
-
-// device registration: the prepare-device logic, its config, body and snapctl calls
-export {BODY_FACTS, type BodyFact, type BodyFactsReading, emitRegistrationBody, type FactInput, MAX_BODY_BYTES, readBodyFacts, yamlString} from './device/body.js'
-export {
-  type BoardCatalog,
-  checkRegistrationConfig,
-  DEFAULT_CONFIG_NAME,
-  defaultConfigFile,
-  DEVICE_SERVICE_PRESETS,
-  type DeviceServicePreset,
-  type HeaderSpec,
-  loadRegistrationConfig,
-  parseRegistrationConfig,
-  type RegistrationConfig,
-  resolveHeaders,
-  type SerialSection,
-} from './device/config.js'
-export {describePreparation, type IdentityUse, neededPlugs, type PlugCheck, prepareDevice, type PrepareDeviceOptions, type PrepareDeviceResult, resolveRegistrationChain} from './device/prepare.js'
-export {
-  isConnected,
-  MANAGED_OPTIONS,
-  registrationCall,
-  RegistrationOption,
-  type RegistrationValues,
-  type ResolvedHeader,
-  runSnapctl,
-  SnapctlCall,
-  type SnapctlResult,
-  type SnapctlRunner,
-  spawnSnapctl,
-  type SpawnSnapctlOptions,
-  stringOption,
-  unsetOption,
-} from './device/snapctl.js'
+/** Plan the files of a gadget project for a board, then write them all or nothing. */
+export {type PlannedFile, planScaffold, type ScaffoldOptions, type ScaffoldPlan} from './scaffold/plan.js'
+export {checkScaffoldTarget, type WriteOptions, type WriteResult, writeScaffold, type WrittenFile} from './scaffold/write.js'
+/** init's board profiles (volumes, bootloader, kernel, the serial chain's board). */
+export {type BoardProfile as GadgetBoardProfile, listBoardProfiles, loadBoardProfile} from './scaffold/boards.js'
+/** The model assertion's input for `snap sign`, built and checked as snapd checks it. */
+export {buildModelJson, checkModelJson, type ModelJson} from './scaffold/model.js'

@@ -1,11 +1,11 @@
 import {Command, Errors} from '@oclif/core'
 
-import {exitCodeFor, InternalError, UserError} from '../errors.js'
-import {formatError} from './output.js'
+import {InternalError, UserError} from '../errors.js'
+import {handleError} from './handle-error.js'
 
 /**
- * The base of every snap-gadget command: turns our two error types into output and exit codes
- * (see src/errors.ts), the same way with and without --json.
+ * The base of every snap-gadget command: errors oclif raises itself (parsing, usage) stay
+ * oclif's; every other error goes through handle-error.ts, as in the fast entries.
  */
 export abstract class BaseCommand extends Command {
   override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
@@ -18,18 +18,7 @@ export abstract class BaseCommand extends Command {
       return super.catch(error)
     }
 
-    const code = exitCodeFor(error)
-    if (this.jsonEnabled()) {
-      this.logJson({error: errorJson(error)})
-    } else {
-      process.stderr.write(formatError(error))
-    }
-
+    const code = handleError(error, {json: this.jsonEnabled(), stderr: process.stderr, stdout: process.stdout, writeJson: (value) => this.logJson(value)})
     throw new Errors.ExitError(code)
   }
-}
-
-function errorJson(error: Error): Record<string, unknown> {
-  if (error instanceof UserError) return error.toJSON()
-  return {code: 'INTERNAL', message: error.message, stack: error.stack}
 }

@@ -38,8 +38,5 @@ export function formatError(error: unknown, stream: Pick<OutputSink, 'isTTY'> = 
   }
 
   const err = error instanceof Error ? error : new InternalError(String(error))
-  return (
-    `${paint('red', 'internal error')}: ${err.message}\n` +
-    `  This is a bug in snap-gadget. Please report it with the command you ran and this trace:\n${(err.stack ?? '').replace(/^/gm, '    ')}\n`
-  )
+  return `${paint('red', 'internal error')}: ${err.message}\n` + `  This is a bug in snap-gadget. Please report it with the command you ran and this trace:\n${(err.stack ?? '').replace(/^/gm, '    ')}\n`
 }

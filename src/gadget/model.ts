@@ -5,7 +5,7 @@
 
 import {goQuote, parseOffset, parseRelativeOffset, parseSize, QuantityError, type RelativeOffset} from './quantity.js'
 import type {SnapdTarget} from './snapd-version.js'
-import {type GoType, type IfaceValue, UnmarshalError} from './yaml/decode.js'
+import {type GoType, type IfaceValue, UnmarshalError} from '../go-yaml/decode/decode.js'
 
 /** A kernel command-line argument as snapd's kcmdline.Parse splits it. */
 export interface KernelArgument {
@@ -353,4 +353,3 @@ export const knownKeys = {
   update: ['edition', 'preserve'],
   volume: ['schema', 'bootloader', 'id', 'structure', 'partial'],
 } as const
-

@@ -9,7 +9,6 @@ export const GiB = 1n << 30n
 const INT64_MIN = -(1n << 63n)
 const INT64_MAX = (1n << 63n) - 1n
 
-
 /** Go int64 wrap-around. */
 function toInt64(v: bigint): bigint {
   return BigInt.asIntN(64, v)
@@ -165,4 +164,3 @@ export function suggestQuantity(text: string): string | undefined {
   const mult = unitText.toLowerCase() === 'mb' ? MiB : unitText.toLowerCase() === 'gb' ? GiB : unit
   return formatQuantity(BigInt(num) * mult)
 }
-

@@ -4,18 +4,16 @@
 import {resolve} from 'node:path'
 
 import {UserError} from '../errors.js'
-import type {UnreadableInput, ValidationReport} from '../report/types.js'
 import {readBoundedFile} from '../support/bounded-read.js'
-import {compareFindings, type Finding} from './findings.js'
-import {Locator, parseGadget} from './parse.js'
-import {FileReport} from './report.js'
-import {type ContentTree, directoryTree, placeholderTree} from './rules/content-tree.js'
-import {lintGadget, type LintContext} from './rules/lint.js'
-import {apiKeysInText, apiKeysInYaml, partOutputs, registrationConfigFindings} from './rules/project.js'
-import {type GadgetModel, SnapdChecks} from './rules/snapd.js'
+import {compareFindings, type Finding} from './findings/finding.js'
+import {Locator, parseGadget} from './decode-gadget.js'
+import {FileReport} from './findings/collector.js'
+import {type ContentTree, directoryTree, placeholderTree} from './checks/content-tree.js'
+import {lintGadget, type LintContext} from './checks/lint.js'
+import {apiKeysInText, apiKeysInYaml, partOutputs, registrationConfigFindings} from './checks/project.js'
+import {type GadgetModel, SnapdChecks} from './checks/snapd/index.js'
 import {snapdTarget, type SnapdTarget} from './snapd-version.js'
-import {pyyamlPathText, pyyamlProblem} from './yaml/pyyaml.js'
-import {type GadgetLocation, locateGadget, MAX_GADGET_BYTES, readUserFile} from './sources.js'
+import {type GadgetLocation, locateGadget, MAX_GADGET_BYTES, readUserFile} from './inputs.js'
 
 export interface ValidateOptions {
   /** The snapd release to judge for: "2.57" … "latest" (default). */
@@ -49,6 +47,30 @@ export interface GadgetValidation {
   warnings: number
 }
 
+/** The result of validating one or more gadgets: what every output format renders. */
+export interface ValidationReport {
+  /** The snapd release judged for ("latest", "2.57", …). */
+  snapd: string
+  /** Whether lint warnings were raised to errors (--strict). */
+  strict: boolean
+  /** One entry per gadget checked. Findings may name other files of the gadget (snapcraft.yaml, hooks). */
+  gadgets: GadgetValidation[]
+  errors: number
+  warnings: number
+  /** Paths that could not be judged (missing, unreadable, not a regular file, too large): each is an error, and the run exits 2. */
+  unreadable?: UnreadableInput[]
+}
+
+/** A path given to validate that could not be read; the others are still judged. */
+export interface UnreadableInput {
+  /** The path as given (or the file inside it that could not be read). */
+  file: string
+  /** The UserError code: E_IO_ENOENT, E_NOT_A_FILE, E_TOO_LARGE, E_NO_GADGET, … */
+  code: string
+  message: string
+  hint?: string
+}
+
 /** Validates one gadget.yaml. `source` is its text or bytes, or a named source. */
 export function validateGadget(source: GadgetSource | string | Uint8Array, options: ValidateOptions = {}): GadgetValidation {
   const src: GadgetSource = typeof source === 'string' || source instanceof Uint8Array ? {content: source, file: 'gadget.yaml'} : source
@@ -56,29 +78,13 @@ export function validateGadget(source: GadgetSource | string | Uint8Array, optio
   const parsed = parseGadget(src.file, src.content, target)
   const loc = new Locator(parsed)
   const report = new FileReport(src.file, loc)
-  // Judged alone, content counts as present the way the conformance oracle stubs it: through
-  // PyYAML, which reads only single, clean documents.
-  const tree =
-    options.tree ??
-    placeholderTree(
-      () => {
-        if (!parsed.yaml.singleDocument) return {unreadable: 'it holds more than one YAML document'}
-        const problem = pyyamlProblem(parsed.yaml.root)
-        if (!problem) return {info: parsed.info}
-        return {unreadable: `at line ${loc.position(problem.node.start).line} ${problem.message}`}
-      },
-      (owner, key) => {
-        const node = loc.field(owner, key)?.value
-        return node ? pyyamlPathText(node) : (owner as Record<string, string>)[key]
-      },
-    )
+  // Judged alone, every content path counts as present.
+  const tree = options.tree ?? placeholderTree(() => ({info: parsed.info}))
   const checks = new SnapdChecks({content: tree, loc, model: options.model, parsed, report, target})
   checks.run()
   lintGadget({checks, loc, parsed, partOutputs: options.partOutputs, report, target, tree})
 
-  const findings = report.findings
-    .map((f) => (options.strict && f.severity === 'warning' ? {...f, severity: 'error' as const} : f))
-    .sort(compareFindings)
+  const findings = report.findings.map((f) => (options.strict && f.severity === 'warning' ? {...f, severity: 'error' as const} : f)).sort(compareFindings)
   return {
     errors: findings.filter((f) => f.severity === 'error').length,
     file: src.file,

@@ -6,8 +6,8 @@
  * carries every finding in a table; it is cut to stay well under the 1 MiB a step summary may
  * hold. Escaping follows @actions/core (toCommandValue/escapeData/escapeProperty).
  */
-import type {Finding, Severity} from '../gadget/findings.js'
-import {ruleInfo} from '../gadget/findings.js'
+import type {Finding, Severity} from '../gadget/findings/finding.js'
+import {ruleInfo} from '../gadget/findings/finding.js'
 import {displayPath, findingSpan, plural, summaryLine, visible} from './text.js'
 import type {ValidationReport} from './types.js'
 
@@ -85,12 +85,7 @@ export function escapeProperty(text: string): string {
 
 function stepSummary(report: ValidationReport, cwd: string | undefined): string {
   const encoder = new TextEncoder()
-  const head = [
-    '## snap-gadget validate',
-    '',
-    `**${cell(summaryLine(report))}**`,
-    '',
-  ]
+  const head = ['## snap-gadget validate', '', `**${cell(summaryLine(report))}**`, '']
   const files = ['| File | snapd | Errors | Warnings |', '| --- | --- | --- | --- |']
   const findings = ['| Severity | Location | Rule | Message |', '| --- | --- | --- | --- |']
   const total = report.gadgets.reduce((n, g) => n + g.findings.length, 0)

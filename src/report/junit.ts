@@ -15,7 +15,7 @@
  * - Text is XML-escaped (`& < > " '`), characters XML 1.0 forbids are dropped, and line breaks in
  *   attributes are written as character references so that they survive attribute normalisation.
  */
-import {type Finding, ruleInfo} from '../gadget/findings.js'
+import {type Finding, ruleInfo} from '../gadget/findings/finding.js'
 import type {GadgetValidation} from '../gadget/validate.js'
 import type {ValidationReport} from './types.js'
 
@@ -32,7 +32,10 @@ export function formatJunit(report: ValidationReport): string {
   const suites = report.gadgets.map((gadget) => ({cases: testCases(gadget), name: gadget.file}))
   // A path that could not be read is a test that could not run: a JUnit <error>, not a <failure>.
   for (const input of report.unreadable ?? []) {
-    suites.push({cases: [{classname: 'snap-gadget', error: {body: input.hint ? `${input.message}\nhint: ${input.hint}` : input.message, message: input.message, type: input.code}, file: input.file, name: input.file}], name: input.file})
+    suites.push({
+      cases: [{classname: 'snap-gadget', error: {body: input.hint ? `${input.message}\nhint: ${input.hint}` : input.message, message: input.message, type: input.code}, file: input.file, name: input.file}],
+      name: input.file,
+    })
   }
 
   const tests = suites.reduce((n, s) => n + s.cases.length, 0)
@@ -122,11 +125,5 @@ export function attr(value: string): string {
 }
 
 export function escapeXml(value: string): string {
-  return value
-    .replaceAll(forbidden, '')
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&apos;')
+  return value.replaceAll(forbidden, '').replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&apos;')
 }

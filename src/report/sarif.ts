@@ -20,7 +20,7 @@
 import {isAbsolute, relative} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import type {Finding, RuleInfo, Severity} from '../gadget/findings.js'
+import type {Finding, RuleInfo, Severity} from '../gadget/findings/finding.js'
 import {rulesUsed} from './json.js'
 import type {SourceTexts, ValidationReport} from './types.js'
 

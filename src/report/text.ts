@@ -8,7 +8,7 @@
 import {isAbsolute, relative} from 'node:path'
 
 import {painter, type Paint, type Style} from '../cli/output.js'
-import type {Finding, Position, Severity} from '../gadget/findings.js'
+import type {Finding, Position, Severity} from '../gadget/findings/finding.js'
 import type {SourceTexts, ValidationReport} from './types.js'
 
 export interface TextOptions {

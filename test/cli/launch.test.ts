@@ -1,5 +1,5 @@
 /**
- * The launcher (src/cli/launch.ts): which invocations run through a fast entry and which fall
+ * The launcher (src/cli/fast/launch.ts): which invocations run through a fast entry and which fall
  * back to oclif, how the fast parser reads argv, and loading a fast entry with and without V8's
  * code cache (a cache V8 refuses must change nothing but speed).
  */
@@ -12,8 +12,8 @@ import {after, before, describe, it} from 'node:test'
 import {pathToFileURL} from 'node:url'
 import {promisify} from 'node:util'
 
-import {type FastIo, loadFastEntry, parseFlags, planFastRun} from '../../src/cli/launch.js'
-import {processIo, runValidate} from '../../src/cli/run-validate.js'
+import {type FastIo, loadFastEntry, parseFlags, planFastRun} from '../../src/cli/fast/launch.js'
+import {processIo, runValidate} from '../../src/cli/commands/validate/run.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
 
 type ManifestCommand = Parameters<typeof parseFlags>[1]
@@ -96,6 +96,20 @@ describe('parseFlags', () => {
     assert.deepEqual(parseFlags(['--key', 'k', '--color', 'f'], other), {argv: ['f'], flags: {color: true, key: 'k'}})
     assert.equal(parseFlags(['--key', 'k', '--color', '--no-color'], other), undefined)
     assert.equal(parseFlags(['--no-key', 'k'], other), undefined)
+  })
+
+  it("tells a flag named no-… (init's --no-api-key) from the negation of another", () => {
+    const init: ManifestCommand = {
+      args: {},
+      flags: {
+        'api-key-env': {name: 'api-key-env', type: 'option'},
+        identity: {allowNo: true, default: true, name: 'identity', type: 'boolean'},
+        'no-api-key': {allowNo: false, name: 'no-api-key', type: 'boolean'},
+      },
+    }
+    assert.deepEqual(parseFlags(['--no-api-key'], init), {argv: [], flags: {identity: true, 'no-api-key': true}})
+    assert.deepEqual(parseFlags(['--no-identity', '--api-key-env', 'KEY'], init), {argv: [], flags: {'api-key-env': 'KEY', identity: false}})
+    assert.equal(parseFlags(['--no-no-api-key'], init), undefined)
   })
 
   it('collects a multiple option', () => {
@@ -257,7 +271,7 @@ describe('loadFastEntry and the V8 code cache', () => {
   it('warmFastEntry writes a cache that V8 then accepts, with the same result', async () => {
     freshSource('warmed cache')
     // Warm up (and compile) in a child, as the build does: then this process has not seen the source.
-    const launch = pathToFileURL(join(projectRoot, 'dist', 'cli', 'launch.js')).href
+    const launch = pathToFileURL(join(projectRoot, 'dist', 'cli', 'fast', 'launch.js')).href
     const warm = `const {warmFastEntry} = await import(${JSON.stringify(launch)}); await warmFastEntry(${JSON.stringify(root)}, 'validate', [{argv: [${JSON.stringify(gadget)}], flags: {snapd: 'latest'}}])`
     await promisify(execFile)(process.execPath, ['--input-type=module', '-e', warm])
     assert.ok(readFileSync(join(root, 'dist', 'fast', 'validate.cache')).length > 0)
@@ -267,7 +281,7 @@ describe('loadFastEntry and the V8 code cache', () => {
   })
 
   it('the cache the build made is accepted by this Node', async () => {
-    const launch = pathToFileURL(join(projectRoot, 'dist', 'cli', 'launch.js')).href
+    const launch = pathToFileURL(join(projectRoot, 'dist', 'cli', 'fast', 'launch.js')).href
     const probe = `const {loadFastEntry} = await import(${JSON.stringify(launch)}); process.stdout.write(String(loadFastEntry(${JSON.stringify(projectRoot)}, 'validate').script.cachedDataRejected))`
     const {stdout} = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe])
     assert.equal(stdout, 'false', 'dist/fast/validate.cache was made by another Node or V8: rebuild')

@@ -51,14 +51,14 @@ function committed(): Manifest {
   return JSON.parse(readFileSync(committedPath, 'utf8')) as Manifest
 }
 
-/** The command ids of the command files under `dir` (oclif's rule: path segments joined by ":"). */
+/** The command ids of the command files under `dir`: each folder's index file (package.json's oclif globPatterns), path segments joined by ":". */
 function commandIds(dir: string, ext: string): string[] {
   const ids: string[] = []
   const walk = (d: string): void => {
     for (const entry of readdirSync(d)) {
       const path = join(d, entry)
       if (statSync(path).isDirectory()) walk(path)
-      else if (entry.endsWith(ext) && !entry.endsWith('.d.ts') && !entry.endsWith('.test.ts')) ids.push(relative(dir, path).slice(0, -ext.length).split(sep).join(':'))
+      else if (entry === `index${ext}`) ids.push(relative(dir, path).slice(0, -ext.length).split(sep).join(':'))
     }
   }
 
@@ -98,10 +98,10 @@ describe('oclif.manifest.json', () => {
     assert.deepEqual(old, regenerated, `oclif.manifest.json is stale: ${FIX}`)
   })
 
-  it('lists every command of src/commands', () => {
+  it('lists every command of src/cli/commands', () => {
     const ids = Object.keys(committed().commands).sort()
-    assert.deepEqual(ids, commandIds(join(projectRoot, 'src', 'commands'), '.ts'), `a command is missing or gone: ${FIX}`)
-    assert.deepEqual(Object.keys(regenerated.commands).sort(), commandIds(join(projectRoot, 'dist', 'commands'), '.js'))
+    assert.deepEqual(ids, commandIds(join(projectRoot, 'src', 'cli', 'commands'), '.ts'), `a command is missing or gone: ${FIX}`)
+    assert.deepEqual(Object.keys(regenerated.commands).sort(), commandIds(join(projectRoot, 'dist', 'cli', 'commands'), '.js'))
   })
 
   it('gives validate its fast entry, which the build made', () => {

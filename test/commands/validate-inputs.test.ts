@@ -58,13 +58,16 @@ describe('validate refuses what is not a regular file, quickly', {concurrency: t
     })
   }
 
-  test("a project whose snapcraft.yaml is a FIFO: the gadget is judged, the FIFO reported (exit 2)", async () => {
+  test('a project whose snapcraft.yaml is a FIFO: the gadget is judged, the FIFO reported (exit 2)', async () => {
     const r = await cli(['validate', 'project', '--json'])
     assert.equal(r.signal, null, 'killed: it hung')
     assert.equal(r.code, 2, r.stderr)
     const report = JSON.parse(r.stdout) as {gadgets: unknown[]; unreadable: Array<{code: string; file: string}>; valid: boolean}
     assert.equal(report.gadgets.length, 1)
-    assert.deepEqual(report.unreadable.map((u) => [u.file, u.code]), [['project/snap/snapcraft.yaml', 'E_NOT_A_FILE']])
+    assert.deepEqual(
+      report.unreadable.map((u) => [u.file, u.code]),
+      [['project/snap/snapcraft.yaml', 'E_NOT_A_FILE']],
+    )
     assert.equal(report.valid, false)
   })
 })
@@ -76,7 +79,10 @@ describe('one unreadable path among several', {concurrency: true}, () => {
     const r = await cli([...args, '--format', 'json'])
     assert.equal(r.code, 2)
     const report = JSON.parse(r.stdout) as {gadgets: Array<{file: string}>; summary: {unreadable: number}; unreadable: Array<{code: string; file: string; hint: string}>}
-    assert.deepEqual(report.gadgets.map((g) => g.file), ['broken.yaml', 'clean.yaml'])
+    assert.deepEqual(
+      report.gadgets.map((g) => g.file),
+      ['broken.yaml', 'clean.yaml'],
+    )
     assert.deepEqual(report.unreadable, [{code: 'E_IO_ENOENT', file: 'missing.yaml', hint: 'check the path', message: 'cannot read missing.yaml: no such file or directory'}])
     assert.equal(report.summary.unreadable, 1)
   })
@@ -84,9 +90,20 @@ describe('one unreadable path among several', {concurrency: true}, () => {
   test('sarif: results for the others, an unsuccessful invocation naming the missing path', async () => {
     const r = await cli([...args, '--format', 'sarif'])
     assert.equal(r.code, 2)
-    const run = (JSON.parse(r.stdout) as {runs: Array<{artifacts: Array<{location: {uri: string}}>; invocations: Array<{executionSuccessful: boolean; toolExecutionNotifications: Array<{level: string; locations: Array<{physicalLocation: {artifactLocation: {uri: string}}}>; message: {text: string}}>}>; results: unknown[]}>}).runs[0]
+    const run = (
+      JSON.parse(r.stdout) as {
+        runs: Array<{
+          artifacts: Array<{location: {uri: string}}>
+          invocations: Array<{executionSuccessful: boolean; toolExecutionNotifications: Array<{level: string; locations: Array<{physicalLocation: {artifactLocation: {uri: string}}}>; message: {text: string}}>}>
+          results: unknown[]
+        }>
+      }
+    ).runs[0]
     assert.ok(run.results.length > 0)
-    assert.deepEqual(run.artifacts.map((a) => a.location.uri), ['broken.yaml', 'clean.yaml'])
+    assert.deepEqual(
+      run.artifacts.map((a) => a.location.uri),
+      ['broken.yaml', 'clean.yaml'],
+    )
     const [invocation] = run.invocations
     assert.equal(invocation.executionSuccessful, false)
     assert.equal(invocation.toolExecutionNotifications[0].level, 'error')
@@ -99,7 +116,10 @@ describe('one unreadable path among several', {concurrency: true}, () => {
     assert.equal(r.code, 2)
     const root = parseXml(r.stdout)
     const suites = elements(root, 'testsuite')
-    assert.deepEqual(suites.map((s) => s.attributes.name), ['broken.yaml', 'clean.yaml', 'missing.yaml'])
+    assert.deepEqual(
+      suites.map((s) => s.attributes.name),
+      ['broken.yaml', 'clean.yaml', 'missing.yaml'],
+    )
     assert.equal(root.attributes.errors, '1')
     assert.equal(elements(suites[2], 'error')[0].attributes.type, 'E_IO_ENOENT')
   })

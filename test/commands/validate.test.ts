@@ -5,7 +5,7 @@
  * temporary working directory, so the file names in the reports are short and relative.
  *
  * The launcher runs `validate` without oclif when it can parse the arguments itself (see
- * src/cli/launch.ts); the last suite checks that this fast path and oclif's own path print the
+ * src/cli/fast/launch.ts); the last suite checks that this fast path and oclif's own path print the
  * same bytes and exit with the same code.
  */
 import assert from 'node:assert/strict'
@@ -16,7 +16,8 @@ import {dirname, join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {pathToFileURL} from 'node:url'
 
-import {planFastRun} from '../../src/cli/launch.js'
+import {planFastRun} from '../../src/cli/fast/launch.js'
+import {signModel, testKeys} from '../helpers/assertions.js'
 import {type CliOptions, type CliResult, runCli, runProcess} from '../helpers/cli.js'
 import {binRun, fixtures, projectRoot, shared} from '../helpers/paths.js'
 import {elements, parseXml} from '../report/xml.js'
@@ -43,12 +44,7 @@ const snapcraftYaml = [
   '',
 ].join('\n')
 
-const prepareDevice = [
-  '#!/bin/sh -e',
-  'snapctl set device-service.url=https://serial-vault.example.com/v1/',
-  `snapctl set device-service.headers='{"api-key": "${fakeApiKey}"}'`,
-  '',
-].join('\n')
+const prepareDevice = ['#!/bin/sh -e', 'snapctl set device-service.url=https://serial-vault.example.com/v1/', `snapctl set device-service.headers='{"api-key": "${fakeApiKey}"}'`, ''].join('\n')
 
 /** 1-based line and column of the first occurrence of `needle` in `text`. */
 function positionOf(text: string, needle: string): {column: number; line: number} {
@@ -207,7 +203,10 @@ describe('exit codes', {concurrency: true}, () => {
   test('2 for an I/O error even when other paths are fine; the others are still judged and reported', async () => {
     const r = await cli(['validate', 'clean.yaml', 'missing.yaml'])
     assert.equal(r.code, 2)
-    assert.match(r.stdout, /^clean\.yaml: valid\n\nmissing\.yaml: error cannot read missing\.yaml: no such file or directory\n {2}hint: check the path\n\n1 file valid \(judged as snapd [\d.a-z]+\); 1 path could not be read\n$/)
+    assert.match(
+      r.stdout,
+      /^clean\.yaml: valid\n\nmissing\.yaml: error cannot read missing\.yaml: no such file or directory\n {2}hint: check the path\n\n1 file valid \(judged as snapd [\d.a-z]+\); 1 path could not be read\n$/,
+    )
   })
 
   test('--json reports a usage error as JSON on stdout, still with exit 2', async () => {
@@ -222,7 +221,7 @@ describe('exit codes', {concurrency: true}, () => {
 })
 
 describe('output formats', {concurrency: true}, () => {
-  test('text: location, rule, message, snapd\'s words, a code frame and the fix', async () => {
+  test("text: location, rule, message, snapd's words, a code frame and the fix", async () => {
     const r = await cli(['validate', 'broken.yaml'])
     assert.equal(r.code, 1)
     const expected = [
@@ -498,7 +497,7 @@ describe('gadget trees', {concurrency: true}, () => {
     assert.equal(r.stdout, 'project-ok/gadget.yaml: valid\n\n1 file valid (judged as snapd latest, strict)\n')
   })
 
-  test('a built snap tree: missing content is snapd\'s own error C4 (exit 1)', async () => {
+  test("a built snap tree: missing content is snapd's own error C4 (exit 1)", async () => {
     const r = await cli(['validate', 'prime', '--json'])
     assert.equal(r.code, 1)
     const report = JSON.parse(r.stdout) as JsonReport
@@ -556,6 +555,31 @@ describe('--model and --snapd', {concurrency: true}, () => {
     assert.equal(uc20.code, 0, 'piboot with a UC20+ model and all four roles is fine')
   })
 
+  test('a signed model assertion counts as its JSON input does; another assertion or a broken one is refused', async () => {
+    const {brand} = testKeys()
+    write('model-uc20.assert', signModel(brand, 'acme').text)
+    write('model-uc18.assert', signModel(brand, 'acme', {base: 'core18', grade: undefined}).text)
+    write('account.assert', signModel(brand, 'acme').text.replace('type: model\n', 'type: account\n'))
+    write('broken.assert', 'type: model\nauthority-id: acme\n')
+    const [uc20, uc18, account, broken] = await Promise.all([
+      cli(['validate', 'uc18-pi.yaml', '--model', 'model-uc20.assert', '--json']),
+      cli(['validate', 'piboot-uc18.yaml', '--model', 'model-uc18.assert', '--json']),
+      cli(['validate', 'clean.yaml', '--model', 'account.assert']),
+      cli(['validate', 'clean.yaml', '--model', 'broken.assert']),
+    ])
+    assert.equal(uc20.code, 1)
+    assert.deepEqual(
+      findings(JSON.parse(uc20.stdout) as JsonReport).map(([rule]) => rule),
+      ['M6'],
+    )
+    assert.equal(uc18.code, 1)
+    assert.deepEqual(findings(JSON.parse(uc18.stdout) as JsonReport), [['V6', 'error', 'piboot-uc18.yaml', 4, 17]])
+    assert.equal(account.code, 2)
+    assert.match(account.stderr, /^error: account\.assert is a account assertion, not a model\n/)
+    assert.equal(broken.code, 2)
+    assert.match(broken.stderr, /^error: [^\n]*broken\.assert[^\n]*\n {2}hint: /)
+  })
+
   test('--snapd 2.57 rejects system-seed-null, which latest accepts', async () => {
     const [latest, old] = await Promise.all([cli(['validate', 'seed-null.yaml', '--json']), cli(['validate', 'seed-null.yaml', '--snapd', '2.57', '--json'])])
     assert.equal(latest.code, 0)
@@ -594,14 +618,17 @@ describe('fast path and oclif path agree', {concurrency: true, skip: process.env
   ]
 
   for (const {args, env} of cases) {
-    test(`${args.join(' ')}${env ? ` (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`, async () => {
+    test(`${args.join(' ')}${
+      env
+        ? ` (${Object.entries(env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')})`
+        : ''
+    }`, async () => {
       assert.ok(planFastRun(args, projectRoot), 'bin/run.js must take the fast path here: is oclif.manifest.json missing or stale? Run "npm run manifest"')
       const fast = await cli(args, {env})
       const oclif = await oclifOnly(args, {env})
-      assert.deepEqual(
-        {code: fast.code, stderr: fast.stderr, stdout: fast.stdout},
-        {code: oclif.code, stderr: oclif.stderr, stdout: oclif.stdout},
-      )
+      assert.deepEqual({code: fast.code, stderr: fast.stderr, stdout: fast.stdout}, {code: oclif.code, stderr: oclif.stderr, stdout: oclif.stdout})
     })
   }
 
@@ -643,10 +670,7 @@ describe('a Node that forbids code generation', () => {
     const files = readdirSync(shared('corpus', 'gadget-yaml', 'real')).map((f) => shared('corpus', 'gadget-yaml', 'real', f))
     const args = [binRun, 'validate', '--format', 'json', ...files]
     const env = {...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...neutralEnv}
-    const [plain, hardened] = await Promise.all([
-      runProcess(process.execPath, args, {env}),
-      runProcess(process.execPath, ['--disallow-code-generation-from-strings', ...args], {env}),
-    ])
+    const [plain, hardened] = await Promise.all([runProcess(process.execPath, args, {env}), runProcess(process.execPath, ['--disallow-code-generation-from-strings', ...args], {env})])
     assert.equal(hardened.stderr, '')
     assert.equal(plain.code, 1)
     assert.deepEqual({code: hardened.code, stdout: hardened.stdout}, {code: plain.code, stdout: plain.stdout})

@@ -307,7 +307,7 @@ function readDenial(): {asNobody: boolean; skip: false | string} {
     return {asNobody: false, skip: readable && 'this file system does not deny reads by mode bits'}
   }
 
-  const needed = [binRun, join(projectRoot, 'dist', 'cli', 'launch.js'), join(projectRoot, 'node_modules', '@oclif', 'core', 'package.json')]
+  const needed = [binRun, join(projectRoot, 'dist', 'cli', 'fast', 'launch.js'), join(projectRoot, 'node_modules', '@oclif', 'core', 'package.json')]
   const script = `for (const p of ${JSON.stringify(needed)}) require('node:fs').accessSync(p, require('node:fs').constants.R_OK)`
   const check = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, '-e', script], {stdio: 'ignore'})
   if (check.error || check.status !== 0) return {asNobody: true, skip: 'running as root without a usable setpriv (util-linux) or a project nobody may read; the EISDIR test covers read errors'}

@@ -32,7 +32,7 @@ describe('real-world corpus against snapd 2.57.6', () => {
     assert.deepEqual(disagreements, [])
   })
 
-  it('predicts snapd\'s own message for the invalid files', () => {
+  it("predicts snapd's own message for the invalid files", () => {
     for (const v of stored.filter((s) => !s.valid)) {
       const result = validateGadget({content: readFileSync(`${dir}/${v.file}`), file: v.file}, {snapd: '2.57'})
       // libyaml reports some syntax errors a line later than where they start; compare the rest.
@@ -43,7 +43,10 @@ describe('real-world corpus against snapd 2.57.6', () => {
 
   it('stored verdicts still match the real snapd', {skip: !oracleAvailable() && !oracleRequired() && 'snapd is not installed'}, () => {
     assert.ok(oracleAvailable(), 'snapd (snap) and python3-yaml are required for this test in CI')
-    const fresh = runOracle(stored.map((s) => s.file), {cwd: dir})
+    const fresh = runOracle(
+      stored.map((s) => s.file),
+      {cwd: dir},
+    )
     assert.deepEqual(
       fresh.map((f) => [f.file, f.valid]),
       stored.map((s) => [s.file, s.valid]),

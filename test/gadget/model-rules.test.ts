@@ -54,7 +54,9 @@ const uc18Gadget = `volumes:
 `
 
 const rules = (text: string, model?: {classic: boolean; grade?: string}, snapd = 'latest') =>
-  validateGadget(text, {model, snapd}).findings.filter((f) => f.severity === 'error').map((f) => f.rule)
+  validateGadget(text, {model, snapd})
+    .findings.filter((f) => f.severity === 'error')
+    .map((f) => f.rule)
 
 describe('model rules', () => {
   it('accepts a UC20 gadget for a UC20 model, and a UC18 gadget for a UC18 model', () => {
@@ -76,7 +78,12 @@ describe('model rules', () => {
   })
 
   it('M4: a label implied by a role must not be used by another structure', () => {
-    const implied = pc().replace('      - name: ubuntu-data\n        role: system-data\n', '      - name: ubuntu-data\n        role: system-data\n').replace('name: mbr\n        type: mbr\n        size: 440\n', 'name: mbr\n        type: mbr\n        size: 440\n      - name: extra\n        filesystem: ext4\n        filesystem-label: ubuntu-data\n        type: 83,0FC63DAF-8483-4772-8E79-3D69D8477DE4\n        size: 1M\n        offset: 2M\n')
+    const implied = pc()
+      .replace('      - name: ubuntu-data\n        role: system-data\n', '      - name: ubuntu-data\n        role: system-data\n')
+      .replace(
+        'name: mbr\n        type: mbr\n        size: 440\n',
+        'name: mbr\n        type: mbr\n        size: 440\n      - name: extra\n        filesystem: ext4\n        filesystem-label: ubuntu-data\n        type: 83,0FC63DAF-8483-4772-8E79-3D69D8477DE4\n        size: 1M\n        offset: 2M\n',
+      )
     assert.ok(rules(implied, uc20).includes('M4') || rules(implied, uc20).includes('X7'), rules(implied, uc20).join())
   })
 
@@ -90,7 +97,7 @@ describe('model rules', () => {
   it('classic with modes: the newest snapd applies R6, 2.57 still asks for a seed (M10)', () => {
     const classic = pc().replace('role: system-seed\n', 'role: system-seed-null\n')
     assert.deepEqual(rules(classic, classicModes), [])
-    assert.ok(rules(pc().replace(/      - name: ubuntu-boot[\s\S]*?size: 750M\n/, ''), classicModes).includes('R6'))
+    assert.ok(rules(pc().replace(/ {6}- name: ubuntu-boot[\s\S]*?size: 750M\n/, ''), classicModes).includes('R6'))
     assert.ok(rules(classic, classicModes, '2.57').length > 0)
   })
 })

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {apiKeysInText, apiKeysInYaml, partOutputs, producedByParts, registrationConfigFindings} from '../../src/gadget/rules/project.js'
+import {apiKeysInText, apiKeysInYaml, partOutputs, producedByParts, registrationConfigFindings} from '../../src/gadget/checks/project.js'
 import {validateGadget} from '../../src/gadget/validate.js'
-import {directoryTree} from '../../src/gadget/rules/content-tree.js'
+import {directoryTree} from '../../src/gadget/checks/content-tree.js'
 
 const snapcraft = `name: acme-pi
 parts:
@@ -59,9 +59,15 @@ describe('part outputs', () => {
 describe('literal api-keys', () => {
   it('finds keys in snapcraft.yaml values and hooks, not variables or placeholders', () => {
     const yaml = 'hooks:\n  prepare-device:\n    environment:\n      MODEL_APIKEY: AbCdEfGhIjKlMnOpQrStUvWxYz012345\n      OTHER_APIKEY: $MODEL_APIKEY\n'
-    assert.deepEqual(apiKeysInYaml('snapcraft.yaml', yaml).map((f) => [f.rule, f.start?.line, f.secret]), [['N14', 4, true]])
+    assert.deepEqual(
+      apiKeysInYaml('snapcraft.yaml', yaml).map((f) => [f.rule, f.start?.line, f.secret]),
+      [['N14', 4, true]],
+    )
     const hook = `snapctl set device-service.headers='{"api-key": "U2VyaWFsIFZhdWx0Cg-really-long"}'\nsnapctl set device-service.headers="{\\"api-key\\": \\"$MODEL_APIKEY\\"}"\n`
-    assert.deepEqual(apiKeysInText('prepare-device', hook).map((f) => f.start?.line), [1])
+    assert.deepEqual(
+      apiKeysInText('prepare-device', hook).map((f) => f.start?.line),
+      [1],
+    )
     assert.deepEqual(apiKeysInText('prepare-device', `api-key: "ABC1234"\n`), [])
   })
 })
@@ -114,10 +120,13 @@ describe('validate on a project with runtime/registration.json', () => {
       const key = 'c2VyaWFsLXZhdWx0LWtleQxx7x7x7x7'
       writeFileSync(join(dir, 'runtime', 'registration.json'), JSON.stringify({deviceService: {preset: 'custom', url: 'http://vault.example.com/'}, headers: {'api-key': key}, serial: {board: 'x86'}}, null, 2))
       const {report, sources} = validatePaths([dir], {cwd: dir})
-      assert.deepEqual(report.gadgets[0].findings.map((f) => [f.rule, f.file]), [
-        ['N17', 'runtime/registration.json'],
-        ['N14', 'runtime/registration.json'],
-      ])
+      assert.deepEqual(
+        report.gadgets[0].findings.map((f) => [f.rule, f.file]),
+        [
+          ['N17', 'runtime/registration.json'],
+          ['N14', 'runtime/registration.json'],
+        ],
+      )
       const text = renderReport(report, 'text', {cwd: dir, sources}).output
       assert.match(text, /runtime\/registration\.json:\d+:\d+: warning N14 header "api-key" holds a literal secret/)
       assert.ok(!text.includes(key), 'the key is not echoed')

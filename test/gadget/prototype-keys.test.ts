@@ -42,9 +42,15 @@ describe('prototype-named keys and values', () => {
         for (const model of [undefined, {classic: false, grade: 'signed'}, {classic: false}]) {
           const result = validateGadget(everywhere(name), {model, snapd})
           assert.equal(result.verdict.valid, false)
-          assert.ok(result.findings.some((f) => f.rule === 'P3' && f.message.includes(`"${name}"`)), 'the unknown key is reported')
+          assert.ok(
+            result.findings.some((f) => f.rule === 'P3' && f.message.includes(`"${name}"`)),
+            'the unknown key is reported',
+          )
           const role = validateGadget(`volumes:\n  pc:\n    bootloader: grub\n    structure:\n      - {role: ${name}, type: 83, size: 1M}\n`, {model, snapd})
-          assert.ok(role.findings.some((f) => f.rule === 'S7' || f.rule === 'S6'), `role ${name}: ${role.findings.map((f) => f.rule).join()}`)
+          assert.ok(
+            role.findings.some((f) => f.rule === 'S7' || f.rule === 'S6'),
+            `role ${name}: ${role.findings.map((f) => f.rule).join()}`,
+          )
         }
       }
     })

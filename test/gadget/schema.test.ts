@@ -19,8 +19,8 @@ import {Ajv2020} from 'ajv/dist/2020.js'
 import type {ErrorObject, ValidateFunction} from 'ajv'
 import {type Document, isAlias, isMap, isScalar, isSeq, type Node, parseDocument, stringify} from 'yaml'
 
-import {ruleInfo} from '../../src/gadget/findings.js'
-import {validate as generatedValidate} from '../../src/gadget/schema/structure.generated.js'
+import {ruleInfo} from '../../src/gadget/findings/finding.js'
+import {validate as generatedValidate} from '../../src/gadget/checks/schema.generated.js'
 import {validateGadget} from '../../src/gadget/validate.js'
 import {oracleAvailable, oracleRequired, type OracleVerdict, runOracle} from '../helpers/oracle.js'
 import {projectRoot, shared} from '../helpers/paths.js'
@@ -138,28 +138,9 @@ const snapdAccepts: Record<string, string> = {
 
 /** Keys snapd silently drops, in valid gadgets. */
 const misspelled = {
-  filesytem: [
-    'volumes:',
-    '  pc:',
-    '    bootloader: grub',
-    '    structure:',
-    '      - name: data',
-    '        type: 83,0FC63DAF-8483-4772-8E79-3D69D8477DE4',
-    '        filesytem: ext4',
-    '        size: 1G',
-    '',
-  ].join('\n'),
+  filesytem: ['volumes:', '  pc:', '    bootloader: grub', '    structure:', '      - name: data', '        type: 83,0FC63DAF-8483-4772-8E79-3D69D8477DE4', '        filesytem: ext4', '        size: 1G', ''].join('\n'),
   Volumes: ['Volumes:', '  pc:', '    bootloader: grub', ''].join('\n'),
-  structures: [
-    'volumes:',
-    '  pc:',
-    '    bootloader: grub',
-    '    structures:',
-    '      - name: data',
-    '        type: 83,0FC63DAF-8483-4772-8E79-3D69D8477DE4',
-    '        size: 1G',
-    '',
-  ].join('\n'),
+  structures: ['volumes:', '  pc:', '    bootloader: grub', '    structures:', '      - name: data', '        type: 83,0FC63DAF-8483-4772-8E79-3D69D8477DE4', '        size: 1G', ''].join('\n'),
   unpak: [
     'volumes:',
     '  pc:',
@@ -332,11 +313,11 @@ describe('the schema pass on values of the wrong shape', () => {
   // which needs objects with Object's prototype.
   it('judges a partial: list of mappings (with an unknown key to run the schema) without crashing', () => {
     for (const snapd of ['2.57', 'latest'] as const) {
-      const result = validateGadget(
-        ['volumes:', '  pc:', '    bootloader: grub', '    colour: blue', '    partial:', '      - {name: a}', '      - {name: a}', '    structure: []', ''].join('\n'),
-        {snapd},
+      const result = validateGadget(['volumes:', '  pc:', '    bootloader: grub', '    colour: blue', '    partial:', '      - {name: a}', '      - {name: a}', '    structure: []', ''].join('\n'), {snapd})
+      assert.ok(
+        result.findings.some((f) => f.rule === 'P3'),
+        snapd,
       )
-      assert.ok(result.findings.some((f) => f.rule === 'P3'), snapd)
       // 2.57 has no partial: and ignores it; newer snapd cannot decode mappings into its strings.
       assert.equal(result.verdict.valid, snapd === '2.57', snapd)
     }

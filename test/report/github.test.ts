@@ -25,7 +25,10 @@ describe('github annotations', () => {
   it('uses ::warning and ::notice for warnings and info', () => {
     const {report} = reportOf({'gadget.yaml': gadgets.duplicateKey})
     const lines = annotationLines(formatGithub(report).annotations)
-    assert.ok(lines.some((l) => l.startsWith('::warning file=gadget.yaml,line=4,col=5,endLine=4,endColumn=15,title=P4 duplicate-key::')), lines.join('\n'))
+    assert.ok(
+      lines.some((l) => l.startsWith('::warning file=gadget.yaml,line=4,col=5,endLine=4,endColumn=15,title=P4 duplicate-key::')),
+      lines.join('\n'),
+    )
 
     const info = withFinding(report, 'P4', (f) => ({...f, severity: 'info'}))
     assert.ok(annotationLines(formatGithub(info).annotations).some((l) => l.startsWith('::notice file=gadget.yaml,line=4,')))
@@ -74,10 +77,18 @@ describe('github step summary', () => {
     assert.ok(summary.startsWith('## snap-gadget validate\n'))
     assert.match(summary, /\n\| a\.yaml \| rejects: cannot parse gadget metadata: cannot parse size "32K": invalid suffix "K" \| 1 \| \d+ \|\n/)
     assert.match(summary, /\n\| b\.yaml \| accepts \| 0 \| \d+ \|\n/)
-    assert.ok(summary.includes('\n| error | a.yaml:8:15 | S1 quantity-syntax | cannot parse size "32K": invalid suffix "K"<br>snapd: cannot parse gadget metadata: cannot parse size "32K": invalid suffix "K"<br>hint: use 32768 |\n'), summary)
+    assert.ok(
+      summary.includes(
+        '\n| error | a.yaml:8:15 | S1 quantity-syntax | cannot parse size "32K": invalid suffix "K"<br>snapd: cannot parse gadget metadata: cannot parse size "32K": invalid suffix "K"<br>hint: use 32768 |\n',
+      ),
+      summary,
+    )
     assert.ok(summary.includes('\n| warning | b.yaml:4:5 | P4 duplicate-key | '), summary)
     const rows = summary.split('\n').filter((l) => /^\| (error|warning|info) \|/.test(l))
-    assert.equal(rows.length, report.gadgets.reduce((n, g) => n + g.findings.length, 0))
+    assert.equal(
+      rows.length,
+      report.gadgets.reduce((n, g) => n + g.findings.length, 0),
+    )
   })
 
   it('escapes pipes, Markdown and HTML in cells', () => {
@@ -105,7 +116,10 @@ describe('github step summary', () => {
 
   it('says the files are valid when there is nothing to report', () => {
     const {report} = reportOf({'gadget.yaml': gadgets.clean}, {snapd: '2.57'})
-    const clean = assemble(report.gadgets.map((g) => ({...g, findings: []})), report)
+    const clean = assemble(
+      report.gadgets.map((g) => ({...g, findings: []})),
+      report,
+    )
     const {annotations, summary} = formatGithub(clean)
     assert.equal(annotations, '')
     assert.ok(summary.includes('**1 file valid (judged as snapd 2.57)**'))

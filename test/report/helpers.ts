@@ -1,7 +1,7 @@
 /** Reports for the output-format tests, made by the real validator from small gadget.yaml texts. */
 import assert from 'node:assert/strict'
 
-import type {Finding} from '../../src/gadget/findings.js'
+import type {Finding} from '../../src/gadget/findings/finding.js'
 import {type GadgetValidation, validateGadget, type ValidateOptions} from '../../src/gadget/validate.js'
 import type {ValidationReport} from '../../src/report/types.js'
 

@@ -47,10 +47,7 @@ describe('junit report', () => {
     const [failure] = elements(s1, 'failure')
     assert.equal(failure.attributes.type, 'S1')
     assert.equal(failure.attributes.message, 'a.yaml:8:15: cannot parse size "32K": invalid suffix "K"')
-    assert.equal(
-      failure.text,
-      'a.yaml:8:15: error S1 cannot parse size "32K": invalid suffix "K"\n  snapd: cannot parse gadget metadata: cannot parse size "32K": invalid suffix "K"\n  hint: use 32768',
-    )
+    assert.equal(failure.text, 'a.yaml:8:15: error S1 cannot parse size "32K": invalid suffix "K"\n  snapd: cannot parse gadget metadata: cannot parse size "32K": invalid suffix "K"\n  hint: use 32768')
     assert.equal(elements(testCase(root, 'c.yaml', 'X1 overlap'), 'failure').length, 1)
     const keys = root.children.flatMap((s) => s.children.filter((c) => c.name === 'testcase').map((c) => `${s.attributes.name} ${c.attributes.classname} ${c.attributes.name}`))
     assert.equal(new Set(keys).size, keys.length)
@@ -74,11 +71,17 @@ describe('junit report', () => {
 
   it('has a passing test case for a clean gadget', () => {
     const {report: clean} = reportOf({'gadget.yaml': gadgets.clean})
-    const cleaned = assemble(clean.gadgets.map((g) => ({...g, findings: []})), clean)
+    const cleaned = assemble(
+      clean.gadgets.map((g) => ({...g, findings: []})),
+      clean,
+    )
     const cleanRoot = parse(formatJunit(cleaned))
     assertCounts(cleanRoot)
     const cases = elements(cleanRoot, 'testcase')
-    assert.deepEqual(cases.map((c) => [c.attributes.name, c.children.length]), [['gadget.yaml: valid', 0]])
+    assert.deepEqual(
+      cases.map((c) => [c.attributes.name, c.children.length]),
+      [['gadget.yaml: valid', 0]],
+    )
   })
 
   it('puts several findings of one rule in one test case with one failure', () => {

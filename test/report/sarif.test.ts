@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 
 import {Ajv} from 'ajv'
 
-import {rules as catalog} from '../../src/gadget/findings.js'
+import {rules as catalog} from '../../src/gadget/findings/finding.js'
 import {artifactLocation, formatSarif, lineHashes, SARIF_SCHEMA, type SarifLog} from '../../src/report/sarif.js'
 import {findingOf, gadgets, reportOf, withFinding} from './helpers.js'
 
@@ -250,10 +250,13 @@ describe('sarif report', () => {
     assert.equal(s1.partialFingerprints?.primaryLocationLineHash, lineHashes(gadgets.size32K).get(8))
     assert.match(s1.partialFingerprints!.primaryLocationLineHash, /^[0-9a-f]+:1$/)
     const without = sarifOf(formatSarif(report, {toolVersion: '1'}))
-    assert.equal(without.runs[0].results.some((r) => r.partialFingerprints), false)
+    assert.equal(
+      without.runs[0].results.some((r) => r.partialFingerprints),
+      false,
+    )
   })
 
-  it('computes the line hashes of codeql-action\'s own test vectors', () => {
+  it("computes the line hashes of codeql-action's own test vectors", () => {
     // From github/codeql-action src/fingerprints.test.ts.
     assert.deepEqual([...lineHashes('')], [[1, 'c129715d7a2bc9a3:1']])
     assert.deepEqual([...lineHashes(' a\nb\n  \t\tc\n d').values()], ['271789c17abda88f:1', '54703d4cd895b18:1', '180aee12dab6264:1', 'a23a3dc5e078b07b:1'])
@@ -274,7 +277,7 @@ describe('sarif report', () => {
     assert.equal(validateSarif(noRule), false)
   })
 
-  it('keeps snapd\'s message and the YAML path as result properties', () => {
+  it("keeps snapd's message and the YAML path as result properties", () => {
     const s1 = run.results.find((r) => r.ruleId === 'S1')!
     assert.deepEqual(s1.properties, {path: ['volumes', 'pc', 'structure', 0, 'size'], snapdMessage: findingOf(report, 'S1').snapdMessage})
   })

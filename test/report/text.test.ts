@@ -39,7 +39,7 @@ describe('text report', () => {
     assert.equal(frame.at(-1), '  hint: "a" ends at 3M; start this one at 3M or later')
   })
 
-  it('omits snapd\'s message when it says the same', () => {
+  it("omits snapd's message when it says the same", () => {
     const {report, sources} = reportOf({'gadget.yaml': gadgets.overlap})
     const text = formatText(report, {color: false, sources})
     assert.equal(findingOf(report, 'X1').snapdMessage, findingOf(report, 'X1').message)
@@ -73,7 +73,10 @@ describe('text report', () => {
 
   it('prints a valid line for clean files and a summary per run', () => {
     const {report} = reportOf({'a/gadget.yaml': gadgets.clean, 'b/gadget.yaml': gadgets.clean}, {snapd: '2.57'})
-    const clean = assemble(report.gadgets.map((g) => ({...g, findings: []})), report)
+    const clean = assemble(
+      report.gadgets.map((g) => ({...g, findings: []})),
+      report,
+    )
     assert.equal(formatText(clean, {color: false}), 'a/gadget.yaml: valid\nb/gadget.yaml: valid\n\n2 files valid (judged as snapd 2.57)\n')
   })
 

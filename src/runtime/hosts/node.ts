@@ -9,7 +9,7 @@ import {closeSync, constants, fchmodSync, fsyncSync, linkSync, lstatSync, mkdirS
 import {pathToFileURL} from 'node:url'
 
 import {descriptorSink} from '../../util/descriptor-sink.js'
-import type {Host, HostStat, SpawnResult} from '../../util/host.js'
+import type {Host, HostStat, SpawnResult} from '../../util/host-types.js'
 
 function toHostStat(stats: Stats): HostStat {
   const kind = stats.isSymbolicLink() ? 'symlink' : stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'other'

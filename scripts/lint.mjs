@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// The checks `npm test` runs before the tests, each failing the run:
+//   1. eslint (eslint.config.js): typescript-eslint's rules and import-x/no-cycle;
+//   2. import circles through `import type` too, which import-x/no-cycle does not follow: a type
+//      import still ties two modules' designs together, and it becomes a value import by one edit;
+//   3. prettier --check (.prettierrc.json) on the paths listed in FORMATTED, which grows as
+//      folders are formatted (formatting everything at once would collide with work in flight).
+import {execFileSync} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {dirname, join, relative, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const bin = (name) => join(root, 'node_modules', '.bin', name)
+
+/** Files and folders prettier checks; the rest of the tree is formatted when no other work is in flight there. */
+export const FORMATTED = [
+  'eslint.config.js',
+  'scripts/lint.mjs',
+  'scripts/test.mjs',
+  'src/cli/base-command.ts',
+  'src/cli/commands/boards',
+  'src/cli/commands/init',
+  'src/cli/commands/schema',
+  'src/cli/commands/validate',
+  'src/cli/fast',
+  'src/cli/handle-error.ts',
+  'src/cli/output.ts',
+  'src/gadget',
+  'src/go-yaml',
+  'src/report',
+  'src/index.ts',
+  'src/support/line-index.ts',
+  'test/cli',
+  'test/commands/validate-inputs.test.ts',
+  'test/commands/validate.test.ts',
+  'test/gadget',
+  'test/go-yaml',
+  'test/helpers/oracle-tree.test.ts',
+  'test/helpers/oracle-tree.ts',
+  'test/helpers/pyyaml.test.ts',
+  'test/helpers/pyyaml.ts',
+  'test/index.test.ts',
+  'test/report',
+  'test/support',
+]
+
+let failed = false
+const step = (name, fn) => {
+  try {
+    fn()
+  } catch (error) {
+    failed = true
+    if (error.message) console.error(`${name}: ${error.message}`)
+  }
+}
+
+step('eslint', () => execFileSync(bin('eslint'), ['--max-warnings', '0', '.'], {cwd: root, stdio: 'inherit'}))
+step('import circles', () => {
+  const circles = importCircles(join(root, 'src'))
+  if (circles.length > 0) throw new Error(`import circles (type imports included):\n${circles.map((c) => `  ${c.join(' ↔ ')}`).join('\n')}`)
+})
+step('prettier', () => execFileSync(bin('prettier'), ['--check', '--log-level', 'warn', ...FORMATTED], {cwd: root, stdio: 'inherit'}))
+process.exit(failed ? 1 : 0)
+
+/** Every circle among the relative imports (value and type) of the .ts files under `dir`, as paths from the repository root. */
+function importCircles(dir) {
+  const ts = loadTypeScript()
+  const files = walk(dir).filter((f) => f.endsWith('.ts'))
+  const edges = new Map()
+  for (const file of files) {
+    const {importedFiles} = ts.preProcessFile(readFileSync(file, 'utf8'), true, true)
+    const targets = importedFiles
+      .map((i) => i.fileName)
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => resolve(dirname(file), spec).replace(/\.js$/, '.ts'))
+      .filter((target) => existsSync(target))
+    edges.set(file, [...new Set(targets)])
+  }
+
+  // Tarjan's strongly connected components: every component of more than one file holds a circle.
+  const index = new Map()
+  const low = new Map()
+  const stack = []
+  const onStack = new Set()
+  const components = []
+  let next = 0
+  const visit = (v) => {
+    index.set(v, next)
+    low.set(v, next++)
+    stack.push(v)
+    onStack.add(v)
+    for (const w of edges.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w)
+        low.set(v, Math.min(low.get(v), low.get(w)))
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)))
+    }
+
+    if (low.get(v) === index.get(v)) {
+      const component = []
+      let w
+      do {
+        w = stack.pop()
+        onStack.delete(w)
+        component.push(w)
+      } while (w !== v)
+      if (component.length > 1 || (edges.get(v) ?? []).includes(v)) components.push(component)
+    }
+  }
+
+  for (const file of files) if (!index.has(file)) visit(file)
+  return components.map((c) => c.map((f) => relative(root, f)).sort())
+}
+
+function loadTypeScript() {
+  return createRequire(import.meta.url)('typescript')
+}
+
+function walk(d) {
+  return readdirSync(d, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]))
+}

@@ -1,0 +1,165 @@
+/**
+ * Checks on the gadget's other files: a serial vault / model service api-key must never be
+ * written into the project (snapcraft.yaml, hooks, runtime/registration.json); it belongs in a CI
+ * secret or `snap set`. A device service reached over plain http is flagged too.
+ */
+
+import type {Finding} from '../findings/finding.js'
+import type {YamlNode} from '../../go-yaml/read/ast.js'
+import {parseYaml} from '../../go-yaml/read/index.js'
+import {position} from '../../support/line-index.js'
+
+const keyName = /api[-_]?key/i
+/** Values that look like a real key rather than a placeholder or a variable. */
+const literal = /^[A-Za-z0-9+/=_.-]{16,}$/
+
+function looksLikeKey(value: string): boolean {
+  return literal.test(value) && !/^(x+|0+|\.+)$/i.test(value) && !value.includes('$')
+}
+
+/** Where a key belongs instead: what the generated gadget supports (its configure hook reads `snap set <gadget> api-key=…`). */
+export const API_KEY_HINT =
+  'remove the key from the file (and revoke it: it is in the repository history); give it at build time from an environment variable or CI secret ({"env": "NAME"} in runtime/registration.json), or in the factory with "snap set <gadget> api-key=…"'
+
+function finding(file: string, line: number, column: number, what: string): Finding {
+  return {
+    file,
+    hint: API_KEY_HINT,
+    message: `${what} holds a literal serial-vault api-key`,
+    rule: 'N14',
+    secret: true,
+    severity: 'warning',
+    start: {column, line},
+  }
+}
+
+/** Literal api-keys in snapcraft.yaml (any value under a key named like api-key / *_APIKEY). */
+export function apiKeysInYaml(file: string, text: string): Finding[] {
+  const {lineStarts, root} = parseYaml(text)
+  const found: Finding[] = []
+  const stack: YamlNode[] = root ? [root] : []
+  while (stack.length > 0) {
+    const node = stack.pop()!
+    if (node.kind === 'seq') stack.push(...node.items)
+    if (node.kind !== 'map') continue
+    for (const {key, value} of node.pairs) {
+      stack.push(value)
+      if (key.kind !== 'scalar' || !keyName.test(key.value)) continue
+      if (value.kind === 'scalar' && looksLikeKey(value.value)) {
+        const at = position(lineStarts, value.start)
+        found.push(finding(file, at.line, at.column, `"${key.value}"`))
+      }
+    }
+  }
+
+  found.push(...apiKeysInText(file, text).filter((f) => !found.some((g) => g.start?.line === f.start?.line)))
+  return found
+}
+
+/** Literal api-keys in shell hooks and other text: `"api-key": "…"`, `API_KEY=…`. */
+export function apiKeysInText(file: string, text: string): Finding[] {
+  const found: Finding[] = []
+  const pattern = /(api[-_]?key)["']?\s*[:=]\s*\\?["']?([^"'\s\\,}]+)/gi
+  const lines = text.split('\n')
+  lines.forEach((line, i) => {
+    for (const m of line.matchAll(pattern)) {
+      if (looksLikeKey(m[2])) found.push(finding(file, i + 1, (m.index ?? 0) + 1, `"${m[1]}"`))
+    }
+  })
+  return found
+}
+
+/**
+ * Paths snapcraft.yaml's parts put into the snap: their `prime` and `stage` entries and their
+ * `organize` targets (globs kept as written, exclusions left out). Content a part builds is not
+ * missing from a project just because it is not there before the build.
+ */
+export function partOutputs(snapcraftText: string): string[] {
+  const {root} = parseYaml(snapcraftText)
+  const parts = root?.kind === 'map' ? root.pairs.find((p) => p.key.kind === 'scalar' && p.key.value === 'parts')?.value : undefined
+  if (parts?.kind !== 'map') return []
+  const out: string[] = []
+  for (const {value: part} of parts.pairs) {
+    if (part.kind !== 'map') continue
+    for (const {key, value} of part.pairs) {
+      if (key.kind !== 'scalar') continue
+      if ((key.value === 'prime' || key.value === 'stage') && value.kind === 'seq') {
+        for (const entry of value.items) if (entry.kind === 'scalar' && !entry.value.startsWith('-')) out.push(entry.value)
+      } else if (key.value === 'organize' && value.kind === 'map') {
+        for (const {value: target} of value.pairs) if (target.kind === 'scalar') out.push(target.value)
+      }
+    }
+  }
+
+  return out.map((p) => p.replace(/^\/+/, '').replace(/^\(\w+\)\//, ''))
+}
+
+/** Whether `path` (a gadget content path) is one of `outputs`, or inside one, by name or glob. */
+export function producedByParts(path: string, outputs: readonly string[]): boolean {
+  const clean = path.replace(/^\/+/, '').replace(/\/+$/, '')
+  return outputs.some((output) => {
+    const o = output.replace(/\/+$/, '')
+    if (o === clean || clean.startsWith(`${o}/`)) return true
+    if (!/[*?[]/.test(o)) return false
+    const re = new RegExp(
+      `^${o
+        .replaceAll(/[.+^${}()|\\]/g, '\\$&')
+        .replaceAll('**', '\u0000')
+        .replaceAll('*', '[^/]*')
+        .replaceAll('\u0000', '.*')
+        .replaceAll('?', '[^/]')}(/.*)?$`,
+    )
+    return re.test(clean)
+  })
+}
+
+/** Header names whose values are credentials. */
+const secretHeader = /api[-_]?key|authori[sz]ation|token|secret|passw(or)?d|credential|cookie/i
+/** Values that stand for a key rather than being one: empty, a variable, `<key>`, `xxxx`. */
+const placeholderValue = /^\s*$|\$|^<[^>]*>$|^(x+|\*+|\.+|0+|changeme|todo)$/i
+
+/**
+ * runtime/registration.json: a header whose value is a literal credential (N14: it must come from
+ * the environment or `snap set`), and a device service reached over plain http (N17: the api-key
+ * and the serial request travel in clear), unless on the loopback interface.
+ */
+export function registrationConfigFindings(file: string, text: string): Finding[] {
+  const {lineStarts, root} = parseYaml(text)
+  if (root?.kind !== 'map') return []
+  const found: Finding[] = []
+  const child = (node: YamlNode | undefined, name: string) => (node?.kind === 'map' ? node.pairs.find((p) => p.key.kind === 'scalar' && p.key.value === name)?.value : undefined)
+  const headers = child(root, 'headers')
+  if (headers?.kind === 'map') {
+    for (const {key, value} of headers.pairs) {
+      if (key.kind !== 'scalar' || value.kind !== 'scalar' || !secretHeader.test(key.value) || placeholderValue.test(value.value)) continue
+      const at = position(lineStarts, value.start)
+      found.push({...finding(file, at.line, at.column, `header "${key.value}"`), message: `header "${key.value}" holds a literal secret (the value is sent to the device service, and now sits in the repository)`})
+    }
+  }
+
+  const url = child(child(root, 'deviceService'), 'url')
+  if (url?.kind === 'scalar' && /^http:\/\//i.test(url.value.trim()) && !isLoopback(url.value.trim())) {
+    const at = position(lineStarts, url.start)
+    found.push({
+      file,
+      hint: 'use an https:// URL; plain http is fine only for a service on the device itself (localhost)',
+      message: 'the device service URL is plain http: the api-key header and the serial request travel in clear',
+      rule: 'N17',
+      severity: 'warning',
+      start: at,
+    })
+  }
+
+  return found
+}
+
+function isLoopback(url: string): boolean {
+  let host: string
+  try {
+    host = new URL(url).hostname
+  } catch {
+    return false
+  }
+
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}

@@ -1,0 +1,65 @@
+/**
+ * The checks snapd applies to gadget.yaml, ported from snapd's gadget package (gadget.go,
+ * validate.go, layout.go) for 2.57 and for the newest release, with the changes in between
+ * keyed on the SnapdTarget (snapd-version.ts). Where snapd stops at its first error, these checks go on and
+ * report every problem they can judge soundly; the first error in snapd's order is recorded as
+ * the message snapd would print.
+ *
+ * One file per part of snapd's own code, run here in snapd's order:
+ *   decoding.ts    yaml.Unmarshal into gadget.Info, and the values of defaults
+ *   defaults.ts    defaults, connections, kernel-cmdline
+ *   volumes.ts     each volume: name, schema, bootloader, its structures in snapd's order
+ *   structures.ts  each structure: name, label, type, update, role
+ *   offsets.ts     the newest snapd's parse-time layout: partial, implicit offsets and labels
+ *   layout.ts      2.57's pack-time layout (gadget.LayoutVolume)
+ *   emmc.ts        eMMC volumes
+ *   roles.ts       roles across volumes (gadget.Validate)
+ *   content.ts     content against the gadget's tree (gadget.ValidateContent)
+ *   context.ts     what they share while judging one gadget
+ */
+import {type CheckInput, SnapdContext, type VolumeRef} from './context.js'
+import {contentChecks} from './content.js'
+import {decodeFindings} from './decoding.js'
+import {connections, defaults, kernelCmdline} from './defaults.js'
+import {roles} from './roles.js'
+import {collectVolumes, volumesLegacy, volumesNewest} from './volumes.js'
+
+export {type CheckInput, type GadgetModel, hasFilesystem, linuxFilesystem, type StructureRef, type VolumeRef} from './context.js'
+
+/** snapd's checks of one gadget: `run` judges it, in snapd's order, into the input's report. */
+export class SnapdChecks {
+  private readonly cx: SnapdContext
+
+  constructor(input: CheckInput) {
+    this.cx = new SnapdContext(input)
+  }
+
+  /** The volumes as snapd collected them (for lint, after `run`). */
+  get volumes(): VolumeRef[] {
+    return this.cx.volumes
+  }
+
+  run(): void {
+    const cx = this.cx
+    const {info} = cx.input.parsed
+    decodeFindings(cx)
+    if (!info) return
+    defaults(cx, info)
+    connections(cx, info)
+    if (cx.target.has('kernelCmdline')) kernelCmdline(cx, info)
+    const volumes = info.volumes
+    if (!volumes || volumes.size === 0) {
+      if (cx.input.model && !cx.input.model.classic) {
+        cx.error('M2', 'bootloader not declared in any volume', cx.loc.keyNode(info, 'volumes'), 'a Core model needs a volumes: section with a bootloader')
+      }
+
+      return
+    }
+
+    collectVolumes(cx, info)
+    if (cx.newest) volumesNewest(cx, info)
+    else volumesLegacy(cx, info)
+    roles(cx)
+    contentChecks(cx)
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * Volumes (gadget.go's validateVolume and the per-release parse steps): names, schema,
+ * bootloaders, and the order the structures of each volume are judged in.
+ */
+import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
+import type {GadgetInfo, GadgetVolume} from '../../model.js'
+import {formatQuantity, goQuote, u64} from '../../quantity.js'
+import {snapdFeatures} from '../../snapd-version.js'
+import {didYouMean} from '../../../util/suggest.js'
+import {describeStructure, fmtIndexAndName, hasFilesystem, isMbr, type SnapdContext, type StructureRef, type VolumeRef} from './context.js'
+import {validateEmmcStructure} from './emmc.js'
+import {crossStructureNewest, gptHeader, impliedLabels, orderByOffset, setImplicitNewest, validatePartial} from './offsets.js'
+import {labelNotUnique, nameNotUnique, validateStructure} from './structures.js'
+
+const validVolumeName = /^[a-zA-Z0-9][a-zA-Z0-9-]+$/
+const bootloaders = ['grub', 'u-boot', 'android-boot', 'lk', 'piboot']
+
+function hintName(name: string, names: string[]): string | undefined {
+  const guess = didYouMean(name, names)
+  return guess ? `did you mean "${guess}"?` : names.length > 0 ? `name one of: ${names.map((n) => `"${n}"`).join(', ')}` : 'give the referred structure a name'
+}
+
+export function collectVolumes(cx: SnapdContext, info: GadgetInfo): void {
+  for (const [name, v] of info.volumes!) {
+    const path = ['volumes', name]
+    if (!v) {
+      cx.volumes.push({name, path, schema: '', structures: [], v: undefined as unknown as GadgetVolume})
+      continue
+    }
+
+    const seq = cx.loc.origin(v.structure)
+    const seqNode = cx.loc.field(v, 'structure')?.value as {items?: Node[]} | undefined
+    const structures: StructureRef[] = (v.structure ?? []).map((s, index) => {
+      const node = seq?.items[index]
+      const raw = seqNode?.items?.indexOf(node as Node) ?? -1
+      const yamlIndex = raw === -1 ? index : raw
+      const minSize = cx.target.has('minSize') && s['min-size'] ? s['min-size'] : (s.size ?? 0n)
+      return {index, minSize, path: [...path, 'structure', yamlIndex], s, volume: undefined as unknown as VolumeRef, yamlIndex}
+    })
+    const ref: VolumeRef = {name, path, schema: v.schema || 'gpt', structures, v}
+    for (const st of structures) st.volume = ref
+    cx.volumes.push(ref)
+  }
+}
+
+export function volumesLegacy(cx: SnapdContext, info: GadgetInfo): void {
+  let bootloadersFound = 0
+  for (const vol of cx.volumes) {
+    const {name, v} = vol
+    if (!v) {
+      volumeStanzaEmpty(cx, info, name)
+      continue
+    }
+
+    validateVolumeLegacy(cx, vol)
+    bootloadersFound += bootloader(cx, vol)
+  }
+
+  bootloaderCount(cx, info, bootloadersFound)
+  impliedLabels(cx)
+}
+
+export function volumesNewest(cx: SnapdContext, info: GadgetInfo): void {
+  let bootloadersFound = 0
+  for (const vol of cx.volumes) {
+    const {name, v} = vol
+    if (!v) {
+      volumeStanzaEmpty(cx, info, name)
+      continue
+    }
+
+    if (!validatePartial(cx, vol)) continue
+    setImplicitNewest(cx, vol)
+    orderByOffset(cx, vol)
+    validateVolumeNewest(cx, vol)
+    bootloadersFound += bootloader(cx, vol)
+  }
+
+  bootloaderCount(cx, info, bootloadersFound)
+  if (cx.target.has('volumeAssignments')) volumeAssignments(cx, info)
+}
+
+function volumeStanzaEmpty(cx: SnapdContext, info: GadgetInfo, name: string): void {
+  const field = cx.loc.field(info.volumes!, name)
+  const suspicious = ['defaults', 'connections', 'kernel-cmdline', 'volume-assignments'].includes(name)
+  cx.error(
+    'V1',
+    `volume ${goQuote(name)} stanza is empty`,
+    field?.key,
+    suspicious ? `"${name}:" is indented under volumes:, so snapd reads it as an empty volume; move it to the top level (no indentation)` : `give the volume its bootloader, schema and structure, or remove "${name}:"`,
+    ['volumes', name],
+  )
+}
+
+export function bootloader(cx: SnapdContext, vol: VolumeRef): number {
+  const {v} = vol
+  const value = v.bootloader
+  if (value === '') return 0
+  if (!bootloaders.includes(value)) {
+    const guess = didYouMean(value, bootloaders)
+    cx.error(
+      'V4',
+      'bootloader must be one of grub, u-boot, android-boot, piboot or lk',
+      cx.loc.valueNode(v, 'bootloader'),
+      guess ? `did you mean "${guess}"?` : 'use grub (x86, arm64 UEFI), u-boot, piboot (Raspberry Pi, UC20+), lk or android-boot',
+      [...vol.path, 'bootloader'],
+    )
+    // Counted anyway: snapd stops here, and "no bootloader" would only repeat cx.
+    return 1
+  }
+
+  if (value === 'piboot' && cx.input.model && !cx.input.model.grade) {
+    cx.error('V6', 'piboot bootloader valid only for UC20 onwards', cx.loc.valueNode(v, 'bootloader'), 'use u-boot for a UC16/18 model, or a UC20+ model (with a grade)', [...vol.path, 'bootloader'])
+  }
+
+  return 1
+}
+
+function bootloaderCount(cx: SnapdContext, info: GadgetInfo, found: number): void {
+  const declared = cx.volumes.filter((v) => v.v && v.v.bootloader !== '')
+  if (found === 0) {
+    const topLevel = cx.loc.origin(info)?.unknown.find((u) => String((u.key as {value?: unknown}).value) === 'bootloader')
+    cx.error(
+      'V5',
+      'bootloader not declared in any volume',
+      topLevel?.key ?? cx.loc.keyNode(info, 'volumes'),
+      topLevel
+        ? 'move "bootloader:" from the top level into the volume that boots (snapd only reads volumes.<name>.bootloader)'
+        : 'add "bootloader: <grub|u-boot|piboot|lk|android-boot>" to the volume the device boots from',
+      ['volumes'],
+    )
+  } else if (found > 1) {
+    const second = declared[1]
+    cx.error(
+      'V5',
+      `too many (${found}) bootloaders declared`,
+      second ? cx.loc.valueNode(second.v, 'bootloader') : cx.loc.keyNode(info, 'volumes'),
+      `declare the bootloader only in the volume the device boots from (${declared.map((v) => `"${v.name}"`).join(' and ')} both do)`,
+      second ? [...second.path, 'bootloader'] : ['volumes'],
+    )
+  }
+}
+
+function volumeName(cx: SnapdContext, vol: VolumeRef): void {
+  if (!validVolumeName.test(vol.name)) {
+    cx.error('V2', `${cx.prefix(vol)}invalid name`, cx.loc.field(cx.input.parsed.info!.volumes!, vol.name)?.key, 'volume names are two or more letters, digits or "-", not starting with "-" (no "_" or ".")', vol.path)
+  }
+}
+
+function validateVolumeLegacy(cx: SnapdContext, vol: VolumeRef): void {
+  const {v} = vol
+  volumeName(cx, vol)
+  if (v.schema !== '' && v.schema !== 'gpt' && v.schema !== 'mbr') invalidSchema(cx, vol)
+  const names = new Map<string, StructureRef>()
+  const labels = new Set<string>()
+  let previousEnd = 0n
+  const laid: Array<{start: bigint; st: StructureRef}> = []
+  for (const st of vol.structures) {
+    validateStructure(cx, vol, st)
+    const start = st.s.offset ?? previousEnd
+    laid.push({st, start})
+    if (st.s.name !== '') {
+      if (names.has(st.s.name)) nameNotUnique(cx, vol, st)
+      else names.set(st.s.name, st)
+    }
+
+    const label = st.s['filesystem-label']
+    if (label !== '') {
+      if (labels.has(label)) labelNotUnique(cx, vol, st)
+      labels.add(label)
+    }
+
+    previousEnd = u64(start + (st.s.size ?? 0n))
+  }
+
+  // cross structure validation, sorted by start offset (stable, as Go's sort.Sort is not,
+  // but equal offsets only matter for overlapping structures)
+  laid.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
+  previousEnd = 0n
+  laid.forEach(({st, start}, i) => {
+    const {s} = st
+    const where = () => `structure ${fmtIndexAndName(st.index, s.name)}`
+    if (isMbr(s) && start !== 0n) {
+      cx.error('X3', `${cx.prefix(vol)}${where()} has "mbr" role and must start at offset 0`, cx.loc.valueNode(s), 'put the mbr structure first in the list, or give it "offset: 0"', st.path)
+    }
+
+    const ow = s['offset-write']
+    if (ow && ow.relativeTo !== '' && !names.has(ow.relativeTo)) {
+      cx.error('X4', `${cx.prefix(vol)}${where()} refers to an unknown structure ${goQuote(ow.relativeTo)}`, cx.loc.valueNode(s, 'offset-write'), hintName(ow.relativeTo, [...names.keys()]), [...st.path, 'offset-write'])
+    }
+
+    if (start < previousEnd && !cx.failed(st.path)) {
+      const prev = laid[i - 1].st
+      cx.error(
+        'X1',
+        `${cx.prefix(vol)}${where()} overlaps with the preceding structure ${fmtIndexAndName(prev.index, prev.s.name)}`,
+        cx.loc.valueNode(s, s.offset === undefined ? undefined : 'offset'),
+        `${describeStructure(prev)} ends at ${formatQuantity(previousEnd)}; start this one at ${formatQuantity(previousEnd)} or later`,
+        st.path,
+      )
+    }
+
+    previousEnd = u64(start + (s.size ?? 0n))
+    if (hasFilesystem(s, vol.v, cx.target)) return
+    s.content?.forEach((c, ci) => {
+      const cow = c['offset-write']
+      if (cow && cow.relativeTo !== '' && !names.has(cow.relativeTo)) {
+        cx.error(
+          'X5',
+          `${cx.prefix(vol)}${where()}, content ${fmtIndexAndName(ci, c.image)} refers to an unknown structure ${goQuote(cow.relativeTo)}`,
+          cx.loc.valueNode(c, 'offset-write'),
+          hintName(cow.relativeTo, [...names.keys()]),
+          [...st.path, 'content', ci, 'offset-write'],
+        )
+      }
+    })
+  })
+}
+
+function invalidSchema(cx: SnapdContext, vol: VolumeRef): void {
+  const allowed = cx.target.has('emmc') ? ['gpt', 'mbr', 'emmc'] : ['gpt', 'mbr']
+  const guess = didYouMean(vol.v.schema, allowed)
+  const tooNew = vol.v.schema === 'emmc' ? ` (emmc needs snapd ${snapdFeatures.emmc} or later)` : ''
+  cx.error('V3', `${cx.prefix(vol)}invalid schema ${goQuote(vol.v.schema)}`, cx.loc.valueNode(vol.v, 'schema'), `use ${allowed.join(' or ')}${guess ? `: did you mean "${guess}"?` : ''}${tooNew}`, [...vol.path, 'schema'])
+}
+
+function validateVolumeNewest(cx: SnapdContext, vol: VolumeRef): void {
+  const {v} = vol
+  volumeName(cx, vol)
+  const emmc = cx.target.has('emmc') && v.schema === 'emmc'
+  if (!cx.hasPartial(vol, 'schema') && !['mbr', 'gpt', ...(cx.target.has('emmc') ? ['emmc'] : [])].includes(vol.schema)) invalidSchema(cx, vol)
+  const names = new Set<string>()
+  vol.structures.forEach((st, idx) => {
+    if (emmc) validateEmmcStructure(cx, vol, st, idx)
+    else validateStructure(cx, vol, st, idx)
+    if (vol.schema === 'gpt' && st.s.offset !== undefined) gptHeader(cx, st)
+    if (st.s.name !== '') {
+      if (names.has(st.s.name)) nameNotUnique(cx, vol, {...st, index: idx})
+      names.add(st.s.name)
+    }
+  })
+  if (emmc) return
+  crossStructureNewest(cx, vol)
+}
+
+export function volumeAssignments(cx: SnapdContext, info: GadgetInfo): void {
+  const list = info['volume-assignments']
+  if (!list) return
+  const seen: Array<{key: string; name: string}> = []
+  list.forEach((va, i) => {
+    const node = cx.loc.item(list, i)
+    const path = ['volume-assignments', i]
+    if (!va) {
+      cx.error('T7', `volume-assignment variant #${i} is empty`, node, 'give the variant an assignment-name and an assignment', path)
+      return
+    }
+
+    const name = va['assignment-name']
+    const pre = () => `volume-assignment variant ${goQuote(name)}: `
+    const assignments = va.assignment
+    if (!assignments || assignments.size === 0) {
+      cx.error('T7', `${pre()}no assignments specified`, node, 'map at least one volume to a device under assignment:', path)
+      return
+    }
+
+    for (const [vol, da] of assignments) {
+      const aNode = cx.loc.field(assignments, vol)?.key
+      if (!info.volumes?.get(vol)) {
+        cx.error('T7', `${pre()}volume ${goQuote(vol)} is mentioned in assignment but has not been defined`, aNode, hintName(vol, [...(info.volumes?.keys() ?? [])]) ?? 'assign only volumes defined under volumes:', [
+          ...path,
+          'assignment',
+          vol,
+        ])
+        return
+      }
+
+      const device = da?.device ?? ''
+      if (!(device.startsWith('/dev/disk/by-path') || device.startsWith('/dev/disk/by-id'))) {
+        cx.error(
+          'T7',
+          `${pre()}${goQuote(vol)}: unsupported device path ${goQuote(device)}, for now only paths under /dev/disk/{by-path,by-id} are valid`,
+          cx.loc.valueNode(da, 'device') ?? aNode,
+          'name the disk by a stable path: /dev/disk/by-path/… or /dev/disk/by-id/…',
+          [...path, 'assignment', vol, 'device'],
+        )
+        return
+      }
+    }
+
+    const key = [...assignments]
+      .map(([k, d]) => k + (d?.device ?? ''))
+      .sort()
+      .join(' ')
+    const twin = seen.find((s) => s.key === key)
+    if (twin) cx.error('T7', `${pre()}identical to ${goQuote(twin.name)}`, node, 'remove one of the two identical variants', path)
+    seen.push({key, name})
+  })
+}
