@@ -155,7 +155,16 @@ function squashed(entries, name) {
     const deb = readdirSync(debs).find((f) => f.startsWith('quickjs_'))
     const binary = join(cache, arch, 'root', 'usr', 'bin', 'qjs')
     const installed = statSync(binary).size + statSync(runtime).size
-    const inSnap = hasSquashfs ? squashed([['usr/bin/qjs', binary], ['runtime/prepare-device.cjs', runtime], ['runtime/registration.json', config]], arch) : undefined
+    const inSnap = hasSquashfs
+      ? squashed(
+          [
+            ['usr/bin/qjs', binary],
+            ['runtime/prepare-device.cjs', runtime],
+            ['runtime/registration.json', config],
+          ],
+          arch,
+        )
+      : undefined
     const target = inSnap ?? installed
     console.log(
       `snap size added by engine + runtime, ${arch}: qjs ${kib(statSync(binary).size)} + runtime ${kib(statSync(runtime).size)} = ${mib(installed)} unpacked; ${inSnap === undefined ? 'squashed: skipped (mksquashfs is missing: apt-get install squashfs-tools)' : `${mib(inSnap)} squashed (xz)`} (target ≤ 2 MB) ${target <= 2 * 1024 * 1024 ? 'ok' : 'OVER TARGET'}; trixie's ${deb} is ${kib(statSync(join(debs, deb)).size)}`,
@@ -196,7 +205,9 @@ function squashed(entries, name) {
 {
   const [quickjs, node, floor, quickjsPlain, nodePlain] = alternate([onQuickJs, onNode, baseline, plainOnQuickJs, plainOnNode], {rounds: ROUNDS, warmup: 3})
   console.log(`hook wall time: QuickJS ${fmt(median(quickjs))}, Node ${fmt(median(node))} (node -e 0: ${fmt(median(floor))}): median ratio QuickJS/Node ${medianRatio(quickjs, node).toFixed(2)}× over ${ROUNDS} rounds`)
-  console.log(`hook wall time without the identity signature: QuickJS ${fmt(median(quickjsPlain))}, Node ${fmt(median(nodePlain))} (Ed25519 in pure JavaScript on QuickJS costs ${fmt(median(quickjs) - median(quickjsPlain))}, node:crypto ${fmt(median(node) - median(nodePlain))})`)
+  console.log(
+    `hook wall time without the identity signature: QuickJS ${fmt(median(quickjsPlain))}, Node ${fmt(median(nodePlain))} (Ed25519 in pure JavaScript on QuickJS costs ${fmt(median(quickjs) - median(quickjsPlain))}, node:crypto ${fmt(median(node) - median(nodePlain))})`,
+  )
 }
 
 // 4. Bundle size.

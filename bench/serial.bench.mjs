@@ -111,4 +111,6 @@ const warm = await measure(SI_RUNS, siFacts)
 console.log('descriptive facts (manufacturer, model, board, CPU) of this machine')
 console.log(`  direct reads (readDeviceFacts):            median ${fmt(direct.median)} ms, p95 ${fmt(direct.p95)} ms over ${direct.runs} runs, no child processes`)
 console.log(`  systeminformation system+baseboard+cpu:    import ${fmt(importMs)} ms, first call ${fmt(coldMs)} ms, then median ${fmt(warm.median)} ms, p95 ${fmt(warm.p95)} ms over ${warm.runs} runs`)
-console.log(`summary: serial derivation median ${fmt(Math.max(...summary))} ms at worst (target ${TARGET_MS} ms); systeminformation facts take ${Math.round(warm.median / direct.median)}x the direct reads (warm), ${Math.round((importMs + coldMs) / direct.median)}x cold`)
+console.log(
+  `summary: serial derivation median ${fmt(Math.max(...summary))} ms at worst (target ${TARGET_MS} ms); systeminformation facts take ${Math.round(warm.median / direct.median)}x the direct reads (warm), ${Math.round((importMs + coldMs) / direct.median)}x cold`,
+)

@@ -108,7 +108,13 @@ async function scenario(name, database, instances, {hostile = false} = {}) {
   }
   await Promise.all(started.map((s) => s.stop()))
   if (result.failures.size > 0 || result.final.length > 0) {
-    const errors = started.flatMap((s) => s.stderr().split('\n').filter((line) => line.includes('"error"')).slice(0, 2))
+    const errors = started.flatMap((s) =>
+      s
+        .stderr()
+        .split('\n')
+        .filter((line) => line.includes('"error"'))
+        .slice(0, 2),
+    )
     throw new Error(`${name}: failures ${JSON.stringify([...result.failures])} ${result.final.slice(0, 3)}\n${errors.join('\n')}`)
   }
   const latencies = result.registered.map((r) => r.ms)
@@ -191,6 +197,9 @@ function startHostileClients(urls) {
   return async () => {
     running = false
     await Promise.all(loops)
-    return [...answers].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`).join(', ')
+    return [...answers]
+      .sort(([a], [b]) => a - b)
+      .map(([status, n]) => `${status}×${n}`)
+      .join(', ')
   }
 }

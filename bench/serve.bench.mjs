@@ -25,13 +25,26 @@ try {
   const since = '2020-01-01T00:00:00Z'
   writeFileSync(join(dir, 'brand.pem'), brand.privateKey.export({format: 'pem', type: 'pkcs8'}))
   writeFileSync(join(dir, 'account'), signAssertion({headers: {'account-id': 'acme', 'authority-id': 'root', 'display-name': 'Acme', timestamp: since, validation: 'verified'}, type: 'account'}, root).text)
-  writeFileSync(join(dir, 'account-key'), signAssertion({body: brand.encodedPublicKey, headers: {'account-id': 'acme', 'authority-id': 'root', name: 'serials', 'public-key-sha3-384': brand.keyId, since}, type: 'account-key'}, root).text)
   writeFileSync(
-    join(dir, 'serve.yaml'),
-    `listen: 127.0.0.1:0\ndatabase: sqlite:serve.db\nmodels:\n  - {brand: acme, model: acme-pc, api-key: ${API_KEY}, signing-key: brand.pem, chain: [account, account-key]}\n`,
+    join(dir, 'account-key'),
+    signAssertion({body: brand.encodedPublicKey, headers: {'account-id': 'acme', 'authority-id': 'root', name: 'serials', 'public-key-sha3-384': brand.keyId, since}, type: 'account-key'}, root).text,
   )
+  writeFileSync(join(dir, 'serve.yaml'), `listen: 127.0.0.1:0\ndatabase: sqlite:serve.db\nmodels:\n  - {brand: acme, model: acme-pc, api-key: ${API_KEY}, signing-key: brand.pem, chain: [account, account-key]}\n`)
   const model = signAssertion(
-    {headers: {architecture: 'amd64', 'authority-id': 'acme', base: 'core24', 'brand-id': 'acme', grade: 'signed', model: 'acme-pc', series: '16', snaps: [{id: 'x'.repeat(32), name: 'pc', type: 'gadget'}], timestamp: since}, type: 'model'},
+    {
+      headers: {
+        architecture: 'amd64',
+        'authority-id': 'acme',
+        base: 'core24',
+        'brand-id': 'acme',
+        grade: 'signed',
+        model: 'acme-pc',
+        series: '16',
+        snaps: [{id: 'x'.repeat(32), name: 'pc', type: 'gadget'}],
+        timestamp: since,
+      },
+      type: 'model',
+    },
     brand,
   ).text
 

@@ -24,7 +24,13 @@ const run = join(root, 'bin', 'run.js')
 
 // 1. Cold start.
 {
-  const times = alternate([['node', '-e', '0'], ['node', run, 'validate', one]], {rounds: 40, warmup: 5})
+  const times = alternate(
+    [
+      ['node', '-e', '0'],
+      ['node', run, 'validate', one],
+    ],
+    {rounds: 40, warmup: 5},
+  )
   const ratio = medianRatio(times[1], times[0])
   console.log(`cold start: validate one gadget.yaml ${fmt(median(times[1]))} vs node -e 0 ${fmt(median(times[0]))}: median ratio ${ratio.toFixed(2)}× (target ≤ 1.5×)`)
 }
@@ -37,11 +43,15 @@ if (snap.status === 0) {
     const trees = corpus.map((file, i) => snapTree(work, i, file))
     const packAll = join(work, 'pack-all.sh')
     writeFileSync(packAll, trees.map((t) => `snap pack --check-skeleton ${t} >/dev/null 2>&1\n`).join(''))
-    const times = alternate([['sh', packAll], ['node', run, 'validate', '--snapd', '2.57', ...corpus]], {rounds: 10, warmup: 1})
-    const ratio = medianRatio(times[0], times[1])
-    console.log(
-      `corpus (${corpus.length} files): one validate call ${fmt(median(times[1]))} vs ${corpus.length} × snap pack --check-skeleton ${fmt(median(times[0]))}: ${ratio.toFixed(1)}× faster (target ≥ 20×)`,
+    const times = alternate(
+      [
+        ['sh', packAll],
+        ['node', run, 'validate', '--snapd', '2.57', ...corpus],
+      ],
+      {rounds: 10, warmup: 1},
     )
+    const ratio = medianRatio(times[0], times[1])
+    console.log(`corpus (${corpus.length} files): one validate call ${fmt(median(times[1]))} vs ${corpus.length} × snap pack --check-skeleton ${fmt(median(times[0]))}: ${ratio.toFixed(1)}× faster (target ≥ 20×)`)
   } finally {
     rmSync(work, {force: true, recursive: true})
   }
@@ -53,7 +63,7 @@ if (snap.status === 0) {
 {
   const sources = corpus.map((file) => ({content: readFileSync(file), file}))
   // Steady state: a second of warm-up, so that no round pays for the JIT's first compilations.
-  for (const until = performance.now() + 1000; performance.now() < until; ) for (const s of sources) validateGadget(s)
+  for (const until = performance.now() + 1000; performance.now() < until;) for (const s of sources) validateGadget(s)
   const rounds = []
   for (let r = 0; r < 5; r++) {
     const start = performance.now()

@@ -43,7 +43,5 @@ const eemeli = rates.at(-1)
 console.log(`${names.length} files, avg ${Math.round(bytes.reduce((n, b) => n + b.length, 0) / names.length)} bytes, ${rounds} rounds`)
 for (const [i, c] of contenders.entries()) {
   const ratios = rates[i].map((rate, round) => rate / eemeli[round])
-  console.log(
-    `${c.name.padEnd(22)} best ${String(Math.round(Math.max(...rates[i]))).padStart(7)} files/s   median ${String(Math.round(median(rates[i]))).padStart(7)} files/s   ${median(ratios).toFixed(1)}x eemeli`,
-  )
+  console.log(`${c.name.padEnd(22)} best ${String(Math.round(Math.max(...rates[i]))).padStart(7)} files/s   median ${String(Math.round(median(rates[i]))).padStart(7)} files/s   ${median(ratios).toFixed(1)}x eemeli`)
 }

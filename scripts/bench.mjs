@@ -19,7 +19,8 @@ const benches = readdirSync(join(root, 'bench'))
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
   .sort()
 // Importing lib.mjs removed the variables that add work to every Node start (see there).
-if (removedVariables.length > 0) console.log(`timed commands run without ${removedVariables.join(', ')}: set in this shell, ${removedVariables.length > 1 ? 'they add' : 'it adds'} work to every Node start, and a hook has none of them`)
+if (removedVariables.length > 0)
+  console.log(`timed commands run without ${removedVariables.join(', ')}: set in this shell, ${removedVariables.length > 1 ? 'they add' : 'it adds'} work to every Node start, and a hook has none of them`)
 for (const bench of benches) {
   console.log(`\n## ${bench.replace('.bench.mjs', '')}`)
   execFileSync(process.execPath, ['--expose-gc', join(root, 'bench', bench)], {cwd: root, stdio: 'inherit'})

@@ -18,7 +18,9 @@ const Handlebars = require('handlebars')
 const walk = (dir) => readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
 const precompiled = {}
 const problems = []
-for (const file of walk(join(root, 'templates')).filter((f) => f.endsWith('.hbs')).sort()) {
+for (const file of walk(join(root, 'templates'))
+  .filter((f) => f.endsWith('.hbs'))
+  .sort()) {
   const source = readFileSync(file, 'utf8')
   const shown = relative(root, file)
   for (const problem of lintTemplate(source, templateKind(shown.replace(/\.hbs$/, '').replace(/^templates\/(gadget|shared\/[^/]+|boards\/[^/]+\/files)\//, '')))) problems.push(`${shown}: ${problem}`)

@@ -3,8 +3,7 @@
 //   1. eslint (eslint.config.js): typescript-eslint's rules and import-x/no-cycle;
 //   2. import circles through `import type` too, which import-x/no-cycle does not follow: a type
 //      import still ties two modules' designs together, and it becomes a value import by one edit;
-//   3. prettier --check (.prettierrc.json) on the paths listed in FORMATTED, which grows as
-//      folders are formatted (formatting everything at once would collide with work in flight).
+//   3. prettier --check (.prettierrc.json) on all of our code (FORMATTED).
 import {execFileSync} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
@@ -14,37 +13,8 @@ import {fileURLToPath} from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bin = (name) => join(root, 'node_modules', '.bin', name)
 
-/** Files and folders prettier checks; the rest of the tree is formatted when no other work is in flight there. */
-export const FORMATTED = [
-  'eslint.config.js',
-  'scripts/lint.mjs',
-  'scripts/test.mjs',
-  'src/cli/base-command.ts',
-  'src/cli/commands/boards',
-  'src/cli/commands/init',
-  'src/cli/commands/schema',
-  'src/cli/commands/validate',
-  'src/cli/fast',
-  'src/cli/handle-error.ts',
-  'src/cli/output.ts',
-  'src/gadget',
-  'src/go-yaml',
-  'src/report',
-  'src/index.ts',
-  'src/support/line-index.ts',
-  'test/cli',
-  'test/commands/validate-inputs.test.ts',
-  'test/commands/validate.test.ts',
-  'test/gadget',
-  'test/go-yaml',
-  'test/helpers/oracle-tree.test.ts',
-  'test/helpers/oracle-tree.ts',
-  'test/helpers/pyyaml.test.ts',
-  'test/helpers/pyyaml.ts',
-  'test/index.test.ts',
-  'test/report',
-  'test/support',
-]
+/** What prettier checks: all of our code (.prettierignore leaves out generated files and fixtures). */
+export const FORMATTED = ['eslint.config.js', '{bench,bin,scripts,src,test}/**/*.{cjs,js,mjs,ts}']
 
 let failed = false
 const step = (name, fn) => {

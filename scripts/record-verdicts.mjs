@@ -50,10 +50,7 @@ async function oracleRun(names, args = []) {
 }
 
 const verdicts = []
-const [single, ...perDir] = await Promise.all([
-  oracleRun(files),
-  ...dirs.map((d) => oracleRun([join(d, 'gadget.yaml')], ['--content-dir', d, '--no-stub'])),
-])
+const [single, ...perDir] = await Promise.all([oracleRun(files), ...dirs.map((d) => oracleRun([join(d, 'gadget.yaml')], ['--content-dir', d, '--no-stub']))])
 single.forEach((v, i) => verdicts.push({case: files[i].replace(/\.yaml$/, ''), valid: v.valid, error: v.error}))
 perDir.forEach(([v], i) => verdicts.push({case: dirs[i], valid: v.valid, error: v.error}))
 verdicts.sort((a, b) => (a.case < b.case ? -1 : a.case > b.case ? 1 : 0))

@@ -178,9 +178,7 @@ class StreamReader {
       })
     }
 
-    const headers = new HeaderParser(headText, (message, lineIndex, column, hint) =>
-      new UserError('E_ASSERTION_SYNTAX', message, {column, file: this.file, hint, line: line + lineIndex}),
-    ).parse()
+    const headers = new HeaderParser(headText, (message, lineIndex, column, hint) => new UserError('E_ASSERTION_SYNTAX', message, {column, file: this.file, hint, line: line + lineIndex})).parse()
     const type = this.requireString(headers, 'type', line)
     this.checkKeyId(headers, line)
 
@@ -387,7 +385,13 @@ class HeaderParser {
       )
     }
 
-    return [this.lines.slice(first, end).map((l) => l.slice(prefix.length)).join('\n'), end]
+    return [
+      this.lines
+        .slice(first, end)
+        .map((l) => l.slice(prefix.length))
+        .join('\n'),
+      end,
+    ]
   }
 
   private list(first: number, indent: number): [HeaderValue[], number] {

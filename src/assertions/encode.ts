@@ -115,7 +115,8 @@ export function assertionContent(input: AssertionInput, keyId: string): {content
     if (given.has('signatory-id')) {
       const signatory = given.get('signatory-id')
       if (typeof signatory !== 'string' || signatory === '') throw inputError('"signatory-id" must be a non-empty string', 'leave it out unless another account signs for the authority')
-      if (signatory === authority) given.delete('signatory-id') // snapd does not write it then
+      if (signatory === authority)
+        given.delete('signatory-id') // snapd does not write it then
       else take('signatory-id')
     }
   }
@@ -129,7 +130,8 @@ export function assertionContent(input: AssertionInput, keyId: string): {content
     const fallback = info.primaryKeyDefaults?.[name]
     const value = given.get(name)
     if (value === undefined && fallback !== undefined) continue
-    if (typeof value !== 'string' || value === '') throw inputError(`the ${type} primary-key header "${name}" must be a non-empty string`, `set "${name}"; ${type} assertions are identified by ${info.primaryKey.join(', ')}`)
+    if (typeof value !== 'string' || value === '')
+      throw inputError(`the ${type} primary-key header "${name}" must be a non-empty string`, `set "${name}"; ${type} assertions are identified by ${info.primaryKey.join(', ')}`)
     if (value.includes('/')) throw inputError(`the ${type} primary-key header "${name}" cannot contain "/": ${JSON.stringify(value)}`, `snapd refuses "/" in ${info.primaryKey.join(', ')}`)
     if (value === fallback) given.delete(name)
     else take(name)

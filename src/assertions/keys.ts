@@ -36,7 +36,7 @@ export const MIN_SIGNING_KEY_BITS = 4096
 /** A PEM RSA 4096 key is about 3.3 KB; anything much larger is not one key. */
 const MAX_KEY_TEXT_BYTES = 64 * 1024
 
-const NEW_KEY_HINT = 'make a 4096-bit RSA key with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out brand.pem` and register it as the account\'s key'
+const NEW_KEY_HINT = "make a 4096-bit RSA key with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out brand.pem` and register it as the account's key"
 const GNUPG_HINT =
   'a key made by `snap create-key` lives in GnuPG, and `snap export-key` prints only its public half; GnuPG has no PEM export. ' +
   `Sign with a key you hold as PEM instead: ${NEW_KEY_HINT} (snap can sign and export with PEM keys through an external key manager, SNAPD_EXT_KEYMGR)`
@@ -64,7 +64,7 @@ export function loadSigningKey(pem: string | Uint8Array, source = 'the signing k
     }
 
     case 'OPENSSH PRIVATE KEY': {
-      throw fail('is in OpenSSH\'s own format, not PEM', 'convert a copy with `ssh-keygen -p -m PEM -f <copy>` (it rewrites the file as PKCS#1 PEM), or make a new key: ' + NEW_KEY_HINT)
+      throw fail("is in OpenSSH's own format, not PEM", 'convert a copy with `ssh-keygen -p -m PEM -f <copy>` (it rewrites the file as PKCS#1 PEM), or make a new key: ' + NEW_KEY_HINT)
     }
 
     case 'ENCRYPTED PRIVATE KEY': {
@@ -136,13 +136,7 @@ export function encodePublicKey(key: KeyObject): string {
   }
 
   const jwk = (key.type === 'private' ? createPublicKey(key) : key).export({format: 'jwk'})
-  const body = Buffer.concat([
-    Uint8Array.of(4),
-    uint32(KEY_CREATION_TIME),
-    Uint8Array.of(PUBLIC_KEY_ALGORITHM_RSA),
-    mpi(Buffer.from(jwk.n!, 'base64url')),
-    mpi(Buffer.from(jwk.e!, 'base64url')),
-  ])
+  const body = Buffer.concat([Uint8Array.of(4), uint32(KEY_CREATION_TIME), Uint8Array.of(PUBLIC_KEY_ALGORITHM_RSA), mpi(Buffer.from(jwk.n!, 'base64url')), mpi(Buffer.from(jwk.e!, 'base64url'))])
   return encodeV1(packet(TAG_PUBLIC_KEY, body))
 }
 

@@ -57,11 +57,7 @@ export function signContent(content: Uint8Array, key: SigningKey, time: Date): s
   }
 
   const creationTime = Buffer.concat([Uint8Array.of(5, SUBPACKET_CREATION_TIME), uint32(seconds)])
-  const hashedPart = Buffer.concat([
-    Uint8Array.of(4, SIGNATURE_BINARY_DOCUMENT, PUBLIC_KEY_ALGORITHM_RSA, HASH_SHA512),
-    Uint8Array.of(creationTime.length >> 8, creationTime.length & 0xff),
-    creationTime,
-  ])
+  const hashedPart = Buffer.concat([Uint8Array.of(4, SIGNATURE_BINARY_DOCUMENT, PUBLIC_KEY_ALGORITHM_RSA, HASH_SHA512), Uint8Array.of(creationTime.length >> 8, creationTime.length & 0xff), creationTime])
   const trailer = Buffer.concat([Uint8Array.of(4, 0xff), uint32(hashedPart.length)])
   const signed = Buffer.concat([content, hashedPart, trailer])
   const digest = createHash('sha512').update(signed).digest()

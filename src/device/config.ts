@@ -153,7 +153,8 @@ export function checkRegistrationConfig(data: unknown, place: ConfigPlace = {}, 
   if (!isRecord(data)) throw problem(place, [], `the registration config is a JSON object, not ${describeValue(data)}`, 'start from {"deviceService": {"preset": "serial-vault"}, "serial": {"board": "…"}}')
   checkKeys(data, TOP_KEYS, place, [], 'the registration config')
   for (const key of ['deviceService', 'serial'] as const) {
-    if (data[key] === undefined) throw problem(place, [], `"${key}" is missing`, key === 'serial' ? 'add "serial": {"board": "<id>"} or {"chain": [...]}' : 'add "deviceService": {"preset": "serial-vault"} (or model-service, or custom with url)')
+    if (data[key] === undefined)
+      throw problem(place, [], `"${key}" is missing`, key === 'serial' ? 'add "serial": {"board": "<id>"} or {"chain": [...]}' : 'add "deviceService": {"preset": "serial-vault"} (or model-service, or custom with url)')
   }
 
   if (data.$schema !== undefined && typeof data.$schema !== 'string') throw problem(place, ['$schema'], '$schema must be a string', 'the URL or path of registration.schema.json, for editors')
@@ -179,7 +180,12 @@ function checkDeviceService(raw: unknown, place: ConfigPlace): RegistrationConfi
   const preset = raw.preset
   if (typeof preset !== 'string' || !presets.includes(preset)) {
     const guess = typeof preset === 'string' ? closest(preset, presets) : undefined
-    throw problem(place, [...path, 'preset'], `preset must be one of ${presets.join(', ')}, not ${describeValue(preset)}`, guess ? `did you mean "${guess}"?` : 'serial-vault for the Serial Vault, model-service for the Model Service, custom with url for your own service')
+    throw problem(
+      place,
+      [...path, 'preset'],
+      `preset must be one of ${presets.join(', ')}, not ${describeValue(preset)}`,
+      guess ? `did you mean "${guess}"?` : 'serial-vault for the Serial Vault, model-service for the Model Service, custom with url for your own service',
+    )
   }
 
   if (preset !== 'custom') {
@@ -280,7 +286,8 @@ export function resolveHeaders(headers: readonly HeaderSpec[], env: Readonly<Rec
     if (value === undefined) throw new UserError('E_HEADER_ENV', `header ${header.name}: the environment variable ${header.env} is not set`, {hint: fix, kind: 'failed'})
     if (value === '') throw new UserError('E_HEADER_ENV', `header ${header.name}: the environment variable ${header.env} is empty`, {hint: fix, kind: 'failed'})
     const bad = headerValueProblem(value)
-    if (bad) throw new UserError('E_HEADER_ENV', `header ${header.name}: the environment variable ${header.env} ${bad}`, {hint: `fix ${header.env}: HTTP header values are one line, without control characters`, kind: 'failed'})
+    if (bad)
+      throw new UserError('E_HEADER_ENV', `header ${header.name}: the environment variable ${header.env} ${bad}`, {hint: `fix ${header.env}: HTTP header values are one line, without control characters`, kind: 'failed'})
     values.set(header.name, {env: header.env, value})
   }
 
@@ -295,7 +302,8 @@ function checkSerial(raw: unknown, place: ConfigPlace, boards: BoardCatalog): Se
   for (const key of ['board', 'brand'] as const) {
     const value = raw[key]
     if (value === undefined) continue
-    if (typeof value !== 'string' || value === '') throw problem(place, [...path, key], `${key} must be a non-empty string, not ${describeValue(value)}`, key === 'board' ? 'a board profile id, e.g. raspberry-pi' : 'your brand id (the salt of hash transforms)')
+    if (typeof value !== 'string' || value === '')
+      throw problem(place, [...path, key], `${key} must be a non-empty string, not ${describeValue(value)}`, key === 'board' ? 'a board profile id, e.g. raspberry-pi' : 'your brand id (the salt of hash transforms)')
     section[key] = value
   }
 
@@ -370,7 +378,12 @@ function checkFieldValue(raw: unknown, place: ConfigPlace, path: DataPath, depth
     return map
   }
 
-  throw problem(place, path, `a body field value must be a string, a list or an object, not ${describeValue(raw)}`, typeof raw === 'number' || typeof raw === 'boolean' ? `quote it: "${String(raw)}" (every value in the body is a string)` : 'write it as a string')
+  throw problem(
+    place,
+    path,
+    `a body field value must be a string, a list or an object, not ${describeValue(raw)}`,
+    typeof raw === 'number' || typeof raw === 'boolean' ? `quote it: "${String(raw)}" (every value in the body is a string)` : 'write it as a string',
+  )
 }
 
 function checkIdentity(raw: unknown, place: ConfigPlace): RegistrationConfig['identity'] {
@@ -387,7 +400,8 @@ function checkPlugs(raw: unknown, place: ConfigPlace): RegistrationConfig['plugs
   checkKeys(raw, SNAP_INTERFACES, place, ['plugs'], 'plugs')
   const plugs: RegistrationConfig['plugs'] = {}
   for (const [iface, name] of Object.entries(raw)) {
-    if (typeof name !== 'string' || !PLUG_NAME.test(name)) throw problem(place, ['plugs', iface], `the plug name for ${iface} must be a snap plug name, not ${describeValue(name)}`, 'the name under plugs: in snapcraft.yaml, e.g. hw-observe')
+    if (typeof name !== 'string' || !PLUG_NAME.test(name))
+      throw problem(place, ['plugs', iface], `the plug name for ${iface} must be a snap plug name, not ${describeValue(name)}`, 'the name under plugs: in snapcraft.yaml, e.g. hw-observe')
     plugs[iface as SnapInterface] = name
   }
 
@@ -527,7 +541,11 @@ export function parseJsonDocument(text: string, file?: string): JsonDocument {
     }
 
     if (char === '"') return string()
-    for (const [word, literal] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, literal] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length
         return literal

@@ -221,7 +221,11 @@ function deviceIdentity(env: Readonly<Record<string, string | undefined>>, dryRu
   try {
     host().mkdir(dir, 0o700)
   } catch (error) {
-    throw new UserError('E_IDENTITY_DIR', `cannot create the identity key directory ${dir}: ${(error as Error).message}`, {file: dir, hint: 'the hook runs as root; check that the data directory is writable', kind: 'failed'})
+    throw new UserError('E_IDENTITY_DIR', `cannot create the identity key directory ${dir}: ${(error as Error).message}`, {
+      file: dir,
+      hint: 'the hook runs as root; check that the data directory is writable',
+      kind: 'failed',
+    })
   }
 
   return loadOrCreateIdentity(dir)

@@ -212,13 +212,15 @@ function snapctlFailure(call: SnapctlCall, result: SnapctlResult): UserError {
   const what = `snapctl ${call.argv[0]}`
   let why: string
   if (result.error === 'ENOENT') why = 'snapctl was not found on PATH'
-  else if (result.error === 'ETIMEDOUT') why = `snapctl did not answer in time (stopped with ${result.signal ?? 'SIGKILL'}; each call may take ${SNAPCTL_TIMEOUT_MS / 1000} s, all calls of a run ${HOOK_SNAPCTL_BUDGET_MS / 1000} s)`
+  else if (result.error === 'ETIMEDOUT')
+    why = `snapctl did not answer in time (stopped with ${result.signal ?? 'SIGKILL'}; each call may take ${SNAPCTL_TIMEOUT_MS / 1000} s, all calls of a run ${HOOK_SNAPCTL_BUDGET_MS / 1000} s)`
   else if (result.error !== undefined) why = `snapctl could not run (${result.error})`
   else if (result.signal) why = `snapctl was killed by ${result.signal}`
   else why = `snapctl exited ${result.status}${result.stderr.trim() ? `: ${firstLine(result.stderr)}` : ''}`
   return new UserError('E_SNAPCTL_FAILED', `${what} failed: ${why}`, {
     details: {argv: call.redacted, status: result.status},
-    hint: result.error === 'ENOENT' ? 'run it as the gadget\'s prepare-device hook (snapctl needs snapd and SNAP_COOKIE), or use --dry-run' : 'snapd retries the hook with back-off; check `snap changes` and the snapd journal',
+    hint:
+      result.error === 'ENOENT' ? "run it as the gadget's prepare-device hook (snapctl needs snapd and SNAP_COOKIE), or use --dry-run" : 'snapd retries the hook with back-off; check `snap changes` and the snapd journal',
     kind: 'failed',
   })
 }

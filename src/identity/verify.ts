@@ -68,4 +68,3 @@ export function verifyIdentity(fields: unknown): IdentityVerification {
 
   return {publicKey: publicKeyText, scheme, signedFields, valid: true}
 }
-

@@ -71,23 +71,7 @@ export interface BoardProfile {
   origin: string
 }
 
-const PROFILE_KEYS = [
-  'id',
-  'title',
-  'description',
-  'architectures',
-  'bases',
-  'bootloader',
-  'serialBoard',
-  'kernel',
-  'console',
-  'assumes',
-  'volumes',
-  'parts',
-  'sharedFiles',
-  'externalContent',
-  'notes',
-]
+const PROFILE_KEYS = ['id', 'title', 'description', 'architectures', 'bases', 'bootloader', 'serialBoard', 'kernel', 'console', 'assumes', 'volumes', 'parts', 'sharedFiles', 'externalContent', 'notes']
 
 export interface BoardSearchOptions {
   /** A vendor's board profiles: a profile directory, or a directory of them. */
@@ -122,7 +106,12 @@ function candidates(options: BoardSearchOptions): Candidate[] {
     }
 
     const inside = subdirectories(dir).filter((d) => existsSync(join(d, 'profile.json')))
-    if (inside.length === 0) throw new UserError('E_INIT_BOARD_DIR', `--board-dir ${given} holds no board profile`, {file: given, hint: 'a board profile is a directory with a profile.json, like the built-in templates/boards/<id>/', kind: 'usage'})
+    if (inside.length === 0)
+      throw new UserError('E_INIT_BOARD_DIR', `--board-dir ${given} holds no board profile`, {
+        file: given,
+        hint: 'a board profile is a directory with a profile.json, like the built-in templates/boards/<id>/',
+        kind: 'usage',
+      })
     for (const d of inside) add(d, given)
   }
 
@@ -170,7 +159,10 @@ export function loadBoardProfile(id: string, options: BoardSearchOptions = {}): 
   if (!found) {
     const ids = all.map((c) => c.id).sort()
     const guess = didYouMean(id, ids)
-    throw new UserError('E_INIT_BOARD', `unknown board ${quoteInput(id)}`, {hint: `${guess ? `did you mean "${guess}"? ` : ''}boards: ${ids.join(', ')} (snap-gadget boards lists them; --board-dir adds your own)`, kind: 'usage'})
+    throw new UserError('E_INIT_BOARD', `unknown board ${quoteInput(id)}`, {
+      hint: `${guess ? `did you mean "${guess}"? ` : ''}boards: ${ids.join(', ')} (snap-gadget boards lists them; --board-dir adds your own)`,
+      kind: 'usage',
+    })
   }
 
   return readProfile(found)
@@ -238,7 +230,12 @@ export function checkProfile(data: unknown, place: ProfilePlace): BoardProfile {
     const serial = loadBoard(serialBoard)
     interfaces = serial.interfaces
     const foreign = architectures.filter((a) => !serial.architectures.includes(a))
-    if (foreign.length > 0) fail('serialBoard', `the serial profile "${serialBoard}" is for ${serial.architectures.join(', ')}, not ${foreign.join(', ')}`, 'pick a serial board profile for these architectures (snap-gadget serial --help lists them)')
+    if (foreign.length > 0)
+      fail(
+        'serialBoard',
+        `the serial profile "${serialBoard}" is for ${serial.architectures.join(', ')}, not ${foreign.join(', ')}`,
+        'pick a serial board profile for these architectures (snap-gadget serial --help lists them)',
+      )
   } catch (error) {
     if (error instanceof UserError && error.code === 'E_SERIAL_BOARD') return fail('serialBoard', error.message, error.hint ?? '')
     throw error
@@ -291,9 +288,11 @@ export function checkProfile(data: unknown, place: ProfilePlace): BoardProfile {
   }
 
   if (data.sharedFiles !== undefined) {
-    if (!isRecord(data.sharedFiles) || !Object.values(data.sharedFiles).every((v) => typeof v === 'string')) fail('sharedFiles', 'must map gadget paths to shared templates', 'e.g. {"boot-assets/seed/boot.cmd.hbs": "u-boot/boot.cmd.hbs"}')
+    if (!isRecord(data.sharedFiles) || !Object.values(data.sharedFiles).every((v) => typeof v === 'string'))
+      fail('sharedFiles', 'must map gadget paths to shared templates', 'e.g. {"boot-assets/seed/boot.cmd.hbs": "u-boot/boot.cmd.hbs"}')
     for (const [target, shared] of Object.entries(data.sharedFiles as Record<string, string>)) {
-      if (!inside(SHARED_TEMPLATES_DIR, shared) || !existsSync(join(SHARED_TEMPLATES_DIR, shared))) fail(`sharedFiles.${target}`, `no shared template "${shared}"`, `the shared templates are under ${SHARED_TEMPLATES_DIR}`)
+      if (!inside(SHARED_TEMPLATES_DIR, shared) || !existsSync(join(SHARED_TEMPLATES_DIR, shared)))
+        fail(`sharedFiles.${target}`, `no shared template "${shared}"`, `the shared templates are under ${SHARED_TEMPLATES_DIR}`)
       if (!safeRelative(target)) fail(`sharedFiles.${target}`, 'the gadget path must be relative and stay inside the gadget', 'write a path like boot-assets/seed/boot.cmd.hbs')
     }
 
@@ -301,7 +300,8 @@ export function checkProfile(data: unknown, place: ProfilePlace): BoardProfile {
   }
 
   if (data.externalContent !== undefined) {
-    if (!isRecord(data.externalContent) || !Object.values(data.externalContent).every((v) => typeof v === 'string')) fail('externalContent', 'must map content paths to why the project does not hold them', 'e.g. {"boot-assets/MLO": "built by the boot-assets part"}')
+    if (!isRecord(data.externalContent) || !Object.values(data.externalContent).every((v) => typeof v === 'string'))
+      fail('externalContent', 'must map content paths to why the project does not hold them', 'e.g. {"boot-assets/MLO": "built by the boot-assets part"}')
     profile.externalContent = data.externalContent as Record<string, string>
   }
 
@@ -355,7 +355,8 @@ function checkPartFiles(parts: Record<string, unknown>, dir: string, fail: Fail)
     for (const [key, value] of Object.entries(part as Record<string, unknown>)) {
       if (!isRecord(value) || !('file' in value)) continue
       const file = value.file
-      if (typeof file !== 'string' || !safeRelative(file) || !existsSync(join(dir, file))) fail(`parts.${name}.${key}`, `no file ${JSON.stringify(file)} in the profile directory`, 'name a script inside the profile directory, e.g. parts/boot-assets.sh')
+      if (typeof file !== 'string' || !safeRelative(file) || !existsSync(join(dir, file)))
+        fail(`parts.${name}.${key}`, `no file ${JSON.stringify(file)} in the profile directory`, 'name a script inside the profile directory, e.g. parts/boot-assets.sh')
     }
   }
 }

@@ -241,5 +241,10 @@ function checkHeaderValues(value: unknown, path: string, add: (p: string) => voi
 export function checkModelJson(model: ModelJson, file = 'model.json'): void {
   const problems = modelProblems(model)
   if (problems.length === 0) return
-  throw new UserError('E_INIT_MODEL', `${file} would be refused by snap sign: ${problems.join('; ')}`, {details: {problems}, file, hint: 'fix the flags that feed the model (--brand, --model, --grade, --gadget-id, --kernel-id, --snap)', kind: 'usage'})
+  throw new UserError('E_INIT_MODEL', `${file} would be refused by snap sign: ${problems.join('; ')}`, {
+    details: {problems},
+    file,
+    hint: 'fix the flags that feed the model (--brand, --model, --grade, --gadget-id, --kernel-id, --snap)',
+    kind: 'usage',
+  })
 }

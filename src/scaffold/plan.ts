@@ -152,7 +152,14 @@ export interface ScaffoldAnswers {
 }
 
 /** The defaults `init` offers (and the prompts show) for the options given so far. */
-export function scaffoldDefaults(options: Pick<ScaffoldOptions, 'board' | 'boardDirs' | 'brand' | 'cwd' | 'gadgetId' | 'kernel' | 'kernelId'> & Partial<ScaffoldOptions>): {base: Base; architecture: string; name: string; model: string; grade: ModelGrade; board: BoardProfile} {
+export function scaffoldDefaults(options: Pick<ScaffoldOptions, 'board' | 'boardDirs' | 'brand' | 'cwd' | 'gadgetId' | 'kernel' | 'kernelId'> & Partial<ScaffoldOptions>): {
+  base: Base
+  architecture: string
+  name: string
+  model: string
+  grade: ModelGrade
+  board: BoardProfile
+} {
   const board = loadBoardProfile(options.board, {boardDirs: options.boardDirs, cwd: options.cwd})
   const base = options.base ?? board.bases.at(-1)!
   const architecture = options.architecture ?? board.architectures[0]
@@ -184,7 +191,10 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
   const model = checkName('model name', options.model ?? defaults.model, '--model')
   const version = options.version ?? `${track}-0.1`
   if (!/^[a-zA-Z0-9](?:[a-zA-Z0-9:.+~-]{0,30}[a-zA-Z0-9+~])?$/.test(version)) {
-    throw new UserError('E_INIT_NAME', `--snap-version ${quoteInput(version)} is not a snap version: up to 32 of letters, digits and ":.+~-", starting and ending with a letter or digit`, {hint: 'e.g. --snap-version 24-1.0', kind: 'usage'})
+    throw new UserError('E_INIT_NAME', `--snap-version ${quoteInput(version)} is not a snap version: up to 32 of letters, digits and ":.+~-", starting and ending with a letter or digit`, {
+      hint: 'e.g. --snap-version 24-1.0',
+      kind: 'usage',
+    })
   }
 
   const displayName = options.displayName === undefined ? undefined : oneLine(options.displayName, '--display-name', 255)
@@ -200,7 +210,10 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
   // 2. The kernel and the model.
   const kernelName = options.kernel ?? board.kernel?.name
   if (kernelName === undefined) {
-    throw new UserError('E_INIT_KERNEL', `the ${board.id} board has no published kernel snap: name yours with --kernel`, {hint: `e.g. --kernel ${options.brand}-${board.id}-kernel (and --kernel-id once it is registered)`, kind: 'usage'})
+    throw new UserError('E_INIT_KERNEL', `the ${board.id} board has no published kernel snap: name yours with --kernel`, {
+      hint: `e.g. --kernel ${options.brand}-${board.id}-kernel (and --kernel-id once it is registered)`,
+      kind: 'usage',
+    })
   }
 
   checkName('snap name', kernelName, '--kernel')
@@ -378,7 +391,15 @@ function renderContext(input: ContextInput): Record<string, unknown> {
     apiKeyOption: API_KEY_OPTION,
     architecture,
     base,
-    board: {bootloader: board.bootloader, console: board.console ?? null, description: board.description, externalContent: Object.entries(board.externalContent).map(([path, why]) => ({path, why})), id: board.id, notes: board.notes, title: board.title},
+    board: {
+      bootloader: board.bootloader,
+      console: board.console ?? null,
+      description: board.description,
+      externalContent: Object.entries(board.externalContent).map(([path, why]) => ({path, why})),
+      id: board.id,
+      notes: board.notes,
+      title: board.title,
+    },
     brand: input.modelJson['brand-id'],
     connections: input.gadgetId === undefined ? null : input.plugs.map((plug) => ({plug: `${input.gadgetId}:${plug}`})),
     description: {description: `${board.description}\n\nThe prepare-device hook derives the device serial from the hardware and registers the device with its brand's device service.\n`},

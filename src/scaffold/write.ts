@@ -57,7 +57,8 @@ export function checkScaffoldTarget(plan: ScaffoldPlan, options: WriteOptions = 
 
       const existing = lstatOrUndefined(join(realRoot, file.path))
       if (existing) {
-        if (existing.isDirectory()) throw new UserError('E_INIT_EXISTS', `${file.path} exists and is a directory`, {file: join(root, file.path), hint: 'move it out of the way, or choose another directory', kind: 'usage'})
+        if (existing.isDirectory())
+          throw new UserError('E_INIT_EXISTS', `${file.path} exists and is a directory`, {file: join(root, file.path), hint: 'move it out of the way, or choose another directory', kind: 'usage'})
         if (!options.force) conflicts.push(file.path)
         action = 'overwritten'
       }

@@ -183,10 +183,11 @@ export async function detectBoard(context: SourceContext): Promise<BoardDetectio
   }
 
   // The raw table counts too: some systems export it without the id files.
-  const exists = (path: string) => context.fs.stat(path).then(
-    () => true,
-    () => false,
-  )
+  const exists = (path: string) =>
+    context.fs.stat(path).then(
+      () => true,
+      () => false,
+    )
   const hasDmi = (await exists('/sys/class/dmi/id')) || (await exists('/sys/firmware/dmi/tables/DMI'))
   const vendor = hasDmi ? undefined : await cpuVendor(context)
   for (const board of boards) {

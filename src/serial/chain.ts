@@ -175,7 +175,12 @@ async function resolveEntry(spec: ChainEntrySpec, place: ConfigPlace, path: Data
   const definition = sourceDefinition(id)
   if (!definition) {
     const guess = closest(id, BUILTIN_SOURCES.keys())
-    throw configError(place, [...path, 'source'], `unknown serial source "${id}"`, guess ? `did you mean "${guess}"?` : `built-in sources: ${[...BUILTIN_SOURCES.keys()].join(', ')}; a vendor's own source is a module (source: module)`)
+    throw configError(
+      place,
+      [...path, 'source'],
+      `unknown serial source "${id}"`,
+      guess ? `did you mean "${guess}"?` : `built-in sources: ${[...BUILTIN_SOURCES.keys()].join(', ')}; a vendor's own source is a module (source: module)`,
+    )
   }
 
   const options = checkOptions<Record<string, unknown>>(id, spec.options, definition.options, place, [...path, 'options'])
@@ -336,15 +341,11 @@ export function chainFailure(outcome: ChainOutcome, chain: Pick<SerialChain, 'na
   if (outcome.stoppedBy) {
     const denied = outcome.stoppedBy
     const plugs = denied.plugs.length > 0 ? denied.plugs.join(' and ') : 'the interface it needs'
-    return new UserError(
-      'E_SERIAL_DENIED',
-      `cannot read ${denied.entry} (${denied.origin ?? denied.source}): permission denied; not falling back to a weaker source\n${describeAttempts(outcome.attempts)}`,
-      {
-        details,
-        hint: `connect ${plugs} to the gadget (gadget.yaml connections) and run the hook as root; onDenied: next in the configuration falls through instead`,
-        kind: 'failed',
-      },
-    )
+    return new UserError('E_SERIAL_DENIED', `cannot read ${denied.entry} (${denied.origin ?? denied.source}): permission denied; not falling back to a weaker source\n${describeAttempts(outcome.attempts)}`, {
+      details,
+      hint: `connect ${plugs} to the gadget (gadget.yaml connections) and run the hook as root; onDenied: next in the configuration falls through instead`,
+      kind: 'failed',
+    })
   }
 
   return new UserError('E_SERIAL_NONE', `no usable serial: none of the ${outcome.attempts.length} source(s) of chain ${outcome.chain} gave one\n${describeAttempts(outcome.attempts)}`, {

@@ -62,7 +62,8 @@ export function checkChainSpec(data: Record<string, unknown>, place: ConfigPlace
   if (data.chain === undefined) {
     if (requireChain) throw configError(place, path, 'no chain', 'add chain: a list of sources, first usable wins')
   } else {
-    if (!Array.isArray(data.chain)) throw configError(place, [...path, 'chain'], `chain must be a list, not ${describeValue(data.chain)}`, 'write chain: [devicetree-serial, cpuinfo-serial] or a list of {source, options}')
+    if (!Array.isArray(data.chain))
+      throw configError(place, [...path, 'chain'], `chain must be a list, not ${describeValue(data.chain)}`, 'write chain: [devicetree-serial, cpuinfo-serial] or a list of {source, options}')
     if (data.chain.length === 0) throw configError(place, [...path, 'chain'], 'the chain is empty', 'list at least one source')
     spec.chain = data.chain.map((entry, i) => checkEntry(entry, place, [...path, 'chain', i]))
   }
@@ -89,7 +90,8 @@ export function checkChainSpec(data: Record<string, unknown>, place: ConfigPlace
   }
 
   if (data.onDenied !== undefined) {
-    if (data.onDenied !== 'fail' && data.onDenied !== 'next') throw configError(place, [...path, 'onDenied'], `onDenied must be fail or next, not ${describeValue(data.onDenied)}`, 'fail stops at an unreadable source (default); next moves on')
+    if (data.onDenied !== 'fail' && data.onDenied !== 'next')
+      throw configError(place, [...path, 'onDenied'], `onDenied must be fail or next, not ${describeValue(data.onDenied)}`, 'fail stops at an unreadable source (default); next moves on')
     spec.onDenied = data.onDenied
   }
 
@@ -109,7 +111,12 @@ function checkEntry(raw: unknown, place: ConfigPlace, path: DataPath): ChainEntr
     if (typeof raw.source !== 'string') throw configError(place, [...path, 'source'], `source must be a source id, not ${describeValue(raw.source)}`, `built-in sources: ${[...BUILTIN_SOURCES.keys()].join(', ')}`)
     if (!sourceDefinition(raw.source)) {
       const guess = closest(raw.source, BUILTIN_SOURCES.keys())
-      throw configError(place, [...path, 'source'], `unknown serial source "${raw.source}"`, guess ? `did you mean "${guess}"?` : `built-in sources: ${[...BUILTIN_SOURCES.keys()].join(', ')}; a vendor's own source is source: module`)
+      throw configError(
+        place,
+        [...path, 'source'],
+        `unknown serial source "${raw.source}"`,
+        guess ? `did you mean "${guess}"?` : `built-in sources: ${[...BUILTIN_SOURCES.keys()].join(', ')}; a vendor's own source is source: module`,
+      )
     }
 
     entry.source = raw.source
@@ -124,7 +131,8 @@ function checkEntry(raw: unknown, place: ConfigPlace, path: DataPath): ChainEntr
   for (const key of ['separator', 'name'] as const) {
     const value = raw[key]
     if (value === undefined) continue
-    if (typeof value !== 'string' || (key === 'name' && value === '')) throw configError(place, [...path, key], `${key} must be a string, not ${describeValue(value)}`, key === 'name' ? 'a label for --explain' : 'e.g. "-"')
+    if (typeof value !== 'string' || (key === 'name' && value === ''))
+      throw configError(place, [...path, key], `${key} must be a string, not ${describeValue(value)}`, key === 'name' ? 'a label for --explain' : 'e.g. "-"')
     entry[key] = value
   }
 
@@ -197,7 +205,8 @@ export function parseSerialConfig(data: unknown, place: ConfigPlace = {}): Seria
   for (const key of ['board', 'brand'] as const) {
     const value = data[key]
     if (value === undefined) continue
-    if (typeof value !== 'string' || value === '') throw configError(place, [key], `${key} must be a non-empty string, not ${describeValue(value)}`, key === 'board' ? 'a board profile id, e.g. raspberry-pi' : 'your brand id, e.g. acme')
+    if (typeof value !== 'string' || value === '')
+      throw configError(place, [key], `${key} must be a non-empty string, not ${describeValue(value)}`, key === 'board' ? 'a board profile id, e.g. raspberry-pi' : 'your brand id, e.g. acme')
     config[key] = value
   }
 

@@ -212,11 +212,7 @@ export function readingFromError(error: unknown, path: string, plugs = 'hardware
 }
 
 /** Reads the first path of `paths` that exists; the reading of the first when none does. */
-export async function readFirst(
-  fs: SerialFs,
-  paths: readonly string[],
-  plugs?: string,
-): Promise<{data: Buffer; path: string} | SourceUnavailable> {
+export async function readFirst(fs: SerialFs, paths: readonly string[], plugs?: string): Promise<{data: Buffer; path: string} | SourceUnavailable> {
   for (const path of paths) {
     try {
       return {data: await fs.readFile(path), path}

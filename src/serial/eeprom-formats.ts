@@ -22,7 +22,10 @@ export interface Am335xBoard {
   serial: string
 }
 
-const ascii = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1').replace(/[\0\u00FF ]+$/, '')
+const ascii = (bytes: Uint8Array) =>
+  Buffer.from(bytes)
+    .toString('latin1')
+    .replace(/[\0\u00FF ]+$/, '')
 const printable = (s: string) => /^[\u0020-\u007E]*$/.test(s)
 
 export function parseAm335xEeprom(data: Uint8Array): Parsed<Am335xBoard> {

@@ -23,8 +23,8 @@ export const EUI_PARTS = {
   '24aa025e64': {bits: 64, offset: 0xf8, where: '0xF8-0xFF of the 256-byte array'},
   '24aa02e48': {bits: 48, offset: 0xfa, where: '0xFA-0xFF of the 256-byte array'},
   '24aa02e64': {bits: 64, offset: 0xf8, where: '0xF8-0xFF of the 256-byte array'},
-  at24mac402: {bits: 48, offset: 0x9a, where: '0x9A-0x9F at the part\'s second I2C address (0x58-0x5F)'},
-  at24mac602: {bits: 64, offset: 0x98, where: '0x98-0x9F at the part\'s second I2C address (0x58-0x5F)'},
+  at24mac402: {bits: 48, offset: 0x9a, where: "0x9A-0x9F at the part's second I2C address (0x58-0x5F)"},
+  at24mac602: {bits: 64, offset: 0x98, where: "0x98-0x9F at the part's second I2C address (0x58-0x5F)"},
 } as const satisfies Record<string, EuiPart>
 export type EuiPartName = keyof typeof EUI_PARTS
 export const EUI_PART_NAMES = Object.keys(EUI_PARTS).sort() as EuiPartName[]

@@ -50,8 +50,14 @@ export async function readDeviceFacts(context: SourceContext): Promise<DeviceFac
     text(fs, '/sys/devices/soc0/revision'),
     text(fs, '/proc/cpuinfo'),
     context.compatible(),
-    fs.stat('/.dockerenv').then(() => '/.dockerenv', () => undefined),
-    fs.stat('/run/.containerenv').then(() => '/run/.containerenv', () => undefined),
+    fs.stat('/.dockerenv').then(
+      () => '/.dockerenv',
+      () => undefined,
+    ),
+    fs.stat('/run/.containerenv').then(
+      () => '/run/.containerenv',
+      () => undefined,
+    ),
   ])
   const line = (key: string) => (cpuinfo ? new RegExp(`^${key}\\s*:\\s*(.+)$`, 'm').exec(cpuinfo)?.[1].trim() : undefined)
   const facts: DeviceFacts = {compatible, hypervisorFlag: Boolean(cpuinfo && /^flags\s*:.*\bhypervisor\b/m.test(cpuinfo))}

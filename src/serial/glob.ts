@@ -24,7 +24,10 @@ export function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf(']', i + 2)
       if (end === -1) source += '\\['
       else {
-        const body = glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')
+        const body = glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')
         source += `[${body}]`
         i = end
       }

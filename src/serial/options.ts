@@ -84,13 +84,7 @@ export function checkKeys(value: Record<string, unknown>, allowed: readonly stri
   for (const key of Object.keys(value)) {
     if (allowed.includes(key)) continue
     const guess = closest(key, allowed)
-    throw configError(
-      place,
-      [...path, key],
-      `unknown key "${key}" in ${what}`,
-      guess ? `did you mean "${guess}"?` : `allowed keys: ${allowed.join(', ') || '(none)'}`,
-      'key',
-    )
+    throw configError(place, [...path, key], `unknown key "${key}" in ${what}`, guess ? `did you mean "${guess}"?` : `allowed keys: ${allowed.join(', ') || '(none)'}`, 'key')
   }
 }
 

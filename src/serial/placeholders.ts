@@ -46,9 +46,7 @@ export const PLACEHOLDER_STRINGS: readonly KnownPlaceholder[] = [
  * Values that are real-looking but identical on every unit of a product: a factory image cloned
  * them. Refusing them makes the chain fall through to a per-unit source.
  */
-export const FLEET_DUPLICATES: readonly KnownPlaceholder[] = [
-  {seen: 'DT serial-number of every PX30 from one vendor-storage image (JeffyCN/meta-rockchip#72)', value: 'c3d9b8674f4b94f6'},
-]
+export const FLEET_DUPLICATES: readonly KnownPlaceholder[] = [{seen: 'DT serial-number of every PX30 from one vendor-storage image (JeffyCN/meta-rockchip#72)', value: 'c3d9b8674f4b94f6'}]
 
 /** UUIDs as the kernel prints them for SMBIOS >= 2.6; the byte-swapped twin is refused too. */
 export const PLACEHOLDER_UUIDS: readonly KnownPlaceholder[] = [

@@ -120,7 +120,15 @@ export async function probeIdentity(options: ProbeOptions = {}): Promise<ProbeRe
     recommended,
     root,
     sources,
-    suggestions: [...suggestions(outcome.serial !== undefined, board.id, chain.entries.map((e) => e.label), devices), ...eepromSuggestions(sources, board.id)],
+    suggestions: [
+      ...suggestions(
+        outcome.serial !== undefined,
+        board.id,
+        chain.entries.map((e) => e.label),
+        devices,
+      ),
+      ...eepromSuggestions(sources, board.id),
+    ],
     virtualMachine: {detected: evidence.length > 0, evidence},
     warnings,
   }
@@ -216,11 +224,29 @@ async function informational(context: SourceContext): Promise<ProbedSource[]> {
       () => false,
     )
   if (await exists('/sys/class/tpm/tpm0')) {
-    out.push({entry: 'tpm', origin: '/sys/class/tpm/tpm0', plugs: ['hardware-observe'], reason: 'a TPM is present; its endorsement key hash is not a built-in source (use a module source with the tpm interface)', source: 'tpm', usable: false, verdict: 'present', warnings: []})
+    out.push({
+      entry: 'tpm',
+      origin: '/sys/class/tpm/tpm0',
+      plugs: ['hardware-observe'],
+      reason: 'a TPM is present; its endorsement key hash is not a built-in source (use a module source with the tpm interface)',
+      source: 'tpm',
+      usable: false,
+      verdict: 'present',
+      warnings: [],
+    })
   }
 
   if (await exists('/etc/machine-id')) {
-    out.push({entry: 'machine-id', origin: '/etc/machine-id', plugs: [], reason: 'identifies the installation, not the hardware: regenerated on reinstall, cloned by golden images', source: 'file', usable: false, verdict: 'present', warnings: []})
+    out.push({
+      entry: 'machine-id',
+      origin: '/etc/machine-id',
+      plugs: [],
+      reason: 'identifies the installation, not the hardware: regenerated on reinstall, cloned by golden images',
+      source: 'file',
+      usable: false,
+      verdict: 'present',
+      warnings: [],
+    })
   }
 
   return out
@@ -254,7 +280,9 @@ function suggestions(derived: boolean, board: string, chain: readonly string[], 
   const local = physical.find((d) => macProblems(d, {allowLocallyAdministered: true, allowUsb: false, allowWireless: false}).length === 0)
   if (usable) out.push(`the permanent MAC of ${usable.name} is usable as an opt-in last resort: --chain ${[...chain, `mac[${usable.name}]`].join(',')}`)
   else if (local) {
-    out.push(`only ${local.name} has an address (${local.address}), and it is locally administered (not burned in): if this model has nothing better, accept it with --chain ${[...chain, `mac[interface=${local.name},allowLocallyAdministered=true]`].join(',')}`)
+    out.push(
+      `only ${local.name} has an address (${local.address}), and it is locally administered (not burned in): if this model has nothing better, accept it with --chain ${[...chain, `mac[interface=${local.name},allowLocallyAdministered=true]`].join(',')}`,
+    )
   }
 
   return out
@@ -267,7 +295,5 @@ function eepromSuggestions(sources: readonly ProbedSource[], boardId: string): s
     'onie-tlv': {board: 'onie-switch', what: 'an ONIE TlvInfo table'},
     'ti-am6-eeprom': {board: 'beagleplay', what: 'a TI AM6x (K3) board EEPROM'},
   }
-  return sources
-    .filter((s) => s.usable && layouts[s.source] && layouts[s.source].board !== boardId)
-    .map((s) => `${s.origin} holds ${layouts[s.source].what}: --board ${layouts[s.source].board} uses it`)
+  return sources.filter((s) => s.usable && layouts[s.source] && layouts[s.source].board !== boardId).map((s) => `${s.origin} holds ${layouts[s.source].what}: --board ${layouts[s.source].board} uses it`)
 }

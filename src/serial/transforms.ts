@@ -36,12 +36,7 @@ export interface MaxLengthOptions {
 }
 
 /** One transform step, written as a one-key mapping in configuration. */
-export type TransformSpec =
-  | {hash: HashOptions}
-  | {maxLength: MaxLengthOptions | number}
-  | {normalise: NormaliseOptions}
-  | {prefix: string}
-  | {suffix: string}
+export type TransformSpec = {hash: HashOptions} | {maxLength: MaxLengthOptions | number} | {normalise: NormaliseOptions} | {prefix: string} | {suffix: string}
 
 export const TRANSFORM_KINDS = ['normalise', 'prefix', 'suffix', 'hash', 'maxLength'] as const
 

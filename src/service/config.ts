@@ -127,7 +127,11 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
 
       for (const assertion of assertions) {
         if (assertion.type !== 'account' && assertion.type !== 'account-key') {
-          throw fail(['models', index, 'chain', n], `${chainFile} holds a ${assertion.type} assertion; the chain returns the brand's account and account-key`, `get them with: snap known --remote account account-id=${raw.brand}; snap known --remote account-key public-key-sha3-384=${signingKey.keyId}`)
+          throw fail(
+            ['models', index, 'chain', n],
+            `${chainFile} holds a ${assertion.type} assertion; the chain returns the brand's account and account-key`,
+            `get them with: snap known --remote account account-id=${raw.brand}; snap known --remote account-key public-key-sha3-384=${signingKey.keyId}`,
+          )
         }
 
         chainAssertions.push(assertion)
@@ -329,7 +333,10 @@ function checkChain(assertions: Assertion[], brand: string, key: SigningKey, now
   }
 
   if (accountKey.headers['account-id'] !== brand) {
-    throw fail(`the signing key is registered to account ${String(accountKey.headers['account-id'])}, not to brand ${brand}: devices would reject every serial`, `sign ${brand}'s serials with a key registered to ${brand}`)
+    throw fail(
+      `the signing key is registered to account ${String(accountKey.headers['account-id'])}, not to brand ${brand}: devices would reject every serial`,
+      `sign ${brand}'s serials with a key registered to ${brand}`,
+    )
   }
 
   const since = headerText(accountKey, 'since')

@@ -160,7 +160,7 @@ export class DeviceService {
     // Compare with every key, so the time taken does not tell which position matched.
     let found: ServiceModel | undefined
     for (const candidate of this.apiKeyDigests) if (timingSafeEqual(given, candidate.digest) && !found) found = candidate.model
-    if (!found) throw new ServiceRefusal(401, 'api-key-invalid', 'the api-key is not one this service knows: check the gadget\'s api-key setting')
+    if (!found) throw new ServiceRefusal(401, 'api-key-invalid', "the api-key is not one this service knows: check the gadget's api-key setting")
     return found
   }
 
@@ -270,5 +270,7 @@ function rfc3339(date: Date): string {
 
 function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text).slice(1, -1).replaceAll(/[\u0080-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069]/g, '?')
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text)
+    .slice(1, -1)
+    .replaceAll(/[\u0080-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069]/g, '?')
 }

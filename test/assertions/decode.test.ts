@@ -82,7 +82,13 @@ describe('fixtures made by snap sign', () => {
       const assertion = parseAssertion(bytes, {file})
       const split = bytes.lastIndexOf('\n\n')
       assert.deepEqual(Buffer.from(assertion.content), bytes.subarray(0, split))
-      assert.equal(assertion.signature, bytes.subarray(split + 2).toString('utf8').replace(/\n$/, ''))
+      assert.equal(
+        assertion.signature,
+        bytes
+          .subarray(split + 2)
+          .toString('utf8')
+          .replace(/\n$/, ''),
+      )
     })
   }
 
@@ -103,19 +109,7 @@ describe('fixtures made by snap sign', () => {
 
   test('headers appear in snapd order: type, authority, primary keys, sorted rest, body-length, sign key', () => {
     const serial = parseAssertion(read('serial.assert'))
-    assert.deepEqual(Object.keys(serial.headers), [
-      'type',
-      'authority-id',
-      'revision',
-      'brand-id',
-      'model',
-      'serial',
-      'device-key',
-      'device-key-sha3-384',
-      'timestamp',
-      'body-length',
-      'sign-key-sha3-384',
-    ])
+    assert.deepEqual(Object.keys(serial.headers), ['type', 'authority-id', 'revision', 'brand-id', 'model', 'serial', 'device-key', 'device-key-sha3-384', 'timestamp', 'body-length', 'sign-key-sha3-384'])
   })
 
   test('decoded headers agree with snapd (verify-output.txt)', () => {
@@ -271,21 +265,22 @@ describe('malformed input', () => {
     const uc22 = parseAssertion(read('model-uc22.assert'))
     assert.equal(headerText(uc22, 'model'), 'acme-gateway-22')
     assert.equal(headerText(uc22, 'absent'), undefined)
-    assert.throws(() => headerText(uc22, 'snaps'), (e: unknown) => e instanceof UserError && e.code === 'E_ASSERTION_HEADER')
+    assert.throws(
+      () => headerText(uc22, 'snaps'),
+      (e: unknown) => e instanceof UserError && e.code === 'E_ASSERTION_HEADER',
+    )
   })
 })
 
 describe('round trip through snapd header encoding', () => {
   const name = fc.stringMatching(/^[a-z](?:-?[a-z0-9]){0,8}$/)
   const line = fc.string({maxLength: 12, unit: fc.constantFrom('a', 'Z', '0', ' ', ':', '-', '=', '/', 'é', '#', '"', '\t')})
-  const text = fc.oneof(line, fc.array(line, {maxLength: 4, minLength: 2}).map((lines) => lines.join('\n')))
+  const text = fc.oneof(
+    line,
+    fc.array(line, {maxLength: 4, minLength: 2}).map((lines) => lines.join('\n')),
+  )
   const {value} = fc.letrec<{value: HeaderValue}>((tie) => ({
-    value: fc.oneof(
-      {depthSize: 'small', withCrossShrink: true},
-      text,
-      fc.array(tie('value'), {maxLength: 3, minLength: 1}),
-      fc.dictionary(name, tie('value'), {maxKeys: 3, minKeys: 1, noNullPrototype: true}),
-    ),
+    value: fc.oneof({depthSize: 'small', withCrossShrink: true}, text, fc.array(tie('value'), {maxLength: 3, minLength: 1}), fc.dictionary(name, tie('value'), {maxKeys: 3, minKeys: 1, noNullPrototype: true})),
   }))
 
   test('parse(encode(headers)) returns the headers', () => {
@@ -318,8 +313,7 @@ interface VerifiedEntry {
 /** verify-output.txt: "<file>: type=… sign-key=… body-length=…", then indented details. */
 function parseVerifyOutput(text: string): VerifiedEntry[] {
   const entries: VerifiedEntry[] = []
-  const pairs = (line: string): Record<string, string> =>
-    Object.fromEntries([...line.matchAll(/([a-z-]+)=("[^"]*"|\[[^\]]*\]|\S+)/g)].map(([, k, v]) => [k, v.replace(/^"|"$/g, '')]))
+  const pairs = (line: string): Record<string, string> => Object.fromEntries([...line.matchAll(/([a-z-]+)=("[^"]*"|\[[^\]]*\]|\S+)/g)].map(([, k, v]) => [k, v.replace(/^"|"$/g, '')]))
   for (const line of text.split('\n')) {
     const head = /^(\S+): type=(\S+) sign-key=(\S+) body-length=(\d+)$/.exec(line)
     if (head) {

@@ -139,7 +139,10 @@ describe('header values (headers.go appendEntry)', () => {
 
   test('empty lists and maps are left out, at the top and inside maps', () => {
     assert.equal(encodeHeaders({a: '1', b: [], c: {}, d: {e: [], f: '2'}}), 'a: 1\nd:\n  f: 2')
-    assert.equal(content({headers: {'brand-id': 'b', 'device-key': 'k', list: [], map: {}, model: 'm', 'request-id': 'r'}, type: 'serial-request'}), lines('type: serial-request', 'brand-id: b', 'device-key: k', 'model: m', 'request-id: r', `sign-key-sha3-384: ${KEY_ID}`))
+    assert.equal(
+      content({headers: {'brand-id': 'b', 'device-key': 'k', list: [], map: {}, model: 'm', 'request-id': 'r'}, type: 'serial-request'}),
+      lines('type: serial-request', 'brand-id: b', 'device-key: k', 'model: m', 'request-id: r', `sign-key-sha3-384: ${KEY_ID}`),
+    )
   })
 
   test('whatever is encoded parses back to the same value', () => {
@@ -160,7 +163,7 @@ describe('what snapd refuses, refused before signing', () => {
     refused({headers: {...request, extra: {Bad: 'x'}}, type: 'serial-request'}, /invalid map key "Bad" in header extra/)
   })
 
-  test('the signer\'s own headers', () => {
+  test("the signer's own headers", () => {
     refused({headers: {...request, 'sign-key-sha3-384': KEY_ID}, type: 'serial-request'}, /"sign-key-sha3-384" header is written by the signer/)
     refused({body: 'x', headers: {...request, 'body-length': '1'}, type: 'serial-request'}, /"body-length" header is written by the signer/)
     refused({headers: {...request, type: 'serial'}, type: 'serial-request'}, /differs from the type to sign/)
@@ -200,7 +203,7 @@ describe('what snapd refuses, refused before signing', () => {
     refused({headers: {...serial, revision: '99999999999'}, type: 'serial'}, /"revision" is out of range/)
   })
 
-  test('text our decoder could not read back, and sizes over snapd\'s limits', () => {
+  test("text our decoder could not read back, and sizes over snapd's limits", () => {
     refused({headers: {...request, serial: 'a\r\nb'}, type: 'serial-request'}, /header serial contains a carriage return/)
     refused({headers: {...request, serial: 'a\uD800'}, type: 'serial-request'}, /header serial is not valid Unicode/)
     refused({body: 'a\uDC00', headers: request, type: 'serial-request'}, /the body is not valid Unicode/)

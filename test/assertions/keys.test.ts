@@ -38,7 +38,11 @@ describe('snapd key encoding and key ids', () => {
       .map((line) => line.split(/\s+/) as [string, string]),
   )
 
-  for (const [file, name] of [['brand-key.pub', 'brand-test'], ['device-key.pub', 'device-test'], ['ext-device-key.pub', 'ext-device']] as const) {
+  for (const [file, name] of [
+    ['brand-key.pub', 'brand-test'],
+    ['device-key.pub', 'device-test'],
+    ['ext-device-key.pub', 'ext-device'],
+  ] as const) {
     test(`${file}: encodePublicKey writes snap export-key's exact text, publicKeyId its id`, () => {
       const exported = sharedFixture(file).trimEnd()
       const {key} = decodeAssertionPublicKey(exported)
@@ -75,7 +79,10 @@ describe('snapd key encoding and key ids', () => {
 
   test('non-RSA keys have no snapd encoding', () => {
     const ec = createPublicKey(createPrivateKey(pem('ec')))
-    assert.throws(() => encodePublicKey(ec), (error: UserError) => error.code === 'E_ASSERTION_KEY' && /RSA/.test(error.message))
+    assert.throws(
+      () => encodePublicKey(ec),
+      (error: UserError) => error.code === 'E_ASSERTION_KEY' && /RSA/.test(error.message),
+    )
   })
 })
 
@@ -129,7 +136,9 @@ describe('loadSigningKey', () => {
     refused('-----BEGIN DSA PRIVATE KEY-----\nMIIB\n-----END DSA PRIVATE KEY-----\n', 'E_SIGNING_KEY', /PEM "DSA PRIVATE KEY", not an RSA private key/, /RSA/)
     refused(sharedFixture('brand-key.pub'), 'E_SIGNING_KEY', /not a PEM private key/, /BEGIN PRIVATE KEY/)
     refused('', 'E_SIGNING_KEY', /not a PEM private key/, /BEGIN PRIVATE KEY/)
-    const damaged = pem('root').toString('utf8').replace(/\n[A-Za-z0-9+/]{64}\n/, '\n' + 'A'.repeat(64) + '\n')
+    const damaged = pem('root')
+      .toString('utf8')
+      .replace(/\n[A-Za-z0-9+/]{64}\n/, '\n' + 'A'.repeat(64) + '\n')
     refused(damaged, 'E_SIGNING_KEY', /cannot be read as a PEM private key/, /complete, unedited/)
     refused('x'.repeat(70_000), 'E_SIGNING_KEY', /is 70000 bytes/, /one RSA private key/)
   })

@@ -43,11 +43,20 @@ describe('signAssertion', () => {
       assert.deepEqual([...body.subarray(12, 14)], [0, 0], 'no unhashed subpackets (snapd sets no issuer)')
       const hashedPart = body.subarray(0, 12)
       const trailer = Buffer.from([4, 0xff, 0, 0, 0, 12])
-      const digest = createHash('sha512').update(Buffer.concat([signed.assertion.content, hashedPart, trailer])).digest()
+      const digest = createHash('sha512')
+        .update(Buffer.concat([signed.assertion.content, hashedPart, trailer]))
+        .digest()
       assert.deepEqual(body.subarray(14, 16), digest.subarray(0, 2), 'the first two bytes of the digest')
-      assert.equal(body.readUInt16BE(16), key.bits, 'MPI bit count: 8 × the value\'s bytes')
+      assert.equal(body.readUInt16BE(16), key.bits, "MPI bit count: 8 × the value's bytes")
       assert.equal(body.length, 18 + modulusBytes)
-      assert.equal(signed.assertion.signature.split('\n').slice(0, -1).every((line) => line.length === 76), true, '76-column lines')
+      assert.equal(
+        signed.assertion.signature
+          .split('\n')
+          .slice(0, -1)
+          .every((line) => line.length === 76),
+        true,
+        '76-column lines',
+      )
     }
   })
 
@@ -96,7 +105,10 @@ describe('signAssertion', () => {
   test('a signature time OpenPGP cannot hold is refused', () => {
     const input = {headers: {'brand-id': 'b', 'device-key': 'k', model: 'm', 'request-id': 'r'}, type: 'serial-request'}
     for (const time of [new Date('1969-12-31T23:59:59Z'), new Date('2106-02-08T00:00:00Z'), new Date(Number.NaN)]) {
-      assert.throws(() => signAssertion(input, testKeys().device, {signatureTime: time}), (error: unknown) => error instanceof UserError && /outside OpenPGP's range/.test(error.message))
+      assert.throws(
+        () => signAssertion(input, testKeys().device, {signatureTime: time}),
+        (error: unknown) => error instanceof UserError && /outside OpenPGP's range/.test(error.message),
+      )
     }
   })
 })

@@ -85,7 +85,11 @@ describe('snapd decodes and accepts what we sign', () => {
 
     // The model first: serials are checked against the brand's model when their authority differs.
     const names = Object.keys(cases)
-    const verdicts = await snapdCheck(checker, chain.trusted, names.map((name) => cases[name].text))
+    const verdicts = await snapdCheck(
+      checker,
+      chain.trusted,
+      names.map((name) => cases[name].text),
+    )
     for (const [index, name] of names.entries()) {
       const ours = cases[name].assertion
       const verdict = verdicts[index]

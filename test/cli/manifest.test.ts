@@ -26,7 +26,7 @@ let farm: string
 let regenerated: Manifest
 
 before(async () => {
-  assert.ok(existsSync(join(projectRoot, 'dist', 'commands')), 'dist/ is missing: run "npm run build" first')
+  assert.ok(existsSync(join(projectRoot, 'dist', 'cli', 'commands')), 'dist/ is missing: run "npm run build" first')
   // The package as oclif sees it: package.json, the built code, its dependencies. dist/ is copied
   // (oclif records command paths relative to the real location of each file); node_modules is linked.
   farm = mkdtempSync(join(tmpdir(), 'snap-gadget-manifest-'))

@@ -108,10 +108,36 @@ describe('snap-gadget init', () => {
 
   it('a custom device service, no api-key, extra headers and fields, no identity, the UC18 model form', async () => {
     const r = await init([
-      '--board', 'raspberry-pi', '--brand', 'acme', '--base', 'core22', '--arch', 'armhf',
-      '--device-service', 'https://vault.example.com/v1/', '--no-api-key', '--header', 'x-factory-line=line 3',
-      '--body-field', 'batch=2026-01', '--body-fact', 'serial-source', '--body-fact', 'board-revision', '--no-identity',
-      '--legacy-model', '--snap', 'network-manager', '--name', 'acme-pi', '--model', 'gateway', '--display-name', 'ACME "Gateway" ✓', 'custom',
+      '--board',
+      'raspberry-pi',
+      '--brand',
+      'acme',
+      '--base',
+      'core22',
+      '--arch',
+      'armhf',
+      '--device-service',
+      'https://vault.example.com/v1/',
+      '--no-api-key',
+      '--header',
+      'x-factory-line=line 3',
+      '--body-field',
+      'batch=2026-01',
+      '--body-fact',
+      'serial-source',
+      '--body-fact',
+      'board-revision',
+      '--no-identity',
+      '--legacy-model',
+      '--snap',
+      'network-manager',
+      '--name',
+      'acme-pi',
+      '--model',
+      'gateway',
+      '--display-name',
+      'ACME "Gateway" ✓',
+      'custom',
     ])
     assert.equal(r.code, 0, r.stderr)
     const dir = join(work, 'custom')
@@ -144,7 +170,25 @@ describe('snap-gadget init', () => {
   it('--help lists every flag', async () => {
     const r = await runCli(['init', '--help'])
     assert.equal(r.code, 0)
-    for (const flag of ['--board', '--board-dir', '--base', '--arch', '--brand', '--name', '--model', '--grade', '--gadget-id', '--kernel', '--device-service', '--legacy-model', '--dry-run', '--force', '--yes', '--json']) assert.ok(r.stdout.includes(flag), flag)
+    for (const flag of [
+      '--board',
+      '--board-dir',
+      '--base',
+      '--arch',
+      '--brand',
+      '--name',
+      '--model',
+      '--grade',
+      '--gadget-id',
+      '--kernel',
+      '--device-service',
+      '--legacy-model',
+      '--dry-run',
+      '--force',
+      '--yes',
+      '--json',
+    ])
+      assert.ok(r.stdout.includes(flag), flag)
   })
 })
 
@@ -158,7 +202,12 @@ describe('init on a Node that forbids code generation', {skip: process.env.SNAP_
     assert.equal(plain.code, 0, plain.stderr)
     assert.equal(hardened.code, 0, hardened.stderr)
     assert.equal(hardened.stderr, '')
-    const tree = (dir: string): Record<string, string> => Object.fromEntries(readdirSync(dir, {recursive: true, withFileTypes: true}).filter((e) => e.isFile()).map((e) => [join(e.parentPath, e.name).slice(dir.length), readFileSync(join(e.parentPath, e.name), 'utf8')]))
+    const tree = (dir: string): Record<string, string> =>
+      Object.fromEntries(
+        readdirSync(dir, {recursive: true, withFileTypes: true})
+          .filter((e) => e.isFile())
+          .map((e) => [join(e.parentPath, e.name).slice(dir.length), readFileSync(join(e.parentPath, e.name), 'utf8')]),
+      )
     assert.deepEqual(tree(join(work, 'hardened')), tree(join(work, 'plain')))
   })
 })

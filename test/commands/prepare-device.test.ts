@@ -57,7 +57,14 @@ describe('prepare-device', {concurrency: true}, () => {
     const r = await runCli(['prepare-device', '--config', c.config, '--root', await root(c.tree()), '--dry-run'], {env: h.env})
     assert.equal(r.code, 0, r.stderr)
     assert.deepEqual(readSnapctlLog(h.log), [])
-    assert.equal(r.stdout, ["snapctl is-connected hardware-observe", `snapctl set 'device-service.url="http://localhost:8080/v1/"' 'registration.body="\\"serial\\": \\"acme-FAKE-SN-123456\\"\\n"' 'device-service.headers!' 'registration.proposed-serial!'`, ''].join('\n'))
+    assert.equal(
+      r.stdout,
+      [
+        'snapctl is-connected hardware-observe',
+        `snapctl set 'device-service.url="http://localhost:8080/v1/"' 'registration.body="\\"serial\\": \\"acme-FAKE-SN-123456\\"\\n"' 'device-service.headers!' 'registration.proposed-serial!'`,
+        '',
+      ].join('\n'),
+    )
   })
 
   it('--json: the result, api-key redacted', async () => {
@@ -68,7 +75,10 @@ describe('prepare-device', {concurrency: true}, () => {
     const result = JSON.parse(r.stdout) as {body: {text: string}; calls: string[][]; identity: {publicKey: string}; plugs: {connected: boolean}[]}
     assert.equal(result.body.text, c.body)
     assert.equal(result.identity.publicKey, KEY.publicKey)
-    assert.deepEqual(result.plugs.map((p) => p.connected), [true])
+    assert.deepEqual(
+      result.plugs.map((p) => p.connected),
+      [true],
+    )
     assert.equal(result.calls[1][2], 'device-service.headers={"api-key":"<$MODEL_APIKEY>"}')
     assert.doesNotMatch(r.stdout, new RegExp(API_KEY))
   })
@@ -80,7 +90,10 @@ describe('prepare-device', {concurrency: true}, () => {
     assert.equal(r.code, 1)
     assert.match(r.stderr, /^error: the gadget's plug net-observe \(network-observe, for mac, body fact mac-addresses\) is not connected/m)
     assert.match(r.stderr, /^ {2}hint: connect before the hook runs: gadget\.yaml "connections: \[\{plug: <gadget snap id>:net-observe\}\]".*snap connect acme-gadget:net-observe/m)
-    assert.deepEqual(readSnapctlLog(h.log).filter((a) => a[0] !== 'is-connected'), [])
+    assert.deepEqual(
+      readSnapctlLog(h.log).filter((a) => a[0] !== 'is-connected'),
+      [],
+    )
   })
 
   it('a bad config: exit 2, located', async () => {

@@ -106,7 +106,7 @@ describe('snap-gadget serial', () => {
 describe('snap-gadget serial on this machine', () => {
   const nic = expectedNic()
 
-  it('--chain mac derives the NIC\'s MAC (a VMM-assigned one only when the configuration allows it)', async (t) => {
+  it("--chain mac derives the NIC's MAC (a VMM-assigned one only when the configuration allows it)", async (t) => {
     if (!nic) return t.skip('no physical Ethernet interface with a permanent address')
     const hex = nic.address.replace(/:/g, '')
     const r = await runCli(['serial', '--chain', 'mac'])

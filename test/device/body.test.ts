@@ -82,17 +82,7 @@ describe('emitter', () => {
     const text = emitRegistrationBody({serial: '1000000012345678', 'mac-addresses': {eth0: 'dc:a6:32:01:02:03'}, compatible: ['raspberrypi,4-model-b', 'brcm,bcm2711'], empty: [], none: {}})
     assert.equal(
       text,
-      [
-        '"serial": "1000000012345678"',
-        '"mac-addresses":',
-        '  "eth0": "dc:a6:32:01:02:03"',
-        '"compatible":',
-        '  - "raspberrypi,4-model-b"',
-        '  - "brcm,bcm2711"',
-        '"empty": []',
-        '"none": {}',
-        '',
-      ].join('\n'),
+      ['"serial": "1000000012345678"', '"mac-addresses":', '  "eth0": "dc:a6:32:01:02:03"', '"compatible":', '  - "raspberrypi,4-model-b"', '  - "brcm,bcm2711"', '"empty": []', '"none": {}', ''].join('\n'),
     )
   })
 
@@ -105,7 +95,7 @@ describe('emitter', () => {
     assert.equal(yamlString('\t\n\r'), '"\\t\\n\\r"')
     assert.equal(yamlString('\u0000\u001F\u007F\u0080\u0085\u009F'), '"\\u0000\\u001F\\u007F\\u0080\\u0085\\u009F"')
     assert.equal(yamlString('\u2028\u2029\uFEFF\uFFFE\uFFFF'), '"\\u2028\\u2029\\uFEFF\\uFFFE\\uFFFF"')
-    assert.equal(yamlString("é ✓ 😀 ' $(x) `y` # : - [ ] { } & * ! | > % @"), "\"é ✓ 😀 ' $(x) `y` # : - [ ] { } & * ! | > % @\"")
+    assert.equal(yamlString("é ✓ 😀 ' $(x) `y` # : - [ ] { } & * ! | > % @"), '"é ✓ 😀 \' $(x) `y` # : - [ ] { } & * ! | > % @"')
   })
 
   it('refuses lone surrogates, non-string values, deep nesting and oversized bodies', () => {
@@ -120,16 +110,40 @@ describe('emitter', () => {
       assert.fail('no error')
     }
 
-    assert.equal(code(() => emitRegistrationBody({serial: 'a\uD800b'})), 'E_BODY_ENCODING')
-    assert.equal(code(() => emitRegistrationBody({['\uDC00']: 'x'})), 'E_BODY_ENCODING')
-    assert.equal(code(() => emitRegistrationBody({list: ['ok', '\uDBFF']})), 'E_BODY_ENCODING')
-    assert.equal(code(() => emitRegistrationBody({serial: 12345678} as unknown as BodyFields)), 'E_BODY_FIELDS')
-    assert.equal(code(() => emitRegistrationBody({flag: true} as unknown as BodyFields)), 'E_BODY_FIELDS')
-    assert.equal(code(() => emitRegistrationBody({nothing: null} as unknown as BodyFields)), 'E_BODY_FIELDS')
+    assert.equal(
+      code(() => emitRegistrationBody({serial: 'a\uD800b'})),
+      'E_BODY_ENCODING',
+    )
+    assert.equal(
+      code(() => emitRegistrationBody({['\uDC00']: 'x'})),
+      'E_BODY_ENCODING',
+    )
+    assert.equal(
+      code(() => emitRegistrationBody({list: ['ok', '\uDBFF']})),
+      'E_BODY_ENCODING',
+    )
+    assert.equal(
+      code(() => emitRegistrationBody({serial: 12345678} as unknown as BodyFields)),
+      'E_BODY_FIELDS',
+    )
+    assert.equal(
+      code(() => emitRegistrationBody({flag: true} as unknown as BodyFields)),
+      'E_BODY_FIELDS',
+    )
+    assert.equal(
+      code(() => emitRegistrationBody({nothing: null} as unknown as BodyFields)),
+      'E_BODY_FIELDS',
+    )
     let deep: BodyValue = 'x'
     for (let i = 0; i < 40; i++) deep = [deep]
-    assert.equal(code(() => emitRegistrationBody({deep})), 'E_BODY_FIELDS')
-    assert.equal(code(() => emitRegistrationBody({big: 'x'.repeat(MAX_BODY_BYTES)})), 'E_BODY_SIZE')
+    assert.equal(
+      code(() => emitRegistrationBody({deep})),
+      'E_BODY_FIELDS',
+    )
+    assert.equal(
+      code(() => emitRegistrationBody({big: 'x'.repeat(MAX_BODY_BYTES)})),
+      'E_BODY_SIZE',
+    )
     // A surrogate pair is one code point and fine.
     assert.equal(emitRegistrationBody({emoji: '\uD83D\uDE00'}), '"emoji": "😀"\n')
   })

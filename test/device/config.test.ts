@@ -54,15 +54,21 @@ describe('valid configs', () => {
       {name: 'X-Line', value: 'line "3" $(x) `y` ✓'},
     ])
     const values = resolveHeaders(config.headers, {MODEL_APIKEY: 'k"$(id)`x`'})
-    assert.deepEqual([...values], [
-      ['api-key', {env: 'MODEL_APIKEY', value: 'k"$(id)`x`'}],
-      ['X-Line', {value: 'line "3" $(x) `y` ✓'}],
-    ])
+    assert.deepEqual(
+      [...values],
+      [
+        ['api-key', {env: 'MODEL_APIKEY', value: 'k"$(id)`x`'}],
+        ['X-Line', {value: 'line "3" $(x) `y` ✓'}],
+      ],
+    )
   })
 
   it('takes the serial section in the serial SDK format', () => {
     const config = parse(json({...MINIMAL, serial: {board: 'x86', brand: 'acme', chain: ['dmi[board_serial]', {options: {interface: 'eth0'}, source: 'mac'}], onDenied: 'next', transforms: [{prefix: 'acme-'}]}}))
-    assert.deepEqual(config.serial.chain, [{options: {field: 'board_serial'}, source: 'dmi'}, {options: {interface: 'eth0'}, source: 'mac'}])
+    assert.deepEqual(config.serial.chain, [
+      {options: {field: 'board_serial'}, source: 'dmi'},
+      {options: {interface: 'eth0'}, source: 'mac'},
+    ])
     assert.deepEqual([config.serial.board, config.serial.brand, config.serial.onDenied, config.serial.transforms], ['x86', 'acme', 'next', [{prefix: 'acme-'}]])
   })
 
@@ -98,7 +104,12 @@ const BAD: BadCase[] = [
   {config: {serial: {board: 'x86'}}, message: /^\(top level\): "deviceService" is missing$/, name: 'no deviceService'},
   {config: {deviceService: {preset: 'serial-vault'}}, message: /"serial" is missing/, name: 'no serial'},
   {config: {...MINIMAL, deviceservice: {}}, hint: /did you mean "deviceService"/, message: /^deviceservice: unknown key "deviceservice"/, name: 'misspelled top-level key'},
-  {config: {...MINIMAL, deviceService: {preset: 'serial-valut'}}, hint: /did you mean "serial-vault"/, message: /^deviceService\.preset: preset must be one of serial-vault, model-service, local, custom, not string "serial-valut"/, name: 'unknown preset'},
+  {
+    config: {...MINIMAL, deviceService: {preset: 'serial-valut'}},
+    hint: /did you mean "serial-vault"/,
+    message: /^deviceService\.preset: preset must be one of serial-vault, model-service, local, custom, not string "serial-valut"/,
+    name: 'unknown preset',
+  },
   {config: {...MINIMAL, deviceService: {preset: 'custom'}}, hint: /"url"/, message: /^deviceService: preset custom needs a url/, name: 'custom without url'},
   {config: {...MINIMAL, deviceService: {preset: 'serial-vault', url: 'https://x/v1/'}}, message: /url is only for preset custom; serial-vault is https:\/\/serial-vault-partners/, name: 'url with a preset'},
   {config: {...MINIMAL, deviceService: {preset: 'custom', url: 'ftp://vault/v1/'}}, message: /scheme must be https \(or http\), not ftp/, name: 'ftp URL'},
@@ -244,7 +255,9 @@ describe('the schema lists what the code knows', () => {
       const definition = BUILTIN_SOURCES.get(rule.if.properties.source.const)!
       const options = rule.then.properties.options
       assert.deepEqual(Object.keys(options.properties).sort(), Object.keys(definition.options).sort(), definition.id)
-      const required = Object.entries(definition.options).filter(([, spec]) => spec.required).map(([name]) => name)
+      const required = Object.entries(definition.options)
+        .filter(([, spec]) => spec.required)
+        .map(([name]) => name)
       assert.deepEqual(options.required ?? [], required, definition.id)
     }
   })

@@ -100,7 +100,14 @@ describe('the calls for a board', () => {
     const snapctl = recorder()
     const result = await prepare(PI_CONFIG, PI_TREE, {env: {SNAP_DATA: snapData}, snapctl: snapctl.run})
 
-    const unsigned = {serial: '1000000012345678', 'board-model': 'Raspberry Pi 4 Model B Rev 1.5', 'serial-source': 'devicetree-serial', line: 'kiosk-2', 'identity-scheme': 'snap-gadget-identity-v1', 'identity-key': KEY.publicKey}
+    const unsigned = {
+      serial: '1000000012345678',
+      'board-model': 'Raspberry Pi 4 Model B Rev 1.5',
+      'serial-source': 'devicetree-serial',
+      line: 'kiosk-2',
+      'identity-scheme': 'snap-gadget-identity-v1',
+      'identity-key': KEY.publicKey,
+    }
     const body = [
       '"serial": "1000000012345678"',
       '"board-model": "Raspberry Pi 4 Model B Rev 1.5"',
@@ -122,15 +129,20 @@ describe('the calls for a board', () => {
       ],
     ])
     assert.equal(result.body.text, body)
-    assert.deepEqual(result.calls.map((c) => c.argv), snapctl.calls)
+    assert.deepEqual(
+      result.calls.map((c) => c.argv),
+      snapctl.calls,
+    )
     assert.deepEqual(result.identity, {created: false, ephemeral: false, keyFile: join(snapData, 'device-identity.key'), publicKey: KEY.publicKey})
-    assert.deepEqual(result.plugs, [{connected: true, interface: 'hardware-observe', neededBy: ['devicetree-serial', 'devicetree-serial[system/linux,serial]', 'devicetree-serial[chosen/rpi-duid]', 'body fact board-model'], plug: 'hardware-observe'}])
+    assert.deepEqual(result.plugs, [
+      {connected: true, interface: 'hardware-observe', neededBy: ['devicetree-serial', 'devicetree-serial[system/linux,serial]', 'devicetree-serial[chosen/rpi-duid]', 'body fact board-model'], plug: 'hardware-observe'},
+    ])
     assert.equal(result.serial.entry, 'devicetree-serial')
     assert.deepEqual(result.headers, [{env: 'MODEL_APIKEY', name: 'api-key'}])
     assert.doesNotMatch(JSON.stringify(result), /test-api-key/, 'the api-key is not in the serialised result')
   })
 
-  it('checks every interface the chain and the facts need, under the gadget\'s plug names', async () => {
+  it("checks every interface the chain and the facts need, under the gadget's plug names", async () => {
     const snapctl = recorder(['hw', 'net-observe'])
     const config = {...PI_CONFIG, body: {facts: ['mac-addresses']}, plugs: {'hardware-observe': 'hw', 'network-observe': 'net-observe'}}
     await prepare(config, PI_TREE, {snapctl: snapctl.run})
@@ -170,7 +182,12 @@ describe('the calls for a board', () => {
 })
 
 describe('failures: a reason, and nothing set', () => {
-  const noSet = (snapctl: Recorder) => assert.deepEqual(snapctl.calls.filter((c) => c[0] !== 'is-connected'), [], 'no option was set')
+  const noSet = (snapctl: Recorder) =>
+    assert.deepEqual(
+      snapctl.calls.filter((c) => c[0] !== 'is-connected'),
+      [],
+      'no option was set',
+    )
 
   it('a plug that is not connected names the plug and how to connect it', async () => {
     const snapctl = recorder([])
@@ -277,7 +294,10 @@ describe('dry run', () => {
     assert.deepEqual(snapctl.calls, [])
     assert.equal(existsSync(join(data, 'device-identity.key')), false)
     assert.equal(result.identity?.ephemeral, true)
-    assert.deepEqual(result.calls.map((c) => c.argv[0]), ['is-connected', 'set'])
+    assert.deepEqual(
+      result.calls.map((c) => c.argv[0]),
+      ['is-connected', 'set'],
+    )
     assert.equal(result.plugs[0].connected, undefined)
     assert.equal(result.calls[1].redacted[2], 'device-service.headers={"api-key":"<$MODEL_APIKEY>"}')
   })

@@ -47,7 +47,10 @@ describe('argument encoding', () => {
       'registration.proposed-serial="1000000012345678"',
       'registration.body="\\"serial\\": \\"1000000012345678\\"\\n"',
     ])
-    assert.ok(set.argv.every((arg) => !arg.endsWith('!')), 'nothing unset')
+    assert.ok(
+      set.argv.every((arg) => !arg.endsWith('!')),
+      'nothing unset',
+    )
   })
 
   it('unsets the options a config no longer sets, as key! in the same set call', () => {
@@ -68,12 +71,17 @@ describe('argument encoding', () => {
 
   it('quotes for display so that a shell would read the same words', () => {
     const call = new SnapctlCall(['set', `registration.body="it's $(x) \`y\`"`])
-    const words = execFileSync('sh', ['-c', `for w in ${call.toString()}; do printf '%s\\0' "$w"; done`], {encoding: 'utf8'}).split('\0').slice(0, -1)
+    const words = execFileSync('sh', ['-c', `for w in ${call.toString()}; do printf '%s\\0' "$w"; done`], {encoding: 'utf8'})
+      .split('\0')
+      .slice(0, -1)
     assert.deepEqual(words, ['snapctl', ...call.argv])
   })
 
   it('refuses an argument Linux would refuse (128 KiB)', () => {
-    assert.throws(() => new SnapctlCall(['set', `registration.body="${'x'.repeat(128 * 1024)}"`]), (error: UserError) => error.code === 'E_SNAPCTL_ARGUMENT')
+    assert.throws(
+      () => new SnapctlCall(['set', `registration.body="${'x'.repeat(128 * 1024)}"`]),
+      (error: UserError) => error.code === 'E_SNAPCTL_ARGUMENT',
+    )
   })
 })
 
@@ -163,7 +171,10 @@ describe("snapd's own parsing (fake-snapctl from snapd's Go source)", () => {
 
   it('control: the unquoted forms that break real hooks are read errors', (t) => {
     if (!requireGo(t, ['github.com/snapcore/snapd/jsonutil'])) return
-    const readings = check([['set', 'registration.proposed-serial=1000000012345678', 'registration.body={"mac":"x"}'], ['set', '-s', 'device-service.headers={"api-key":"k"}']])
+    const readings = check([
+      ['set', 'registration.proposed-serial=1000000012345678', 'registration.body={"mac":"x"}'],
+      ['set', '-s', 'device-service.headers={"api-key":"k"}'],
+    ])
     const byKey = Object.fromEntries(readings.map((r) => [r.key, r]))
     for (const key of ['registration.proposed-serial', 'registration.body', 'device-service.headers']) assert.match(byKey[key].outcome, /^SNAPD READ ERROR/, key)
   })

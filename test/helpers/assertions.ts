@@ -94,10 +94,8 @@ export function makeBrandChain(root: SigningKey, brand: SigningKey, options: Bra
   const rootId = options.rootId ?? 'test-root'
   const brandId = options.brandId ?? 'acme-brand'
   const timestamp = options.timestamp ?? CHAIN_SINCE
-  const sign = (type: string, headers: HeaderMap, key: SigningKey, body?: string): SignedAssertion =>
-    signAssertion({body, headers, type}, key, {signatureTime: SIGNATURE_TIME})
-  const account = (id: string): SignedAssertion =>
-    sign('account', {'account-id': id, 'authority-id': rootId, 'display-name': `${id} (test)`, timestamp, username: id, validation: options.validation ?? 'verified'}, root)
+  const sign = (type: string, headers: HeaderMap, key: SigningKey, body?: string): SignedAssertion => signAssertion({body, headers, type}, key, {signatureTime: SIGNATURE_TIME})
+  const account = (id: string): SignedAssertion => sign('account', {'account-id': id, 'authority-id': rootId, 'display-name': `${id} (test)`, timestamp, username: id, validation: options.validation ?? 'verified'}, root)
   const accountKey = (id: string, key: SigningKey, name: string): SignedAssertion =>
     sign(
       'account-key',
@@ -129,35 +127,41 @@ export function makeBrandChain(root: SigningKey, brand: SigningKey, options: Bra
 
 /** A model signed by `brand`; `headers` replace, add to or remove from a minimal UC22 dangerous-grade model. */
 export function signModel(brand: SigningKey, brandId: string, headers: HeaderOverrides = {}, body?: string): SignedAssertion {
-  const model = withOverrides({
-    architecture: 'amd64',
-    'authority-id': brandId,
-    base: 'core22',
-    'brand-id': brandId,
-    grade: 'dangerous',
-    model: 'acme-gateway',
-    series: '16',
-    snaps: [
-      {'default-channel': '22/stable', name: 'pc', type: 'gadget'},
-      {'default-channel': '22/stable', name: 'pc-kernel', type: 'kernel'},
-    ],
-    timestamp: '2024-01-01T00:00:00Z',
-  }, headers)
+  const model = withOverrides(
+    {
+      architecture: 'amd64',
+      'authority-id': brandId,
+      base: 'core22',
+      'brand-id': brandId,
+      grade: 'dangerous',
+      model: 'acme-gateway',
+      series: '16',
+      snaps: [
+        {'default-channel': '22/stable', name: 'pc', type: 'gadget'},
+        {'default-channel': '22/stable', name: 'pc-kernel', type: 'kernel'},
+      ],
+      timestamp: '2024-01-01T00:00:00Z',
+    },
+    headers,
+  )
   return signAssertion({body, headers: model, type: 'model'}, brand, {signatureTime: SIGNATURE_TIME})
 }
 
 /** A serial signed by `brand` as a Serial Vault builds it (device-key and its id, timestamp, body copied). */
 export function signSerial(brand: SigningKey, brandId: string, input: SerialInput): SignedAssertion {
-  const headers = withOverrides({
-    'authority-id': brandId,
-    'brand-id': brandId,
-    'device-key': input.deviceKey,
-    'device-key-sha3-384': publicKeyId(input.deviceKey),
-    model: input.model,
-    serial: input.serial,
-    timestamp: input.timestamp ?? '2024-06-01T00:00:00Z',
-    ...(input.revision === undefined ? {} : {revision: input.revision}),
-  }, input.headers)
+  const headers = withOverrides(
+    {
+      'authority-id': brandId,
+      'brand-id': brandId,
+      'device-key': input.deviceKey,
+      'device-key-sha3-384': publicKeyId(input.deviceKey),
+      model: input.model,
+      serial: input.serial,
+      timestamp: input.timestamp ?? '2024-06-01T00:00:00Z',
+      ...(input.revision === undefined ? {} : {revision: input.revision}),
+    },
+    input.headers,
+  )
   return signAssertion({body: input.body, headers, type: 'serial'}, brand, {signatureTime: SIGNATURE_TIME})
 }
 
@@ -177,13 +181,16 @@ export interface SerialRequestInput {
 
 /** A serial-request as snapd builds it on the device: self-signed by its device key. */
 export function makeSerialRequest(input: SerialRequestInput): SignedAssertion {
-  const headers = withOverrides({
-    'brand-id': input.brandId,
-    'device-key': input.deviceKey.encodedPublicKey,
-    model: input.model,
-    'request-id': input.requestId,
-    ...(input.serial ? {serial: input.serial} : {}),
-  }, input.headers)
+  const headers = withOverrides(
+    {
+      'brand-id': input.brandId,
+      'device-key': input.deviceKey.encodedPublicKey,
+      model: input.model,
+      'request-id': input.requestId,
+      ...(input.serial ? {serial: input.serial} : {}),
+    },
+    input.headers,
+  )
   return signAssertion({body: input.body, headers, type: 'serial-request'}, input.deviceKey, {signatureTime: input.signatureTime ?? SIGNATURE_TIME})
 }
 

@@ -94,7 +94,7 @@ describe('serial assertions signed by a brand key', () => {
     assert.deepEqual(statuses(report), {'assertion-signature': 'ok', 'identity-signature': 'ok', serial: 'ok'})
   })
 
-  test("the shared fixture serial has a body but no identity: fails with the reason", () => {
+  test('the shared fixture serial has a body but no identity: fails with the reason', () => {
     const report = verifyIdentityDocument(readFileSync(shared('fixtures', 'assertions', 'serial.assert')))
     assert.equal(report.valid, false)
     assert.equal(report.identity.failure?.code, 'E_IDENTITY_MISSING')

@@ -17,23 +17,13 @@ import nacl from 'tweetnacl'
 import {parse} from 'yaml'
 
 import {UserError} from '../../src/errors.js'
-import {
-  type BodyFields,
-  DeviceIdentity,
-  IDENTITY_KEY_FILE,
-  IDENTITY_SCHEME,
-  identitySigningInput,
-  loadOrCreateIdentity,
-  signWithIdentity,
-} from '../../src/identity/key.js'
+import {type BodyFields, DeviceIdentity, IDENTITY_KEY_FILE, IDENTITY_SCHEME, identitySigningInput, loadOrCreateIdentity, signWithIdentity} from '../../src/identity/key.js'
 import {verifyIdentity} from '../../src/identity/verify.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
-const nodePrivateKey = (seed: Uint8Array): KeyObject =>
-  createPrivateKey({format: 'der', key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), type: 'pkcs8'})
-const nodePublicKey = (raw: Uint8Array): KeyObject =>
-  createPublicKey({format: 'jwk', key: {crv: 'Ed25519', kty: 'OKP', x: Buffer.from(raw).toString('base64url')}})
+const nodePrivateKey = (seed: Uint8Array): KeyObject => createPrivateKey({format: 'der', key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), type: 'pkcs8'})
+const nodePublicKey = (raw: Uint8Array): KeyObject => createPublicKey({format: 'jwk', key: {crv: 'Ed25519', kty: 'OKP', x: Buffer.from(raw).toString('base64url')}})
 
 const scratch = mkdtempSync(join(tmpdir(), 'snap-gadget-identity-'))
 after(() => rmSync(scratch, {force: true, recursive: true}))
@@ -60,10 +50,7 @@ describe('Ed25519 with tweetnacl is node:crypto Ed25519', () => {
   test('RFC 8032 test vector 1', () => {
     const identity = DeviceIdentity.fromSeed(Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex'))
     assert.equal(Buffer.from(identity.publicKey).toString('hex'), 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a')
-    assert.equal(
-      Buffer.from(identity.sign(new Uint8Array())).toString('hex'),
-      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
-    )
+    assert.equal(Buffer.from(identity.sign(new Uint8Array())).toString('hex'), 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b')
   })
 
   test('same seed: same public key and byte-identical signatures as tweetnacl and node:crypto; each verifies the other', () => {
@@ -114,11 +101,8 @@ describe('canonical signing input (what a brand backend reproduces)', () => {
   })
 
   test('keys sort by UTF-16 code units; strings escape as RFC 8785 says', () => {
-    const input = identitySigningInput({'z': 'tab\tquote"backslash\\', 'é': 'ü€😀', 'A': '\u0001\u001f\u007f', '😀': 'x', 'ﬀ': 'y', '': 'empty'})
-    assert.equal(
-      Buffer.from(input).toString('utf8'),
-      'snap-gadget-identity-v1\n{"":"empty","A":"\\u0001\\u001f\u007f","z":"tab\\tquote\\"backslash\\\\","é":"ü€😀","😀":"x","ﬀ":"y"}',
-    )
+    const input = identitySigningInput({z: 'tab\tquote"backslash\\', é: 'ü€😀', A: '\u0001\u001f\u007f', '😀': 'x', ﬀ: 'y', '': 'empty'})
+    assert.equal(Buffer.from(input).toString('utf8'), 'snap-gadget-identity-v1\n{"":"empty","A":"\\u0001\\u001f\u007f","z":"tab\\tquote\\"backslash\\\\","é":"ü€😀","😀":"x","ﬀ":"y"}')
   })
 
   test('order of fields in the body does not matter', () => {
@@ -254,10 +238,13 @@ describe('the key file', () => {
     const dir = freshDir()
     const first = loadOrCreateIdentity(dir)
     const [a, b] = await Promise.all([childIdentity(dir), childIdentity(dir)])
-    assert.deepEqual([a, b], [
-      {created: false, publicKey: first.identity.publicKeyText},
-      {created: false, publicKey: first.identity.publicKeyText},
-    ])
+    assert.deepEqual(
+      [a, b],
+      [
+        {created: false, publicKey: first.identity.publicKeyText},
+        {created: false, publicKey: first.identity.publicKeyText},
+      ],
+    )
   })
 
   test('processes racing on the first run agree on one key', async () => {

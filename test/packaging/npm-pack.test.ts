@@ -37,7 +37,10 @@ before(async () => {
   writeFileSync(join(app, 'package.json'), '{"name": "app", "private": true}\n')
   // --ignore-scripts: `prepare` would rebuild dist/ under the other tests; the suite built it already.
   await npmRun(['pack', '--ignore-scripts', '--pack-destination', work], projectRoot)
-  tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!)
+  tarball = join(
+    work,
+    readdirSync(work).find((f) => f.endsWith('.tgz'))!,
+  )
   // --ignore-scripts, then this checkout's compiled SQLite addon: compiling better-sqlite3 again
   // took about 150 of this test's 195 s, and proves nothing about what the package ships.
   await npmRun(['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', tarball], app)
@@ -152,9 +155,18 @@ describe('the GitHub Actions composite action (.github/actions/validate-gadget)'
     writeFileSync(pathFile, '')
     // As GitHub runs a `shell: bash` step: bash --noprofile --norc -eo pipefail.
     const PATH = `${addedPath}${process.env.PATH}`
-    const result = await runProcess('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step(name).run!], {cwd: work, env: {...process.env, GITHUB_OUTPUT: outputFile, GITHUB_PATH: pathFile, PATH, RUNNER_TEMP: work, ...env}, timeoutMs: 240_000})
+    const result = await runProcess('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step(name).run!], {
+      cwd: work,
+      env: {...process.env, GITHUB_OUTPUT: outputFile, GITHUB_PATH: pathFile, PATH, RUNNER_TEMP: work, ...env},
+      timeoutMs: 240_000,
+    })
     for (const dir of readFileSync(pathFile, 'utf8').split('\n').filter(Boolean)) addedPath = `${dir}:${addedPath}`
-    const outputs = Object.fromEntries(readFileSync(outputFile, 'utf8').split('\n').filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]))
+    const outputs = Object.fromEntries(
+      readFileSync(outputFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    )
     return {...result, outputs}
   }
 

@@ -97,11 +97,7 @@ function x86(): RuntimeCase {
   const serial = '19620608'
   const dmi = {'board-name': 'UP-CHT01', 'board-vendor': 'AAEON', 'board-version': 'V0.4', 'product-name': 'UP-CHT01', 'product-version': 'V1.0', 'sys-vendor': 'AAEON'}
   const fields = {serial, 'board-model': 'UP-CHT01', dmi, 'serial-source': 'dmi[product_serial]'}
-  const body = bodyText(
-    [`"serial": "${serial}"`, '"board-model": "UP-CHT01"', '"dmi":', ...Object.entries(dmi).map(([k, v]) => `  "${k}": "${v}"`), '"serial-source": "dmi[product_serial]"'],
-    fields,
-    KEY,
-  )
+  const body = bodyText([`"serial": "${serial}"`, '"board-model": "UP-CHT01"', '"dmi":', ...Object.entries(dmi).map(([k, v]) => `  "${k}": "${v}"`), '"serial-source": "dmi[product_serial]"'], fields, KEY)
   const url = 'https://api.snapcraft.io/v1/'
   const headers = {'api-key': API_KEY, 'x-factory-line': 'line 3'}
   return {

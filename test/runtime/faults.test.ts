@@ -127,7 +127,7 @@ for (const engine of ALL_ENGINES) {
         assert.ok(await gone(child), `its child ${child} is still running`)
       })
 
-      it('the limits are far below snapd\'s 10-minute hook timeout', () => {
+      it("the limits are far below snapd's 10-minute hook timeout", () => {
         assert.ok(HOOK_SNAPCTL_BUDGET_MS + SNAPCTL_GRACE_MS <= 2 * 60_000)
       })
 
@@ -243,16 +243,22 @@ for (const engine of ALL_ENGINES) {
       const keyRun = async (prepare: (key: string) => void) => {
         const run = runDir()
         prepare(join(run.snapData, 'device-identity.key'))
-        const result = await runOn(['--config', pi.config, '--root', await root(pi.tree())], hookEnv(bin, {MODEL_APIKEY: API_KEY, SNAP_DATA: run.snapData, SNAP_NAME: 'acme-gadget', SNAPCTL_CONNECTED: '*', SNAPCTL_LOG: run.log}))
+        const result = await runOn(
+          ['--config', pi.config, '--root', await root(pi.tree())],
+          hookEnv(bin, {MODEL_APIKEY: API_KEY, SNAP_DATA: run.snapData, SNAP_NAME: 'acme-gadget', SNAPCTL_CONNECTED: '*', SNAPCTL_LOG: run.log}),
+        )
         assert.equal(result.code, 1, result.stderr)
         assert.match(result.stderr, /^prepare-device: [^\n]+\n$/)
         assert.ok(!readSnapctlLog(run.log).some((argv) => argv[0] === 'set'))
         return result.stderr
       }
 
-      it("one owned by another user is refused, saying what to do", async () => {
+      it('one owned by another user is refused, saying what to do', async () => {
         const stderr = await keyRun((key) => chownSync(key, 12_345, 12_345))
-        assert.match(stderr, /the identity key .*device-identity\.key belongs to user 12345, not to user \d+ who runs the hook; refusing to use it \(fix: if nobody else could have written it, chown \d+ it; otherwise delete it/)
+        assert.match(
+          stderr,
+          /the identity key .*device-identity\.key belongs to user 12345, not to user \d+ who runs the hook; refusing to use it \(fix: if nobody else could have written it, chown \d+ it; otherwise delete it/,
+        )
       })
 
       it('one of an insane size is refused without being read', async () => {

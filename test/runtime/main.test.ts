@@ -19,7 +19,21 @@ import {verifyIdentity} from '../../src/identity/verify.js'
 import {projectRoot, shared} from '../helpers/paths.js'
 import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 import {API_KEY, CASES, caseNamed, KEY, type RuntimeCase} from './cases.js'
-import {buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, readSnapctlLog, requireBundle, requireGo, runBundle, ALL_ENGINES, writeFakeSnapctl, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
+import {
+  buildGoTool,
+  fakeSnapctlSource,
+  goUnavailable,
+  hookEnv,
+  parseSnapdCheck,
+  readSnapctlLog,
+  requireBundle,
+  requireGo,
+  runBundle,
+  ALL_ENGINES,
+  writeFakeSnapctl,
+  writeKeyFile,
+  writeRecordingSnapctl,
+} from './helpers.js'
 
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-runtime-'))
 const roots: string[] = []
@@ -103,7 +117,10 @@ for (const engine of ALL_ENGINES) {
         assert.equal(existsSync(join(h.snapData, 'device-identity.key')), false)
         const lines = result.stdout.trimEnd().split('\n')
         assert.equal(lines[0], 'snapctl is-connected hardware-observe')
-        assert.match(lines[1], /^snapctl set 'device-service\.url="https:\/\/serial-vault-partners\.canonical\.com\/v1\/"' 'device-service\.headers=\{"api-key":"<\$MODEL_APIKEY>"\}' 'registration\.proposed-serial="100000000fe69593"' 'registration\.body="/)
+        assert.match(
+          lines[1],
+          /^snapctl set 'device-service\.url="https:\/\/serial-vault-partners\.canonical\.com\/v1\/"' 'device-service\.headers=\{"api-key":"<\$MODEL_APIKEY>"\}' 'registration\.proposed-serial="100000000fe69593"' 'registration\.body="/,
+        )
         assert.doesNotMatch(result.stdout, new RegExp(API_KEY), 'the api-key is not printed')
         assert.equal(lines.length, 2)
       })
@@ -236,7 +253,11 @@ for (const engine of ALL_ENGINES) {
       it('a missing plug names it and how to connect it', async () => {
         const h = hook([])
         const result = await runOn(['--config', pi.config, '--root', await root(pi.tree())], {env: h.env})
-        assertFailedOneLine(result, h.log, /the gadget's plug hardware-observe \(for .*\) is not connected.*gadget\.yaml "connections: \[\{plug: <gadget snap id>:hardware-observe\}\]".*snap connect acme-gadget:hardware-observe/)
+        assertFailedOneLine(
+          result,
+          h.log,
+          /the gadget's plug hardware-observe \(for .*\) is not connected.*gadget\.yaml "connections: \[\{plug: <gadget snap id>:hardware-observe\}\]".*snap connect acme-gadget:hardware-observe/,
+        )
       })
 
       it('a plug the gadget does not declare', async () => {
@@ -269,7 +290,10 @@ for (const engine of ALL_ENGINES) {
         const h = hook(pi.connected, {SNAPCTL_FAIL: 'set'})
         const result = await runOn(['--config', pi.config, '--root', await root(pi.tree())], {env: h.env})
         assert.equal(result.code, 1)
-        assert.equal(result.stderr, 'prepare-device: snapctl set failed: snapctl exited 1: error: error running snapctl: cannot communicate with server: connection refused (fix: snapd retries the hook with back-off; check `snap changes` and the snapd journal)\n')
+        assert.equal(
+          result.stderr,
+          'prepare-device: snapctl set failed: snapctl exited 1: error: error running snapctl: cannot communicate with server: connection refused (fix: snapd retries the hook with back-off; check `snap changes` and the snapd journal)\n',
+        )
       })
 
       it('a bad config: located, exit 2', async () => {
@@ -325,7 +349,11 @@ for (const engine of ALL_ENGINES) {
         assert.equal((await runOn(['--config', pi.config, '--root', await root(pi.tree())], {env: h.env})).code, 0)
         const fields = parse(bodyOf(h.log)) as Record<string, unknown>
         assert.equal(verifyIdentity(fields).valid, true)
-        for (const tampered of [{...fields, serial: '100000000fe69594'}, {...fields, 'board-revision': 'c03115'}, {...fields, extra: 'x'}]) {
+        for (const tampered of [
+          {...fields, serial: '100000000fe69594'},
+          {...fields, 'board-revision': 'c03115'},
+          {...fields, extra: 'x'},
+        ]) {
           assert.equal(verifyIdentity(tampered).failure?.code, 'E_IDENTITY_SIGNATURE')
         }
       })

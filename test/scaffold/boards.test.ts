@@ -115,7 +115,7 @@ describe('a vendor board profile (--board-dir)', () => {
 
   const mistakes: [string, (p: Record<string, unknown>) => void, RegExp][] = [
     ['an unknown key', (p) => (p.volumez = {}), /volumez: unknown key/],
-    ['a size in K', (p) => (((p.volumes as {disk: {structure: Record<string, unknown>[]}}).disk.structure[2].size = '1024K')), /not a size in bytes or M/],
+    ['a size in K', (p) => ((p.volumes as {disk: {structure: Record<string, unknown>[]}}).disk.structure[2].size = '1024K'), /not a size in bytes or M/],
     ['an unknown serial board', (p) => (p.serialBoard = 'no-such-board'), /serialBoard: unknown board/],
     ['a serial board for other architectures', (p) => (p.serialBoard = 'beaglebone'), /serialBoard: the serial profile "beaglebone" is for armhf, not arm64/],
     ['an id that is not the directory name', (p) => (p.id = 'other'), /"other" is not the directory's name/],

@@ -201,7 +201,7 @@ for (const {base, board} of MATRIX) {
       }
     })
 
-    it('(g) the runtime part installs the runtime and its settings; the hook runs them with the quickjs part\'s qjs', () => {
+    it("(g) the runtime part installs the runtime and its settings; the hook runs them with the quickjs part's qjs", () => {
       assert.deepEqual(readdirSync(join(snapTree, 'runtime')).sort(), ['prepare-device.cjs', 'registration.json'])
       assert.deepEqual(readFileSync(join(snapTree, 'runtime', 'prepare-device.cjs')), readFileSync(join(dir, 'runtime', 'prepare-device.cjs')))
       assert.equal(partLog, '')

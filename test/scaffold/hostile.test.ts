@@ -18,7 +18,6 @@ import {writeScaffold} from '../../src/scaffold/write.js'
 import {binRun} from '../helpers/paths.js'
 import {HOSTILE, tempDir, TIMESTAMP} from './helpers.js'
 
-
 const work = tempDir('hostile')
 after(() => rmSync(work, {force: true, recursive: true}))
 const base: ScaffoldOptions = {board: 'pc-amd64', brand: 'acme', directory: join(work, 'plan'), timestamp: TIMESTAMP}

@@ -48,7 +48,9 @@ async function oldProject(name: string): Promise<{dir: string; before: Record<st
 
 /** init --force under a file-size limit of 8 KiB (EFBIG, as a full disk gives ENOSPC): the runtime bundle cannot be written. */
 function initUnderSizeLimit(dir: string) {
-  const args = initArgs(dir, '--force').map((a) => `'${a}'`).join(' ')
+  const args = initArgs(dir, '--force')
+    .map((a) => `'${a}'`)
+    .join(' ')
   return runProcess('bash', ['-c', `trap '' XFSZ; ulimit -f 8; exec '${process.execPath}' '${binRun}' ${args}`], {cwd: work})
 }
 
@@ -121,7 +123,17 @@ describe('init --force is all or nothing', () => {
     const stage = join(dir, `${STAGING_PREFIX}999999-0badc0de`)
     mkdirSync(join(stage, 'previous'), {recursive: true})
     mkdirSync(join(stage, 'new'), {recursive: true})
-    writeFileSync(join(stage, 'journal.json'), JSON.stringify({files: [{existed: true, path: 'README.md'}, {existed: false, path: 'extra.txt'}, {existed: true, path: 'gadget.yaml'}], pid: 2147483646}))
+    writeFileSync(
+      join(stage, 'journal.json'),
+      JSON.stringify({
+        files: [
+          {existed: true, path: 'README.md'},
+          {existed: false, path: 'extra.txt'},
+          {existed: true, path: 'gadget.yaml'},
+        ],
+        pid: 2147483646,
+      }),
+    )
     writeFileSync(join(stage, 'previous', 'README.md'), 'old readme\n')
     writeFileSync(join(dir, 'README.md'), 'new readme\n')
     writeFileSync(join(dir, 'extra.txt'), 'new file\n')

@@ -100,7 +100,7 @@ describe('the quoting helpers', () => {
 
   it('yamlBlock: structures, indented, with # comments', () => {
     const text = yamlBlock({'#': 'a note', '#b': 'about b', a: [{'#': 'first', name: 'x y: z'}], b: 'it\'s "q"'}, 2)
-    assert.equal(text, "  # a note\n  a:\n    # first\n    - name: \"x y: z\"\n  # about b\n  b: it's \"q\"")
+    assert.equal(text, '  # a note\n  a:\n    # first\n    - name: "x y: z"\n  # about b\n  b: it\'s "q"')
     assert.deepEqual(parse(text), {a: [{name: 'x y: z'}], b: 'it\'s "q"'})
   })
 

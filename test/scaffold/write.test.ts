@@ -74,18 +74,28 @@ describe('writeScaffold', () => {
     const file = join(work, 'a-file')
     writeFileSync(file, '')
     const onFile = await plan(file)
-    assert.throws(() => writeScaffold(onFile), (error: unknown) => error instanceof UserError && error.code === 'E_INIT_TARGET')
+    assert.throws(
+      () => writeScaffold(onFile),
+      (error: unknown) => error instanceof UserError && error.code === 'E_INIT_TARGET',
+    )
     const p = await plan(join(work, 'blocked'))
     mkdirSync(p.directory)
     writeFileSync(join(p.directory, 'snap'), '')
-    assert.throws(() => writeScaffold(p, {force: true}), (error: unknown) => error instanceof UserError && /snap is a file, not a directory/.test(error.message))
+    assert.throws(
+      () => writeScaffold(p, {force: true}),
+      (error: unknown) => error instanceof UserError && /snap is a file, not a directory/.test(error.message),
+    )
   })
 
   it('refuses a planned path that leaves the project', async () => {
     const p = await plan(join(work, 'escape'))
     for (const path of ['../evil', '/etc/evil', 'a/../../evil']) {
       const evil = {...p, files: [...p.files, {content: 'x', from: 'test', mode: 0o644, path}]}
-      assert.throws(() => checkScaffoldTarget(evil), (error: unknown) => error instanceof UserError && error.code === 'E_INIT_PATH', path)
+      assert.throws(
+        () => checkScaffoldTarget(evil),
+        (error: unknown) => error instanceof UserError && error.code === 'E_INIT_PATH',
+        path,
+      )
     }
 
     assert.ok(!existsSync(join(work, 'evil')))

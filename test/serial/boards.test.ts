@@ -32,7 +32,10 @@ describe('board profiles', () => {
   })
 
   it('checks profile data with located errors', () => {
-    assert.throws(() => checkBoardProfile({architectures: ['arm64'], chain: [{source: 'soc-serial'}], id: 'x', interfaces: ['gpio'], title: 'X'}, {file: 'x.json'}), /interfaces must be a non-empty list of hardware-observe/)
+    assert.throws(
+      () => checkBoardProfile({architectures: ['arm64'], chain: [{source: 'soc-serial'}], id: 'x', interfaces: ['gpio'], title: 'X'}, {file: 'x.json'}),
+      /interfaces must be a non-empty list of hardware-observe/,
+    )
     assert.throws(() => checkBoardProfile({architectures: ['arm64'], id: 'x', interfaces: ['i2c'], title: 'X'}, {file: 'x.json'}), /no chain/)
     assert.throws(
       () => checkBoardProfile({architecture: ['arm64']}, {file: 'x.json'}),

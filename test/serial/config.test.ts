@@ -128,7 +128,10 @@ describe('parseChainList (--chain)', () => {
       {options: {allowLocallyAdministered: true, interface: 'end0'}, source: 'mac'},
       {options: {length: '12', offset: '16', path: '/sys/bus/i2c/devices/0-0050/eeprom'}, source: 'eeprom'},
     ])
-    assert.throws(() => parseChainList('mac[alowLocal=true]'), (error: unknown) => error instanceof UserError && /mac has no option "alowLocal"/.test(error.message))
+    assert.throws(
+      () => parseChainList('mac[alowLocal=true]'),
+      (error: unknown) => error instanceof UserError && /mac has no option "alowLocal"/.test(error.message),
+    )
   })
 
   it('rejects unknown ids, values for sources without a main option, and an empty list', () => {

@@ -35,7 +35,7 @@ describe('on this machine', () => {
     }
   })
 
-  it('mac derives the NIC\'s permanent address (accepting a VMM-assigned one only when told to)', async (t) => {
+  it("mac derives the NIC's permanent address (accepting a VMM-assigned one only when told to)", async (t) => {
     if (!nic) return t.skip('no physical Ethernet interface with a permanent address')
     const hex = nic.address.replace(/:/g, '')
     if (nic.locallyAdministered) {
@@ -65,7 +65,10 @@ describe('on this machine', () => {
       const probed = report.sources.find((s) => s.entry === `mac[${nic.name}]`)
       assert.ok(probed, `mac[${nic.name}] is listed`)
       assert.equal(probed.value, nic.address)
-      assert.equal(probed.warnings.some((w) => w.kind === 'locally-administered'), nic.locallyAdministered)
+      assert.equal(
+        probed.warnings.some((w) => w.kind === 'locally-administered'),
+        nic.locallyAdministered,
+      )
     }
 
     if (hypervisorFlag) assert.ok(report.virtualMachine.detected)

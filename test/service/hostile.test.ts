@@ -95,16 +95,10 @@ test('hostile clients get clear 4xx while honest devices register; unused nonces
   const declaredTooLarge = Array.from({length: 20}, () => rawExchange(post(`Content-Length: ${MAX_SERIAL_REQUEST_BYTES + 1}`), {chunk: 'x'.repeat(1024), count: 1, everyMs: 10}))
   const chunk = `40000\r\n${'a'.repeat(0x40000)}\r\n`
   const streamedTooLarge = Array.from({length: 3}, () => rawExchange(post('Transfer-Encoding: chunked'), {chunk, count: Math.ceil(MAX_SERIAL_REQUEST_BYTES / 0x40000) + 4, everyMs: 5}))
-  const slowSenders = Array.from({length: 10}, () =>
-    rawExchange(post('Content-Length: 100000'), {chunk: 'x', count: 100_000, everyMs: 100}),
+  const slowSenders = Array.from({length: 10}, () => rawExchange(post('Content-Length: 100000'), {chunk: 'x', count: 100_000, everyMs: 100}))
+  const garbage = [randomBytes(4096), 'type: serial-request\n\nnot signed', 'type: serial-request\nbrand-id: acme\nbody-length: 9999999999\n\nx', `${'header: value\n'.repeat(50_000)}\n\nsig`, '\u0000\u0001\u0002'].map(
+    (body) => status('serial', {body, headers: {...withKey, 'Content-Type': 'application/x.ubuntu.assertion'}, method: 'POST'}),
   )
-  const garbage = [
-    randomBytes(4096),
-    'type: serial-request\n\nnot signed',
-    'type: serial-request\nbrand-id: acme\nbody-length: 9999999999\n\nx',
-    `${'header: value\n'.repeat(50_000)}\n\nsig`,
-    '\u0000\u0001\u0002',
-  ].map((body) => status('serial', {body, headers: {...withKey, 'Content-Type': 'application/x.ubuntu.assertion'}, method: 'POST'}))
   const idle = (async () => {
     const answers: number[] = []
     for (let i = 0; i < IDLE_NONCES; i += 50) answers.push(...(await Promise.all(Array.from({length: 50}, () => status('request-id', {headers: withKey, method: 'POST'})))).map((a) => a.status))

@@ -11,7 +11,7 @@ const CHECKS: Record<string, string> = {
   'a device has a log entry count other than revision + 1': `SELECT count(*) AS n FROM device d
      WHERE (SELECT count(*) FROM signing_log l WHERE l.brand = d.brand AND l.model = d.model AND l.serial = d.serial) <> d.revision + 1`,
   'a device key has more than one serial': 'SELECT count(*) AS n FROM (SELECT 1 FROM device GROUP BY brand, model, device_key_sha3_384 HAVING count(*) > 1) AS k',
-  'a log entry has no device, another key, or a revision above the device\'s': `SELECT count(*) AS n FROM signing_log l
+  "a log entry has no device, another key, or a revision above the device's": `SELECT count(*) AS n FROM signing_log l
      WHERE NOT EXISTS (SELECT 1 FROM device d WHERE d.brand = l.brand AND d.model = l.model AND d.serial = l.serial
                        AND d.device_key_sha3_384 = l.device_key_sha3_384 AND l.revision BETWEEN 0 AND d.revision)`,
 }

@@ -65,7 +65,11 @@ type Query = (sql: string) => Promise<Array<Record<string, unknown>>>
 /** Everything that must hold after a run, whatever happened during it. */
 async function checkFleet(result: FleetResult, query: Query, lab: Lab): Promise<void> {
   assert.deepEqual(result.final, [], 'no device got a 4xx or a 500')
-  assert.deepEqual([...result.failures.keys()].filter((status) => status !== 0 && status !== 503), [], 'failures are no answer or 503')
+  assert.deepEqual(
+    [...result.failures.keys()].filter((status) => status !== 0 && status !== 503),
+    [],
+    'failures are no answer or 503',
+  )
   assert.equal(result.registered.length, DEVICES)
 
   // What the devices got: their serial, for their key, signed by the brand.
@@ -76,7 +80,10 @@ async function checkFleet(result: FleetResult, query: Query, lab: Lab): Promise<
     assert.equal(serial.type, 'serial')
     assert.equal(serial.headers.serial, device.serial)
     assert.equal(serial.headers['device-key-sha3-384'], device.key.keyId)
-    assert.deepEqual(chain.map((a) => a.type), ['account', 'account-key'])
+    assert.deepEqual(
+      chain.map((a) => a.type),
+      ['account', 'account-key'],
+    )
     assert.ok(verifyAssertionSignature(serial, brandKey.encodedPublicKey).valid, device.serial)
     received.set(device.serial, [...(received.get(device.serial) ?? []), Number(serial.headers.revision ?? 0)])
     if (index % (DEVICES / SNAPD_SAMPLE) === 0) sample.push(answer.slice(0, answer.indexOf('\ntype: account\n')))

@@ -232,7 +232,7 @@ describe('refusals a device is told about', () => {
     assert.match(refusal(numeric).message, /must be a string/)
   })
 
-  test('a body over snapd\'s limits is refused before it is read', async () => {
+  test("a body over snapd's limits is refused before it is read", async () => {
     const answer = await post(url, 'serial', Buffer.alloc(5 * 1024 * 1024 + 1, 0x61), withKey)
     assert.equal(answer.status, 413)
     assert.equal(refusal(answer).code, 'body-too-large')
@@ -261,12 +261,15 @@ describe('the service itself', () => {
   })
 })
 
-
 describe('TLS and stopping', () => {
   test('with tls: it speaks HTTPS with the configured certificate', async () => {
     const tlsLab = makeLab({extraConfig: 'tls: {certificate: serve.crt, key: serve.key}\n'})
     // A throwaway certificate for 127.0.0.1, made by the openssl command line (node:crypto makes no X.509).
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(tlsLab.dir, 'serve.key'), '-out', join(tlsLab.dir, 'serve.crt'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {stdio: 'ignore'})
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(tlsLab.dir, 'serve.key'), '-out', join(tlsLab.dir, 'serve.crt'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      {stdio: 'ignore'},
+    )
     const tls = await startDeviceService(loadServiceConfig(tlsLab.config, {env: {LAB_API_KEY: API_KEY}}), {version: 'test'})
     try {
       assert.match(tls.url, /^https:\/\/127\.0\.0\.1:\d+\/v1\/$/)

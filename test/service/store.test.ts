@@ -170,6 +170,9 @@ describe('the database file', () => {
   test('a file that is not a database is refused, naming it', () => {
     const file = join(dir, 'not-a-db.db')
     writeFileSync(file, 'this is not sqlite\n'.repeat(100))
-    assert.throws(() => openSqliteStore(file), (error: Error) => error.message.includes(file))
+    assert.throws(
+      () => openSqliteStore(file),
+      (error: Error) => error.message.includes(file),
+    )
   })
 })

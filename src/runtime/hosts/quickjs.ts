@@ -82,7 +82,26 @@ declare const scriptArgs: string[]
 const SIGKILL = 9
 
 /** Linux errno numbers (the same on amd64, arm64 and armhf) and their names. */
-const ERRNO: Record<number, string> = {1: 'EPERM', 2: 'ENOENT', 5: 'EIO', 6: 'ENXIO', 11: 'EAGAIN', 13: 'EACCES', 16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 24: 'EMFILE', 28: 'ENOSPC', 30: 'EROFS', 36: 'ENAMETOOLONG', 40: 'ELOOP', 95: 'EOPNOTSUPP'}
+const ERRNO: Record<number, string> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  5: 'EIO',
+  6: 'ENXIO',
+  11: 'EAGAIN',
+  13: 'EACCES',
+  16: 'EBUSY',
+  17: 'EEXIST',
+  19: 'ENODEV',
+  20: 'ENOTDIR',
+  21: 'EISDIR',
+  22: 'EINVAL',
+  24: 'EMFILE',
+  28: 'ENOSPC',
+  30: 'EROFS',
+  36: 'ENAMETOOLONG',
+  40: 'ELOOP',
+  95: 'EOPNOTSUPP',
+}
 
 /** Throws for a negative (or, with `[value, errno]`, non-zero) result of an os function. */
 function check(result: number, what: string, path: string): number {

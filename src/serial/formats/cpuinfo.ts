@@ -8,5 +8,8 @@
 export function cpuinfoSerialLine(text: string): string | undefined {
   const match = /^Serial[ \t]*:[ \t]*([^\r\n]*)/m.exec(text)
   if (!match) return undefined
-  return match[1].replace(/\0/g, '').trim().split(/[ \t]+/)[0]
+  return match[1]
+    .replace(/\0/g, '')
+    .trim()
+    .split(/[ \t]+/)[0]
 }

@@ -43,7 +43,10 @@ export interface Am6Eeprom {
   length: number
 }
 
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1').replace(/[\0\u00FF ]+$/, '')
+const text = (bytes: Uint8Array) =>
+  Buffer.from(bytes)
+    .toString('latin1')
+    .replace(/[\0\u00FF ]+$/, '')
 const printable = (s: string) => /^[\u0020-\u007E]*$/.test(s)
 
 /** Placeholder fields: empty, or a filler character repeated (`SSSS`, `0000`, `XXXXXX`). */

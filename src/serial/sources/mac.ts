@@ -57,9 +57,7 @@ export const mac = defineSource<MacOptions>({
         const all = await listNetDevices(context.fs)
         if (all.length === 0) return unavailable('absent', `${NET_CLASS} lists no network interfaces`, NET_CLASS)
         const candidates = all.filter(
-          (d) =>
-            (!options.interface || options.interface.some((g) => matchGlob(d.name, g))) &&
-            (!options.busPath || options.busPath.some((g) => d.busPath.includes(g) || matchGlob(d.busPath, g))),
+          (d) => (!options.interface || options.interface.some((g) => matchGlob(d.name, g))) && (!options.busPath || options.busPath.some((g) => d.busPath.includes(g) || matchGlob(d.busPath, g))),
         )
         if (candidates.length === 0) {
           return unavailable('absent', `no interface matches ${wanted.join(', ')} (present: ${all.map((d) => d.name).join(', ')})`, NET_CLASS)

@@ -43,7 +43,12 @@ export const moduleSource = defineSource<ModuleOptions>({
     const candidate = typeof exported === 'function' ? await (exported as (o: unknown) => unknown)(options ?? {}) : exported
     const problem = pluginProblem(candidate)
     if (problem) {
-      throw configError(place, [...at, 'options', 'path'], `${file} (export "${name}") is not a serial source: ${problem}`, 'export {id, description, plugs, read(context)} or a function returning one (see examples/serial-plugin)')
+      throw configError(
+        place,
+        [...at, 'options', 'path'],
+        `${file} (export "${name}") is not a serial source: ${problem}`,
+        'export {id, description, plugs, read(context)} or a function returning one (see examples/serial-plugin)',
+      )
     }
 
     return wrap(candidate as SerialSource, file)

@@ -45,7 +45,12 @@ export const nvmem = defineSource<NvmemOptions>({
         )
         let dir: string | undefined
         for (const candidate of devices) {
-          if (await context.fs.stat(candidate).then(() => true, () => false)) {
+          if (
+            await context.fs.stat(candidate).then(
+              () => true,
+              () => false,
+            )
+          ) {
             dir = candidate
             break
           }

@@ -62,10 +62,12 @@ export async function openPostgresStore(location: PostgresLocation, options: Ope
   const pool = createPool(location, options.poolSize ?? DEFAULT_POOL_SIZE)
   try {
     if (options.migrate) await migrate(pool, location)
-    const version = await withClient(pool, location, (client) => inTransaction(client, async () => {
-      await client.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [...SCHEMA_LOCK])
-      return schemaVersion(client)
-    }))
+    const version = await withClient(pool, location, (client) =>
+      inTransaction(client, async () => {
+        await client.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [...SCHEMA_LOCK])
+        return schemaVersion(client)
+      }),
+    )
     if (version > SCHEMA_VERSION) throw schemaError(location, newerSchemaMessage(version), 'upgrade snap-gadget on every instance')
     if (version < SCHEMA_VERSION) {
       throw schemaError(

@@ -78,13 +78,15 @@ export function migrateSqlite(db: Database.Database): MigrationResult {
   if (from > SCHEMA_VERSION) throw new Error(newerSchemaMessage(from))
   const applied: string[] = []
   for (let version = from; version < SCHEMA_VERSION; version++) {
-    const done = db.transaction(() => {
-      // Another process may have applied this step while this one waited for the lock.
-      if ((db.pragma('user_version', {simple: true}) as number) !== version) return false
-      db.exec(MIGRATIONS[version].sqlite)
-      db.pragma(`user_version = ${version + 1}`)
-      return true
-    }).immediate()
+    const done = db
+      .transaction(() => {
+        // Another process may have applied this step while this one waited for the lock.
+        if ((db.pragma('user_version', {simple: true}) as number) !== version) return false
+        db.exec(MIGRATIONS[version].sqlite)
+        db.pragma(`user_version = ${version + 1}`)
+        return true
+      })
+      .immediate()
     if (done) applied.push(MIGRATIONS[version].summary)
   }
 

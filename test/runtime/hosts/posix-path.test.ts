@@ -9,7 +9,27 @@ import {describe, it} from 'node:test'
 
 import * as ours from '../../../src/runtime/hosts/posix-path.js'
 
-const PATHS = ['', '.', '..', '/', '//', '/a', 'a', 'a/', '/a/b/', 'a//b', '/a/./b/../c', '../a/b', 'a/../..', '/../a', '/a/b/../../..', './a/./', 'sys/class/dmi/id/product_serial', '/proc/device-tree/../cpuinfo', 'a/b/c/../../../../d']
+const PATHS = [
+  '',
+  '.',
+  '..',
+  '/',
+  '//',
+  '/a',
+  'a',
+  'a/',
+  '/a/b/',
+  'a//b',
+  '/a/./b/../c',
+  '../a/b',
+  'a/../..',
+  '/../a',
+  '/a/b/../../..',
+  './a/./',
+  'sys/class/dmi/id/product_serial',
+  '/proc/device-tree/../cpuinfo',
+  'a/b/c/../../../../d',
+]
 
 describe('posix-path against node:path', () => {
   it('normalize, isAbsolute, dirname, basename', () => {

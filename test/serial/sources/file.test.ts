@@ -26,7 +26,13 @@ describe('file', () => {
 
   it('declares hardware-observe for sysfs paths, nothing for others, or what it is told', async () => {
     const chain = await resolveChain(
-      {chain: [{options: {path: '/sys/bus/nvmem/devices/x/nvmem'}, source: 'file'}, {options: {path: '/etc/x'}, source: 'file'}, {options: {path: '/dev/x', plugs: ['i2c']}, source: 'file'}]},
+      {
+        chain: [
+          {options: {path: '/sys/bus/nvmem/devices/x/nvmem'}, source: 'file'},
+          {options: {path: '/etc/x'}, source: 'file'},
+          {options: {path: '/dev/x', plugs: ['i2c']}, source: 'file'},
+        ],
+      },
       {name: 'x'},
     )
     assert.deepEqual(

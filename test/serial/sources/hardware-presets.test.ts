@@ -107,7 +107,8 @@ describe('dmi from the raw SMBIOS table', () => {
 
 describe('i.MX on vendor kernels', () => {
   // Old NXP/Freescale BSP kernels: no soc0 serial, no OCOTP nvmem, the fuse UID in cpuinfo (space-aligned).
-  const cpuinfo = 'Processor       : ARMv7 Processor rev 10 (v7l)\nprocessor       : 0\nBogoMIPS        : 996.14\n\nHardware        : Freescale i.MX 6Quad/DualLite/Solo Sabre-SD Board\nRevision        : 63012\nSerial          : 0c1e31d4e1fdfca7\n'
+  const cpuinfo =
+    'Processor       : ARMv7 Processor rev 10 (v7l)\nprocessor       : 0\nBogoMIPS        : 996.14\n\nHardware        : Freescale i.MX 6Quad/DualLite/Solo Sabre-SD Board\nRevision        : 63012\nSerial          : 0c1e31d4e1fdfca7\n'
 
   it('the nxp-imx chain falls back to the cpuinfo Serial after the SoC and OCOTP sources', async () => {
     const result = await deriveSerial({board: 'nxp-imx', fs: memoryFs({'/proc/cpuinfo': cpuinfo, '/sys/firmware/devicetree/base/compatible': 'fsl,imx6q-sabresd\0fsl,imx6q\0'})})

@@ -65,10 +65,7 @@ describe('mac', () => {
   })
 
   it('chooses by name, glob or bus path', async () => {
-    const tree = await root(
-      nic('end0', {address: '00:04:9f:00:00:01', bus: '/sys/devices/platform/soc/30be0000.ethernet', driver: 'fec'}),
-      nic('enp1s0', {address: '00:1b:21:00:00:02', bus: PCI('0000:01:00.0')}),
-    )
+    const tree = await root(nic('end0', {address: '00:04:9f:00:00:01', bus: '/sys/devices/platform/soc/30be0000.ethernet', driver: 'fec'}), nic('enp1s0', {address: '00:1b:21:00:00:02', bus: PCI('0000:01:00.0')}))
     assert.equal((await attempt('mac', tree)).serial, '001b21000002')
     assert.equal((await attempt({options: {interface: 'end0'}, source: 'mac'}, tree)).serial, '00049f000001')
     assert.equal((await attempt({options: {interface: 'enp*'}, source: 'mac'}, tree)).serial, '001b21000002')

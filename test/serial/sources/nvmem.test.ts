@@ -53,7 +53,7 @@ describe('nvmem', () => {
     assert.equal(result.serial, hashValue(id.toString('hex'), {length: 32}, 'acme'))
   })
 
-  it('reads sunxi SID words as numbers whatever the kernel\'s byte order', async () => {
+  it("reads sunxi SID words as numbers whatever the kernel's byte order", async () => {
     const words = [0x02_c0_00_81, 0x7c_b6_4c_14, 0x4e_45_21_40, 0x0a_5c_2d_1e]
     const le = Buffer.alloc(16)
     const be = Buffer.alloc(16)

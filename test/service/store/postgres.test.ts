@@ -47,10 +47,15 @@ async function instances(count: number): Promise<{url: string; stores: ServiceSt
 
 describe('rules across instances', () => {
   test('a nonce is consumed once, whichever instances race for it', async () => {
-    const {stores: [a, b, c]} = await instances(3)
+    const {
+      stores: [a, b, c],
+    } = await instances(3)
     await a.addNonce('n1', 'acme/acme-pc', t0)
     const checks = await Promise.all([a, b, c, a, b, c].map((s) => s.consumeNonce('n1', 'acme/acme-pc', later(1000), 600_000)))
-    assert.deepEqual(checks.filter((c) => c === 'ok'), ['ok'])
+    assert.deepEqual(
+      checks.filter((c) => c === 'ok'),
+      ['ok'],
+    )
     assert.equal(checks.filter((c) => c === 'unknown').length, 5)
     await a.addNonce('old', 'acme/acme-pc', t0)
     await a.addNonce('other', 'acme/acme-pi', t0)
@@ -59,7 +64,9 @@ describe('rules across instances', () => {
   })
 
   test('purging removes only nonces issued before the cut', async () => {
-    const {stores: [a]} = await instances(1)
+    const {
+      stores: [a],
+    } = await instances(1)
     await a.addNonce('a', 's', t0)
     await a.addNonce('b', 's', later(10_000))
     assert.equal(await a.purgeNonces(later(5000)), 1)
@@ -71,10 +78,16 @@ describe('rules across instances', () => {
     const {stores: three} = await instances(3)
     const outcomes = await Promise.all(Array.from({length: 30}, (_, i) => three[i % 3].issueSerial(claim({now: later(i)}), (revision) => `assertion r${revision}`)))
     const revisions = outcomes.map((o) => (o.kind === 'issued' ? o.entry.revision : -1)).sort((x, y) => x - y)
-    assert.deepEqual(revisions, Array.from({length: 30}, (_, i) => i))
+    assert.deepEqual(
+      revisions,
+      Array.from({length: 30}, (_, i) => i),
+    )
     for (const outcome of outcomes) if (outcome.kind === 'issued') assert.equal(outcome.assertion, `assertion r${outcome.entry.revision}`)
     const log = await three[0].signingLog()
-    assert.deepEqual(log.map((e) => e.revision).sort((x, y) => x - y), revisions)
+    assert.deepEqual(
+      log.map((e) => e.revision).sort((x, y) => x - y),
+      revisions,
+    )
   })
 
   test('20 device keys racing for one serial: one gets it, the others are refused, one log entry', async () => {
@@ -98,8 +111,10 @@ describe('rules across instances', () => {
     assert.equal((await two[0].signingLog()).length, 1)
   })
 
-  test('a signer that throws leaves nothing behind, and the error is the signer\'s', async () => {
-    const {stores: [a]} = await instances(1)
+  test("a signer that throws leaves nothing behind, and the error is the signer's", async () => {
+    const {
+      stores: [a],
+    } = await instances(1)
     await assert.rejects(
       a.issueSerial(claim(), () => {
         throw new Error('the key is gone')
@@ -111,13 +126,24 @@ describe('rules across instances', () => {
   })
 
   test('the log filters by brand, model and serial, newest first, with a limit', async () => {
-    const {stores: [a]} = await instances(1)
+    const {
+      stores: [a],
+    } = await instances(1)
     await a.issueSerial(claim(), () => 'a')
     await a.issueSerial(claim({deviceKeyId: 'key-B', serial: 'S-2'}), () => 'b')
     await a.issueSerial(claim({deviceKeyId: 'key-C', model: 'acme-pi', serial: 'S-3'}), () => 'c')
-    assert.deepEqual((await a.signingLog({model: 'acme-pc'})).map((e) => e.serial), ['S-2', 'S-1'])
-    assert.deepEqual((await a.signingLog({limit: 1})).map((e) => e.serial), ['S-3'])
-    assert.deepEqual((await a.signingLog({brand: 'acme', serial: 'S-1'})).map((e) => [e.deviceKeyId, e.revision, e.signed]), [['key-A', 0, t0.toISOString()]])
+    assert.deepEqual(
+      (await a.signingLog({model: 'acme-pc'})).map((e) => e.serial),
+      ['S-2', 'S-1'],
+    )
+    assert.deepEqual(
+      (await a.signingLog({limit: 1})).map((e) => e.serial),
+      ['S-3'],
+    )
+    assert.deepEqual(
+      (await a.signingLog({brand: 'acme', serial: 'S-1'})).map((e) => [e.deviceKeyId, e.revision, e.signed]),
+      [['key-A', 0, t0.toISOString()]],
+    )
   })
 })
 
@@ -168,7 +194,10 @@ describe('the schema', () => {
 
 describe('a database that goes away', () => {
   test('while it is down, every call fails with a code the server answers with 503; afterwards the store works again', async () => {
-    const {stores: [a], url} = await instances(1)
+    const {
+      stores: [a],
+      url,
+    } = await instances(1)
     await a.issueSerial(claim(), () => 'a')
     const down = server.restart()
     // Calls during the restart fail (or succeed once the server is back); none hangs.
@@ -181,10 +210,13 @@ describe('a database that goes away', () => {
     // The pool drops connections the restart cut; the next calls open new ones.
     let healthy = false
     for (let attempt = 0; attempt < 20 && !healthy; attempt++) {
-      healthy = await a.ping().then(() => true, async () => {
-        await new Promise((resolve) => setTimeout(resolve, 250))
-        return false
-      })
+      healthy = await a.ping().then(
+        () => true,
+        async () => {
+          await new Promise((resolve) => setTimeout(resolve, 250))
+          return false
+        },
+      )
     }
 
     assert.ok(healthy, 'the store answers again after the restart')

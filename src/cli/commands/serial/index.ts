@@ -21,7 +21,8 @@ The chain comes from --chain, else --board, else the configuration file, else th
 
   static override flags = {
     board: Flags.string({
-      description: 'board profile whose chain to use (raspberry-pi, nxp-imx, rockchip, allwinner, beaglebone, beagleplay, jetson, qualcomm, onie-switch, x86, generic-arm); the init board ids work too (pc-amd64 is x86, generic-uboot is generic-arm)',
+      description:
+        'board profile whose chain to use (raspberry-pi, nxp-imx, rockchip, allwinner, beaglebone, beagleplay, jetson, qualcomm, onie-switch, x86, generic-arm); the init board ids work too (pc-amd64 is x86, generic-uboot is generic-arm)',
       helpValue: 'ID',
     }),
     chain: Flags.string({

@@ -25,11 +25,7 @@ On PostgreSQL, run it once before starting instances of a new version (or start 
     const result = await migrateDatabase(location)
     const database = describeDatabase(location)
     if (!this.jsonEnabled()) {
-      this.log(
-        result.applied.length === 0
-          ? `${database} is at schema version ${result.to}: nothing to do`
-          : `${database}: schema version ${result.from} → ${result.to} (${result.applied.join('; ')})`,
-      )
+      this.log(result.applied.length === 0 ? `${database} is at schema version ${result.to}: nothing to do` : `${database}: schema version ${result.from} → ${result.to} (${result.applied.join('; ')})`)
     }
 
     return {database, ...result}
