@@ -43,6 +43,10 @@ export function runProcess(command: string, args: string[], options: CliOptions 
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', reject)
     child.on('close', (code, signal) => resolve({code, signal, stderr, stdout}))
+    // A child that exits or closes its standard input without reading it is no failure of ours.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error)
+    })
     child.stdin.end(options.input ?? '')
   })
 }
