@@ -200,5 +200,5 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 function isDatabaseError(error: unknown): boolean {
   const code = (error as {code?: unknown})?.code
-  return typeof code === 'string' && (code.startsWith('SQLITE_') || /^[0-9A-Z]{5}$/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code))
+  return typeof code === 'string' && (code.startsWith('SQLITE_') || /^[0-9A-Z]{5}$/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EIO', 'ENOSPC'].includes(code))
 }

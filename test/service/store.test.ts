@@ -176,3 +176,61 @@ describe('the database file', () => {
     )
   })
 })
+
+describe('durability', () => {
+  test('a serial is answered only after an fsync of the WAL that began after its commit; concurrent serials share one', async () => {
+    const events: string[] = []
+    const pending: (() => void)[] = []
+    // An fsync that ends only when the test says so, recording when it began.
+    const fsync = (_fd: number, done: (error: NodeJS.ErrnoException | null) => void): void => {
+      events.push('fsync')
+      pending.push(() => done(null))
+    }
+
+    const store = openSqliteStore(join(dir, 'durable.db'), {fsync})
+    const issue = (n: number) =>
+      store.issueSerial(claim({deviceKeyId: `key-${n}`, serial: `S-${n}`}), () => {
+        events.push(`commit ${n}`)
+        return `a${n}`
+      })
+    const answered: number[] = []
+    const first = issue(1).then(() => answered.push(1))
+    await new Promise((resolve) => setImmediate(resolve))
+    // Committed while the first fsync is under way: they need the next one.
+    const later = [issue(2), issue(3), issue(4)].map((p, i) => p.then(() => answered.push(i + 2)))
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(answered, [], 'nothing is answered before its fsync ends')
+    const started = events.filter((e) => e === 'fsync').length
+    while (pending.length > 0) {
+      pending.shift()!()
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+
+    await Promise.all([first, ...later])
+    assert.deepEqual(answered, [1, 2, 3, 4])
+    // The first serial's fsync (with the directory's, the first time), then one for the three others.
+    assert.equal(events.filter((e) => e === 'fsync').length, started + 1)
+    const lastCommit = events.lastIndexOf('commit 4')
+    assert.ok(events.indexOf('fsync', lastCommit) > lastCommit, `the three later serials waited for an fsync begun after their commits: ${events.join(', ')}`)
+    await store.close()
+  })
+
+  test('a refused serial waits for no fsync; a failed fsync fails the answer, not the record', async () => {
+    let calls = 0
+    const store = openSqliteStore(join(dir, 'durable-fail.db'), {
+      fsync: (_fd, done) => {
+        calls++
+        done(Object.assign(new Error('I/O error'), {code: 'EIO'}))
+      },
+    })
+    await assert.rejects(
+      store.issueSerial(claim(), () => 'a'),
+      /I\/O error/,
+    )
+    const before = calls
+    assert.deepEqual(await store.issueSerial(claim({deviceKeyId: 'key-B'}), () => 'b'), {kind: 'serial-taken'})
+    assert.equal(calls, before)
+    assert.equal((await store.signingLog()).length, 1)
+    await store.close()
+  })
+})
