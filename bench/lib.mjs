@@ -1,6 +1,7 @@
 // Shared benchmark helpers: commands timed in alternation (so machine noise hits all of them
 // alike) and compared by the median of their per-round ratios.
 import {spawnSync} from 'node:child_process'
+import {sign} from 'node:crypto'
 
 /**
  * Variables that make every Node start do extra work, whatever it runs: NODE_EXTRA_CA_CERTS makes
@@ -49,3 +50,19 @@ export function medianRatio(a, b) {
 }
 
 export const fmt = (ms) => `${ms.toFixed(1)} ms`
+
+/**
+ * RSA signatures per second of `privateKey` over `content` on one core, after a short warm-up:
+ * the limit a device service cannot pass, measured in the same run as the service.
+ */
+export function signingLimit(privateKey, content, {seconds = 3} = {}) {
+  for (let i = 0; i < 20; i++) sign('sha512', content, privateKey)
+  let signatures = 0
+  const start = performance.now()
+  while (performance.now() - start < seconds * 1000) {
+    sign('sha512', content, privateKey)
+    signatures++
+  }
+
+  return signatures / ((performance.now() - start) / 1000)
+}

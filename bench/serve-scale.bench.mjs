@@ -7,14 +7,13 @@
 //
 // PostgreSQL is a throwaway server (test/helpers/postgres.ts, run through tsx like the device
 // keys and the fleet of test/service/), with its default durability (fsync on).
-import {sign} from 'node:crypto'
 import {readFileSync, rmSync} from 'node:fs'
 import {connect} from 'node:net'
 import {availableParallelism, loadavg} from 'node:os'
 
 import {register} from 'tsx/esm/api'
 
-import {fmt, median, percentile} from './lib.mjs'
+import {fmt, median, percentile, signingLimit} from './lib.mjs'
 
 register()
 const {startPostgres} = await import('../test/helpers/postgres.ts')
@@ -28,16 +27,7 @@ const WARMUP = 20
 
 const loadLevel = loadavg()
 // The limit: what one core can sign, the one cost no service can avoid.
-const content = Buffer.from(modelAssertion())
-for (let i = 0; i < 20; i++) sign('sha512', content, brandKey.privateKey)
-let signatures = 0
-const limitStart = performance.now()
-while (performance.now() - limitStart < 3000) {
-  sign('sha512', content, brandKey.privateKey)
-  signatures++
-}
-
-const signLimit = signatures / ((performance.now() - limitStart) / 1000)
+const signLimit = signingLimit(brandKey.privateKey, Buffer.from(modelAssertion()))
 const keys = await deviceKeys(DEVICES + WARMUP)
 const server = await startPostgres({durable: true})
 const labs = []

@@ -5,14 +5,14 @@
 // each has its own RSA-2048 key made before the timed part, and signs a real serial-request with
 // the nonce it was given.
 import {spawn} from 'node:child_process'
-import {generateKeyPair, generateKeyPairSync, sign} from 'node:crypto'
+import {generateKeyPair, generateKeyPairSync} from 'node:crypto'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
 import {encodePublicKey, signAssertion, signingKeyFromKeyObject} from '../dist/assertions/index.js'
-import {fmt, median, percentile} from './lib.mjs'
+import {fmt, median, percentile, signingLimit} from './lib.mjs'
 
 const DEVICES = Number(process.env.SERVE_BENCH_DEVICES ?? 400)
 const CONCURRENCY = 25
@@ -49,16 +49,7 @@ try {
   ).text
 
   // The limit: what one core can sign, the one cost no service can avoid.
-  const content = Buffer.from(model)
-  for (let i = 0; i < 20; i++) sign('sha512', content, brand.privateKey)
-  let signatures = 0
-  const limitStart = performance.now()
-  while (performance.now() - limitStart < 3000) {
-    sign('sha512', content, brand.privateKey)
-    signatures++
-  }
-
-  const signLimit = signatures / ((performance.now() - limitStart) / 1000)
+  const signLimit = signingLimit(brand.privateKey, Buffer.from(model))
 
   const makeKey = promisify(generateKeyPair)
   const devices = await Promise.all(

@@ -5,7 +5,7 @@
  * errors.ts's table.
  */
 import {exitCodeFor, InternalError, UserError} from '../errors.js'
-import type {OutputSink} from '../util/descriptor-sink.js'
+import type {OutputSink} from '../support/descriptor-sink.js'
 import {formatError} from './output.js'
 
 /** An error as --json shows it: a UserError's fields, or a bug's message and stack. */

@@ -1,7 +1,7 @@
 /** Terminal output helpers shared by every command; no dependencies (used on the fast path). */
 import {InternalError, UserError} from '../errors.js'
-import type {OutputSink} from '../util/descriptor-sink.js'
-import {terminalSafe} from '../util/echo.js'
+import type {OutputSink} from '../support/descriptor-sink.js'
+import {terminalSafe} from '../support/echo.js'
 
 const codes = {
   bold: [1, 22],

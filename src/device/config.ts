@@ -41,7 +41,7 @@ import type {ChainSpec} from '../serial/chain.js'
 import {checkChainSpec} from '../serial/config.js'
 import {closest, type ConfigPlace, type DataPath, describeValue, formatPath, isRecord, SNAP_INTERFACES} from '../serial/options.js'
 import type {SnapInterface} from '../serial/source.js'
-import {host, readBoundedFile} from '../util/host.js'
+import {host, readHostFile} from '../support/host.js'
 import {BODY_FACTS} from './body.js'
 import type {ResolvedHeader} from './snapctl.js'
 import {type BodyFields, type BodyValue, IdentityField} from '../identity/key.js'
@@ -131,7 +131,7 @@ export function defaultConfigFile(env: Readonly<Record<string, string | undefine
 export function loadRegistrationConfig(file: string, options: ParseConfigOptions = {}): RegistrationConfig {
   let text: string
   try {
-    text = Buffer.from(readBoundedFile(file, MAX_CONFIG_BYTES)).toString('utf8')
+    text = Buffer.from(readHostFile(file, MAX_CONFIG_BYTES)).toString('utf8')
   } catch (error) {
     throw ioError(file, error)
   }

@@ -16,7 +16,7 @@ import {refusalOf} from '../serial/placeholders.js'
 import type {SnapInterface} from '../serial/source.js'
 import {BODY_FACTS, emitRegistrationBody, readBodyFacts} from './body.js'
 import {type BoardCatalog, defaultConfigFile, type DeviceServicePreset, fileBoards, loadRegistrationConfig, type RegistrationConfig, resolveHeaders} from './config.js'
-import {host} from '../util/host.js'
+import {host} from '../support/host.js'
 import {isSecretHeader, maskFor, SecretRedactor} from './redact.js'
 import {isConnected, isConnectedCall, registrationCall, runSnapctl, type SnapctlCall, type SnapctlRunner, spawnSnapctl} from './snapctl.js'
 

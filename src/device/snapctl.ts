@@ -11,7 +11,7 @@
  * process group SNAPCTL_GRACE_MS later; all calls of a run share HOOK_SNAPCTL_BUDGET_MS.
  */
 import {UserError} from '../errors.js'
-import {host, type SpawnResult} from '../util/host.js'
+import {host, type SpawnResult} from '../support/host.js'
 import {isSecretHeader, maskFor} from './redact.js'
 
 /** The gadget options snapd reads when it builds the serial request. */

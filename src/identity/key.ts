@@ -25,7 +25,7 @@
  * UTF-16 code units, arrays in order, strings escaped as JSON.stringify does, no whitespace.
  */
 import {InternalError, ioError, UserError} from '../errors.js'
-import {host} from '../util/host.js'
+import {host} from '../support/host.js'
 
 export const IDENTITY_SCHEME = 'snap-gadget-identity-v1'
 export const IDENTITY_KEY_FILE = 'device-identity.key'

@@ -20,7 +20,7 @@ import {describePreparation, prepareDevice} from '../device/prepare.js'
 import {SecretRedactor} from '../device/redact.js'
 import {HOOK_SNAPCTL_BUDGET_MS, SNAPCTL_GRACE_MS, SNAPCTL_TIMEOUT_MS, type SnapctlRunner} from '../device/snapctl.js'
 import {ExitCode, exitCodeFor, InternalError, UserError} from '../errors.js'
-import {host} from '../util/host.js'
+import {host} from '../support/host.js'
 import {builtinBoards} from './boards.js'
 
 declare const SNAP_GADGET_VERSION: string | undefined

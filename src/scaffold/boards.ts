@@ -11,8 +11,8 @@ import {fileURLToPath} from 'node:url'
 import {ioError, UserError} from '../errors.js'
 import {loadBoard} from '../serial/boards.js'
 import type {SnapInterface} from '../serial/source.js'
-import {quoteInput} from '../util/echo.js'
-import {didYouMean} from '../util/suggest.js'
+import {quoteInput} from '../support/echo.js'
+import {didYouMean} from '../support/suggest.js'
 import {boardIdProblem, snapIdProblem, snapNameProblem} from './naming.js'
 
 /** The package's templates directory. */

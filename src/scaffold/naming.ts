@@ -5,7 +5,7 @@
  * later. Each check returns what is wrong, or undefined.
  */
 import {UserError} from '../errors.js'
-import {quoteInput} from '../util/echo.js'
+import {quoteInput} from '../support/echo.js'
 
 /** snap/naming ValidateSnap: 2–40 characters of a–z, 0–9 and single inner hyphens, one letter at least. */
 export function snapNameProblem(name: string): string | undefined {

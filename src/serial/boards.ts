@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {UserError} from '../errors.js'
-import {quoteInput} from '../util/echo.js'
+import {quoteInput} from '../support/echo.js'
 import type {ChainSpec} from './chain.js'
 import {checkChainSpec} from './config.js'
 import {matchGlob} from './glob.js'

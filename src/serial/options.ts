@@ -5,7 +5,7 @@
  * are not affordable, and each source describes its own options right next to its code.
  */
 import {UserError} from '../errors.js'
-import {didYouMean} from '../util/suggest.js'
+import {didYouMean} from '../support/suggest.js'
 import type {SnapInterface} from './source.js'
 
 /** A path inside a configuration document: `['chain', 1, 'options', 'offset']`. */

@@ -3,7 +3,7 @@
  * (always, before placeholder checks), then prefix / suffix / hash / maximum length, then the final
  * check of the serial's characters.
  */
-import {host} from '../util/host.js'
+import {host} from '../support/host.js'
 
 import type {ValueFormat} from './source.js'
 

@@ -21,7 +21,7 @@ import {dirname, join} from 'node:path'
 import {parseArgs, type ParseArgsConfig} from 'node:util'
 import {Script} from 'node:vm'
 
-import type {OutputSink} from '../../util/descriptor-sink.js'
+import type {OutputSink} from '../../support/descriptor-sink.js'
 
 /** The subset of a manifest flag the fast parser needs. */
 interface ManifestFlag {

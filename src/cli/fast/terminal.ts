@@ -11,7 +11,7 @@
 import {fstatSync, statSync} from 'node:fs'
 import {createRequire} from 'node:module'
 
-import {descriptorSink, type TextSink} from '../../util/descriptor-sink.js'
+import {descriptorSink, type TextSink} from '../../support/descriptor-sink.js'
 
 export function isTerminal(fd: number): boolean {
   let rdev: number

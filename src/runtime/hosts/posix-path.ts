@@ -3,7 +3,7 @@
  * maps node:path here (scripts/build.mjs), so the same code runs on QuickJS. `resolve` starts from
  * the host's working directory.
  */
-import {host} from '../../util/host.js'
+import {host} from '../../support/host.js'
 
 export const sep = '/'
 

@@ -8,7 +8,7 @@
  */
 import nacl from 'tweetnacl'
 
-import {type Host, hostError, type HostStat, type SpawnResult} from '../../util/host.js'
+import {type Host, hostError, type HostStat, type SpawnResult} from '../../support/host.js'
 import {PortableBuffer, utf8Decode, utf8Encode} from './portable-buffer.js'
 
 /** The parts of QuickJS's `os` module used here (quickjs-libc). */

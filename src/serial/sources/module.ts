@@ -10,7 +10,7 @@ import {isAbsolute, resolve} from 'node:path'
 import {errnoOf} from '../context.js'
 import {defineSource} from '../definition.js'
 import {configError, isRecord, SNAP_INTERFACES} from '../options.js'
-import {host} from '../../util/host.js'
+import {host} from '../../support/host.js'
 import type {SerialSource, SnapInterface, SourceContext, SourceReading, UnavailableStatus, ValueFormat} from '../source.js'
 import {found, unavailable} from '../source.js'
 

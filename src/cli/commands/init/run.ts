@@ -16,7 +16,7 @@ import type {InitOutcome} from './present.js'
 import {checkScaffoldTarget, writeScaffold} from '../../../scaffold/write.js'
 import {UserError} from '../../../errors.js'
 import type {ModelGrade, StorageSafety} from '../../../scaffold/model.js'
-import {quoteInput} from '../../../util/echo.js'
+import {quoteInput} from '../../../support/echo.js'
 import type {InitFlags} from './flags.js'
 
 /** The flags of `init`, as oclif (or the fast entry's parser) hands them over. */

@@ -13,7 +13,7 @@ import {validatePaths} from '../../../gadget/validate.js'
 import {renderReport, type ReportFormat} from '../../../report/index.js'
 import type {ValidationReport} from '../../../report/types.js'
 import {readBoundedFile, readBoundedStdin} from '../../../support/bounded-read.js'
-import type {OutputSink} from '../../../util/descriptor-sink.js'
+import type {OutputSink} from '../../../support/descriptor-sink.js'
 import {useColor} from '../../output.js'
 import type {ValidateFlags} from './flags.js'
 

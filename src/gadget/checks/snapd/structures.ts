@@ -6,7 +6,7 @@ import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
 import type {GadgetContent} from '../../model.js'
 import {goQuote, iecString, MiB} from '../../quantity.js'
 import {snapdFeatures, type SnapdTarget} from '../../snapd-version.js'
-import {didYouMean} from '../../../util/suggest.js'
+import {didYouMean} from '../../../support/suggest.js'
 import {hasFilesystem, type SnapdContext, type StructureRef, SYSTEM_BOOT_STATE, SYSTEM_SEED_NULL, type VolumeRef} from './context.js'
 
 const SYSTEM_BOOT_STATE_GUID = '3DE21764-95BD-54BD-A5C3-4ABE786F38A8'

@@ -32,9 +32,11 @@ export function hostError(code: string, message: string): Error & {code: string}
 /**
  * A whole regular file of at most `maxBytes`, through the host. Anything else (a FIFO, a device, a
  * directory, a larger file) is refused with an errno-coded error before a byte is read, so a
- * hostile path cannot block the caller or grow its memory.
+ * hostile path cannot block the caller or grow its memory. The engine-neutral reader, for code
+ * that runs on the device; the CLI reads user files with support/bounded-read.ts, which says in
+ * its messages which file it is and how to fix it.
  */
-export function readBoundedFile(path: string, maxBytes: number): Uint8Array {
+export function readHostFile(path: string, maxBytes: number): Uint8Array {
   const stat = host().stat(path)
   if (stat.kind === 'directory') throw hostError('EISDIR', path)
   if (stat.kind !== 'file') throw hostError('ENOTREGULAR', `${path} is not a regular file`)

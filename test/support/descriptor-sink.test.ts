@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {descriptorSink} from '../../src/util/descriptor-sink.js'
+import {descriptorSink} from '../../src/support/descriptor-sink.js'
 import {requireBundle} from '../runtime/helpers.js'
 
 describe('descriptorSink', () => {
