@@ -124,8 +124,5 @@ function nodeBuiltinsOnDemand() {
   }
 }
 
-// Templates for init: linted, precompiled, and init's own fast entry.
-run(process.execPath, [join(root, 'scripts', 'build-templates.mjs')])
-
 // 4. V8 code caches for the fast entries, from a warm-up run on a sample gadget.
 execFileSync(process.execPath, [join(root, 'scripts', 'warm-fast-entries.mjs')], {cwd: root, stdio: 'inherit'})

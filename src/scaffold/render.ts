@@ -6,21 +6,16 @@
  * {@link lintTemplate} checks it, for the shipped templates in the tests and for a vendor's
  * board templates before they are compiled.
  *
- * Templates are precompiled at build time (scripts/build-templates.mjs, into
- * templates.precompiled.js as code), keyed by the hash of their text, so a normal run needs only
- * handlebars' small runtime; a template without a precompiled form (a vendor's, or during
- * development) is compiled with the full library.
+ * Every template, shipped or a vendor's, is linted and compiled when first rendered: init runs
+ * once per project, and compiling all the shipped templates costs it a few milliseconds.
  */
-import {createHash} from 'node:crypto'
 import {createRequire} from 'node:module'
 
 import type HandlebarsNamespace from 'handlebars'
-import handlebarsRuntimeModule from 'handlebars/runtime.js'
 import {Document, isMap, isSeq, type Node, Scalar, YAMLMap, YAMLSeq} from 'yaml'
 
 import {InternalError, UserError} from '../errors.js'
 import {shellQuote} from '../device/snapctl.js'
-import precompiledTemplates from './templates.precompiled.js'
 
 type Handlebars = typeof HandlebarsNamespace
 type TemplateDelegate = HandlebarsNamespace.TemplateDelegate
@@ -193,19 +188,9 @@ function registerHelpers(hb: Handlebars): void {
 }
 
 const require = createRequire(import.meta.url)
-let runtime: Handlebars | undefined
 let compiler: Handlebars | undefined
 
-function handlebarsRuntime(): Handlebars {
-  if (!runtime) {
-    runtime = (handlebarsRuntimeModule as unknown as Handlebars).create()
-    registerHelpers(runtime)
-  }
-
-  return runtime
-}
-
-/** The full library: parsing for the lint, compiling templates that were not precompiled. */
+/** The library with our helpers, loaded on first use: only init renders templates. */
 export function handlebarsCompiler(): Handlebars {
   if (!compiler) {
     compiler = (require('handlebars') as Handlebars).create()
@@ -215,11 +200,7 @@ export function handlebarsCompiler(): Handlebars {
   return compiler
 }
 
-/** The key of a template's precompiled form. */
-export function templateKey(source: string): string {
-  return createHash('sha256').update(source).digest('base64url').slice(0, 32)
-}
-
+/** Compiled templates by their text. */
 const compiled = new Map<string, TemplateDelegate>()
 
 /**
@@ -227,27 +208,19 @@ const compiled = new Map<string, TemplateDelegate>()
  * prints anything except through that kind's helpers is refused before it is compiled.
  */
 export function renderTemplate(source: string, context: object, name: string, outputPath: string): string {
-  const key = templateKey(source)
-  let template = compiled.get(key)
+  let template = compiled.get(source)
   if (!template) {
-    const spec = Object.hasOwn(precompiledTemplates, key) ? precompiledTemplates[key] : undefined
-    if (spec === undefined) {
-      const problems = lintTemplate(source, templateKind(outputPath))
-      if (problems.length > 0) {
-        throw new UserError('E_INIT_TEMPLATE', `template ${name} prints values without quoting them: ${problems.join('; ')}`, {
-          file: name,
-          hint: `print every value through one of the helpers ${OUTPUT_HELPERS[templateKind(outputPath)].join(', ')}`,
-          kind: 'usage',
-        })
-      }
-
-      template = handlebarsCompiler().compile(source, COMPILE_OPTIONS)
-    } else {
-      // The build's own output, keyed by the template's hash.
-      template = handlebarsRuntime().template(spec)
+    const problems = lintTemplate(source, templateKind(outputPath))
+    if (problems.length > 0) {
+      throw new UserError('E_INIT_TEMPLATE', `template ${name} prints values without quoting them: ${problems.join('; ')}`, {
+        file: name,
+        hint: `print every value through one of the helpers ${OUTPUT_HELPERS[templateKind(outputPath)].join(', ')}`,
+        kind: 'usage',
+      })
     }
 
-    compiled.set(key, template)
+    template = handlebarsCompiler().compile(source, COMPILE_OPTIONS)
+    compiled.set(source, template)
   }
 
   try {

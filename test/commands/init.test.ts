@@ -192,22 +192,3 @@ describe('snap-gadget init', () => {
   })
 })
 
-describe('init on a Node that forbids code generation', {skip: process.env.SNAP_GADGET_CLI === 'dev' && 'bin/dev.mjs runs oclif, whose ejs needs code generation'}, () => {
-  // Hardened setups run node with --disallow-code-generation-from-strings: the templates are
-  // precompiled into code at build time, so rendering needs neither eval nor new Function.
-  it('writes the same gadget as an ordinary run', async () => {
-    const args = ['--board', 'raspberry-pi', '--brand', 'acme', '--yes']
-    const plain = await init([...args, 'plain'])
-    const hardened = await runCli(['init', '--timestamp', TIME, ...args, 'hardened'], {cwd: work, env: {NODE_OPTIONS: '--disallow-code-generation-from-strings'}})
-    assert.equal(plain.code, 0, plain.stderr)
-    assert.equal(hardened.code, 0, hardened.stderr)
-    assert.equal(hardened.stderr, '')
-    const tree = (dir: string): Record<string, string> =>
-      Object.fromEntries(
-        readdirSync(dir, {recursive: true, withFileTypes: true})
-          .filter((e) => e.isFile())
-          .map((e) => [join(e.parentPath, e.name).slice(dir.length), readFileSync(join(e.parentPath, e.name), 'utf8')]),
-      )
-    assert.deepEqual(tree(join(work, 'hardened')), tree(join(work, 'plain')))
-  })
-})

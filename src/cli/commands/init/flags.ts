@@ -1,6 +1,5 @@
 /**
- * init's flags, defined once: oclif parses them (and writes them into oclif.manifest.json, from
- * which the fast entry's launcher parses them too), and their type is what the command body takes.
+ * init's flags, defined once: oclif parses them, and their type is what the command body takes.
  */
 import {Flags, type Interfaces} from '@oclif/core'
 
@@ -39,5 +38,5 @@ export const initFlags = {
   yes: Flags.boolean({char: 'y', description: 'never prompt: take the defaults'}),
 }
 
-/** The flags runInit takes: each as oclif parses it, optional (the fast entry passes what was given), and --json. */
+/** The flags runInit takes: each as oclif parses it, optional (tests and SDK callers pass what they set), and --json. */
 export type InitFlags = Partial<Interfaces.InferredFlags<typeof initFlags>> & {json?: boolean}

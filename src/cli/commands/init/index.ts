@@ -25,9 +25,6 @@ Every name is checked with snapd's rules and the model with snap sign's before a
     {command: '<%= config.bin %> <%= command.id %> --board my-board --board-dir ./boards --brand acme --kernel acme-kernel', description: 'A gadget from your own board profile'},
   ]
 
-  /** Runs without oclif from dist/fast/init.cjs when the arguments are plain (see src/cli/fast/launch.ts). */
-  static fastEntry = 'init'
-
   static override flags = initFlags
 
   static override summary = 'Create a gadget snap project for a board, with its prepare-device hook and model.'

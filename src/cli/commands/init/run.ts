@@ -1,13 +1,11 @@
 /**
- * The body of `snap-gadget init`, shared by the oclif command (src/cli/commands/init/index.ts) and its fast
- * entry (dist/fast/init.cjs, which starts without oclif): flags → answers (prompting only on a
- * terminal) → plan → write or dry run. Output goes to the streams it is given.
+ * The body of `snap-gadget init` (src/cli/commands/init/index.ts): flags → answers (prompting only
+ * on a terminal) → plan → write or dry run. It returns what was done; the command renders it.
  *
  * The flow, as create-vite's: 1. every answer from its flag; 2. on a terminal, a prompt for each
  * answer still missing, with the default offered; 3. otherwise the default, or a usage error for
  * the answers that have none (--board, --brand, --kernel for boards without a published kernel).
  */
-import {createRequire} from 'node:module'
 
 import {type Base, listBoardProfiles, loadBoardProfile} from '../../../scaffold/boards.js'
 import {accountIdProblem, snapNameProblem} from '../../../scaffold/naming.js'
@@ -19,7 +17,7 @@ import type {ModelGrade, StorageSafety} from '../../../scaffold/model.js'
 import {quoteInput} from '../../../support/echo.js'
 import type {InitFlags} from './flags.js'
 
-/** The flags of `init`, as oclif (or the fast entry's parser) hands them over. */
+/** The flags of `init`, as oclif hands them over. */
 export type {InitFlags}
 
 export interface InitIo {
@@ -118,8 +116,8 @@ function pairs(values: readonly string[], flag: string): Record<string, string> 
 
 /** Prompts (on a terminal) for what the flags leave open, offering the defaults. */
 async function askMissing(flags: InitFlags, directoryArg: string | undefined, cwd: string): Promise<ScaffoldOptions> {
-  // require(), not import(): the fast entry runs as a vm script, where import() is not available.
-  const prompts = createRequire(import.meta.url)('@inquirer/prompts') as typeof import('@inquirer/prompts')
+  // Loaded only when there is something to ask.
+  const prompts = await import('@inquirer/prompts')
   const boardDirs = flags['board-dir']
   const board =
     flags.board ??
