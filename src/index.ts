@@ -25,7 +25,8 @@ export {type GadgetSource, type GadgetValidation, validateGadget, type ValidateO
 /** Judge paths as `snap-gadget validate` does: gadget.yaml files, gadget projects, built snap trees. */
 export {type PathsValidation, type UnreadableInput, type ValidatePathsOptions, type ValidationReport, validatePaths} from './gadget/validate.js'
 /** A finding: rule id, severity, position, snapd's own message and a fix; the rule catalog; their order. */
-export {compareFindings, type Finding, type Position, ruleInfo, type RuleInfo, rules, type Severity} from './gadget/findings/finding.js'
+export {compareFindings, type Finding, type Position, type Severity} from './gadget/findings/finding.js'
+export {ruleInfo, type RuleInfo, rules} from './gadget/findings/rules.js'
 /** The snapd release judged for ("2.57" … "latest") and the model facts some rules need. */
 export {LATEST_SNAPD, OLDEST_SNAPD, snapdTarget, type SnapdTarget} from './gadget/snapd-version.js'
 export {type GadgetModel} from './gadget/checks/snapd/index.js'

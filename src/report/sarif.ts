@@ -20,7 +20,8 @@
 import {isAbsolute, relative} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import type {Finding, RuleInfo, Severity} from '../gadget/findings/finding.js'
+import type {Finding, Severity} from '../gadget/findings/finding.js'
+import type {RuleInfo} from '../gadget/findings/rules.js'
 import {rulesUsed} from './json.js'
 import type {SourceTexts, ValidationReport} from './types.js'
 

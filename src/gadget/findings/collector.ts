@@ -1,7 +1,8 @@
 /** Collects the findings of one file and remembers which error snapd itself would print. */
 import type {YamlNode as Node} from '../../go-yaml/read/ast.js'
 
-import {type Finding, ruleInfo, type Severity} from './finding.js'
+import type {Finding, Severity} from './finding.js'
+import {ruleInfo} from './rules.js'
 import type {Locator} from '../decode-gadget.js'
 
 export interface FindingInput {
