@@ -2,11 +2,11 @@
 import type {YamlNode as Node} from '../../go-yaml/read/ast.js'
 
 import type {Finding, Severity} from './finding.js'
-import {ruleInfo} from './rules.js'
+import {type RuleId, ruleInfo} from './rules.js'
 import type {Locator} from '../decode-gadget.js'
 
 export interface FindingInput {
-  rule: string
+  rule: RuleId
   /** Where: a node, else the document start. */
   node?: Node
   /** Our message; defaults to snapdMessage. */

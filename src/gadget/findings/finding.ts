@@ -2,6 +2,7 @@
  * Findings are data: a stable rule id, a severity, a place, snapd's own message where snapd has
  * one, and a concrete fix. Renderers (text, JSON, SARIF, JUnit, GitHub) only format them.
  */
+import type {RuleId} from './rules.js'
 
 export type Severity = 'error' | 'info' | 'warning'
 
@@ -14,7 +15,7 @@ export interface Position {
 
 export interface Finding {
   /** Stable rule id from the rule catalog, e.g. "S1" (snapd rules) or "N3" (lint). */
-  rule: string
+  rule: RuleId
   severity: Severity
   /** What is wrong, in one sentence. */
   message: string

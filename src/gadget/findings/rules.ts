@@ -4,7 +4,7 @@
  */
 
 export interface RuleInfo {
-  id: string
+  id: RuleId
   /** A short kebab-case name, stable like the id. */
   name: string
   summary: string
@@ -14,11 +14,11 @@ export interface RuleInfo {
   since?: string
 }
 
-const snapd = (id: string, name: string, summary: string, since?: string): RuleInfo => ({id, name, since, source: 'snapd', summary})
-const lint = (id: string, name: string, summary: string): RuleInfo => ({id, name, source: 'lint', summary})
+// Generic in the id so that each entry keeps its id's literal type, from which RuleId is derived.
+const snapd = <Id extends string>(id: Id, name: string, summary: string, since?: string) => ({id, name, since, source: 'snapd' as const, summary})
+const lint = <Id extends string>(id: Id, name: string, summary: string) => ({id, name, source: 'lint' as const, summary})
 
-/** Every rule snap-gadget reports. Ids follow the gadget.yaml rules reference. */
-export const rules: readonly RuleInfo[] = [
+const catalog = [
   snapd('P1', 'yaml-syntax', 'gadget.yaml must be readable YAML (UTF-8 or UTF-16, no control characters) with a mapping at the top'),
   snapd('P2', 'value-kind', 'each key must hold the kind of value snapd decodes it into (mapping, list, string, boolean)'),
   lint('P3', 'unknown-key', 'snapd silently ignores keys it does not know: a misspelled key is as good as absent'),
@@ -100,9 +100,16 @@ export const rules: readonly RuleInfo[] = [
   lint('N17', 'device-service-http', 'a device service reached over plain http (not loopback): the api-key travels in clear'),
 ]
 
+/** The id of a rule in the catalog ('P1' … 'N17'): a misspelt id is a type error. */
+export type RuleId = (typeof catalog)[number]['id']
+
+/** Every rule snap-gadget reports. Ids follow the gadget.yaml rules reference. */
+export const rules: readonly RuleInfo[] = catalog
+
 const byId = new Map(rules.map((r) => [r.id, r]))
 
-export function ruleInfo(id: string): RuleInfo {
+/** A rule's catalog entry. Throws for an id outside the catalog, which only an untyped caller can pass. */
+export function ruleInfo(id: RuleId): RuleInfo {
   const info = byId.get(id)
   if (!info) throw new Error(`unknown rule ${id}`)
   return info
