@@ -24,8 +24,10 @@ export {ExitCode, exitCodeFor} from './errors.js'
 export {type GadgetSource, type GadgetValidation, validateGadget, type ValidateOptions} from './gadget/validate.js'
 /** Judge paths as `snap-gadget validate` does: gadget.yaml files, gadget projects, built snap trees. */
 export {type PathsValidation, type UnreadableInput, type ValidatePathsOptions, type ValidationReport, validatePaths} from './gadget/validate.js'
-/** A finding: rule id, severity, position, snapd's own message and a fix; the rule catalog; their order. */
-export {compareFindings, type Finding, type Position, ruleInfo, type RuleInfo, rules, type Severity} from './gadget/findings/finding.js'
+/** A finding: rule id, severity, position, snapd's own message and a fix; their order. */
+export {compareFindings, type Finding, type Position, type Severity} from './gadget/findings/finding.js'
+/** The rule catalog and its entries by id; RuleId is the union of the catalog's ids ('P1' … 'N17'). */
+export {type RuleId, ruleInfo, type RuleInfo, rules} from './gadget/findings/rules.js'
 /** The snapd release judged for ("2.57" … "latest") and the model facts some rules need. */
 export {LATEST_SNAPD, OLDEST_SNAPD, snapdTarget, type SnapdTarget} from './gadget/snapd-version.js'
 export {type GadgetModel} from './gadget/checks/snapd/index.js'

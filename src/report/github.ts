@@ -7,7 +7,7 @@
  * hold. Escaping follows @actions/core (toCommandValue/escapeData/escapeProperty).
  */
 import type {Finding, Severity} from '../gadget/findings/finding.js'
-import {ruleInfo} from '../gadget/findings/finding.js'
+import {ruleInfo} from '../gadget/findings/rules.js'
 import {displayPath, findingSpan, plural, summaryLine, visible} from './text.js'
 import type {ValidationReport} from './types.js'
 

@@ -30,7 +30,8 @@
  * Optional fields are left out rather than set to null. Keys keep this order. `rules` holds the
  * catalog entries of the rules that produced findings, in catalog order.
  */
-import {type Finding, type RuleInfo, rules as catalog} from '../gadget/findings/finding.js'
+import type {Finding} from '../gadget/findings/finding.js'
+import {type RuleInfo, rules as catalog} from '../gadget/findings/rules.js'
 import type {GadgetValidation} from '../gadget/validate.js'
 import {severityCounts} from './text.js'
 import type {ValidationReport} from './types.js'

@@ -15,7 +15,8 @@
  * - Text is XML-escaped (`& < > " '`), characters XML 1.0 forbids are dropped, and line breaks in
  *   attributes are written as character references so that they survive attribute normalisation.
  */
-import {type Finding, ruleInfo} from '../gadget/findings/finding.js'
+import type {Finding} from '../gadget/findings/finding.js'
+import {ruleInfo} from '../gadget/findings/rules.js'
 import type {GadgetValidation} from '../gadget/validate.js'
 import type {ValidationReport} from './types.js'
 

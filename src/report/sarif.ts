@@ -20,7 +20,8 @@
 import {isAbsolute, relative} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import type {Finding, RuleInfo, Severity} from '../gadget/findings/finding.js'
+import type {Finding, Severity} from '../gadget/findings/finding.js'
+import type {RuleId, RuleInfo} from '../gadget/findings/rules.js'
 import {rulesUsed} from './json.js'
 import type {SourceTexts, ValidationReport} from './types.js'
 
@@ -66,7 +67,7 @@ export interface SarifDriver {
 }
 
 export interface SarifRule {
-  id: string
+  id: RuleId
   name: string
   shortDescription: SarifMessage
   fullDescription: SarifMessage
@@ -97,7 +98,7 @@ export interface SarifRegion {
 }
 
 export interface SarifResult {
-  ruleId: string
+  ruleId: RuleId
   ruleIndex: number
   level: SarifLevel
   message: SarifMessage

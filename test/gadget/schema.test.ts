@@ -19,7 +19,7 @@ import {Ajv2020} from 'ajv/dist/2020.js'
 import type {ErrorObject, ValidateFunction} from 'ajv'
 import {type Document, isAlias, isMap, isScalar, isSeq, type Node, parseDocument, stringify} from 'yaml'
 
-import {ruleInfo} from '../../src/gadget/findings/finding.js'
+import {ruleInfo} from '../../src/gadget/findings/rules.js'
 import {validate as generatedValidate} from '../../src/gadget/checks/schema.generated.js'
 import {validateGadget} from '../../src/gadget/validate.js'
 import {oracleAvailable, oracleRequired, type OracleVerdict, runOracle} from '../helpers/oracle.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {ruleInfo} from '../../src/gadget/findings/finding.js'
+import {ruleInfo} from '../../src/gadget/findings/rules.js'
 import {formatJson, JSON_FORMAT_VERSION} from '../../src/report/json.js'
 import {gadgets, reportOf} from './helpers.js'
 

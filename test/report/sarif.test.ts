@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 
 import {Ajv} from 'ajv'
 
-import {rules as catalog} from '../../src/gadget/findings/finding.js'
+import {rules as catalog} from '../../src/gadget/findings/rules.js'
 import {artifactLocation, formatSarif, lineHashes, SARIF_SCHEMA, type SarifLog} from '../../src/report/sarif.js'
 import {findingOf, gadgets, reportOf, withFinding} from './helpers.js'
 

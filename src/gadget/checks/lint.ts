@@ -8,6 +8,7 @@ import type {Locator, ParsedGadget} from '../decode-gadget.js'
 import type {YamlNode as Node} from '../../go-yaml/read/ast.js'
 import {formatQuantity, MiB, suggestQuantity} from '../quantity.js'
 import type {FileReport} from '../findings/collector.js'
+import type {RuleId} from '../findings/rules.js'
 import {snapdFeatures, type SnapdFeature, type SnapdTarget} from '../snapd-version.js'
 import {checkStructure} from './schema.js'
 import type {ContentTree} from './content-tree.js'
@@ -57,7 +58,7 @@ export function lintGadget(ctx: LintContext): void {
   }
 }
 
-function warn(ctx: LintContext, rule: string, message: string, node: Node | undefined, hint: string, path?: Array<number | string>): void {
+function warn(ctx: LintContext, rule: RuleId, message: string, node: Node | undefined, hint: string, path?: Array<number | string>): void {
   ctx.report.add({hint, message, node, path, rule, severity: 'warning'})
 }
 

@@ -1,11 +1,12 @@
 /** Collects the findings of one file and remembers which error snapd itself would print. */
 import type {YamlNode as Node} from '../../go-yaml/read/ast.js'
 
-import {type Finding, ruleInfo, type Severity} from './finding.js'
+import type {Finding, Severity} from './finding.js'
+import {type RuleId, ruleInfo} from './rules.js'
 import type {Locator} from '../decode-gadget.js'
 
 export interface FindingInput {
-  rule: string
+  rule: RuleId
   /** Where: a node, else the document start. */
   node?: Node
   /** Our message; defaults to snapdMessage. */

@@ -8,6 +8,7 @@ import type {GadgetStructure, GadgetVolume} from '../../model.js'
 import type {Locator, ParsedGadget} from '../../decode-gadget.js'
 import {goQuote} from '../../quantity.js'
 import type {FileReport} from '../../findings/collector.js'
+import type {RuleId} from '../../findings/rules.js'
 import {type SnapdTarget} from '../../snapd-version.js'
 import type {ContentTree} from '../content-tree.js'
 
@@ -118,7 +119,7 @@ export class SnapdContext {
     return false
   }
 
-  error(rule: string, snapdMessage: string, node: Node | undefined, hint?: string, path?: Array<number | string>): void {
+  error(rule: RuleId, snapdMessage: string, node: Node | undefined, hint?: string, path?: Array<number | string>): void {
     this.input.report.add({hint, node, path, rule, snapdMessage})
   }
 

@@ -2,10 +2,11 @@
  * Decoding (gadget.InfoFromGadgetYaml's yaml.Unmarshal): the decoder's issues as findings with
  * snapd's message, and values snapd's metautil.NormalizeValue refuses in defaults.
  */
+import type {RuleId} from '../../findings/rules.js'
 import {suggestQuantity} from '../../quantity.js'
 import {type SnapdContext} from './context.js'
 
-function decodeIssueRule(path: Array<number | string>, message: string): {hint?: string; rule: string} {
+function decodeIssueRule(path: Array<number | string>, message: string): {hint?: string; rule: RuleId} {
   const key = path.at(-1)
   // A value of the wrong kind: P1 for the document itself, P2 anywhere below it.
   if (/^(line \d+: )?cannot unmarshal/.test(message)) {

@@ -2,6 +2,7 @@
  * Roles across volumes (validate.go's gadget.Validate): system-seed/boot/data/save, their labels
  * and what the model asks for.
  */
+import type {RuleId} from '../../findings/rules.js'
 import {goQuote} from '../../quantity.js'
 import {linuxFilesystem, type SnapdContext, type StructureRef, SYSTEM_BOOT, SYSTEM_BOOT_STATE, SYSTEM_DATA, SYSTEM_SAVE, SYSTEM_SEED, SYSTEM_SEED_NULL, type VolumeRef} from './context.js'
 import {emmcVolume} from './emmc.js'
@@ -79,7 +80,7 @@ function reservedLabel(cx: SnapdContext, vol: VolumeRef, st: StructureRef, hasMo
   ])
 }
 
-function labelCheck(cx: SnapdContext, st: StructureRef | undefined, role: string, expected: string, rule = 'R3'): void {
+function labelCheck(cx: SnapdContext, st: StructureRef | undefined, role: string, expected: string, rule: RuleId = 'R3'): void {
   if (!st) return
   const label = st.s['filesystem-label']
   const vfat = linuxFilesystem(st.s.filesystem) === 'vfat' && cx.target.has('vfatCaseInsensitiveLabels')

@@ -4,6 +4,7 @@
  */
 import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
 import type {GadgetContent} from '../../model.js'
+import type {RuleId} from '../../findings/rules.js'
 import {goQuote, iecString, MiB} from '../../quantity.js'
 import {snapdFeatures, type SnapdTarget} from '../../snapd-version.js'
 import {didYouMean} from '../../../support/suggest.js'
@@ -119,7 +120,7 @@ export function structureUpdate(cx: SnapdContext, vol: VolumeRef, st: StructureR
 
 function structureType(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: () => string): void {
   const t = st.s.type
-  const fail = (rule: string, detail: string, hint: string) =>
+  const fail = (rule: RuleId, detail: string, hint: string) =>
     cx.error(rule, `${pre()}invalid type ${goQuote(t)}: ${detail}`, cx.loc.valueNode(st.s, cx.loc.field(st.s, 'type') ? 'type' : undefined), hint, [...st.path, 'type'])
   if (vol.v.schema === 'emmc' && cx.target.has('emmc')) return
   if (t === '') {
@@ -176,7 +177,7 @@ export function role(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: ()
   const {s} = st
   const what = () => (s.role === '' ? `implicit role ${goQuote(s.type)}` : `role ${goQuote(s.role)}`)
   const field = s.role === '' ? 'type' : 'role'
-  const fail = (rule: string, detail: string, hint: string, at = cx.loc.valueNode(s, field)) => cx.error(rule, `${pre()}invalid ${what()}: ${detail}`, at, hint, [...st.path, field])
+  const fail = (rule: RuleId, detail: string, hint: string, at = cx.loc.valueNode(s, field)) => cx.error(rule, `${pre()}invalid ${what()}: ${detail}`, at, hint, [...st.path, field])
   if (s.type === 'bare' && s.role !== '' && s.role !== 'mbr') {
     fail('S8', 'conflicting type: "bare"', `a bare structure is not a partition and cannot have role ${s.role}; give it a partition type or drop the role`)
     return
@@ -219,7 +220,7 @@ export function role(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: ()
   }
 }
 
-function systemBootState(cx: SnapdContext, st: StructureRef, fail: (rule: string, detail: string, hint: string, at?: Node) => void): void {
+function systemBootState(cx: SnapdContext, st: StructureRef, fail: (rule: RuleId, detail: string, hint: string, at?: Node) => void): void {
   const {s} = st
   const size = s.size ?? 0n
   if (st.minSize !== size) fail('R7', 'system-boot-state role does not support min-size', 'remove min-size from the system-boot-state structure')
