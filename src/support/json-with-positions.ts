@@ -1,13 +1,18 @@
 /**
  * Strict JSON with the line and column of every key and value, for configs whose errors point
- * into the file.
+ * into the file. Lines and columns are the line index's (support/line-index.ts), so a lone CR
+ * ends a line too, as editors show it.
  */
 import {UserError} from '../errors.js'
-import type {DataPath} from '../serial/options.js'
+import {type LinePosition, lineStarts, position} from './line-index.js'
 
-interface JsonDocument {
+/** A path inside a document: `['headers', 'api-key', 'env']`. */
+export type JsonPath = readonly (number | string)[]
+
+export interface JsonDocument {
   value: unknown
-  locate(path: DataPath, at?: 'key' | 'value'): undefined | {column: number; line: number}
+  /** Where the value (or the key) at `path` starts; the closest enclosing one's place otherwise. */
+  locate(path: JsonPath, at?: 'key' | 'value'): LinePosition | undefined
 }
 
 const MAX_JSON_DEPTH = 64
@@ -21,17 +26,13 @@ const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[Ee][+-]?\d+)?/y
 export function parseJsonDocument(text: string, file?: string): JsonDocument {
   const keys = new Map<string, number>()
   const values = new Map<string, number>()
-  let lineStarts: number[] | undefined
-  const position = (offset: number) => {
-    lineStarts ??= [0, ...[...text.matchAll(/\n/g)].map((m) => m.index! + 1)]
-    let line = 0
-    while (line + 1 < lineStarts.length && lineStarts[line + 1] <= offset) line++
-    return {column: offset - lineStarts[line] + 1, line: line + 1}
-  }
+  // Only an error or a located config problem needs the lines: a valid config is never indexed.
+  let starts: number[] | undefined
+  const positionOf = (offset: number) => position((starts ??= lineStarts(text)), offset)
 
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0
   const fail = (message: string, at = i): never => {
-    const {column, line} = position(at)
+    const {column, line} = positionOf(at)
     throw new UserError('E_REGISTRATION_CONFIG', `not valid JSON: ${message}`, {column, file, hint: 'the registration config is plain JSON: keys in double quotes, no comments, no trailing commas', kind: 'usage', line})
   }
 
@@ -48,7 +49,7 @@ export function parseJsonDocument(text: string, file?: string): JsonDocument {
     return JSON.parse(match![0]) as string
   }
 
-  const value = (path: DataPath, depth: number): unknown => {
+  const value = (path: JsonPath, depth: number): unknown => {
     if (depth > MAX_JSON_DEPTH) fail(`nested more than ${MAX_JSON_DEPTH} levels deep`)
     space()
     values.set(JSON.stringify(path), i)
@@ -145,7 +146,7 @@ export function parseJsonDocument(text: string, file?: string): JsonDocument {
       for (let n = path.length; n >= 0; n--) {
         const id = JSON.stringify(path.slice(0, n))
         const offset = (at === 'key' && n === path.length ? keys.get(id) : undefined) ?? values.get(id) ?? keys.get(id)
-        if (offset !== undefined) return position(offset)
+        if (offset !== undefined) return positionOf(offset)
       }
 
       return undefined
