@@ -17,6 +17,7 @@
 import {isUtf8} from 'node:buffer'
 
 import {UserError} from '../errors.js'
+import {lineStartsOfBytes, position} from '../support/line-index.js'
 
 /** A header value: snapd has no numbers or booleans, only strings, lists and maps. */
 export type HeaderValue = HeaderMap | HeaderValue[] | string
@@ -110,34 +111,29 @@ interface ErrorOptions {
 
 class StreamReader {
   pos = 0
-  private readonly lineStarts: number[] = [0]
+  // LF only: a CR is an error of its own here (Windows line endings), never a line break.
+  private readonly lineStarts: number[]
 
   constructor(
     private readonly bytes: Buffer,
     private readonly file: string | undefined,
   ) {
-    for (let i = bytes.indexOf(NL); i !== -1; i = bytes.indexOf(NL, i + 1)) this.lineStarts.push(i + 1)
+    this.lineStarts = lineStartsOfBytes(bytes)
   }
 
   /** 1-based line of a byte offset. */
   lineOf(offset: number): number {
-    let lo = 0
-    let hi = this.lineStarts.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1
-      if (this.lineStarts[mid] <= offset) lo = mid
-      else hi = mid - 1
-    }
-
-    return lo + 1
+    return position(this.lineStarts, offset).line
   }
 
+  /** An error at a byte offset: its line, and its column in bytes unless `options` gives one. */
   error(code: string, message: string, offset: number, options: ErrorOptions = {}): UserError {
+    const at = position(this.lineStarts, offset)
     return new UserError(code, message, {
-      column: options.column ?? offset - this.lineStarts[this.lineOf(offset) - 1] + 1,
+      column: options.column ?? at.column,
       file: this.file,
       hint: options.hint,
-      line: this.lineOf(offset),
+      line: at.line,
     })
   }
 

@@ -1,8 +1,11 @@
 /**
  * The one line index of the project: where lines start in a text, and offset ↔ line:column.
  * Lines break at LF, CRLF and a lone CR, as libyaml and editors count them; lines and columns
- * are 1-based, columns count UTF-16 code units (JavaScript string offsets).
+ * are 1-based, columns count UTF-16 code units (JavaScript string offsets). Formats read as bytes
+ * index them with `lineStartsOfBytes` instead, and their columns count bytes.
  */
+
+const LF = 0x0a
 
 export interface LinePosition {
   column: number
@@ -26,7 +29,18 @@ export function lineStarts(text: string): number[] {
   return starts
 }
 
-/** The line and column of `offset`, given the text's `lineStarts`. */
+/**
+ * The offsets where the lines of `bytes` start, the first 0, breaking at LF only: for formats
+ * where a CR is an error of its own rather than a line break (snapd assertions). Offsets are byte
+ * offsets, so `position` over these starts gives columns in bytes, not characters.
+ */
+export function lineStartsOfBytes(bytes: Uint8Array): number[] {
+  const starts = [0]
+  for (let i = bytes.indexOf(LF); i !== -1; i = bytes.indexOf(LF, i + 1)) starts.push(i + 1)
+  return starts
+}
+
+/** The line and column of `offset`, given the text's `lineStarts` (or `lineStartsOfBytes`). */
 export function position(starts: readonly number[], offset: number): LinePosition {
   let lo = 0
   let hi = starts.length - 1

@@ -12,10 +12,11 @@ import {Ajv2020} from 'ajv/dist/2020.js'
 
 import {UserError} from '../../src/errors.js'
 import {BODY_FACTS} from '../../src/device/body.js'
-import {defaultConfigFile, DEVICE_SERVICE_PRESETS, loadRegistrationConfig, parseJsonDocument, parseRegistrationConfig, resolveHeaders} from '../../src/device/config.js'
+import {defaultConfigFile, DEVICE_SERVICE_PRESETS, loadRegistrationConfig, parseRegistrationConfig, resolveHeaders} from '../../src/device/config.js'
 import {boardNames} from '../../src/serial/boards.js'
 import {SNAP_INTERFACES} from '../../src/serial/options.js'
 import {BUILTIN_SOURCES} from '../../src/serial/registry.js'
+import {parseJsonDocument} from '../../src/support/json-with-positions.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
 
 const SCHEMA = JSON.parse(readFileSync(join(projectRoot, 'schemas', 'registration.schema.json'), 'utf8')) as Record<string, any>
