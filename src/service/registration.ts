@@ -9,11 +9,13 @@
  * is a 503. Messages reach the device's `snap changes` only as `application/json` with `message`.
  */
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
+import {availableParallelism} from 'node:os'
 
 import {parse as parseYaml} from 'yaml'
 
-import {type Assertion, decodeAssertionPublicKey, headerText, parseAssertions, signAssertion, verifyAssertionSignature} from '../assertions/index.js'
+import {type Assertion, decodeAssertionPublicKey, headerText, parseAssertions, signAssertion, signAssertionAsync, verifyAssertionSignature} from '../assertions/index.js'
 import {UserError} from '../errors.js'
+import {ConcurrencyLimiter} from '../support/limiter.js'
 import type {ServiceModel} from './config.js'
 import type {ServiceStore, SigningLogEntry} from './store/index.js'
 
@@ -45,6 +47,27 @@ export interface DeviceServiceOptions {
   store: ServiceStore
   now?: () => Date
   version: string
+  /**
+   * Signatures made at once on libuv's thread pool; 0 signs on the event loop. By default one per
+   * core, leaving a thread of the pool free, and 0 on one core (see defaultSigningThreads).
+   */
+  signingThreads?: number
+}
+
+/**
+ * With more than one core, signatures run on libuv's thread pool, one per core at most: the event
+ * loop answers request-ids and health checks while a 4096-bit signature (about 4 ms) is made, and
+ * the service uses every core. Never every thread of the pool (UV_THREADPOOL_SIZE, 4 by default):
+ * the WAL's fsync and the database driver's name lookups run there too. On one core the hop to a
+ * thread buys nothing and costs time, so the event loop signs. bench/serve.bench.mjs, share of the
+ * one-core limit: on the event loop 67 % as it runs (two cores, shared with the devices) and 68 %
+ * confined to one core; on the pool 76–79 % as it runs, and 61–64 % confined to one core.
+ */
+export function defaultSigningThreads(): number {
+  const cores = availableParallelism()
+  if (cores === 1) return 0
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4
+  return Math.max(1, Math.min(cores, pool - 1))
 }
 
 /** A refusal the device is told about: status, stable code, what to fix. */
@@ -61,9 +84,13 @@ export class ServiceRefusal extends Error {
 export class DeviceService {
   private readonly now: () => Date
   private readonly apiKeyDigests: {digest: Buffer; model: ServiceModel}[]
+  /** Undefined: signatures are made on the event loop. */
+  private readonly signing: ConcurrencyLimiter | undefined
 
   constructor(private readonly options: DeviceServiceOptions) {
     this.now = options.now ?? (() => new Date())
+    const threads = options.signingThreads ?? defaultSigningThreads()
+    this.signing = threads > 0 ? new ConcurrencyLimiter(threads) : undefined
     this.apiKeyDigests = options.models.map((model) => ({digest: digest(model.apiKey), model}))
   }
 
@@ -164,7 +191,7 @@ export class DeviceService {
     return found
   }
 
-  private signSerial(entry: ServiceModel, s: {body: string; deviceKeyId: string; deviceKeyText: string; revision: number; serial: string}): string {
+  private async signSerial(entry: ServiceModel, s: {body: string; deviceKeyId: string; deviceKeyText: string; revision: number; serial: string}): Promise<string> {
     const headers: Record<string, string> = {
       'authority-id': entry.brand,
       'brand-id': entry.brand,
@@ -176,7 +203,12 @@ export class DeviceService {
     }
     if (s.revision > 0) headers.revision = String(s.revision)
     // What the device sent that snapd's signer would refuse is the device's to fix.
-    return refuseOnUserError(() => signAssertion({body: s.body, headers, type: 'serial'}, entry.signingKey).text, 'serial-unsignable')
+    try {
+      const input = {body: s.body, headers, type: 'serial'}
+      return (this.signing ? await this.signing.run(() => signAssertionAsync(input, entry.signingKey)) : signAssertion(input, entry.signingKey)).text
+    } catch (error) {
+      throw refusalFor(error, 'serial-unsignable')
+    }
   }
 }
 
@@ -245,9 +277,13 @@ function refuseOnUserError<T>(run: () => T, code: string): T {
   try {
     return run()
   } catch (error) {
-    if (error instanceof UserError) throw new ServiceRefusal(400, code, error.located)
-    throw error
+    throw refusalFor(error, code)
   }
+}
+
+/** A user mistake in what the device sent is a 400 with `code`; anything else stays what it is. */
+function refusalFor(error: unknown, code: string): unknown {
+  return error instanceof UserError ? new ServiceRefusal(400, code, error.located) : error
 }
 
 function singleHeader(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

@@ -47,6 +47,8 @@ export interface StartServiceOptions {
   requestTimeoutMs?: number
   /** How often expired nonces are deleted (tests shorten it; a minute otherwise). */
   purgeEveryMs?: number
+  /** Signatures at once on libuv's thread pool, 0 for the event loop (see defaultSigningThreads). */
+  signingThreads?: number
 }
 
 export interface RunningService {
@@ -58,7 +60,7 @@ export interface RunningService {
 export async function startDeviceService(config: ServiceConfig, options: StartServiceOptions): Promise<RunningService> {
   const store = options.store ?? (await openStore(config.database, {migrate: options.migrate}))
   const now = options.now ?? (() => new Date())
-  const service = new DeviceService({models: config.models, now, store, version: options.version})
+  const service = new DeviceService({models: config.models, now, signingThreads: options.signingThreads, store, version: options.version})
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(service, req, res, options.onRequest)
   }

@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {describe, test} from 'node:test'
 
 import {parseAssertion} from '../../src/assertions/decode.js'
-import {signAssertion} from '../../src/assertions/sign.js'
+import {signAssertion, signAssertionAsync} from '../../src/assertions/sign.js'
 import {verifyAssertionSignature} from '../../src/assertions/verify.js'
 import {UserError} from '../../src/errors.js'
 import {makeBrandChain, makeSerialRequest, SIGNATURE_TIME, testKeys} from '../helpers/assertions.js'
@@ -110,5 +110,23 @@ describe('signAssertion', () => {
         (error: unknown) => error instanceof UserError && /outside OpenPGP's range/.test(error.message),
       )
     }
+  })
+})
+
+describe('signAssertionAsync', () => {
+  test("the same bytes as signAssertion for the same input, key and time, with the RSA on libuv's thread pool", async () => {
+    const {brand, root} = testKeys()
+    const model = makeBrandChain(root, brand).signModel().assertion
+    const input = {body: 'a body\n', headers: Object.fromEntries(Object.entries(model.headers).filter(([name]) => !['body-length', 'sign-key-sha3-384'].includes(name))), type: 'model'}
+    const signatureTime = new Date('2026-06-01T12:00:00Z')
+    const inPool = await signAssertionAsync(input, brand, {signatureTime})
+    assert.equal(inPool.text, signAssertion(input, brand, {signatureTime}).text)
+    assert.equal(verifyAssertionSignature(inPool.assertion, brand.encodedPublicKey).valid, true)
+  })
+
+  test('refuses what signAssertion refuses, as a rejected promise', async () => {
+    const input = {headers: {'brand-id': 'b', 'device-key': 'k', model: 'm', 'request-id': 'r'}, type: 'serial-request'}
+    await assert.rejects(signAssertionAsync(input, testKeys().device, {signatureTime: new Date(Number.NaN)}), (error: unknown) => error instanceof UserError && /outside OpenPGP's range/.test(error.message))
+    await assert.rejects(signAssertionAsync({headers: {}, type: 'no-such-type'}, testKeys().device), UserError)
   })
 })

@@ -9,11 +9,13 @@ import {execFileSync} from 'node:child_process'
 import {readFileSync, rmSync} from 'node:fs'
 import {request} from 'node:http'
 import {request as httpsRequest} from 'node:https'
+import {availableParallelism} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {parseAssertions, verifyAssertionSignature} from '../../src/assertions/index.js'
 import {loadServiceConfig, type RequestEvent, type RunningService, startDeviceService} from '../../src/service/index.js'
+import {defaultSigningThreads} from '../../src/service/registration.js'
 import {API_KEY, BRAND, brandKey, type Lab, makeLab, MODEL, modelAssertion, TestDevice} from './helpers.js'
 
 interface Answer {
@@ -258,6 +260,46 @@ describe('the service itself', () => {
     assert.ok(events.length > 10 && answers.length > 10)
     assert.ok(!JSON.stringify(events).includes(API_KEY), 'an event holds the api-key')
     assert.ok(!answers.some((a) => a.includes(API_KEY)), 'an answer holds the api-key')
+  })
+})
+
+describe('where serials are signed', () => {
+  test('on the event loop and on the thread pool, the same checks and a serial signed by the brand', async () => {
+    for (const signingThreads of [0, 2]) {
+      const threadsLab = makeLab()
+      const running = await startDeviceService(loadServiceConfig(threadsLab.config, {env: {LAB_API_KEY: API_KEY}}), {signingThreads, version: 'test'})
+      try {
+        const devices = [new TestDevice(), new TestDevice(), new TestDevice()]
+        const answers = await Promise.all(devices.map((device, i) => register(running.url, device, {serial: `THREADS-${i}`})))
+        for (const [i, answer] of answers.entries()) {
+          assert.equal(answer.status, 200, `${signingThreads} threads: ${answer.text}`)
+          const serial = parseAssertions(answer.text)[0]
+          assert.equal(serial.headers['device-key-sha3-384'], devices[i].keyId)
+          assert.equal(verifyAssertionSignature(serial, brandKey.encodedPublicKey).valid, true)
+        }
+
+        assert.equal(refusal(await register(running.url, new TestDevice(), {serial: 'THREADS-0'})).code, 'serial-taken')
+      } finally {
+        await running.close()
+        rmSync(threadsLab.dir, {force: true, recursive: true})
+      }
+    }
+  })
+
+  test('by default one signature per core on the thread pool, leaving one of its threads free; none on one core', () => {
+    const cores = availableParallelism()
+    const saved = process.env.UV_THREADPOOL_SIZE
+    try {
+      delete process.env.UV_THREADPOOL_SIZE
+      assert.equal(defaultSigningThreads(), cores === 1 ? 0 : Math.min(cores, 3))
+      process.env.UV_THREADPOOL_SIZE = '2'
+      assert.equal(defaultSigningThreads(), cores === 1 ? 0 : 1)
+      process.env.UV_THREADPOOL_SIZE = '64'
+      assert.equal(defaultSigningThreads(), cores === 1 ? 0 : cores)
+    } finally {
+      if (saved === undefined) delete process.env.UV_THREADPOOL_SIZE
+      else process.env.UV_THREADPOOL_SIZE = saved
+    }
   })
 })
 

@@ -57,7 +57,7 @@ describe('issuing serials', () => {
   test('a first issue is revision 0; the same device asking again gets the same serial, one revision up', async () => {
     const store = freshStore()
     const revisions: number[] = []
-    const sign = (revision: number): string => {
+    const sign = async (revision: number): Promise<string> => {
       revisions.push(revision)
       return `assertion r${revision}`
     }
@@ -81,9 +81,9 @@ describe('issuing serials', () => {
 
   test('a serial issued to one device key is refused to another, and nothing is signed or logged', async () => {
     const store = freshStore()
-    await store.issueSerial(claim(), () => 'a')
+    await store.issueSerial(claim(), async () => 'a')
     let signed = false
-    const outcome = await store.issueSerial(claim({deviceKeyId: 'key-B'}), () => {
+    const outcome = await store.issueSerial(claim({deviceKeyId: 'key-B'}), async () => {
       signed = true
       return 'b'
     })
@@ -95,8 +95,8 @@ describe('issuing serials', () => {
 
   test('a device key never gets a second serial', async () => {
     const store = freshStore()
-    await store.issueSerial(claim(), () => 'a')
-    const outcome = await store.issueSerial(claim({serial: 'S-2'}), () => 'b')
+    await store.issueSerial(claim(), async () => 'a')
+    const outcome = await store.issueSerial(claim({serial: 'S-2'}), async () => 'b')
     assert.deepEqual(outcome, {kind: 'key-has-serial', serial: 'S-1'})
     assert.equal((await store.signingLog()).length, 1)
     await store.close()
@@ -104,8 +104,8 @@ describe('issuing serials', () => {
 
   test('the same serial under another model is another device', async () => {
     const store = freshStore()
-    await store.issueSerial(claim(), () => 'a')
-    const outcome = await store.issueSerial(claim({deviceKeyId: 'key-B', model: 'acme-pi'}), () => 'b')
+    await store.issueSerial(claim(), async () => 'a')
+    const outcome = await store.issueSerial(claim({deviceKeyId: 'key-B', model: 'acme-pi'}), async () => 'b')
     assert.equal(outcome.kind, 'issued')
     await store.close()
   })
@@ -113,22 +113,22 @@ describe('issuing serials', () => {
   test('a signer that throws leaves nothing behind', async () => {
     const store = freshStore()
     await assert.rejects(
-      store.issueSerial(claim(), () => {
+      store.issueSerial(claim(), async () => {
         throw new Error('the key is gone')
       }),
       /the key is gone/,
     )
     assert.deepEqual(await store.signingLog(), [])
-    const outcome = await store.issueSerial(claim({deviceKeyId: 'key-B'}), () => 'b')
+    const outcome = await store.issueSerial(claim({deviceKeyId: 'key-B'}), async () => 'b')
     assert.equal(outcome.kind, 'issued', 'the serial was not reserved by the failed attempt')
     await store.close()
   })
 
   test('the log filters by brand, model and serial, newest first, with a limit', async () => {
     const store = freshStore()
-    await store.issueSerial(claim(), () => 'a')
-    await store.issueSerial(claim({deviceKeyId: 'key-B', serial: 'S-2'}), () => 'b')
-    await store.issueSerial(claim({deviceKeyId: 'key-C', model: 'acme-pi', serial: 'S-3'}), () => 'c')
+    await store.issueSerial(claim(), async () => 'a')
+    await store.issueSerial(claim({deviceKeyId: 'key-B', serial: 'S-2'}), async () => 'b')
+    await store.issueSerial(claim({deviceKeyId: 'key-C', model: 'acme-pi', serial: 'S-3'}), async () => 'c')
     assert.deepEqual(
       (await store.signingLog({model: 'acme-pc'})).map((e) => e.serial),
       ['S-2', 'S-1'],
@@ -149,10 +149,10 @@ describe('the database file', () => {
   test('what was issued survives closing and reopening', async () => {
     const file = join(dir, 'reopen.db')
     const first = openSqliteStore(file)
-    await first.issueSerial(claim(), () => 'a')
+    await first.issueSerial(claim(), async () => 'a')
     await first.close()
     const second = openSqliteStore(file)
-    assert.deepEqual(await second.issueSerial(claim({deviceKeyId: 'key-B'}), () => 'b'), {kind: 'serial-taken'})
+    assert.deepEqual(await second.issueSerial(claim({deviceKeyId: 'key-B'}), async () => 'b'), {kind: 'serial-taken'})
     assert.equal((await second.signingLog()).length, 1)
     await second.close()
   })
@@ -179,39 +179,95 @@ describe('the database file', () => {
 
 describe('durability', () => {
   test('a serial is answered only after an fsync of the WAL that began after its commit; concurrent serials share one', async () => {
-    const events: string[] = []
-    const pending: (() => void)[] = []
-    // An fsync that ends only when the test says so, recording when it began.
-    const fsync = (_fd: number, done: (error: NodeJS.ErrnoException | null) => void): void => {
-      events.push('fsync')
-      pending.push(() => done(null))
-    }
-
-    const store = openSqliteStore(join(dir, 'durable.db'), {fsync})
-    const issue = (n: number) =>
-      store.issueSerial(claim({deviceKeyId: `key-${n}`, serial: `S-${n}`}), () => {
-        events.push(`commit ${n}`)
-        return `a${n}`
-      })
+    const file = join(dir, 'durable.db')
+    const store = openSqliteStore(file, {fsync: (fd, done) => fsyncs.push({committed: committed(), done: () => done(null)})})
+    // A second connection sees what is committed when each fsync begins.
+    const reader = new Database(file, {readonly: true})
+    const committed = (): number => reader.prepare<[], number>('SELECT count(*) FROM signing_log').pluck().get()!
+    const fsyncs: {committed: number; done: () => void}[] = []
+    const issue = (n: number) => store.issueSerial(claim({deviceKeyId: `key-${n}`, serial: `S-${n}`}), async () => `a${n}`)
     const answered: number[] = []
+    const settle = () => new Promise((resolve) => setImmediate(resolve))
+
     const first = issue(1).then(() => answered.push(1))
-    await new Promise((resolve) => setImmediate(resolve))
-    // Committed while the first fsync is under way: they need the next one.
+    await settle()
+    // The first serial's fsyncs (the WAL's and, the first time, its directory's) are under way;
+    // these three commit meanwhile and need an fsync that begins after them.
+    const begunForFirst = fsyncs.length
     const later = [issue(2), issue(3), issue(4)].map((p, i) => p.then(() => answered.push(i + 2)))
-    await new Promise((resolve) => setImmediate(resolve))
+    await settle()
+    assert.equal(committed(), 4)
     assert.deepEqual(answered, [], 'nothing is answered before its fsync ends')
-    const started = events.filter((e) => e === 'fsync').length
-    while (pending.length > 0) {
-      pending.shift()!()
-      await new Promise((resolve) => setImmediate(resolve))
+    for (let released = 0; released < fsyncs.length; released++) {
+      fsyncs[released].done()
+      await settle()
     }
 
     await Promise.all([first, ...later])
     assert.deepEqual(answered, [1, 2, 3, 4])
-    // The first serial's fsync (with the directory's, the first time), then one for the three others.
-    assert.equal(events.filter((e) => e === 'fsync').length, started + 1)
-    const lastCommit = events.lastIndexOf('commit 4')
-    assert.ok(events.indexOf('fsync', lastCommit) > lastCommit, `the three later serials waited for an fsync begun after their commits: ${events.join(', ')}`)
+    assert.deepEqual(
+      fsyncs.map((f) => f.committed),
+      [...Array.from({length: begunForFirst}, () => 1), 4],
+      'one fsync, begun after the three later commits, answered them all',
+    )
+    reader.close()
+    await store.close()
+  })
+
+  test('a request whose rows change while it signs signs again with what they say at commit', async () => {
+    const store = freshStore()
+    const revisions: number[] = []
+    // While the first request signs, the same device's retry is issued and committed.
+    const outcome = await store.issueSerial(claim(), async (revision) => {
+      revisions.push(revision)
+      if (revisions.length === 1) assert.equal((await store.issueSerial(claim(), async () => 'retry')).kind, 'issued')
+      return `assertion r${revision}`
+    })
+    assert.deepEqual(revisions, [0, 1])
+    assert.equal(outcome.kind, 'issued')
+    if (outcome.kind === 'issued') assert.equal(outcome.assertion, 'assertion r1')
+    assert.deepEqual(
+      (await store.signingLog()).map((e) => e.revision),
+      [1, 0],
+    )
+    await store.close()
+  })
+
+  test('a serial taken by another device key while a request signs is refused, and its signature is not recorded', async () => {
+    const store = freshStore()
+    const outcome = await store.issueSerial(claim(), async () => {
+      await store.issueSerial(claim({deviceKeyId: 'key-B'}), async () => 'b')
+      return 'a'
+    })
+    assert.deepEqual(outcome, {kind: 'serial-taken'})
+    assert.deepEqual(
+      (await store.signingLog()).map((e) => e.deviceKeyId),
+      ['key-B'],
+    )
+    await store.close()
+  })
+
+  test('a request whose rows keep changing gives up after five signatures as a busy database (a 503 the device retries)', async () => {
+    const store = freshStore()
+    let signatures = 0
+    await assert.rejects(
+      store.issueSerial(claim(), async () => {
+        signatures++
+        await store.issueSerial(claim(), async () => 'meanwhile')
+        return 'never recorded'
+      }),
+      {code: 'SQLITE_BUSY'},
+    )
+    assert.equal(signatures, 5)
+    assert.equal((await store.signingLog()).length, 5)
+    await store.close()
+  })
+
+  test('many requests of one device at once each end issued, one revision each', async () => {
+    const store = freshStore()
+    const outcomes = await Promise.allSettled(Array.from({length: 4}, (_, i) => store.issueSerial(claim({now: later(i)}), async (revision) => `r${revision}`)))
+    const revisions = outcomes.map((o) => (o.status === 'fulfilled' && o.value.kind === 'issued' ? o.value.entry.revision : -1)).sort()
+    assert.deepEqual(revisions, [0, 1, 2, 3])
     await store.close()
   })
 
@@ -224,11 +280,11 @@ describe('durability', () => {
       },
     })
     await assert.rejects(
-      store.issueSerial(claim(), () => 'a'),
+      store.issueSerial(claim(), async () => 'a'),
       /I\/O error/,
     )
     const before = calls
-    assert.deepEqual(await store.issueSerial(claim({deviceKeyId: 'key-B'}), () => 'b'), {kind: 'serial-taken'})
+    assert.deepEqual(await store.issueSerial(claim({deviceKeyId: 'key-B'}), async () => 'b'), {kind: 'serial-taken'})
     assert.equal(calls, before)
     assert.equal((await store.signingLog()).length, 1)
     await store.close()

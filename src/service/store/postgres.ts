@@ -198,7 +198,7 @@ class PostgresStore implements ServiceStore {
     return (await this.query('DELETE FROM nonce WHERE created_ms < $1', [before.getTime()])).rowCount ?? 0
   }
 
-  async issueSerial(claim: SerialClaim, sign: (revision: number) => string): Promise<IssueOutcome> {
+  async issueSerial(claim: SerialClaim, sign: (revision: number) => Promise<string>): Promise<IssueOutcome> {
     const key = [claim.brand, claim.model]
     for (let attempt = 1; ; attempt++) {
       const client = await this.connect()
@@ -221,7 +221,7 @@ class PostgresStore implements ServiceStore {
     }
   }
 
-  private async issueIn(client: pg.PoolClient, key: string[], claim: SerialClaim, sign: (revision: number) => string): Promise<IssueOutcome> {
+  private async issueIn(client: pg.PoolClient, key: string[], claim: SerialClaim, sign: (revision: number) => Promise<string>): Promise<IssueOutcome> {
     const columns = 'serial, device_key_sha3_384, revision'
     const bySerial = (await query<DeviceRow>(client, `SELECT ${columns} FROM device WHERE brand = $1 AND model = $2 AND serial = $3 FOR UPDATE`, [...key, claim.serial])).rows[0]
     if (bySerial && bySerial.device_key_sha3_384 !== claim.deviceKeyId) return {kind: 'serial-taken'}
@@ -231,7 +231,7 @@ class PostgresStore implements ServiceStore {
     // The device row first: a racing first issue fails here, before a signature is spent on it.
     if (byKey) await query(client, 'UPDATE device SET revision = $4 WHERE brand = $1 AND model = $2 AND serial = $3', [...key, claim.serial, revision])
     else await query(client, 'INSERT INTO device (brand, model, serial, device_key_sha3_384, revision) VALUES ($1, $2, $3, $4, $5)', [...key, claim.serial, claim.deviceKeyId, revision])
-    const assertion = sign(revision)
+    const assertion = await sign(revision)
     const signed = claim.now.toISOString()
     await query(client, 'INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed) VALUES ($1, $2, $3, $4, $5, $6)', [...key, claim.serial, claim.deviceKeyId, revision, signed])
     return {assertion, entry: {brand: claim.brand, deviceKeyId: claim.deviceKeyId, model: claim.model, revision, serial: claim.serial, signed}, kind: 'issued'}

@@ -23,6 +23,11 @@ import type {IssueOutcome, NonceCheck, SerialClaim, ServiceStore, SigningLogEntr
 
 export const SQLITE_SCHEMA_VERSION = SCHEMA_VERSION
 
+/** Signatures spent on one request before its rows are left to settle (the device retries). */
+const MAX_ATTEMPTS = 5
+
+type Decision = Exclude<IssueOutcome, {kind: 'issued'}> | {kind: 'sign'; known: boolean; revision: number}
+
 interface DeviceRow {
   serial: string
   device_key_sha3_384: string
@@ -141,24 +146,45 @@ class SqliteStore implements ServiceStore {
     return this.statements.purgeNonces.run(before.getTime()).changes
   }
 
-  async issueSerial(claim: SerialClaim, sign: (revision: number) => string): Promise<IssueOutcome> {
+  /**
+   * The decision is made twice: once to know which revision to sign, and again in the write
+   * transaction after the signature, which records only if the rows still say the same. The
+   * signature runs outside any transaction (a SQLite transaction cannot wait for the thread
+   * pool, and holding the write lock for a signature would stall every other request); another
+   * request for the same serial or key that commits meanwhile costs this one a second signature.
+   */
+  async issueSerial(claim: SerialClaim, sign: (revision: number) => Promise<string>): Promise<IssueOutcome> {
     const s = this.statements
-    const run = this.db.transaction((): IssueOutcome => {
+    const decide = (): Decision => {
       const bySerial = s.deviceBySerial.get(claim.brand, claim.model, claim.serial)
       if (bySerial && bySerial.device_key_sha3_384 !== claim.deviceKeyId) return {kind: 'serial-taken'}
       const byKey = bySerial ?? s.deviceByKey.get(claim.brand, claim.model, claim.deviceKeyId)
       if (byKey && byKey.serial !== claim.serial) return {kind: 'key-has-serial', serial: byKey.serial}
-      const revision = byKey ? byKey.revision + 1 : 0
-      const assertion = sign(revision)
-      const signed = claim.now.toISOString()
-      if (byKey) s.updateRevision.run(revision, claim.brand, claim.model, claim.serial)
-      else s.insertDevice.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, revision)
-      s.insertLog.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, revision, signed)
-      return {assertion, entry: {brand: claim.brand, deviceKeyId: claim.deviceKeyId, model: claim.model, revision, serial: claim.serial, signed}, kind: 'issued'}
-    })
-    const outcome = run.immediate()
-    if (outcome.kind === 'issued') await this.durable()
-    return outcome
+      return {kind: 'sign', known: byKey !== undefined, revision: byKey ? byKey.revision + 1 : 0}
+    }
+
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const planned = decide()
+      if (planned.kind !== 'sign') return planned
+      const assertion = await sign(planned.revision)
+      const record = this.db.transaction((): IssueOutcome | undefined => {
+        const now = decide()
+        if (now.kind !== 'sign') return now
+        if (now.revision !== planned.revision) return undefined
+        const signed = claim.now.toISOString()
+        if (now.known) s.updateRevision.run(now.revision, claim.brand, claim.model, claim.serial)
+        else s.insertDevice.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision)
+        s.insertLog.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision, signed)
+        return {assertion, entry: {brand: claim.brand, deviceKeyId: claim.deviceKeyId, model: claim.model, revision: now.revision, serial: claim.serial, signed}, kind: 'issued'}
+      })
+      const outcome = record.immediate()
+      if (outcome === undefined) continue
+      if (outcome.kind === 'issued') await this.durable()
+      return outcome
+    }
+
+    // As busy as a locked database: the service answers 503 and the device asks again later.
+    throw Object.assign(new Error(`serial ${claim.serial} of ${claim.brand}/${claim.model}: its rows changed under ${MAX_ATTEMPTS} signatures in a row`), {code: 'SQLITE_BUSY'})
   }
 
   /** Resolves once an fsync of the WAL that began after this call has ended. */

@@ -53,11 +53,13 @@ export interface ServiceStore {
   /** Deletes nonces issued before `before`; returns how many. */
   purgeNonces(before: Date): Promise<number>
   /**
-   * In one transaction: decides whether `claim` may have its serial, reserves the revision (0 for
-   * a first issue, the last one + 1 for a device asking again), calls `sign` with it and records
-   * the signed assertion in the signing log. Nothing is written when `sign` throws.
+   * Decides whether `claim` may have its serial, reserves the revision (0 for a first issue, the
+   * last one + 1 for a device asking again), calls `sign` with it and records the signed
+   * assertion in the signing log, all or nothing: what is recorded is what was decided from the
+   * rows as they are at commit. Nothing is written when `sign` throws. `sign` may be called
+   * again when another request changed those rows meanwhile.
    */
-  issueSerial(claim: SerialClaim, sign: (revision: number) => string): Promise<IssueOutcome>
+  issueSerial(claim: SerialClaim, sign: (revision: number) => Promise<string>): Promise<IssueOutcome>
   signingLog(query?: SigningLogQuery): Promise<SigningLogEntry[]>
   /** Throws when the database cannot answer (for the health endpoint). */
   ping(): Promise<void>

@@ -76,7 +76,7 @@ describe('rules across instances', () => {
 
   test('a device asking 30 times at once through 3 instances gets revisions 0 to 29, each once, each logged', async () => {
     const {stores: three} = await instances(3)
-    const outcomes = await Promise.all(Array.from({length: 30}, (_, i) => three[i % 3].issueSerial(claim({now: later(i)}), (revision) => `assertion r${revision}`)))
+    const outcomes = await Promise.all(Array.from({length: 30}, (_, i) => three[i % 3].issueSerial(claim({now: later(i)}), async (revision) => `assertion r${revision}`)))
     const revisions = outcomes.map((o) => (o.kind === 'issued' ? o.entry.revision : -1)).sort((x, y) => x - y)
     assert.deepEqual(
       revisions,
@@ -92,7 +92,7 @@ describe('rules across instances', () => {
 
   test('20 device keys racing for one serial: one gets it, the others are refused, one log entry', async () => {
     const {stores: two} = await instances(2)
-    const outcomes = await Promise.all(Array.from({length: 20}, (_, i) => two[i % 2].issueSerial(claim({deviceKeyId: `key-${i}`}), () => 'a')))
+    const outcomes = await Promise.all(Array.from({length: 20}, (_, i) => two[i % 2].issueSerial(claim({deviceKeyId: `key-${i}`}), async () => 'a')))
     assert.equal(outcomes.filter((o) => o.kind === 'issued').length, 1)
     assert.equal(outcomes.filter((o) => o.kind === 'serial-taken').length, 19)
     assert.equal((await two[0].signingLog()).length, 1)
@@ -100,7 +100,7 @@ describe('rules across instances', () => {
 
   test('one device key racing for 20 serials: it gets one, the others are refused with the serial it has', async () => {
     const {stores: two} = await instances(2)
-    const outcomes = await Promise.all(Array.from({length: 20}, (_, i) => two[i % 2].issueSerial(claim({serial: `S-${i}`}), () => 'a')))
+    const outcomes = await Promise.all(Array.from({length: 20}, (_, i) => two[i % 2].issueSerial(claim({serial: `S-${i}`}), async () => 'a')))
     const issued = outcomes.filter((o) => o.kind === 'issued')
     assert.equal(issued.length, 1)
     const serial = issued[0].kind === 'issued' ? issued[0].entry.serial : ''
@@ -116,22 +116,22 @@ describe('rules across instances', () => {
       stores: [a],
     } = await instances(1)
     await assert.rejects(
-      a.issueSerial(claim(), () => {
+      a.issueSerial(claim(), async () => {
         throw new Error('the key is gone')
       }),
       /the key is gone/,
     )
     assert.deepEqual(await a.signingLog(), [])
-    assert.equal((await a.issueSerial(claim({deviceKeyId: 'key-B'}), () => 'b')).kind, 'issued', 'the serial was not reserved by the failed attempt')
+    assert.equal((await a.issueSerial(claim({deviceKeyId: 'key-B'}), async () => 'b')).kind, 'issued', 'the serial was not reserved by the failed attempt')
   })
 
   test('the log filters by brand, model and serial, newest first, with a limit', async () => {
     const {
       stores: [a],
     } = await instances(1)
-    await a.issueSerial(claim(), () => 'a')
-    await a.issueSerial(claim({deviceKeyId: 'key-B', serial: 'S-2'}), () => 'b')
-    await a.issueSerial(claim({deviceKeyId: 'key-C', model: 'acme-pi', serial: 'S-3'}), () => 'c')
+    await a.issueSerial(claim(), async () => 'a')
+    await a.issueSerial(claim({deviceKeyId: 'key-B', serial: 'S-2'}), async () => 'b')
+    await a.issueSerial(claim({deviceKeyId: 'key-C', model: 'acme-pi', serial: 'S-3'}), async () => 'c')
     assert.deepEqual(
       (await a.signingLog({model: 'acme-pc'})).map((e) => e.serial),
       ['S-2', 'S-1'],
@@ -198,10 +198,10 @@ describe('a database that goes away', () => {
       stores: [a],
       url,
     } = await instances(1)
-    await a.issueSerial(claim(), () => 'a')
+    await a.issueSerial(claim(), async () => 'a')
     const down = server.restart()
     // Calls during the restart fail (or succeed once the server is back); none hangs.
-    const during = await Promise.allSettled(Array.from({length: 10}, (_, i) => a.issueSerial(claim({deviceKeyId: `key-${i + 1}`, serial: `D-${i}`}), () => 'x')))
+    const during = await Promise.allSettled(Array.from({length: 10}, (_, i) => a.issueSerial(claim({deviceKeyId: `key-${i + 1}`, serial: `D-${i}`}), async () => 'x')))
     await down
     for (const result of during) {
       if (result.status === 'rejected') assert.match(String((result.reason as {code?: unknown}).code), /^([0-9A-Z]{5}|ECONNREFUSED|ECONNRESET)$/, String(result.reason))
@@ -224,6 +224,6 @@ describe('a database that goes away', () => {
     for (const [i, result] of during.entries()) if (result.status === 'fulfilled') assert.ok(logged.has(`D-${i}`), `D-${i} was issued and is logged`)
     const name = new URL(url).pathname.slice(1)
     assert.deepEqual(await invariantViolations((sql) => server.query(name, sql)), [], 'nothing half-written')
-    assert.deepEqual(await a.issueSerial(claim({deviceKeyId: 'key-Z'}), () => 'z'), {kind: 'serial-taken'}, 'what was committed before the crash is still there')
+    assert.deepEqual(await a.issueSerial(claim({deviceKeyId: 'key-Z'}), async () => 'z'), {kind: 'serial-taken'}, 'what was committed before the crash is still there')
   })
 })
