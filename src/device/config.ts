@@ -142,7 +142,7 @@ export function loadRegistrationConfig(file: string, options: ParseConfigOptions
 
 /** Checks registration config text (JSON). */
 export function parseRegistrationConfig(text: string, options: ParseConfigOptions & {file?: string} = {}): RegistrationConfig {
-  const document = parseJsonDocument(text, options.file)
+  const document = parseJsonDocument(text, {code: 'E_REGISTRATION_CONFIG', file: options.file, hint: 'the registration config is plain JSON: keys in double quotes, no comments, no trailing commas'})
   const place: ConfigPlace = {file: options.file, locate: document.locate}
   if (options.file !== undefined) place.baseDir = dirname(resolve(options.file))
   return checkRegistrationConfig(document.value, place, options)

@@ -19,11 +19,20 @@ const MAX_JSON_DEPTH = 64
 const JSON_STRING = /"(?:[^"\\\u0000-\u001F]|\\(?:["/\\bfnrt]|u[\dA-Fa-f]{4}))*"/y
 const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[Ee][+-]?\d+)?/y
 
+/** How a syntax error is reported: the file it names, and the code and hint of the caller's format. */
+export interface JsonDocumentOptions {
+  file?: string
+  /** The UserError code (default E_JSON_SYNTAX). */
+  code?: string
+  /** The fix shown under the error (default: what strict JSON allows). */
+  hint?: string
+}
+
 /**
  * Strict JSON (RFC 8259) that remembers where each key and value starts, so errors can point at
  * a line and column, and that refuses duplicate keys (JSON.parse silently keeps the last).
  */
-export function parseJsonDocument(text: string, file?: string): JsonDocument {
+export function parseJsonDocument(text: string, {code = 'E_JSON_SYNTAX', file, hint = 'plain JSON: keys in double quotes, no comments, no trailing commas'}: JsonDocumentOptions = {}): JsonDocument {
   const keys = new Map<string, number>()
   const values = new Map<string, number>()
   // Only an error or a located config problem needs the lines: a valid config is never indexed.
@@ -33,7 +42,7 @@ export function parseJsonDocument(text: string, file?: string): JsonDocument {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0
   const fail = (message: string, at = i): never => {
     const {column, line} = positionOf(at)
-    throw new UserError('E_REGISTRATION_CONFIG', `not valid JSON: ${message}`, {column, file, hint: 'the registration config is plain JSON: keys in double quotes, no comments, no trailing commas', kind: 'usage', line})
+    throw new UserError(code, `not valid JSON: ${message}`, {column, file, hint, kind: 'usage', line})
   }
 
   const describeAt = () => (i >= text.length ? 'end of file' : JSON.stringify(text[i]))

@@ -8,10 +8,11 @@ import {parseJsonDocument} from '../../src/support/json-with-positions.js'
 /** Line, column and message of the error `text` fails with. */
 function syntax(text: string): [number | undefined, number | undefined, string] {
   try {
-    parseJsonDocument(text, 'config.json')
+    parseJsonDocument(text, {file: 'config.json'})
   } catch (error) {
     assert.ok(error instanceof UserError)
     assert.equal(error.file, 'config.json')
+    assert.equal(error.code, 'E_JSON_SYNTAX')
     return [error.line, error.column, error.message.replace(/^not valid JSON: /, '')]
   }
 
@@ -19,6 +20,13 @@ function syntax(text: string): [number | undefined, number | undefined, string] 
 }
 
 describe('JSON with positions', () => {
+  it("reports a syntax error with the caller's code and hint", () => {
+    assert.throws(
+      () => parseJsonDocument('{"a": 1,}', {code: 'E_MY_CONFIG', file: 'my.json', hint: 'my fix'}),
+      (error: unknown) => error instanceof UserError && error.code === 'E_MY_CONFIG' && error.hint === 'my fix' && error.file === 'my.json' && error.line === 1,
+    )
+  })
+
   it('refuses a duplicate key at the repeated key, at any depth', () => {
     assert.deepEqual(syntax('{"a": 1,\n  "a": 2}'), [2, 3, 'duplicate key "a"'])
     assert.deepEqual(syntax('{"a": 1, "b": {"c": 1, "c": 2}}'), [1, 24, 'duplicate key "c"'])
