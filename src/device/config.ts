@@ -32,6 +32,11 @@
  * - `plugs`: the gadget's plug name for an interface, when it differs from the interface name.
  *
  * Errors name the file, the line and column, the place (`headers.api-key.env`) and the fix.
+ *
+ * The checks here are written out rather than run from the schema: this module runs on the device
+ * under QuickJS, where a JSON Schema validator would not fit the runtime's 150 KB, and the schema
+ * cannot say what the runtime knows (board ids, facts). test/device/config.test.ts holds the two
+ * to the same verdicts and the same lists.
  */
 import {dirname, resolve} from 'node:path'
 
