@@ -191,4 +191,3 @@ describe('snap-gadget init', () => {
       assert.ok(r.stdout.includes(flag), flag)
   })
 })
-
