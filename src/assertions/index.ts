@@ -5,5 +5,5 @@
 export {type Assertion, ASSERTION_LIMITS, type HeaderMap, type HeaderValue, headerText, parseAssertion, parseAssertions, type ParseAssertionOptions} from './decode.js'
 export {ASSERTION_TYPES, assertionContent, type AssertionInput, encodeHeaders} from './encode.js'
 export {encodePublicKey, loadSigningKey, MIN_SIGNING_KEY_BITS, publicKeyId, type SigningKey, signingKeyFromKeyObject} from './keys.js'
-export {signAssertion, signAssertionAsync, signContent, signContentAsync, type SignedAssertion, type SignOptions} from './sign.js'
+export {signAssertion, signAssertionAsync, signContent, type SignedAssertion, type SignOptions} from './sign.js'
 export {type AssertionPublicKey, type AssertionSignatureCheck, decodeAssertionPublicKey, verifyAssertionSignature} from './verify.js'

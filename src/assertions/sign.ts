@@ -71,7 +71,7 @@ export function signContent(content: Uint8Array, key: SigningKey, time: Date): s
 }
 
 /** {@link signContent} with the RSA on libuv's thread pool. */
-export async function signContentAsync(content: Uint8Array, key: SigningKey, time: Date): Promise<string> {
+async function signContentAsync(content: Uint8Array, key: SigningKey, time: Date): Promise<string> {
   const unsigned = signaturePacket(content, time)
   const value = await new Promise<Buffer>((resolve, reject) => sign('sha512', unsigned.signed, key.privateKey, (error, result) => (error ? reject(error) : resolve(result))))
   return unsigned.block(value)

@@ -180,11 +180,12 @@ describe('the database file', () => {
 describe('durability', () => {
   test('a serial is answered only after an fsync of the WAL that began after its commit; concurrent serials share one', async () => {
     const file = join(dir, 'durable.db')
+    // Each fsync ends only when the test says so; it records how many serials were committed when it began.
+    const fsyncs: {committed: number; done: () => void}[] = []
     const store = openSqliteStore(file, {fsync: (fd, done) => fsyncs.push({committed: committed(), done: () => done(null)})})
-    // A second connection sees what is committed when each fsync begins.
+    // A second connection sees what is committed.
     const reader = new Database(file, {readonly: true})
     const committed = (): number => reader.prepare<[], number>('SELECT count(*) FROM signing_log').pluck().get()!
-    const fsyncs: {committed: number; done: () => void}[] = []
     const issue = (n: number) => store.issueSerial(claim({deviceKeyId: `key-${n}`, serial: `S-${n}`}), async () => `a${n}`)
     const answered: number[] = []
     const settle = () => new Promise((resolve) => setImmediate(resolve))

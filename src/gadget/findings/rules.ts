@@ -2,6 +2,7 @@
  * The rule catalog: every rule snap-gadget reports, with its stable id, name, summary and
  * whether snapd enforces it or only lint reports it.
  */
+import {InternalError} from '../../errors.js'
 
 export interface RuleInfo {
   id: RuleId
@@ -111,6 +112,6 @@ const byId = new Map(rules.map((r) => [r.id, r]))
 /** A rule's catalog entry. Throws for an id outside the catalog, which only an untyped caller can pass. */
 export function ruleInfo(id: RuleId): RuleInfo {
   const info = byId.get(id)
-  if (!info) throw new Error(`unknown rule ${id}`)
+  if (!info) throw new InternalError(`unknown rule ${id}`)
   return info
 }

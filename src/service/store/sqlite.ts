@@ -26,7 +26,8 @@ export const SQLITE_SCHEMA_VERSION = SCHEMA_VERSION
 /** Signatures spent on one request before its rows are left to settle (the device retries). */
 const MAX_ATTEMPTS = 5
 
-type Decision = Exclude<IssueOutcome, {kind: 'issued'}> | {kind: 'sign'; known: boolean; revision: number}
+/** Revision 0 is a first issue; a higher one is the device's row asking again. */
+type Decision = Exclude<IssueOutcome, {kind: 'issued'}> | {kind: 'sign'; revision: number}
 
 interface DeviceRow {
   serial: string
@@ -160,7 +161,7 @@ class SqliteStore implements ServiceStore {
       if (bySerial && bySerial.device_key_sha3_384 !== claim.deviceKeyId) return {kind: 'serial-taken'}
       const byKey = bySerial ?? s.deviceByKey.get(claim.brand, claim.model, claim.deviceKeyId)
       if (byKey && byKey.serial !== claim.serial) return {kind: 'key-has-serial', serial: byKey.serial}
-      return {kind: 'sign', known: byKey !== undefined, revision: byKey ? byKey.revision + 1 : 0}
+      return {kind: 'sign', revision: byKey ? byKey.revision + 1 : 0}
     }
 
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -172,7 +173,7 @@ class SqliteStore implements ServiceStore {
         if (now.kind !== 'sign') return now
         if (now.revision !== planned.revision) return undefined
         const signed = claim.now.toISOString()
-        if (now.known) s.updateRevision.run(now.revision, claim.brand, claim.model, claim.serial)
+        if (now.revision > 0) s.updateRevision.run(now.revision, claim.brand, claim.model, claim.serial)
         else s.insertDevice.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision)
         s.insertLog.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision, signed)
         return {assertion, entry: {brand: claim.brand, deviceKeyId: claim.deviceKeyId, model: claim.model, revision: now.revision, serial: claim.serial, signed}, kind: 'issued'}
