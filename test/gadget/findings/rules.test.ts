@@ -25,10 +25,8 @@ describe('the rule catalog', () => {
 
   it('ruleInfo refuses an id outside the catalog: a type error, and a throw for callers without types', () => {
     // @ts-expect-error 'Z99' is not a RuleId
-    assert.throws(
-      () => ruleInfo('Z99'),
-      (error: unknown) => error instanceof InternalError && /unknown rule Z99/.test(error.message),
-    )
+    const unknownRule = () => ruleInfo('Z99')
+    assert.throws(unknownRule, (error: unknown) => error instanceof InternalError && /unknown rule Z99/.test(error.message))
   })
 })
 
