@@ -8,7 +8,7 @@
  */
 import type {Finding, Severity} from '../gadget/findings/finding.js'
 import {ruleInfo} from '../gadget/findings/rules.js'
-import {displayPath, findingSpan, plural, summaryLine, visible} from './text.js'
+import {displayPath, findingSpan, plural, summaryLine, visible} from './common.js'
 import type {ValidationReport} from './types.js'
 
 export interface GithubOptions {

@@ -31,9 +31,9 @@
  * catalog entries of the rules that produced findings, in catalog order.
  */
 import type {Finding} from '../gadget/findings/finding.js'
-import {type RuleInfo, rules as catalog} from '../gadget/findings/rules.js'
+import type {RuleInfo} from '../gadget/findings/rules.js'
 import type {GadgetValidation} from '../gadget/validate.js'
-import {severityCounts} from './text.js'
+import {rulesUsed, severityCounts} from './common.js'
 import type {ValidationReport} from './types.js'
 
 export const JSON_FORMAT_VERSION = 1
@@ -87,10 +87,4 @@ function ruleJson(rule: RuleInfo) {
     source: rule.source,
     ...(rule.since ? {since: rule.since} : {}),
   }
-}
-
-/** The catalog entries of the rules behind the report's findings, in catalog order. */
-export function rulesUsed(report: ValidationReport): RuleInfo[] {
-  const used = new Set(report.gadgets.flatMap((g) => g.findings.map((f) => f.rule)))
-  return catalog.filter((r) => used.has(r.id))
 }

@@ -22,7 +22,7 @@ import {pathToFileURL} from 'node:url'
 
 import type {Finding, Severity} from '../gadget/findings/finding.js'
 import type {RuleId, RuleInfo} from '../gadget/findings/rules.js'
-import {rulesUsed} from './json.js'
+import {rulesUsed} from './common.js'
 import type {SourceTexts, ValidationReport} from './types.js'
 
 export interface SarifOptions {

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {type Paint, painter, useColor} from '../../output.js'
+import {type Paint, painter, useColor} from '../../../support/paint.js'
 import type {ProbeReport} from '../../../serial/probe.js'
 
 export default class Probe extends BaseCommand {
