@@ -3,7 +3,9 @@
 //   1. eslint (eslint.config.js): typescript-eslint's rules and import-x/no-cycle;
 //   2. import circles through `import type` too, which import-x/no-cycle does not follow: a type
 //      import still ties two modules' designs together, and it becomes a value import by one edit;
-//   3. prettier --check (.prettierrc.json) on all of our code (FORMATTED).
+//   3. folder order: a folder of src/ imports only folders below it in FOLDER_LAYERS (the picture
+//      of ../design's architecture: cli → products → stages → support), type imports included;
+//   4. prettier --check (.prettierrc.json) on all of our code (FORMATTED).
 import {execFileSync} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
@@ -13,33 +15,85 @@ import {fileURLToPath} from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bin = (name) => join(root, 'node_modules', '.bin', name)
 
+/**
+ * The layers of src/, top to bottom: a file may import its own folder and any folder of a later
+ * layer, never one of its own layer or an earlier one. A top-level file (index.ts, errors.ts)
+ * counts as a folder of its own name.
+ */
+export const FOLDER_LAYERS = [
+  ['cli'],
+  // The curated public API: what an SDK user imports.
+  ['index'],
+  // Products: what a command runs or renders.
+  ['doctor', 'layout', 'report', 'runtime', 'scaffold', 'service', 'simulate'],
+  // Stages the products are built from.
+  ['device', 'gadget'],
+  ['identity', 'keys', 'serial'],
+  ['assertions', 'go-yaml'],
+  ['support'],
+  ['errors'],
+]
+
 /** What prettier checks: all of our code (.prettierignore leaves out generated files and fixtures). */
 export const FORMATTED = ['eslint.config.js', '{bench,bin,scripts,src,test}/**/*.{cjs,js,mjs,ts}']
 
-let failed = false
-const step = (name, fn) => {
-  try {
-    fn()
-  } catch (error) {
-    failed = true
-    if (error.message) console.error(`${name}: ${error.message}`)
+if (process.argv[1] === fileURLToPath(import.meta.url)) lint()
+
+function lint() {
+  let failed = false
+  const step = (name, fn) => {
+    try {
+      fn()
+    } catch (error) {
+      failed = true
+      if (error.message) console.error(`${name}: ${error.message}`)
+    }
   }
+
+  step('eslint', () => execFileSync(bin('eslint'), ['--max-warnings', '0', '.'], {cwd: root, stdio: 'inherit'}))
+  step('import circles', () => {
+    const circles = importCircles(join(root, 'src'))
+    if (circles.length > 0) throw new Error(`import circles (type imports included):\n${circles.map((c) => `  ${c.join(' ↔ ')}`).join('\n')}`)
+  })
+  step('folder order', () => {
+    const wrong = folderOrderViolations(join(root, 'src'))
+    if (wrong.length > 0) throw new Error(`imports against the folder order (scripts/lint.mjs FOLDER_LAYERS):\n${wrong.map((w) => `  ${w}`).join('\n')}`)
+  })
+  step('prettier', () => execFileSync(bin('prettier'), ['--check', '--log-level', 'warn', ...FORMATTED], {cwd: root, stdio: 'inherit'}))
+  process.exit(failed ? 1 : 0)
 }
 
-step('eslint', () => execFileSync(bin('eslint'), ['--max-warnings', '0', '.'], {cwd: root, stdio: 'inherit'}))
-step('import circles', () => {
-  const circles = importCircles(join(root, 'src'))
-  if (circles.length > 0) throw new Error(`import circles (type imports included):\n${circles.map((c) => `  ${c.join(' ↔ ')}`).join('\n')}`)
-})
-step('prettier', () => execFileSync(bin('prettier'), ['--check', '--log-level', 'warn', ...FORMATTED], {cwd: root, stdio: 'inherit'}))
-process.exit(failed ? 1 : 0)
+/**
+ * Relative imports (value and type) that point up or sideways in FOLDER_LAYERS, each said with
+ * what to do; a folder missing from the table is one too.
+ */
+export function folderOrderViolations(dir) {
+  const rank = new Map(FOLDER_LAYERS.flatMap((layer, n) => layer.map((folder) => [folder, n])))
+  const folderOf = (file) => relative(dir, file).split(/[\\/]/)[0].replace(/\.ts$/, '')
+  const problems = []
+  for (const [file, targets] of relativeImports(dir)) {
+    const from = folderOf(file)
+    if (!rank.has(from)) {
+      problems.push(`${relative(dirname(dir), file)}: src/${from} is in no layer of FOLDER_LAYERS; add it where it belongs`)
+      continue
+    }
 
-/** Every circle among the relative imports (value and type) of the .ts files under `dir`, as paths from the repository root. */
-function importCircles(dir) {
+    for (const target of targets) {
+      const to = folderOf(target)
+      if (to === from || rank.get(to) > rank.get(from)) continue
+      const where = rank.has(to) ? (rank.get(to) === rank.get(from) ? 'beside it' : 'above it') : 'in no layer'
+      problems.push(`${relative(dirname(dir), file)} imports ${relative(dirname(dir), target)}: ${to} is ${where}; move what both need down to a lower folder (support/ for small shared pieces)`)
+    }
+  }
+
+  return problems
+}
+
+/** The relative imports (value and type) of every .ts file under `dir`, resolved to .ts files. */
+function relativeImports(dir) {
   const ts = loadTypeScript()
-  const files = walk(dir).filter((f) => f.endsWith('.ts'))
   const edges = new Map()
-  for (const file of files) {
+  for (const file of walk(dir).filter((f) => f.endsWith('.ts'))) {
     const {importedFiles} = ts.preProcessFile(readFileSync(file, 'utf8'), true, true)
     const targets = importedFiles
       .map((i) => i.fileName)
@@ -48,6 +102,14 @@ function importCircles(dir) {
       .filter((target) => existsSync(target))
     edges.set(file, [...new Set(targets)])
   }
+
+  return edges
+}
+
+/** Every circle among the relative imports (value and type) of the .ts files under `dir`, as paths from the repository root. */
+export function importCircles(dir) {
+  const edges = relativeImports(dir)
+  const files = [...edges.keys()]
 
   // Tarjan's strongly connected components: every component of more than one file holds a circle.
   const index = new Map()
