@@ -15,16 +15,21 @@ export const MAX_SERIAL_LENGTH = 200
  */
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
 
+/** Where `text` holds a character no serial may hold, said without quoting it; undefined when it holds none. */
+export function unprintableIn(text: string): string | undefined {
+  const unprintable = UNPRINTABLE.exec(text)
+  if (!unprintable) return undefined
+  const code = unprintable[0].codePointAt(0)!
+  return `the control or formatting character U+${code.toString(16).toUpperCase().padStart(4, '0')} at character ${[...text.slice(0, unprintable.index)].length + 1}`
+}
+
 /** Why `serial` cannot be a serial, in a sentence that quotes nothing raw; undefined when it can. */
 export function serialTextProblem(serial: string, maxLength = MAX_SERIAL_LENGTH): string | undefined {
   if (serial === '') return 'it is empty'
   const length = [...serial].length
   if (length > maxLength) return `it is ${length} characters long, more than ${maxLength}`
-  const unprintable = UNPRINTABLE.exec(serial)
-  if (unprintable) {
-    const code = unprintable[0].codePointAt(0)!
-    return `it holds the control or formatting character U+${code.toString(16).toUpperCase().padStart(4, '0')} at character ${[...serial.slice(0, unprintable.index)].length + 1}`
-  }
+  const unprintable = unprintableIn(serial)
+  if (unprintable) return `it holds ${unprintable}`
 
   if (serial.includes('/')) return 'it contains "/", which snapd refuses in a serial'
   if (serial.trim() !== serial) return 'it starts or ends with a space'

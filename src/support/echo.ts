@@ -8,8 +8,8 @@
  * bidi controls, zero-width characters, the byte-order mark, and line and paragraph separators.
  */
 const unsafe = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2066-\u2069\uFEFF]/g
-/** The same, with newline and tab: nothing of these may stand raw in a JSON text meant for a terminal or a log. */
-const unsafeInJson = /[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2066-\u2069\uFEFF]/g
+/** What JSON.stringify leaves raw in a string of these (it escapes C0 itself; a newline outside a string is layout). */
+const unsafeInJson = /[\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2066-\u2069\uFEFF]/g
 
 const escape = (c: string) => {
   const code = c.charCodeAt(0)
@@ -39,6 +39,6 @@ export function quoteInput(value: string, max = ECHO_MAX): string {
  * A value as one line of JSON in which every character above is a \u escape: the text stays the
  * same JSON (a reader gets the same strings back), and a terminal or a log viewer shows it inert.
  */
-export function inertJson(value: unknown): string {
-  return JSON.stringify(value).replaceAll(unsafeInJson, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+export function inertJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replaceAll(unsafeInJson, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
