@@ -116,6 +116,7 @@ export const ERROR_CODES = [
   // serve: the device service.
   'E_SERVE_CONFIG',
   'E_SERVE_DATABASE',
+  'E_SERVE_DRIVER',
   'E_SERVE_LISTEN',
   'E_SERVE_SCHEMA',
   'E_SERVE_TLS',

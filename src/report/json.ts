@@ -11,6 +11,7 @@
  *   "gadgets": [{
  *     "file": "gadget.yaml",      // as given on the command line or found in the directory
  *     "snapd": "2.57",
+ *     "notes": ["…"],               // how it was judged, when the user should know (a --snapd older than assumes)
  *     "verdict": {"valid": false, "error": "…"},  // what snapd itself says: valid, or its first error
  *     "errors": 1, "warnings": 1,
  *     "findings": [{
@@ -58,6 +59,7 @@ function gadgetJson(gadget: GadgetValidation) {
   return {
     file: gadget.file,
     snapd: gadget.snapd,
+    ...(gadget.notes ? {notes: gadget.notes} : {}),
     verdict: gadget.verdict.valid ? {valid: true} : {valid: false, error: gadget.verdict.error},
     errors: gadget.errors,
     warnings: gadget.warnings,

@@ -44,6 +44,13 @@ export function formatText(report: ValidationReport, options: TextOptions): stri
     lastWasValid = false
   }
 
+  for (const gadget of report.gadgets) {
+    for (const note of gadget.notes ?? []) {
+      if (text) text += '\n'
+      text += `${paint('bold', displayPath(gadget.file, options.cwd))}: ${paint('cyan', 'note')} ${visible(note)}\n`
+    }
+  }
+
   for (const input of report.unreadable ?? []) {
     if (text) text += '\n'
     text += `${paint('bold', displayPath(input.file, options.cwd))}: ${paint('red', 'error')} ${visible(input.message)}\n`

@@ -92,6 +92,8 @@ function openDatabase<T>(path: string, prepare: (db: Database.Database) => T): {
     return {db, result: prepare(db)}
   } catch (error) {
     db?.close()
+    // A driver without its addon is not this file's fault: the caller says how to install it.
+    if (/Could not locate the bindings file/.test(String((error as Error).message))) throw error
     throw new UserError('E_SERVE_DATABASE', `cannot open the sqlite database ${path}: ${(error as Error).message}`, {
       cause: error,
       file: path,
