@@ -86,6 +86,8 @@ export interface ResolvedHeader {
   value: string
   /** The environment variable it was read from. */
   env?: string
+  /** A dry run's: the variable is not set where the plan was made (the value is shown as <$NAME>). */
+  unset?: boolean
 }
 
 /**

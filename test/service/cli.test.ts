@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict'
 import {type ChildProcess, spawn} from 'node:child_process'
-import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
 
 import {parseAssertions} from '../../src/assertions/index.js'
 import {runCli} from '../helpers/cli.js'
-import {binRun} from '../helpers/paths.js'
+import {binRun, projectRoot} from '../helpers/paths.js'
 import {API_KEY, type Lab, makeLab, modelAssertion, TestDevice} from './helpers.js'
 
 const labs: Lab[] = []
@@ -56,6 +57,35 @@ async function registerThrough(url: string, serial: string): Promise<Response> {
   const nonce = ((await answer.json()) as {'request-id': string})['request-id']
   return fetch(`${url}serial`, {body: `${new TestDevice().serialRequest(nonce, {serial})}\n${modelAssertion()}`, headers: {'api-key': API_KEY}, method: 'POST'})
 }
+
+describe('the sample config in examples/serve', () => {
+  test('starts as its README says (its port made free for the test), answers health, and says it has no chain', async () => {
+    const lab = makeLab()
+    labs.push(lab)
+    const sample = readFileSync(join(projectRoot, 'examples', 'serve', 'serve.yaml'), 'utf8')
+    assert.match(sample, /^listen: 127\.0\.0\.1:8642$/m)
+    writeFileSync(lab.config, sample.replace('listen: 127.0.0.1:8642', 'listen: 127.0.0.1:0'))
+    const serve = await startServe(['--config', lab.config], {ACME_PC_API_KEY: 'sample-key'})
+    try {
+      const url = serve.firstLine.replace(/^listening on /, '')
+      const health = await fetch(`${url}health`)
+      assert.equal(health.status, 200)
+      const nonce = await fetch(`${url}request-id`, {headers: {'api-key': 'sample-key'}, method: 'POST'})
+      assert.equal(nonce.status, 200)
+      assert.match(serve.stderr(), /warning: models\[0\] \(acme\/acme-pc\) has no chain/)
+    } finally {
+      serve.child.kill('SIGTERM')
+      assert.deepEqual(await serve.exit, {code: 0, signal: null})
+    }
+  })
+
+  test('serve --help names it, and it exists', async () => {
+    const help = await runCli(['serve', '--help'])
+    assert.match(help.stdout, /examples\/serve\/serve\.yaml/)
+    assert.ok(existsSync(join(projectRoot, 'examples', 'serve', 'serve.yaml')))
+    assert.ok(existsSync(join(projectRoot, 'examples', 'serve', 'README.md')))
+  })
+})
 
 describe('serve', () => {
   test('--json prints the URL; a device registers; serve log lists it; SIGTERM stops it cleanly', async () => {
