@@ -37,9 +37,7 @@ export const MIN_SIGNING_KEY_BITS = 4096
 const MAX_KEY_TEXT_BYTES = 64 * 1024
 
 const NEW_KEY_HINT = "make a 4096-bit RSA key with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out brand.pem` and register it as the account's key"
-const GNUPG_HINT =
-  'a key made by `snap create-key` lives in GnuPG, and `snap export-key` prints only its public half; GnuPG has no PEM export. ' +
-  `Sign with a key you hold as PEM instead: ${NEW_KEY_HINT} (snap can sign and export with PEM keys through an external key manager, SNAPD_EXT_KEYMGR)`
+const GNUPG_HINT = 'a key made by `snap create-key` lives in GnuPG: bring it to PEM, with the same key id, by `gpg --homedir ~/.snap/gnupg --export-secret-keys <name> | snap-gadget key import-gnupg - --out <name>.pem`'
 
 /**
  * Reads an RSA private key in PEM (`BEGIN PRIVATE KEY` or `BEGIN RSA PRIVATE KEY`) for signing
