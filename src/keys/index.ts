@@ -1,6 +1,7 @@
 /**
- * Brand keys held as PEM files: GnuPG keys (`snap create-key`) brought to PEM with their key id,
- * and private key files written safely.
+ * Brand keys held as PEM files: snapd's id of a key in any form a brand holds it, GnuPG keys
+ * (`snap create-key`) brought to PEM with their key id, and private key files written safely.
  */
 export {type GnupgKey, type GnupgSecret, gnupgPublicKey, type ImportedGnupgKey, importGnupgKey, type ImportGnupgOptions, looksLikeGnupgExport, MAX_GNUPG_EXPORT_BYTES, readGnupgExport} from './gnupg.js'
 export {writePrivateKeyFile, type WritePrivateKeyOptions} from './private-key-file.js'
+export {type KeyForm, MAX_KEY_FILE_BYTES, type PublicKeyInfo, readPublicKey, readPublicKeys} from './read-key.js'

@@ -11,9 +11,10 @@ import {after, before, describe, test} from 'node:test'
 
 import {loadSigningKey} from '../../src/assertions/keys.js'
 import {importGnupgKey} from '../../src/keys/gnupg.js'
+import {testKeys} from '../helpers/assertions.js'
 import {runCli} from '../helpers/cli.js'
 import {type GnupgHome, haveTools, makeGnupgHome, requireTools, snapCreateKey} from '../helpers/gnupg.js'
-import {binRun} from '../helpers/paths.js'
+import {binRun, fixtures, shared} from '../helpers/paths.js'
 
 const PASSPHRASE = 'correct horse'
 let work: string
@@ -90,6 +91,46 @@ describe('key import-gnupg', () => {
     const missing = await runCli(['key', 'import-gnupg', join(work, 'nope.gpg'), '--out', join(work, 'x.pem')])
     assert.equal(missing.code, 2)
     assert.match(missing.stderr, /no such file or directory/)
+  })
+})
+
+describe('key id', () => {
+  test("prints snapd's id alone, from a PEM key, snap export-key output or an account-key, a file or stdin", async () => {
+    const {brand} = testKeys()
+    const file = await runCli(['key', 'id', fixtures('assertions', 'brand.pem')])
+    assert.equal(file.code, 0, file.stderr)
+    assert.equal(file.stdout, `${brand.keyId}\n`)
+    assert.equal(file.stderr, '')
+    const stdin = await runCli(['key', 'id', '-'], {input: brand.encodedPublicKey})
+    assert.equal(stdin.stdout, `${brand.keyId}\n`)
+    const request = await runCli(['key', 'id', shared('fixtures', 'assertions', 'account-key-request.assert'), '--json'])
+    assert.equal(request.code, 0, request.stderr)
+    assert.deepEqual(JSON.parse(request.stdout), {
+      accountId: 'acme-brand',
+      bits: 4096,
+      file: shared('fixtures', 'assertions', 'account-key-request.assert'),
+      form: 'account-key-request',
+      keyId: 'Zk0oO8eYhBjl_IDVLUu9biFPSMNq67eJVLwQV81z64L0e3Nkr1D1JjgfjuEC8nQB',
+      name: 'brand-test',
+    })
+  })
+
+  test('the id of a GnuPG key is the one snap keys shows for it', async (t) => {
+    if (!requireTools(t, 'gpg', 'snap', 'script')) return
+    const result = await runCli(['key', 'id', '-'], {input: home!.gpg(['--export', 'serials'])})
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.stdout, `${home!.snapKeys().serials}\n`)
+  })
+
+  test('a key under 4096 bits: its id, and a warning; not a key: exit 2', async () => {
+    const small = await runCli(['key', 'id', fixtures('assertions', 'device-2048.pem')])
+    assert.equal(small.code, 0, small.stderr)
+    assert.equal(small.stdout, `${testKeys().device2048.keyId}\n`)
+    assert.match(small.stderr, /^warning: .*device-2048\.pem is a 2048-bit RSA key: snapd signs with a key it did not make itself only from 4096 bits\n$/)
+    const ec = await runCli(['key', 'id', fixtures('assertions', 'ec.pem')])
+    assert.equal(ec.code, 2)
+    assert.match(ec.stderr, /error: .*ec\.pem is an EC key/)
+    assert.equal(ec.stdout, '')
   })
 })
 
