@@ -3,18 +3,21 @@
  * by `snap create-key` itself and by GnuPG, ids as `snap keys` reports them.
  */
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {spawn, spawnSync} from 'node:child_process'
+import {createPrivateKey, createPublicKey} from 'node:crypto'
+import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
+import {parseAssertion} from '../../src/assertions/decode.js'
 import {loadSigningKey} from '../../src/assertions/keys.js'
+import {verifyAssertionSignature} from '../../src/assertions/verify.js'
 import {importGnupgKey} from '../../src/keys/gnupg.js'
 import {testKeys} from '../helpers/assertions.js'
 import {runCli} from '../helpers/cli.js'
-import {type GnupgHome, haveTools, makeGnupgHome, requireTools, snapCreateKey} from '../helpers/gnupg.js'
-import {binRun, fixtures, shared} from '../helpers/paths.js'
+import {type GnupgHome, haveTools, makeGnupgHome, requireTools, run, snapCreateKey} from '../helpers/gnupg.js'
+import {binRun, fixtures, projectRoot, shared} from '../helpers/paths.js'
 
 const PASSPHRASE = 'correct horse'
 let work: string
@@ -131,6 +134,95 @@ describe('key id', () => {
     assert.equal(ec.code, 2)
     assert.match(ec.stderr, /error: .*ec\.pem is an EC key/)
     assert.equal(ec.stdout, '')
+  })
+})
+
+describe('key keymgr', () => {
+  const keymgr = join(projectRoot, 'bin', 'keymgr.js')
+  let keys: string
+  let snapEnv: NodeJS.ProcessEnv
+  before(() => {
+    keys = join(work, 'keymgr-keys')
+    mkdirSync(keys)
+    copyFileSync(fixtures('assertions', 'device-2048.pem'), join(keys, 'small.pem'))
+    // SNAPD_EXT_KEYMGR names bin/keymgr.js as the installed snap-gadget-keymgr: run by its #! line.
+    snapEnv = {HOME: work, LANG: 'C.UTF-8', PATH: `${dirname(process.execPath)}:${process.env.PATH}`, SNAP_GADGET_KEYS: keys, SNAPD_EXT_KEYMGR: keymgr}
+    if (home) writeFileSync(join(keys, 'serials.pem'), importGnupgKey(home.exportSecret('serials')).pem, {mode: 0o600})
+  })
+
+  test('snap keys and snap export-key see the PEM key of a snap create-key key as they saw it in GnuPG', (t) => {
+    if (!requireTools(t, 'gpg', 'snap', 'script')) return
+    const listed = JSON.parse(String(run('snap', ['keys', '--json'], snapEnv).stdout)) as Array<{name: string; 'sha3-384': string}>
+    assert.deepEqual(listed, [
+      {name: 'serials', 'sha3-384': home!.snapKeys().serials},
+      {name: 'small', 'sha3-384': testKeys().device2048.keyId},
+    ])
+    assert.equal(String(run('snap', ['export-key', 'serials'], snapEnv).stdout), String(run('snap', ['export-key', 'serials'], home!.env()).stdout))
+  })
+
+  test('snap sign -k NAME and snap export-key --account sign with the PEM key: our decoder and verifier accept what they print', (t) => {
+    if (!requireTools(t, 'gpg', 'snap', 'script')) return
+    const key = loadSigningKey(readFileSync(join(keys, 'serials.pem')))
+    const statement = join(work, 'account.json')
+    writeFileSync(
+      statement,
+      JSON.stringify({'account-id': 'acme-brand', 'authority-id': 'acme-brand', 'display-name': 'Acme', timestamp: '2024-01-01T00:00:00Z', type: 'account', username: 'acme', validation: 'unproven'}),
+    )
+    const signed = parseAssertion(String(run('snap', ['sign', '-k', 'serials', statement], snapEnv).stdout))
+    assert.equal(signed.headers['sign-key-sha3-384'], key.keyId)
+    assert.deepEqual(verifyAssertionSignature(signed, key.encodedPublicKey), {keyId: key.keyId, valid: true})
+
+    const request = parseAssertion(String(run('snap', ['export-key', '--account=acme-brand', 'serials'], snapEnv).stdout))
+    assert.equal(request.type, 'account-key-request')
+    assert.deepEqual(
+      {...request.headers, since: undefined},
+      {'account-id': 'acme-brand', 'body-length': '717', name: 'serials', 'public-key-sha3-384': key.keyId, 'sign-key-sha3-384': key.keyId, since: undefined, type: 'account-key-request'},
+    )
+    assert.equal(request.body, key.encodedPublicKey)
+    assert.deepEqual(verifyAssertionSignature(request, key.encodedPublicKey), {keyId: key.keyId, valid: true}, 'self-signed, as snapd checks it')
+  })
+
+  test("snap reports the key manager's reason for a missing key, and its own for a key under 4096 bits", (t) => {
+    if (!requireTools(t, 'snap')) return
+    const statement = join(work, 'small.json')
+    writeFileSync(
+      statement,
+      JSON.stringify({'account-id': 'acme-brand', 'authority-id': 'acme-brand', 'display-name': 'Acme', timestamp: '2024-01-01T00:00:00Z', type: 'account', username: 'acme', validation: 'unproven'}),
+    )
+    const missing = spawnSync('snap', ['sign', '-k', 'absent', statement], {env: snapEnv})
+    assert.equal(missing.status, 1)
+    assert.match(String(missing.stderr), /no key named \\"absent\\": .*absent\.pem does not exist/)
+    const small = spawnSync('snap', ['export-key', '--account=acme-brand', 'small'], {env: snapEnv})
+    assert.notEqual(small.status, 0)
+    assert.match(String(small.stderr), /signing needs at least a 4096 bits key, got 2048/, 'snap lists the key (get-public-key serves it) and refuses to sign with it')
+  })
+
+  test('the operations run directly: JSON and DER out, refusals with exit 2, never a private key', async () => {
+    const env = {SNAP_GADGET_KEYS: keys}
+    const features = await runCli(['key', 'keymgr', 'features'])
+    assert.equal(features.stdout, '{"public-keys":["DER"],"signing":["RSA-PKCS"]}')
+    const names = await runCli(['key', 'keymgr', 'key-names'], {env})
+    assert.equal(names.code, 0, names.stderr)
+    assert.deepEqual((JSON.parse(names.stdout) as {'key-names': string[]})['key-names'].includes('small'), true)
+    const der = spawnSync(keymgr, ['get-public-key', '-f', 'DER', '-k', 'small'], {env: snapEnv})
+    assert.equal(der.status, 0, String(der.stderr))
+    assert.deepEqual(der.stdout, createPublicKey(createPrivateKey(readFileSync(join(keys, 'small.pem')))).export({format: 'der', type: 'spki'}))
+
+    const unset = await runCli(['key', 'keymgr', 'key-names'], {env: {SNAP_GADGET_KEYS: ''}})
+    assert.equal(unset.code, 2)
+    assert.match(unset.stderr, /error: no key directory: SNAP_GADGET_KEYS is not set\n {2}hint: export SNAP_GADGET_KEYS=/)
+    const traversal = await runCli(['key', 'keymgr', 'get-public-key', '-f', 'DER', '-k', '../keymgr-keys/small'], {env})
+    assert.equal(traversal.code, 2)
+    assert.match(traversal.stderr, /error: "\.\.\/keymgr-keys\/small" is not a key name/)
+    const garbage = await runCli(['key', 'keymgr', 'sign', '-m', 'RSA-PKCS', '-k', 'small'], {env, input: 'sign this'})
+    assert.equal(garbage.code, 2)
+    assert.match(garbage.stderr, /sign expects a SHA-512 DigestInfo on standard input \(83 bytes\)/)
+    const pem = await runCli(['key', 'keymgr', 'get-public-key', '-f', 'PEM', '-k', 'small'], {env})
+    assert.equal(pem.code, 2)
+    const noKey = await runCli(['key', 'keymgr', 'sign', '-m', 'RSA-PKCS'], {env})
+    assert.equal(noKey.code, 2)
+    assert.match(noKey.stderr, /sign needs -k NAME/)
+    for (const output of [features, names, unset, traversal, garbage, pem, noKey]) assert.doesNotMatch(output.stdout + output.stderr, /PRIVATE KEY/)
   })
 })
 
