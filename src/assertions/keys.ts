@@ -36,7 +36,9 @@ export const MIN_SIGNING_KEY_BITS = 4096
 /** A PEM RSA 4096 key is about 3.3 KB; anything much larger is not one key. */
 const MAX_KEY_TEXT_BYTES = 64 * 1024
 
-const NEW_KEY_HINT = "make a 4096-bit RSA key with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out brand.pem` and register it as the account's key"
+const NEW_KEY_HINT =
+  'make a 4096-bit RSA key with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out brand.pem` and register it with the account ' +
+  '(`snap-gadget key account-key-request brand.pem --account <account-id>` makes the request)'
 const GNUPG_HINT = 'a key made by `snap create-key` lives in GnuPG: bring it to PEM, with the same key id, by `gpg --homedir ~/.snap/gnupg --export-secret-keys <name> | snap-gadget key import-gnupg - --out <name>.pem`'
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Key names as snapd takes them (asserts/account_key.go validAccountKeyName): the `name` of an
- * account-key and of its request, so also the name a key manager serves a key under and the name
- * of its file there.
+ * Names as snapd takes them: key names (asserts/account_key.go validAccountKeyName), the `name` of
+ * an account-key and of its request, so also the name a key manager serves a key under and the
+ * name of its file there; and account ids (asserts/account.go validAccountID).
  */
 
 /**
@@ -21,3 +21,17 @@ export function isValidKeyName(name: string): boolean {
 
 /** What a valid key name looks like, for hints. */
 export const KEY_NAME_RULE = 'lower-case letters and digits, single dashes between them, at least one letter (as snapd requires of account-key names), e.g. "serials"'
+
+/** snapd's account ids: a store-made id of 32 letters and digits, or a chosen one of 2 to 28 (`acme-brand`). */
+const ACCOUNT_ID = /^(?:[a-zA-Z0-9]{32}|[-a-z0-9]{2,28})$/
+
+/** Whether snapd accepts `id` as an account id. */
+export function isValidAccountId(id: string): boolean {
+  return ACCOUNT_ID.test(id)
+}
+
+/** A key file's name without .pem (keys/serials.pem: "serials"), when snapd takes it as a key name. */
+export function keyNameOfFile(path: string): string | undefined {
+  const name = path.slice(path.lastIndexOf('/') + 1).replace(/\.pem$/, '')
+  return isValidKeyName(name) ? name : undefined
+}

@@ -1,7 +1,8 @@
 /**
- * Private keys written to disk: mode 0600 from the first byte (never readable by others, whatever
- * the umask), complete or absent (a temporary file in the same directory, synced, then linked or
- * renamed into place), and an existing file is replaced only when the caller says so.
+ * Key files written to disk: a private key with mode 0600 from the first byte (never readable by
+ * others, whatever the umask), what may be public (a request) 0644; each complete or absent (a
+ * temporary file in the same directory, synced, then linked or renamed into place), and an
+ * existing file is replaced only when the caller says so.
  */
 import {randomBytes} from 'node:crypto'
 import {closeSync, constants, fchmodSync, fsyncSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
@@ -18,21 +19,30 @@ export interface WritePrivateKeyOptions {
 
 /** Writes `pem` to `path` with mode 0600; refuses an existing file unless `force`. */
 export function writePrivateKeyFile(path: string, pem: string, options: WritePrivateKeyOptions = {}): void {
+  writeKeyFile(path, pem, 0o600, options)
+}
+
+/** Writes public `text` (an account-key-request) to `path` with mode 0644; refuses an existing file unless `force`. */
+export function writePublicKeyFile(path: string, text: string, options: WritePrivateKeyOptions = {}): void {
+  writeKeyFile(path, text, 0o644, options)
+}
+
+function writeKeyFile(path: string, content: string, mode: number, options: WritePrivateKeyOptions): void {
   const shown = options.shown ?? path
   if (!options.force && exists(path)) throw existsError(shown)
   const dir = dirname(path)
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
   let fd: number
   try {
-    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
   } catch (error) {
     throw ioError(dir, error, 'create the key file in')
   }
 
   try {
     try {
-      fchmodSync(fd, 0o600) // the umask may only have narrowed it; make it exact
-      writeSync(fd, pem)
+      fchmodSync(fd, mode) // the umask may only have narrowed it; make it exact
+      writeSync(fd, content)
       fsyncSync(fd)
     } finally {
       closeSync(fd)

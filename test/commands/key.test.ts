@@ -13,10 +13,11 @@ import {after, before, describe, test} from 'node:test'
 import {parseAssertion} from '../../src/assertions/decode.js'
 import {loadSigningKey} from '../../src/assertions/keys.js'
 import {verifyAssertionSignature} from '../../src/assertions/verify.js'
+import {makeAccountKeyRequest} from '../../src/keys/account-key-request.js'
 import {importGnupgKey} from '../../src/keys/gnupg.js'
-import {testKeys} from '../helpers/assertions.js'
+import {signatureCreationTime, testKeys} from '../helpers/assertions.js'
 import {runCli} from '../helpers/cli.js'
-import {type GnupgHome, haveTools, makeGnupgHome, requireTools, run, snapCreateKey} from '../helpers/gnupg.js'
+import {type GnupgHome, haveTools, makeGnupgHome, requireTools, run, snapCreateKey} from '../helpers/key-tools.js'
 import {binRun, fixtures, projectRoot, shared} from '../helpers/paths.js'
 
 const PASSPHRASE = 'correct horse'
@@ -223,6 +224,58 @@ describe('key keymgr', () => {
     assert.equal(noKey.code, 2)
     assert.match(noKey.stderr, /sign needs -k NAME/)
     for (const output of [features, names, unset, traversal, garbage, pem, noKey]) assert.doesNotMatch(output.stdout + output.stderr, /PRIVATE KEY/)
+  })
+})
+
+describe('key account-key-request', () => {
+  let keys: string
+  let snapEnv: NodeJS.ProcessEnv
+  before(() => {
+    keys = join(work, 'request-keys')
+    mkdirSync(keys)
+    copyFileSync(fixtures('assertions', 'brand.pem'), join(keys, 'serials.pem'))
+    snapEnv = {HOME: work, LANG: 'C.UTF-8', PATH: `${dirname(process.execPath)}:${process.env.PATH}`, SNAP_GADGET_KEYS: keys, SNAPD_EXT_KEYMGR: join(projectRoot, 'bin', 'keymgr.js')}
+  })
+
+  test('is what snap export-key --account prints for the same key, but for since; at the same times, byte for byte', async (t) => {
+    if (!requireTools(t, 'snap')) return
+    const {brand} = testKeys()
+    const theirs = String(run('snap', ['export-key', '--account=acme-brand', 'serials'], snapEnv).stdout)
+    const ours = await runCli(['key', 'account-key-request', join(keys, 'serials.pem'), '--account', 'acme-brand'])
+    assert.equal(ours.code, 0, ours.stderr)
+    const content = (text: string): string => text.slice(0, text.lastIndexOf('\n\n')).replace(/^since: .*$/m, 'since: …')
+    assert.equal(content(ours.stdout), content(theirs))
+    assert.deepEqual(verifyAssertionSignature(parseAssertion(ours.stdout), brand.encodedPublicKey), {keyId: brand.keyId, valid: true})
+
+    const snaps = parseAssertion(theirs)
+    const same = makeAccountKeyRequest({accountId: 'acme-brand', key: brand, name: 'serials', signatureTime: signatureCreationTime(snaps.signature), since: new Date(snaps.headers.since as string)})
+    assert.equal(same.text, theirs)
+  })
+
+  test('--out writes the request (never over a file without --force), --json says what it made; a file name that is no key name needs --name', async () => {
+    const {brand} = testKeys()
+    const out = join(work, 'serials.account-key-request')
+    const written = await runCli(['key', 'account-key-request', join(keys, 'serials.pem'), '--account', 'acme-brand', '--out', out, '--json'])
+    assert.equal(written.code, 0, written.stderr)
+    const result = JSON.parse(written.stdout) as {accountId: string; file: string; keyId: string; name: string; since: string}
+    assert.deepEqual({...result, since: undefined}, {accountId: 'acme-brand', file: out, keyId: brand.keyId, name: 'serials', since: undefined})
+    assert.equal(parseAssertion(readFileSync(out)).headers.since, result.since)
+    assert.equal(statSync(out).mode & 0o777, 0o644)
+    const again = await runCli(['key', 'account-key-request', join(keys, 'serials.pem'), '--account', 'acme-brand', '--out', out])
+    assert.equal(again.code, 2)
+    assert.match(again.stderr, /already exists/)
+
+    const unnamed = await runCli(['key', 'account-key-request', fixtures('assertions', 'brand.pem'), '--account', 'acme-brand'])
+    assert.equal(unnamed.code, 0, unnamed.stderr)
+    assert.match(unnamed.stdout, /^name: brand$/m)
+    const stdin = await runCli(['key', 'account-key-request', '-', '--account', 'acme-brand'], {input: readFileSync(fixtures('assertions', 'brand.pem'))})
+    assert.equal(stdin.code, 2)
+    assert.match(stdin.stderr, /the key's name cannot come from stdin.*\n {2}hint: give it with --name/)
+    const named = await runCli(['key', 'account-key-request', '-', '--account', 'acme-brand', '--name', 'serials'], {input: readFileSync(fixtures('assertions', 'brand.pem'))})
+    assert.match(named.stdout, /^name: serials$/m)
+    const small = await runCli(['key', 'account-key-request', fixtures('assertions', 'device-2048.pem'), '--account', 'acme-brand', '--name', 'small'])
+    assert.equal(small.code, 2)
+    assert.match(small.stderr, /2048-bit RSA key/)
   })
 })
 

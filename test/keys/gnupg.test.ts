@@ -11,7 +11,7 @@ import {signAssertion} from '../../src/assertions/sign.js'
 import {decodeAssertionPublicKey, verifyAssertionSignature} from '../../src/assertions/verify.js'
 import {UserError} from '../../src/errors.js'
 import {gnupgPublicKey, importGnupgKey, looksLikeGnupgExport, readGnupgExport} from '../../src/keys/gnupg.js'
-import {type GnupgHome, haveTools, makeGnupgHome, requireTools, run, SNAPD_KEY_CREATION} from '../helpers/gnupg.js'
+import {type GnupgHome, haveTools, makeGnupgHome, requireTools, run, SNAPD_KEY_CREATION} from '../helpers/key-tools.js'
 
 let home: GnupgHome | undefined
 const exports: Record<string, Buffer> = {}

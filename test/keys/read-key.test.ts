@@ -10,7 +10,7 @@ import {after, before, describe, test} from 'node:test'
 import {UserError} from '../../src/errors.js'
 import {readPublicKey, readPublicKeys} from '../../src/keys/read-key.js'
 import {makeBrandChain, testKeys} from '../helpers/assertions.js'
-import {type GnupgHome, haveTools, makeGnupgHome, requireTools} from '../helpers/gnupg.js'
+import {type GnupgHome, haveTools, makeGnupgHome, requireTools} from '../helpers/key-tools.js'
 import {fixtures, shared} from '../helpers/paths.js'
 
 const pem = (name: string): string => readFileSync(fixtures('assertions', `${name}.pem`), 'utf8')
