@@ -121,7 +121,7 @@ function assertionKeys(text: string, source: string): PublicKeyInfo[] {
   if (keyAssertions.length === 0) {
     throw new UserError(
       'E_KEY_FORMAT',
-      `${source} holds ${assertions.length === 1 ? `a ${assertions[0].type} assertion` : `${assertions.length} assertions (${[...new Set(assertions.map((a) => a.type))].join(', ')})`}, and no account-key`,
+      `${source} holds ${assertions.length === 1 ? `${/^[aeiou]/.test(assertions[0].type) ? 'an' : 'a'} ${assertions[0].type} assertion` : `${assertions.length} assertions (${[...new Set(assertions.map((a) => a.type))].join(', ')})`}, and no account-key`,
       {
         file: source,
         hint: `give the brand's account-key (\`snap known --remote account-key public-key-sha3-384=<key id>\`), or ${FORMS_HINT.replace('give ', '')}`,
