@@ -11,13 +11,14 @@ export default class KeyKeymgr extends BaseCommand {
     operation: Args.string({description: 'what snapd asks', options: ['features', 'key-names', 'get-public-key', 'sign'], required: true}),
   }
 
-  static override description = `snapd's external key manager protocol (SNAPD_EXT_KEYMGR, snapd's asserts/extkeypairmgr.go) over a directory of PEM private keys, so that \`snap keys\`, \`snap export-key\`, \`snap export-key --account=<account-id>\` (the account-key-request to register a key), \`snap sign -k <name>\` and what is built on them (snapcraft's key commands run snap's) use the PEM keys \`serve\` signs with, without GnuPG.
+  static override description = `Speaks the protocol of snapd's external key managers (SNAPD_EXT_KEYMGR, snapd's asserts/extkeypairmgr.go) over a directory of PEM private keys, so that \`snap keys\`, \`snap export-key\`, \`snap export-key --account=<account-id>\` (the account-key-request to register a key), \`snap sign -k <name>\` and what is built on them (snapcraft's key commands run snap's) use the PEM keys \`serve\` signs with, without GnuPG.
 
 The key named NAME is the file NAME.pem in the key directory (SNAP_GADGET_KEYS, or --keys): an unencrypted RSA private key of at least 4096 bits, PKCS#8 or PKCS#1, as \`openssl genpkey\` or \`key import-gnupg\` writes it. NAME is an account-key name as snapd takes it: lower-case letters and digits, single dashes between them.
 
 snapd runs SNAPD_EXT_KEYMGR as one program, with the operation as its arguments. This package installs that program beside snap-gadget: snap-gadget-keymgr (bin/keymgr.js), which is \`snap-gadget key keymgr\` under a name snapd can run. So:
 
-  export SNAPD_EXT_KEYMGR=$(command -v snap-gadget-keymgr) SNAP_GADGET_KEYS=$HOME/brand-keys
+  export SNAPD_EXT_KEYMGR=$(command -v snap-gadget-keymgr)
+  export SNAP_GADGET_KEYS=$HOME/brand-keys
   snap keys
   snap export-key --account=<account-id> serials > serials.account-key-request
   snap sign -k serials model.json > model.assert
