@@ -127,7 +127,15 @@ export function importGnupgKey(input: string | Uint8Array, options: ImportGnupgO
   const name = key.userIds[0] ?? ''
   const selector = `0x${key.fingerprint}`
   const pemFile = shellQuote(options.pemFile ?? `${validFileStem(name) ?? 'brand-key'}.pem`)
-  const described = `the key ${JSON.stringify(name)} (${key.fingerprint})`
+  const described = `the key ${JSON.stringify(name)}${key.fingerprint ? ` (${key.fingerprint})` : ''}`
+  if (!key.rsa) {
+    throw refuse(
+      'E_GNUPG_NOT_RSA',
+      `holds ${described}, whose algorithm is ${key.algorithmName}; snapd signs with RSA keys only`,
+      'make the key with `snap create-key <name>` (RSA 4096), or as PEM with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out serials.pem`',
+    )
+  }
+
   if (key.secret.kind === 'none') {
     throw refuse(
       'E_GNUPG_PUBLIC',
@@ -148,15 +156,7 @@ export function importGnupgKey(input: string | Uint8Array, options: ImportGnupgO
     )
   }
 
-  if (!key.rsa) {
-    throw refuse(
-      'E_GNUPG_NOT_RSA',
-      `holds ${described}, whose algorithm is ${key.algorithmName}; snapd signs with RSA keys only`,
-      'make the key with `snap create-key <name>` (RSA 4096), or as PEM with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out serials.pem`',
-    )
-  }
-
-  const bits = bitLength(key.rsa.n)
+  const bits = toBigInt(key.rsa.n).toString(2).length
   if (bits < MIN_SIGNING_KEY_BITS) {
     throw refuse(
       'E_GNUPG_KEY_SIZE',
@@ -197,7 +197,7 @@ export function gnupgPublicKey(input: string | Uint8Array, source = 'the GnuPG e
   if (keys.length > 1) throw new UserError('E_GNUPG_EXPORT', `${source} holds ${keys.length} keys; give the export of one`, {hint: EXPORT_HINT})
   const key = keys[0]
   if (!key.rsa) throw new UserError('E_GNUPG_NOT_RSA', `${source} holds a key whose algorithm is ${key.algorithmName}; snapd uses RSA keys only`, {hint: 'give the export of an RSA key (`snap create-key` makes them)'})
-  return {key, publicKey: createPublicKey({format: 'jwk', key: {e: unsigned(key.rsa.e), kty: 'RSA', n: unsigned(key.rsa.n)}})}
+  return {key, publicKey: createPublicKey({format: 'jwk', key: {e: fromBigInt(toBigInt(key.rsa.e)), kty: 'RSA', n: fromBigInt(toBigInt(key.rsa.n))}})}
 }
 
 /** Whether bytes (or text) look like a GnuPG export: an armour line, or a first key packet. */
@@ -242,7 +242,8 @@ function dearmor(text: string, source: string): Buffer {
   const base64 = data.join('')
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) throw fail('the armour is not base64')
   const bytes = Buffer.from(base64, 'base64')
-  if (crc !== undefined && Buffer.from(crc, 'base64').readUIntBE(0, 3) !== crc24(bytes)) throw fail('the armour checksum does not match (the text was changed)')
+  const sum = crc === undefined ? undefined : Buffer.from(crc, 'base64')
+  if (sum !== undefined && (sum.length !== 3 || sum.readUIntBE(0, 3) !== crc24(bytes))) throw fail('the armour checksum does not match (the text was changed)')
   return bytes
 }
 
@@ -367,18 +368,6 @@ function toBigInt(bytes: Buffer): bigint {
 function fromBigInt(value: bigint): string {
   const hex = value.toString(16)
   return Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex').toString('base64url')
-}
-
-function unsigned(bytes: Buffer): string {
-  let start = 0
-  while (start < bytes.length - 1 && bytes[start] === 0) start++
-  return bytes.subarray(start).toString('base64url')
-}
-
-function bitLength(bytes: Buffer): number {
-  let start = 0
-  while (start < bytes.length && bytes[start] === 0) start++
-  return start === bytes.length ? 0 : (bytes.length - start - 1) * 8 + 32 - Math.clz32(bytes[start])
 }
 
 /** The GnuPG home as the user types it in a shell: ~ stays unquoted so the shell expands it. */

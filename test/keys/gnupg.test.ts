@@ -94,6 +94,7 @@ describe('importGnupgKey', () => {
     if (!requireTools(t, 'gpg')) return
     refused(exports.small, 'E_GNUPG_KEY_SIZE', /"small-key" .* a 2048-bit RSA key; snapd refuses to sign with a key it does not hold itself under 4096 bits/, /snap create-key <name>.*rsa_keygen_bits:4096/)
     refused(exports.edwards, 'E_GNUPG_NOT_RSA', /"edwards-key" .* whose algorithm is EdDSA \(ed25519\); snapd signs with RSA keys only/, /RSA 4096/)
+    refused(home!.gpg(['--export', 'edwards-key']), 'E_GNUPG_NOT_RSA', /whose algorithm is EdDSA/, undefined)
   })
 
   test('exports without the secret: the public key, a stub; several keys at once', (t) => {
@@ -121,6 +122,7 @@ describe('importGnupgKey', () => {
     const body = armored.split('\n')[3]
     const altered = armored.replace(body, body.slice(0, 10) + (body[10] === 'A' ? 'B' : 'A') + body.slice(11))
     refused(altered, 'E_GNUPG_EXPORT', /armour checksum does not match/)
+    refused(armored.replace(/^=.*$/m, '=AB'), 'E_GNUPG_EXPORT', /armour checksum does not match/)
     refused(armored.split('-----END')[0], 'E_GNUPG_EXPORT', /no "-----END PGP PRIVATE KEY BLOCK-----" line/)
     refused(bytes.subarray(0, 400), 'E_GNUPG_EXPORT', /not a GnuPG key export: truncated/)
   })
