@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, test} from 'node:test'
 
+import fc from 'fast-check'
+
 import {loadSigningKey} from '../../src/assertions/keys.js'
 import {signAssertion} from '../../src/assertions/sign.js'
 import {decodeAssertionPublicKey, verifyAssertionSignature} from '../../src/assertions/verify.js'
@@ -125,6 +127,35 @@ describe('importGnupgKey', () => {
     refused(armored.replace(/^=.*$/m, '=AB'), 'E_GNUPG_EXPORT', /armour checksum does not match/)
     refused(armored.split('-----END')[0], 'E_GNUPG_EXPORT', /no "-----END PGP PRIVATE KEY BLOCK-----" line/)
     refused(bytes.subarray(0, 400), 'E_GNUPG_EXPORT', /not a GnuPG key export: truncated/)
+  })
+})
+
+describe('damaged exports, at random', () => {
+  test('a changed, cut or extended export is imported or refused with a UserError, never a crash', (t) => {
+    if (!requireTools(t, 'gpg')) return
+    const original = exports.binary
+    const damage = fc.oneof(
+      fc.record({at: fc.nat(original.length - 1), byte: fc.integer({max: 255, min: 0}), kind: fc.constant('set' as const)}),
+      fc.record({at: fc.nat(original.length - 1), kind: fc.constant('cut' as const)}),
+      fc.record({bytes: fc.uint8Array({maxLength: 64}), kind: fc.constant('append' as const)}),
+    )
+    fc.assert(
+      fc.property(fc.array(damage, {maxLength: 4, minLength: 1}), (changes) => {
+        let bytes = Buffer.from(original)
+        for (const change of changes) {
+          if (change.kind === 'set') bytes[Math.min(change.at, bytes.length - 1)] = change.byte
+          else if (change.kind === 'cut') bytes = bytes.subarray(0, change.at)
+          else bytes = Buffer.concat([bytes, change.bytes])
+        }
+
+        try {
+          importGnupgKey(bytes)
+        } catch (error) {
+          if (!(error instanceof UserError)) throw error
+        }
+      }),
+      {numRuns: 300},
+    )
   })
 })
 
