@@ -49,6 +49,8 @@ describe('key import-gnupg', () => {
     assert.equal(statSync(out).mode & 0o777, 0o600)
     const written = readFileSync(out, 'utf8')
     assert.equal(loadSigningKey(written).keyId, snapIds.serials)
+    const id = await runCli(['key', 'id', out])
+    assert.equal(id.stdout, `${snapIds.serials}\n`, 'key id of the PEM file is what snap keys showed for the GnuPG key')
     for (const output of [result.stdout, result.stderr]) assert.doesNotMatch(output, /PRIVATE KEY|MII/)
 
     const armored = join(work, 'serials.asc')
