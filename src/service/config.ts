@@ -387,7 +387,10 @@ function checkChain(assertions: Assertion[], brand: string, key: SigningKey, now
 
   const accountKey = assertions.find((a) => a.type === 'account-key' && a.headers['public-key-sha3-384'] === key.keyId)
   if (!accountKey) {
-    throw fail(`the chain has no account-key for the signing key (${key.keyId}): devices would reject every serial`, `register the key with the brand account (snap register-key) and add its account-key: ${fetch}`)
+    throw fail(
+      `the chain has no account-key for the signing key (${key.keyId}): devices would reject every serial`,
+      `register the key with the brand account (snapcraft register-key <name>, with snap seeing the key through SNAPD_EXT_KEYMGR=$(command -v snap-gadget-keymgr); or send what snap-gadget key account-key-request <key.pem> --account ${brand} prints) and add its account-key: ${fetch}`,
+    )
   }
 
   if (accountKey.headers['account-id'] !== brand) {
@@ -400,7 +403,11 @@ function checkChain(assertions: Assertion[], brand: string, key: SigningKey, now
   const since = headerText(accountKey, 'since')
   const until = headerText(accountKey, 'until')
   if (since && Date.parse(since) > now.getTime()) throw fail(`the signing key's account-key is valid only from ${since}`, 'use a key that is valid now')
-  if (until && Date.parse(until) <= now.getTime()) throw fail(`the signing key's account-key expired at ${until}`, 'register a new key and sign with it')
+  if (until && Date.parse(until) <= now.getTime())
+    throw fail(
+      `the signing key's account-key expired at ${until}`,
+      'make a new key (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096), register it (snap-gadget key account-key-request <key.pem> --account <brand>, or snapcraft register-key) and sign with it',
+    )
 }
 
 /**
