@@ -134,6 +134,7 @@ export const ERROR_CODES = [
   'E_SERVE_DATABASE',
   'E_SERVE_DRIVER',
   'E_SERVE_LISTEN',
+  'E_SERVE_LOG',
   'E_SERVE_SCHEMA',
   'E_SERVE_TLS',
   // validate: what is given to judge.

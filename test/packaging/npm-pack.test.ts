@@ -143,7 +143,7 @@ describe('the packed package, installed into an empty project', () => {
       serve.kill('SIGTERM')
       assert.equal(await exited, 0)
       const log = await installed(['serve', 'log', '--config', lab.config, '--json'])
-      assert.deepEqual([log.code, JSON.parse(log.stdout)], [0, {entries: []}], log.stderr)
+      assert.deepEqual([log.code, JSON.parse(log.stdout)], [0, {entries: [], size: 0}], log.stderr)
     } finally {
       rmSync(lab.dir, {force: true, recursive: true})
     }
