@@ -24,8 +24,11 @@ export const FOLDER_LAYERS = [
   ['cli'],
   // The curated public API: what an SDK user imports.
   ['index'],
-  // Products: what a command runs or renders.
-  ['doctor', 'layout', 'report', 'runtime', 'scaffold', 'service', 'simulate'],
+  // Products: what a command runs or renders. The ones that drive others come first: the lab
+  // makes a gadget as init does; doctor may play the device's side to probe a service.
+  ['doctor'],
+  ['simulate'],
+  ['layout', 'report', 'runtime', 'scaffold', 'service'],
   // Stages the products are built from.
   ['device', 'gadget'],
   ['identity', 'serial'],
