@@ -4,6 +4,7 @@
  * assertion's, and the assertion's own signature when a key for it is known.
  */
 import {type Assertion, headerText, parseAssertions} from '../assertions/decode.js'
+import {serialRequestView, serialView} from '../assertions/views.js'
 import {type AssertionPublicKey, decodeAssertionPublicKey, verifyAssertionSignature} from '../assertions/verify.js'
 import {UserError} from '../errors.js'
 import {plainScalarsYaml11ReadsOtherwise, readUntrustedYaml} from '../go-yaml/untrusted.js'
@@ -72,9 +73,9 @@ export function verifyIdentityDocument(input: string | Uint8Array, options: Veri
   }
 
   const kind = assertion.type as 'serial' | 'serial-request'
-  const header = (name: string): string | undefined => headerText(assertion, name, {file: options.file})
+  const view = kind === 'serial' ? serialView(assertion, options.file) : serialRequestView(assertion, options.file)
   const base = {
-    assertion: {brandId: header('brand-id'), model: header('model'), serial: header('serial'), signKeyId: header('sign-key-sha3-384') ?? '', type: kind},
+    assertion: {brandId: view.brandId, model: view.model, serial: view.serial, signKeyId: headerText(assertion, 'sign-key-sha3-384', {file: options.file}) ?? '', type: kind},
     file: options.file,
     kind,
   }
