@@ -367,7 +367,6 @@ function resolveApiKey(spec: RawModel['api-key'], env: NodeJS.ProcessEnv, at: ()
 
 function checkedApiKey(value: string, what: string, at: () => DocumentPath, fail: Fail): string {
   // The value is a secret: say what is wrong with it, never what it is.
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001F\u007F]/.test(value) || value.trim() !== value) {
     throw fail(at(), `${what} has control characters or surrounding spaces, which an HTTP header cannot carry`, 'use printable characters only, as `snap set <gadget> api-key=…` would')
   }
