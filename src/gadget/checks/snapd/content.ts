@@ -2,7 +2,7 @@
  * Content (validate.go's gadget.ValidateContent): layouts of 2.57, images and sources against the
  * gadget's tree.
  */
-import {layoutVolume} from './layout.js'
+import {layoutVolume} from '../../geometry/pack-layout.js'
 import {formatQuantity, goQuote} from '../../quantity.js'
 import type {ContentTree} from '../content-tree.js'
 import {cleanPath} from '../clean-path.js'

@@ -11,11 +11,12 @@
  *   volumes.ts     each volume: name, schema, bootloader, its structures in snapd's order
  *   structures.ts  each structure: name, label, type, update, role
  *   offsets.ts     the newest snapd's parse-time layout: partial, implicit offsets and labels
- *   layout.ts      2.57's pack-time layout (gadget.LayoutVolume)
  *   emmc.ts        eMMC volumes
  *   roles.ts       roles across volumes (gadget.Validate)
  *   content.ts     content against the gadget's tree (gadget.ValidateContent)
  *   context.ts     what they share while judging one gadget
+ *
+ * 2.57's pack-time layout (gadget.LayoutVolume) is not a check: it is in ../../geometry/.
  */
 import {type CheckInput, SnapdContext, type VolumeRef} from './context.js'
 import {contentChecks} from './content.js'

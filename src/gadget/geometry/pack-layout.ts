@@ -5,8 +5,8 @@
  * their structure (after the previous image unless they have an offset), must fit it and must
  * not overlap. All arithmetic wraps as Go's uint64 does.
  */
-import type {GadgetStructure} from '../../model.js'
-import {goQuote, MiB, u64} from '../../quantity.js'
+import type {GadgetStructure} from '../model.js'
+import {goQuote, MiB, u64} from '../quantity.js'
 
 export interface LayoutStructureInput {
   s: GadgetStructure
