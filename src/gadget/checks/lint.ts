@@ -14,7 +14,8 @@ import {checkStructure} from './schema.js'
 import type {ContentTree} from './content-tree.js'
 import {producedByParts} from './project.js'
 import {cleanPath} from './clean-path.js'
-import {hasFilesystem, linuxFilesystem, type SnapdChecks, type StructureRef, type VolumeRef} from './snapd/index.js'
+import {hasFilesystem, linuxFilesystem, type StructureRef, type VolumeRef} from '../geometry/volumes.js'
+import type {SnapdChecks} from './snapd/index.js'
 
 export interface LintContext {
   parsed: ParsedGadget

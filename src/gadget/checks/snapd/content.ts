@@ -6,7 +6,8 @@ import {layoutVolume} from '../../geometry/pack-layout.js'
 import {formatQuantity, goQuote} from '../../quantity.js'
 import type {ContentTree} from '../content-tree.js'
 import {cleanPath} from '../clean-path.js'
-import {fmtIndexAndName, hasFilesystem, type SnapdContext, type StructureRef, type VolumeRef} from './context.js'
+import {hasFilesystem, type StructureRef, type VolumeRef} from '../../geometry/volumes.js'
+import {fmtIndexAndName, type SnapdContext} from './context.js'
 
 const validAssetName = /^[a-zA-Z0-9][a-zA-Z0-9-]*$/
 

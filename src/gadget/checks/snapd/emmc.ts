@@ -2,7 +2,8 @@
  * eMMC volumes (gadget.go's validateEMMCStructure): what a structure of an emmc schema may hold.
  */
 import {goQuote} from '../../quantity.js'
-import {hasFilesystem, type SnapdContext, type StructureRef, type VolumeRef} from './context.js'
+import {hasFilesystem, type StructureRef, type VolumeRef} from '../../geometry/volumes.js'
+import {type SnapdContext} from './context.js'
 import {structureUpdate} from './structures.js'
 
 export function validateEmmcStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, idx: number): void {

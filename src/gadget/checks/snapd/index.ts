@@ -18,14 +18,15 @@
  *
  * 2.57's pack-time layout (gadget.LayoutVolume) is not a check: it is in ../../geometry/.
  */
-import {type CheckInput, SnapdContext, type VolumeRef} from './context.js'
+import type {VolumeRef} from '../../geometry/volumes.js'
+import {type CheckInput, SnapdContext} from './context.js'
 import {contentChecks} from './content.js'
 import {decodeFindings} from './decoding.js'
 import {connections, defaults, kernelCmdline} from './defaults.js'
 import {roles} from './roles.js'
 import {collectVolumes, volumesLegacy, volumesNewest} from './volumes.js'
 
-export {type CheckInput, type GadgetModel, hasFilesystem, linuxFilesystem, type StructureRef, type VolumeRef} from './context.js'
+export {type CheckInput, type GadgetModel} from './context.js'
 
 /** snapd's checks of one gadget: `run` judges it, in snapd's order, into the input's report. */
 export class SnapdChecks {

@@ -4,21 +4,8 @@
  */
 import {formatQuantity, goQuote, MiB, u64} from '../../quantity.js'
 import {snapdFeatures} from '../../snapd-version.js'
-import {
-  describeStructure,
-  fmtIndexAndName,
-  isMbr,
-  linuxFilesystem,
-  type SnapdContext,
-  type StructureRef,
-  SYSTEM_BOOT,
-  SYSTEM_BOOT_STATE,
-  SYSTEM_DATA,
-  SYSTEM_SAVE,
-  SYSTEM_SEED,
-  SYSTEM_SEED_NULL,
-  type VolumeRef,
-} from './context.js'
+import {isMbr, linuxFilesystem, type StructureRef, SYSTEM_BOOT, SYSTEM_BOOT_STATE, SYSTEM_DATA, SYSTEM_SAVE, SYSTEM_SEED, SYSTEM_SEED_NULL, type VolumeRef} from '../../geometry/volumes.js'
+import {describeStructure, fmtIndexAndName, type SnapdContext} from './context.js'
 import {labelNotUnique} from './structures.js'
 
 const NON_MBR_START = MiB

@@ -4,7 +4,8 @@
  */
 import type {RuleId} from '../../findings/rules.js'
 import {goQuote} from '../../quantity.js'
-import {linuxFilesystem, type SnapdContext, type StructureRef, SYSTEM_BOOT, SYSTEM_BOOT_STATE, SYSTEM_DATA, SYSTEM_SAVE, SYSTEM_SEED, SYSTEM_SEED_NULL, type VolumeRef} from './context.js'
+import {linuxFilesystem, type StructureRef, SYSTEM_BOOT, SYSTEM_BOOT_STATE, SYSTEM_DATA, SYSTEM_SAVE, SYSTEM_SEED, SYSTEM_SEED_NULL, type VolumeRef} from '../../geometry/volumes.js'
+import {type SnapdContext} from './context.js'
 import {emmcVolume} from './emmc.js'
 
 export function roles(cx: SnapdContext): void {

@@ -8,7 +8,8 @@ import type {RuleId} from '../../findings/rules.js'
 import {goQuote, iecString, MiB} from '../../quantity.js'
 import {snapdFeatures, type SnapdTarget} from '../../snapd-version.js'
 import {didYouMean} from '../../../support/suggest.js'
-import {hasFilesystem, type SnapdContext, type StructureRef, SYSTEM_BOOT_STATE, SYSTEM_SEED_NULL, type VolumeRef} from './context.js'
+import {hasFilesystem, type StructureRef, SYSTEM_BOOT_STATE, SYSTEM_SEED_NULL, type VolumeRef} from '../../geometry/volumes.js'
+import {type SnapdContext} from './context.js'
 
 const SYSTEM_BOOT_STATE_GUID = '3DE21764-95BD-54BD-A5C3-4ABE786F38A8'
 const FILESYSTEMS = ['ext4', 'vfat', 'none']
