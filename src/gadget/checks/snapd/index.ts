@@ -8,11 +8,11 @@
  * One file per part of snapd's own code, run here in snapd's order:
  *   decoding.ts    yaml.Unmarshal into gadget.Info, and the values of defaults
  *   defaults.ts    defaults, connections, kernel-cmdline
- *   volumes.ts     each volume: name, schema, bootloader, its structures in snapd's order
- *   structures.ts  each structure: name, label, type, update, role
- *   offsets.ts     the newest snapd's parse-time layout: partial, implicit offsets and labels
- *   emmc.ts        eMMC volumes
- *   roles.ts       roles across volumes (gadget.Validate)
+ *   volumes.ts     each volume: name, schema, partial, bootloader, its structures in snapd's order
+ *   implicit.ts    setImplicitForVolume: implicit schema, labels and offsets
+ *   structures.ts  each structure: name, label, type, update, role (eMMC structures too)
+ *   offsets.ts     the newest snapd's order by offset, and overlaps
+ *   roles.ts       roles across volumes, eMMC volumes (gadget.Validate)
  *   content.ts     content against the gadget's tree (gadget.ValidateContent)
  *   context.ts     what they share while judging one gadget
  *

@@ -1,11 +1,11 @@
 /**
- * Structures (gadget.go's validateVolumeStructure): name and label uniqueness, type, update,
- * role.
+ * Structures (gadget.go's validateVolumeStructure, and validateEMMCVolumeStructure for emmc
+ * volumes): name and label uniqueness, type, update, role, room for the GPT header.
  */
 import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
 import type {GadgetContent} from '../../model.js'
 import type {RuleId} from '../../findings/rules.js'
-import {goQuote, iecString, MiB} from '../../quantity.js'
+import {goQuote, iecString, MiB, u64} from '../../quantity.js'
 import {snapdFeatures, type SnapdTarget} from '../../snapd-version.js'
 import {didYouMean} from '../../../support/suggest.js'
 import {hasFilesystem, type StructureRef, SYSTEM_BOOT_STATE, SYSTEM_SEED_NULL, type VolumeRef} from '../../geometry/volumes.js'
@@ -230,4 +230,57 @@ function systemBootState(cx: SnapdContext, st: StructureRef, fail: (rule: RuleId
   else if (s.type.toUpperCase() !== SYSTEM_BOOT_STATE_GUID) {
     fail('R7', `system-boot-state role requires type ${SYSTEM_BOOT_STATE_GUID}, got ${s.type}`, `set "type: ${SYSTEM_BOOT_STATE_GUID}"`)
   }
+}
+
+export function gptHeader(cx: SnapdContext, st: StructureRef): void {
+  const start = st.s.offset!
+  const end = u64(start + st.minSize)
+  const overlaps = start < 512n * 34n && end > 4096n
+  const might = !overlaps && start < 4096n * 6n && end > 512n
+  if (overlaps || might) {
+    cx.input.report.add({
+      hint: 'start partitions at 1M (or at least after 24576 bytes) so the GPT header and table stay intact',
+      message: overlaps
+        ? `structure ${goQuote(st.s.name)} overlaps the GPT header or partition table (bytes 4096 to 17408)`
+        : `structure ${goQuote(st.s.name)} might overlap the GPT header or partition table (bytes 512 to 24576)`,
+      node: cx.loc.valueNode(st.s, 'offset'),
+      path: [...st.path, 'offset'],
+      rule: 'X8',
+      severity: 'warning',
+    })
+  }
+}
+
+export function validateEmmcStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, idx: number): void {
+  const {s} = st
+  const pre = () => cx.prefix(vol, st, idx)
+  const checks: Array<[string, boolean]> = [
+    ['size', cx.target.has('emmcNoSize') && (s.size ?? 0n) !== 0n],
+    ['min-size', cx.target.has('emmcNoSize') && (s['min-size'] ?? 0n) !== 0n],
+    ['filesystem-label', s['filesystem-label'] !== ''],
+    ['offset', s.offset !== undefined && s.offset !== 0n],
+    ['offset-write', s['offset-write'] !== undefined],
+    ['filesystem', s.filesystem !== ''],
+    ['type', s.type !== ''],
+    ['id', s.id !== ''],
+    ['role', s.role !== ''],
+  ]
+  if (!cx.target.has('emmcNoSize') && (s.size ?? 0n) === 0n) {
+    cx.error('S2', `${pre()}missing size`, cx.loc.valueNode(s), `snapd ${cx.target.label} still requires a size for emmc structures`, st.path)
+  }
+
+  const bad = checks.find(([, isSet]) => isSet)
+  if (bad) {
+    cx.error('E2', `${pre()}${goQuote(bad[0])} not allowed for emmc volume structures`, cx.loc.keyNode(s, bad[0]), 'emmc structures take only name, content and update', [...st.path, bad[0]])
+    return
+  }
+
+  s.content?.forEach((c, i) => {
+    let problem: string | undefined
+    if (c.offset !== undefined || (c.size ?? 0n) !== 0n) problem = 'cannot specify size or offset for content'
+    else if (c.source !== '' || c.target !== '') problem = 'cannot use non-image content for hardware partitions'
+    else if (c.image === '') problem = 'missing image file name'
+    if (problem) cx.error('E4', `${pre()}invalid content #${i}: ${problem}`, cx.loc.item(s.content, i), 'emmc content is a list of images, without offset or size', [...st.path, 'content', i])
+  })
+  structureUpdate(cx, vol, st, pre, hasFilesystem(s, vol.v, cx.target))
 }

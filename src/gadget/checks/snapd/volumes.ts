@@ -1,5 +1,5 @@
 /**
- * Volumes (gadget.go's validateVolume and the per-release parse steps): names, schema,
+ * Volumes (gadget.go's validateVolume and the per-release parse steps): names, schema, partial,
  * bootloaders, and the order the structures of each volume are judged in.
  */
 import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
@@ -9,9 +9,9 @@ import {snapdFeatures} from '../../snapd-version.js'
 import {didYouMean} from '../../../support/suggest.js'
 import {hasFilesystem, isMbr, type StructureRef, type VolumeRef} from '../../geometry/volumes.js'
 import {describeStructure, fmtIndexAndName, type SnapdContext} from './context.js'
-import {validateEmmcStructure} from './emmc.js'
-import {crossStructureNewest, gptHeader, impliedLabels, orderByOffset, setImplicitNewest, validatePartial} from './offsets.js'
-import {labelNotUnique, nameNotUnique, validateStructure} from './structures.js'
+import {impliedLabels, setImplicitNewest} from './implicit.js'
+import {crossStructureNewest, orderByOffset} from './offsets.js'
+import {gptHeader, labelNotUnique, nameNotUnique, validateEmmcStructure, validateStructure} from './structures.js'
 
 const validVolumeName = /^[a-zA-Z0-9][a-zA-Z0-9-]+$/
 const bootloaders = ['grub', 'u-boot', 'android-boot', 'lk', 'piboot']
@@ -296,4 +296,26 @@ export function volumeAssignments(cx: SnapdContext, info: GadgetInfo): void {
     if (twin) cx.error('T7', `${pre()}identical to ${goQuote(twin.name)}`, node, 'remove one of the two identical variants', path)
     seen.push({key, name})
   })
+}
+
+export function validatePartial(cx: SnapdContext, vol: VolumeRef): boolean {
+  if (!cx.target.has('partial')) return true
+  const seen = new Set<string>()
+  const valid = ['size', 'filesystem', 'schema', 'structure']
+  for (const [i, p] of (vol.v.partial ?? []).entries()) {
+    const node = cx.loc.item(vol.v.partial, i)
+    if (!valid.includes(p)) {
+      cx.error('V8', `${goQuote(p)} is not a valid partial value`, node, `partial lists ${valid.join(', ')}`, [...vol.path, 'partial', i])
+      return false
+    }
+
+    if (seen.has(p)) {
+      cx.error('V8', `partial value ${goQuote(p)} is repeated`, node, 'list each partial value once', [...vol.path, 'partial', i])
+      return false
+    }
+
+    seen.add(p)
+  }
+
+  return true
 }
