@@ -1,6 +1,6 @@
 /**
  * The state snapd's checks share while they run over one gadget: the input, where decoding
- * already failed, the volumes as collected, and how to report an error in snapd's words. What a
+ * already failed, and how to report an error in snapd's words. What a
  * structure is (roles, mbr, filesystem) is not a check's: it is in ../../geometry/volumes.ts.
  */
 import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
@@ -44,8 +44,6 @@ export function describeStructure(st: StructureRef): string {
 export class SnapdContext {
   private readonly failedPaths: Set<string>
 
-  readonly volumes: VolumeRef[] = []
-
   /** The roles the target snapd accepts on a structure. */
   readonly structureRoles: readonly string[]
 
@@ -80,9 +78,5 @@ export class SnapdContext {
 
   prefix(vol: VolumeRef, st?: StructureRef, index = st?.index): string {
     return `invalid volume ${goQuote(vol.name)}: ${st ? `invalid structure ${fmtIndexAndName(index!, st.s.name)}: ` : ''}`
-  }
-
-  hasPartial(vol: VolumeRef, what: string): boolean {
-    return this.target.has('partial') && (vol.v.partial ?? []).includes(what)
   }
 }

@@ -18,27 +18,28 @@
  *
  * 2.57's pack-time layout (gadget.LayoutVolume) is not a check: it is in ../../geometry/.
  */
-import type {VolumeRef} from '../../geometry/volumes.js'
+import {layOutVolumes, type VolumeRef} from '../../geometry/volumes.js'
 import {type CheckInput, SnapdContext} from './context.js'
 import {contentChecks} from './content.js'
 import {decodeFindings} from './decoding.js'
 import {connections, defaults, kernelCmdline} from './defaults.js'
 import {roles} from './roles.js'
-import {collectVolumes, volumesLegacy, volumesNewest} from './volumes.js'
+import {volumesLegacy, volumesNewest} from './volumes.js'
 
 export {type CheckInput, type GadgetModel} from './context.js'
 
 /** snapd's checks of one gadget: `run` judges it, in snapd's order, into the input's report. */
 export class SnapdChecks {
   private readonly cx: SnapdContext
+  private laidOut: readonly VolumeRef[] = []
 
   constructor(input: CheckInput) {
     this.cx = new SnapdContext(input)
   }
 
-  /** The volumes as snapd collected them (for lint, after `run`). */
-  get volumes(): VolumeRef[] {
-    return this.cx.volumes
+  /** The volumes as snapd's parse step laid them out (for lint, after `run`). */
+  get volumes(): readonly VolumeRef[] {
+    return this.laidOut
   }
 
   run(): void {
@@ -58,10 +59,11 @@ export class SnapdChecks {
       return
     }
 
-    collectVolumes(cx, info)
-    if (cx.newest) volumesNewest(cx, info)
-    else volumesLegacy(cx, info)
-    roles(cx)
-    contentChecks(cx)
+    const laidOut = layOutVolumes({info, loc: cx.loc, model: cx.input.model, target: cx.target})
+    this.laidOut = laidOut
+    if (cx.newest) volumesNewest(cx, info, laidOut)
+    else volumesLegacy(cx, info, laidOut)
+    roles(cx, laidOut)
+    contentChecks(cx, laidOut)
   }
 }

@@ -1,36 +1,16 @@
 /**
- * Where the structures sit (gadget.go's orderStructuresByOffset and validateCrossVolumeStructure,
- * newest): order by offset, mbr at 0, offset-write, overlaps.
+ * Where the structures sit (gadget.go's validateCrossVolumeStructure, newest): mbr at 0,
+ * offset-write, overlaps.
  */
 import {formatQuantity, goQuote, u64} from '../../quantity.js'
 import {snapdFeatures} from '../../snapd-version.js'
 import {isMbr, type StructureRef, type VolumeRef} from '../../geometry/volumes.js'
 import {describeStructure, fmtIndexAndName, type SnapdContext} from './context.js'
 
-function volumeSize(structures: StructureRef[], sizer: (st: StructureRef) => bigint): bigint {
+function volumeSize(structures: readonly StructureRef[], sizer: (st: StructureRef) => bigint): bigint {
   let end = 0n
   for (const st of structures) end = st.s.offset === undefined ? u64(end + sizer(st)) : u64(st.s.offset + sizer(st))
   return end
-}
-
-/** orderStructuresByOffset: blocks starting at a known offset, sorted by it. */
-export function orderByOffset(cx: SnapdContext, vol: VolumeRef): void {
-  const blocks: StructureRef[][] = []
-  for (const st of vol.structures) {
-    if (st.offset !== undefined || blocks.length === 0) blocks.push([st])
-    else blocks.at(-1)!.push(st)
-  }
-
-  if (blocks.length < 2) return
-  blocks.sort((a, b) => {
-    const x = a[0].offset ?? 0n
-    const y = b[0].offset ?? 0n
-    return x < y ? -1 : x > y ? 1 : 0
-  })
-  // A loop, not Array.prototype.flat: flat is several times slower in V8 on this hot path.
-  const ordered: StructureRef[] = []
-  for (const block of blocks) for (const st of block) ordered.push(st)
-  vol.structures = ordered
 }
 
 export function crossStructureNewest(cx: SnapdContext, vol: VolumeRef): void {

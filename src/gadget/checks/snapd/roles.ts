@@ -7,13 +7,13 @@ import {goQuote} from '../../quantity.js'
 import {linuxFilesystem, type StructureRef, SYSTEM_BOOT, SYSTEM_BOOT_STATE, SYSTEM_DATA, SYSTEM_SAVE, SYSTEM_SEED, SYSTEM_SEED_NULL, type VolumeRef} from '../../geometry/volumes.js'
 import {type SnapdContext} from './context.js'
 
-export function roles(cx: SnapdContext): void {
-  const vols = cx.volumes.filter((v) => v.v)
+export function roles(cx: SnapdContext, volumes: readonly VolumeRef[]): void {
+  const vols = volumes.filter((v) => v.v)
   const tracked = [SYSTEM_SEED, SYSTEM_BOOT, SYSTEM_DATA, SYSTEM_SAVE]
   if (cx.target.has('systemSeedNull')) tracked.push(SYSTEM_SEED_NULL)
   if (cx.target.has('systemBootState')) tracked.push(SYSTEM_BOOT_STATE)
   const roles = new Map<string, StructureRef>()
-  const xvols = cx.volumes.length === 1 ? '' : ' across volumes'
+  const xvols = volumes.length === 1 ? '' : ' across volumes'
   for (const vol of vols) {
     for (const st of vol.structures) {
       if (!tracked.includes(st.s.role)) continue

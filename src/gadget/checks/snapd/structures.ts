@@ -8,7 +8,7 @@ import type {RuleId} from '../../findings/rules.js'
 import {goQuote, iecString, MiB, u64} from '../../quantity.js'
 import {snapdFeatures, type SnapdTarget} from '../../snapd-version.js'
 import {didYouMean} from '../../../support/suggest.js'
-import {hasFilesystem, type StructureRef, SYSTEM_BOOT_STATE, SYSTEM_SEED_NULL, type VolumeRef} from '../../geometry/volumes.js'
+import {type StructureRef, SYSTEM_BOOT_STATE, SYSTEM_SEED_NULL, type VolumeRef} from '../../geometry/volumes.js'
 import {type SnapdContext} from './context.js'
 
 const SYSTEM_BOOT_STATE_GUID = '3DE21764-95BD-54BD-A5C3-4ABE786F38A8'
@@ -61,7 +61,7 @@ export function validateStructure(cx: SnapdContext, vol: VolumeRef, st: Structur
   const {s} = st
   // Messages are built only when there is something to report.
   const pre = () => cx.prefix(vol, st, index)
-  const partialSize = cx.hasPartial(vol, 'size') && (s.size ?? 0n) === 0n
+  const partialSize = vol.partial.has('size') && (s.size ?? 0n) === 0n
   if (!partialSize) {
     if ((s.size ?? 0n) === 0n && !cx.failed([...st.path, 'size'])) {
       cx.error('S2', `${pre()}missing size`, cx.loc.valueNode(s, cx.loc.field(s, 'size') ? 'size' : undefined), 'give the structure a size, e.g. "size: 1200M"', [...st.path, 'size'])
@@ -87,7 +87,7 @@ export function validateStructure(cx: SnapdContext, vol: VolumeRef, st: Structur
     ])
   }
 
-  const fs = hasFilesystem(s, vol.v, cx.target)
+  const fs = st.hasFilesystem
   s.content?.forEach((c, i) => {
     const problem = fs ? filesystemContentProblem(c, cx.target) : bareContentProblem(c)
     if (problem) {
@@ -159,7 +159,7 @@ function structureType(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: 
     }
   }
 
-  if (cx.target.has('partial') && cx.hasPartial(vol, 'schema')) {
+  if (vol.partial.has('schema')) {
     if (!isHybrid) fail('S6', 'both MBR type and GUID structure type needs to be defined on partial schemas', 'with "partial: [schema]" use a hybrid type "XX,GUID"')
     return
   }
@@ -282,5 +282,5 @@ export function validateEmmcStructure(cx: SnapdContext, vol: VolumeRef, st: Stru
     else if (c.image === '') problem = 'missing image file name'
     if (problem) cx.error('E4', `${pre()}invalid content #${i}: ${problem}`, cx.loc.item(s.content, i), 'emmc content is a list of images, without offset or size', [...st.path, 'content', i])
   })
-  structureUpdate(cx, vol, st, pre, hasFilesystem(s, vol.v, cx.target))
+  structureUpdate(cx, vol, st, pre, st.hasFilesystem)
 }

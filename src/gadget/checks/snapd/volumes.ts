@@ -2,15 +2,14 @@
  * Volumes (gadget.go's validateVolume and the per-release parse steps): names, schema, partial,
  * bootloaders, and the order the structures of each volume are judged in.
  */
-import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
-import type {GadgetInfo, GadgetVolume} from '../../model.js'
+import type {GadgetInfo} from '../../model.js'
 import {formatQuantity, goQuote, u64} from '../../quantity.js'
 import {snapdFeatures} from '../../snapd-version.js'
 import {didYouMean} from '../../../support/suggest.js'
-import {hasFilesystem, isMbr, type StructureRef, type VolumeRef} from '../../geometry/volumes.js'
+import {isMbr, PARTIAL_VALUES, type VolumeRef} from '../../geometry/volumes.js'
 import {describeStructure, fmtIndexAndName, type SnapdContext} from './context.js'
 import {impliedLabels, setImplicitNewest} from './implicit.js'
-import {crossStructureNewest, orderByOffset} from './offsets.js'
+import {crossStructureNewest} from './offsets.js'
 import {gptHeader, labelNotUnique, nameNotUnique, validateEmmcStructure, validateStructure} from './structures.js'
 
 const validVolumeName = /^[a-zA-Z0-9][a-zA-Z0-9-]+$/
@@ -21,32 +20,9 @@ function hintName(name: string, names: string[]): string | undefined {
   return guess ? `did you mean "${guess}"?` : names.length > 0 ? `name one of: ${names.map((n) => `"${n}"`).join(', ')}` : 'give the referred structure a name'
 }
 
-export function collectVolumes(cx: SnapdContext, info: GadgetInfo): void {
-  for (const [name, v] of info.volumes!) {
-    const path = ['volumes', name]
-    if (!v) {
-      cx.volumes.push({name, path, schema: '', structures: [], v: undefined as unknown as GadgetVolume})
-      continue
-    }
-
-    const seq = cx.loc.origin(v.structure)
-    const seqNode = cx.loc.field(v, 'structure')?.value as {items?: Node[]} | undefined
-    const structures: StructureRef[] = (v.structure ?? []).map((s, index) => {
-      const node = seq?.items[index]
-      const raw = seqNode?.items?.indexOf(node as Node) ?? -1
-      const yamlIndex = raw === -1 ? index : raw
-      const minSize = cx.target.has('minSize') && s['min-size'] ? s['min-size'] : (s.size ?? 0n)
-      return {index, minSize, path: [...path, 'structure', yamlIndex], s, volume: undefined as unknown as VolumeRef, yamlIndex}
-    })
-    const ref: VolumeRef = {name, path, schema: v.schema || 'gpt', structures, v}
-    for (const st of structures) st.volume = ref
-    cx.volumes.push(ref)
-  }
-}
-
-export function volumesLegacy(cx: SnapdContext, info: GadgetInfo): void {
+export function volumesLegacy(cx: SnapdContext, info: GadgetInfo, volumes: readonly VolumeRef[]): void {
   let bootloadersFound = 0
-  for (const vol of cx.volumes) {
+  for (const vol of volumes) {
     const {name, v} = vol
     if (!v) {
       volumeStanzaEmpty(cx, info, name)
@@ -57,13 +33,13 @@ export function volumesLegacy(cx: SnapdContext, info: GadgetInfo): void {
     bootloadersFound += bootloader(cx, vol)
   }
 
-  bootloaderCount(cx, info, bootloadersFound)
-  impliedLabels(cx)
+  bootloaderCount(cx, info, volumes, bootloadersFound)
+  impliedLabels(cx, volumes)
 }
 
-export function volumesNewest(cx: SnapdContext, info: GadgetInfo): void {
+export function volumesNewest(cx: SnapdContext, info: GadgetInfo, volumes: readonly VolumeRef[]): void {
   let bootloadersFound = 0
-  for (const vol of cx.volumes) {
+  for (const vol of volumes) {
     const {name, v} = vol
     if (!v) {
       volumeStanzaEmpty(cx, info, name)
@@ -72,12 +48,11 @@ export function volumesNewest(cx: SnapdContext, info: GadgetInfo): void {
 
     if (!validatePartial(cx, vol)) continue
     setImplicitNewest(cx, vol)
-    orderByOffset(cx, vol)
     validateVolumeNewest(cx, vol)
     bootloadersFound += bootloader(cx, vol)
   }
 
-  bootloaderCount(cx, info, bootloadersFound)
+  bootloaderCount(cx, info, volumes, bootloadersFound)
   if (cx.target.has('volumeAssignments')) volumeAssignments(cx, info)
 }
 
@@ -117,8 +92,8 @@ export function bootloader(cx: SnapdContext, vol: VolumeRef): number {
   return 1
 }
 
-function bootloaderCount(cx: SnapdContext, info: GadgetInfo, found: number): void {
-  const declared = cx.volumes.filter((v) => v.v && v.v.bootloader !== '')
+function bootloaderCount(cx: SnapdContext, info: GadgetInfo, volumes: readonly VolumeRef[], found: number): void {
+  const declared = volumes.filter((v) => v.v && v.v.bootloader !== '')
   if (found === 0) {
     const topLevel = cx.loc.origin(info)?.unknown.find((u) => String((u.key as {value?: unknown}).value) === 'bootloader')
     cx.error(
@@ -152,46 +127,34 @@ function validateVolumeLegacy(cx: SnapdContext, vol: VolumeRef): void {
   const {v} = vol
   volumeName(cx, vol)
   if (v.schema !== '' && v.schema !== 'gpt' && v.schema !== 'mbr') invalidSchema(cx, vol)
-  const names = new Map<string, StructureRef>()
-  const labels = new Set<string>()
-  let previousEnd = 0n
-  const laid: Array<{start: bigint; st: StructureRef}> = []
   for (const st of vol.structures) {
     validateStructure(cx, vol, st)
-    const start = st.s.offset ?? previousEnd
-    laid.push({st, start})
-    if (st.s.name !== '') {
-      if (names.has(st.s.name)) nameNotUnique(cx, vol, st)
-      else names.set(st.s.name, st)
-    }
-
-    const label = st.s['filesystem-label']
-    if (label !== '') {
-      if (labels.has(label)) labelNotUnique(cx, vol, st)
-      labels.add(label)
-    }
-
-    previousEnd = u64(start + (st.s.size ?? 0n))
+    if (st.nameTaken) nameNotUnique(cx, vol, st)
+    if (st.labelTaken) labelNotUnique(cx, vol, st)
   }
 
   // cross structure validation, sorted by start offset (stable, as Go's sort.Sort is not,
-  // but equal offsets only matter for overlapping structures)
-  laid.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
-  previousEnd = 0n
-  laid.forEach(({st, start}, i) => {
+  // but equal offsets only matter for overlapping structures); 2.57 places every structure
+  const laid = [...vol.structures].sort((a, b) => (a.offset! < b.offset! ? -1 : a.offset! > b.offset! ? 1 : 0))
+  let previousEnd = 0n
+  laid.forEach((st, i) => {
     const {s} = st
+    const start = st.offset!
     const where = () => `structure ${fmtIndexAndName(st.index, s.name)}`
     if (isMbr(s) && start !== 0n) {
       cx.error('X3', `${cx.prefix(vol)}${where()} has "mbr" role and must start at offset 0`, cx.loc.valueNode(s), 'put the mbr structure first in the list, or give it "offset: 0"', st.path)
     }
 
     const ow = s['offset-write']
-    if (ow && ow.relativeTo !== '' && !names.has(ow.relativeTo)) {
-      cx.error('X4', `${cx.prefix(vol)}${where()} refers to an unknown structure ${goQuote(ow.relativeTo)}`, cx.loc.valueNode(s, 'offset-write'), hintName(ow.relativeTo, [...names.keys()]), [...st.path, 'offset-write'])
+    if (ow && ow.relativeTo !== '' && !vol.byName.has(ow.relativeTo)) {
+      cx.error('X4', `${cx.prefix(vol)}${where()} refers to an unknown structure ${goQuote(ow.relativeTo)}`, cx.loc.valueNode(s, 'offset-write'), hintName(ow.relativeTo, [...vol.byName.keys()]), [
+        ...st.path,
+        'offset-write',
+      ])
     }
 
     if (start < previousEnd && !cx.failed(st.path)) {
-      const prev = laid[i - 1].st
+      const prev = laid[i - 1]
       cx.error(
         'X1',
         `${cx.prefix(vol)}${where()} overlaps with the preceding structure ${fmtIndexAndName(prev.index, prev.s.name)}`,
@@ -202,15 +165,15 @@ function validateVolumeLegacy(cx: SnapdContext, vol: VolumeRef): void {
     }
 
     previousEnd = u64(start + (s.size ?? 0n))
-    if (hasFilesystem(s, vol.v, cx.target)) return
+    if (st.hasFilesystem) return
     s.content?.forEach((c, ci) => {
       const cow = c['offset-write']
-      if (cow && cow.relativeTo !== '' && !names.has(cow.relativeTo)) {
+      if (cow && cow.relativeTo !== '' && !vol.byName.has(cow.relativeTo)) {
         cx.error(
           'X5',
           `${cx.prefix(vol)}${where()}, content ${fmtIndexAndName(ci, c.image)} refers to an unknown structure ${goQuote(cow.relativeTo)}`,
           cx.loc.valueNode(c, 'offset-write'),
-          hintName(cow.relativeTo, [...names.keys()]),
+          hintName(cow.relativeTo, [...vol.byName.keys()]),
           [...st.path, 'content', ci, 'offset-write'],
         )
       }
@@ -229,16 +192,12 @@ function validateVolumeNewest(cx: SnapdContext, vol: VolumeRef): void {
   const {v} = vol
   volumeName(cx, vol)
   const emmc = cx.target.has('emmc') && v.schema === 'emmc'
-  if (!cx.hasPartial(vol, 'schema') && !['mbr', 'gpt', ...(cx.target.has('emmc') ? ['emmc'] : [])].includes(vol.schema)) invalidSchema(cx, vol)
-  const names = new Set<string>()
+  if (!vol.partial.has('schema') && !['mbr', 'gpt', ...(cx.target.has('emmc') ? ['emmc'] : [])].includes(vol.schema)) invalidSchema(cx, vol)
   vol.structures.forEach((st, idx) => {
     if (emmc) validateEmmcStructure(cx, vol, st, idx)
     else validateStructure(cx, vol, st, idx)
     if (vol.schema === 'gpt' && st.s.offset !== undefined) gptHeader(cx, st)
-    if (st.s.name !== '') {
-      if (names.has(st.s.name)) nameNotUnique(cx, vol, {...st, index: idx})
-      names.add(st.s.name)
-    }
+    if (st.nameTaken) nameNotUnique(cx, vol, st)
   })
   if (emmc) return
   crossStructureNewest(cx, vol)
@@ -299,23 +258,11 @@ export function volumeAssignments(cx: SnapdContext, info: GadgetInfo): void {
 }
 
 export function validatePartial(cx: SnapdContext, vol: VolumeRef): boolean {
-  if (!cx.target.has('partial')) return true
-  const seen = new Set<string>()
-  const valid = ['size', 'filesystem', 'schema', 'structure']
-  for (const [i, p] of (vol.v.partial ?? []).entries()) {
-    const node = cx.loc.item(vol.v.partial, i)
-    if (!valid.includes(p)) {
-      cx.error('V8', `${goQuote(p)} is not a valid partial value`, node, `partial lists ${valid.join(', ')}`, [...vol.path, 'partial', i])
-      return false
-    }
-
-    if (seen.has(p)) {
-      cx.error('V8', `partial value ${goQuote(p)} is repeated`, node, 'list each partial value once', [...vol.path, 'partial', i])
-      return false
-    }
-
-    seen.add(p)
-  }
-
-  return true
+  const problem = vol.partialProblem
+  if (!problem) return true
+  const node = cx.loc.item(vol.v.partial, problem.index)
+  const path = [...vol.path, 'partial', problem.index]
+  if (problem.repeated) cx.error('V8', `partial value ${goQuote(problem.value)} is repeated`, node, 'list each partial value once', path)
+  else cx.error('V8', `${goQuote(problem.value)} is not a valid partial value`, node, `partial lists ${PARTIAL_VALUES.join(', ')}`, path)
+  return false
 }
