@@ -6,6 +6,7 @@
 import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
 import type {Locator, ParsedGadget} from '../../decode-gadget.js'
 import {goQuote} from '../../quantity.js'
+import {didYouMean} from '../../../support/suggest.js'
 import type {FileReport} from '../../findings/collector.js'
 import type {RuleId} from '../../findings/rules.js'
 import {type SnapdTarget} from '../../snapd-version.js'
@@ -36,8 +37,10 @@ export function fmtIndexAndName(idx: number, name: string): string {
   return name ? `#${idx} (${goQuote(name)})` : `#${idx}`
 }
 
-export function describeStructure(st: StructureRef): string {
-  return st.s.name ? `"${st.s.name}"` : `structure #${st.index}`
+/** A hint for a name that is none of `names`: the nearest one, or the list. */
+export function nameHint(name: string, names: string[]): string | undefined {
+  const guess = didYouMean(name, names)
+  return guess ? `did you mean "${guess}"?` : names.length > 0 ? `name one of: ${names.map((n) => `"${n}"`).join(', ')}` : 'give the referred structure a name'
 }
 
 /** What the checks of one gadget share. */

@@ -7,10 +7,9 @@
 import {goQuote} from '../../quantity.js'
 import {type StructureRef, SYSTEM_BOOT_STATE, type VolumeRef} from '../../geometry/volumes.js'
 import {type SnapdContext} from './context.js'
-import {labelNotUnique} from './structures.js'
 
 /** setImplicitForVolume (newest), for a volume it lays out. */
-export function setImplicitNewest(cx: SnapdContext, vol: VolumeRef): void {
+export function implicitForVolume(cx: SnapdContext, vol: VolumeRef): void {
   const {v} = vol
   if (vol.partial.has('schema') && v.schema !== '') {
     cx.error('V3', `${cx.prefix(vol)}partial schema is set but schema is still specified as ${goQuote(v.schema)}`, cx.loc.valueNode(v, 'schema'), 'remove "schema:" or drop schema from partial', [...vol.path, 'schema'])
@@ -45,5 +44,16 @@ function impliedLabelTaken(cx: SnapdContext, vol: VolumeRef, st: StructureRef): 
     cx.loc.valueNode(s),
     `another structure uses "${st.impliedLabel}"; rename that label`,
     st.path,
+  )
+}
+
+function labelNotUnique(cx: SnapdContext, vol: VolumeRef, st: StructureRef): void {
+  const label = st.s['filesystem-label']
+  cx.error(
+    'X6',
+    `${cx.prefix(vol)}filesystem label ${goQuote(label)} is not unique`,
+    cx.loc.valueNode(st.s, 'filesystem-label'),
+    'labels must differ within a volume; on vfat, case is ignored ("BOOT" and "boot" clash)',
+    [...st.path, 'filesystem-label'],
   )
 }

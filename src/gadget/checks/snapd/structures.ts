@@ -1,6 +1,8 @@
 /**
- * Structures (gadget.go's validateVolumeStructure, and validateEMMCVolumeStructure for emmc
- * volumes): name and label uniqueness, type, update, role, room for the GPT header.
+ * validateVolume's loop over the structures of a volume (gadget.go): each structure's own rules
+ * (validateVolumeStructure: size, type, role, filesystem, content, update; for an emmc volume
+ * validateEMMCVolumeStructure), the room for the GPT header, and whether its name (2.57: and
+ * its label) is already taken.
  */
 import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
 import type {GadgetContent} from '../../model.js'
@@ -41,23 +43,30 @@ function filesystemContentProblem(c: GadgetContent, target: SnapdTarget): undefi
   return undefined
 }
 
-export function nameNotUnique(cx: SnapdContext, vol: VolumeRef, st: StructureRef): void {
+/** validateVolume's loop, in snapd's order of the structures (the geometry's). */
+export function volumeStructures(cx: SnapdContext, vol: VolumeRef): void {
+  const emmc = cx.target.has('emmc') && vol.v.schema === 'emmc'
+  vol.structures.forEach((st, index) => {
+    if (emmc) validateEmmcStructure(cx, vol, st, index)
+    else validateStructure(cx, vol, st, index)
+    if (cx.newest && vol.schema === 'gpt' && st.s.offset !== undefined) gptHeader(cx, st)
+    if (st.nameTaken) nameNotUnique(cx, vol, st)
+    // The newest snapd judges labels before, in setImplicitForVolume (implicit.ts).
+    if (!cx.newest && st.labelTaken) labelNotUnique(cx, vol, st)
+  })
+}
+
+function nameNotUnique(cx: SnapdContext, vol: VolumeRef, st: StructureRef): void {
   cx.error('S11', `${cx.prefix(vol)}structure name ${goQuote(st.s.name)} is not unique`, cx.loc.valueNode(st.s, 'name'), 'give each structure of a volume its own name', [...st.path, 'name'])
 }
 
-export function labelNotUnique(cx: SnapdContext, vol: VolumeRef, st: StructureRef): void {
+function labelNotUnique(cx: SnapdContext, vol: VolumeRef, st: StructureRef): void {
   const label = st.s['filesystem-label']
-  cx.error(
-    'X6',
-    `${cx.prefix(vol)}filesystem label ${goQuote(label)} is not unique`,
-    cx.loc.valueNode(st.s, 'filesystem-label'),
-    cx.newest ? 'labels must differ within a volume; on vfat, case is ignored ("BOOT" and "boot" clash)' : 'give each filesystem of a volume its own label',
-    [...st.path, 'filesystem-label'],
-  )
+  cx.error('X6', `${cx.prefix(vol)}filesystem label ${goQuote(label)} is not unique`, cx.loc.valueNode(st.s, 'filesystem-label'), 'give each filesystem of a volume its own label', [...st.path, 'filesystem-label'])
 }
 
-/** validateVolumeStructure (both versions; emmc handled by the caller). */
-export function validateStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, index = st.index): void {
+/** validateVolumeStructure (both versions). */
+function validateStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, index = st.index): void {
   const {s} = st
   // Messages are built only when there is something to report.
   const pre = () => cx.prefix(vol, st, index)
@@ -97,7 +106,7 @@ export function validateStructure(cx: SnapdContext, vol: VolumeRef, st: Structur
   structureUpdate(cx, vol, st, pre, fs)
 }
 
-export function structureUpdate(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: () => string, fs: boolean): void {
+function structureUpdate(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: () => string, fs: boolean): void {
   const preserve = st.s.update?.preserve ?? []
   if (!fs && preserve.length > 0) {
     cx.error(
@@ -174,7 +183,7 @@ function structureType(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: 
   }
 }
 
-export function role(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: () => string): void {
+function role(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: () => string): void {
   const {s} = st
   const what = () => (s.role === '' ? `implicit role ${goQuote(s.type)}` : `role ${goQuote(s.role)}`)
   const field = s.role === '' ? 'type' : 'role'
@@ -232,7 +241,7 @@ function systemBootState(cx: SnapdContext, st: StructureRef, fail: (rule: RuleId
   }
 }
 
-export function gptHeader(cx: SnapdContext, st: StructureRef): void {
+function gptHeader(cx: SnapdContext, st: StructureRef): void {
   const start = st.s.offset!
   const end = u64(start + st.minSize)
   const overlaps = start < 512n * 34n && end > 4096n
@@ -251,7 +260,7 @@ export function gptHeader(cx: SnapdContext, st: StructureRef): void {
   }
 }
 
-export function validateEmmcStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, idx: number): void {
+function validateEmmcStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, idx: number): void {
   const {s} = st
   const pre = () => cx.prefix(vol, st, idx)
   const checks: Array<[string, boolean]> = [

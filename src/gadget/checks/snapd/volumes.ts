@@ -1,62 +1,25 @@
 /**
- * Volumes (gadget.go's validateVolume and the per-release parse steps): names, schema, partial,
- * bootloaders, and the order the structures of each volume are judged in.
+ * Volumes (gadget.go's InfoFromGadgetYaml and validateVolume): an empty stanza, partial, the name
+ * and schema, bootloaders, volume-assignments.
  */
 import type {GadgetInfo} from '../../model.js'
-import {formatQuantity, goQuote, u64} from '../../quantity.js'
+import {goQuote} from '../../quantity.js'
 import {snapdFeatures} from '../../snapd-version.js'
 import {didYouMean} from '../../../support/suggest.js'
-import {isMbr, PARTIAL_VALUES, type VolumeRef} from '../../geometry/volumes.js'
-import {describeStructure, fmtIndexAndName, type SnapdContext} from './context.js'
-import {impliedLabels, setImplicitNewest} from './implicit.js'
-import {crossStructureNewest} from './offsets.js'
-import {gptHeader, labelNotUnique, nameNotUnique, validateEmmcStructure, validateStructure} from './structures.js'
+import {PARTIAL_VALUES, type VolumeRef} from '../../geometry/volumes.js'
+import {nameHint, type SnapdContext} from './context.js'
 
 const validVolumeName = /^[a-zA-Z0-9][a-zA-Z0-9-]+$/
 const bootloaders = ['grub', 'u-boot', 'android-boot', 'lk', 'piboot']
 
-function hintName(name: string, names: string[]): string | undefined {
-  const guess = didYouMean(name, names)
-  return guess ? `did you mean "${guess}"?` : names.length > 0 ? `name one of: ${names.map((n) => `"${n}"`).join(', ')}` : 'give the referred structure a name'
-}
-
-export function volumesLegacy(cx: SnapdContext, info: GadgetInfo, volumes: readonly VolumeRef[]): void {
-  let bootloadersFound = 0
-  for (const vol of volumes) {
-    const {name, v} = vol
-    if (!v) {
-      volumeStanzaEmpty(cx, info, name)
-      continue
-    }
-
-    validateVolumeLegacy(cx, vol)
-    bootloadersFound += bootloader(cx, vol)
+/** InfoFromGadgetYaml without volumes: only a classic model may leave them out (snap pack knows no model). */
+export function noVolumes(cx: SnapdContext, info: GadgetInfo): void {
+  if (cx.input.model && !cx.input.model.classic) {
+    cx.error('M2', 'bootloader not declared in any volume', cx.loc.keyNode(info, 'volumes'), 'a Core model needs a volumes: section with a bootloader')
   }
-
-  bootloaderCount(cx, info, volumes, bootloadersFound)
-  impliedLabels(cx, volumes)
 }
 
-export function volumesNewest(cx: SnapdContext, info: GadgetInfo, volumes: readonly VolumeRef[]): void {
-  let bootloadersFound = 0
-  for (const vol of volumes) {
-    const {name, v} = vol
-    if (!v) {
-      volumeStanzaEmpty(cx, info, name)
-      continue
-    }
-
-    if (!validatePartial(cx, vol)) continue
-    setImplicitNewest(cx, vol)
-    validateVolumeNewest(cx, vol)
-    bootloadersFound += bootloader(cx, vol)
-  }
-
-  bootloaderCount(cx, info, volumes, bootloadersFound)
-  if (cx.target.has('volumeAssignments')) volumeAssignments(cx, info)
-}
-
-function volumeStanzaEmpty(cx: SnapdContext, info: GadgetInfo, name: string): void {
+export function volumeStanzaEmpty(cx: SnapdContext, info: GadgetInfo, name: string): void {
   const field = cx.loc.field(info.volumes!, name)
   const suspicious = ['defaults', 'connections', 'kernel-cmdline', 'volume-assignments'].includes(name)
   cx.error(
@@ -92,7 +55,7 @@ export function bootloader(cx: SnapdContext, vol: VolumeRef): number {
   return 1
 }
 
-function bootloaderCount(cx: SnapdContext, info: GadgetInfo, volumes: readonly VolumeRef[], found: number): void {
+export function bootloaderCount(cx: SnapdContext, info: GadgetInfo, volumes: readonly VolumeRef[], found: number): void {
   const declared = volumes.filter((v) => v.v && v.v.bootloader !== '')
   if (found === 0) {
     const topLevel = cx.loc.origin(info)?.unknown.find((u) => String((u.key as {value?: unknown}).value) === 'bootloader')
@@ -123,62 +86,11 @@ function volumeName(cx: SnapdContext, vol: VolumeRef): void {
   }
 }
 
-function validateVolumeLegacy(cx: SnapdContext, vol: VolumeRef): void {
-  const {v} = vol
+/** validateVolume (both versions): the name, then the schema (newest: after defaults, unless partial; 2.57: as written, "" for gpt). */
+export function volumeNameAndSchema(cx: SnapdContext, vol: VolumeRef): void {
   volumeName(cx, vol)
-  if (v.schema !== '' && v.schema !== 'gpt' && v.schema !== 'mbr') invalidSchema(cx, vol)
-  for (const st of vol.structures) {
-    validateStructure(cx, vol, st)
-    if (st.nameTaken) nameNotUnique(cx, vol, st)
-    if (st.labelTaken) labelNotUnique(cx, vol, st)
-  }
-
-  // cross structure validation, sorted by start offset (stable, as Go's sort.Sort is not,
-  // but equal offsets only matter for overlapping structures); 2.57 places every structure
-  const laid = [...vol.structures].sort((a, b) => (a.offset! < b.offset! ? -1 : a.offset! > b.offset! ? 1 : 0))
-  let previousEnd = 0n
-  laid.forEach((st, i) => {
-    const {s} = st
-    const start = st.offset!
-    const where = () => `structure ${fmtIndexAndName(st.index, s.name)}`
-    if (isMbr(s) && start !== 0n) {
-      cx.error('X3', `${cx.prefix(vol)}${where()} has "mbr" role and must start at offset 0`, cx.loc.valueNode(s), 'put the mbr structure first in the list, or give it "offset: 0"', st.path)
-    }
-
-    const ow = s['offset-write']
-    if (ow && ow.relativeTo !== '' && !vol.byName.has(ow.relativeTo)) {
-      cx.error('X4', `${cx.prefix(vol)}${where()} refers to an unknown structure ${goQuote(ow.relativeTo)}`, cx.loc.valueNode(s, 'offset-write'), hintName(ow.relativeTo, [...vol.byName.keys()]), [
-        ...st.path,
-        'offset-write',
-      ])
-    }
-
-    if (start < previousEnd && !cx.failed(st.path)) {
-      const prev = laid[i - 1]
-      cx.error(
-        'X1',
-        `${cx.prefix(vol)}${where()} overlaps with the preceding structure ${fmtIndexAndName(prev.index, prev.s.name)}`,
-        cx.loc.valueNode(s, s.offset === undefined ? undefined : 'offset'),
-        `${describeStructure(prev)} ends at ${formatQuantity(previousEnd)}; start this one at ${formatQuantity(previousEnd)} or later`,
-        st.path,
-      )
-    }
-
-    previousEnd = u64(start + (s.size ?? 0n))
-    if (st.hasFilesystem) return
-    s.content?.forEach((c, ci) => {
-      const cow = c['offset-write']
-      if (cow && cow.relativeTo !== '' && !vol.byName.has(cow.relativeTo)) {
-        cx.error(
-          'X5',
-          `${cx.prefix(vol)}${where()}, content ${fmtIndexAndName(ci, c.image)} refers to an unknown structure ${goQuote(cow.relativeTo)}`,
-          cx.loc.valueNode(c, 'offset-write'),
-          hintName(cow.relativeTo, [...vol.byName.keys()]),
-          [...st.path, 'content', ci, 'offset-write'],
-        )
-      }
-    })
-  })
+  const valid = cx.newest ? vol.partial.has('schema') || ['mbr', 'gpt', ...(cx.target.has('emmc') ? ['emmc'] : [])].includes(vol.schema) : ['', 'gpt', 'mbr'].includes(vol.v.schema)
+  if (!valid) invalidSchema(cx, vol)
 }
 
 function invalidSchema(cx: SnapdContext, vol: VolumeRef): void {
@@ -186,21 +98,6 @@ function invalidSchema(cx: SnapdContext, vol: VolumeRef): void {
   const guess = didYouMean(vol.v.schema, allowed)
   const tooNew = vol.v.schema === 'emmc' ? ` (emmc needs snapd ${snapdFeatures.emmc} or later)` : ''
   cx.error('V3', `${cx.prefix(vol)}invalid schema ${goQuote(vol.v.schema)}`, cx.loc.valueNode(vol.v, 'schema'), `use ${allowed.join(' or ')}${guess ? `: did you mean "${guess}"?` : ''}${tooNew}`, [...vol.path, 'schema'])
-}
-
-function validateVolumeNewest(cx: SnapdContext, vol: VolumeRef): void {
-  const {v} = vol
-  volumeName(cx, vol)
-  const emmc = cx.target.has('emmc') && v.schema === 'emmc'
-  if (!vol.partial.has('schema') && !['mbr', 'gpt', ...(cx.target.has('emmc') ? ['emmc'] : [])].includes(vol.schema)) invalidSchema(cx, vol)
-  vol.structures.forEach((st, idx) => {
-    if (emmc) validateEmmcStructure(cx, vol, st, idx)
-    else validateStructure(cx, vol, st, idx)
-    if (vol.schema === 'gpt' && st.s.offset !== undefined) gptHeader(cx, st)
-    if (st.nameTaken) nameNotUnique(cx, vol, st)
-  })
-  if (emmc) return
-  crossStructureNewest(cx, vol)
 }
 
 export function volumeAssignments(cx: SnapdContext, info: GadgetInfo): void {
@@ -226,7 +123,7 @@ export function volumeAssignments(cx: SnapdContext, info: GadgetInfo): void {
     for (const [vol, da] of assignments) {
       const aNode = cx.loc.field(assignments, vol)?.key
       if (!info.volumes?.get(vol)) {
-        cx.error('T7', `${pre()}volume ${goQuote(vol)} is mentioned in assignment but has not been defined`, aNode, hintName(vol, [...(info.volumes?.keys() ?? [])]) ?? 'assign only volumes defined under volumes:', [
+        cx.error('T7', `${pre()}volume ${goQuote(vol)} is mentioned in assignment but has not been defined`, aNode, nameHint(vol, [...(info.volumes?.keys() ?? [])]) ?? 'assign only volumes defined under volumes:', [
           ...path,
           'assignment',
           vol,
