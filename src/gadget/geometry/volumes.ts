@@ -13,10 +13,10 @@
  *   explicit then implied by the role under the model, are unique per volume, case-insensitively
  *   among vfat ones. The structures are then sorted by offset, each without one staying after
  *   its predecessor. A volume whose partial list snapd refuses is left as declared.
- * - 2.57 (validateVolume, setImplicitForVolume): a structure without an offset starts where the
- *   previous one in YAML order ends (the 1 MiB comes with LayoutVolume, see pack-layout.ts), and
- *   the structures keep their YAML order; labels are unique per volume, case-sensitively, and so
- *   are the labels roles imply against them.
+ * - before 2.60 (2.57's validateVolume and setImplicitForVolume): a structure without an offset
+ *   starts where the previous one in YAML order ends (the 1 MiB comes with LayoutVolume, see
+ *   pack-layout.ts), and the structures keep their YAML order; labels are unique per volume,
+ *   case-sensitively, and so are the labels roles imply against them.
  */
 import type {YamlNode as Node} from '../../go-yaml/read/ast.js'
 import type {Locator} from '../decode-gadget.js'
@@ -63,7 +63,7 @@ export interface StructureRef {
   readonly hasFilesystem: boolean
   /**
    * Where the parse step starts it (see above). Newest: undefined after a structure whose end is
-   * unknown, and in a volume it did not lay out; 2.57: always set.
+   * unknown, and in a volume it did not lay out; before 2.60: always set.
    */
   readonly offset?: bigint
   /** An earlier structure in snapd's list has its name. */
@@ -138,8 +138,7 @@ function layOutVolume(name: string, v: GadgetVolume, path: Array<number | string
     const hasFilesystem = (s.filesystem !== 'none' && s.filesystem !== '') || (s.type !== 'bare' && s.type !== 'mbr' && partial.has('filesystem'))
     return {hasFilesystem, impliedLabel: undefined, impliedLabelTaken: false, index, labelTaken: false, minSize, nameTaken: false, offset: undefined, path: [...path, 'structure', yamlIndex], s, volume: vol, yamlIndex}
   })
-  vol.declared = declared
-  vol.structures = declared
+  let structures = declared
   // From 2.60 the parse step places and sorts the structures (sortedStructures).
   if (target.has('sortedStructures')) {
     vol.partialProblem = target.has('partial') ? partialProblem(v.partial ?? []) : undefined
@@ -147,14 +146,16 @@ function layOutVolume(name: string, v: GadgetVolume, path: Array<number | string
       if (partial.has('schema')) vol.schema = ''
       labelsNewest(declared, model)
       offsetsNewest(declared, vol, target)
-      vol.structures = orderByOffset(declared)
+      structures = orderByOffset(declared)
     }
   } else {
-    labels257(declared, model)
-    offsets257(declared)
+    labelsLegacy(declared, model)
+    offsetsLegacy(declared)
   }
 
-  for (const st of vol.structures as Array<Building<StructureRef>>) {
+  vol.declared = declared
+  vol.structures = structures
+  for (const st of structures) {
     const structureName = st.s.name
     if (structureName === '') continue
     if (byName.has(structureName)) st.nameTaken = true
@@ -232,8 +233,8 @@ function offsetsNewest(declared: Array<Building<StructureRef>>, vol: VolumeRef, 
 }
 
 /** orderStructuresByOffset: blocks starting at a known offset, sorted by it. */
-function orderByOffset(declared: readonly StructureRef[]): readonly StructureRef[] {
-  const blocks: StructureRef[][] = []
+function orderByOffset<T extends StructureRef>(declared: T[]): T[] {
+  const blocks: T[][] = []
   for (const st of declared) {
     if (st.offset !== undefined || blocks.length === 0) blocks.push([st])
     else blocks.at(-1)!.push(st)
@@ -246,13 +247,13 @@ function orderByOffset(declared: readonly StructureRef[]): readonly StructureRef
     return x < y ? -1 : x > y ? 1 : 0
   })
   // A loop, not Array.prototype.flat: flat is several times slower in V8 on this hot path.
-  const ordered: StructureRef[] = []
+  const ordered: T[] = []
   for (const block of blocks) for (const st of block) ordered.push(st)
   return ordered
 }
 
-/** 2.57: validateVolume's label uniqueness, then setImplicitForVolume's implied labels against it. */
-function labels257(declared: Array<Building<StructureRef>>, model: GeometryInput['model']): void {
+/** Before 2.60: validateVolume's label uniqueness, then setImplicitForVolume's implied labels against it. */
+function labelsLegacy(declared: Array<Building<StructureRef>>, model: GeometryInput['model']): void {
   const known = new Set<string>()
   for (const st of declared) {
     const label = st.s['filesystem-label']
@@ -269,8 +270,8 @@ function labels257(declared: Array<Building<StructureRef>>, model: GeometryInput
   }
 }
 
-/** 2.57's validateVolume: each structure at its offset, else where the previous one ends. */
-function offsets257(declared: Array<Building<StructureRef>>): void {
+/** Before 2.60, validateVolume: each structure at its offset, else where the previous one ends. */
+function offsetsLegacy(declared: Array<Building<StructureRef>>): void {
   let previousEnd = 0n
   for (const st of declared) {
     st.offset = st.s.offset ?? previousEnd

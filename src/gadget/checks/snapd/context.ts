@@ -1,7 +1,7 @@
 /**
  * The state snapd's checks share while they run over one gadget: the input, where decoding
- * already failed, and how to report an error in snapd's words. What a
- * structure is (roles, mbr, filesystem) is not a check's: it is in ../../geometry/volumes.ts.
+ * already failed, and how to report an error in snapd's words. It judges nothing; what a
+ * structure is (roles, mbr, filesystem, where it starts) is in ../../geometry/volumes.ts.
  */
 import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
 import type {Locator, ParsedGadget} from '../../decode-gadget.js'

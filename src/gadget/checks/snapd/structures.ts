@@ -66,7 +66,7 @@ function labelNotUnique(cx: SnapdContext, vol: VolumeRef, st: StructureRef): voi
 }
 
 /** validateVolumeStructure (both versions). */
-function validateStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, index = st.index): void {
+function validateStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, index: number): void {
   const {s} = st
   // Messages are built only when there is something to report.
   const pre = () => cx.prefix(vol, st, index)
@@ -241,6 +241,7 @@ function systemBootState(cx: SnapdContext, st: StructureRef, fail: (rule: RuleId
   }
 }
 
+/** The newest validateVolume's notice (a warning, not an error): a structure on the GPT header or table. */
 function gptHeader(cx: SnapdContext, st: StructureRef): void {
   const start = st.s.offset!
   const end = u64(start + st.minSize)
@@ -260,6 +261,7 @@ function gptHeader(cx: SnapdContext, st: StructureRef): void {
   }
 }
 
+/** validateEMMCVolumeStructure: an emmc structure holds name, content and update only; snapd stops at the first other key. */
 function validateEmmcStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, idx: number): void {
   const {s} = st
   const pre = () => cx.prefix(vol, st, idx)
