@@ -23,6 +23,121 @@ export const ExitCode = {
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
+/** Why a file operation failed, by errno name, with how to fix it; any other errno is E_IO_OTHER. */
+const IO_REASONS = {
+  EACCES: ['permission denied', "check the file's permissions, or run as a user who may WHAT it"],
+  EISDIR: ['is a directory', 'give the path of a file'],
+  ENAMETOOLONG: ['a file name or the path is too long for the file system', 'choose a shorter name, or a directory closer to /'],
+  ENOENT: ['no such file or directory', 'check the path'],
+  ENOSPC: ['no space left on the device', 'free some space'],
+  ENOTDIR: ['a part of the path is not a directory', 'check the path'],
+  EPERM: ['operation not permitted', "check the file's permissions"],
+} as const
+const IO_CODES = ['E_IO_EACCES', 'E_IO_EISDIR', 'E_IO_ENAMETOOLONG', 'E_IO_ENOENT', 'E_IO_ENOSPC', 'E_IO_ENOTDIR', 'E_IO_EPERM', 'E_IO_OTHER'] as const satisfies readonly (
+  `E_IO_${keyof typeof IO_REASONS}` | 'E_IO_OTHER'
+)[]
+
+/**
+ * Every code a UserError carries, by area: a code names one kind of mistake and stays stable
+ * across releases (scripts and CI match on it). Adding a code here is what makes it usable.
+ */
+export const ERROR_CODES = [
+  // Assertions read, written or checked (snapd's format).
+  'E_ASSERTION_BODY_LENGTH',
+  'E_ASSERTION_COUNT',
+  'E_ASSERTION_EMPTY',
+  'E_ASSERTION_ENCODING',
+  'E_ASSERTION_HEADER',
+  'E_ASSERTION_INPUT',
+  'E_ASSERTION_KEY',
+  'E_ASSERTION_SIGNATURE',
+  'E_ASSERTION_SYNTAX',
+  'E_ASSERTION_TOO_LARGE',
+  'E_SIGNING_KEY',
+  // The registration body the device sends.
+  'E_BODY_ENCODING',
+  'E_BODY_FACT',
+  'E_BODY_FACT_DENIED',
+  'E_BODY_FIELDS',
+  'E_BODY_NOT_MAP',
+  'E_BODY_SIZE',
+  'E_BODY_YAML',
+  // The device's identity key and its proof.
+  'E_IDENTITY_DIR',
+  'E_IDENTITY_ENCODING',
+  'E_IDENTITY_FIELDS',
+  'E_IDENTITY_INVALID',
+  'E_IDENTITY_KEY_FILE',
+  'E_IDENTITY_KEY_FORMAT',
+  'E_IDENTITY_KEY_OWNER',
+  'E_IDENTITY_KEY_PERMISSIONS',
+  'E_IDENTITY_KEY_SIZE',
+  'E_IDENTITY_MISSING',
+  'E_IDENTITY_NO_SERIAL',
+  'E_IDENTITY_SCHEME',
+  'E_IDENTITY_SEED',
+  'E_IDENTITY_SIGNATURE',
+  // init: scaffolding a gadget.
+  'E_INIT_ARCH',
+  'E_INIT_BASE',
+  'E_INIT_BOARD',
+  'E_INIT_BOARD_DIR',
+  'E_INIT_BUSY',
+  'E_INIT_CANCELLED',
+  'E_INIT_EXISTS',
+  'E_INIT_FLAG',
+  'E_INIT_GRADE',
+  'E_INIT_KERNEL',
+  'E_INIT_MISSING',
+  'E_INIT_MODEL',
+  'E_INIT_NAME',
+  'E_INIT_PARTIAL',
+  'E_INIT_PATH',
+  'E_INIT_REGISTRATION',
+  'E_INIT_SECRET',
+  'E_INIT_SERVICE',
+  'E_INIT_TARGET',
+  'E_INIT_TEMPLATE',
+  'E_INIT_TEXT',
+  // The prepare-device hook on the device: its config, snapctl, plugs.
+  'E_HEADER_ENV',
+  'E_PLUG_NOT_CONNECTED',
+  'E_PLUG_UNDECLARED',
+  'E_REGISTRATION_CONFIG',
+  'E_SNAPCTL_ARGUMENT',
+  'E_SNAPCTL_FAILED',
+  // Serials derived from hardware.
+  'E_SERIAL_BOARD',
+  'E_SERIAL_CHAIN',
+  'E_SERIAL_CONFIG',
+  'E_SERIAL_DENIED',
+  'E_SERIAL_NONE',
+  'E_SERIAL_ROOT',
+  // serve: the device service.
+  'E_SERVE_CONFIG',
+  'E_SERVE_DATABASE',
+  'E_SERVE_DRIVER',
+  'E_SERVE_LISTEN',
+  'E_SERVE_SCHEMA',
+  'E_SERVE_TLS',
+  // validate: what is given to judge.
+  'E_MODEL_MISSING',
+  'E_MODEL_SYNTAX',
+  'E_MODEL_TYPE',
+  'E_NO_GADGET',
+  'E_SNAPD_VERSION',
+  // Files, input and flags, whatever the command.
+  'E_EXISTS',
+  'E_FLAGS',
+  'E_JSON_SYNTAX',
+  'E_NO_STDIN',
+  'E_NOT_A_FILE',
+  'E_TOO_LARGE',
+  'E_USAGE',
+  ...IO_CODES,
+] as const
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
 /** What kind of user error this is; the kind picks the exit code. */
 export type UserErrorKind = 'usage' | 'io' | 'failed'
 
@@ -48,7 +163,7 @@ export interface UserErrorOptions {
 /** A mistake of the user's, or a state of the machine the user can fix. */
 export class UserError extends Error {
   override readonly name = 'UserError'
-  readonly code: string
+  readonly code: ErrorCode
   readonly hint?: string
   readonly kind: UserErrorKind
   readonly file?: string
@@ -56,7 +171,7 @@ export class UserError extends Error {
   readonly column?: number
   readonly details?: unknown
 
-  constructor(code: string, message: string, options: UserErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: UserErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.code = code
     this.hint = options.hint
@@ -109,21 +224,13 @@ export function exitCodeFor(error: unknown): ExitCode {
 
 /** Wraps a node I/O error on `file` as a UserError with a useful hint. */
 export function ioError(file: string, error: unknown, what = 'read'): UserError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code
-  const reasons: Record<string, [string, string]> = {
-    EACCES: ['permission denied', `check the file's permissions, or run as a user who may ${what} it`],
-    EISDIR: ['is a directory', 'give the path of a file'],
-    ENAMETOOLONG: ['a file name or the path is too long for the file system', 'choose a shorter name, or a directory closer to /'],
-    ENOENT: ['no such file or directory', 'check the path'],
-    ENOSPC: ['no space left on the device', 'free some space'],
-    ENOTDIR: ['a part of the path is not a directory', 'check the path'],
-    EPERM: ['operation not permitted', `check the file's permissions`],
-  }
-  const [reason, hint] = (code && reasons[code]) || [String((error as Error)?.message ?? error), 'check the path']
-  return new UserError(`E_IO_${code ?? 'UNKNOWN'}`, `cannot ${what} ${file}: ${reason}`, {
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code
+  const known = errno !== undefined && Object.hasOwn(IO_REASONS, errno) ? (errno as keyof typeof IO_REASONS) : undefined
+  const [reason, hint] = known ? IO_REASONS[known] : [errno ? `${errno}: ${String((error as Error).message)}` : String((error as Error)?.message ?? error), 'check the path']
+  return new UserError(known ? `E_IO_${known}` : 'E_IO_OTHER', `cannot ${what} ${file}: ${reason}`, {
     cause: error,
     file,
-    hint,
+    hint: hint.replace('WHAT', what),
     kind: 'io',
   })
 }

@@ -16,7 +16,7 @@
  */
 import {isUtf8} from 'node:buffer'
 
-import {UserError} from '../errors.js'
+import {type ErrorCode, UserError} from '../errors.js'
 import {lineStartsOfBytes, position} from '../support/line-index.js'
 
 /** A header value: snapd has no numbers or booleans, only strings, lists and maps. */
@@ -127,7 +127,7 @@ class StreamReader {
   }
 
   /** An error at a byte offset: its line, and its column in bytes unless `options` gives one. */
-  error(code: string, message: string, offset: number, options: ErrorOptions = {}): UserError {
+  error(code: ErrorCode, message: string, offset: number, options: ErrorOptions = {}): UserError {
     const at = position(this.lineStarts, offset)
     return new UserError(code, message, {
       column: options.column ?? at.column,

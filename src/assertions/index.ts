@@ -6,4 +6,4 @@ export {type Assertion, ASSERTION_LIMITS, type HeaderMap, type HeaderValue, head
 export {ASSERTION_TYPES, assertionContent, type AssertionInput, encodeHeaders} from './encode.js'
 export {encodePublicKey, loadSigningKey, MIN_SIGNING_KEY_BITS, publicKeyId, type SigningKey, signingKeyFromKeyObject} from './keys.js'
 export {signAssertion, signAssertionAsync, signContent, type SignedAssertion, type SignOptions} from './sign.js'
-export {type AssertionPublicKey, type AssertionSignatureCheck, decodeAssertionPublicKey, verifyAssertionSignature} from './verify.js'
+export {type AssertionPublicKey, type AssertionSignatureCheck, decodeAssertionPublicKey, MIN_VERIFY_KEY_BITS, verifyAssertionSignature} from './verify.js'

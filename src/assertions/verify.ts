@@ -12,7 +12,7 @@ import {createPublicKey, type KeyObject, verify} from 'node:crypto'
 
 import {UserError} from '../errors.js'
 import {type Assertion} from './decode.js'
-import {keyIdOf, publicKeyId} from './keys.js'
+import {keyIdOf} from './keys.js'
 import {decodeV1, HASH_SHA512, SIGNATURE_BINARY_DOCUMENT, TAG_PUBLIC_KEY, TAG_SIGNATURE} from './openpgp.js'
 
 export interface AssertionPublicKey {
@@ -49,12 +49,30 @@ export function decodeAssertionPublicKey(text: string, source = 'public key'): A
   if (!RSA_ALGORITHMS.has(algorithm)) throw fail(`only RSA keys are supported (algorithm ${algorithm})`)
   const n = body.mpi()
   const e = body.mpi()
+  const bits = bitLength(n)
+  // snapd itself checks neither: a key with e = 1 "verifies" a signature anyone can make, and
+  // small moduli are factored. snapd makes 4096-bit keys with e = 65537 for every device.
+  if (bits < MIN_VERIFY_KEY_BITS) throw fail(`the RSA key has ${bits} bits; keys under ${MIN_VERIFY_KEY_BITS} bits are refused (snapd makes 4096-bit keys)`)
+  const exponent = e.subarray(e.length - Math.ceil(bitLength(e) / 8))
+  if (!exponent.equals(RSA_EXPONENT))
+    throw fail(
+      `the RSA public exponent is ${exponent.length <= 6 ? (exponent.length === 0 ? 0 : exponent.readUIntBE(0, exponent.length)) : `a ${bitLength(e)}-bit number`}; only 65537 is accepted (what snapd and every RSA key generator use)`,
+    )
   const key = createPublicKey({format: 'jwk', key: {e: e.toString('base64url'), kty: 'RSA', n: n.toString('base64url')}})
-  return {bits: n.length * 8, id: keyIdOf(bytes), key}
+  return {bits, id: keyIdOf(bytes), key}
 }
 
-/** @deprecated The same as {@link publicKeyId}. */
-export const assertionKeyId = publicKeyId
+/** Verifying a signature by a smaller key proves little: refused wherever an assertion is checked. */
+export const MIN_VERIFY_KEY_BITS = 2048
+const RSA_EXPONENT = Buffer.from([0x01, 0x00, 0x01])
+
+/** The bit length of a big-endian number, leading zero bytes and bits not counted. */
+function bitLength(bytes: Buffer): number {
+  let i = 0
+  while (i < bytes.length && bytes[i] === 0) i++
+  if (i === bytes.length) return 0
+  return (bytes.length - i - 1) * 8 + (32 - Math.clz32(bytes[i]))
+}
 
 /** Verifies `assertion`'s signature with `publicKey` (snapd encoding, or decoded). */
 export function verifyAssertionSignature(assertion: Assertion, publicKey: AssertionPublicKey | string): AssertionSignatureCheck {

@@ -12,7 +12,7 @@
  * The body facts are descriptive hardware details read through the same source context as the
  * serial (so `--root` applies); each names the snap interfaces its reads need.
  */
-import {UserError} from '../errors.js'
+import {type ErrorCode, UserError} from '../errors.js'
 import {errnoOf} from '../serial/context.js'
 import {listNetDevices, NET_CLASS} from '../serial/netdev.js'
 import {refusalOf} from '../serial/placeholders.js'
@@ -108,7 +108,7 @@ function inlineForm(value: unknown, path: string, depth: number): string | undef
   throw bodyError('E_BODY_FIELDS', `the body field ${path} is ${kind}, not a string, list or map`, 'write every body value as a string ("…")')
 }
 
-function bodyError(code: string, message: string, hint?: string): UserError {
+function bodyError(code: ErrorCode, message: string, hint?: string): UserError {
   return new UserError(code, message, {hint, kind: 'failed'})
 }
 

@@ -10,13 +10,16 @@ import {Locator, parseGadget} from './decode-gadget.js'
 import {FileReport} from './findings/collector.js'
 import {type ContentTree, directoryTree, placeholderTree} from './checks/content-tree.js'
 import {lintGadget, type LintContext} from './checks/lint.js'
-import {apiKeysInText, apiKeysInYaml, partOutputs, registrationConfigFindings} from './checks/project.js'
+import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, registrationConfigFindings} from './checks/project.js'
 import {type GadgetModel, SnapdChecks} from './checks/snapd/index.js'
-import {snapdTarget, type SnapdTarget} from './snapd-version.js'
+import {atLeast, LATEST_SNAPD, OLDEST_SNAPD, snapdTarget, type SnapdTarget} from './snapd-version.js'
 import {type GadgetLocation, locateGadget, MAX_GADGET_BYTES, readUserFile} from './inputs.js'
 
 export interface ValidateOptions {
-  /** The snapd release to judge for: "2.57" … "latest" (default). */
+  /**
+   * The snapd release to judge for: "2.57" … "latest". By default, for a project or a built snap,
+   * the newest snapd its `assumes:` names (older ones refuse to install it), else the latest.
+   */
   snapd?: string | SnapdTarget
   /** Make lint warnings errors. */
   strict?: boolean
@@ -39,6 +42,8 @@ export interface GadgetValidation {
   file: string
   /** The snapd release judged for. */
   snapd: string
+  /** What the user should know about how it was judged (a --snapd older than the snap's assumes). */
+  notes?: string[]
   /** What snapd itself would say: valid, or its first error. */
   verdict: {error?: string; valid: boolean}
   findings: Finding[]
@@ -144,6 +149,8 @@ export function validatePaths(paths: string[], options: ValidatePathsOptions = {
   }
 
   for (const input of paths) {
+    let gadgetTarget = target
+    const notes: string[] = []
     const location = input === '-' ? stdinLocation(options) : readOrNote(() => locateGadget(input, options.cwd))
     const bytes = location && readOrNote(() => (input === '-' ? readStdinOrFail(options) : readUserFile(location.path, location.file)))
     if (!location || !bytes) continue
@@ -157,19 +164,43 @@ export function validatePaths(paths: string[], options: ValidatePathsOptions = {
       const text = extraBytes.toString('utf8')
       const found = file.registration ? registrationConfigFindings(file.file, text) : file.yaml ? apiKeysInYaml(file.file, text) : apiKeysInText(file.file, text)
       if (file.yaml && location.kind === 'project') partOutputsFound.push(...partOutputs(text))
+      const assumed = file.yaml ? assumedSnapd(text) : undefined
+      if (assumed) {
+        const judged = targetForAssumes(assumed, options.snapd === undefined ? undefined : target, file.file)
+        gadgetTarget = judged.target
+        if (judged.note) notes.push(judged.note)
+      }
+
       if (found.length > 0) sources.set(file.file, text)
       extra.push(...found.map((f) => (options.strict ? {...f, severity: 'error' as const} : f)))
     }
 
-    const result = validateGadget({content: bytes, file: location.file}, {...options, partOutputs: partOutputsFound, snapd: target, tree})
+    const result = validateGadget({content: bytes, file: location.file}, {...options, partOutputs: partOutputsFound, snapd: gadgetTarget, tree})
 
-    gadgets.push(withFindings(result, [...result.findings, ...extra].sort(compareFindings)))
+    gadgets.push({...withFindings(result, [...result.findings, ...extra].sort(compareFindings)), ...(notes.length > 0 ? {notes} : {})})
   }
 
   if (gadgets.length === 0 && problems.length > 0) throw problems[0]
   const errors = gadgets.reduce((n, g) => n + g.errors, 0)
   const warnings = gadgets.reduce((n, g) => n + g.warnings, 0)
-  return {report: {errors, gadgets, snapd: target.label, strict: Boolean(options.strict), unreadable, warnings}, sources}
+  const judged = [...new Set(gadgets.map((g) => g.snapd))]
+  return {report: {errors, gadgets, snapd: judged.length === 0 ? target.label : judged.join(', '), strict: Boolean(options.strict), unreadable, warnings}, sources}
+}
+
+/**
+ * The release a snap that assumes snapd `assumed` is judged for: that one (no older snapd installs
+ * it), or the one asked for when it is newer. Asking for an older one is the user's slip, said in
+ * a note, not findings about devices that cannot install the gadget.
+ */
+function targetForAssumes(assumed: string, asked: SnapdTarget | undefined, file: string): {target: SnapdTarget; note?: string} {
+  const release = assumed.split('.').slice(0, 2).join('.')
+  const floor = atLeast(release, LATEST_SNAPD) ? LATEST_SNAPD : atLeast(release, OLDEST_SNAPD) ? release : OLDEST_SNAPD
+  if (asked === undefined) return {target: snapdTarget(floor)}
+  if (atLeast(asked.version, floor)) return {target: asked}
+  return {
+    note: `--snapd ${asked.label} is older than the snapd${assumed} that ${file} assumes: a device with an older snapd refuses to install this gadget, so it is judged as snapd ${floor}`,
+    target: snapdTarget(floor),
+  }
 }
 
 const STDIN = '<stdin>'

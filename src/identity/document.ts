@@ -3,11 +3,10 @@
  * registration body (UTF-8 YAML): the proof-of-possession signature, that the body's serial is the
  * assertion's, and the assertion's own signature when a key for it is known.
  */
-import {isMap, parseDocument} from 'yaml'
-
 import {type Assertion, headerText, parseAssertion, parseAssertions} from '../assertions/decode.js'
 import {decodeAssertionPublicKey, verifyAssertionSignature} from '../assertions/verify.js'
 import {UserError} from '../errors.js'
+import {plainScalarsYaml11ReadsOtherwise, readUntrustedYaml} from '../go-yaml/untrusted.js'
 import {type IdentityVerification, verifyIdentity} from './verify.js'
 
 export type IdentityDocumentKind = 'registration-body' | 'serial' | 'serial-request'
@@ -93,35 +92,32 @@ export function verifyIdentityDocument(input: string | Uint8Array, options: Veri
 }
 
 /**
- * Parses a registration body: one YAML document whose top level is a map. `firstLine` is the line
- * the body starts on in its file, so errors point into the file.
+ * Parses a registration body: one YAML document whose top level is a map, read within the limits
+ * of untrusted YAML (a body comes from a device). `firstLine` is the line the body starts on in
+ * its file, so errors point into the file.
  */
 export function parseRegistrationBody(text: string, options: {file?: string; firstLine?: number} = {}): ParsedRegistrationBody {
   const lineOffset = (options.firstLine ?? 1) - 1
-  const doc = parseDocument(text, {uniqueKeys: true})
-  const error = doc.errors[0]
-  if (error) {
-    const at = error.linePos?.[0]
-    // The message's own "at line L, column C" counts from the body; ours counts from the file.
-    const reason = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
-    throw new UserError('E_BODY_YAML', `the registration body is not valid YAML: ${reason}`, {
-      column: at?.col,
+  const read = readUntrustedYaml(text)
+  if (!read.ok) {
+    throw new UserError('E_BODY_YAML', `the registration body ${read.kind === 'limit' ? 'is refused' : 'is not valid YAML'}: ${read.message}`, {
+      column: read.column,
       file: options.file,
       hint: 'the registration body is UTF-8 YAML: one map of fields',
-      line: at ? at.line + lineOffset : undefined,
+      line: read.line === undefined ? undefined : read.line + lineOffset,
     })
   }
 
-  if (!isMap(doc.contents)) {
-    throw new UserError('E_BODY_NOT_MAP', doc.contents === null ? 'the registration body is empty' : 'the registration body is not a map of fields', {
+  const fields = read.value
+  if (fields === null || fields === undefined || typeof fields !== 'object' || Array.isArray(fields)) {
+    throw new UserError('E_BODY_NOT_MAP', fields === null || fields === undefined ? 'the registration body is empty' : 'the registration body is not a map of fields', {
       file: options.file,
       hint: 'write the body as "name: value" lines',
       line: lineOffset + 1,
     })
   }
 
-  const fields = doc.toJS() as Record<string, unknown>
-  return {fields, warnings: yaml11Differences(text, fields)}
+  return {fields, warnings: yaml11Differences(text)}
 }
 
 function report(partial: Omit<IdentityDocumentReport, 'identity' | 'valid'>, identity: IdentityVerification, reason?: string): IdentityDocumentReport {
@@ -176,28 +172,9 @@ function looksLikeAssertion(text: string): boolean {
  * YAML 1.1 (yes/no, 012, 1:30, dates…): a backend with a YAML 1.1 parser would see other values and
  * fail to verify the signature.
  */
-function yaml11Differences(text: string, fields: Record<string, unknown>): string[] {
-  const old = parseDocument(text, {uniqueKeys: true, version: '1.1'})
-  if (old.errors.length > 0) return ['the body does not parse as YAML 1.1; a backend using a YAML 1.1 parser cannot verify it']
-  const paths: string[] = []
-  compareYaml(fields, old.toJS() as unknown, '', paths)
+function yaml11Differences(text: string): string[] {
+  const paths = plainScalarsYaml11ReadsOtherwise(text)
+  if (paths === undefined) return ['the body does not parse as YAML 1.1; a backend using a YAML 1.1 parser cannot verify it']
   if (paths.length === 0) return []
   return [`YAML 1.1 parsers read ${paths.join(', ')} differently (not as the same string); quote these values so every backend verifies the same fields`]
-}
-
-function compareYaml(current: unknown, old: unknown, path: string, out: string[]): void {
-  if (typeof current === 'string') {
-    if (old !== current) out.push(path || '(top level)')
-    return
-  }
-
-  if (Array.isArray(current)) {
-    current.forEach((item, i) => compareYaml(item, Array.isArray(old) ? old[i] : undefined, `${path}[${i}]`, out))
-    return
-  }
-
-  if (current !== null && typeof current === 'object') {
-    const oldMap = old !== null && typeof old === 'object' ? (old as Record<string, unknown>) : {}
-    for (const [key, value] of Object.entries(current)) compareYaml(value, oldMap[key], path ? `${path}.${key}` : key, out)
-  }
 }

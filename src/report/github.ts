@@ -8,7 +8,7 @@
  */
 import type {Finding, Severity} from '../gadget/findings/finding.js'
 import {ruleInfo} from '../gadget/findings/rules.js'
-import {displayPath, findingSpan, plural, summaryLine, visible} from './text.js'
+import {displayPath, findingSpan, plural, summaryLine, visible} from './common.js'
 import type {ValidationReport} from './types.js'
 
 export interface GithubOptions {
@@ -33,6 +33,10 @@ const commandFor: Record<Severity, string> = {error: 'error', info: 'notice', wa
 export function formatGithub(report: ValidationReport, options: GithubOptions = {}): GithubOutput {
   let annotations = ''
   for (const gadget of report.gadgets) for (const finding of gadget.findings) annotations += annotation(finding, options.cwd) + '\n'
+  for (const gadget of report.gadgets) {
+    for (const note of gadget.notes ?? []) annotations += `::notice file=${escapeProperty(displayPath(gadget.file, options.cwd))},title=${escapeProperty('how it was judged')}::${escapeData(note)}\n`
+  }
+
   for (const input of report.unreadable ?? []) {
     const message = input.hint ? `${input.message}\nhint: ${input.hint}` : input.message
     annotations += `::error file=${escapeProperty(displayPath(input.file, options.cwd))},title=${escapeProperty(`cannot read (${input.code})`)}::${escapeData(message)}\n`

@@ -11,6 +11,7 @@
  *   "gadgets": [{
  *     "file": "gadget.yaml",      // as given on the command line or found in the directory
  *     "snapd": "2.57",
+ *     "notes": ["…"],               // how it was judged, when the user should know (a --snapd older than assumes)
  *     "verdict": {"valid": false, "error": "…"},  // what snapd itself says: valid, or its first error
  *     "errors": 1, "warnings": 1,
  *     "findings": [{
@@ -31,9 +32,9 @@
  * catalog entries of the rules that produced findings, in catalog order.
  */
 import type {Finding} from '../gadget/findings/finding.js'
-import {type RuleInfo, rules as catalog} from '../gadget/findings/rules.js'
+import type {RuleInfo} from '../gadget/findings/rules.js'
 import type {GadgetValidation} from '../gadget/validate.js'
-import {severityCounts} from './text.js'
+import {rulesUsed, severityCounts} from './common.js'
 import type {ValidationReport} from './types.js'
 
 export const JSON_FORMAT_VERSION = 1
@@ -58,6 +59,7 @@ function gadgetJson(gadget: GadgetValidation) {
   return {
     file: gadget.file,
     snapd: gadget.snapd,
+    ...(gadget.notes ? {notes: gadget.notes} : {}),
     verdict: gadget.verdict.valid ? {valid: true} : {valid: false, error: gadget.verdict.error},
     errors: gadget.errors,
     warnings: gadget.warnings,
@@ -87,10 +89,4 @@ function ruleJson(rule: RuleInfo) {
     source: rule.source,
     ...(rule.since ? {since: rule.since} : {}),
   }
-}
-
-/** The catalog entries of the rules behind the report's findings, in catalog order. */
-export function rulesUsed(report: ValidationReport): RuleInfo[] {
-  const used = new Set(report.gadgets.flatMap((g) => g.findings.map((f) => f.rule)))
-  return catalog.filter((r) => used.has(r.id))
 }

@@ -30,7 +30,7 @@ interface TestCase {
 }
 
 export function formatJunit(report: ValidationReport): string {
-  const suites = report.gadgets.map((gadget) => ({cases: testCases(gadget), name: gadget.file}))
+  const suites = report.gadgets.map((gadget) => ({cases: withNotes(testCases(gadget), gadget.notes), name: gadget.file}))
   // A path that could not be read is a test that could not run: a JUnit <error>, not a <failure>.
   for (const input of report.unreadable ?? []) {
     suites.push({
@@ -56,6 +56,14 @@ export function formatJunit(report: ValidationReport): string {
 
   xml += '</testsuites>\n'
   return xml
+}
+
+/** How a gadget was judged, when the user should know: in the first test case's output. */
+function withNotes(cases: TestCase[], notes: string[] | undefined): TestCase[] {
+  if (!notes || notes.length === 0) return cases
+  const [first, ...rest] = cases
+  const text = notes.map((n) => `note: ${n}`).join('\n')
+  return [{...first, output: first.output === undefined ? text : `${text}\n${first.output}`}, ...rest]
 }
 
 function testCases(gadget: GadgetValidation): TestCase[] {

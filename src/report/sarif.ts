@@ -21,8 +21,7 @@ import {isAbsolute, relative} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
 import type {Finding, Severity} from '../gadget/findings/finding.js'
-import type {RuleId, RuleInfo} from '../gadget/findings/rules.js'
-import {rulesUsed} from './json.js'
+import {type RuleId, type RuleInfo, rules} from '../gadget/findings/rules.js'
 import type {SourceTexts, ValidationReport} from './types.js'
 
 export interface SarifOptions {
@@ -118,7 +117,8 @@ export function formatSarif(report: ValidationReport, options: SarifOptions): st
 
 /** The SARIF document as an object (formatSarif serialises it). */
 export function sarifLog(report: ValidationReport, options: SarifOptions): SarifLog {
-  const ruleInfos = rulesUsed(report)
+  // The whole catalog: code scanning describes a tool's rules from it, whether a run found any.
+  const ruleInfos = rules
   const ruleIndex = new Map(ruleInfos.map((r, i) => [r.id, i]))
 
   const artifacts: SarifArtifact[] = []
@@ -184,15 +184,26 @@ export function sarifLog(report: ValidationReport, options: SarifOptions): Sarif
 
 function invocation(report: ValidationReport, cwd: string | undefined): SarifInvocation {
   const unreadable = report.unreadable ?? []
-  if (unreadable.length === 0) return {executionSuccessful: true}
+  const notes = report.gadgets.flatMap((g) =>
+    (g.notes ?? []).map((note) => ({
+      descriptor: {id: 'note'},
+      level: 'note' as const,
+      locations: [{physicalLocation: {artifactLocation: artifactLocation(g.file, cwd)}}],
+      message: {text: note},
+    })),
+  )
+  if (unreadable.length === 0) return {executionSuccessful: true, ...(notes.length > 0 ? {toolExecutionNotifications: notes} : {})}
   return {
     executionSuccessful: false,
-    toolExecutionNotifications: unreadable.map((input) => ({
-      descriptor: {id: input.code},
-      level: 'error',
-      locations: [{physicalLocation: {artifactLocation: artifactLocation(input.file, cwd)}}],
-      message: {text: input.hint ? `${input.message}\nhint: ${input.hint}` : input.message},
-    })),
+    toolExecutionNotifications: [
+      ...notes,
+      ...unreadable.map((input) => ({
+        descriptor: {id: input.code},
+        level: 'error' as const,
+        locations: [{physicalLocation: {artifactLocation: artifactLocation(input.file, cwd)}}],
+        message: {text: input.hint ? `${input.message}\nhint: ${input.hint}` : input.message},
+      })),
+    ],
   }
 }
 

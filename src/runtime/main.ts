@@ -20,6 +20,7 @@ import {describePreparation, prepareDevice} from '../device/prepare.js'
 import {SecretRedactor} from '../device/redact.js'
 import {HOOK_SNAPCTL_BUDGET_MS, SNAPCTL_GRACE_MS, SNAPCTL_TIMEOUT_MS, type SnapctlRunner} from '../device/snapctl.js'
 import {ExitCode, exitCodeFor, InternalError, UserError} from '../errors.js'
+import {inertJson, terminalSafe} from '../support/echo.js'
 import {host} from '../support/host.js'
 import {builtinBoards} from './boards.js'
 
@@ -101,8 +102,11 @@ export function oneLine(error: unknown): string {
 export async function main(argv: readonly string[], io: RuntimeIo): Promise<number> {
   let json = argv.includes('--json')
   const redactor = new SecretRedactor()
-  const stdout = (text: string) => io.stdout.write(redactor.redact(text))
-  const stderr = (text: string) => io.stderr.write(redactor.redact(text))
+  // Hardware text (a cpuinfo line, an EEPROM) reaches these: snapd keeps them in its task log, and
+  // `snap tasks` shows them on a terminal, so nothing a terminal acts on goes out raw.
+  const stdout = (text: string) => io.stdout.write(terminalSafe(redactor.redact(text)))
+  const stderr = (text: string) => io.stderr.write(terminalSafe(redactor.redact(text)))
+  const stdoutJson = (value: unknown) => io.stdout.write(`${redactor.redact(inertJson(value, 2))}\n`)
   try {
     const args = parseRuntimeArgs(argv)
     json = args.json
@@ -117,7 +121,7 @@ export async function main(argv: readonly string[], io: RuntimeIo): Promise<numb
     }
 
     const result = await prepareDevice({boards: builtinBoards, config: args.config, dryRun: args.dryRun, env: io.env, redactor, root: args.root, snapctl: io.snapctl})
-    if (json) stdout(`${JSON.stringify(result, null, 2)}\n`)
+    if (json) stdoutJson(result)
     else if (args.dryRun) stdout(result.calls.map((call) => `${call.toString()}\n`).join(''))
     else stdout(`prepare-device: ${describePreparation(result)}\n`)
     return ExitCode.Ok
@@ -125,7 +129,7 @@ export async function main(argv: readonly string[], io: RuntimeIo): Promise<numb
     stderr(`${oneLine(error)}\n`)
     if (json) {
       const detail = error instanceof UserError ? error.toJSON() : {code: 'INTERNAL', message: error instanceof Error ? error.message : String(error)}
-      stdout(`${JSON.stringify({error: detail}, null, 2)}\n`)
+      stdoutJson({error: detail})
     }
 
     return exitCodeFor(error)

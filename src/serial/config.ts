@@ -221,7 +221,7 @@ export const MAX_SERIAL_CONFIG_BYTES = 1024 * 1024
 export async function loadSerialConfig(file: string): Promise<SerialConfig> {
   const text = readBoundedFile(file, MAX_SERIAL_CONFIG_BYTES, {what: 'serial configuration'}).toString('utf8')
   // Loaded on demand: the YAML library is not on the path of configs given as data.
-  const {readYamlDocument} = await import('../support/yaml-document.js')
+  const {readYamlDocument} = await import('../go-yaml/document.js')
   const {data, locate} = readYamlDocument(text, file, 'E_SERIAL_CONFIG')
   return parseSerialConfig(data, {baseDir: dirname(resolve(file)), file, locate})
 }

@@ -3,6 +3,7 @@
  * first (each entry says where it was seen, so the list can be defended), then `refusalOf()`,
  * which applies structural rules and the lists to a normalised value.
  */
+import {unprintableIn} from './serial-text.js'
 import type {ValueFormat} from './source.js'
 
 export interface KnownPlaceholder {
@@ -91,7 +92,7 @@ export const PLACEHOLDER_WORDS: readonly string[] = [
   'unknown',
 ]
 
-export type RefusalRule = 'counting' | 'duplicate' | 'empty' | 'known' | 'locked' | 'multicast' | 'redacted' | 'repeated' | 'short' | 'words'
+export type RefusalRule = 'control' | 'counting' | 'duplicate' | 'empty' | 'known' | 'locked' | 'multicast' | 'redacted' | 'repeated' | 'short' | 'words'
 
 export interface Refusal {
   rule: RefusalRule
@@ -122,6 +123,9 @@ export function swapUuidFields(hex: string): string {
 /** Why `value` (already normalised) is not an identity, or undefined when it may be one. */
 export function refusalOf(value: string, format: ValueFormat = 'text'): Refusal | undefined {
   if (value.trim() === '') return {reason: 'empty', rule: 'empty'}
+  // Nothing a terminal acts on, or that hides or reorders text, reaches a log, a database or snapd.
+  const unprintable = unprintableIn(value)
+  if (unprintable) return {reason: `the value holds ${unprintable}: not an identifier`, rule: 'control'}
   if (format === 'uuid') {
     const uuid = uuidRefusal(value)
     if (uuid) return uuid

@@ -19,7 +19,9 @@
  * shows a serial, the device silently rejects it). The api-key values are resolved here and kept
  * out of every message.
  */
-import {readFileSync} from 'node:fs'
+import {createPrivateKey, X509Certificate} from 'node:crypto'
+import {readFileSync, statSync} from 'node:fs'
+import {isIP} from 'node:net'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -29,7 +31,8 @@ import {type Assertion, type AssertionPublicKey, decodeAssertionPublicKey, heade
 import {UserError} from '../errors.js'
 import {readBoundedFile} from '../support/bounded-read.js'
 import {pointerToPath} from '../support/json-pointer.js'
-import {type DocumentPath, readYamlDocument} from '../support/yaml-document.js'
+import {MAX_SERIAL_LENGTH} from '../serial/serial-text.js'
+import {type DocumentPath, readYamlDocument} from '../go-yaml/document.js'
 
 export const DEFAULT_LISTEN = '127.0.0.1:8642'
 export const DEFAULT_DATABASE = 'sqlite:serve.db'
@@ -61,13 +64,39 @@ export interface ServiceModel {
   brandKeys: Map<string, AssertionPublicKey>
 }
 
+/**
+ * Bounds that keep one client, or a crowd of them, from taking the service down. The defaults
+ * hold a factory line whose stations all reach the service through one NAT address.
+ */
+export interface ServiceLimits {
+  /** Open connections, all clients together; more are closed as they arrive. */
+  connections: number
+  /** Open connections from one address. */
+  connectionsPerClient: number
+  /** Request body bytes held at once, all clients together; a request over it is answered 503. */
+  bodyBytes: number
+  /** Request body bytes held at once for one address. */
+  bodyBytesPerClient: number
+  /** The longest serial issued, in characters. */
+  serialLength: number
+}
+
+export const DEFAULT_LIMITS: ServiceLimits = {
+  bodyBytes: 64 * 1024 * 1024,
+  bodyBytesPerClient: 16 * 1024 * 1024,
+  connections: 1024,
+  connectionsPerClient: 256,
+  serialLength: MAX_SERIAL_LENGTH,
+}
+
 export interface ServiceConfig {
   file: string
   listen: {host: string; port: number}
   database: DatabaseLocation
-  tls?: {certificate: Buffer; key: Buffer}
+  tls?: {certificate: Buffer; key: Buffer; certificateFile: string; keyFile: string}
   models: ServiceModel[]
-  /** What works but deserves attention (no chain: devices will need the store). */
+  limits: ServiceLimits
+  /** What works but deserves attention (no chain: devices will need the store), each said once. */
   warnings: string[]
 }
 
@@ -95,6 +124,10 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
     byName.set(name, index)
 
     const {apiKey, apiKeyFrom} = resolveApiKey(raw['api-key'], env, () => at('api-key'), fail)
+    if (apiKeyFrom === 'literal') {
+      warnings.push(`models[${index}] (${name}) has its api-key written in ${file}: whoever reads the file can register devices as ${name}; use api-key: {env: NAME} and set NAME where serve starts`)
+    }
+
     const sharedWith = byApiKey.get(apiKey)
     if (sharedWith !== undefined) {
       throw fail(at('api-key'), `the api-key is the same as that of models[${sharedWith}]`, 'give each model its own api-key: it is how the service tells which model a device claims to be')
@@ -103,6 +136,7 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
     byApiKey.set(apiKey, index)
 
     const keyFile = resolve(baseDir, raw['signing-key'])
+    exposedKeyWarning(keyFile, raw['signing-key'], 'the signing key', warnings)
     let signingKey: SigningKey
     try {
       signingKey = loadSigningKey(readBoundedFile(keyFile, MAX_KEY_BYTES, {shown: raw['signing-key'], what: 'PEM key'}), raw['signing-key'])
@@ -156,15 +190,29 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
 
   const listen = parseListen(data.listen ?? DEFAULT_LISTEN, (message, hint) => fail(['listen'], message, hint))
   const database = databaseOf(data, baseDir, fail)
-  let tls: ServiceConfig['tls']
-  if (data.tls) {
-    tls = {
-      certificate: readBoundedFile(resolve(baseDir, data.tls.certificate), MAX_KEY_BYTES, {shown: data.tls.certificate, what: 'PEM certificate'}),
-      key: readBoundedFile(resolve(baseDir, data.tls.key), MAX_KEY_BYTES, {shown: data.tls.key, what: 'PEM key'}),
-    }
+  const tls = data.tls ? loadTls(data.tls, baseDir, fail, warnings) : undefined
+  if (!tls && !isLoopback(listen.host)) {
+    warnings.push(
+      `listen ${data.listen ?? DEFAULT_LISTEN} serves other machines over plain HTTP: api-keys and serials cross the network in clear; add tls: {certificate: …, key: …}, or listen on 127.0.0.1 behind a TLS proxy`,
+    )
   }
 
-  return {database, file, listen, models, tls, warnings}
+  const limits = {...DEFAULT_LIMITS}
+  const rawLimits = data.limits ?? {}
+  if (rawLimits.connections !== undefined) limits.connections = rawLimits.connections
+  if (rawLimits['connections-per-client'] !== undefined) limits.connectionsPerClient = rawLimits['connections-per-client']
+  if (rawLimits['body-bytes'] !== undefined) limits.bodyBytes = rawLimits['body-bytes']
+  if (rawLimits['body-bytes-per-client'] !== undefined) limits.bodyBytesPerClient = rawLimits['body-bytes-per-client']
+  if (rawLimits['serial-length'] !== undefined) limits.serialLength = rawLimits['serial-length']
+  if (limits.connectionsPerClient > limits.connections) {
+    throw fail(['limits', 'connections-per-client'], `is ${limits.connectionsPerClient}, more than limits.connections (${limits.connections})`, 'one client cannot hold more connections than all clients together')
+  }
+
+  if (limits.bodyBytesPerClient > limits.bodyBytes) {
+    throw fail(['limits', 'body-bytes-per-client'], `is ${limits.bodyBytesPerClient}, more than limits.body-bytes (${limits.bodyBytes})`, 'one client cannot hold more body bytes than all clients together')
+  }
+
+  return {database, file, limits, listen, models, tls, warnings: [...new Set(warnings)]}
 }
 
 /** Only the database a config names (for reading the signing log without the keys or api-keys). */
@@ -182,7 +230,7 @@ function readConfigFile(file: string): {baseDir: string; data: RawConfig; fail: 
   }
 
   checkSchema(doc.data, fail)
-  return {baseDir: dirname(resolve(file)), data: doc.data as RawConfig, fail}
+  return {baseDir: dirname(resolve(file)), data: doc.data as unknown as RawConfig, fail}
 }
 
 function databaseOf(data: RawConfig, baseDir: string, fail: Fail): DatabaseLocation {
@@ -251,6 +299,7 @@ interface RawConfig {
   listen?: string
   database?: string
   tls?: {certificate: string; key: string}
+  limits?: {connections?: number; 'connections-per-client'?: number; 'body-bytes'?: number; 'body-bytes-per-client'?: number; 'serial-length'?: number}
   models: RawModel[]
 }
 
@@ -283,9 +332,10 @@ function mostUseful(errors: ErrorObject[]): ErrorObject {
 }
 
 function propertiesAt(path: DocumentPath): Record<string, unknown> {
-  const top = {$schema: 1, database: 1, listen: 1, models: 1, tls: 1}
+  const top = {$schema: 1, database: 1, limits: 1, listen: 1, models: 1, tls: 1}
   if (path.length === 0) return top
   if (path[0] === 'tls') return {certificate: 1, key: 1}
+  if (path[0] === 'limits') return {'body-bytes': 1, 'body-bytes-per-client': 1, connections: 1, 'connections-per-client': 1, 'serial-length': 1}
   if (path[0] === 'models') return {'api-key': 1, brand: 1, chain: 1, model: 1, 'signing-key': 1}
   return {}
 }
@@ -343,6 +393,58 @@ function checkChain(assertions: Assertion[], brand: string, key: SigningKey, now
   const until = headerText(accountKey, 'until')
   if (since && Date.parse(since) > now.getTime()) throw fail(`the signing key's account-key is valid only from ${since}`, 'use a key that is valid now')
   if (until && Date.parse(until) <= now.getTime()) throw fail(`the signing key's account-key expired at ${until}`, 'register a new key and sign with it')
+}
+
+/**
+ * The certificate and key, checked now rather than by the first device: each is PEM of its kind,
+ * and the key is the certificate's.
+ */
+function loadTls(raw: {certificate: string; key: string}, baseDir: string, fail: Fail, warnings: string[]): NonNullable<ServiceConfig['tls']> {
+  const certificate = readBoundedFile(resolve(baseDir, raw.certificate), MAX_KEY_BYTES, {shown: raw.certificate, what: 'PEM certificate'})
+  const keyPath = resolve(baseDir, raw.key)
+  const key = readBoundedFile(keyPath, MAX_KEY_BYTES, {shown: raw.key, what: 'PEM key'})
+  exposedKeyWarning(keyPath, raw.key, 'the TLS key', warnings)
+  let parsed: X509Certificate
+  try {
+    if (!certificate.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new Error('no "-----BEGIN CERTIFICATE-----" line')
+    parsed = new X509Certificate(certificate)
+  } catch (error) {
+    throw fail(['tls', 'certificate'], `${raw.certificate} is not a PEM certificate: ${(error as Error).message}`, 'give the certificate chain as PEM (openssl x509 -in FILE -noout -text shows what a file holds)')
+  }
+
+  let privateKey
+  try {
+    privateKey = createPrivateKey(key)
+  } catch (error) {
+    throw fail(['tls', 'key'], `${raw.key} is not a PEM private key: ${(error as Error).message}`, 'give the unencrypted PEM private key of the certificate')
+  }
+
+  if (!parsed.checkPrivateKey(privateKey)) {
+    throw fail(['tls', 'key'], `${raw.key} is not the key of the certificate ${raw.certificate}`, `give the private key the certificate was issued for (its subject: ${parsed.subject.replaceAll('\n', ', ')})`)
+  }
+
+  return {certificate, certificateFile: raw.certificate, key, keyFile: raw.key}
+}
+
+/** A private key others may read is a key others may copy: said once per file. */
+function exposedKeyWarning(path: string, shown: string, what: string, warnings: string[]): void {
+  let mode: number
+  try {
+    mode = statSync(path).mode & 0o777
+  } catch {
+    return
+  }
+
+  if ((mode & 0o077) !== 0) {
+    warnings.push(`${what} ${shown} can be read by ${mode & 0o007 ? 'every user' : 'its group'} (mode ${mode.toString(8).padStart(4, '0')}): make it the serve user's alone with chmod 600 ${shown}`)
+  }
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  if (isIP(host) === 6) return host === '::1'
+  return false
 }
 
 function relocate(original: UserError, located: UserError): UserError {

@@ -11,17 +11,23 @@
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
 import {availableParallelism} from 'node:os'
 
-import {parse as parseYaml} from 'yaml'
-
 import {type Assertion, decodeAssertionPublicKey, headerText, parseAssertions, signAssertion, signAssertionAsync, verifyAssertionSignature} from '../assertions/index.js'
 import {UserError} from '../errors.js'
+import {readUntrustedYaml} from '../go-yaml/untrusted.js'
+import {MAX_SERIAL_LENGTH, serialTextProblem} from '../serial/serial-text.js'
+import {quoteInput} from '../support/echo.js'
 import {ConcurrencyLimiter} from '../support/limiter.js'
 import type {ServiceModel} from './config.js'
+import {type RefusalCode, REFUSALS, ServiceRefusal} from './refusals.js'
 import type {ServiceStore, SigningLogEntry} from './store/index.js'
+
+export {ServiceRefusal} from './refusals.js'
 
 /** Serial Vault nonces live 600 s and are used once. */
 export const NONCE_LIFETIME_MS = 600_000
 export const ASSERTION_MEDIA_TYPE = 'application/x.ubuntu.assertion'
+/** A body parsed for its `serial:` is a few hardware facts; snapd allows 2 MiB, none needs more than this. */
+const MAX_BODY_YAML_BYTES = 256 * 1024
 
 export interface ServiceAnswer {
   status: number
@@ -31,13 +37,21 @@ export interface ServiceAnswer {
   code?: string
 }
 
-/** What happened, for the operator's log: never a secret. */
+/**
+ * What happened, for the operator's log: never a secret. `brand` and `model` are those of the
+ * api-key the request carried (authenticated); what the request claimed before it was checked is
+ * under `claimed`, and a serial is `serial` only once issued.
+ */
 export interface RegistrationEvent {
   brand?: string
   model?: string
+  /** The serial issued. */
   serial?: string
   revision?: number
+  /** The device key whose signature on the serial-request verified. */
   deviceKeyId?: string
+  /** What the request said of itself, unverified: never to be read as fact. */
+  claimed?: {brand?: string; model?: string; serial?: string}
   /** Why the model's own signature was not checked. */
   note?: string
 }
@@ -52,6 +66,8 @@ export interface DeviceServiceOptions {
    * core, leaving a thread of the pool free, and 0 on one core (see defaultSigningThreads).
    */
   signingThreads?: number
+  /** The longest serial issued, in characters (MAX_SERIAL_LENGTH by default). */
+  maxSerialLength?: number
 }
 
 /**
@@ -70,97 +86,103 @@ export function defaultSigningThreads(): number {
   return Math.max(1, Math.min(cores, pool - 1))
 }
 
-/** A refusal the device is told about: status, stable code, what to fix. */
-export class ServiceRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+/** Headers as node:http gives them. */
+export type RequestHeaders = Record<string, string | string[] | undefined>
 
 export class DeviceService {
   private readonly now: () => Date
   private readonly apiKeyDigests: {digest: Buffer; model: ServiceModel}[]
   /** Undefined: signatures are made on the event loop. */
   private readonly signing: ConcurrencyLimiter | undefined
+  private readonly maxSerialLength: number
 
   constructor(private readonly options: DeviceServiceOptions) {
     this.now = options.now ?? (() => new Date())
     const threads = options.signingThreads ?? defaultSigningThreads()
     this.signing = threads > 0 ? new ConcurrencyLimiter(threads) : undefined
     this.apiKeyDigests = options.models.map((model) => ({digest: digest(model.apiKey), model}))
+    this.maxSerialLength = options.maxSerialLength ?? MAX_SERIAL_LENGTH
   }
 
-  /** `POST /v1/request-id`: a fresh nonce for a device that holds a known api-key. */
-  async requestId(headers: Record<string, string | string[] | undefined>, event: RegistrationEvent): Promise<ServiceAnswer> {
-    const model = this.modelByApiKey(headers)
-    event.brand = model.brand
-    event.model = model.model
+  /**
+   * The model whose api-key the request's headers carry: the only thing checked before a body is
+   * read. Every key is compared, so the time taken does not tell which one matched, and a caller
+   * without a valid key learns nothing about which models are served.
+   */
+  authenticate(headers: RequestHeaders): ServiceModel {
+    const apiKey = singleHeader(headers, 'api-key')
+    if (apiKey === undefined) throw new ServiceRefusal('api-key-missing')
+    const given = digest(apiKey)
+    let found: ServiceModel | undefined
+    for (const candidate of this.apiKeyDigests) if (timingSafeEqual(given, candidate.digest) && !found) found = candidate.model
+    if (!found) throw new ServiceRefusal('api-key-invalid')
+    return found
+  }
+
+  /** `POST /v1/request-id`: a fresh nonce for a device of the model whose api-key it holds. */
+  async requestId(entry: ServiceModel, event: RegistrationEvent): Promise<ServiceAnswer> {
+    event.brand = entry.brand
+    event.model = entry.model
     const nonce = randomBytes(20).toString('hex')
-    await this.options.store.addNonce(nonce, scopeOf(model), this.now())
+    await this.options.store.addNonce(nonce, scopeOf(entry), this.now())
     return json(200, {'request-id': nonce})
   }
 
   /** `POST /v1/serial`: checks a serial-request and answers with a signed serial and the chain. */
-  async serial(headers: Record<string, string | string[] | undefined>, body: Buffer, event: RegistrationEvent): Promise<ServiceAnswer> {
-    const apiKey = singleHeader(headers, 'api-key')
-    if (apiKey === undefined) throw new ServiceRefusal(401, 'api-key-missing', 'the request has no api-key header: set device-service.headers to {"api-key": "…"} in the gadget (snap set <gadget> api-key=…)')
+  async serial(entry: ServiceModel, body: Buffer, event: RegistrationEvent): Promise<ServiceAnswer> {
+    event.brand = entry.brand
+    event.model = entry.model
     const [request, model] = readStream(body)
     const brand = requiredHeader(request, 'brand-id')
     const modelName = requiredHeader(request, 'model')
-    event.brand = brand
-    event.model = modelName
+    event.claimed = {brand, model: modelName}
 
-    // 1. The api-key must be the one of this brand and model.
-    const entry = this.options.models.find((m) => m.brand === brand && m.model === modelName)
-    if (!entry) throw new ServiceRefusal(400, 'unknown-model', `this service issues no serials for model ${brand}/${modelName}: add it to the serve config`)
-    if (!timingSafeEqual(digest(apiKey), digest(entry.apiKey))) {
-      throw new ServiceRefusal(401, 'api-key-invalid', `the api-key is not the one configured for model ${brand}/${modelName}: check the gadget's api-key setting`)
+    // 1. The serial-request is for the model whose api-key the device holds. Said the same way
+    //    whether that other model is served or not.
+    if (brand !== entry.brand || modelName !== entry.model) {
+      throw new ServiceRefusal('api-key-invalid', `the api-key is not the one of model ${quoteInput(`${brand}/${modelName}`)} that the serial-request names`)
     }
 
     // 2. The serial-request is signed by the device key it carries.
     const deviceKeyText = requiredHeader(request, 'device-key')
     const deviceKey = refuseOnUserError(() => decodeAssertionPublicKey(deviceKeyText, 'the device-key header'), 'device-key-invalid')
-    event.deviceKeyId = deviceKey.id
     const selfSigned = verifyAssertionSignature(request, deviceKey)
-    if (!selfSigned.valid) throw new ServiceRefusal(400, 'serial-request-signature', `the serial-request is not signed by its device-key: ${selfSigned.reason}`)
+    if (!selfSigned.valid) throw new ServiceRefusal('serial-request-signature', `the serial-request is not signed by its device-key: ${selfSigned.reason}`)
+    event.deviceKeyId = deviceKey.id
 
     // 3. The model, when sent, is the request's and (when the brand key is known) the brand's.
     if (model) {
       if (model.headers['brand-id'] !== brand || model.headers.model !== modelName) {
-        throw new ServiceRefusal(400, 'model-mismatch', `the model assertion is ${String(model.headers['brand-id'])}/${String(model.headers.model)}, but the serial-request is for ${brand}/${modelName}`)
+        throw new ServiceRefusal('model-mismatch', `the model assertion is ${quoteInput(`${String(model.headers['brand-id'])}/${String(model.headers.model)}`)}, but the serial-request is for ${brand}/${modelName}`)
       }
 
-      if (model.headers['authority-id'] !== brand) throw new ServiceRefusal(400, 'model-authority', `the model is signed by ${String(model.headers['authority-id'])}, not by its brand ${brand}`)
+      if (model.headers['authority-id'] !== brand) throw new ServiceRefusal('model-authority', `the model is signed by ${quoteInput(String(model.headers['authority-id']))}, not by its brand ${brand}`)
       const keyId = String(model.headers['sign-key-sha3-384'])
       const brandKey = entry.brandKeys.get(keyId)
       if (brandKey) {
         const check = verifyAssertionSignature(model, brandKey)
-        if (!check.valid) throw new ServiceRefusal(400, 'model-signature', `the model assertion's signature does not verify against brand key ${keyId}: ${check.reason}`)
+        if (!check.valid) throw new ServiceRefusal('model-signature', `the model assertion's signature does not verify against brand key ${keyId}: ${check.reason}`)
       } else {
-        event.note = `model signed by key ${keyId}, which the config's chain does not hold: its signature was not checked`
+        event.note = `model signed by key ${quoteInput(keyId)}, which the config's chain does not hold: its signature was not checked`
       }
     }
 
     // 4. The nonce: known, fresh, this model's, consumed exactly once.
     const nonce = requiredHeader(request, 'request-id')
     const nonceCheck = await this.options.store.consumeNonce(nonce, scopeOf(entry), this.now(), NONCE_LIFETIME_MS)
-    if (nonceCheck === 'unknown') throw new ServiceRefusal(400, 'request-id-unknown', 'the request-id is unknown or was already used: each serial-request needs a fresh one from request-id')
-    if (nonceCheck === 'expired') throw new ServiceRefusal(400, 'request-id-expired', `the request-id is older than ${NONCE_LIFETIME_MS / 1000} s: ask for a fresh one`)
-    if (nonceCheck === 'wrong-model') throw new ServiceRefusal(400, 'request-id-model', `the request-id was issued for another model's api-key, not ${brand}/${modelName}`)
+    if (nonceCheck === 'unknown') throw new ServiceRefusal('request-id-unknown')
+    if (nonceCheck === 'expired') throw new ServiceRefusal('request-id-expired', `the request-id is older than ${NONCE_LIFETIME_MS / 1000} s`)
+    if (nonceCheck === 'wrong-model') throw new ServiceRefusal('request-id-model', `the request-id was issued for another model's api-key, not ${brand}/${modelName}`)
 
     // 5. The serial the device proposes: the header, else `serial:` in a YAML body.
-    const serial = proposedSerial(request)
-    event.serial = serial
+    const serial = this.proposedSerial(request, event)
 
     const outcome = await this.options.store.issueSerial({brand, deviceKeyId: deviceKey.id, model: modelName, now: this.now(), serial}, (revision) =>
       this.signSerial(entry, {body: request.body, deviceKeyId: deviceKey.id, deviceKeyText, revision, serial}),
     )
-    if (outcome.kind === 'serial-taken') throw new ServiceRefusal(400, 'serial-taken', `serial ${serial} of ${brand}/${modelName} was issued to another device key: each device needs its own serial`)
-    if (outcome.kind === 'key-has-serial') throw new ServiceRefusal(400, 'device-has-serial', `this device key already has serial ${outcome.serial} of ${brand}/${modelName}; it cannot get a second one (${serial})`)
+    if (outcome.kind === 'serial-taken') throw new ServiceRefusal('serial-taken', `serial ${serial} of ${brand}/${modelName} was issued to another device key`)
+    if (outcome.kind === 'key-has-serial') throw new ServiceRefusal('device-has-serial', `this device key already has serial ${outcome.serial} of ${brand}/${modelName}; it cannot get a second one (${serial})`)
+    event.serial = serial
     event.revision = outcome.entry.revision
     return {body: outcome.assertion + entry.chain.map((a) => `\n${a}`).join(''), contentType: ASSERTION_MEDIA_TYPE, status: 200}
   }
@@ -170,25 +192,29 @@ export class DeviceService {
     return json(200, {service: 'snap-gadget serve', version: this.options.version})
   }
 
-  /** `GET /v1/health`: healthy when the database answers. */
-  async health(): Promise<ServiceAnswer> {
-    try {
-      await this.options.store.ping()
-      return json(200, {database: 'healthy', healthy: true})
-    } catch {
-      return json(503, {code: 'database-unavailable', database: 'unavailable', healthy: false, message: 'the database does not answer'})
-    }
-  }
+  /**
+   * The serial the request proposes: its `serial` header, else `serial:` in its body read as YAML
+   * the way a Go device service reads it, within limits (a body is the device's to fill).
+   */
+  private proposedSerial(request: Assertion, event: RegistrationEvent): string {
+    let serial = headerText(request, 'serial')
+    if (serial === undefined && request.body !== '') {
+      const read = readUntrustedYaml(request.body, {maxBytes: MAX_BODY_YAML_BYTES, schema: 'yaml-1.1'})
+      if (!read.ok) throw new ServiceRefusal('body-invalid', `the serial-request body cannot be read as YAML${read.line === undefined ? '' : ` (line ${read.line})`}: ${read.message}`)
+      const body = read.value
+      const value = body !== null && typeof body === 'object' && !Array.isArray(body) ? body.serial : undefined
+      if (value !== undefined && typeof value !== 'string') {
+        throw new ServiceRefusal('serial-invalid', `serial: in the body must be a string, not ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}: quote it ("…")`)
+      }
 
-  private modelByApiKey(headers: Record<string, string | string[] | undefined>): ServiceModel {
-    const apiKey = singleHeader(headers, 'api-key')
-    if (apiKey === undefined) throw new ServiceRefusal(401, 'api-key-missing', 'the request has no api-key header: set device-service.headers to {"api-key": "…"} in the gadget (snap set <gadget> api-key=…)')
-    const given = digest(apiKey)
-    // Compare with every key, so the time taken does not tell which position matched.
-    let found: ServiceModel | undefined
-    for (const candidate of this.apiKeyDigests) if (timingSafeEqual(given, candidate.digest) && !found) found = candidate.model
-    if (!found) throw new ServiceRefusal(401, 'api-key-invalid', "the api-key is not one this service knows: check the gadget's api-key setting")
-    return found
+      serial = value
+    }
+
+    if (serial === undefined || serial === '') throw new ServiceRefusal('serial-missing')
+    event.claimed = {...event.claimed, serial}
+    const problem = serialTextProblem(serial, this.maxSerialLength)
+    if (problem) throw new ServiceRefusal('serial-invalid', `serial ${quoteInput(serial)} cannot be a serial: ${problem}`)
+    return serial
   }
 
   private async signSerial(entry: ServiceModel, s: {body: string; deviceKeyId: string; deviceKeyText: string; revision: number; serial: string}): Promise<string> {
@@ -227,53 +253,31 @@ export function refusalAnswer(refusal: ServiceRefusal): ServiceAnswer {
   return json(refusal.status, {code: refusal.code, message: refusal.message})
 }
 
-function readStream(body: Buffer): [Assertion, Assertion | undefined] {
-  if (body.length === 0) throw new ServiceRefusal(400, 'stream-empty', 'the request body is empty: post the serial-request followed by the model assertion')
-  const assertions = refuseOnUserError(() => parseAssertions(body, {file: 'the request body'}), 'stream-invalid')
-  const [request, ...rest] = assertions
-  if (request.type !== 'serial-request') throw new ServiceRefusal(400, 'stream-order', `the stream starts with a ${request.type} assertion; it must start with the serial-request`)
-  const models = rest.filter((a) => a.type === 'model')
-  const others = rest.filter((a) => a.type !== 'model')
-  if (others.length > 0) throw new ServiceRefusal(400, 'stream-unexpected', `the stream holds a ${others[0].type} assertion; only the serial-request and the model belong in it`)
-  if (models.length > 1) throw new ServiceRefusal(400, 'stream-unexpected', 'the stream holds more than one model assertion')
-  return [request, models[0]]
+/** The answer for a code of the table without a request of its own to speak of. */
+export function tableAnswer(code: RefusalCode): ServiceAnswer {
+  const spec = REFUSALS[code]
+  return json(spec.status, {code, message: `${spec.means}: ${spec.fix}`})
 }
 
-function proposedSerial(request: Assertion): string {
-  let serial = headerText(request, 'serial')
-  if (serial === undefined && request.body !== '') {
-    let body: unknown
-    try {
-      body = parseYaml(request.body, {maxAliasCount: 10, uniqueKeys: true})
-    } catch (error) {
-      throw new ServiceRefusal(400, 'body-invalid', `the serial-request body is not valid YAML: ${(error as Error).message.split('\n')[0]}`)
-    }
-
-    const value = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).serial : undefined
-    if (value !== undefined && typeof value !== 'string') throw new ServiceRefusal(400, 'serial-invalid', `serial: in the body must be a string, not ${typeof value}: quote it ("${String(value)}")`)
-    serial = value
-  }
-
-  if (serial === undefined || serial === '') {
-    throw new ServiceRefusal(400, 'serial-missing', 'the serial-request proposes no serial: the gadget must set registration.proposed-serial (or serial: in registration.body)')
-  }
-
-  if (serial.includes('/')) throw new ServiceRefusal(400, 'serial-invalid', `serial "${printable(serial)}" contains "/", which snapd refuses in a serial`)
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001F\u007F]/.test(serial) || serial.trim() !== serial) {
-    throw new ServiceRefusal(400, 'serial-invalid', `serial "${printable(serial)}" has control characters or surrounding spaces`)
-  }
-
-  return serial
+function readStream(body: Buffer): [Assertion, Assertion | undefined] {
+  if (body.length === 0) throw new ServiceRefusal('stream-empty')
+  const assertions = refuseOnUserError(() => parseAssertions(body, {file: 'the request body'}), 'stream-invalid')
+  const [request, ...rest] = assertions
+  if (request.type !== 'serial-request') throw new ServiceRefusal('stream-order', `the stream starts with a ${request.type} assertion`)
+  const models = rest.filter((a) => a.type === 'model')
+  const others = rest.filter((a) => a.type !== 'model')
+  if (others.length > 0) throw new ServiceRefusal('stream-unexpected', `the stream holds a ${others[0].type} assertion`)
+  if (models.length > 1) throw new ServiceRefusal('stream-unexpected', 'the stream holds more than one model assertion')
+  return [request, models[0]]
 }
 
 function requiredHeader(assertion: Assertion, name: string): string {
   const value = refuseOnUserError(() => headerText(assertion, name), 'stream-invalid')
-  if (value === undefined || value === '') throw new ServiceRefusal(400, 'stream-invalid', `the ${assertion.type} assertion has no ${name} header`)
+  if (value === undefined || value === '') throw new ServiceRefusal('stream-invalid', `the ${assertion.type} assertion has no ${name} header`)
   return value
 }
 
-function refuseOnUserError<T>(run: () => T, code: string): T {
+function refuseOnUserError<T>(run: () => T, code: RefusalCode): T {
   try {
     return run()
   } catch (error) {
@@ -281,12 +285,12 @@ function refuseOnUserError<T>(run: () => T, code: string): T {
   }
 }
 
-/** A user mistake in what the device sent is a 400 with `code`; anything else stays what it is. */
-function refusalFor(error: unknown, code: string): unknown {
-  return error instanceof UserError ? new ServiceRefusal(400, code, error.located) : error
+/** A user mistake in what the device sent is a refusal with `code`; anything else stays what it is. */
+function refusalFor(error: unknown, code: RefusalCode): unknown {
+  return error instanceof UserError ? new ServiceRefusal(code, error.located) : error
 }
 
-function singleHeader(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+function singleHeader(headers: RequestHeaders, name: string): string | undefined {
   const value = headers[name]
   return Array.isArray(value) ? value[0] : value
 }
@@ -302,11 +306,4 @@ function digest(value: string): Buffer {
 
 function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text)
-    .slice(1, -1)
-    .replaceAll(/[\u0080-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069]/g, '?')
 }

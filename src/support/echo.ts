@@ -3,8 +3,13 @@
  * that reorder the line) and a huge value must not bury the message.
  */
 
-/** Characters a terminal acts on or that reorder text: C0 (but newline and tab), DEL, C1, bidi controls. */
-const unsafe = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g
+/**
+ * Characters a terminal acts on or that reorder or hide text: C0 (but newline and tab), DEL, C1,
+ * bidi controls, zero-width characters, the byte-order mark, and line and paragraph separators.
+ */
+const unsafe = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2066-\u2069\uFEFF]/g
+/** What JSON.stringify leaves raw in a string of these (it escapes C0 itself; a newline outside a string is layout). */
+const unsafeInJson = /[\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2066-\u2069\uFEFF]/g
 
 const escape = (c: string) => {
   const code = c.charCodeAt(0)
@@ -28,4 +33,12 @@ export function quoteInput(value: string, max = ECHO_MAX): string {
   const cut = chars.length > max ? `${chars.slice(0, max).join('')}…` : value
   const quoted = JSON.stringify(cut).replaceAll(unsafe, escape)
   return chars.length > max ? `${quoted} (${chars.length} characters)` : quoted
+}
+
+/**
+ * A value as one line of JSON in which every character above is a \u escape: the text stays the
+ * same JSON (a reader gets the same strings back), and a terminal or a log viewer shows it inert.
+ */
+export function inertJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replaceAll(unsafeInJson, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }

@@ -1,6 +1,7 @@
 /**
- * The interface between the engine-neutral code and the machine (see host.ts), apart from the
- * choice of host: the hosts implement it without importing what selects them.
+ * The interface between the engine-neutral code and the machine (see host.ts). Types only: the
+ * Node host (node-host.ts) and the QuickJS host (runtime/hosts/quickjs.ts) implement it, and
+ * host.ts, which picks one, imports the Node host as its default.
  */
 /** What a path is, without following a final symbolic link (`lstat`) or after following it (`stat`). */
 export interface HostStat {

@@ -7,7 +7,7 @@
  * Errors from file operations carry the errno name as `code` (ENOENT, EACCES, …), as Node's do, so
  * callers judge them the same way on both engines.
  */
-import {nodeHost} from '../runtime/hosts/node.js'
+import {nodeHost} from './node-host.js'
 import type {Host} from './host-types.js'
 
 export type {Host, HostStat, SpawnOptions, SpawnResult} from './host-types.js'

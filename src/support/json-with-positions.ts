@@ -3,7 +3,7 @@
  * into the file. Lines and columns are the line index's (support/line-index.ts), so a lone CR
  * ends a line too, as editors show it.
  */
-import {UserError} from '../errors.js'
+import {type ErrorCode, UserError} from '../errors.js'
 import {type LinePosition, lineStarts, position} from './line-index.js'
 
 /** A path inside a document: `['headers', 'api-key', 'env']`. */
@@ -23,7 +23,7 @@ const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[Ee][+-]?\d+)?/y
 export interface JsonDocumentOptions {
   file?: string
   /** The UserError code (default E_JSON_SYNTAX). */
-  code?: string
+  code?: ErrorCode
   /** The fix shown under the error (default: what strict JSON allows). */
   hint?: string
 }

@@ -4,7 +4,8 @@ import {readFileSync} from 'node:fs'
 import {describe, test} from 'node:test'
 
 import {encodePublicKey, loadSigningKey, MIN_SIGNING_KEY_BITS, publicKeyId, signingKeyFromKeyObject} from '../../src/assertions/keys.js'
-import {decodeAssertionPublicKey} from '../../src/assertions/verify.js'
+import {encodeV1, KEY_CREATION_TIME, mpi, packet, PUBLIC_KEY_ALGORITHM_RSA, TAG_PUBLIC_KEY, uint32} from '../../src/assertions/openpgp.js'
+import {decodeAssertionPublicKey, MIN_VERIFY_KEY_BITS} from '../../src/assertions/verify.js'
 import {UserError} from '../../src/errors.js'
 import {testKeys} from '../helpers/assertions.js'
 import {fixtures, shared} from '../helpers/paths.js'
@@ -145,5 +146,41 @@ describe('loadSigningKey', () => {
 
   test('the default source name reads as a sentence', () => {
     assert.throws(() => loadSigningKey(''), /^UserError: the signing key is not a PEM private key/)
+  })
+})
+
+describe('degenerate public keys are refused wherever an assertion is verified', () => {
+  const encode = (n: Uint8Array, e: Uint8Array): string => encodeV1(packet(TAG_PUBLIC_KEY, Buffer.concat([Uint8Array.of(4), uint32(KEY_CREATION_TIME), Uint8Array.of(PUBLIC_KEY_ALGORITHM_RSA), mpi(n), mpi(e)])))
+  const modulusOf = (bits: number, exponent = 65_537): Buffer => {
+    const {publicKey} = generateKeyPairSync('rsa', {modulusLength: bits, publicExponent: exponent})
+    return Buffer.from(publicKey.export({format: 'jwk'}).n!, 'base64url')
+  }
+
+  const refusedKey = (text: string): string => {
+    try {
+      decodeAssertionPublicKey(text, 'the device-key header')
+    } catch (error) {
+      assert.ok(error instanceof UserError)
+      assert.equal(error.code, 'E_ASSERTION_KEY')
+      return error.message
+    }
+
+    return assert.fail('the key was accepted')
+  }
+
+  test('e = 1, e = 3 and any exponent but 65537, however it is written', () => {
+    const n = modulusOf(2048)
+    assert.match(refusedKey(encode(n, Uint8Array.of(1))), /the RSA public exponent is 1; only 65537 is accepted/)
+    assert.match(refusedKey(encode(modulusOf(2048, 3), Uint8Array.of(3))), /public exponent is 3/)
+    assert.match(refusedKey(encode(n, Buffer.from('0100000001', 'hex'))), /public exponent is 4294967297/)
+    assert.equal(decodeAssertionPublicKey(encode(n, Uint8Array.of(1, 0, 1))).bits, 2048)
+  })
+
+  test(`moduli under ${MIN_VERIFY_KEY_BITS} bits (768, 1024, 2047), counted by their bits, not their bytes`, () => {
+    for (const bits of [768, 1024])
+      assert.match(refusedKey(encodePublicKey(generateKeyPairSync('rsa', {modulusLength: bits}).publicKey)), new RegExp(`the RSA key has ${bits} bits; keys under 2048 bits are refused \\(snapd makes 4096-bit keys\\)`))
+    const short = modulusOf(2048)
+    short[0] = 0x40 | (short[0] & 0x3f)
+    assert.match(refusedKey(encode(short, Uint8Array.of(1, 0, 1))), /has 2047 bits/)
   })
 })

@@ -19,7 +19,7 @@ function sinks() {
 describe('handleError', () => {
   it('prints a user error with its hint, and its exit code', () => {
     const {out, stderr, stdout} = sinks()
-    const code = handleError(new UserError('E_X', 'gadget.yaml is missing', {hint: 'create it'}), {json: false, stderr, stdout})
+    const code = handleError(new UserError('E_NO_GADGET', 'gadget.yaml is missing', {hint: 'create it'}), {json: false, stderr, stdout})
     assert.equal(code, ExitCode.Usage)
     assert.equal(out.stdout, '')
     assert.equal(out.stderr, 'error: gadget.yaml is missing\n  hint: create it\n')

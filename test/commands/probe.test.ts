@@ -62,6 +62,23 @@ describe('snap-gadget probe', () => {
     if (hypervisorFlag) assert.match(r.stdout, /^virtual machine: .*the CPU reports a hypervisor/m)
   })
 
+  it('hardware text with terminal escapes (a captured cpuinfo Serial, a DMI field) is shown escaped, never raw', async (t) => {
+    const hostile = await makeRoot({
+      '/proc/cpuinfo': 'Hardware\t: BCM2835\nSerial\t\t: 10000000\u001b[31mabcd\u0007ef\u007f\nModel\t\t: Pi\u001b]0;title\u0007\n',
+      '/sys/devices/virtual/dmi/id/product_serial': 'AB\u001b[2JCD\u009b1m\n',
+    })
+    t.after(() => removeRoot(hostile))
+    for (const args of [
+      ['probe', '--root', hostile],
+      ['serial', '--root', hostile, '--chain', 'cpuinfo-serial,dmi', '--explain'],
+    ]) {
+      const r = await runCli(args)
+      const out = r.stdout + r.stderr
+      assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, `${args[0]}: no raw control character`)
+      assert.match(out, /10000000\\(?:x1b|u001b)\[31mabcd/, `${args[0]}: the escape is shown as text`)
+    }
+  })
+
   it('a missing root is a usage error', async () => {
     const r = await runCli(['probe', '--root', join(bbb, 'nope')])
     assert.equal(r.code, 2)

@@ -1,9 +1,12 @@
 /** Checks on a gadget project's other files: part outputs (for N13) and literal api-keys (N14). */
 import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {apiKeysInText, apiKeysInYaml, partOutputs, producedByParts, registrationConfigFindings} from '../../src/gadget/checks/project.js'
-import {validateGadget} from '../../src/gadget/validate.js'
+import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, producedByParts, registrationConfigFindings} from '../../src/gadget/checks/project.js'
+import {validateGadget, validatePaths} from '../../src/gadget/validate.js'
 import {directoryTree} from '../../src/gadget/checks/content-tree.js'
 
 const snapcraft = `name: acme-pi
@@ -133,5 +136,65 @@ describe('validate on a project with runtime/registration.json', () => {
     } finally {
       rmSync(dir, {force: true, recursive: true})
     }
+  })
+})
+
+describe('the snapd a project or a built snap assumes is the one it is judged for', () => {
+  const minSizeGadget = `volumes:
+  pc:
+    bootloader: grub
+    structure:
+      - name: ubuntu-data
+        role: system-data
+        filesystem: ext4
+        type: 83,0FC63DAF-8483-4772-8E79-3D69D8477DE4
+        min-size: 1G
+        size: 2G
+`
+  const project = (snapYaml: string, where: 'project' | 'snap' = 'project'): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'assumes-'))
+    const meta = where === 'project' ? join(dir, 'snap') : join(dir, 'meta')
+    mkdirSync(meta)
+    writeFileSync(join(where === 'project' ? dir : meta, 'gadget.yaml'), minSizeGadget)
+    writeFileSync(join(meta, where === 'project' ? 'snapcraft.yaml' : 'snap.yaml'), `name: acme-pc\ntype: gadget\n${snapYaml}`)
+    return dir
+  }
+
+  it('the newest snapdX.Y of assumes, without --snapd: a gadget using min-size (2.60) is valid', () => {
+    for (const where of ['project', 'snap'] as const) {
+      const dir = project('assumes: [kernel-assets, snapd2.59, snapd2.60.1]\n', where)
+      const {report} = validatePaths([dir], {cwd: dir})
+      assert.equal(report.snapd, '2.60', where)
+      assert.equal(report.errors, 0, JSON.stringify(report.gadgets[0].findings))
+      assert.equal(report.gadgets[0].notes, undefined)
+      rmSync(dir, {force: true, recursive: true})
+    }
+  })
+
+  it('a --snapd older than assumes is a note, and the gadget is judged as its assumes says; a newer one is taken as asked', () => {
+    const dir = project('assumes: [snapd2.60.1]\n')
+    const older = validatePaths([dir], {cwd: dir, snapd: '2.57', strict: true}).report
+    assert.equal(older.errors, 0)
+    assert.equal(older.snapd, '2.60')
+    assert.deepEqual(older.gadgets[0].notes, ['--snapd 2.57 is older than the snapd2.60.1 that snap/snapcraft.yaml assumes: a device with an older snapd refuses to install this gadget, so it is judged as snapd 2.60'])
+    const newer = validatePaths([dir], {cwd: dir, snapd: '2.68'}).report
+    assert.equal(newer.snapd, '2.68')
+    assert.equal(newer.gadgets[0].notes, undefined)
+    rmSync(dir, {force: true, recursive: true})
+  })
+
+  it('without assumes (or a gadget.yaml alone), the latest as before; --snapd 2.57 still finds min-size', () => {
+    const dir = project('')
+    assert.equal(validatePaths([dir], {cwd: dir}).report.snapd, 'latest')
+    const old = validatePaths([dir], {cwd: dir, snapd: '2.57'}).report
+    assert.equal(old.snapd, '2.57')
+    assert.ok(old.gadgets[0].findings.some((f) => f.rule === 'N15' || /min-size/.test(f.message)))
+    rmSync(dir, {force: true, recursive: true})
+  })
+
+  it('assumedSnapd reads only the top-level list', () => {
+    assert.equal(assumedSnapd('assumes: [snapd2.61, snapd2.58.3, command-chain]\n'), '2.61')
+    assert.equal(assumedSnapd('parts:\n  a:\n    assumes: [snapd2.70]\n'), undefined)
+    assert.equal(assumedSnapd('assumes: snapd2.61\n'), undefined)
   })
 })

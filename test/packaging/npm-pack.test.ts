@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -27,8 +27,8 @@ async function npmRun(args: string[], cwd: string): Promise<CliResult> {
 }
 
 /** The installed package's own command, as `npx snap-gadget` would find it. */
-const installed = (args: string[], options: {input?: string} = {}) =>
-  runProcess(process.execPath, [join(app, 'node_modules', '.bin', 'snap-gadget'), ...args], {cwd: work, env: {...process.env, FORCE_COLOR: '0', GITHUB_ACTIONS: '', NO_COLOR: '1'}, input: options.input})
+const installed = (args: string[], options: {input?: string; env?: NodeJS.ProcessEnv} = {}) =>
+  runProcess(process.execPath, [join(app, 'node_modules', '.bin', 'snap-gadget'), ...args], {cwd: work, env: {...process.env, FORCE_COLOR: '0', GITHUB_ACTIONS: '', NO_COLOR: '1', ...options.env}, input: options.input})
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'snap-gadget-pack-'))
@@ -41,10 +41,11 @@ before(async () => {
     work,
     readdirSync(work).find((f) => f.endsWith('.tgz'))!,
   )
-  // --ignore-scripts, then this checkout's compiled SQLite addon: compiling better-sqlite3 again
-  // took about 150 of this test's 195 s, and proves nothing about what the package ships.
+  // Install scripts off, as a user with no compiler (or npm's --ignore-scripts) gets it: the
+  // optional database drivers are there without better-sqlite3's native addon, and validate and
+  // init must not need it. The serve test below adds this checkout's compiled addon (compiling
+  // better-sqlite3 again took about 150 s, and proves nothing about what the package ships).
   await npmRun(['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', tarball], app)
-  cpSync(join(projectRoot, 'node_modules', 'better-sqlite3', 'build'), join(app, 'node_modules', 'better-sqlite3', 'build'), {recursive: true})
 })
 
 after(() => rmSync(work, {force: true, recursive: true}))
@@ -104,9 +105,16 @@ describe('the packed package, installed into an empty project', () => {
     assert.notEqual(prepare.code, 3, `a bug, not a user error:\n${prepare.stderr}`)
     assert.doesNotMatch(prepare.stderr, /\n\s+at /, 'no stack trace')
 
-    // serve starts from the package, says where it listens, and its log reads the same database.
+    // Without SQLite's addon, serve says what to install, and where; then, with it, serve starts
+    // from the package, says where it listens, and its log reads the same database.
     const lab = makeLab()
     try {
+      const missing = await installed(['serve', '--config', lab.config], {env: {LAB_API_KEY: API_KEY}})
+      assert.equal(missing.code, 2, missing.stderr)
+      assert.match(missing.stderr, /serve needs the better-sqlite3 package for a SQLite database, and it is not installed here \(its native addon was never built: install scripts were off\)/)
+      assert.match(missing.stderr, new RegExp(`hint: npm install --prefix "${app.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}" better-sqlite3@\\^12`))
+      cpSync(join(projectRoot, 'node_modules', 'better-sqlite3', 'build'), join(app, 'node_modules', 'better-sqlite3', 'build'), {recursive: true})
+
       const serve = spawn(process.execPath, [join(app, 'node_modules', '.bin', 'snap-gadget'), 'serve', '--config', lab.config, '--json'], {env: {...process.env, LAB_API_KEY: API_KEY}, stdio: ['ignore', 'pipe', 'pipe']})
       const firstLine = await new Promise<string>((resolve, reject) => {
         let out = ''
@@ -190,6 +198,28 @@ describe('the GitHub Actions composite action (.github/actions/validate-gadget)'
     assert.match(bad.stdout, /^::error file=.*broken\.yaml,/m)
     const verdict = await runStep('Verdict', {CODE: bad.outputs['exit-code']})
     assert.equal(verdict.code, 1)
+
+    // The README's recipes on every gadget init makes: the action's example (the oldest snapd a
+    // fleet runs, strict) and the command for any other CI, in the project directory.
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8')
+    assert.match(readme, /snapd: "2\.57" {6}# the oldest snapd your devices run/)
+    assert.ok(readme.includes('snap-gadget validate . --strict --format sarif --output gadget.sarif'))
+    const examples = readdirSync(join(projectRoot, 'examples')).filter((name) => existsSync(join(projectRoot, 'examples', name, 'snap', 'snapcraft.yaml')))
+    assert.ok(examples.length >= 8, examples.join(' '))
+    for (const example of examples) {
+      const dir = join(projectRoot, 'examples', example)
+      for (const SNAPD of ['2.57', '']) {
+        const run = await runStep('Validate', {GADGET_PATH: dir, SNAPD, STRICT: 'true'})
+        assert.equal(run.outputs['exit-code'], '0', `${example} --snapd ${SNAPD || '(from assumes)'}: ${run.stdout}`)
+        const assumes = /^assumes: \[snapd(\d+\.\d+)/m.exec(readFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'utf8'))?.[1]
+        if (SNAPD && assumes && assumes !== '2.57') assert.match(run.stdout, /^::notice file=.*gadget\.yaml,title=how it was judged::--snapd 2\.57 is older than the snapd2\.\d+/m, example)
+      }
+
+      const sarif = join(work, `${example}.sarif`)
+      const other = await runProcess('bash', ['-c', `snap-gadget validate . --strict --format sarif --output ${sarif}`], {cwd: dir, env: {...process.env, PATH: `${addedPath}${process.env.PATH}`}})
+      assert.equal(other.code, 0, `${example}: ${other.stderr}`)
+      assert.equal((JSON.parse(readFileSync(sarif, 'utf8')) as {runs: {results: unknown[]}[]}).runs[0].results.length, 0)
+    }
 
     const upload = step('Upload SARIF')
     assert.match(upload.uses ?? '', /^github\/codeql-action\/upload-sarif@v\d+$/)

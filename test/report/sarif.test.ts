@@ -188,9 +188,13 @@ describe('sarif report', () => {
     assert.equal(run.columnKind, 'utf16CodeUnits')
   })
 
-  it('describes each rule used once, and each result points at its rule', () => {
+  it('describes every rule of the catalog once, found or not, and each result points at its rule', () => {
     const ids = run.tool.driver.rules.map((r) => r.id)
     assert.equal(new Set(ids).size, ids.length)
+    assert.deepEqual(
+      ids,
+      catalog.map((r) => r.id),
+    )
     for (const result of run.results) assert.equal(run.tool.driver.rules[result.ruleIndex].id, result.ruleId)
     const s1 = run.tool.driver.rules.find((r) => r.id === 'S1')!
     assert.equal(s1.name, 'quantity-syntax')

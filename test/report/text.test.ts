@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {codeFrame, findingSpan, formatText, summaryLine, visible} from '../../src/report/text.js'
+import {findingSpan, summaryLine, visible} from '../../src/report/common.js'
+import {codeFrame, formatText} from '../../src/report/text.js'
 import {assemble, findingOf, gadgets, reportOf, withFinding} from './helpers.js'
 
 /** The lines of the block that starts with `head`. */

@@ -137,6 +137,20 @@ for (const engine of ALL_ENGINES) {
         assert.doesNotMatch(result.stdout, new RegExp(API_KEY))
       })
 
+      it('hardware text with terminal escapes is refused as a serial, and nothing raw reaches the hook output', async () => {
+        const c = caseNamed('x86')
+        const tree = c.tree()
+        tree['/sys/devices/virtual/dmi/id/product_serial'] = 'UP\u001b]0;owned\u0007CHT\u009b31m01\n'
+        const h = hook(c.connected)
+        const config = writeConfig(h.dir, {deviceService: {preset: 'model-service'}, headers: {'api-key': {env: 'MODEL_APIKEY'}}, serial: {chain: ['dmi[product_serial]']}})
+        const result = await runOn(['--config', config, '--root', await root(tree)], {env: h.env})
+        assertFailedOneLine(result, h.log, /control or formatting character U\+001B at character 3/)
+        assert.doesNotMatch(result.stderr + result.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no raw control character')
+        const explained = await runOn(['--config', config, '--root', await root(tree), '--json'], {env: hook(c.connected).env})
+        assert.doesNotMatch(explained.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+        assert.equal((JSON.parse(explained.stdout) as {error: {code: string}}).error.code, 'E_SERIAL_NONE')
+      })
+
       it('finds the config at $SNAP/runtime/registration.json', async () => {
         const c = caseNamed('ONIE')
         const snap = join(work, `snap-${runs}`)

@@ -75,6 +75,23 @@ describe('structural rules', () => {
     assert.equal(refusalOf('abababab-abab-abab-abab-abababababab', 'uuid')?.rule, 'repeated')
   })
 
+  it('refuses values holding control or formatting characters, saying which without quoting them', () => {
+    for (const [value, code, at] of [
+      ['AB\u001b[31mCD', '001B', 3],
+      ['ABCD\u0007EF', '0007', 5],
+      ['ABCDEF\u007f', '007F', 7],
+      ['ABC\u009bD', '009B', 4],
+      ['ABCD\u202eEF', '202E', 5],
+      ['AB\u200bCDEF', '200B', 3],
+    ] as const) {
+      const refusal = refusalOf(value)
+      assert.equal(refusal?.rule, 'control', value)
+      assert.equal(refusal?.reason, `the value holds the control or formatting character U+${code} at character ${at}: not an identifier`)
+    }
+
+    assert.equal(refusalOf('00:11:22:33:44:\u001b5', 'mac')?.rule, 'control')
+  })
+
   it('refuses multicast MACs', () => {
     assert.equal(refusalOf('01005e0000fb', 'mac')?.rule, 'multicast')
   })

@@ -4,7 +4,8 @@
  * registered to another account), and secrets that stay secret.
  */
 import assert from 'node:assert/strict'
-import {copyFileSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {chmodSync, copyFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
 
@@ -71,12 +72,50 @@ describe('a good config', () => {
     const {config} = lab(`models:\n  - {brand: acme, model: acme-pc, api-key: literal-key, signing-key: serials.pem}\n`)
     const loaded = loadServiceConfig(config, {env: {}})
     assert.equal(loaded.models[0].apiKeyFrom, 'literal')
-    assert.match(loaded.warnings[0], /no chain: devices must fetch the brand's account-key from the store/)
+    assert.ok(loaded.warnings.some((w) => /no chain: devices must fetch the brand's account-key from the store/.test(w)))
   })
 
   test('serve log needs only the database, not the keys or the api-key', () => {
     const {config, dir} = lab()
     assert.deepEqual(loadServiceDatabase(config), {kind: 'sqlite', path: join(dir, 'serve.db')})
+  })
+})
+
+describe('risky set-ups start, with a warning each, once, that says the fix', () => {
+  test('a signing key others may read, a literal api-key, and a network listen without TLS', () => {
+    const made = lab(`listen: 0.0.0.0:0\nmodels:\n${model('', 'literal-key')}${model('', 'other-literal', 'acme-pi')}`)
+    chmodSync(join(made.dir, 'serials.pem'), 0o644)
+    const {warnings} = loadServiceConfig(made.config, {env})
+    const about = (pattern: RegExp) => warnings.filter((w) => pattern.test(w))
+    assert.equal(about(/serials\.pem can be read by every user \(mode 0644\): make it the serve user's alone with chmod 600 serials\.pem/).length, 1, warnings.join('\n'))
+    assert.equal(about(/has its api-key written in .*serve\.yaml: whoever reads the file can register devices as acme\/acme-pc; use api-key: \{env: NAME\}/).length, 1)
+    assert.equal(about(/acme\/acme-pi/).length, 1)
+    assert.equal(about(/listen 0\.0\.0\.0:0 serves other machines over plain HTTP.*add tls:/).length, 1)
+    assert.ok(!warnings.join('\n').includes('literal-key'), 'the api-key itself is never shown')
+    chmodSync(join(made.dir, 'serials.pem'), 0o640)
+    assert.match(loadServiceConfig(made.config, {env}).warnings.join('\n'), /can be read by its group \(mode 0640\)/)
+  })
+
+  test('loopback and TLS listens, an api-key from the environment and a private key: no warning', () => {
+    for (const listen of ['127.0.0.1:0', '[::1]:0', 'localhost:0']) assert.deepEqual(loadServiceConfig(lab(`listen: "${listen}"\nmodels:\n${model()}`).config, {env}).warnings, [], listen)
+  })
+})
+
+describe('limits', () => {
+  test('defaults that hold a factory line, and each one configurable', () => {
+    assert.deepEqual(loadServiceConfig(lab().config, {env}).limits, {bodyBytes: 67_108_864, bodyBytesPerClient: 16_777_216, connections: 1024, connectionsPerClient: 256, serialLength: 200})
+    const set = loadServiceConfig(lab(`limits: {connections: 10, connections-per-client: 2, body-bytes: 1048576, body-bytes-per-client: 65536, serial-length: 32}\nmodels:\n${model()}`).config, {env}).limits
+    assert.deepEqual(set, {bodyBytes: 1_048_576, bodyBytesPerClient: 65_536, connections: 10, connectionsPerClient: 2, serialLength: 32})
+  })
+
+  test('a per-client limit over the total, an unknown limit, a limit that is not a number', () => {
+    const over = refused(lab(`limits: {connections: 10, connections-per-client: 20}\nmodels:\n${model()}`).config)
+    assert.match(over.message, /limits\.connections-per-client: is 20, more than limits\.connections \(10\)/)
+    assert.equal(over.line, 1)
+    const unknown = refused(lab(`limits: {conections: 10}\nmodels:\n${model()}`).config)
+    assert.match(unknown.message, /unknown key "conections"/)
+    assert.match(unknown.hint ?? '', /connections/)
+    assert.match(refused(lab(`limits: {serial-length: many}\nmodels:\n${model()}`).config).message, /limits\.serial-length/)
   })
 })
 
@@ -166,6 +205,40 @@ describe('refused at start, at the line', () => {
     const notOne = refused(lab(`database: mysql://root:${secret}@x/y\nmodels:\n${model()}`).config)
     assert.doesNotMatch(`${notOne.message} ${notOne.hint}`, new RegExp(secret))
     assert.match(notOne.hint ?? '', /postgres:\/\//)
+  })
+
+  test('an alias bomb or a thousand nested brackets is a user error at its line, not a crash', () => {
+    let bomb = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n'
+    for (let i = 1; i < 10; i++) bomb += `a${i}: &a${i} [${Array.from({length: 10}, () => `*a${i - 1}`).join(', ')}]\n`
+    const laughs = refused(lab(`${bomb}models:\n${model()}`).config)
+    assert.equal(laughs.code, 'E_SERVE_CONFIG')
+    assert.equal(laughs.exitCode, 2)
+    assert.match(laughs.message, /refused: it holds more than 200000 values once its aliases are expanded/)
+    assert.ok(laughs.line !== undefined)
+    const nested = refused(lab(`x: ${'['.repeat(1000)}${']'.repeat(1000)}\nmodels:\n${model()}`).config)
+    assert.match(nested.message, /refused: it nests more than 64 levels deep/)
+    assert.equal(nested.line, 1)
+  })
+
+  test('a TLS certificate that is not PEM, or a key that is not its certificate, names the file and the fix', () => {
+    const made = lab()
+    const tls = (certificate: string, key: string) => writeFileSync(made.config, `tls: {certificate: ${certificate}, key: ${key}}\nlisten: 127.0.0.1:0\nmodels:\n${model()}`)
+    const pem = (name: string, args: string[]) =>
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', `/CN=${name}`, ...args], {cwd: made.dir, stdio: 'ignore'})
+    pem('one', ['-keyout', 'one.key', '-out', 'one.crt'])
+    pem('two', ['-keyout', 'two.key', '-out', 'two.crt'])
+    tls('one.crt', 'one.key')
+    assert.equal(loadServiceConfig(made.config, {env}).tls?.certificateFile, 'one.crt')
+    tls('one.crt', 'two.key')
+    const mismatch = refused(made.config)
+    assert.match(mismatch.message, /tls\.key: two\.key is not the key of the certificate one\.crt/)
+    assert.match(mismatch.hint ?? '', /CN=one/)
+    assert.equal(mismatch.line, 1)
+    writeFileSync(join(made.dir, 'der.crt'), execFileSync('openssl', ['x509', '-in', join(made.dir, 'one.crt'), '-outform', 'DER']))
+    tls('der.crt', 'one.key')
+    assert.match(refused(made.config).message, /tls\.certificate: der\.crt is not a PEM certificate/)
+    tls('one.crt', 'one.crt')
+    assert.match(refused(made.config).message, /tls\.key: one\.crt is not a PEM private key/)
   })
 
   test('a config that is not a regular file is refused without reading it', () => {

@@ -4,7 +4,7 @@
  * keys that make serial-requests the way snapd does, and a serve config in a temporary directory.
  */
 import {generateKeyPairSync, type KeyObject} from 'node:crypto'
-import {copyFileSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -65,6 +65,8 @@ export function makeLab(options: {extraConfig?: string; models?: string} = {}): 
   writeFileSync(join(dir, 'acme.account'), files[0])
   writeFileSync(join(dir, 'serials.account-key'), files[1])
   copyFileSync(brandKeyPem, join(dir, 'serials.pem'))
+  // As an operator keeps it: serve warns about a signing key others may read.
+  chmodSync(join(dir, 'serials.pem'), 0o600)
   const config = join(dir, 'serve.yaml')
   writeFileSync(
     config,

@@ -141,7 +141,19 @@ describe('refusals a device is told about', () => {
     const stream = `${device.serialRequest(await nonce(url), {serial: 'X-1'})}\n${modelAssertion()}`
     const serialWrong = await post(url, 'serial', stream, {'api-key': 'not-the-key', ...assertionType})
     assert.equal(serialWrong.status, 401)
-    assert.match(refusal(serialWrong).message, /not the one configured for model acme\/acme-pc/)
+    assert.match(refusal(serialWrong).message, /the api-key is not one this service knows/)
+  })
+
+  test('without a valid api-key, a served model and an unserved one get the same answer: models cannot be enumerated', async () => {
+    const device = new TestDevice()
+    const answers = []
+    for (const model of ['acme-pc', 'acme-pi']) {
+      const stream = `${device.serialRequest(await nonce(url), {model, serial: 'ENUM-1'})}\n${modelAssertion({model})}`
+      answers.push(await post(url, 'serial', stream, {'api-key': 'guessed', ...assertionType}))
+    }
+
+    assert.equal(answers[0].status, 401)
+    assert.deepEqual(answers[0], answers[1])
   })
 
   test('a nonce is used once', async () => {
@@ -164,10 +176,11 @@ describe('refusals a device is told about', () => {
     // The serial-request is still for acme-pc: the model does not match it.
     assert.equal(refusal(answer).code, 'model-mismatch')
     const stream = `${device.serialRequest(await nonce(url), {model: 'acme-pi', serial: 'ACME-0102'})}\n${modelAssertion({model: 'acme-pi'})}`
+    // The api-key is acme-pc's: a request for any other model is refused the same way, served or not.
     const unknown = await post(url, 'serial', stream, withKey)
-    assert.equal(unknown.status, 400)
-    assert.equal(refusal(unknown).code, 'unknown-model')
-    assert.match(refusal(unknown).message, /acme\/acme-pi/)
+    assert.equal(unknown.status, 401)
+    assert.equal(refusal(unknown).code, 'api-key-invalid')
+    assert.match(refusal(unknown).message, /the api-key is not the one of model "acme\/acme-pi" that the serial-request names/)
   })
 
   test('a second device proposing an issued serial is refused; a device never gets a second serial', async () => {

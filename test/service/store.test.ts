@@ -53,6 +53,22 @@ describe('nonces', () => {
   })
 })
 
+describe('the health probe', () => {
+  test('commits a write that leaves nothing behind, and fails on a database that takes no writes', async () => {
+    const path = join(dir, 'probe.db')
+    const store = openSqliteStore(path)
+    await store.probeWrite('health-1')
+    const db = new Database(path, {readonly: true})
+    assert.deepEqual(db.prepare('SELECT count(*) AS n FROM nonce').get(), {n: 0})
+    db.close()
+    await store.close()
+    const readOnly = new Database(path, {readonly: true})
+    // What a read-only file gives the service: the probe's write is refused.
+    assert.throws(() => readOnly.prepare('INSERT INTO nonce (nonce, scope, created_ms) VALUES (?, ?, ?)').run('x', '', 0), {code: 'SQLITE_READONLY'})
+    readOnly.close()
+  })
+})
+
 describe('issuing serials', () => {
   test('a first issue is revision 0; the same device asking again gets the same serial, one revision up', async () => {
     const store = freshStore()

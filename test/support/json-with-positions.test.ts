@@ -22,8 +22,8 @@ function syntax(text: string): [number | undefined, number | undefined, string] 
 describe('JSON with positions', () => {
   it("reports a syntax error with the caller's code and hint", () => {
     assert.throws(
-      () => parseJsonDocument('{"a": 1,}', {code: 'E_MY_CONFIG', file: 'my.json', hint: 'my fix'}),
-      (error: unknown) => error instanceof UserError && error.code === 'E_MY_CONFIG' && error.hint === 'my fix' && error.file === 'my.json' && error.line === 1,
+      () => parseJsonDocument('{"a": 1,}', {code: 'E_SERVE_CONFIG', file: 'my.json', hint: 'my fix'}),
+      (error: unknown) => error instanceof UserError && error.code === 'E_SERVE_CONFIG' && error.hint === 'my fix' && error.file === 'my.json' && error.line === 1,
     )
   })
 

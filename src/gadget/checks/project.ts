@@ -94,6 +94,31 @@ export function partOutputs(snapcraftText: string): string[] {
   return out.map((p) => p.replace(/^\/+/, '').replace(/^\(\w+\)\//, ''))
 }
 
+/**
+ * The newest `snapdX.Y[.Z]` in the top-level `assumes:` of a snapcraft.yaml or meta/snap.yaml:
+ * a snapd older than that refuses to install the snap, so it is the oldest snapd the gadget
+ * meets. Undefined when the snap assumes no snapd release.
+ */
+export function assumedSnapd(snapYamlText: string): string | undefined {
+  const {root} = parseYaml(snapYamlText)
+  const assumes = root?.kind === 'map' ? root.pairs.find((p) => p.key.kind === 'scalar' && p.key.value === 'assumes')?.value : undefined
+  if (assumes?.kind !== 'seq') return undefined
+  let newest: string | undefined
+  for (const item of assumes.items) {
+    const release = item.kind === 'scalar' ? /^snapd(\d+\.\d+(?:\.\d+)?)$/.exec(item.value)?.[1] : undefined
+    if (release && (newest === undefined || compareReleases(release, newest) > 0)) newest = release
+  }
+
+  return newest
+}
+
+function compareReleases(a: string, b: string): number {
+  const pa = a.split('.').map(Number)
+  const pb = b.split('.').map(Number)
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0)
+  return 0
+}
+
 /** Whether `path` (a gadget content path) is one of `outputs`, or inside one, by name or glob. */
 export function producedByParts(path: string, outputs: readonly string[]): boolean {
   const clean = path.replace(/^\/+/, '').replace(/\/+$/, '')

@@ -252,8 +252,11 @@ class PostgresStore implements ServiceStore {
     return rows.map((row) => ({brand: row.brand, deviceKeyId: row.device_key_sha3_384, model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}))
   }
 
-  async ping(): Promise<void> {
-    await this.query('SELECT 1')
+  async probeWrite(probe: string): Promise<void> {
+    // Two statements, each committed: a probe left behind by a failure between them is purged
+    // with the expired nonces (its creation time is 0).
+    await this.query('INSERT INTO nonce (nonce, scope, created_ms) VALUES ($1, $2, $3)', [probe, '', 0])
+    await this.query('DELETE FROM nonce WHERE nonce = $1', [probe])
   }
 
   async close(): Promise<void> {

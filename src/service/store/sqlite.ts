@@ -65,7 +65,24 @@ export function migrateSqliteFile(path: string): MigrationResult {
 }
 
 function openDatabase<T>(path: string, prepare: (db: Database.Database) => T): {db: Database.Database; result: T} {
-  if (path !== ':memory:') mkdirSync(dirname(path), {recursive: true})
+  if (path !== ':memory:') {
+    try {
+      mkdirSync(dirname(path), {recursive: true})
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      throw new UserError(
+        'E_SERVE_DATABASE',
+        `cannot create the directory of the sqlite database ${path}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a part of the path is a file' : (error as Error).message}`,
+        {
+          cause: error,
+          file: path,
+          hint: `point database: at a directory the serve user may write (e.g. sqlite:/var/lib/snap-gadget/serve.db), or create ${dirname(path)} for it`,
+          kind: 'io',
+        },
+      )
+    }
+  }
+
   let db: Database.Database | undefined
   try {
     db = new Database(path)
@@ -75,6 +92,8 @@ function openDatabase<T>(path: string, prepare: (db: Database.Database) => T): {
     return {db, result: prepare(db)}
   } catch (error) {
     db?.close()
+    // A driver without its addon is not this file's fault: the caller says how to install it.
+    if (/Could not locate the bindings file/.test(String((error as Error).message))) throw error
     throw new UserError('E_SERVE_DATABASE', `cannot open the sqlite database ${path}: ${(error as Error).message}`, {
       cause: error,
       file: path,
@@ -237,8 +256,13 @@ class SqliteStore implements ServiceStore {
     return rows.map((row) => ({brand: row.brand, deviceKeyId: row.device_key_sha3_384, model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}))
   }
 
-  async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get()
+  async probeWrite(probe: string): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.statements.addNonce.run(probe, '', 0)
+        this.statements.consumeNonce.get(probe)
+      })
+      .immediate()
   }
 
   async close(): Promise<void> {

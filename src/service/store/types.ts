@@ -61,7 +61,10 @@ export interface ServiceStore {
    */
   issueSerial(claim: SerialClaim, sign: (revision: number) => Promise<string>): Promise<IssueOutcome>
   signingLog(query?: SigningLogQuery): Promise<SigningLogEntry[]>
-  /** Throws when the database cannot answer (for the health endpoint). */
-  ping(): Promise<void>
+  /**
+   * Commits a write that leaves nothing behind (the nonce `probe` added and deleted, as created at time 0): throws when
+   * the database cannot take a write now (gone, read-only, full), for the health endpoint.
+   */
+  probeWrite(probe: string): Promise<void>
   close(): Promise<void>
 }

@@ -162,7 +162,7 @@ describe('the schema', () => {
     for (const result of results) assert.equal(result.to, SCHEMA_VERSION)
     const store = await openStore(location(url))
     stores.push(store)
-    await store.ping()
+    await store.probeWrite('health-probe')
     assert.deepEqual(await server.query('schema_fresh', 'SELECT version FROM snap_gadget_schema'), [{version: SCHEMA_VERSION}])
   })
 
@@ -210,7 +210,7 @@ describe('a database that goes away', () => {
     // The pool drops connections the restart cut; the next calls open new ones.
     let healthy = false
     for (let attempt = 0; attempt < 20 && !healthy; attempt++) {
-      healthy = await a.ping().then(
+      healthy = await a.probeWrite('health-probe').then(
         () => true,
         async () => {
           await new Promise((resolve) => setTimeout(resolve, 250))

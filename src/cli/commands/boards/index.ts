@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {painter, useColor} from '../../output.js'
+import {painter, useColor} from '../../../support/paint.js'
 
 export default class Boards extends BaseCommand {
   static override description = `Lists the board profiles init can make a gadget for: architectures, bases, bootloader, volumes, the serial chain the prepare-device hook runs and the interfaces it plugs, and the kernel snap.

@@ -1,6 +1,6 @@
 /** What `snap-gadget boards` prints: the board profiles init knows, as text or JSON. */
 import type {BoardProfile} from '../../../scaffold/boards.js'
-import type {Paint} from '../../output.js'
+import type {Paint} from '../../../support/paint.js'
 
 export function boardsJson(boards: readonly BoardProfile[]): Record<string, unknown>[] {
   return boards.map((b) => ({

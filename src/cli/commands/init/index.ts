@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {painter, useColor} from '../../output.js'
+import {painter, useColor} from '../../../support/paint.js'
 import {initFlags} from './flags.js'
 
 export default class Init extends BaseCommand {

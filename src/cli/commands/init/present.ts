@@ -1,5 +1,5 @@
 /** What `snap-gadget init` prints: pure functions from its outcome to text or JSON. */
-import type {Paint} from '../../output.js'
+import type {Paint} from '../../../support/paint.js'
 import {shellQuote} from '../../../device/snapctl.js'
 import {terminalSafe} from '../../../support/echo.js'
 import type {ScaffoldPlan} from '../../../scaffold/plan.js'

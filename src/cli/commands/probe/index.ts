@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {type Paint, painter, useColor} from '../../output.js'
+import {quoteInput, terminalSafe} from '../../../support/echo.js'
+import {type Paint, painter, useColor} from '../../../support/paint.js'
 import type {ProbeReport} from '../../../serial/probe.js'
 
 export default class Probe extends BaseCommand {
@@ -31,31 +32,37 @@ On / it also asks systeminformation for the manufacturer and model (with a timeo
   }
 }
 
-export function renderProbe(report: ProbeReport, paint: Paint): string {
-  let text = `${paint('bold', 'board')}: ${report.board.id} (${report.board.title}; ${report.board.reason})\n`
-  if (report.virtualMachine.detected) text += `${paint('yellow', 'virtual machine')}: ${report.virtualMachine.evidence.join('; ')}\n`
+/**
+ * The probe as text. Everything in it may come from the hardware (a cpuinfo line, an EEPROM, a
+ * DMI field, a file under --root): shown with its control characters escaped, never raw.
+ */
+export function renderProbe(report: ProbeReport, rawPaint: Paint): string {
+  const paint: Paint = (style, text) => rawPaint(style, terminalSafe(text))
+  const safe = terminalSafe
+  let text = `${paint('bold', 'board')}: ${safe(`${report.board.id} (${report.board.title}; ${report.board.reason})`)}\n`
+  if (report.virtualMachine.detected) text += `${paint('yellow', 'virtual machine')}: ${safe(report.virtualMachine.evidence.join('; '))}\n`
   const facts = [report.facts.model, report.facts.dmi?.sysVendor, report.facts.soc?.socId, report.facts.cpu?.modelName].filter(Boolean)
-  if (facts.length > 0) text += `${paint('bold', 'hardware')}: ${facts.join(', ')}\n`
+  if (facts.length > 0) text += `${paint('bold', 'hardware')}: ${safe(facts.join(', '))}\n`
   if (report.system?.ok) {
     const {system, cpu} = report.system
-    text += `${paint('bold', 'systeminformation')}: ${[system.manufacturer, system.model, cpu.manufacturer, cpu.brand].filter(Boolean).join(', ') || '(nothing)'} (${report.system.ms} ms)\n`
-  } else if (report.system) text += `${paint('bold', 'systeminformation')}: ${report.system.reason}\n`
+    text += `${paint('bold', 'systeminformation')}: ${safe([system.manufacturer, system.model, cpu.manufacturer, cpu.brand].filter(Boolean).join(', ') || '(nothing)')} (${report.system.ms} ms)\n`
+  } else if (report.system) text += `${paint('bold', 'systeminformation')}: ${safe(report.system.reason)}\n`
 
   text += `\n${paint('bold', 'identity sources present')}:\n`
   if (report.sources.length === 0) text += '  (none)\n'
   for (const source of report.sources) {
     const verdict = source.usable ? paint('green', 'usable') : paint('yellow', source.verdict === 'present' ? 'info' : source.verdict)
-    text += `  ${source.entry}: ${verdict}${source.value === undefined ? '' : ` ${JSON.stringify(source.value)}`}${paint('dim', `${source.origin ? ` ${source.origin}` : ''}${source.mode ? ` (${source.mode})` : ''}`)}\n`
-    if (source.reason && !source.usable) text += `    ${source.reason}\n`
-    for (const warning of source.warnings) text += `    ${paint('yellow', `warning (${warning.kind})`)}: ${warning.message}\n`
+    text += `  ${safe(source.entry)}: ${verdict}${source.value === undefined ? '' : ` ${quoteInput(source.value, 200)}`}${paint('dim', `${source.origin ? ` ${source.origin}` : ''}${source.mode ? ` (${source.mode})` : ''}`)}\n`
+    if (source.reason && !source.usable) text += `    ${safe(source.reason)}\n`
+    for (const warning of source.warnings) text += `    ${paint('yellow', `warning (${warning.kind})`)}: ${safe(warning.message)}\n`
   }
 
   const r = report.recommended
-  text += `\n${paint('bold', `recommended chain (${r.board})`)}: ${r.chain.join(' → ')}\n`
-  if (r.plugs.length > 0) text += `  the hook needs: ${r.plugs.join(', ')}\n`
-  text += r.serial === undefined ? `  ${paint('red', 'no usable serial here')}:\n` : `  derives ${paint('green', r.serial)} from ${r.entry}\n`
-  if (r.serial === undefined) for (const a of r.attempts) text += `    ${a.entry}: ${a.verdict}${a.reason ? `: ${a.reason}` : ''}\n`
-  for (const warning of report.warnings) if (warning.kind !== 'virtual-machine') text += `${paint('yellow', `warning (${warning.kind})`)}: ${warning.message}\n`
-  if (report.suggestions.length > 0) text += `\n${paint('bold', 'suggestions')}:\n${report.suggestions.map((s) => `  - ${s}\n`).join('')}`
+  text += `\n${paint('bold', `recommended chain (${r.board})`)}: ${safe(r.chain.join(' → '))}\n`
+  if (r.plugs.length > 0) text += `  the hook needs: ${safe(r.plugs.join(', '))}\n`
+  text += r.serial === undefined ? `  ${paint('red', 'no usable serial here')}:\n` : `  derives ${paint('green', r.serial)} from ${safe(r.entry ?? '')}\n`
+  if (r.serial === undefined) for (const a of r.attempts) text += `    ${safe(`${a.entry}: ${a.verdict}${a.reason ? `: ${a.reason}` : ''}`)}\n`
+  for (const warning of report.warnings) if (warning.kind !== 'virtual-machine') text += `${paint('yellow', `warning (${warning.kind})`)}: ${safe(warning.message)}\n`
+  if (report.suggestions.length > 0) text += `\n${paint('bold', 'suggestions')}:\n${report.suggestions.map((s) => `  - ${safe(s)}\n`).join('')}`
   return text
 }

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {type Paint, painter, useColor} from '../../output.js'
+import {quoteInput, terminalSafe} from '../../../support/echo.js'
+import {type Paint, painter, useColor} from '../../../support/paint.js'
 import type {SourceAttempt} from '../../../serial/chain.js'
 import type {SerialResult} from '../../../serial/derive.js'
 
@@ -50,22 +51,24 @@ The chain comes from --chain, else --board, else the configuration file, else th
 }
 
 /** The --explain text: the chain, then one line per source tried. */
-export function renderExplanation(result: SerialResult, paint: Paint): string {
+export function renderExplanation(result: SerialResult, rawPaint: Paint): string {
+  // What was read comes from the hardware: shown with its control characters escaped, never raw.
+  const paint: Paint = (style, text) => rawPaint(style, terminalSafe(text))
   const board = result.board ? ` (board ${result.board}, ${result.boardBy})` : ''
   const needs = result.plugs.length > 0 ? `; the hook needs ${result.plugs.join(', ')}` : ''
-  let text = `${paint('bold', `chain ${result.chain}`)}${board}${needs}\n`
+  let text = `${paint('bold', `chain ${result.chain}`)}${terminalSafe(`${board}${needs}`)}\n`
   for (const attempt of result.attempts) text += renderAttempt(attempt, paint)
   return text
 }
 
 function renderAttempt(attempt: SourceAttempt, paint: Paint): string {
   const mark = attempt.verdict === 'used' ? paint('green', 'used') : attempt.verdict === 'skipped' ? paint('dim', 'skipped') : paint('yellow', attempt.verdict)
-  let line = `  ${attempt.entry}: ${mark}`
-  if (attempt.read !== undefined) line += ` ${JSON.stringify(attempt.read)}`
+  let line = `  ${terminalSafe(attempt.entry)}: ${mark}`
+  if (attempt.read !== undefined) line += ` ${quoteInput(attempt.read, 200)}`
   // The reason names the path of a source that gave nothing; say where a value came from.
   if (attempt.origin !== undefined && attempt.read !== undefined) line += paint('dim', ` from ${attempt.origin}`)
-  if (attempt.verdict === 'used' && attempt.value !== undefined && attempt.value !== attempt.read) line += ` → ${attempt.value}`
-  if (attempt.reason) line += `\n    ${attempt.reason}`
+  if (attempt.verdict === 'used' && attempt.value !== undefined && attempt.value !== attempt.read) line += ` → ${terminalSafe(attempt.value)}`
+  if (attempt.reason) line += `\n    ${terminalSafe(attempt.reason)}`
   for (const note of attempt.notes ?? []) line += paint('dim', `\n    note: ${note}`)
   return `${line}\n`
 }

@@ -14,7 +14,7 @@ export const validateFlags = {
   })(),
   model: Flags.string({description: 'model assertion (or its snap sign JSON input): apply the rules that depend on the model (grade, classic)'}),
   output: Flags.string({char: 'o', description: 'write the report to this file instead of stdout'}),
-  snapd: Flags.string({default: 'latest', description: 'judge as this snapd release would: 2.57 (Debian 12) … latest'}),
+  snapd: Flags.string({description: "judge as this snapd release would: 2.57 (Debian 12) … latest; default: the snapd a project's or snap's assumes: names (no older one installs it), else latest"}),
   strict: Flags.boolean({description: 'treat lint warnings (what snapd accepts but is likely wrong) as errors'}),
 }
 

@@ -14,7 +14,7 @@ import {renderReport, type ReportFormat} from '../../../report/index.js'
 import type {ValidationReport} from '../../../report/types.js'
 import {readBoundedFile, readBoundedStdin} from '../../../support/bounded-read.js'
 import type {OutputSink} from '../../../support/descriptor-sink.js'
-import {useColor} from '../../output.js'
+import {useColor} from '../../../support/paint.js'
 import type {ValidateFlags} from './flags.js'
 
 export type {ValidateFlags} from './flags.js'

@@ -8,8 +8,8 @@ import {createHash, createPrivateKey, type KeyObject, randomBytes, sign} from 'n
 import {closeSync, constants, fchmodSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, renameSync, type Stats, statSync, unlinkSync, writeSync} from 'node:fs'
 import {pathToFileURL} from 'node:url'
 
-import {descriptorSink} from '../../support/descriptor-sink.js'
-import type {Host, HostStat, SpawnResult} from '../../support/host-types.js'
+import {descriptorSink} from './descriptor-sink.js'
+import type {Host, HostStat, SpawnResult} from './host-types.js'
 
 function toHostStat(stats: Stats): HostStat {
   const kind = stats.isSymbolicLink() ? 'symlink' : stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'other'

@@ -1,0 +1,86 @@
+/**
+ * The lint's structural checks on small trees: imports that go up or sideways in the folder
+ * layers, a folder the layers do not name, and import circles through type imports.
+ */
+import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {test} from 'node:test'
+
+import {projectRoot} from '../helpers/paths.js'
+
+interface LintModule {
+  FOLDER_LAYERS: string[][]
+  folderOrderViolations(dir: string): string[]
+  importCircles(dir: string): string[][]
+}
+
+const lint = (await import(join(projectRoot, 'scripts', 'lint.mjs'))) as LintModule
+
+function tree(files: Record<string, string>): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'lint-')), 'src')
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), {recursive: true})
+    writeFileSync(join(dir, path), text)
+  }
+
+  return dir
+}
+
+test('an import up the layers is named with the fix, type imports included', (t) => {
+  const dir = tree({
+    'cli/output.ts': 'export const painter = 1\n',
+    'report/text.ts': "import type {painter} from '../cli/output.js'\nexport type P = typeof painter\n",
+    'support/paint.ts': 'export const paint = 1\n',
+  })
+  t.after(() => rmSync(dirname(dir), {force: true, recursive: true}))
+  const problems = lint.folderOrderViolations(dir)
+  assert.equal(problems.length, 1)
+  assert.match(problems[0], /^src\/report\/text\.ts imports src\/cli\/output\.ts: cli is above it; move what both need down/)
+})
+
+test('products do not import each other, and a folder outside the layers is reported', (t) => {
+  const dir = tree({
+    'mystery/thing.ts': "import {x} from '../support/x.js'\nexport const y = x\n",
+    'scaffold/plan.ts': "import {serve} from '../service/serve.js'\nexport const plan = serve\n",
+    'service/serve.ts': "import {x} from '../support/x.js'\nexport const serve = x\n",
+    'support/x.ts': 'export const x = 1\n',
+  })
+  t.after(() => rmSync(dirname(dir), {force: true, recursive: true}))
+  const problems = lint.folderOrderViolations(dir)
+  assert.deepEqual(
+    problems.map((p) => p.replace(/[: ].*/, '')),
+    ['src/mystery/thing.ts', 'src/scaffold/plan.ts'],
+  )
+  assert.match(problems[0], /src\/mystery is in no layer of FOLDER_LAYERS/)
+  assert.match(problems[1], /service is beside it/)
+})
+
+test('downward imports pass, and the project itself keeps the order', () => {
+  const dir = tree({
+    'cli/run.ts': "import {serve} from '../service/serve.js'\nexport const run = serve\n",
+    'errors.ts': 'export class UserError extends Error {}\n',
+    'service/serve.ts': "import {UserError} from '../errors.js'\nexport const serve = UserError\n",
+  })
+  try {
+    assert.deepEqual(lint.folderOrderViolations(dir), [])
+  } finally {
+    rmSync(dirname(dir), {force: true, recursive: true})
+  }
+
+  assert.deepEqual(lint.folderOrderViolations(join(projectRoot, 'src')), [])
+  assert.deepEqual(lint.importCircles(join(projectRoot, 'src')), [])
+})
+
+test('a circle through a type import is found', (t) => {
+  const dir = tree({
+    'support/a.ts': "import type {B} from './b.js'\nexport type A = B\n",
+    'support/b.ts': "import {a} from './c.js'\nexport type B = typeof a\n",
+    'support/c.ts': "import type {A} from './a.js'\nexport const a: A | undefined = undefined\n",
+  })
+  t.after(() => rmSync(dirname(dir), {force: true, recursive: true}))
+  const circles = lint.importCircles(dir)
+  assert.equal(circles.length, 1)
+  assert.equal(circles[0].length, 3)
+})
