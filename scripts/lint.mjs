@@ -30,7 +30,9 @@ export const FOLDER_LAYERS = [
   ['doctor', 'layout', 'report', 'runtime', 'scaffold', 'service', 'simulate'],
   // Stages the products are built from.
   ['device', 'gadget'],
-  ['identity', 'keys', 'serial'],
+  ['identity', 'serial'],
+  // Brand keys: read in every form a brand holds them, below what verifies with them.
+  ['keys'],
   ['assertions', 'go-yaml'],
   ['support'],
   ['errors'],

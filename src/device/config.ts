@@ -279,7 +279,7 @@ function headerValueProblem(value: string): string | undefined {
  * The header values: literals as written, `{"env": …}` from `env`. A variable that is not set,
  * is empty or holds a line break is an error that names the variable but never shows its value.
  */
-export function resolveHeaders(headers: readonly HeaderSpec[], env: Readonly<Record<string, string | undefined>> = host().env()): Map<string, ResolvedHeader> {
+export function resolveHeaders(headers: readonly HeaderSpec[], env: Readonly<Record<string, string | undefined>> = host().env(), options: {dryRun?: boolean} = {}): Map<string, ResolvedHeader> {
   const values = new Map<string, ResolvedHeader>()
   for (const header of headers) {
     if (header.env === undefined) {
@@ -288,6 +288,12 @@ export function resolveHeaders(headers: readonly HeaderSpec[], env: Readonly<Rec
     }
 
     const value = env[header.env]
+    // A dry run shows the value as <$NAME> whatever it is: it need not be set where the plan is made.
+    if (options.dryRun && (value === undefined || value === '')) {
+      values.set(header.name, {env: header.env, unset: true, value: ''})
+      continue
+    }
+
     const fix = `set ${header.env} for the hook (snapcraft.yaml: hooks: prepare-device: environment: ${header.env}: …)`
     if (value === undefined) throw new UserError('E_HEADER_ENV', `header ${header.name}: the environment variable ${header.env} is not set`, {hint: fix, kind: 'failed'})
     if (value === '') throw new UserError('E_HEADER_ENV', `header ${header.name}: the environment variable ${header.env} is empty`, {hint: fix, kind: 'failed'})

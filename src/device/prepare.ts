@@ -64,8 +64,8 @@ export interface PrepareDeviceResult {
   configFile?: string
   dryRun: boolean
   deviceService: {preset: DeviceServicePreset; url: string}
-  /** Header names, and the variable a value came from (values are never part of the result). */
-  headers: {env?: string; name: string}[]
+  /** Header names, and the variable a value came from (values are never part of the result); `unset`: a dry run's variable not set here. */
+  headers: {env?: string; name: string; unset?: boolean}[]
   plugs: PlugCheck[]
   serial: SerialDerivation
   body: {
@@ -98,8 +98,8 @@ async function prepare(options: PrepareDeviceOptions, env: Readonly<Record<strin
   const config = typeof options.config === 'object' ? options.config : loadRegistrationConfig(options.config ?? defaultConfigFile(env), {boards})
 
   // Everything that can fail without touching the hardware fails first.
-  const headers = resolveHeaders(config.headers, env)
-  for (const [name, header] of headers) if (isSecretHeader(name, header.env !== undefined)) redactor.add(header.value, maskFor(header.env))
+  const headers = resolveHeaders(config.headers, env, {dryRun})
+  for (const [name, header] of headers) if (isSecretHeader(name, header.env !== undefined) && header.value !== '') redactor.add(header.value, maskFor(header.env))
   if (options.root !== undefined) await checkRoot(options.root)
   const chain = await resolveRegistrationChain(config, boards)
   const context = createSourceContext({brand: config.serial.brand, root: options.root})
@@ -113,7 +113,18 @@ async function prepare(options: PrepareDeviceOptions, env: Readonly<Record<strin
     if (missing.length > 0) throw notConnected(missing, env)
   }
 
-  const serial = await deriveFromChain(chain, context, {sourceTimeoutMs: options.sourceTimeoutMs})
+  const serial = await deriveFromChain(chain, context, {sourceTimeoutMs: options.sourceTimeoutMs}).catch((error: unknown) => {
+    // The hook takes no --board or --chain: its chain is the registration config's.
+    if (error instanceof UserError && error.code === 'E_SERIAL_NONE') {
+      throw new UserError(error.code, error.message, {
+        details: error.details,
+        hint: 'run `snap-gadget probe` on this hardware (or --root over a capture of it) to see its identity sources, then set serial.board or serial.chain in the registration config',
+        kind: error.kind,
+      })
+    }
+
+    throw error
+  })
   // The chain refuses placeholders (with rules for each value format) before its transforms; this
   // guards the one value that leaves the device against the unmistakable ones.
   const refusal = refusalOf(serial.serial)
@@ -144,7 +155,7 @@ async function prepare(options: PrepareDeviceOptions, env: Readonly<Record<strin
     calls,
     deviceService: config.deviceService,
     dryRun,
-    headers: config.headers.map((h) => (h.env === undefined ? {name: h.name} : {env: h.env, name: h.name})),
+    headers: config.headers.map((h) => (h.env === undefined ? {name: h.name} : {env: h.env, name: h.name, ...(headers.get(h.name)?.unset ? {unset: true} : {})})),
     plugs,
     serial,
   }
@@ -238,6 +249,17 @@ function exists(path: string): boolean {
   } catch {
     return false
   }
+}
+
+/** What a dry run's reader should know that the calls do not say: unset variables, a throwaway key. */
+export function dryRunNotes(result: PrepareDeviceResult): string[] {
+  const notes: string[] = []
+  for (const header of result.headers) {
+    if (header.unset) notes.push(`${header.env} is not set here; the hook needs it set, and sends it as the ${header.name} header`)
+  }
+
+  if (result.identity?.ephemeral) notes.push(`the identity signature in the body is made with a throwaway key (${result.identity.publicKey}): the device makes its own key on its first run`)
+  return notes
 }
 
 /** One line for the hook's log: what was handed to snapd. */

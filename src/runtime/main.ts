@@ -16,7 +16,7 @@
 import './hosts/install.js'
 
 import {DEFAULT_CONFIG_NAME} from '../device/config.js'
-import {describePreparation, prepareDevice} from '../device/prepare.js'
+import {describePreparation, dryRunNotes, prepareDevice} from '../device/prepare.js'
 import {SecretRedactor} from '../device/redact.js'
 import {HOOK_SNAPCTL_BUDGET_MS, SNAPCTL_GRACE_MS, SNAPCTL_TIMEOUT_MS, type SnapctlRunner} from '../device/snapctl.js'
 import {ExitCode, exitCodeFor, InternalError, UserError} from '../errors.js'
@@ -122,8 +122,14 @@ export async function main(argv: readonly string[], io: RuntimeIo): Promise<numb
 
     const result = await prepareDevice({boards: builtinBoards, config: args.config, dryRun: args.dryRun, env: io.env, redactor, root: args.root, snapctl: io.snapctl})
     if (json) stdoutJson(result)
-    else if (args.dryRun) stdout(result.calls.map((call) => `${call.toString()}\n`).join(''))
-    else stdout(`prepare-device: ${describePreparation(result)}\n`)
+    else if (args.dryRun) {
+      stdout(result.calls.map((call) => `${call.toString()}\n`).join(''))
+      stderr(
+        dryRunNotes(result)
+          .map((note) => `prepare-device: note: ${note}\n`)
+          .join(''),
+      )
+    } else stdout(`prepare-device: ${describePreparation(result)}\n`)
     return ExitCode.Ok
   } catch (error) {
     stderr(`${oneLine(error)}\n`)

@@ -30,6 +30,7 @@ import {Ajv2020, type ErrorObject} from 'ajv/dist/2020.js'
 import {type Assertion, type AssertionPublicKey, decodeAssertionPublicKey, headerText, loadSigningKey, parseAssertions, type SigningKey} from '../assertions/index.js'
 import {UserError} from '../errors.js'
 import {readBoundedFile} from '../support/bounded-read.js'
+import {didYouMean} from '../support/suggest.js'
 import {pointerToPath} from '../support/json-pointer.js'
 import {MAX_SERIAL_LENGTH} from '../serial/serial-text.js'
 import {type DocumentPath, readYamlDocument} from '../go-yaml/document.js'
@@ -136,10 +137,10 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
     byApiKey.set(apiKey, index)
 
     const keyFile = resolve(baseDir, raw['signing-key'])
-    exposedKeyWarning(keyFile, raw['signing-key'], 'the signing key', warnings)
+    exposedKeyWarning(keyFile, 'the signing key', warnings)
     let signingKey: SigningKey
     try {
-      signingKey = loadSigningKey(readBoundedFile(keyFile, MAX_KEY_BYTES, {shown: raw['signing-key'], what: 'PEM key'}), raw['signing-key'])
+      signingKey = loadSigningKey(readBoundedFile(keyFile, MAX_KEY_BYTES, {shown: keyFile, what: 'PEM key'}), raw['signing-key'])
     } catch (error) {
       if (error instanceof UserError) throw relocate(error, fail(at('signing-key'), error.message, error.hint ?? 'give the brand key that signs serials'))
       throw error
@@ -150,7 +151,7 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
     const chainAssertions: Assertion[] = []
     for (const [n, chainFile] of (raw.chain ?? []).entries()) {
       const path = resolve(baseDir, chainFile)
-      const bytes = readBoundedFile(path, MAX_CHAIN_FILE_BYTES, {shown: chainFile, what: 'assertion'})
+      const bytes = readBoundedFile(path, MAX_CHAIN_FILE_BYTES, {shown: path, what: 'assertion'})
       let assertions: Assertion[]
       try {
         assertions = parseAssertions(bytes, {file: chainFile})
@@ -309,20 +310,23 @@ let schemaCheck: ReturnType<Ajv2020['compile']> | undefined
 
 function checkSchema(data: unknown, fail: Fail): void {
   if (!schemaCheck) {
-    const schemaFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'serve.schema.json')
     const ajv = new Ajv2020({allErrors: true, strict: true})
-    schemaCheck = ajv.compile(JSON.parse(readFileSync(schemaFile, 'utf8')))
+    schemaCheck = ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')))
   }
 
   if (schemaCheck(data)) return
-  const error = mostUseful(schemaCheck.errors ?? [])
+  const errors = schemaCheck.errors ?? []
+  // A mistyped key (modle:) also leaves its key missing: the typo is what to fix.
+  const error = errors.find((e) => e.keyword === 'additionalProperties') ?? mostUseful(errors)
   const path = pointerToPath(error.instancePath)
   if (error.keyword === 'additionalProperties') {
     const extra = String(error.params.additionalProperty)
-    throw fail([...path, extra], `unknown key "${extra}"`, `allowed here: ${Object.keys(propertiesAt(path)).join(', ')}`, 'key')
+    const allowed = Object.keys(propertiesAt(path))
+    const guess = didYouMean(extra, allowed)
+    throw fail([...path, extra], `unknown key "${extra}"`, guess ? `did you mean "${guess}"? (allowed here: ${allowed.join(', ')})` : `allowed here: ${allowed.join(', ')}`, 'key')
   }
 
-  if (error.keyword === 'required') throw fail(path, `"${String(error.params.missingProperty)}" is missing`, 'see schemas/serve.schema.json for what each model needs')
+  if (error.keyword === 'required') throw fail(path, `"${String(error.params.missingProperty)}" is missing`, `each model needs ${REQUIRED_MODEL_KEYS.join(', ')} (the schema: ${SCHEMA_FILE})`)
   throw fail(path, error.message ?? 'is not valid', hintFor(path))
 }
 
@@ -340,6 +344,10 @@ function propertiesAt(path: DocumentPath): Record<string, unknown> {
   return {}
 }
 
+const REQUIRED_MODEL_KEYS = ['brand', 'model', 'api-key', 'signing-key']
+/** The schema of the config, where this copy of snap-gadget keeps it. */
+const SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'serve.schema.json')
+
 function hintFor(path: DocumentPath): string {
   const last = path.at(-1)
   if (last === 'brand') return 'the brand account id: lower-case letters, digits and single dashes'
@@ -347,7 +355,7 @@ function hintFor(path: DocumentPath): string {
   if (last === 'api-key' || path.includes('api-key')) return 'a string for lab use, or {env: NAME} to read it from the environment'
   if (last === 'listen') return `HOST:PORT, e.g. ${DEFAULT_LISTEN}`
   if (last === 'database') return DATABASE_FORMS
-  return 'see schemas/serve.schema.json'
+  return `the schema: ${SCHEMA_FILE}`
 }
 
 function resolveApiKey(spec: RawModel['api-key'], env: NodeJS.ProcessEnv, at: () => DocumentPath, fail: Fail): {apiKey: string; apiKeyFrom: string} {
@@ -379,7 +387,10 @@ function checkChain(assertions: Assertion[], brand: string, key: SigningKey, now
 
   const accountKey = assertions.find((a) => a.type === 'account-key' && a.headers['public-key-sha3-384'] === key.keyId)
   if (!accountKey) {
-    throw fail(`the chain has no account-key for the signing key (${key.keyId}): devices would reject every serial`, `register the key with the brand account (snap register-key) and add its account-key: ${fetch}`)
+    throw fail(
+      `the chain has no account-key for the signing key (${key.keyId}): devices would reject every serial`,
+      `register the key with the brand account (snapcraft register-key <name>, with snap seeing the key through SNAPD_EXT_KEYMGR=$(command -v snap-gadget-keymgr); or send what snap-gadget key account-key-request <key.pem> --account ${brand} prints) and add its account-key: ${fetch}`,
+    )
   }
 
   if (accountKey.headers['account-id'] !== brand) {
@@ -392,7 +403,11 @@ function checkChain(assertions: Assertion[], brand: string, key: SigningKey, now
   const since = headerText(accountKey, 'since')
   const until = headerText(accountKey, 'until')
   if (since && Date.parse(since) > now.getTime()) throw fail(`the signing key's account-key is valid only from ${since}`, 'use a key that is valid now')
-  if (until && Date.parse(until) <= now.getTime()) throw fail(`the signing key's account-key expired at ${until}`, 'register a new key and sign with it')
+  if (until && Date.parse(until) <= now.getTime())
+    throw fail(
+      `the signing key's account-key expired at ${until}`,
+      'make a new key (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096), register it (snap-gadget key account-key-request <key.pem> --account <brand>, or snapcraft register-key) and sign with it',
+    )
 }
 
 /**
@@ -400,10 +415,11 @@ function checkChain(assertions: Assertion[], brand: string, key: SigningKey, now
  * and the key is the certificate's.
  */
 function loadTls(raw: {certificate: string; key: string}, baseDir: string, fail: Fail, warnings: string[]): NonNullable<ServiceConfig['tls']> {
-  const certificate = readBoundedFile(resolve(baseDir, raw.certificate), MAX_KEY_BYTES, {shown: raw.certificate, what: 'PEM certificate'})
+  const certificatePath = resolve(baseDir, raw.certificate)
+  const certificate = readBoundedFile(certificatePath, MAX_KEY_BYTES, {shown: certificatePath, what: 'PEM certificate'})
   const keyPath = resolve(baseDir, raw.key)
-  const key = readBoundedFile(keyPath, MAX_KEY_BYTES, {shown: raw.key, what: 'PEM key'})
-  exposedKeyWarning(keyPath, raw.key, 'the TLS key', warnings)
+  const key = readBoundedFile(keyPath, MAX_KEY_BYTES, {shown: keyPath, what: 'PEM key'})
+  exposedKeyWarning(keyPath, 'the TLS key', warnings)
   let parsed: X509Certificate
   try {
     if (!certificate.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new Error('no "-----BEGIN CERTIFICATE-----" line')
@@ -427,7 +443,7 @@ function loadTls(raw: {certificate: string; key: string}, baseDir: string, fail:
 }
 
 /** A private key others may read is a key others may copy: said once per file. */
-function exposedKeyWarning(path: string, shown: string, what: string, warnings: string[]): void {
+function exposedKeyWarning(path: string, what: string, warnings: string[]): void {
   let mode: number
   try {
     mode = statSync(path).mode & 0o777
@@ -436,7 +452,7 @@ function exposedKeyWarning(path: string, shown: string, what: string, warnings: 
   }
 
   if ((mode & 0o077) !== 0) {
-    warnings.push(`${what} ${shown} can be read by ${mode & 0o007 ? 'every user' : 'its group'} (mode ${mode.toString(8).padStart(4, '0')}): make it the serve user's alone with chmod 600 ${shown}`)
+    warnings.push(`${what} ${path} can be read by ${mode & 0o007 ? 'every user' : 'its group'} (mode ${mode.toString(8).padStart(4, '0')}): make it the serve user's alone with chmod 600 ${path}`)
   }
 }
 

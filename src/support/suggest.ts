@@ -1,20 +1,28 @@
 /** "Did you mean …?" for names people mistype: the nearest known name by edit distance. */
 
-/** Levenshtein distance between two strings. */
+/**
+ * Edit distance between two strings, counting a swap of two neighbouring characters as one edit
+ * (optimal string alignment): the commonest typo (modle, stirct) is one slip, not two.
+ */
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0
-  const row = Array.from({length: b.length + 1}, (_, i) => i)
+  // Three rows: the one before the previous is needed for a swap.
+  let before = Array.from({length: b.length + 1}, () => 0)
+  let previous = Array.from({length: b.length + 1}, (_, j) => j)
   for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]
-    row[0] = i
+    const current = [i]
     for (let j = 1; j <= b.length; j++) {
-      const saved = row[j]
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1))
-      previous = saved
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let d = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2] + 1)
+      current.push(d)
     }
+
+    before = previous
+    previous = current
   }
 
-  return row[b.length]
+  return previous[b.length]
 }
 
 /**

@@ -114,6 +114,19 @@ describe('prepare-device', {concurrency: true}, () => {
     const r = await runCli(['prepare-device', '--config', c.config, '--root', await root({'/proc/cpuinfo': 'processor\t: 0\n'})], {env: h.env})
     assert.equal(r.code, 1)
     assert.match(r.stderr, /no usable serial: none of the 4 source\(s\) of chain x86 gave one\n {2}dmi\[product_serial\]: absent/)
+    // The hook takes no --board or --chain: the fix is in the registration config.
+    assert.match(r.stderr, /hint: run `snap-gadget probe` on this hardware .* then set serial\.board or serial\.chain in the registration config/)
+    assert.doesNotMatch(r.stderr, /--board|--chain/)
+  })
+
+  it('--dry-run without the api-key variable set: the plan, and notes on stderr for the variable and the throwaway key', async () => {
+    const c = caseNamed('x86')
+    const h = hook([], {MODEL_APIKEY: undefined}, false)
+    const r = await runCli(['prepare-device', '--config', c.config, '--root', await root(c.tree()), '--dry-run'], {env: h.env})
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /'device-service\.headers=\{"api-key":"<\$MODEL_APIKEY>","x-factory-line":"line 3"\}'/)
+    assert.match(r.stderr, /^note: MODEL_APIKEY is not set here; the hook needs it set, and sends it as the api-key header$/m)
+    assert.match(r.stderr, /^note: the identity signature in the body is made with a throwaway key \([\w-]+\): the device makes its own key on its first run$/m)
   })
 
   it('the body it sets passes `identity verify`, and a tampered one fails', async () => {
@@ -140,5 +153,8 @@ describe('prepare-device', {concurrency: true}, () => {
     const r = await runCli(['prepare-device', '--help'])
     assert.equal(r.code, 0)
     for (const flag of ['--config', '--root', '--dry-run', '--json']) assert.match(r.stdout, new RegExp(flag))
+    // The default config is where init puts it.
+    assert.match(r.stdout.replaceAll(/\s+/g, ' '), /default \$SNAP\/runtime\/registration\.json/)
+    assert.doesNotMatch(r.stdout, /\$SNAP\/registration\.json/)
   })
 })

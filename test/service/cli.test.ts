@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import {type ChildProcess, spawn} from 'node:child_process'
-import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
 
-import {parseAssertions} from '../../src/assertions/index.js'
+import {parseAssertions, verifyAssertionSignature} from '../../src/assertions/index.js'
 import {runCli} from '../helpers/cli.js'
-import {binRun} from '../helpers/paths.js'
-import {API_KEY, type Lab, makeLab, modelAssertion, TestDevice} from './helpers.js'
+import {binRun, projectRoot} from '../helpers/paths.js'
+import {API_KEY, brandKey, type Lab, makeLab, modelAssertion, TestDevice} from './helpers.js'
 
 const labs: Lab[] = []
 after(() => {
@@ -57,6 +58,35 @@ async function registerThrough(url: string, serial: string): Promise<Response> {
   return fetch(`${url}serial`, {body: `${new TestDevice().serialRequest(nonce, {serial})}\n${modelAssertion()}`, headers: {'api-key': API_KEY}, method: 'POST'})
 }
 
+describe('the sample config in examples/serve', () => {
+  test('starts as its README says (its port made free for the test), answers health, and says it has no chain', async () => {
+    const lab = makeLab()
+    labs.push(lab)
+    const sample = readFileSync(join(projectRoot, 'examples', 'serve', 'serve.yaml'), 'utf8')
+    assert.match(sample, /^listen: 127\.0\.0\.1:8642$/m)
+    writeFileSync(lab.config, sample.replace('listen: 127.0.0.1:8642', 'listen: 127.0.0.1:0'))
+    const serve = await startServe(['--config', lab.config], {ACME_PC_API_KEY: 'sample-key'})
+    try {
+      const url = serve.firstLine.replace(/^listening on /, '')
+      const health = await fetch(`${url}health`)
+      assert.equal(health.status, 200)
+      const nonce = await fetch(`${url}request-id`, {headers: {'api-key': 'sample-key'}, method: 'POST'})
+      assert.equal(nonce.status, 200)
+      assert.match(serve.stderr(), /warning: models\[0\] \(acme\/acme-pc\) has no chain/)
+    } finally {
+      serve.child.kill('SIGTERM')
+      assert.deepEqual(await serve.exit, {code: 0, signal: null})
+    }
+  })
+
+  test('serve --help names it, and it exists', async () => {
+    const help = await runCli(['serve', '--help'])
+    assert.match(help.stdout, /examples\/serve\/serve\.yaml/)
+    assert.ok(existsSync(join(projectRoot, 'examples', 'serve', 'serve.yaml')))
+    assert.ok(existsSync(join(projectRoot, 'examples', 'serve', 'README.md')))
+  })
+})
+
 describe('serve', () => {
   test('--json prints the URL; a device registers; serve log lists it; SIGTERM stops it cleanly', async () => {
     const lab = makeLab()
@@ -85,6 +115,48 @@ describe('serve', () => {
     assert.ok(lines.length >= 2, running.stderr())
     for (const line of lines) assert.equal(typeof JSON.parse(line).status, 'number')
     assert.ok(!running.stderr().includes(API_KEY))
+  })
+
+  test('serve log: the assertion as it was signed, exports, a filter with no match, and a database that is not there', async () => {
+    const lab = makeLab()
+    labs.push(lab)
+    const running = await startServe(['--config', lab.config, '--quiet'])
+    const url = running.firstLine.replace(/^listening on /, '')
+    for (const serial of ['LOG-1', 'LOG-2', '=cmd|calc']) assert.equal((await registerThrough(url, serial)).status, 200)
+    running.child.kill('SIGTERM')
+    await running.exit
+
+    // --assertion: the serial assertion, which verifies against the brand key.
+    const printed = await runCli(['serve', 'log', '--config', lab.config, '--assertion', 'LOG-2'])
+    assert.equal(printed.code, 0, printed.stderr)
+    const [serial] = parseAssertions(printed.stdout)
+    assert.equal(serial.type, 'serial')
+    assert.equal(serial.headers.serial, 'LOG-2')
+    assert.ok(verifyAssertionSignature(serial, brandKey.encodedPublicKey).valid)
+
+    const jsonl = await runCli(['serve', 'log', '--config', lab.config, '--format', 'jsonl'])
+    const rows = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as {serial: string; assertion: string})
+    assert.deepEqual(
+      rows.map((r) => r.serial),
+      ['=cmd|calc', 'LOG-2', 'LOG-1'],
+    )
+    assert.ok(rows.every((r) => r.assertion.startsWith('type: serial\n')))
+    const csv = await runCli(['serve', 'log', '--config', lab.config, '--format', 'csv', '--limit', '1'])
+    assert.match(csv.stdout, /^signed,brand,model,serial,revision,device_key_sha3_384,assertion\r\n"[^"]+","acme","acme-pc","'=cmd\|calc","0","[\w-]{64}","type: serial\n/)
+
+    const none = await runCli(['serve', 'log', '--config', lab.config, '--serial', 'NOPE'])
+    assert.equal(none.code, 1)
+    assert.match(none.stderr, /^error: no entry of the signing log has serial "NOPE"; it holds 3 entries/)
+
+    const mistyped = join(lab.dir, 'elsewhere.yaml')
+    writeFileSync(mistyped, readFileSync(lab.config, 'utf8').replace('sqlite:serve.db', 'sqlite:serv.db'))
+    const missing = await runCli(['serve', 'log', '--config', mistyped])
+    assert.equal(missing.code, 2)
+    assert.match(missing.stderr, new RegExp(`^error: there is no database at ${join(lab.dir, 'serv.db').replaceAll('.', '\\.')}`))
+    assert.ok(!existsSync(join(lab.dir, 'serv.db')), 'nothing was created')
   })
 
   test('without --json it says where it listens, and stops on SIGINT', async () => {

@@ -54,7 +54,8 @@ export function checkStructure(parsed: ParsedGadget, loc: Locator, report: FileR
     const stray = Object.hasOwn(knownStrays, key) ? knownStrays[key] : undefined
     report.add({
       hint: guess ? `did you mean "${guess}"?` : `the keys snapd reads here are: ${allowed.join(', ')}`,
-      message: stray ?? `unknown key "${key}": snapd ignores it${guess ? ` (did you mean "${guess}"?)` : ''}`,
+      // The guess is the hint's: said once.
+      message: stray ?? `unknown key "${key}": snapd ignores it`,
       node: pair?.key ?? owner,
       path: [...path, key],
       rule: 'P3',

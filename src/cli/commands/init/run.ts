@@ -24,12 +24,15 @@ export interface InitIo {
   cwd: string
   /** Prompts are allowed (stdin and stdout are terminals, no --yes, no --json). */
   interactive: boolean
+  /** Told what is under way when it takes a moment (the command shows it on a terminal). */
+  onProgress?: (text: string) => void
 }
 
 /** Runs init; returns what was done. Throws UserError for every mistake, before writing anything. */
 export async function runInit(flags: InitFlags, directoryArg: string | undefined, io: InitIo): Promise<InitOutcome> {
   const interactive = io.interactive && !flags.yes && !flags.json
   const options = interactive ? await askMissing(flags, directoryArg, io.cwd).catch(cancelled) : optionsFromFlags(flags, directoryArg)
+  io.onProgress?.(`${flags['dry-run'] ? 'planning' : 'writing'} ${options.directory}: rendering the templates and the device runtime…`)
   const plan = await planScaffold({...options, cwd: io.cwd})
   const shownDirectory = options.directory
   if (flags['dry-run']) {

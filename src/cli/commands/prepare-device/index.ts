@@ -6,17 +6,17 @@ import type {PrepareDeviceResult} from '../../../device/prepare.js'
 export default class PrepareDevice extends BaseCommand {
   static override description = `Does what the gadget's prepare-device hook does with the on-device runtime (dist/runtime/prepare-device.cjs): reads the registration config, checks with snapctl is-connected that the plugs its serial sources and body facts need are connected, derives the serial (never a placeholder or fallback), builds the registration body as YAML with the device identity signature, and sets device-service.url, device-service.headers, registration.proposed-serial and registration.body with snapctl, every value a JSON literal; options the config no longer sets are unset.
 
---dry-run prints the snapctl calls instead of making them (header values taken from the environment are shown as <$NAME>) and writes no key file. Exits 1 when the device cannot be prepared, with the reason.`
+--dry-run prints the snapctl calls instead of making them (header values taken from the environment are shown as <$NAME>, and need not be set here) and writes no key file: without the device's key it signs with a throwaway one, and says so. Exits 1 when the device cannot be prepared, with the reason.`
 
   static override enableJsonFlag = true
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> --config registration.json --root ./captured-root --dry-run', description: 'The snapctl calls the hook would make on a captured tree'},
-    {command: '<%= config.bin %> <%= command.id %> --dry-run --json', description: 'The plan as JSON, with $SNAP/registration.json'},
+    {command: '<%= config.bin %> <%= command.id %> --dry-run --json', description: 'The plan as JSON, with $SNAP/runtime/registration.json'},
   ]
 
   static override flags = {
-    config: Flags.string({description: 'registration config (JSON; default $SNAP/registration.json)', helpValue: 'FILE'}),
+    config: Flags.string({description: 'registration config (JSON; default $SNAP/runtime/registration.json, where init puts it)', helpValue: 'FILE'}),
     'dry-run': Flags.boolean({default: false, description: 'print the snapctl calls instead of making them; write nothing'}),
     root: Flags.string({description: 'directory that plays / for hardware reads (a captured tree)', helpValue: 'DIR'}),
   }
@@ -25,11 +25,14 @@ export default class PrepareDevice extends BaseCommand {
 
   async run(): Promise<PrepareDeviceResult> {
     const {flags} = await this.parse(PrepareDevice)
-    const {describePreparation, prepareDevice} = await import('../../../device/prepare.js')
+    const {describePreparation, dryRunNotes, prepareDevice} = await import('../../../device/prepare.js')
     const result = await prepareDevice({config: flags.config, dryRun: flags['dry-run'], root: flags.root})
     if (!this.jsonEnabled()) {
-      if (flags['dry-run']) for (const call of result.calls) this.log(call.toString())
-      else this.log(describePreparation(result))
+      if (flags['dry-run']) {
+        for (const call of result.calls) this.log(call.toString())
+        // Notes go to stderr: stdout stays the calls, as a script would run them.
+        for (const note of dryRunNotes(result)) process.stderr.write(`note: ${note}\n`)
+      } else this.log(describePreparation(result))
     }
 
     return result

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {progressOnTerminal} from '../../progress.js'
 import {quoteInput, terminalSafe} from '../../../support/echo.js'
 import {type Paint, painter, useColor} from '../../../support/paint.js'
 import type {ProbeReport} from '../../../serial/probe.js'
@@ -26,6 +27,7 @@ On / it also asks systeminformation for the manufacturer and model (with a timeo
   async run(): Promise<ProbeReport> {
     const {flags} = await this.parse(Probe)
     const {probeIdentity} = await import('../../../serial/probe.js')
+    progressOnTerminal(`probing ${flags.root}: device tree, cpuinfo, SoC, SMBIOS, nvmem, EEPROMs and network ports${flags.root === '/' ? ', and systeminformation (up to 3 s)' : ''}…`)
     const report = await probeIdentity({root: flags.root})
     if (!this.jsonEnabled()) this.log(renderProbe(report, painter(useColor())).trimEnd())
     return report
