@@ -44,7 +44,7 @@ export function bootloader(cx: SnapdContext, vol: VolumeRef): number {
       guess ? `did you mean "${guess}"?` : 'use grub (x86, arm64 UEFI), u-boot, piboot (Raspberry Pi, UC20+), lk or android-boot',
       [...vol.path, 'bootloader'],
     )
-    // Counted anyway: snapd stops here, and "no bootloader" would only repeat cx.
+    // Counted as a bootloader anyway: snapd stops at this error, and a "no bootloader" finding would only repeat it.
     return 1
   }
 
