@@ -47,6 +47,7 @@ const bundles = [
   {entry: 'src/cli/fast/launch.ts', launcher: true, out: 'dist/fast/launch.cjs'},
   // Fast CLI entries: CommonJS, so the launcher can load them with V8's code cache.
   {entry: 'src/cli/fast/validate.ts', fast: 'validate', out: 'dist/fast/validate.cjs'},
+  {entry: 'src/cli/fast/layout.ts', fast: 'layout', out: 'dist/fast/layout.cjs'},
 ]
 for (const b of bundles) {
   if (!existsSync(join(root, b.entry))) continue

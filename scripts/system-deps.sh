@@ -18,6 +18,8 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need+=(fonts-dejavu-core)
 [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
 [ -d /usr/share/gocode/src/github.com/snapcore/snapd ] || need+=(golang-github-snapcore-snapd-dev golang-golang-x-crypto-dev golang-gopkg-tomb.v2-dev golang-gopkg-yaml.v2-dev)
 # snapd's overlord/devicestate tests, built from that source to register against `serve`, import these too.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Build step: runs each fast CLI entry once on representative input and saves V8's code cache
-// (dist/fast/<name>.cache), so `snap-gadget validate` starts without compiling its bundle.
+// (dist/fast/<name>.cache), so `snap-gadget validate` and `layout` start without compiling its bundle.
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -51,6 +51,10 @@ try {
     {argv: [gadget], flags: {json: true, snapd: 'latest'}},
   ]
   await warmFastEntry(root, 'validate', inputs)
+  await warmFastEntry(root, 'layout', [
+    {argv: [gadget], flags: {'sector-size': '512'}},
+    {argv: [gadget], flags: {format: 'json', 'sector-size': '4096'}},
+  ])
 } finally {
   rmSync(dir, {force: true, recursive: true})
 }

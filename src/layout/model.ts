@@ -139,6 +139,7 @@ export function layOutGadget(path: string, options: LayoutOptions = {}): DiskLay
       return structure
     })
     resolveOffsetWrites(placed)
+    if (vol.schema !== 'emmc') for (const structure of structures) markImagesThatDoNotFit(structure)
     return finishVolume(vol, structures, sectorSize, marks.take(vol.path))
   })
   return {file: location.file, findings: judged.findings, sectorSize, snapd: judged.snapd, verdict: judged.verdict, volumes}
@@ -190,6 +191,25 @@ function placeImages(s: GadgetStructure, structureStart: bigint, imageSize: (pat
   }
 
   return images.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
+}
+
+/**
+ * An image past its structure's end, or over another image: snapd checks this only when an image
+ * is written (from 2.62, not at pack time), so validate may not have said it.
+ */
+function markImagesThatDoNotFit(structure: LaidOutStructure): void {
+  let previous: LaidOutImage | undefined
+  for (const image of structure.images) {
+    const end = image.start + (image.size ?? 0n)
+    if (image.marks.some((m) => m.rule === 'C5')) continue
+    if (end > structure.end) {
+      image.marks.push({message: `${image.image} ends at byte ${end - structure.start} of its ${structure.size}-byte structure: writing the image fails`, rule: 'C5', severity: 'error'})
+    } else if (previous && image.start < previous.start + (previous.size ?? 0n)) {
+      image.marks.push({message: `${image.image} overlaps ${previous.image}: writing the image fails`, rule: 'C5', severity: 'error'})
+    }
+
+    previous = image
+  }
 }
 
 /** offset-write as LayoutVolume resolves it: from the named structure's start, else from the disk's. */

@@ -198,12 +198,21 @@ describe('the GitHub Actions composite action (.github/actions/validate-gadget)'
     assert.match(install.stdout, /snap-gadget\/0\.1\.0/)
     assert.equal(addedPath, `${join(work, 'snap-gadget-tool', 'node_modules', '.bin')}:`)
 
-    const good = await runStep('Validate', {GADGET_PATH: fixtures('validate', 'clean.yaml'), SNAPD: '2.57', STRICT: 'true'})
+    const summary = join(work, 'step-summary.md')
+    const good = await runStep('Validate', {GADGET_PATH: fixtures('validate', 'clean.yaml'), GITHUB_STEP_SUMMARY: summary, LAYOUT: 'true', SNAPD: '2.57', STRICT: 'true'})
     assert.equal(good.code, 0, good.stderr)
     assert.equal(good.outputs['exit-code'], '0')
+    // The layout: its text picture in the step summary, its SVG for the artifact step.
+    assert.match(readFileSync(summary, 'utf8'), /### Disk layout of .*clean\.yaml\n\n```text\n[^]*volume pi: mbr, piboot;/)
+    assert.match(readFileSync(good.outputs['layout-svg'], 'utf8'), /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^]*data-volume="pi"/)
+    const uploadLayout = step('Upload layout')
+    assert.match(uploadLayout.uses ?? '', /^actions\/upload-artifact@v\d+$/)
+    assert.equal(uploadLayout.with?.path, '${{ steps.validate.outputs.layout-svg }}')
+    const withoutLayout = await runStep('Validate', {GADGET_PATH: fixtures('validate', 'clean.yaml'), LAYOUT: 'false', SNAPD: '2.57', STRICT: 'true'})
+    assert.equal(withoutLayout.outputs['layout-svg'], undefined)
     assert.equal((JSON.parse(readFileSync(good.outputs.sarif, 'utf8')) as {version: string}).version, '2.1.0')
 
-    const bad = await runStep('Validate', {GADGET_PATH: fixtures('validate', 'broken.yaml'), SNAPD: 'latest', STRICT: 'false'})
+    const bad = await runStep('Validate', {GADGET_PATH: fixtures('validate', 'broken.yaml'), LAYOUT: 'true', SNAPD: 'latest', STRICT: 'false'})
     assert.equal(bad.code, 0, 'the step itself passes so that the SARIF is uploaded')
     assert.equal(bad.outputs['exit-code'], '1')
     assert.match(bad.stdout, /^::error file=.*broken\.yaml,/m)
@@ -220,7 +229,7 @@ describe('the GitHub Actions composite action (.github/actions/validate-gadget)'
     for (const example of examples) {
       const dir = join(projectRoot, 'examples', example)
       for (const SNAPD of ['2.57', '']) {
-        const run = await runStep('Validate', {GADGET_PATH: dir, SNAPD, STRICT: 'true'})
+        const run = await runStep('Validate', {GADGET_PATH: dir, LAYOUT: 'true', SNAPD, STRICT: 'true'})
         assert.equal(run.outputs['exit-code'], '0', `${example} --snapd ${SNAPD || '(from assumes)'}: ${run.stdout}`)
         const assumes = /^assumes: \[snapd(\d+\.\d+)/m.exec(readFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'utf8'))?.[1]
         if (SNAPD && assumes && assumes !== '2.57') assert.match(run.stdout, /^::notice file=.*gadget\.yaml,title=how it was judged::--snapd 2\.57 is older than the snapd2\.\d+/m, example)

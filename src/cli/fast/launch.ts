@@ -57,12 +57,18 @@ export interface FastIo {
 
 export type FastMain = (input: FastInput, io?: FastIo) => Promise<number>
 
+/** A fast entry's own judgement of values the manifest cannot describe (an integer's bounds): false leaves the run to oclif. */
+export type FastAccepts = (input: FastInput) => boolean
+
 /** Runs the CLI for the package in `root`: through a fast entry when one takes argv, else oclif. */
 export async function launch(argv: string[], root: string): Promise<void> {
   const fast = planFastRun(argv, root)
   if (fast) {
-    process.exitCode = await loadFastEntry(root, fast.entry).main(fast.input)
-    return
+    const entry = loadFastEntry(root, fast.entry)
+    if (!entry.accepts || entry.accepts(fast.input)) {
+      process.exitCode = await entry.main(fast.input)
+      return
+    }
   }
 
   const {execute} = await import('@oclif/core')
@@ -71,7 +77,7 @@ export async function launch(argv: string[], root: string): Promise<void> {
 }
 
 /** Loads dist/fast/<name>.cjs through V8's code cache. */
-export function loadFastEntry(root: string, name: string): {main: FastMain; script: Script} {
+export function loadFastEntry(root: string, name: string): {accepts?: FastAccepts; main: FastMain; script: Script} {
   const file = join(root, 'dist', 'fast', `${name}.cjs`)
   let cachedData: Buffer | undefined
   try {
@@ -80,9 +86,9 @@ export function loadFastEntry(root: string, name: string): {main: FastMain; scri
 
   const source = readFileSync(file, 'utf8')
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {cachedData, filename: file})
-  const module = {exports: {} as {main: FastMain}}
+  const module = {exports: {} as {accepts?: FastAccepts; main: FastMain}}
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file))
-  return {main: module.exports.main, script}
+  return {accepts: module.exports.accepts, main: module.exports.main, script}
 }
 
 /**

@@ -12,6 +12,10 @@ export const validateFlags = {
     description: 'output format; github is the default inside GitHub Actions, text elsewhere',
     options: formats,
   })(),
+  'layout-svg': Flags.string({
+    description: "also draw each gadget's disk layout (snap-gadget layout) into this SVG file, and with --format github add the picture to the step summary; the file is replaced",
+    helpValue: 'FILE',
+  }),
   model: Flags.string({description: 'model assertion (or its snap sign JSON input): apply the rules that depend on the model (grade, classic)'}),
   output: Flags.string({char: 'o', description: 'write the report to this file instead of stdout'}),
   snapd: Flags.string({description: "judge as this snapd release would: 2.57 (Debian 12) … latest; default: the snapd a project's or snap's assumes: names (no older one installs it), else latest"}),

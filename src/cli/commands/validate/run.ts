@@ -11,6 +11,7 @@ import type {GadgetModel} from '../../../gadget/checks/snapd/index.js'
 import {MAX_GADGET_BYTES} from '../../../gadget/inputs.js'
 import {validatePaths} from '../../../gadget/validate.js'
 import {renderReport, type ReportFormat} from '../../../report/index.js'
+import {cell} from '../../../report/github.js'
 import type {ValidationReport} from '../../../report/types.js'
 import {readBoundedFile, readBoundedStdin} from '../../../support/bounded-read.js'
 import type {OutputSink} from '../../../support/descriptor-sink.js'
@@ -59,6 +60,7 @@ export async function runValidate(paths: string[], flags: ValidateFlags, io: Com
     io.stdout.write(rendered.output)
   }
 
+  if (flags['layout-svg']) rendered.summary = `${rendered.summary ?? ''}${await drawLayouts(inputs, flags['layout-svg'], flags.snapd, io.cwd)}`
   if (rendered.summary && io.env.GITHUB_STEP_SUMMARY) {
     try {
       appendFileSync(io.env.GITHUB_STEP_SUMMARY, rendered.summary)
@@ -71,6 +73,49 @@ export async function runValidate(paths: string[], flags: ValidateFlags, io: Com
   // A path that could not be read is an I/O error: it outranks findings in the others.
   const code = (report.unreadable?.length ?? 0) > 0 ? ExitCode.Usage : report.errors > 0 ? ExitCode.Failed : ExitCode.Ok
   return {code, report}
+}
+
+/**
+ * --layout-svg: the disk layout of each gadget given, one SVG for all (the first one's, and each
+ * next one's below it), written as asked; the summary gets the text picture of each, which every
+ * Markdown renders, and says where the SVG is. Loaded only when asked: validate starts without it.
+ */
+async function drawLayouts(paths: readonly string[], file: string, snapd: string | undefined, cwd: string): Promise<string> {
+  const {layOutGadget, renderLayout} = await import('../../../layout/index.js')
+  const layouts = paths
+    .filter((p) => p !== '-')
+    .flatMap((path) => {
+      try {
+        return [layOutGadget(path, {cwd, snapd})]
+      } catch (error) {
+        // A path that cannot be read is in the report already.
+        if (error instanceof UserError) return []
+        throw error
+      }
+    })
+  try {
+    writeFileSync(resolve(cwd, file), stackedSvg(layouts.map((layout) => renderLayout(layout, 'svg'))))
+  } catch (error) {
+    throw ioError(file, error, 'write')
+  }
+
+  const pictures = layouts.map((layout) => `\n### Disk layout of ${cell(layout.file)}\n\n\`\`\`text\n${renderLayout(layout, 'text', {color: false, width: 120}).replaceAll('```', "'''")}\`\`\`\n`)
+  return `${pictures.join('')}\nThe picture as SVG: ${cell(file)}${layouts.length > 1 ? ` (${layouts.length} gadgets, one after the other)` : ''}.\n`
+}
+
+/** Several SVG pictures as one: each an inner <svg> below the one before. */
+function stackedSvg(svgs: readonly string[]): string {
+  if (svgs.length === 1) return svgs[0]
+  let y = 0
+  let width = 0
+  const inner = svgs.map((svg) => {
+    const height = Number(/ height="(\d+)"/.exec(svg)?.[1] ?? 0)
+    width = Math.max(width, Number(/ width="(\d+)"/.exec(svg)?.[1] ?? 0))
+    const placed = svg.replace('<svg xmlns="http://www.w3.org/2000/svg"', `<svg y="${y}"`)
+    y += height
+    return placed
+  })
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}">\n${inner.join('')}</svg>\n`
 }
 
 /** Model assertions are a few KB; a signed one with many snaps stays far below this. */
