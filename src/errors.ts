@@ -93,6 +93,9 @@ export const ERROR_CODES = [
   'E_IDENTITY_SCHEME',
   'E_IDENTITY_SEED',
   'E_IDENTITY_SIGNATURE',
+  // system-user assertions: access for the factory and support.
+  'E_PASSWORD',
+  'E_SYSTEM_USER',
   // init: scaffolding a gadget.
   'E_INIT_ARCH',
   'E_INIT_BASE',

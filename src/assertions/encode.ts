@@ -32,7 +32,7 @@ interface AssertionTypeInfo {
   primaryKeyDefaults?: Readonly<Record<string, string>>
   /** serial-request and friends are self-signed: no authority-id. */
   noAuthority?: boolean
-  /** Highest `format` snapd 2.57.6 signs (0 when the type has no format iterations). */
+  /** Highest `format` snapd signs (2.57.6's, unless noted; 0 when the type has no format iterations). */
   maxFormat?: number
 }
 
@@ -53,7 +53,8 @@ export const ASSERTION_TYPES: Readonly<Record<string, AssertionTypeInfo>> = {
   'snap-developer': {primaryKey: ['snap-id', 'publisher-id']},
   'snap-revision': {primaryKey: ['snap-sha3-384', 'provenance'], primaryKeyDefaults: {provenance: 'global-upload'}},
   store: {primaryKey: ['store']},
-  'system-user': {maxFormat: 1, primaryKey: ['brand-id', 'email']},
+  // Format 2 (user-presence) since snapd 2.58: older ones refuse it, as the caller is told.
+  'system-user': {maxFormat: 2, primaryKey: ['brand-id', 'email']},
   validation: {primaryKey: ['series', 'snap-id', 'approved-snap-id', 'approved-snap-revision']},
   'validation-set': {primaryKey: ['series', 'account-id', 'name', 'sequence']},
 }
@@ -99,7 +100,7 @@ export function assertionContent(input: AssertionInput, keyId: string): {content
 
   // 1. format and revision: integers, written only when not 0.
   const format = iteration(given, 'format')
-  if (format > (info.maxFormat ?? 0)) throw inputError(`snapd 2.57.6 signs ${type} assertions up to format ${info.maxFormat ?? 0}, not ${format}`, 'use a format snapd knows, or leave "format" out')
+  if (format > (info.maxFormat ?? 0)) throw inputError(`snapd signs ${type} assertions up to format ${info.maxFormat ?? 0}, not ${format}`, 'use a format snapd knows, or leave "format" out')
   if (format > 0) take('format')
   else given.delete('format')
 

@@ -1,0 +1,56 @@
+/**
+ * Asking the person at the terminal for a secret: the characters are not echoed, and nothing is
+ * kept beyond the answer. Only on a terminal: a secret never comes from argv, and a pipe is a
+ * file (--password-file -), not a prompt.
+ */
+import {UserError} from '../errors.js'
+
+const MAX_SECRET_CHARS = 1024
+
+export interface SecretPrompt {
+  input: NodeJS.ReadStream
+  output: NodeJS.WritableStream
+}
+
+/** Reads one line from the terminal without echo. Ctrl-C or Ctrl-D cancels. */
+export function askSecret(question: string, terminal: SecretPrompt = {input: process.stdin, output: process.stderr}): Promise<string> {
+  const {input, output} = terminal
+  if (!input.isTTY) {
+    throw new UserError('E_PASSWORD', 'there is no terminal to ask for the password on', {hint: 'give --password-file FILE (or - to read it from standard input)', kind: 'usage'})
+  }
+
+  output.write(question)
+  return new Promise((resolve, reject) => {
+    let answer = ''
+    const finish = (error?: UserError): void => {
+      input.setRawMode(false)
+      input.pause()
+      input.off('data', onData)
+      output.write('\n')
+      if (error) reject(error)
+      else resolve(answer)
+    }
+
+    const onData = (chunk: Buffer): void => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') return finish()
+        if (char === '\u0003' || char === '\u0004') return finish(new UserError('E_PASSWORD', 'cancelled: no password was given', {hint: 'run the command again', kind: 'usage'}))
+        if (char === '\u007f' || char === '\b') answer = [...answer].slice(0, -1).join('')
+        else if (char >= ' ' && answer.length < MAX_SECRET_CHARS) answer += char
+      }
+    }
+
+    input.setRawMode(true)
+    input.on('data', onData)
+    input.resume()
+  })
+}
+
+/** Asks twice, as passwd does: a mistyped password would lock the user out. */
+export async function askNewPassword(what: string, terminal?: SecretPrompt): Promise<string> {
+  const first = await askSecret(`${what}: `, terminal)
+  const second = await askSecret(`${what} again: `, terminal)
+  if (first !== second) throw new UserError('E_PASSWORD', 'the two passwords differ', {hint: 'run the command again and type the same password twice', kind: 'usage'})
+  if (first === '') throw new UserError('E_PASSWORD', 'the password is empty', {hint: 'type a password, or give --ssh-key instead', kind: 'usage'})
+  return first
+}
