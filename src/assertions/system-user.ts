@@ -74,7 +74,8 @@ export function systemUserHeaders(input: SystemUserInput): HeaderMap {
 
   line('brand id', input.brandId)
   if (input.authorityId !== undefined) line('authority id', input.authorityId)
-  if (!EMAIL.test(input.email) || input.email.length > 254) throw refuse(`the email ${JSON.stringify(input.email)} is not an address snapd takes`, 'give a plain address such as ops@example.com (snapd reads it as RFC 5322; it identifies the user with the brand)')
+  if (!EMAIL.test(input.email) || input.email.length > 254)
+    throw refuse(`the email ${JSON.stringify(input.email)} is not an address snapd takes`, 'give a plain address such as ops@example.com (snapd reads it as RFC 5322; it identifies the user with the brand)')
   if (!SYSTEM_USER_USERNAME.test(input.username) || input.username.length > MAX_USERNAME) {
     throw refuse(
       `the username ${JSON.stringify(input.username)} is not one snapd takes`,
@@ -86,14 +87,19 @@ export function systemUserHeaders(input: SystemUserInput): HeaderMap {
   if (input.passwordHash !== undefined) checkPasswordHash(input.passwordHash, refuse)
   if (input.forcePasswordChange && !input.passwordHash) throw refuse('a forced password change needs a password', 'give a password, or leave --force-password-change out')
   const sshKeys = [...(input.sshKeys ?? [])]
-  for (const key of sshKeys) if (!SSH_KEY.test(key) || UNPRINTABLE.test(key)) throw refuse(`${JSON.stringify(key.slice(0, 40))}… is not an OpenSSH public key line`, 'give the .pub file ssh-keygen writes (type, base64, comment on one line)')
+  for (const key of sshKeys)
+    if (!SSH_KEY.test(key) || UNPRINTABLE.test(key)) throw refuse(`${JSON.stringify(key.slice(0, 40))}… is not an OpenSSH public key line`, 'give the .pub file ssh-keygen writes (type, base64, comment on one line)')
   if (!input.passwordHash && sshKeys.length === 0) throw refuse('the user would have neither a password nor an ssh key, and could not log in', 'give a password (--password-file or --ask-password) or --ssh-key')
 
   const models = [...(input.models ?? [])]
   for (const model of models) line('model', model)
   const serials = [...(input.serials ?? [])]
   for (const serial of serials) line('serial', serial)
-  if (serials.length > 0 && models.length !== 1) throw refuse(`serials bind the user to devices of exactly one model, and ${models.length} are given`, 'give exactly one --model with --serial (snapd: in the presence of the "serials" header "models" must specify exactly one model)')
+  if (serials.length > 0 && models.length !== 1)
+    throw refuse(
+      `serials bind the user to devices of exactly one model, and ${models.length} are given`,
+      'give exactly one --model with --serial (snapd: in the presence of the "serials" header "models" must specify exactly one model)',
+    )
   for (const series of input.series ?? []) line('series', series)
 
   if (Number.isNaN(input.since.getTime()) || Number.isNaN(input.until.getTime())) throw refuse('since or until is not a time', 'give times as RFC 3339, e.g. 2026-12-07T08:00:00Z')

@@ -57,7 +57,11 @@ export function issueSystemUser(options: SystemUserOptions): IssuedSystemUser {
   const accountKeys = (options.chain ?? []).filter((a) => a.type === 'account-key')
   const accounts = (options.chain ?? []).filter((a) => a.type === 'account')
   const strangers = (options.chain ?? []).filter((a) => a.type !== 'account-key' && a.type !== 'account')
-  if (strangers.length > 0) throw chainError(`the chain holds a ${strangers[0].type} assertion`, 'give the signer\'s account and account-key assertions (snap known --remote account account-id=<id>; snap known --remote account-key public-key-sha3-384=<key id>)')
+  if (strangers.length > 0)
+    throw chainError(
+      `the chain holds a ${strangers[0].type} assertion`,
+      "give the signer's account and account-key assertions (snap known --remote account account-id=<id>; snap known --remote account-key public-key-sha3-384=<key id>)",
+    )
 
   // The signer's account-key: the one for this key.
   const ownKeys = accountKeys.map((a) => ({assertion: a, view: accountKeyView(a)})).filter((k) => k.view.publicKeyId === options.key.keyId)
@@ -67,9 +71,10 @@ export function issueSystemUser(options: SystemUserOptions): IssuedSystemUser {
 
   const accountKey = ownKeys[0]?.view
   const authorityId = options.authorityId ?? accountKey?.accountId ?? options.brandId ?? modelBrand(options.modelAssertions)
-  if (!authorityId) throw new UserError('E_SYSTEM_USER', 'the brand is not known', {hint: 'give --brand, or the signer\'s account-key (--chain) or a model assertion (--model FILE)', kind: 'usage'})
+  if (!authorityId) throw new UserError('E_SYSTEM_USER', 'the brand is not known', {hint: "give --brand, or the signer's account-key (--chain) or a model assertion (--model FILE)", kind: 'usage'})
   if (accountKey && accountKey.accountId !== authorityId) throw chainError(`the signing key belongs to ${accountKey.accountId}, not to ${authorityId}`, `sign with a key of ${authorityId}, or leave --authority out`)
-  if (accountKey && !accountKeyValidAt(accountKey, now)) throw chainError(`the account-key of the signing key is not valid now (since ${accountKey.since}${accountKey.until ? `, until ${accountKey.until}` : ''})`, 'sign with a key whose account-key is valid')
+  if (accountKey && !accountKeyValidAt(accountKey, now))
+    throw chainError(`the account-key of the signing key is not valid now (since ${accountKey.since}${accountKey.until ? `, until ${accountKey.until}` : ''})`, 'sign with a key whose account-key is valid')
   const account = accounts.map((a) => ({assertion: a, view: accountView(a)})).find((a) => a.view.accountId === authorityId)
   if (options.chain && !account) notes.push(`the chain has no account assertion of ${authorityId}: a device that does not hold it cannot add the system-user`)
   if (!accountKey) notes.push(`no account-key given: the device must already hold the account-key ${options.key.keyId} of ${authorityId} (give --chain to bundle it)`)
@@ -84,10 +89,17 @@ export function issueSystemUser(options: SystemUserOptions): IssuedSystemUser {
   const series = new Set(options.series ?? [])
   for (const model of options.modelAssertions ?? []) {
     const view = modelView(model)
-    if (view.brandId !== brandId) throw new UserError('E_SYSTEM_USER', `the model ${view.model} is of brand ${view.brandId}, not ${brandId}`, {hint: 'a device looks its system-users up under its model\'s brand: give models of one brand', kind: 'usage'})
+    if (view.brandId !== brandId)
+      throw new UserError('E_SYSTEM_USER', `the model ${view.model} is of brand ${view.brandId}, not ${brandId}`, {
+        hint: "a device looks its system-users up under its model's brand: give models of one brand",
+        kind: 'usage',
+      })
     const authorities = systemUserAuthority(model, view.brandId)
     if (!authorities.includes('*') && !authorities.includes(authorityId)) {
-      throw new UserError('E_SYSTEM_USER', `the model ${view.model} lets ${authorities.join(', ')} make system users, not ${authorityId}`, {hint: `sign with a key of ${authorities[0]}, or add ${authorityId} to the model's system-user-authority`, kind: 'usage'})
+      throw new UserError('E_SYSTEM_USER', `the model ${view.model} lets ${authorities.join(', ')} make system users, not ${authorityId}`, {
+        hint: `sign with a key of ${authorities[0]}, or add ${authorityId} to the model's system-user-authority`,
+        kind: 'usage',
+      })
     }
 
     if (!models.includes(view.model)) models.push(view.model)
@@ -136,7 +148,8 @@ export function issueSystemUserFromFiles(files: SystemUserFiles, options: Omit<S
   const chain = (files.chainFiles ?? []).flatMap((file) => read(file))
   const modelAssertions = (files.modelFiles ?? []).flatMap((file) =>
     read(file).map((assertion) => {
-      if (assertion.type !== 'model') throw new UserError('E_SYSTEM_USER', `${file} holds a ${assertion.type} assertion, not a model`, {file, hint: 'give the model assertion (snap model --assertion), or the model\'s name', kind: 'usage'})
+      if (assertion.type !== 'model')
+        throw new UserError('E_SYSTEM_USER', `${file} holds a ${assertion.type} assertion, not a model`, {file, hint: "give the model assertion (snap model --assertion), or the model's name", kind: 'usage'})
       return assertion
     }),
   )

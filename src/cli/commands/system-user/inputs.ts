@@ -14,7 +14,8 @@ export async function readPassword(flags: {'ask-password'?: boolean; 'password-f
   if (file === undefined) return undefined
   const bytes = file === '-' ? readBoundedStdin(MAX_PASSWORD_FILE_BYTES, 'password') : readBoundedFile(file, MAX_PASSWORD_FILE_BYTES, {what: 'password'})
   const line = bytes.toString('utf8').split(/\r?\n/)[0]
-  if (line === '') throw new UserError('E_PASSWORD', `the first line of ${file === '-' ? 'standard input' : file} is empty`, {file: file === '-' ? undefined : file, hint: 'put the password on the first line', kind: 'usage'})
+  if (line === '')
+    throw new UserError('E_PASSWORD', `the first line of ${file === '-' ? 'standard input' : file} is empty`, {file: file === '-' ? undefined : file, hint: 'put the password on the first line', kind: 'usage'})
   return line
 }
 
