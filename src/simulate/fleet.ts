@@ -12,6 +12,7 @@
  * percentiles, and the refusals grouped by reason. Bounded: the count, the concurrency, and every
  * device's own limits (registerDevice's).
  */
+import {setMaxListeners} from 'node:events'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {availableParallelism, tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -98,6 +99,22 @@ export async function registerFleet(options: FleetOptions): Promise<FleetSummary
     })
   }
 
+  // One signal of our own for every device: each exchange and hook in flight listens to it, more
+  // than an AbortSignal's default of 10 listeners; the caller's signal gets one.
+  const stop = new AbortController()
+  setMaxListeners(2 * concurrency + 2 * availableParallelism() + 10, stop.signal)
+  const forward = (): void => stop.abort(options.signal?.reason)
+  if (options.signal?.aborted) forward()
+  options.signal?.addEventListener('abort', forward, {once: true})
+  try {
+    return await runFleet({...options, signal: stop.signal})
+  } finally {
+    options.signal?.removeEventListener('abort', forward)
+  }
+}
+
+async function runFleet(options: FleetOptions): Promise<FleetSummary> {
+  const {count, concurrency} = options
   const prepareStarted = performance.now()
   const bits = options.keyBits ?? SNAPD_DEVICE_KEY_BITS
   const keys = await runPool(

@@ -370,6 +370,37 @@ describe('many devices', () => {
     )
   })
 
+  test("many at once under the caller's signal: no listener warnings; an abort stops the run", async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name)
+    }
+
+    process.on('warning', onWarning)
+    try {
+      const signal = new AbortController().signal
+      const summary = await registerFleet({...labDeviceOptions(lab, {url: serve.url}), concurrency: 12, count: 12, serialPattern: new SerialPattern('WIDE-{n:04}'), signal})
+      assert.equal(summary.accepted, 12, JSON.stringify(summary.refusals))
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.deepEqual(warnings, [])
+    } finally {
+      process.off('warning', onWarning)
+    }
+
+    const stop = new AbortController()
+    await assert.rejects(
+      registerFleet({
+        ...labDeviceOptions(lab, {url: serve.url}),
+        concurrency: 1,
+        count: 3,
+        onProgress: (p) => p.phase === 'register' && stop.abort(),
+        serialPattern: new SerialPattern('STOP-{n}'),
+        signal: stop.signal,
+      }),
+      {code: 'E_USAGE', message: 'stopped before every device registered'},
+    )
+  })
+
   test('N devices need N serials', async () => {
     await assert.rejects(registerFleet({...labDeviceOptions(lab, {url: serve.url}), concurrency: 2, count: 2}), {code: 'E_REGISTER_PATTERN'})
     assert.throws(() => new SerialPattern('ACME-1'), {code: 'E_REGISTER_PATTERN'})

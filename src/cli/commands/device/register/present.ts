@@ -86,7 +86,8 @@ function masked(name: string, value: string): string {
 function exchangeText(exchange: Exchange, paint: Paint): string {
   const lines = [`${paint('cyan', '→')} ${exchange.method} ${terminalSafe(exchange.url)} (${exchange.sentBytes} bytes${exchange.endpoint === 'serial' ? ': the serial-request, then the model' : ''})`]
   for (const [name, value] of exchange.headers) lines.push(`    ${terminalSafe(name)}: ${terminalSafe(value)}`)
-  if (exchange.sent !== undefined) lines.push(...indent(excerpt(exchange.sent.split('\n\n')[0]), '    | '))
+  // The serial-request's headers, its multi-line device key cut to one line.
+  if (exchange.sent !== undefined) lines.push(...indent(excerpt(exchange.sent.split('\n\n')[0].replace(/((?:\n {4}[^\n]*)+)/g, (block) => ` ${block.split('\n')[1].trim()}…`)), '    | '))
   for (const redirect of exchange.redirects) lines.push(`${paint('cyan', '↪')} ${redirect.status} to ${terminalSafe(redirect.location)}`)
   if (exchange.transportError !== undefined) {
     lines.push(`${paint('red', '←')} no answer after ${ms(exchange.ms)}: ${terminalSafe(exchange.transportError)}`)
