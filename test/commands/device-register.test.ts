@@ -127,6 +127,10 @@ describe('device register', () => {
       assert.equal(run.code, 1)
       assert.doesNotMatch(run.stdout, /\u001b|\u0007|\u202e/)
       assert.match(run.stdout, /snapd: cannot deliver device serial request: refused \\x1b\[2J\\x1b\]0;owned\\x07 \\u202e/)
+      const json = await register('--url', hostile.url, '--engine', 'node', '--serial-pattern', 'HOSTILE-{n}', '--json')
+      assert.equal(json.code, 1)
+      assert.doesNotMatch(json.stdout, /\u001b|\u0007|\u202e/)
+      assert.match((JSON.parse(json.stdout) as RegistrationResult).message ?? '', /refused \u001b\[2J\u001b\]0;owned\u0007 \u202e$/)
     } finally {
       await hostile.close()
     }

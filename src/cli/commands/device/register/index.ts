@@ -4,6 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {UserError} from '../../../../errors.js'
 import type {FleetSummary, RegistrationResult} from '../../../../simulate/index.js'
+import {inertJson} from '../../../../support/echo.js'
 import {painter, useColor} from '../../../../support/paint.js'
 import {BaseCommand} from '../../../base-command.js'
 
@@ -57,6 +58,11 @@ With --count N, N distinct devices (their own keys; serials from --serial-patter
   }
 
   static override summary = "Register simulated devices with a device service as snapd would, and check the answer with snapd's own checks."
+
+  /** JSON carries what the service and the hardware said: formatting characters as \u escapes, so no terminal acts on them. */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${inertJson(json, 2)}\n`)
+  }
 
   async run(): Promise<FleetSummary | RegistrationResult> {
     const {flags} = await this.parse(DeviceRegister)
