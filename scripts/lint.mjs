@@ -5,11 +5,13 @@
 //      import still ties two modules' designs together, and it becomes a value import by one edit;
 //   3. folder order: a folder of src/ imports only folders below it in FOLDER_LAYERS (the picture
 //      of ../design's architecture: cli → products → stages → support), type imports included;
-//   4. prettier --check (.prettierrc.json) on all of our code (FORMATTED).
+//   4. snapd's checks: a check file imports no other check file, and the geometry no check
+//      (SNAPD_CHECKS);
+//   5. prettier --check (.prettierrc.json) on all of our code (FORMATTED).
 import {execFileSync} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
-import {dirname, join, relative, resolve} from 'node:path'
+import {basename, dirname, join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -24,15 +26,28 @@ export const FOLDER_LAYERS = [
   ['cli'],
   // The curated public API: what an SDK user imports.
   ['index'],
-  // Products: what a command runs or renders.
-  ['doctor', 'layout', 'report', 'runtime', 'scaffold', 'service', 'simulate'],
+  // Products: what a command runs or renders. The ones that drive others come first: the lab
+  // makes a gadget as init does; doctor may play the device's side to probe a service.
+  ['doctor'],
+  ['simulate'],
+  ['layout', 'report', 'runtime', 'scaffold', 'service'],
   // Stages the products are built from.
   ['device', 'gadget'],
-  ['identity', 'keys', 'serial'],
+  ['identity', 'serial'],
+  // Brand keys: read in every form a brand holds them, below what verifies with them.
+  ['keys'],
   ['assertions', 'go-yaml'],
   ['support'],
   ['errors'],
 ]
+
+/**
+ * snapd's checks, under src/: `order` runs them in snapd's order, and a check file calls no other,
+ * so that the order is read in one place. What they share is data: the geometry computes it once
+ * and imports no check (a drawing of the disk can use it alone), and the `shared` modules of the
+ * folder are not checks.
+ */
+export const SNAPD_CHECKS = {dir: 'gadget/checks/snapd', geometry: 'gadget/geometry', order: 'index.ts', shared: ['context.ts']}
 
 /** What prettier checks: all of our code (.prettierignore leaves out generated files and fixtures). */
 export const FORMATTED = ['eslint.config.js', '{bench,bin,scripts,src,test}/**/*.{cjs,js,mjs,ts}']
@@ -59,6 +74,10 @@ function lint() {
     const wrong = folderOrderViolations(join(root, 'src'))
     if (wrong.length > 0) throw new Error(`imports against the folder order (scripts/lint.mjs FOLDER_LAYERS):\n${wrong.map((w) => `  ${w}`).join('\n')}`)
   })
+  step('check files', () => {
+    const wrong = snapdCheckViolations(join(root, 'src'))
+    if (wrong.length > 0) throw new Error(`imports that snapd's checks keep out (scripts/lint.mjs SNAPD_CHECKS):\n${wrong.map((w) => `  ${w}`).join('\n')}`)
+  })
   step('prettier', () => execFileSync(bin('prettier'), ['--check', '--log-level', 'warn', ...FORMATTED], {cwd: root, stdio: 'inherit'}))
   process.exit(failed ? 1 : 0)
 }
@@ -83,6 +102,37 @@ export function folderOrderViolations(dir) {
       if (to === from || rank.get(to) > rank.get(from)) continue
       const where = rank.has(to) ? (rank.get(to) === rank.get(from) ? 'beside it' : 'above it') : 'in no layer'
       problems.push(`${relative(dirname(dir), file)} imports ${relative(dirname(dir), target)}: ${to} is ${where}; move what both need down to a lower folder (support/ for small shared pieces)`)
+    }
+  }
+
+  return problems
+}
+
+/**
+ * Relative imports (value and type) that SNAPD_CHECKS forbids under the src/ folder `dir`: a file
+ * of the checks folder but `order` importing another file of it but the `shared` ones, the
+ * geometry importing from the checks; each said with what to do.
+ */
+export function snapdCheckViolations(dir) {
+  const {dir: checksDir, geometry, order, shared} = SNAPD_CHECKS
+  const checks = join(dir, checksDir)
+  const allChecks = dirname(checks)
+  const shown = (file) => relative(dirname(dir), file)
+  const problems = []
+  for (const [file, targets] of relativeImports(dir)) {
+    if (dirname(file) === checks && basename(file) !== order) {
+      for (const target of targets) {
+        if (dirname(target) !== checks || shared.includes(basename(target))) continue
+        problems.push(
+          `${shown(file)} imports ${shown(target)}: a check file calls no other check file. Call both from ${shown(join(checks, order))}, in snapd's order, ` +
+            `and hand them what they share as data, computed once in ${shown(join(dir, geometry))}/ (or, if it judges nothing, in a module of SNAPD_CHECKS.shared: ${shared.join(', ')})`,
+        )
+      }
+    } else if (file.startsWith(`${join(dir, geometry)}/`)) {
+      for (const target of targets) {
+        if (!target.startsWith(`${allChecks}/`)) continue
+        problems.push(`${shown(file)} imports ${shown(target)}: the geometry imports no check. Move what it needs into ${shown(join(dir, geometry))}/, and let the check read it from there`)
+      }
     }
   }
 

@@ -7,3 +7,4 @@ export {ASSERTION_TYPES, assertionContent, type AssertionInput, encodeHeaders} f
 export {encodePublicKey, loadSigningKey, MIN_SIGNING_KEY_BITS, publicKeyId, type SigningKey, signingKeyFromKeyObject} from './keys.js'
 export {signAssertion, signAssertionAsync, signContent, type SignedAssertion, type SignOptions} from './sign.js'
 export {type AssertionPublicKey, type AssertionSignatureCheck, decodeAssertionPublicKey, MIN_VERIFY_KEY_BITS, verifyAssertionSignature} from './verify.js'
+export {type AccountKeyView, accountKeyValidAt, accountKeyView, type AccountView, accountView, type ModelView, modelView, type SerialRequestView, serialRequestView, type SerialView, serialView} from './views.js'

@@ -36,10 +36,10 @@ export const MIN_SIGNING_KEY_BITS = 4096
 /** A PEM RSA 4096 key is about 3.3 KB; anything much larger is not one key. */
 const MAX_KEY_TEXT_BYTES = 64 * 1024
 
-const NEW_KEY_HINT = "make a 4096-bit RSA key with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out brand.pem` and register it as the account's key"
-const GNUPG_HINT =
-  'a key made by `snap create-key` lives in GnuPG, and `snap export-key` prints only its public half; GnuPG has no PEM export. ' +
-  `Sign with a key you hold as PEM instead: ${NEW_KEY_HINT} (snap can sign and export with PEM keys through an external key manager, SNAPD_EXT_KEYMGR)`
+const NEW_KEY_HINT =
+  'make a 4096-bit RSA key with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out brand.pem` and register it with the account ' +
+  '(`snap-gadget key account-key-request brand.pem --account <account-id>` makes the request)'
+const GNUPG_HINT = 'a key made by `snap create-key` lives in GnuPG: bring it to PEM, with the same key id, by `gpg --homedir ~/.snap/gnupg --export-secret-keys <name> | snap-gadget key import-gnupg - --out <name>.pem`'
 
 /**
  * Reads an RSA private key in PEM (`BEGIN PRIVATE KEY` or `BEGIN RSA PRIVATE KEY`) for signing
@@ -47,6 +47,20 @@ const GNUPG_HINT =
  * GnuPG and OpenSSH exports, public keys, non-RSA keys and keys under 4096 bits.
  */
 export function loadSigningKey(pem: string | Uint8Array, source = 'the signing key'): SigningKey {
+  const key = signingKeyFromKeyObject(readRsaPrivateKey(pem, source))
+  if (key.bits < MIN_SIGNING_KEY_BITS) {
+    throw new UserError('E_SIGNING_KEY', `${source} is a ${key.bits}-bit RSA key; snapd refuses keys it does not hold itself under ${MIN_SIGNING_KEY_BITS} bits`, {hint: NEW_KEY_HINT})
+  }
+
+  return key
+}
+
+/**
+ * The RSA private key in a PEM text, of any size: {@link loadSigningKey} without the 4096-bit
+ * floor, for what only needs the key's numbers (its id, its public half). Refuses the same inputs
+ * otherwise, with the same messages.
+ */
+export function readRsaPrivateKey(pem: string | Uint8Array, source = 'the signing key'): KeyObject {
   const fail = (message: string, hint: string, cause?: unknown): UserError => new UserError('E_SIGNING_KEY', `${source} ${message}`, {cause, hint})
   const size = typeof pem === 'string' ? Buffer.byteLength(pem) : pem.length
   if (size > MAX_KEY_TEXT_BYTES) throw fail(`is ${size} bytes: not a PEM private key (one is a few KB)`, 'give the PEM file of one RSA private key')
@@ -99,12 +113,7 @@ export function loadSigningKey(pem: string | Uint8Array, source = 'the signing k
     throw fail(`is an ${String(privateKey.asymmetricKeyType).toUpperCase()} key; snapd signs with RSA (PKCS#1 v1.5) keys only`, NEW_KEY_HINT)
   }
 
-  const key = signingKeyFromKeyObject(privateKey)
-  if (key.bits < MIN_SIGNING_KEY_BITS) {
-    throw fail(`is a ${key.bits}-bit RSA key; snapd refuses keys it does not hold itself under ${MIN_SIGNING_KEY_BITS} bits`, NEW_KEY_HINT)
-  }
-
-  return key
+  return privateKey
 
   function encrypted(): UserError {
     return fail(

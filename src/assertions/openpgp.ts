@@ -2,6 +2,8 @@
  * The few OpenPGP pieces snapd's assertion format is made of (RFC 4880), written byte for byte as
  * snapd 2.57.6 writes them through golang.org/x/crypto/openpgp/packet, and snapd's "v1" wrapping:
  * base64 of the byte 0x01 followed by one packet, in lines of 76 characters (asserts/crypto.go).
+ * Reading: packet headers in both formats and the fields inside packets, for snapd's keys and
+ * signatures and for the keys GnuPG exports.
  */
 import {UserError} from '../errors.js'
 
@@ -76,4 +78,87 @@ export function uint32(value: number): Buffer {
   const out = Buffer.alloc(4)
   out.writeUInt32BE(value, 0)
   return out
+}
+
+/** Says why OpenPGP bytes cannot be read; the caller words the error (what was being read, the hint). */
+export type OpenPgpFailure = (why: string) => UserError
+
+/** One packet: its tag, its body, and where its header starts in the bytes it was read from. */
+export interface OpenPgpPacket {
+  tag: number
+  body: Buffer
+  offset: number
+}
+
+/** Reads OpenPGP fields in order; running past the end is `fail('truncated')`. */
+export class OpenPgpCursor {
+  offset = 0
+
+  constructor(
+    readonly bytes: Buffer,
+    private readonly fail: OpenPgpFailure,
+  ) {}
+
+  get remaining(): number {
+    return this.bytes.length - this.offset
+  }
+
+  take(count: number): Buffer {
+    if (this.offset + count > this.bytes.length) throw this.fail('truncated')
+    const part = this.bytes.subarray(this.offset, this.offset + count)
+    this.offset += count
+    return part
+  }
+
+  skip(count: number): void {
+    this.take(count)
+  }
+
+  u8(): number {
+    return this.take(1)[0]
+  }
+
+  u16(): number {
+    return this.take(2).readUInt16BE(0)
+  }
+
+  u32(): number {
+    return this.take(4).readUInt32BE(0)
+  }
+
+  /** A multiprecision integer: bit count, then the big-endian bytes. */
+  mpi(): Buffer {
+    const bits = this.u16()
+    return this.take((bits + 7) >> 3)
+  }
+
+  /**
+   * The packet at the cursor (RFC 4880 §4.2): old format (lengths of 1, 2 or 4 bytes) or new
+   * format (1, 2 or 5 bytes). Partial and indeterminate lengths are refused: they are for streamed
+   * data, never for keys or signatures.
+   */
+  packet(): OpenPgpPacket {
+    const offset = this.offset
+    const first = this.u8()
+    if ((first & 0x80) === 0) throw this.fail('not an OpenPGP packet')
+    let tag: number
+    let length: number
+    if (first & 0x40) {
+      tag = first & 0x3f
+      const l0 = this.u8()
+      if (l0 < 192) length = l0
+      else if (l0 < 224) length = ((l0 - 192) << 8) + this.u8() + 192
+      else if (l0 === 255) length = this.u32()
+      else throw this.fail('partial packet lengths are not supported')
+    } else {
+      tag = (first >> 2) & 0x0f
+      const lengthType = first & 0x03
+      if (lengthType === 0) length = this.u8()
+      else if (lengthType === 1) length = this.u16()
+      else if (lengthType === 2) length = this.u32()
+      else throw this.fail('indeterminate packet lengths are not supported')
+    }
+
+    return {body: this.take(length), offset, tag}
+  }
 }

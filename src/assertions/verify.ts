@@ -13,7 +13,7 @@ import {createPublicKey, type KeyObject, verify} from 'node:crypto'
 import {UserError} from '../errors.js'
 import {type Assertion} from './decode.js'
 import {keyIdOf} from './keys.js'
-import {decodeV1, HASH_SHA512, SIGNATURE_BINARY_DOCUMENT, TAG_PUBLIC_KEY, TAG_SIGNATURE} from './openpgp.js'
+import {decodeV1, HASH_SHA512, OpenPgpCursor, type OpenPgpFailure, type OpenPgpPacket, SIGNATURE_BINARY_DOCUMENT, TAG_PUBLIC_KEY, TAG_SIGNATURE} from './openpgp.js'
 
 export interface AssertionPublicKey {
   /** The snapd key id (`sign-key-sha3-384` of what it signs). */
@@ -42,7 +42,7 @@ export function decodeAssertionPublicKey(text: string, source = 'public key'): A
     })
   const packet = readPacket(bytes.subarray(1), fail)
   if (packet.tag !== TAG_PUBLIC_KEY) throw fail(`expected a public-key packet, found packet type ${packet.tag}`)
-  const body = new Cursor(packet.body, fail)
+  const body = new OpenPgpCursor(packet.body, fail)
   if (body.u8() !== 4) throw fail('only OpenPGP v4 keys are supported')
   body.skip(4) // creation time: fixed by snapd, part of the id
   const algorithm = body.u8()
@@ -111,7 +111,7 @@ function parseSignature(bytes: Buffer): ParsedSignature {
   const fail = (why: string): UserError => new UserError('E_ASSERTION_SIGNATURE', `the signature is not a snapd signature: ${why}`)
   const packet = readPacket(bytes.subarray(1), fail)
   if (packet.tag !== TAG_SIGNATURE) throw fail(`expected a signature packet, found packet type ${packet.tag}`)
-  const body = new Cursor(packet.body, fail)
+  const body = new OpenPgpCursor(packet.body, fail)
   if (body.u8() !== 4) throw fail('only OpenPGP v4 signatures are supported')
   if (body.u8() !== SIGNATURE_BINARY_DOCUMENT) throw fail('not a binary-document signature')
   const algorithm = body.u8()
@@ -125,68 +125,10 @@ function parseSignature(bytes: Buffer): ParsedSignature {
   return {hashedPart, value}
 }
 
-/** One whole OpenPGP packet (RFC 4880 §4.2): its tag and body, with nothing after it. */
-function readPacket(bytes: Buffer, fail: (why: string) => UserError): {body: Buffer; tag: number} {
-  const cursor = new Cursor(bytes, fail)
-  const first = cursor.u8()
-  if ((first & 0x80) === 0) throw fail('not an OpenPGP packet')
-  let tag: number
-  let length: number
-  if (first & 0x40) {
-    tag = first & 0x3f
-    const l0 = cursor.u8()
-    if (l0 < 192) length = l0
-    else if (l0 < 224) length = ((l0 - 192) << 8) + cursor.u8() + 192
-    else if (l0 === 255) length = cursor.u32()
-    else throw fail('partial packet lengths are not supported')
-  } else {
-    tag = (first >> 2) & 0x0f
-    const lengthType = first & 0x03
-    if (lengthType === 0) length = cursor.u8()
-    else if (lengthType === 1) length = cursor.u16()
-    else if (lengthType === 2) length = cursor.u32()
-    else throw fail('indeterminate packet lengths are not supported')
-  }
-
-  const body = cursor.take(length)
-  if (cursor.offset !== bytes.length) throw fail('trailing data after the packet')
-  return {body, tag}
-}
-
-class Cursor {
-  offset = 0
-
-  constructor(
-    private readonly bytes: Buffer,
-    private readonly fail: (why: string) => UserError,
-  ) {}
-
-  take(count: number): Buffer {
-    if (this.offset + count > this.bytes.length) throw this.fail('truncated')
-    const part = this.bytes.subarray(this.offset, this.offset + count)
-    this.offset += count
-    return part
-  }
-
-  skip(count: number): void {
-    this.take(count)
-  }
-
-  u8(): number {
-    return this.take(1)[0]
-  }
-
-  u16(): number {
-    return this.take(2).readUInt16BE(0)
-  }
-
-  u32(): number {
-    return this.take(4).readUInt32BE(0)
-  }
-
-  /** An OpenPGP multiprecision integer: bit count, then the big-endian bytes. */
-  mpi(): Buffer {
-    const bits = this.u16()
-    return this.take((bits + 7) >> 3)
-  }
+/** One whole OpenPGP packet, with nothing after it. */
+function readPacket(bytes: Buffer, fail: OpenPgpFailure): OpenPgpPacket {
+  const cursor = new OpenPgpCursor(bytes, fail)
+  const packet = cursor.packet()
+  if (cursor.remaining !== 0) throw fail('trailing data after the packet')
+  return packet
 }

@@ -118,7 +118,6 @@ async function prepare(options: PrepareDeviceOptions, env: Readonly<Record<strin
     if (error instanceof UserError && error.code === 'E_SERIAL_NONE') {
       throw new UserError(error.code, error.message, {
         details: error.details,
-        file: config.place.file,
         hint: 'run `snap-gadget probe` on this hardware (or --root over a capture of it) to see its identity sources, then set serial.board or serial.chain in the registration config',
         kind: error.kind,
       })

@@ -12,6 +12,7 @@
  */
 import {UserError} from '../errors.js'
 import {host, type SpawnResult} from '../support/host.js'
+import {shellQuote} from '../support/shell-quote.js'
 import {isSecretHeader, maskFor} from './redact.js'
 
 /** The gadget options snapd reads when it builds the serial request. */
@@ -230,11 +231,4 @@ function snapctlFailure(call: SnapctlCall, result: SnapctlResult): UserError {
 function firstLine(text: string): string {
   const line = text.split('\n').find((l) => l.trim() !== '') ?? ''
   return line.trim().slice(0, 300)
-}
-
-const SHELL_SAFE = /^[\w%+,./:=@-]+$/
-
-/** Single-quotes a word for display in a shell command line. */
-export function shellQuote(word: string): string {
-  return SHELL_SAFE.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }

@@ -3,10 +3,11 @@
  * snap/snapcraft.yaml), or a built snap tree (meta/gadget.yaml beside meta/snap.yaml).
  */
 import {existsSync, readdirSync, statSync} from 'node:fs'
-import {isAbsolute, join, relative, resolve, sep} from 'node:path'
+import {join, resolve} from 'node:path'
 
 import {ioError, UserError} from '../errors.js'
 import {readBoundedFile} from '../support/bounded-read.js'
+import {displayPath} from '../support/display-path.js'
 
 export type GadgetKind = 'file' | 'project' | 'snap'
 
@@ -24,12 +25,6 @@ export interface GadgetLocation {
 
 /** gadget.yaml files this large are not gadget.yaml files: refused before parsing. */
 export const MAX_GADGET_BYTES = 4 * 1024 * 1024
-
-export function displayPath(path: string, cwd = process.cwd()): string {
-  const rel = relative(cwd, path)
-  const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel
-  return shown.split(sep).join('/')
-}
 
 export function locateGadget(input: string, cwd = process.cwd()): GadgetLocation {
   const abs = resolve(cwd, input)

@@ -3,10 +3,12 @@
  * registration body (UTF-8 YAML): the proof-of-possession signature, that the body's serial is the
  * assertion's, and the assertion's own signature when a key for it is known.
  */
-import {type Assertion, headerText, parseAssertion, parseAssertions} from '../assertions/decode.js'
-import {decodeAssertionPublicKey, verifyAssertionSignature} from '../assertions/verify.js'
+import {type Assertion, headerText, parseAssertions} from '../assertions/decode.js'
+import {serialRequestView, serialView} from '../assertions/views.js'
+import {type AssertionPublicKey, decodeAssertionPublicKey, verifyAssertionSignature} from '../assertions/verify.js'
 import {UserError} from '../errors.js'
 import {plainScalarsYaml11ReadsOtherwise, readUntrustedYaml} from '../go-yaml/untrusted.js'
+import {readPublicKeys} from '../keys/read-key.js'
 import {type IdentityVerification, verifyIdentity} from './verify.js'
 
 export type IdentityDocumentKind = 'registration-body' | 'serial' | 'serial-request'
@@ -36,10 +38,14 @@ export interface VerifyIdentityDocumentOptions {
   /** How to read the input; by default assertion text is recognised by its headers. */
   as?: 'assertion' | 'auto' | 'body'
   /**
-   * The key the serial assertion is signed with (the brand's): `snap export-key` output, or an
-   * account-key / account-key-request assertion. Without it the assertion signature is skipped.
+   * The key the serial assertion is signed with (the brand's), in any form keys/read-key.ts reads:
+   * a PEM key (public or private), `snap export-key` output, an account-key(-request) assertion, a
+   * chain of assertions (the account-key whose id the serial names is taken), a GnuPG export.
+   * Without it the assertion signature is skipped.
    */
-  brandKey?: string
+  brandKey?: string | Uint8Array
+  /** The name messages use for the brand key ("brand.pem"); "the brand key" by default. */
+  brandKeyFile?: string
 }
 
 export interface ParsedRegistrationBody {
@@ -67,9 +73,9 @@ export function verifyIdentityDocument(input: string | Uint8Array, options: Veri
   }
 
   const kind = assertion.type as 'serial' | 'serial-request'
-  const header = (name: string): string | undefined => headerText(assertion, name, {file: options.file})
+  const view = kind === 'serial' ? serialView(assertion, options.file) : serialRequestView(assertion, options.file)
   const base = {
-    assertion: {brandId: header('brand-id'), model: header('model'), serial: header('serial'), signKeyId: header('sign-key-sha3-384') ?? '', type: kind},
+    assertion: {brandId: view.brandId, model: view.model, serial: view.serial, signKeyId: headerText(assertion, 'sign-key-sha3-384', {file: options.file}) ?? '', type: kind},
     file: options.file,
     kind,
   }
@@ -130,37 +136,37 @@ function report(partial: Omit<IdentityDocumentReport, 'identity' | 'valid'>, ide
 
 function assertionSignatureCheck(assertion: Assertion, options: VerifyIdentityDocumentOptions): IdentityCheck {
   const name = 'assertion-signature'
-  let key: string
+  let key: AssertionPublicKey
   let whose: string
+  let from = ''
   if (assertion.type === 'serial-request') {
     // Self-signed: the device key it carries must have signed it.
-    key = headerText(assertion, 'device-key', {file: options.file}) ?? ''
+    const deviceKey = headerText(assertion, 'device-key', {file: options.file}) ?? ''
+    if (!deviceKey) return {message: 'the serial-request has no device-key header', name, status: 'failed'}
+    key = decodeAssertionPublicKey(deviceKey, 'the device-key header')
     whose = 'its device-key'
-    if (!key) return {message: 'the serial-request has no device-key header', name, status: 'failed'}
   } else if (options.brandKey === undefined) {
     return {message: 'the brand signature was not checked: no brand key was given', name, status: 'skipped'}
   } else {
-    key = brandKeyText(options.brandKey)
+    const source = options.brandKeyFile ?? 'the brand key'
+    const signedBy = headerText(assertion, 'sign-key-sha3-384', {file: options.file})
+    const keys = readPublicKeys(options.brandKey, source)
+    const brandKey = keys.find((k) => k.keyId === signedBy) ?? (keys.length === 1 ? keys[0] : undefined)
+    if (!brandKey) {
+      const held = keys.map((k) => `${k.keyId}${k.name ? ` ("${k.name}" of ${k.accountId ?? '?'})` : ''}`).join(', ')
+      return {message: `none of the ${keys.length} account-keys in ${source} is the key that signed the ${assertion.type} (${String(signedBy)}); it holds ${held}`, name, status: 'failed'}
+    }
+
+    // Through snapd's encoding: the checks every verified key gets (exponent, size) apply here too.
+    key = decodeAssertionPublicKey(brandKey.encodedPublicKey, source)
     whose = 'the brand key'
+    if (brandKey.form === 'account-key') from = ` (account-key "${brandKey.name ?? ''}" of ${brandKey.accountId ?? '?'})`
   }
 
-  const result = verifyAssertionSignature(assertion, decodeAssertionPublicKey(key, assertion.type === 'serial-request' ? 'the device-key header' : 'the brand key'))
+  const result = verifyAssertionSignature(assertion, key)
   return result.valid
-    ? {message: `the ${assertion.type} assertion is signed by ${whose} ${result.keyId}`, name, status: 'ok'}
+    ? {message: `the ${assertion.type} assertion is signed by ${whose} ${result.keyId}${from}`, name, status: 'ok'}
     : {message: `the ${assertion.type} assertion signature is not valid: ${result.reason}`, name, status: 'failed'}
-}
-
-/** A public key given as `snap export-key` output or as an account-key(-request) assertion. */
-function brandKeyText(text: string): string {
-  if (!looksLikeAssertion(text)) return text
-  const keyAssertion = parseAssertion(text, {file: 'the brand key'})
-  if (keyAssertion.type !== 'account-key' && keyAssertion.type !== 'account-key-request') {
-    throw new UserError('E_ASSERTION_KEY', `the brand key is a ${keyAssertion.type} assertion, not an account-key`, {
-      hint: 'give `snap export-key <name>` output or the brand account-key assertion',
-    })
-  }
-
-  return keyAssertion.body
 }
 
 function looksLikeAssertion(text: string): boolean {

@@ -2,11 +2,11 @@
  * What every report format shares: a finding's tidied range, file names as shown, counts and the
  * summary line, text made safe for a terminal, and the rules a report uses.
  */
-import {isAbsolute, relative} from 'node:path'
-
 import type {Finding, Position, Severity} from '../gadget/findings/finding.js'
 import {type RuleInfo, rules as catalog} from '../gadget/findings/rules.js'
 import type {ValidationReport} from './types.js'
+
+export {displayPath} from '../support/display-path.js'
 
 /** A finding's range with the end made usable: present, not before the start, and not at column 1 of the next line. */
 export interface Span {
@@ -24,17 +24,6 @@ export function findingSpan(finding: Finding): Span {
   if (end && end.line > start.line && end.column === 1) end = undefined
   if (end && (end.line < start.line || (end.line === start.line && end.column < start.column))) end = undefined
   return end ? {end, start} : {start}
-}
-
-/** A file name as shown: relative to `cwd` when it lies under it, with forward slashes. */
-export function displayPath(file: string, cwd?: string): string {
-  let shown = file
-  if (cwd && isAbsolute(file)) {
-    const rel = relative(cwd, file)
-    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) shown = rel
-  }
-
-  return shown.replaceAll('\\', '/')
 }
 
 export function plural(count: number, word: string): string {

@@ -90,7 +90,7 @@ function usage(message: string): UserError {
 }
 
 /** The error as one line: snapd shows the hook's output in `snap change`, and logs keep lines. */
-export function oneLine(error: unknown): string {
+export function errorLine(error: unknown): string {
   let text: string
   if (error instanceof UserError) text = `${error.located}${error.hint ? ` (fix: ${error.hint})` : ''}`
   else if (error instanceof InternalError) text = `internal error: ${error.message}`
@@ -132,7 +132,7 @@ export async function main(argv: readonly string[], io: RuntimeIo): Promise<numb
     } else stdout(`prepare-device: ${describePreparation(result)}\n`)
     return ExitCode.Ok
   } catch (error) {
-    stderr(`${oneLine(error)}\n`)
+    stderr(`${errorLine(error)}\n`)
     if (json) {
       const detail = error instanceof UserError ? error.toJSON() : {code: 'INTERNAL', message: error instanceof Error ? error.message : String(error)}
       stdoutJson({error: detail})
@@ -149,7 +149,7 @@ export function start(): void {
   void main(runtimeHost.args(), {env: runtimeHost.env(), stderr: write(2), stdout: write(1)}).then(
     (code) => runtimeHost.exit(code),
     (error: unknown) => {
-      runtimeHost.write(2, `${oneLine(error)}\n`)
+      runtimeHost.write(2, `${errorLine(error)}\n`)
       runtimeHost.exit(ExitCode.Internal)
     },
   )

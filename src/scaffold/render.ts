@@ -15,7 +15,7 @@ import type HandlebarsNamespace from 'handlebars'
 import {Document, isMap, isSeq, type Node, Scalar, YAMLMap, YAMLSeq} from 'yaml'
 
 import {InternalError, UserError} from '../errors.js'
-import {shellQuote} from '../device/snapctl.js'
+import {shellQuote} from '../support/shell-quote.js'
 
 type Handlebars = typeof HandlebarsNamespace
 type TemplateDelegate = HandlebarsNamespace.TemplateDelegate

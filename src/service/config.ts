@@ -27,7 +27,7 @@ import {fileURLToPath} from 'node:url'
 
 import {Ajv2020, type ErrorObject} from 'ajv/dist/2020.js'
 
-import {type Assertion, type AssertionPublicKey, decodeAssertionPublicKey, headerText, loadSigningKey, parseAssertions, type SigningKey} from '../assertions/index.js'
+import {accountKeyValidAt, accountKeyView, accountView, type Assertion, type AssertionPublicKey, decodeAssertionPublicKey, loadSigningKey, parseAssertions, type SigningKey} from '../assertions/index.js'
 import {UserError} from '../errors.js'
 import {readBoundedFile} from '../support/bounded-read.js'
 import {didYouMean} from '../support/suggest.js'
@@ -180,7 +180,7 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
     } else {
       checkChain(chainAssertions, raw.brand, signingKey, now, (message, hint) => fail(at('chain'), message, hint))
       for (const assertion of chainAssertions) {
-        if (assertion.type !== 'account-key' || assertion.headers['account-id'] !== raw.brand) continue
+        if (assertion.type !== 'account-key' || accountKeyView(assertion).accountId !== raw.brand) continue
         const key = decodeAssertionPublicKey(assertion.body, 'account-key body')
         brandKeys.set(key.id, key)
       }
@@ -367,7 +367,6 @@ function resolveApiKey(spec: RawModel['api-key'], env: NodeJS.ProcessEnv, at: ()
 
 function checkedApiKey(value: string, what: string, at: () => DocumentPath, fail: Fail): string {
   // The value is a secret: say what is wrong with it, never what it is.
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001F\u007F]/.test(value) || value.trim() !== value) {
     throw fail(at(), `${what} has control characters or surrounding spaces, which an HTTP header cannot carry`, 'use printable characters only, as `snap set <gadget> api-key=…` would')
   }
@@ -381,26 +380,38 @@ function checkedApiKey(value: string, what: string, at: () => DocumentPath, fail
  */
 function checkChain(assertions: Assertion[], brand: string, key: SigningKey, now: Date, fail: (message: string, hint: string) => UserError): void {
   const fetch = `snap known --remote account account-id=${brand} > ${brand}.account; snap known --remote account-key public-key-sha3-384=${key.keyId} > serials.account-key`
-  if (!assertions.some((a) => a.type === 'account' && a.headers['account-id'] === brand)) {
-    throw fail(`the chain has no account assertion for brand ${brand}`, fetch)
+  const shapeOf = <T>(view: () => T): T => {
+    try {
+      return view()
+    } catch (error) {
+      if (error instanceof UserError) throw fail(error.message, 'give the chain as snap known prints it')
+      throw error
+    }
   }
 
-  const accountKey = assertions.find((a) => a.type === 'account-key' && a.headers['public-key-sha3-384'] === key.keyId)
+  const accounts = assertions.filter((a) => a.type === 'account').map((a) => shapeOf(() => accountView(a)))
+  const accountKeys = assertions.filter((a) => a.type === 'account-key').map((a) => shapeOf(() => accountKeyView(a)))
+  if (!accounts.some((a) => a.accountId === brand)) throw fail(`the chain has no account assertion for brand ${brand}`, fetch)
+
+  const accountKey = accountKeys.find((a) => a.publicKeyId === key.keyId)
   if (!accountKey) {
-    throw fail(`the chain has no account-key for the signing key (${key.keyId}): devices would reject every serial`, `register the key with the brand account (snap register-key) and add its account-key: ${fetch}`)
-  }
-
-  if (accountKey.headers['account-id'] !== brand) {
     throw fail(
-      `the signing key is registered to account ${String(accountKey.headers['account-id'])}, not to brand ${brand}: devices would reject every serial`,
-      `sign ${brand}'s serials with a key registered to ${brand}`,
+      `the chain has no account-key for the signing key (${key.keyId}): devices would reject every serial`,
+      `register the key with the brand account (snapcraft register-key <name>, with snap seeing the key through SNAPD_EXT_KEYMGR=$(command -v snap-gadget-keymgr); or send what snap-gadget key account-key-request <key.pem> --account ${brand} prints) and add its account-key: ${fetch}`,
     )
   }
 
-  const since = headerText(accountKey, 'since')
-  const until = headerText(accountKey, 'until')
-  if (since && Date.parse(since) > now.getTime()) throw fail(`the signing key's account-key is valid only from ${since}`, 'use a key that is valid now')
-  if (until && Date.parse(until) <= now.getTime()) throw fail(`the signing key's account-key expired at ${until}`, 'register a new key and sign with it')
+  if (accountKey.accountId !== brand) {
+    throw fail(`the signing key is registered to account ${accountKey.accountId}, not to brand ${brand}: devices would reject every serial`, `sign ${brand}'s serials with a key registered to ${brand}`)
+  }
+
+  if (Date.parse(accountKey.since) > now.getTime()) throw fail(`the signing key's account-key is valid only from ${accountKey.since}`, 'use a key that is valid now')
+  if (!accountKeyValidAt(accountKey, now)) {
+    throw fail(
+      `the signing key's account-key expired at ${accountKey.until}`,
+      'make a new key (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096), register it (snap-gadget key account-key-request <key.pem> --account <brand>, or snapcraft register-key) and sign with it',
+    )
+  }
 }
 
 /**

@@ -10,11 +10,39 @@ export {ASSERTION_MEDIA_TYPE, describeEntry, NONCE_LIFETIME_MS, type Registratio
 export {MAX_SERIAL_REQUEST_BYTES, type RequestEvent, type RunningService, startDeviceService, type StartServiceOptions} from './server.js'
 export {migrateDatabase, type MigrationResult, openStore, type OpenStoreOptions, SCHEMA_VERSION, type ServiceStore, type SigningLogEntry, type SigningLogQuery} from './store/index.js'
 
-/** The signing log of the database a config names, newest first. */
-export async function readSigningLog(config: Pick<ServiceConfig, 'database'>, query: SigningLogQuery = {}): Promise<SigningLogEntry[]> {
-  const store = await openStore(config.database)
+/** What `serve log` reads: entries, newest first, and how many the log holds in all. */
+export interface SigningLogRead {
+  entries: SigningLogEntry[]
+  size: number
+}
+
+/**
+ * The signing log of the database a config names, newest first. The database must exist: a
+ * mistyped path is an error naming the resolved path, never a new empty database.
+ */
+export async function readSigningLog(config: Pick<ServiceConfig, 'database'>, query: SigningLogQuery = {}): Promise<SigningLogRead> {
+  const store = await openStore(config.database, {mustExist: true})
   try {
-    return await store.signingLog(query)
+    return {entries: await store.signingLog(query), size: await store.signingLogSize()}
+  } finally {
+    await store.close()
+  }
+}
+
+/**
+ * Every entry the query matches, with its assertion, newest first, a page at a time: memory stays
+ * bounded by the page whatever the size of the log (an export of years of a factory line).
+ */
+export async function* exportSigningLog(config: Pick<ServiceConfig, 'database'>, query: Omit<SigningLogQuery, 'before' | 'limit'> = {}, pageSize = 500): AsyncGenerator<SigningLogEntry> {
+  const store = await openStore(config.database, {mustExist: true})
+  try {
+    let before: number | undefined
+    for (;;) {
+      const page = await store.signingLog({...query, before, limit: pageSize, withAssertion: true})
+      yield* page
+      if (page.length < pageSize) return
+      before = page.at(-1)!.id
+    }
   } finally {
     await store.close()
   }

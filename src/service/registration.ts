@@ -11,7 +11,7 @@
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
 import {availableParallelism} from 'node:os'
 
-import {type Assertion, decodeAssertionPublicKey, headerText, parseAssertions, signAssertion, signAssertionAsync, verifyAssertionSignature} from '../assertions/index.js'
+import {type Assertion, decodeAssertionPublicKey, modelView, parseAssertions, type SerialRequestView, serialRequestView, signAssertion, signAssertionAsync, verifyAssertionSignature} from '../assertions/index.js'
 import {UserError} from '../errors.js'
 import {readUntrustedYaml} from '../go-yaml/untrusted.js'
 import {MAX_SERIAL_LENGTH, serialTextProblem} from '../serial/serial-text.js'
@@ -132,9 +132,9 @@ export class DeviceService {
   async serial(entry: ServiceModel, body: Buffer, event: RegistrationEvent): Promise<ServiceAnswer> {
     event.brand = entry.brand
     event.model = entry.model
-    const [request, model] = readStream(body)
-    const brand = requiredHeader(request, 'brand-id')
-    const modelName = requiredHeader(request, 'model')
+    const [requestAssertion, modelAssertion] = readStream(body)
+    const request = refuseOnUserError(() => serialRequestView(requestAssertion, 'the request body'), 'stream-invalid')
+    const {brandId: brand, model: modelName} = request
     event.claimed = {brand, model: modelName}
 
     // 1. The serial-request is for the model whose api-key the device holds. Said the same way
@@ -144,32 +144,31 @@ export class DeviceService {
     }
 
     // 2. The serial-request is signed by the device key it carries.
-    const deviceKeyText = requiredHeader(request, 'device-key')
+    const deviceKeyText = request.deviceKey
     const deviceKey = refuseOnUserError(() => decodeAssertionPublicKey(deviceKeyText, 'the device-key header'), 'device-key-invalid')
-    const selfSigned = verifyAssertionSignature(request, deviceKey)
+    const selfSigned = verifyAssertionSignature(requestAssertion, deviceKey)
     if (!selfSigned.valid) throw new ServiceRefusal('serial-request-signature', `the serial-request is not signed by its device-key: ${selfSigned.reason}`)
     event.deviceKeyId = deviceKey.id
 
     // 3. The model, when sent, is the request's and (when the brand key is known) the brand's.
-    if (model) {
-      if (model.headers['brand-id'] !== brand || model.headers.model !== modelName) {
-        throw new ServiceRefusal('model-mismatch', `the model assertion is ${quoteInput(`${String(model.headers['brand-id'])}/${String(model.headers.model)}`)}, but the serial-request is for ${brand}/${modelName}`)
+    if (modelAssertion) {
+      const model = refuseOnUserError(() => modelView(modelAssertion, 'the request body'), 'stream-invalid')
+      if (model.brandId !== brand || model.model !== modelName) {
+        throw new ServiceRefusal('model-mismatch', `the model assertion is ${quoteInput(`${model.brandId}/${model.model}`)}, but the serial-request is for ${brand}/${modelName}`)
       }
 
-      if (model.headers['authority-id'] !== brand) throw new ServiceRefusal('model-authority', `the model is signed by ${quoteInput(String(model.headers['authority-id']))}, not by its brand ${brand}`)
-      const keyId = String(model.headers['sign-key-sha3-384'])
-      const brandKey = entry.brandKeys.get(keyId)
+      if (model.authorityId !== brand) throw new ServiceRefusal('model-authority', `the model is signed by ${quoteInput(model.authorityId)}, not by its brand ${brand}`)
+      const brandKey = entry.brandKeys.get(model.signKeyId)
       if (brandKey) {
-        const check = verifyAssertionSignature(model, brandKey)
-        if (!check.valid) throw new ServiceRefusal('model-signature', `the model assertion's signature does not verify against brand key ${keyId}: ${check.reason}`)
+        const check = verifyAssertionSignature(modelAssertion, brandKey)
+        if (!check.valid) throw new ServiceRefusal('model-signature', `the model assertion's signature does not verify against brand key ${model.signKeyId}: ${check.reason}`)
       } else {
-        event.note = `model signed by key ${quoteInput(keyId)}, which the config's chain does not hold: its signature was not checked`
+        event.note = `model signed by key ${quoteInput(model.signKeyId)}, which the config's chain does not hold: its signature was not checked`
       }
     }
 
     // 4. The nonce: known, fresh, this model's, consumed exactly once.
-    const nonce = requiredHeader(request, 'request-id')
-    const nonceCheck = await this.options.store.consumeNonce(nonce, scopeOf(entry), this.now(), NONCE_LIFETIME_MS)
+    const nonceCheck = await this.options.store.consumeNonce(request.requestId, scopeOf(entry), this.now(), NONCE_LIFETIME_MS)
     if (nonceCheck === 'unknown') throw new ServiceRefusal('request-id-unknown')
     if (nonceCheck === 'expired') throw new ServiceRefusal('request-id-expired', `the request-id is older than ${NONCE_LIFETIME_MS / 1000} s`)
     if (nonceCheck === 'wrong-model') throw new ServiceRefusal('request-id-model', `the request-id was issued for another model's api-key, not ${brand}/${modelName}`)
@@ -196,8 +195,8 @@ export class DeviceService {
    * The serial the request proposes: its `serial` header, else `serial:` in its body read as YAML
    * the way a Go device service reads it, within limits (a body is the device's to fill).
    */
-  private proposedSerial(request: Assertion, event: RegistrationEvent): string {
-    let serial = headerText(request, 'serial')
+  private proposedSerial(request: SerialRequestView, event: RegistrationEvent): string {
+    let serial = request.serial
     if (serial === undefined && request.body !== '') {
       const read = readUntrustedYaml(request.body, {maxBytes: MAX_BODY_YAML_BYTES, schema: 'yaml-1.1'})
       if (!read.ok) throw new ServiceRefusal('body-invalid', `the serial-request body cannot be read as YAML${read.line === undefined ? '' : ` (line ${read.line})`}: ${read.message}`)
@@ -269,12 +268,6 @@ function readStream(body: Buffer): [Assertion, Assertion | undefined] {
   if (others.length > 0) throw new ServiceRefusal('stream-unexpected', `the stream holds a ${others[0].type} assertion`)
   if (models.length > 1) throw new ServiceRefusal('stream-unexpected', 'the stream holds more than one model assertion')
   return [request, models[0]]
-}
-
-function requiredHeader(assertion: Assertion, name: string): string {
-  const value = refuseOnUserError(() => headerText(assertion, name), 'stream-invalid')
-  if (value === undefined || value === '') throw new ServiceRefusal('stream-invalid', `the ${assertion.type} assertion has no ${name} header`)
-  return value
 }
 
 function refuseOnUserError<T>(run: () => T, code: RefusalCode): T {

@@ -17,7 +17,7 @@ import {extname, join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {isSecretHeader, SecretRedactor} from '../device/redact.js'
-import {shellQuote} from '../device/snapctl.js'
+import {shellQuote} from '../support/shell-quote.js'
 import type {GadgetTree, HookEngine} from './inputs.js'
 import {encodeShimState, type IgnoredChange, type OptionValue, readSerialRequestConfig, readSnapctlLog, replayConfig, type SerialRequestConfig, type SnapctlRecord} from './snapctl-shim.js'
 

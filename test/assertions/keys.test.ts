@@ -123,7 +123,7 @@ describe('loadSigningKey', () => {
 
   test('GnuPG exports are refused with what a brand can do instead', () => {
     const armored = '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQdGBFaFwYABEAC…\n-----END PGP PRIVATE KEY BLOCK-----\n'
-    const hint = /snap create-key.*GnuPG.*snap export-key.*public half.*openssl genpkey.*SNAPD_EXT_KEYMGR/
+    const hint = /snap create-key.*GnuPG.*same key id.*gpg --homedir ~\/\.snap\/gnupg --export-secret-keys <name> \| snap-gadget key import-gnupg - --out <name>\.pem/
     refused(armored, 'E_SIGNING_KEY', /GnuPG export/, hint)
     // `gpg --export-secret-keys` without --armor: a binary secret-key packet (tag 5, old format 0x95).
     refused(Uint8Array.of(0x95, 0x07, 0x46, 0x04, 0x56, 0x85, 0xc1, 0x80), 'E_SIGNING_KEY', /binary OpenPGP/, hint)

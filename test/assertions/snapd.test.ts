@@ -13,13 +13,14 @@ import {spawnSync} from 'node:child_process'
 import {chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {after, before, describe, test, type TestContext} from 'node:test'
+import {after, before, describe, test} from 'node:test'
 
 import {type HeaderMap, parseAssertion} from '../../src/assertions/decode.js'
 import {type SigningKey} from '../../src/assertions/keys.js'
 import {type SignedAssertion, signAssertion} from '../../src/assertions/sign.js'
 import {verifyAssertionSignature} from '../../src/assertions/verify.js'
-import {type BrandChain, makeBrandChain, makeSerialRequest, SIGNATURE_TIME, SNAPD_PACKAGES, snapdCheck, testKeys} from '../helpers/assertions.js'
+import {type BrandChain, makeBrandChain, makeSerialRequest, SIGNATURE_TIME, signatureCreationTime, SNAPD_PACKAGES, snapdCheck, testKeys} from '../helpers/assertions.js'
+import {requireTools} from '../helpers/key-tools.js'
 import {fixtures} from '../helpers/paths.js'
 import {buildGoTool, goUnavailable, requireGo} from '../runtime/helpers.js'
 
@@ -205,7 +206,7 @@ describe('snap sign and us: same key, same input, same bytes', () => {
 
   for (const input of inputs) {
     test(input.name, (t) => {
-      if (!requireSnap(t)) return
+      if (!requireTools(t, 'snap')) return
       const statement = input.statement()
       const result = spawnSync('snap', ['sign', '-k', input.key], {encoding: 'utf8', env: snapEnv, input: JSON.stringify(statement), timeout: 60_000})
       assert.equal(result.status, 0, `snap sign failed: ${result.stderr}`)
@@ -228,7 +229,7 @@ describe('snap sign and us: same key, same input, same bytes', () => {
   }
 
   test('a changed signature time changes the bytes: the comparison above is not vacuous', (t) => {
-    if (!requireSnap(t)) return
+    if (!requireTools(t, 'snap')) return
     const statement = inputs[1].statement()
     const result = spawnSync('snap', ['sign', '-k', 'device'], {encoding: 'utf8', env: snapEnv, input: JSON.stringify(statement), timeout: 60_000})
     assert.equal(result.status, 0, result.stderr)
@@ -239,14 +240,6 @@ describe('snap sign and us: same key, same input, same bytes', () => {
     assert.equal(ours.text.slice(0, ours.text.lastIndexOf('\n\n')), result.stdout.slice(0, result.stdout.lastIndexOf('\n\n')), 'only the signature differs')
   })
 })
-
-/** The creation time in a snapd signature packet: 0x01, 3-byte header, 6 fixed bytes, then subpacket 05 02 <time>. */
-function signatureCreationTime(signature: string): Date {
-  const bytes = Buffer.from(signature.replaceAll('\n', ''), 'base64')
-  assert.deepEqual([...bytes.subarray(0, 2)], [0x01, 0xc2], 'a v1 signature packet')
-  assert.deepEqual([...bytes.subarray(4, 12)], [4, 0, 1, 10, 0, 6, 5, 2], 'v4, binary, RSA, SHA-512, one hashed subpacket: creation time')
-  return new Date(bytes.readUInt32BE(12) * 1000)
-}
 
 /**
  * An external key manager for snap (asserts/extkeypairmgr.go) serving PEM files from `dir`: snap
@@ -281,13 +274,4 @@ else process.exit(1)
     {mode: 0o700},
   )
   return {HOME: dir, LANG: 'C.UTF-8', PATH: process.env.PATH, SNAPD_EXT_KEYMGR: script}
-}
-
-/** snap's client (Debian's snapd package) must be there in CI; elsewhere the test says why it skips. */
-function requireSnap(t: TestContext): boolean {
-  const snap = spawnSync('snap', ['sign', '--help'], {stdio: 'ignore'})
-  if (snap.status === 0) return true
-  if (process.env.CI === 'true') throw new Error('snap is required in CI (apt-get install snapd)')
-  t.skip('snap is not installed (apt-get install snapd)')
-  return false
 }

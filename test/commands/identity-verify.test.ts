@@ -11,6 +11,7 @@ import {after, before, describe, test} from 'node:test'
 import {stringify} from 'yaml'
 
 import {loadOrCreateIdentity, signWithIdentity} from '../../src/identity/key.js'
+import {makeBrandChain, testKeys} from '../helpers/assertions.js'
 import {runCli} from '../helpers/cli.js'
 import {fixtures, shared} from '../helpers/paths.js'
 
@@ -90,6 +91,26 @@ describe('identity verify', () => {
     assert.match(result.stdout, /identity verified: serial assertion/)
     assert.match(result.stdout, /brand acme-brand, model acme-gateway-22, serial ACME-1000000012345678/)
     for (const check of ['identity-signature', 'serial', 'assertion-signature']) assert.match(result.stdout, new RegExp(`✓ ${check}:`))
+  })
+
+  test('--brand-key takes the PEM key serve signs with, and a chain file; a chain without the signing key says so', async () => {
+    const {brand, device, root} = testKeys()
+    const chain = makeBrandChain(root, brand, {keyName: 'serials'})
+    const serial = join(work, 'brand-signed.assert')
+    writeFileSync(serial, chain.signSerial({body: readFileSync(bodyFile, 'utf8'), deviceKey: device.encodedPublicKey, model: 'acme-gateway', serial: '1000000012345678'}).text)
+    const pem = await runCli(['identity', 'verify', serial, '--brand-key', fixtures('assertions', 'brand.pem')])
+    assert.equal(pem.code, 0, pem.stderr)
+    assert.match(pem.stdout, new RegExp(`✓ assertion-signature: the serial assertion is signed by the brand key ${brand.keyId}\n`))
+    const chainFile = join(work, 'chain.assert')
+    writeFileSync(chainFile, chain.stream)
+    const fromChain = await runCli(['identity', 'verify', serial, '--brand-key', chainFile])
+    assert.equal(fromChain.code, 0, fromChain.stderr)
+    assert.match(fromChain.stdout, /✓ assertion-signature: .* \(account-key "serials" of acme-brand\)/)
+    const otherChain = join(work, 'other-chain.assert')
+    writeFileSync(otherChain, `${makeBrandChain(root, device).stream}\n${makeBrandChain(root, root, {keyName: 'root'}).accountKey.text}`)
+    const none = await runCli(['identity', 'verify', serial, '--brand-key', otherChain])
+    assert.equal(none.code, 1)
+    assert.match(none.stdout, new RegExp(`✗ assertion-signature: none of the 2 account-keys in .*other-chain\\.assert is the key that signed the serial \\(${brand.keyId}\\)`))
   })
 
   test('a serial assertion whose body changed before the brand signed it: exit 1', async () => {

@@ -4,6 +4,7 @@
  * proves it). Keys: the test-only keys in test/fixtures/assertions/ (see its README), or any
  * SigningKey.
  */
+import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {createPrivateKey} from 'node:crypto'
 import {readFileSync} from 'node:fs'
@@ -226,4 +227,12 @@ export async function snapdCheck(checker: string, trusted: Array<SignedAssertion
   child.child.stdin!.end(JSON.stringify({assertions, trusted: trusted.map((a) => (typeof a === 'string' ? a : a.text))}))
   const {stdout} = await child
   return JSON.parse(stdout) as SnapdVerdict[]
+}
+
+/** The creation time in a snapd signature packet: 0x01, 3-byte header, 6 fixed bytes, then subpacket 05 02 <time>. */
+export function signatureCreationTime(signature: string): Date {
+  const bytes = Buffer.from(signature.replaceAll('\n', ''), 'base64')
+  assert.deepEqual([...bytes.subarray(0, 2)], [0x01, 0xc2], 'a v1 signature packet')
+  assert.deepEqual([...bytes.subarray(4, 12)], [4, 0, 1, 10, 0, 6, 5, 2], 'v4, binary, RSA, SHA-512, one hashed subpacket: creation time')
+  return new Date(bytes.readUInt32BE(12) * 1000)
 }

@@ -17,7 +17,7 @@ export interface CliResult {
 export interface CliOptions {
   cwd?: string
   env?: NodeJS.ProcessEnv
-  input?: string
+  input?: string | Uint8Array
   timeoutMs?: number
 }
 

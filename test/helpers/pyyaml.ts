@@ -377,7 +377,6 @@ function timestampConstructs(text: string): boolean {
 
 /** base64.decodebytes (binascii.a2b_base64, non-strict): skips other characters, checks padding. */
 function base64Decodes(text: string): boolean {
-  // eslint-disable-next-line no-control-regex
   if (/[^\u0000-\u007F]/.test(text)) return false // value.encode('ascii') raises
   let quad = 0
   let pads = 0

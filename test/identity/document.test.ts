@@ -12,6 +12,7 @@ import {stringify} from 'yaml'
 import {UserError} from '../../src/errors.js'
 import {type IdentityDocumentReport, parseRegistrationBody, verifyIdentityDocument} from '../../src/identity/document.js'
 import {DeviceIdentity, signWithIdentity} from '../../src/identity/key.js'
+import {makeBrandChain, testKeys} from '../helpers/assertions.js'
 import {fixtures, shared} from '../helpers/paths.js'
 
 const fixture = (name: string): Buffer => readFileSync(fixtures('registration', name))
@@ -117,6 +118,42 @@ describe('serial assertions signed by a brand key', () => {
     assert.throws(
       () => verifyIdentityDocument(readFileSync(shared('fixtures', 'assertions', 'model-uc22.assert')), {file: 'm.assert'}),
       (e: unknown) => e instanceof UserError && e.code === 'E_IDENTITY_NO_SERIAL' && e.kind === 'failed' && /found model/.test(e.message),
+    )
+  })
+})
+
+describe('the brand key in the forms a brand holds it', () => {
+  const {brand, device, root} = testKeys()
+  const chain = makeBrandChain(root, brand, {keyName: 'serials'})
+  const body = quoted(signWithIdentity({serial: 'ACME-9', 'board-model': 'BeagleBone Black'}, identity))
+  const serial = chain.signSerial({body, deviceKey: device.encodedPublicKey, model: 'acme-gateway', serial: 'ACME-9'}).text
+  const otherKey = (key: typeof brand, name: string): string => makeBrandChain(root, key, {keyName: name}).accountKey.text
+  const check = (brandKey: string | Uint8Array) => verifyIdentityDocument(serial, {brandKey, brandKeyFile: 'keys.file'}).checks.find((c) => c.name === 'assertion-signature')!
+
+  test('the PEM private key serve signs with, its public key, snap export-key output, the account-key, a chain: each checks the signature', () => {
+    const publicPem = brand.publicKey.export({format: 'pem', type: 'spki'}) as string
+    for (const brandKey of [readFileSync(fixtures('assertions', 'brand.pem')), publicPem, brand.encodedPublicKey, chain.accountKey.text, chain.stream, `${chain.stream}\n${otherKey(device, 'models')}`]) {
+      const result = check(brandKey)
+      assert.equal(result.status, 'ok', result.message)
+      assert.match(result.message, new RegExp(`^the serial assertion is signed by the brand key ${brand.keyId}`))
+    }
+
+    assert.match(check(chain.stream).message, / \(account-key "serials" of acme-brand\)$/)
+  })
+
+  test('a chain without the key that signed: says which keys it holds; one other key: says whose signature it is', () => {
+    const none = check(`${otherKey(device, 'models')}\n${otherKey(root, 'root')}`)
+    assert.equal(none.status, 'failed')
+    assert.equal(none.message, `none of the 2 account-keys in keys.file is the key that signed the serial (${brand.keyId}); it holds ${device.keyId} ("models" of acme-brand), ${root.keyId} ("root" of acme-brand)`)
+    const other = check(device.publicKey.export({format: 'pem', type: 'spki'}) as string)
+    assert.equal(other.status, 'failed')
+    assert.match(other.message, new RegExp(`signed by key ${brand.keyId}, not by ${device.keyId}`))
+  })
+
+  test('a file with no key in it is a usage error that names it', () => {
+    assert.throws(
+      () => check(chain.account.text),
+      (e: unknown) => e instanceof UserError && e.code === 'E_KEY_FORMAT' && /^keys\.file holds an account assertion, and no account-key$/.test(e.message),
     )
   })
 })

@@ -80,6 +80,17 @@ describe('the packed package, installed into an empty project', () => {
     assert.equal(stdin.code, 1, stdin.stderr)
   })
 
+  it('installs snap-gadget-keymgr beside it: the one program SNAPD_EXT_KEYMGR can name, key keymgr under its own name', async () => {
+    const keymgr = join(app, 'node_modules', '.bin', 'snap-gadget-keymgr')
+    const features = await runProcess(keymgr, ['features'], {cwd: work})
+    assert.deepEqual([features.code, features.stdout], [0, '{"public-keys":["DER"],"signing":["RSA-PKCS"]}'], features.stderr)
+    const keys = join(work, 'keymgr-keys')
+    mkdirSync(keys)
+    cpSync(fixtures('assertions', 'brand.pem'), join(keys, 'serials.pem'))
+    const names = await runProcess(keymgr, ['key-names'], {cwd: work, env: {...process.env, SNAP_GADGET_KEYS: keys}})
+    assert.deepEqual([names.code, names.stdout], [0, '{"key-names":["serials"]}'], names.stderr)
+  })
+
   it('boards, schema, serial, probe, identity verify and prepare-device run', async () => {
     const boards = await installed(['boards', '--json'])
     assert.equal(boards.code, 0, boards.stderr)
@@ -132,7 +143,7 @@ describe('the packed package, installed into an empty project', () => {
       serve.kill('SIGTERM')
       assert.equal(await exited, 0)
       const log = await installed(['serve', 'log', '--config', lab.config, '--json'])
-      assert.deepEqual([log.code, JSON.parse(log.stdout)], [0, {entries: []}], log.stderr)
+      assert.deepEqual([log.code, JSON.parse(log.stdout)], [0, {entries: [], size: 0}], log.stderr)
     } finally {
       rmSync(lab.dir, {force: true, recursive: true})
     }

@@ -1,6 +1,7 @@
 /**
  * The lint's structural checks on small trees: imports that go up or sideways in the folder
- * layers, a folder the layers do not name, and import circles through type imports.
+ * layers, a folder the layers do not name, import circles through type imports, and snapd's
+ * check files importing each other.
  */
 import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -14,6 +15,7 @@ interface LintModule {
   FOLDER_LAYERS: string[][]
   folderOrderViolations(dir: string): string[]
   importCircles(dir: string): string[][]
+  snapdCheckViolations(dir: string): string[]
 }
 
 const lint = (await import(join(projectRoot, 'scripts', 'lint.mjs'))) as LintModule
@@ -83,4 +85,23 @@ test('a circle through a type import is found', (t) => {
   const circles = lint.importCircles(dir)
   assert.equal(circles.length, 1)
   assert.equal(circles[0].length, 3)
+})
+
+test('a snapd check file imports no other check file but context.ts, and the geometry no check', (t) => {
+  const dir = tree({
+    'gadget/checks/snapd/context.ts': 'export const cx = 1\n',
+    'gadget/checks/snapd/index.ts': "import {a} from './a.js'\nimport {b} from './b.js'\nexport const run = [a, b]\n",
+    'gadget/checks/snapd/a.ts': "import {cx} from './context.js'\nimport {layout} from '../../geometry/volumes.js'\nexport const a = [cx, layout]\n",
+    'gadget/checks/snapd/b.ts': "import type {a} from './a.js'\nexport const b: typeof a | undefined = undefined\n",
+    'gadget/geometry/volumes.ts': "import type {cx} from '../checks/snapd/context.js'\nexport const layout: typeof cx = 1\n",
+  })
+  t.after(() => rmSync(dirname(dir), {force: true, recursive: true}))
+  const problems = lint.snapdCheckViolations(dir).sort()
+  assert.deepEqual(
+    problems.map((p) => p.replace(/: .*/, '')),
+    ['src/gadget/checks/snapd/b.ts imports src/gadget/checks/snapd/a.ts', 'src/gadget/geometry/volumes.ts imports src/gadget/checks/snapd/context.ts'],
+  )
+  assert.match(problems[0], /a check file calls no other check file\. Call both from src\/gadget\/checks\/snapd\/index\.ts, in snapd's order/)
+  assert.match(problems[1], /the geometry imports no check/)
+  assert.deepEqual(lint.snapdCheckViolations(join(projectRoot, 'src')), [])
 })

@@ -9,10 +9,10 @@ import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
 
-import {parseAssertions} from '../../src/assertions/index.js'
+import {parseAssertions, verifyAssertionSignature} from '../../src/assertions/index.js'
 import {runCli} from '../helpers/cli.js'
 import {binRun, projectRoot} from '../helpers/paths.js'
-import {API_KEY, type Lab, makeLab, modelAssertion, TestDevice} from './helpers.js'
+import {API_KEY, brandKey, type Lab, makeLab, modelAssertion, TestDevice} from './helpers.js'
 
 const labs: Lab[] = []
 after(() => {
@@ -115,6 +115,48 @@ describe('serve', () => {
     assert.ok(lines.length >= 2, running.stderr())
     for (const line of lines) assert.equal(typeof JSON.parse(line).status, 'number')
     assert.ok(!running.stderr().includes(API_KEY))
+  })
+
+  test('serve log: the assertion as it was signed, exports, a filter with no match, and a database that is not there', async () => {
+    const lab = makeLab()
+    labs.push(lab)
+    const running = await startServe(['--config', lab.config, '--quiet'])
+    const url = running.firstLine.replace(/^listening on /, '')
+    for (const serial of ['LOG-1', 'LOG-2', '=cmd|calc']) assert.equal((await registerThrough(url, serial)).status, 200)
+    running.child.kill('SIGTERM')
+    await running.exit
+
+    // --assertion: the serial assertion, which verifies against the brand key.
+    const printed = await runCli(['serve', 'log', '--config', lab.config, '--assertion', 'LOG-2'])
+    assert.equal(printed.code, 0, printed.stderr)
+    const [serial] = parseAssertions(printed.stdout)
+    assert.equal(serial.type, 'serial')
+    assert.equal(serial.headers.serial, 'LOG-2')
+    assert.ok(verifyAssertionSignature(serial, brandKey.encodedPublicKey).valid)
+
+    const jsonl = await runCli(['serve', 'log', '--config', lab.config, '--format', 'jsonl'])
+    const rows = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as {serial: string; assertion: string})
+    assert.deepEqual(
+      rows.map((r) => r.serial),
+      ['=cmd|calc', 'LOG-2', 'LOG-1'],
+    )
+    assert.ok(rows.every((r) => r.assertion.startsWith('type: serial\n')))
+    const csv = await runCli(['serve', 'log', '--config', lab.config, '--format', 'csv', '--limit', '1'])
+    assert.match(csv.stdout, /^signed,brand,model,serial,revision,device_key_sha3_384,assertion\r\n"[^"]+","acme","acme-pc","'=cmd\|calc","0","[\w-]{64}","type: serial\n/)
+
+    const none = await runCli(['serve', 'log', '--config', lab.config, '--serial', 'NOPE'])
+    assert.equal(none.code, 1)
+    assert.match(none.stderr, /^error: no entry of the signing log has serial "NOPE"; it holds 3 entries/)
+
+    const mistyped = join(lab.dir, 'elsewhere.yaml')
+    writeFileSync(mistyped, readFileSync(lab.config, 'utf8').replace('sqlite:serve.db', 'sqlite:serv.db'))
+    const missing = await runCli(['serve', 'log', '--config', mistyped])
+    assert.equal(missing.code, 2)
+    assert.match(missing.stderr, new RegExp(`^error: there is no database at ${join(lab.dir, 'serv.db').replaceAll('.', '\\.')}`))
+    assert.ok(!existsSync(join(lab.dir, 'serv.db')), 'nothing was created')
   })
 
   test('without --json it says where it listens, and stops on SIGINT', async () => {

@@ -87,7 +87,11 @@ describe('risky set-ups start, with a warning each, once, that says the fix', ()
     chmodSync(join(made.dir, 'serials.pem'), 0o644)
     const {warnings} = loadServiceConfig(made.config, {env})
     const about = (pattern: RegExp) => warnings.filter((w) => pattern.test(w))
-    assert.equal(about(/serials\.pem can be read by every user \(mode 0644\): make it the serve user's alone with chmod 600 serials\.pem/).length, 1, warnings.join('\n'))
+    assert.equal(
+      about(new RegExp(`the signing key ${join(made.dir, 'serials.pem')} can be read by every user \\(mode 0644\\): make it the serve user's alone with chmod 600 ${join(made.dir, 'serials.pem')}$`)).length,
+      1,
+      warnings.join('\n'),
+    )
     assert.equal(about(/has its api-key written in .*serve\.yaml: whoever reads the file can register devices as acme\/acme-pc; use api-key: \{env: NAME\}/).length, 1)
     assert.equal(about(/acme\/acme-pi/).length, 1)
     assert.equal(about(/listen 0\.0\.0\.0:0 serves other machines over plain HTTP.*add tls:/).length, 1)

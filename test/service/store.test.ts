@@ -11,6 +11,7 @@ import {after, describe, test} from 'node:test'
 
 import Database from 'better-sqlite3'
 
+import {MIGRATIONS} from '../../src/service/store/migrations.js'
 import {openSqliteStore, SQLITE_SCHEMA_VERSION} from '../../src/service/store/sqlite.js'
 import type {SerialClaim} from '../../src/service/store/types.js'
 
@@ -92,6 +93,17 @@ describe('issuing serials', () => {
         ['S-1', 0, 'key-A', '2026-12-01T10:00:00.000Z'],
       ],
     )
+    // Each entry keeps the assertion as it was signed, given when asked for.
+    assert.equal(log[0].assertion, undefined)
+    assert.deepEqual(
+      (await store.signingLog({withAssertion: true})).map((e) => e.assertion),
+      ['assertion r1', 'assertion r0'],
+    )
+    assert.deepEqual(
+      (await store.signingLog({before: log[0].id, withAssertion: true})).map((e) => e.revision),
+      [0],
+    )
+    assert.equal(await store.signingLogSize(), 2)
     await store.close()
   })
 
@@ -162,6 +174,27 @@ describe('issuing serials', () => {
 })
 
 describe('the database file', () => {
+  test('a log written before it kept assertions is migrated: its entries say theirs is absent (null), new ones keep theirs', async () => {
+    const path = join(dir, 'schema-1.db')
+    const old = new Database(path)
+    old.pragma('journal_mode = WAL')
+    old.exec(MIGRATIONS[0].sqlite)
+    old.pragma('user_version = 1')
+    old.prepare('INSERT INTO device VALUES (?, ?, ?, ?, ?)').run('acme', 'acme-pc', 'OLD-1', 'key-old', 0)
+    old.prepare('INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed) VALUES (?, ?, ?, ?, ?, ?)').run('acme', 'acme-pc', 'OLD-1', 'key-old', 0, t0.toISOString())
+    old.close()
+    const store = openSqliteStore(path)
+    await store.issueSerial(claim({deviceKeyId: 'key-new', serial: 'NEW-1'}), async () => 'the new assertion')
+    assert.deepEqual(
+      (await store.signingLog({withAssertion: true})).map((e) => [e.serial, e.assertion]),
+      [
+        ['NEW-1', 'the new assertion'],
+        ['OLD-1', null],
+      ],
+    )
+    await store.close()
+  })
+
   test('what was issued survives closing and reopening', async () => {
     const file = join(dir, 'reopen.db')
     const first = openSqliteStore(file)

@@ -2,8 +2,8 @@
  * `snap-gadget validate` without oclif, bundled into dist/fast/validate.cjs: the launcher
  * (src/cli/fast/launch.ts) calls main() with arguments it parsed from the command's manifest entry.
  *
- * What it is worth: validating one gadget.yaml takes 36 ms this way and 196 ms through oclif,
- * against 27 ms for `node -e 0` (1.34× and 7.25×; the target is ≤ 1.5×).
+ * What it is worth (bench/validate.bench.mjs, cold start on one gadget.yaml against `node -e 0`):
+ * 1.40–1.42× this way, where oclif's own start alone makes it about 7×; the target is ≤ 1.5×.
  */
 import {runValidate, type ValidateFlags} from '../commands/validate/run.js'
 import {handleError} from '../handle-error.js'

@@ -14,7 +14,8 @@ import {checkStructure} from './schema.js'
 import type {ContentTree} from './content-tree.js'
 import {producedByParts} from './project.js'
 import {cleanPath} from './clean-path.js'
-import {hasFilesystem, linuxFilesystem, type SnapdChecks, type StructureRef, type VolumeRef} from './snapd/index.js'
+import {linuxFilesystem, type StructureRef, type VolumeRef} from '../geometry/volumes.js'
+import type {SnapdChecks} from './snapd/index.js'
 
 export interface LintContext {
   parsed: ParsedGadget
@@ -179,7 +180,7 @@ function volumeLint(ctx: LintContext, vol: VolumeRef): void {
 }
 
 function structureLint(ctx: LintContext, vol: VolumeRef, st: StructureRef): void {
-  const {loc, target} = ctx
+  const {loc} = ctx
   const {s} = st
   const fs = linuxFilesystem(s.filesystem)
   const label = s['filesystem-label']
@@ -202,7 +203,7 @@ function structureLint(ctx: LintContext, vol: VolumeRef, st: StructureRef): void
 
   recommendedSizes(ctx, st)
   if (s.id !== '' && !guid.test(s.id)) warn(ctx, 'N12', `structure id "${s.id}" is not a GUID`, loc.valueNode(s, 'id'), 'a GPT partition id is a GUID such as 00000000-0000-0000-0000-0000deadbeef', [...st.path, 'id'])
-  const withFs = hasFilesystem(s, vol.v, target)
+  const withFs = st.hasFilesystem
   s.content?.forEach((c, i) => {
     const path = withFs ? c.source : c.image
     const node = loc.valueNode(c, withFs ? 'source' : 'image')

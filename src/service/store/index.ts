@@ -3,6 +3,7 @@
  * dependencies (better-sqlite3 compiles SQLite when it cannot fetch a prebuilt addon; validate and
  * init need neither), loaded only here, and a missing one is a user error that says how to install it.
  */
+import {existsSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -21,9 +22,22 @@ export interface OpenStoreOptions {
    * change it behind the operator's back.
    */
   migrate?: boolean
+  /**
+   * Refuse a SQLite file that does not exist instead of creating it: for reading the log, where a
+   * mistyped path must not make an empty database and report that nothing was signed.
+   */
+  mustExist?: boolean
 }
 
 export async function openStore(location: DatabaseLocation, options: OpenStoreOptions = {}): Promise<ServiceStore> {
+  if (location.kind === 'sqlite' && options.mustExist && location.path !== ':memory:' && !existsSync(location.path)) {
+    throw new UserError('E_SERVE_DATABASE', `there is no database at ${location.path}`, {
+      file: location.path,
+      hint: "check database: in the serve config (a sqlite: path is relative to the config's directory); serve makes the file when it first starts",
+      kind: 'io',
+    })
+  }
+
   if (location.kind === 'sqlite') return withDriver('better-sqlite3', async () => (await import('./sqlite.js')).openSqliteStore(location.path))
   return withDriver('pg', async () => (await import('./postgres.js')).openPostgresStore(location, {migrate: options.migrate}))
 }

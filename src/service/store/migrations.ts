@@ -69,6 +69,12 @@ export const MIGRATIONS: readonly Migration[] = [
      );`,
     summary: 'nonces, devices and the signing log',
   },
+  {
+    // Entries written before this step have none: their assertion is absent, and said to be.
+    postgres: 'ALTER TABLE signing_log ADD COLUMN assertion TEXT;',
+    sqlite: 'ALTER TABLE signing_log ADD COLUMN assertion TEXT;',
+    summary: 'the signed serial assertion kept with each signing-log entry',
+  },
 ]
 
 /** The schema version this snap-gadget writes and reads. */

@@ -53,6 +53,8 @@ interface DeviceRow {
 }
 
 interface LogRow extends DeviceRow {
+  id: string
+  assertion?: null | string
   brand: string
   model: string
   signed: string
@@ -233,8 +235,15 @@ class PostgresStore implements ServiceStore {
     else await query(client, 'INSERT INTO device (brand, model, serial, device_key_sha3_384, revision) VALUES ($1, $2, $3, $4, $5)', [...key, claim.serial, claim.deviceKeyId, revision])
     const assertion = await sign(revision)
     const signed = claim.now.toISOString()
-    await query(client, 'INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed) VALUES ($1, $2, $3, $4, $5, $6)', [...key, claim.serial, claim.deviceKeyId, revision, signed])
-    return {assertion, entry: {brand: claim.brand, deviceKeyId: claim.deviceKeyId, model: claim.model, revision, serial: claim.serial, signed}, kind: 'issued'}
+    const logged = await query<{id: string}>(client, 'INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed, assertion) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id', [
+      ...key,
+      claim.serial,
+      claim.deviceKeyId,
+      revision,
+      signed,
+      assertion,
+    ])
+    return {assertion, entry: {brand: claim.brand, deviceKeyId: claim.deviceKeyId, id: Number(logged.rows[0].id), model: claim.model, revision, serial: claim.serial, signed}, kind: 'issued'}
   }
 
   async signingLog(q: SigningLogQuery = {}): Promise<SigningLogEntry[]> {
@@ -246,10 +255,25 @@ class PostgresStore implements ServiceStore {
       where.push(`${column} = $${values.length}`)
     }
 
+    if (q.before !== undefined) {
+      values.push(q.before)
+      where.push(`id < $${values.length}`)
+    }
+
     if (q.limit !== undefined) values.push(q.limit)
-    const sql = `SELECT brand, model, serial, device_key_sha3_384, revision, signed FROM signing_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${q.limit === undefined ? '' : ` LIMIT $${values.length}`}`
+    const columns = `id, brand, model, serial, device_key_sha3_384, revision, signed${q.withAssertion ? ', assertion' : ''}`
+    const sql = `SELECT ${columns} FROM signing_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${q.limit === undefined ? '' : ` LIMIT $${values.length}`}`
     const {rows} = await this.query<LogRow>(sql, values)
-    return rows.map((row) => ({brand: row.brand, deviceKeyId: row.device_key_sha3_384, model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}))
+    return rows.map((row) => {
+      const entry: SigningLogEntry = {brand: row.brand, deviceKeyId: row.device_key_sha3_384, id: Number(row.id), model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}
+      if (row.assertion !== undefined) entry.assertion = row.assertion
+      return entry
+    })
+  }
+
+  async signingLogSize(): Promise<number> {
+    const {rows} = await this.query<{n: string}>('SELECT count(*) AS n FROM signing_log')
+    return Number(rows[0].n)
   }
 
   async probeWrite(probe: string): Promise<void> {

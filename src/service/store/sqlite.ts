@@ -36,6 +36,8 @@ interface DeviceRow {
 }
 
 interface LogRow {
+  id: number
+  assertion?: null | string
   brand: string
   model: string
   serial: string
@@ -145,7 +147,7 @@ class SqliteStore implements ServiceStore {
       deviceByKey: db.prepare<[string, string, string], DeviceRow>('SELECT serial, device_key_sha3_384, revision FROM device WHERE brand = ? AND model = ? AND device_key_sha3_384 = ?'),
       deviceBySerial: db.prepare<[string, string, string], DeviceRow>('SELECT serial, device_key_sha3_384, revision FROM device WHERE brand = ? AND model = ? AND serial = ?'),
       insertDevice: db.prepare('INSERT INTO device (brand, model, serial, device_key_sha3_384, revision) VALUES (?, ?, ?, ?, ?)'),
-      insertLog: db.prepare('INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertLog: db.prepare('INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed, assertion) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       purgeNonces: db.prepare('DELETE FROM nonce WHERE created_ms < ?'),
       updateRevision: db.prepare('UPDATE device SET revision = ? WHERE brand = ? AND model = ? AND serial = ?'),
     }
@@ -194,8 +196,8 @@ class SqliteStore implements ServiceStore {
         const signed = claim.now.toISOString()
         if (now.revision > 0) s.updateRevision.run(now.revision, claim.brand, claim.model, claim.serial)
         else s.insertDevice.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision)
-        s.insertLog.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision, signed)
-        return {assertion, entry: {brand: claim.brand, deviceKeyId: claim.deviceKeyId, model: claim.model, revision: now.revision, serial: claim.serial, signed}, kind: 'issued'}
+        const {lastInsertRowid} = s.insertLog.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision, signed, assertion)
+        return {assertion, entry: {brand: claim.brand, deviceKeyId: claim.deviceKeyId, id: Number(lastInsertRowid), model: claim.model, revision: now.revision, serial: claim.serial, signed}, kind: 'issued'}
       })
       const outcome = record.immediate()
       if (outcome === undefined) continue
@@ -250,10 +252,22 @@ class SqliteStore implements ServiceStore {
       values.push(query[column])
     }
 
-    const sql = `SELECT brand, model, serial, device_key_sha3_384, revision, signed FROM signing_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${query.limit === undefined ? '' : ' LIMIT ?'}`
+    if (query.before !== undefined) {
+      where.push('id < ?')
+      values.push(query.before)
+    }
+
+    const columns = `id, brand, model, serial, device_key_sha3_384, revision, signed${query.withAssertion ? ', assertion' : ''}`
+    const sql = `SELECT ${columns} FROM signing_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${query.limit === undefined ? '' : ' LIMIT ?'}`
     if (query.limit !== undefined) values.push(query.limit)
-    const rows = this.db.prepare<unknown[], LogRow>(sql).all(...values)
-    return rows.map((row) => ({brand: row.brand, deviceKeyId: row.device_key_sha3_384, model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}))
+    return this.db
+      .prepare<unknown[], LogRow>(sql)
+      .all(...values)
+      .map(logEntry)
+  }
+
+  async signingLogSize(): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM signing_log').get() as {n: number}).n
   }
 
   async probeWrite(probe: string): Promise<void> {
@@ -272,4 +286,10 @@ class SqliteStore implements ServiceStore {
     if (this.walFd !== undefined) closeSync(this.walFd)
     this.walFd = undefined
   }
+}
+
+function logEntry(row: LogRow): SigningLogEntry {
+  const entry: SigningLogEntry = {brand: row.brand, deviceKeyId: row.device_key_sha3_384, id: Number(row.id), model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}
+  if (row.assertion !== undefined) entry.assertion = row.assertion
+  return entry
 }

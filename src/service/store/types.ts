@@ -10,6 +10,8 @@
 
 /** One row of the signing log: a serial assertion that was issued. */
 export interface SigningLogEntry {
+  /** Its place in the log: later entries have larger ids (for paging with `before`). */
+  id: number
   brand: string
   model: string
   serial: string
@@ -18,6 +20,11 @@ export interface SigningLogEntry {
   revision: number
   /** When it was signed (RFC 3339, UTC). */
   signed: string
+  /**
+   * The serial assertion as it was signed, when the query asks for it; null for an entry written
+   * before the log kept them (schema version 1).
+   */
+  assertion?: null | string
 }
 
 export type NonceCheck = 'expired' | 'ok' | 'unknown' | 'wrong-model'
@@ -43,6 +50,10 @@ export interface SigningLogQuery {
   serial?: string
   /** The newest entries first, at most this many. */
   limit?: number
+  /** Only entries older than this id (the next page after an entry). */
+  before?: number
+  /** Also the signed assertion text of each entry. */
+  withAssertion?: boolean
 }
 
 export interface ServiceStore {
@@ -56,11 +67,13 @@ export interface ServiceStore {
    * Decides whether `claim` may have its serial, reserves the revision (0 for a first issue, the
    * last one + 1 for a device asking again), calls `sign` with it and records the signed
    * assertion in the signing log, all or nothing: what is recorded is what was decided from the
-   * rows as they are at commit. Nothing is written when `sign` throws. `sign` may be called
+   * rows as they are at commit, with the assertion `sign` made. Nothing is written when `sign` throws. `sign` may be called
    * again when another request changed those rows meanwhile.
    */
   issueSerial(claim: SerialClaim, sign: (revision: number) => Promise<string>): Promise<IssueOutcome>
   signingLog(query?: SigningLogQuery): Promise<SigningLogEntry[]>
+  /** How many entries the log holds. */
+  signingLogSize(): Promise<number>
   /**
    * Commits a write that leaves nothing behind (the nonce `probe` added and deleted, as created at time 0): throws when
    * the database cannot take a write now (gone, read-only, full), for the health endpoint.

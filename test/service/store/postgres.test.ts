@@ -144,6 +144,14 @@ describe('rules across instances', () => {
       (await a.signingLog({brand: 'acme', serial: 'S-1'})).map((e) => [e.deviceKeyId, e.revision, e.signed]),
       [['key-A', 0, t0.toISOString()]],
     )
+    // The assertion is kept with its entry, and the log pages by id.
+    const all = await a.signingLog({withAssertion: true})
+    assert.ok(all.every((e) => typeof e.assertion === 'string' && e.assertion !== ''))
+    assert.deepEqual(
+      (await a.signingLog({before: all[0].id})).map((e) => e.id),
+      all.slice(1).map((e) => e.id),
+    )
+    assert.equal(await a.signingLogSize(), all.length)
   })
 })
 

@@ -1,7 +1,7 @@
 /** What `snap-gadget init` prints: pure functions from its outcome to text or JSON. */
 import type {Paint} from '../../../support/paint.js'
-import {shellQuote} from '../../../device/snapctl.js'
 import {terminalSafe} from '../../../support/echo.js'
+import {shellQuote} from '../../../support/shell-quote.js'
 import type {ScaffoldPlan} from '../../../scaffold/plan.js'
 import type {WrittenFile} from '../../../scaffold/write.js'
 

@@ -2,11 +2,12 @@
  * Content (validate.go's gadget.ValidateContent): layouts of 2.57, images and sources against the
  * gadget's tree.
  */
-import {layoutVolume} from './layout.js'
+import {layoutVolume} from '../../geometry/pack-layout.js'
 import {formatQuantity, goQuote} from '../../quantity.js'
 import type {ContentTree} from '../content-tree.js'
 import {cleanPath} from '../clean-path.js'
-import {fmtIndexAndName, hasFilesystem, type SnapdContext, type StructureRef, type VolumeRef} from './context.js'
+import {type StructureRef, type VolumeRef} from '../../geometry/volumes.js'
+import {fmtIndexAndName, type SnapdContext} from './context.js'
 
 const validAssetName = /^[a-zA-Z0-9][a-zA-Z0-9-]*$/
 
@@ -30,9 +31,9 @@ function kernelRefProblem(ref: string): string | undefined {
   return undefined
 }
 
-export function contentChecks(cx: SnapdContext): void {
+export function contentChecks(cx: SnapdContext, volumes: readonly VolumeRef[]): void {
   const tree = cx.input.content
-  for (const vol of cx.volumes) {
+  for (const vol of volumes) {
     if (!vol.v) continue
     if (cx.target.has('noContentLayoutAtPack')) contentImagesNewest(cx, vol, tree)
     else layoutLegacy(cx, vol, tree)
@@ -63,7 +64,7 @@ function layoutLegacy(cx: SnapdContext, vol: VolumeRef, tree: ContentTree): void
 /** Newest: only the declared content sizes are checked at snap pack time. */
 function contentImagesNewest(cx: SnapdContext, vol: VolumeRef, tree: ContentTree): void {
   for (const st of [...vol.structures].sort((a, b) => a.yamlIndex - b.yamlIndex)) {
-    if (hasFilesystem(st.s, vol.v, cx.target)) continue
+    if (st.hasFilesystem) continue
     st.s.content?.forEach((c, i) => {
       const size = tree.imageSize(c.image) ?? (tree.kind === 'project' ? 0n : undefined)
       if (size === undefined) {
@@ -86,7 +87,7 @@ function contentImagesNewest(cx: SnapdContext, vol: VolumeRef, tree: ContentTree
 function contentPresence(cx: SnapdContext, vol: VolumeRef, tree: ContentTree): void {
   const ordered = cx.newest ? [...vol.structures] : [...vol.structures].sort(byStart)
   for (const st of ordered) {
-    if (!hasFilesystem(st.s, vol.v, cx.target)) continue
+    if (!st.hasFilesystem) continue
     const name = () => (cx.newest ? `#${st.yamlIndex} (${goQuote(st.s.name)})` : fmtIndexAndName(st.index, st.s.name))
     for (const [i, c] of (st.s.content ?? []).entries()) {
       const node = cx.loc.valueNode(c, 'source')

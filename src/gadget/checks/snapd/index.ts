@@ -1,65 +1,104 @@
 /**
  * The checks snapd applies to gadget.yaml, ported from snapd's gadget package (gadget.go,
- * validate.go, layout.go) for 2.57 and for the newest release, with the changes in between
- * keyed on the SnapdTarget (snapd-version.ts). Where snapd stops at its first error, these checks go on and
+ * validate.go) for 2.57 and for the newest release, with the changes in between keyed on the
+ * SnapdTarget (snapd-version.ts). Where snapd stops at its first error, these checks go on and
  * report every problem they can judge soundly; the first error in snapd's order is recorded as
  * the message snapd would print.
  *
- * One file per part of snapd's own code, run here in snapd's order:
+ * This file is snapd's order: `run` calls the checks as snapd calls its functions, each step
+ * naming the function it mirrors. A check file judges and reports, and calls no other check
+ * file (scripts/lint.mjs holds them to it); what they share is data: the volumes as snapd's
+ * parse step lays them out, computed once (../../geometry/volumes.ts), and context.ts.
  *   decoding.ts    yaml.Unmarshal into gadget.Info, and the values of defaults
  *   defaults.ts    defaults, connections, kernel-cmdline
- *   volumes.ts     each volume: name, schema, bootloader, its structures in snapd's order
- *   structures.ts  each structure: name, label, type, update, role
- *   offsets.ts     the newest snapd's parse-time layout: partial, implicit offsets and labels
- *   layout.ts      2.57's pack-time layout (gadget.LayoutVolume)
- *   emmc.ts        eMMC volumes
- *   roles.ts       roles across volumes (gadget.Validate)
+ *   volumes.ts     each volume: an empty stanza, partial, name, schema, bootloader;
+ *                  volume-assignments
+ *   implicit.ts    setImplicitForVolume: a schema beside partial, labels taken
+ *   structures.ts  validateVolume's loop: each structure (eMMC ones too), names taken
+ *   offsets.ts     validateCrossVolumeStructure: mbr at 0, offset-write, overlaps
+ *   roles.ts       roles across volumes, eMMC volumes (gadget.Validate)
  *   content.ts     content against the gadget's tree (gadget.ValidateContent)
- *   context.ts     what they share while judging one gadget
+ *   context.ts     what they share while judging one gadget: the input, how to report
  */
-import {type CheckInput, SnapdContext, type VolumeRef} from './context.js'
+import {layOutVolumes, type VolumeRef} from '../../geometry/volumes.js'
+import {type CheckInput, SnapdContext} from './context.js'
 import {contentChecks} from './content.js'
 import {decodeFindings} from './decoding.js'
 import {connections, defaults, kernelCmdline} from './defaults.js'
+import {impliedLabels, implicitForVolume} from './implicit.js'
+import {crossStructures} from './offsets.js'
 import {roles} from './roles.js'
-import {collectVolumes, volumesLegacy, volumesNewest} from './volumes.js'
+import {volumeStructures} from './structures.js'
+import {bootloader, bootloaderCount, noVolumes, validatePartial, volumeAssignments, volumeNameAndSchema, volumeStanzaEmpty} from './volumes.js'
 
-export {type CheckInput, type GadgetModel, hasFilesystem, linuxFilesystem, type StructureRef, type VolumeRef} from './context.js'
+export {type CheckInput, type GadgetModel} from './context.js'
 
 /** snapd's checks of one gadget: `run` judges it, in snapd's order, into the input's report. */
 export class SnapdChecks {
   private readonly cx: SnapdContext
+  private laidOut: readonly VolumeRef[] = []
 
   constructor(input: CheckInput) {
     this.cx = new SnapdContext(input)
   }
 
-  /** The volumes as snapd collected them (for lint, after `run`). */
-  get volumes(): VolumeRef[] {
-    return this.cx.volumes
+  /** The volumes as snapd's parse step laid them out (for lint, after `run`). */
+  get volumes(): readonly VolumeRef[] {
+    return this.laidOut
   }
 
   run(): void {
     const cx = this.cx
     const {info} = cx.input.parsed
+    // InfoFromGadgetYaml: yaml.Unmarshal
     decodeFindings(cx)
     if (!info) return
+    // InfoFromGadgetYaml: the defaults, then the connections
     defaults(cx, info)
     connections(cx, info)
+    // kernel-cmdline (2.59+): what isKernelArgumentAllowed refuses on the device, a warning
     if (cx.target.has('kernelCmdline')) kernelCmdline(cx, info)
-    const volumes = info.volumes
-    if (!volumes || volumes.size === 0) {
-      if (cx.input.model && !cx.input.model.classic) {
-        cx.error('M2', 'bootloader not declared in any volume', cx.loc.keyNode(info, 'volumes'), 'a Core model needs a volumes: section with a bootloader')
-      }
-
+    if (!info.volumes || info.volumes.size === 0) {
+      // InfoFromGadgetYaml: no volumes, for a classic model only
+      noVolumes(cx, info)
       return
     }
 
-    collectVolumes(cx, info)
-    if (cx.newest) volumesNewest(cx, info)
-    else volumesLegacy(cx, info)
-    roles(cx)
-    contentChecks(cx)
+    const volumes = layOutVolumes({info, loc: cx.loc, model: cx.input.model, target: cx.target})
+    this.laidOut = volumes
+    // InfoFromGadgetYaml: the loop over the volumes
+    let bootloaders = 0
+    for (const vol of volumes) {
+      // "volume %q stanza is empty"
+      if (!vol.v) {
+        volumeStanzaEmpty(cx, info, vol.name)
+        continue
+      }
+
+      if (cx.newest) {
+        // validatePartial: snapd stops there, and the geometry left such a volume as declared
+        if (!validatePartial(cx, vol)) continue
+        // setImplicitForVolume, then orderStructuresByOffset (both computed by the geometry)
+        implicitForVolume(cx, vol)
+      }
+
+      // validateVolume: the volume, its loop over the structures, validateCrossVolumeStructure
+      volumeNameAndSchema(cx, vol)
+      volumeStructures(cx, vol)
+      crossStructures(cx, vol)
+      // InfoFromGadgetYaml: the switch on the bootloader
+      bootloaders += bootloader(cx, vol)
+    }
+
+    // InfoFromGadgetYaml: one bootloader, no more
+    bootloaderCount(cx, info, volumes, bootloaders)
+    // validateVolumeAssignments (2.68+)
+    if (cx.target.has('volumeAssignments')) volumeAssignments(cx, info)
+    // 2.57's setImplicitForVolume, once every volume is validated: the labels roles imply
+    if (!cx.newest) impliedLabels(cx, volumes)
+    // gadget.Validate: roles across volumes
+    roles(cx, volumes)
+    // gadget.ValidateContent: content against the gadget's tree
+    contentChecks(cx, volumes)
   }
 }

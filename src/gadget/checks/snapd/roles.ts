@@ -1,19 +1,19 @@
 /**
  * Roles across volumes (validate.go's gadget.Validate): system-seed/boot/data/save, their labels
- * and what the model asks for.
+ * and what the model asks for; what an emmc volume may declare (ruleValidateEMMCVolume).
  */
 import type {RuleId} from '../../findings/rules.js'
 import {goQuote} from '../../quantity.js'
-import {linuxFilesystem, type SnapdContext, type StructureRef, SYSTEM_BOOT, SYSTEM_BOOT_STATE, SYSTEM_DATA, SYSTEM_SAVE, SYSTEM_SEED, SYSTEM_SEED_NULL, type VolumeRef} from './context.js'
-import {emmcVolume} from './emmc.js'
+import {linuxFilesystem, type StructureRef, SYSTEM_BOOT, SYSTEM_BOOT_STATE, SYSTEM_DATA, SYSTEM_SAVE, SYSTEM_SEED, SYSTEM_SEED_NULL, type VolumeRef} from '../../geometry/volumes.js'
+import {type SnapdContext} from './context.js'
 
-export function roles(cx: SnapdContext): void {
-  const vols = cx.volumes.filter((v) => v.v)
+export function roles(cx: SnapdContext, volumes: readonly VolumeRef[]): void {
+  const vols = volumes.filter((v) => v.v)
   const tracked = [SYSTEM_SEED, SYSTEM_BOOT, SYSTEM_DATA, SYSTEM_SAVE]
   if (cx.target.has('systemSeedNull')) tracked.push(SYSTEM_SEED_NULL)
   if (cx.target.has('systemBootState')) tracked.push(SYSTEM_BOOT_STATE)
   const roles = new Map<string, StructureRef>()
-  const xvols = cx.volumes.length === 1 ? '' : ' across volumes'
+  const xvols = volumes.length === 1 ? '' : ' across volumes'
   for (const vol of vols) {
     for (const st of vol.structures) {
       if (!tracked.includes(st.s.role)) continue
@@ -164,4 +164,12 @@ function rolesClassicWithModes(cx: SnapdContext, roles: Map<string, StructureRef
       break
     }
   }
+}
+
+function emmcVolume(cx: SnapdContext, vol: VolumeRef): void {
+  const {v} = vol
+  const bad = v.bootloader !== '' ? 'bootloader' : v.id !== '' ? 'id' : (v.partial ?? []).length > 0 ? 'partial' : undefined
+  if (!bad) return
+  const message = bad === 'partial' ? 'cannot set "partial" content for eMMC schemas' : `cannot set ${goQuote(bad)} for eMMC schemas`
+  cx.error('E1', `${cx.prefix(vol)}${message}`, cx.loc.keyNode(v, bad), 'an emmc volume has only schema and structure; declare the bootloader in the disk volume', [...vol.path, bad])
 }

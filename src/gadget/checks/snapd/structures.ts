@@ -1,14 +1,17 @@
 /**
- * Structures (gadget.go's validateVolumeStructure): name and label uniqueness, type, update,
- * role.
+ * validateVolume's loop over the structures of a volume (gadget.go): each structure's own rules
+ * (validateVolumeStructure: size, type, role, filesystem, content, update; for an emmc volume
+ * validateEMMCVolumeStructure), the room for the GPT header, and whether its name (2.57: and
+ * its label) is already taken.
  */
 import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
 import type {GadgetContent} from '../../model.js'
 import type {RuleId} from '../../findings/rules.js'
-import {goQuote, iecString, MiB} from '../../quantity.js'
+import {goQuote, iecString, MiB, u64} from '../../quantity.js'
 import {snapdFeatures, type SnapdTarget} from '../../snapd-version.js'
 import {didYouMean} from '../../../support/suggest.js'
-import {hasFilesystem, type SnapdContext, type StructureRef, SYSTEM_BOOT_STATE, SYSTEM_SEED_NULL, type VolumeRef} from './context.js'
+import {type StructureRef, SYSTEM_BOOT_STATE, SYSTEM_SEED_NULL, type VolumeRef} from '../../geometry/volumes.js'
+import {type SnapdContext} from './context.js'
 
 const SYSTEM_BOOT_STATE_GUID = '3DE21764-95BD-54BD-A5C3-4ABE786F38A8'
 const FILESYSTEMS = ['ext4', 'vfat', 'none']
@@ -40,27 +43,34 @@ function filesystemContentProblem(c: GadgetContent, target: SnapdTarget): undefi
   return undefined
 }
 
-export function nameNotUnique(cx: SnapdContext, vol: VolumeRef, st: StructureRef): void {
+/** validateVolume's loop, in snapd's order of the structures (the geometry's). */
+export function volumeStructures(cx: SnapdContext, vol: VolumeRef): void {
+  const emmc = cx.target.has('emmc') && vol.v.schema === 'emmc'
+  vol.structures.forEach((st, index) => {
+    if (emmc) validateEmmcStructure(cx, vol, st, index)
+    else validateStructure(cx, vol, st, index)
+    if (cx.newest && vol.schema === 'gpt' && st.s.offset !== undefined) gptHeader(cx, st)
+    if (st.nameTaken) nameNotUnique(cx, vol, st)
+    // The newest snapd judges labels before, in setImplicitForVolume (implicit.ts).
+    if (!cx.newest && st.labelTaken) labelNotUnique(cx, vol, st)
+  })
+}
+
+function nameNotUnique(cx: SnapdContext, vol: VolumeRef, st: StructureRef): void {
   cx.error('S11', `${cx.prefix(vol)}structure name ${goQuote(st.s.name)} is not unique`, cx.loc.valueNode(st.s, 'name'), 'give each structure of a volume its own name', [...st.path, 'name'])
 }
 
-export function labelNotUnique(cx: SnapdContext, vol: VolumeRef, st: StructureRef): void {
+function labelNotUnique(cx: SnapdContext, vol: VolumeRef, st: StructureRef): void {
   const label = st.s['filesystem-label']
-  cx.error(
-    'X6',
-    `${cx.prefix(vol)}filesystem label ${goQuote(label)} is not unique`,
-    cx.loc.valueNode(st.s, 'filesystem-label'),
-    cx.newest ? 'labels must differ within a volume; on vfat, case is ignored ("BOOT" and "boot" clash)' : 'give each filesystem of a volume its own label',
-    [...st.path, 'filesystem-label'],
-  )
+  cx.error('X6', `${cx.prefix(vol)}filesystem label ${goQuote(label)} is not unique`, cx.loc.valueNode(st.s, 'filesystem-label'), 'give each filesystem of a volume its own label', [...st.path, 'filesystem-label'])
 }
 
-/** validateVolumeStructure (both versions; emmc handled by the caller). */
-export function validateStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, index = st.index): void {
+/** validateVolumeStructure (both versions). */
+function validateStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, index: number): void {
   const {s} = st
   // Messages are built only when there is something to report.
   const pre = () => cx.prefix(vol, st, index)
-  const partialSize = cx.hasPartial(vol, 'size') && (s.size ?? 0n) === 0n
+  const partialSize = vol.partial.has('size') && (s.size ?? 0n) === 0n
   if (!partialSize) {
     if ((s.size ?? 0n) === 0n && !cx.failed([...st.path, 'size'])) {
       cx.error('S2', `${pre()}missing size`, cx.loc.valueNode(s, cx.loc.field(s, 'size') ? 'size' : undefined), 'give the structure a size, e.g. "size: 1200M"', [...st.path, 'size'])
@@ -86,7 +96,7 @@ export function validateStructure(cx: SnapdContext, vol: VolumeRef, st: Structur
     ])
   }
 
-  const fs = hasFilesystem(s, vol.v, cx.target)
+  const fs = st.hasFilesystem
   s.content?.forEach((c, i) => {
     const problem = fs ? filesystemContentProblem(c, cx.target) : bareContentProblem(c)
     if (problem) {
@@ -96,7 +106,7 @@ export function validateStructure(cx: SnapdContext, vol: VolumeRef, st: Structur
   structureUpdate(cx, vol, st, pre, fs)
 }
 
-export function structureUpdate(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: () => string, fs: boolean): void {
+function structureUpdate(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: () => string, fs: boolean): void {
   const preserve = st.s.update?.preserve ?? []
   if (!fs && preserve.length > 0) {
     cx.error(
@@ -158,7 +168,7 @@ function structureType(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: 
     }
   }
 
-  if (cx.target.has('partial') && cx.hasPartial(vol, 'schema')) {
+  if (vol.partial.has('schema')) {
     if (!isHybrid) fail('S6', 'both MBR type and GUID structure type needs to be defined on partial schemas', 'with "partial: [schema]" use a hybrid type "XX,GUID"')
     return
   }
@@ -173,7 +183,7 @@ function structureType(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: 
   }
 }
 
-export function role(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: () => string): void {
+function role(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: () => string): void {
   const {s} = st
   const what = () => (s.role === '' ? `implicit role ${goQuote(s.type)}` : `role ${goQuote(s.role)}`)
   const field = s.role === '' ? 'type' : 'role'
@@ -229,4 +239,59 @@ function systemBootState(cx: SnapdContext, st: StructureRef, fail: (rule: RuleId
   else if (s.type.toUpperCase() !== SYSTEM_BOOT_STATE_GUID) {
     fail('R7', `system-boot-state role requires type ${SYSTEM_BOOT_STATE_GUID}, got ${s.type}`, `set "type: ${SYSTEM_BOOT_STATE_GUID}"`)
   }
+}
+
+/** The newest validateVolume's notice (a warning, not an error): a structure on the GPT header or table. */
+function gptHeader(cx: SnapdContext, st: StructureRef): void {
+  const start = st.s.offset!
+  const end = u64(start + st.minSize)
+  const overlaps = start < 512n * 34n && end > 4096n
+  const might = !overlaps && start < 4096n * 6n && end > 512n
+  if (overlaps || might) {
+    cx.input.report.add({
+      hint: 'start partitions at 1M (or at least after 24576 bytes) so the GPT header and table stay intact',
+      message: overlaps
+        ? `structure ${goQuote(st.s.name)} overlaps the GPT header or partition table (bytes 4096 to 17408)`
+        : `structure ${goQuote(st.s.name)} might overlap the GPT header or partition table (bytes 512 to 24576)`,
+      node: cx.loc.valueNode(st.s, 'offset'),
+      path: [...st.path, 'offset'],
+      rule: 'X8',
+      severity: 'warning',
+    })
+  }
+}
+
+/** validateEMMCVolumeStructure: an emmc structure holds name, content and update only; snapd stops at the first other key. */
+function validateEmmcStructure(cx: SnapdContext, vol: VolumeRef, st: StructureRef, idx: number): void {
+  const {s} = st
+  const pre = () => cx.prefix(vol, st, idx)
+  const checks: Array<[string, boolean]> = [
+    ['size', cx.target.has('emmcNoSize') && (s.size ?? 0n) !== 0n],
+    ['min-size', cx.target.has('emmcNoSize') && (s['min-size'] ?? 0n) !== 0n],
+    ['filesystem-label', s['filesystem-label'] !== ''],
+    ['offset', s.offset !== undefined && s.offset !== 0n],
+    ['offset-write', s['offset-write'] !== undefined],
+    ['filesystem', s.filesystem !== ''],
+    ['type', s.type !== ''],
+    ['id', s.id !== ''],
+    ['role', s.role !== ''],
+  ]
+  if (!cx.target.has('emmcNoSize') && (s.size ?? 0n) === 0n) {
+    cx.error('S2', `${pre()}missing size`, cx.loc.valueNode(s), `snapd ${cx.target.label} still requires a size for emmc structures`, st.path)
+  }
+
+  const bad = checks.find(([, isSet]) => isSet)
+  if (bad) {
+    cx.error('E2', `${pre()}${goQuote(bad[0])} not allowed for emmc volume structures`, cx.loc.keyNode(s, bad[0]), 'emmc structures take only name, content and update', [...st.path, bad[0]])
+    return
+  }
+
+  s.content?.forEach((c, i) => {
+    let problem: string | undefined
+    if (c.offset !== undefined || (c.size ?? 0n) !== 0n) problem = 'cannot specify size or offset for content'
+    else if (c.source !== '' || c.target !== '') problem = 'cannot use non-image content for hardware partitions'
+    else if (c.image === '') problem = 'missing image file name'
+    if (problem) cx.error('E4', `${pre()}invalid content #${i}: ${problem}`, cx.loc.item(s.content, i), 'emmc content is a list of images, without offset or size', [...st.path, 'content', i])
+  })
+  structureUpdate(cx, vol, st, pre, st.hasFilesystem)
 }

@@ -1,86 +1,25 @@
 /**
- * Volumes (gadget.go's validateVolume and the per-release parse steps): names, schema,
- * bootloaders, and the order the structures of each volume are judged in.
+ * Volumes (gadget.go's InfoFromGadgetYaml and validateVolume): an empty stanza, partial, the name
+ * and schema, bootloaders, volume-assignments.
  */
-import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
-import type {GadgetInfo, GadgetVolume} from '../../model.js'
-import {formatQuantity, goQuote, u64} from '../../quantity.js'
+import type {GadgetInfo} from '../../model.js'
+import {goQuote} from '../../quantity.js'
 import {snapdFeatures} from '../../snapd-version.js'
 import {didYouMean} from '../../../support/suggest.js'
-import {describeStructure, fmtIndexAndName, hasFilesystem, isMbr, type SnapdContext, type StructureRef, type VolumeRef} from './context.js'
-import {validateEmmcStructure} from './emmc.js'
-import {crossStructureNewest, gptHeader, impliedLabels, orderByOffset, setImplicitNewest, validatePartial} from './offsets.js'
-import {labelNotUnique, nameNotUnique, validateStructure} from './structures.js'
+import {PARTIAL_VALUES, type VolumeRef} from '../../geometry/volumes.js'
+import {nameHint, type SnapdContext} from './context.js'
 
 const validVolumeName = /^[a-zA-Z0-9][a-zA-Z0-9-]+$/
 const bootloaders = ['grub', 'u-boot', 'android-boot', 'lk', 'piboot']
 
-function hintName(name: string, names: string[]): string | undefined {
-  const guess = didYouMean(name, names)
-  return guess ? `did you mean "${guess}"?` : names.length > 0 ? `name one of: ${names.map((n) => `"${n}"`).join(', ')}` : 'give the referred structure a name'
-}
-
-export function collectVolumes(cx: SnapdContext, info: GadgetInfo): void {
-  for (const [name, v] of info.volumes!) {
-    const path = ['volumes', name]
-    if (!v) {
-      cx.volumes.push({name, path, schema: '', structures: [], v: undefined as unknown as GadgetVolume})
-      continue
-    }
-
-    const seq = cx.loc.origin(v.structure)
-    const seqNode = cx.loc.field(v, 'structure')?.value as {items?: Node[]} | undefined
-    const structures: StructureRef[] = (v.structure ?? []).map((s, index) => {
-      const node = seq?.items[index]
-      const raw = seqNode?.items?.indexOf(node as Node) ?? -1
-      const yamlIndex = raw === -1 ? index : raw
-      const minSize = cx.target.has('minSize') && s['min-size'] ? s['min-size'] : (s.size ?? 0n)
-      return {index, minSize, path: [...path, 'structure', yamlIndex], s, volume: undefined as unknown as VolumeRef, yamlIndex}
-    })
-    const ref: VolumeRef = {name, path, schema: v.schema || 'gpt', structures, v}
-    for (const st of structures) st.volume = ref
-    cx.volumes.push(ref)
+/** InfoFromGadgetYaml without volumes: only a classic model may leave them out (snap pack knows no model). */
+export function noVolumes(cx: SnapdContext, info: GadgetInfo): void {
+  if (cx.input.model && !cx.input.model.classic) {
+    cx.error('M2', 'bootloader not declared in any volume', cx.loc.keyNode(info, 'volumes'), 'a Core model needs a volumes: section with a bootloader')
   }
 }
 
-export function volumesLegacy(cx: SnapdContext, info: GadgetInfo): void {
-  let bootloadersFound = 0
-  for (const vol of cx.volumes) {
-    const {name, v} = vol
-    if (!v) {
-      volumeStanzaEmpty(cx, info, name)
-      continue
-    }
-
-    validateVolumeLegacy(cx, vol)
-    bootloadersFound += bootloader(cx, vol)
-  }
-
-  bootloaderCount(cx, info, bootloadersFound)
-  impliedLabels(cx)
-}
-
-export function volumesNewest(cx: SnapdContext, info: GadgetInfo): void {
-  let bootloadersFound = 0
-  for (const vol of cx.volumes) {
-    const {name, v} = vol
-    if (!v) {
-      volumeStanzaEmpty(cx, info, name)
-      continue
-    }
-
-    if (!validatePartial(cx, vol)) continue
-    setImplicitNewest(cx, vol)
-    orderByOffset(cx, vol)
-    validateVolumeNewest(cx, vol)
-    bootloadersFound += bootloader(cx, vol)
-  }
-
-  bootloaderCount(cx, info, bootloadersFound)
-  if (cx.target.has('volumeAssignments')) volumeAssignments(cx, info)
-}
-
-function volumeStanzaEmpty(cx: SnapdContext, info: GadgetInfo, name: string): void {
+export function volumeStanzaEmpty(cx: SnapdContext, info: GadgetInfo, name: string): void {
   const field = cx.loc.field(info.volumes!, name)
   const suspicious = ['defaults', 'connections', 'kernel-cmdline', 'volume-assignments'].includes(name)
   cx.error(
@@ -105,7 +44,7 @@ export function bootloader(cx: SnapdContext, vol: VolumeRef): number {
       guess ? `did you mean "${guess}"?` : 'use grub (x86, arm64 UEFI), u-boot, piboot (Raspberry Pi, UC20+), lk or android-boot',
       [...vol.path, 'bootloader'],
     )
-    // Counted anyway: snapd stops here, and "no bootloader" would only repeat cx.
+    // Counted as a bootloader anyway: snapd stops at this error, and a "no bootloader" finding would only repeat it.
     return 1
   }
 
@@ -116,8 +55,8 @@ export function bootloader(cx: SnapdContext, vol: VolumeRef): number {
   return 1
 }
 
-function bootloaderCount(cx: SnapdContext, info: GadgetInfo, found: number): void {
-  const declared = cx.volumes.filter((v) => v.v && v.v.bootloader !== '')
+export function bootloaderCount(cx: SnapdContext, info: GadgetInfo, volumes: readonly VolumeRef[], found: number): void {
+  const declared = volumes.filter((v) => v.v && v.v.bootloader !== '')
   if (found === 0) {
     const topLevel = cx.loc.origin(info)?.unknown.find((u) => String((u.key as {value?: unknown}).value) === 'bootloader')
     cx.error(
@@ -147,74 +86,11 @@ function volumeName(cx: SnapdContext, vol: VolumeRef): void {
   }
 }
 
-function validateVolumeLegacy(cx: SnapdContext, vol: VolumeRef): void {
-  const {v} = vol
+/** validateVolume (both versions): the name, then the schema (newest: after defaults, unless partial; 2.57: as written, "" for gpt). */
+export function volumeNameAndSchema(cx: SnapdContext, vol: VolumeRef): void {
   volumeName(cx, vol)
-  if (v.schema !== '' && v.schema !== 'gpt' && v.schema !== 'mbr') invalidSchema(cx, vol)
-  const names = new Map<string, StructureRef>()
-  const labels = new Set<string>()
-  let previousEnd = 0n
-  const laid: Array<{start: bigint; st: StructureRef}> = []
-  for (const st of vol.structures) {
-    validateStructure(cx, vol, st)
-    const start = st.s.offset ?? previousEnd
-    laid.push({st, start})
-    if (st.s.name !== '') {
-      if (names.has(st.s.name)) nameNotUnique(cx, vol, st)
-      else names.set(st.s.name, st)
-    }
-
-    const label = st.s['filesystem-label']
-    if (label !== '') {
-      if (labels.has(label)) labelNotUnique(cx, vol, st)
-      labels.add(label)
-    }
-
-    previousEnd = u64(start + (st.s.size ?? 0n))
-  }
-
-  // cross structure validation, sorted by start offset (stable, as Go's sort.Sort is not,
-  // but equal offsets only matter for overlapping structures)
-  laid.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
-  previousEnd = 0n
-  laid.forEach(({st, start}, i) => {
-    const {s} = st
-    const where = () => `structure ${fmtIndexAndName(st.index, s.name)}`
-    if (isMbr(s) && start !== 0n) {
-      cx.error('X3', `${cx.prefix(vol)}${where()} has "mbr" role and must start at offset 0`, cx.loc.valueNode(s), 'put the mbr structure first in the list, or give it "offset: 0"', st.path)
-    }
-
-    const ow = s['offset-write']
-    if (ow && ow.relativeTo !== '' && !names.has(ow.relativeTo)) {
-      cx.error('X4', `${cx.prefix(vol)}${where()} refers to an unknown structure ${goQuote(ow.relativeTo)}`, cx.loc.valueNode(s, 'offset-write'), hintName(ow.relativeTo, [...names.keys()]), [...st.path, 'offset-write'])
-    }
-
-    if (start < previousEnd && !cx.failed(st.path)) {
-      const prev = laid[i - 1].st
-      cx.error(
-        'X1',
-        `${cx.prefix(vol)}${where()} overlaps with the preceding structure ${fmtIndexAndName(prev.index, prev.s.name)}`,
-        cx.loc.valueNode(s, s.offset === undefined ? undefined : 'offset'),
-        `${describeStructure(prev)} ends at ${formatQuantity(previousEnd)}; start this one at ${formatQuantity(previousEnd)} or later`,
-        st.path,
-      )
-    }
-
-    previousEnd = u64(start + (s.size ?? 0n))
-    if (hasFilesystem(s, vol.v, cx.target)) return
-    s.content?.forEach((c, ci) => {
-      const cow = c['offset-write']
-      if (cow && cow.relativeTo !== '' && !names.has(cow.relativeTo)) {
-        cx.error(
-          'X5',
-          `${cx.prefix(vol)}${where()}, content ${fmtIndexAndName(ci, c.image)} refers to an unknown structure ${goQuote(cow.relativeTo)}`,
-          cx.loc.valueNode(c, 'offset-write'),
-          hintName(cow.relativeTo, [...names.keys()]),
-          [...st.path, 'content', ci, 'offset-write'],
-        )
-      }
-    })
-  })
+  const valid = cx.newest ? vol.partial.has('schema') || ['mbr', 'gpt', ...(cx.target.has('emmc') ? ['emmc'] : [])].includes(vol.schema) : ['', 'gpt', 'mbr'].includes(vol.v.schema)
+  if (!valid) invalidSchema(cx, vol)
 }
 
 function invalidSchema(cx: SnapdContext, vol: VolumeRef): void {
@@ -222,25 +98,6 @@ function invalidSchema(cx: SnapdContext, vol: VolumeRef): void {
   const guess = didYouMean(vol.v.schema, allowed)
   const tooNew = vol.v.schema === 'emmc' ? ` (emmc needs snapd ${snapdFeatures.emmc} or later)` : ''
   cx.error('V3', `${cx.prefix(vol)}invalid schema ${goQuote(vol.v.schema)}`, cx.loc.valueNode(vol.v, 'schema'), `use ${allowed.join(' or ')}${guess ? `: did you mean "${guess}"?` : ''}${tooNew}`, [...vol.path, 'schema'])
-}
-
-function validateVolumeNewest(cx: SnapdContext, vol: VolumeRef): void {
-  const {v} = vol
-  volumeName(cx, vol)
-  const emmc = cx.target.has('emmc') && v.schema === 'emmc'
-  if (!cx.hasPartial(vol, 'schema') && !['mbr', 'gpt', ...(cx.target.has('emmc') ? ['emmc'] : [])].includes(vol.schema)) invalidSchema(cx, vol)
-  const names = new Set<string>()
-  vol.structures.forEach((st, idx) => {
-    if (emmc) validateEmmcStructure(cx, vol, st, idx)
-    else validateStructure(cx, vol, st, idx)
-    if (vol.schema === 'gpt' && st.s.offset !== undefined) gptHeader(cx, st)
-    if (st.s.name !== '') {
-      if (names.has(st.s.name)) nameNotUnique(cx, vol, {...st, index: idx})
-      names.add(st.s.name)
-    }
-  })
-  if (emmc) return
-  crossStructureNewest(cx, vol)
 }
 
 export function volumeAssignments(cx: SnapdContext, info: GadgetInfo): void {
@@ -266,7 +123,7 @@ export function volumeAssignments(cx: SnapdContext, info: GadgetInfo): void {
     for (const [vol, da] of assignments) {
       const aNode = cx.loc.field(assignments, vol)?.key
       if (!info.volumes?.get(vol)) {
-        cx.error('T7', `${pre()}volume ${goQuote(vol)} is mentioned in assignment but has not been defined`, aNode, hintName(vol, [...(info.volumes?.keys() ?? [])]) ?? 'assign only volumes defined under volumes:', [
+        cx.error('T7', `${pre()}volume ${goQuote(vol)} is mentioned in assignment but has not been defined`, aNode, nameHint(vol, [...(info.volumes?.keys() ?? [])]) ?? 'assign only volumes defined under volumes:', [
           ...path,
           'assignment',
           vol,
@@ -295,4 +152,14 @@ export function volumeAssignments(cx: SnapdContext, info: GadgetInfo): void {
     if (twin) cx.error('T7', `${pre()}identical to ${goQuote(twin.name)}`, node, 'remove one of the two identical variants', path)
     seen.push({key, name})
   })
+}
+
+export function validatePartial(cx: SnapdContext, vol: VolumeRef): boolean {
+  const problem = vol.partialProblem
+  if (!problem) return true
+  const node = cx.loc.item(vol.v.partial, problem.index)
+  const path = [...vol.path, 'partial', problem.index]
+  if (problem.repeated) cx.error('V8', `partial value ${goQuote(problem.value)} is repeated`, node, 'list each partial value once', path)
+  else cx.error('V8', `${goQuote(problem.value)} is not a valid partial value`, node, `partial lists ${PARTIAL_VALUES.join(', ')}`, path)
+  return false
 }

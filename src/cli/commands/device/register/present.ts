@@ -5,7 +5,7 @@
  * escaped for the terminal; secrets arrive masked from the SDK.
  */
 import type {CheckResult, Exchange, FleetProgress, FleetSummary, HookReport, RegistrationResult, RegistrationStep, Verdict} from '../../../../simulate/index.js'
-import {shellQuote} from '../../../../device/snapctl.js'
+import {shellQuote} from '../../../../support/shell-quote.js'
 import {quoteInput, terminalSafe} from '../../../../support/echo.js'
 import type {Paint} from '../../../../support/paint.js'
 

@@ -9,7 +9,7 @@ export default class IdentityVerify extends BaseCommand {
     file: Args.string({description: 'serial assertion, serial-request, or registration body (YAML); - reads stdin', required: true}),
   }
 
-  static override description = `Reads a serial assertion (or a serial-request, or the registration body YAML the prepare-device hook set), finds the identity fields in its body (identity-scheme, identity-key, identity-signature) and checks the device's proof-of-possession signature over the body fields. For an assertion it also checks that the body serial is the assertion serial, and the assertion's own signature: a serial-request against its device-key, a serial against --brand-key when given.
+  static override description = `Reads a serial assertion (or a serial-request, or the registration body YAML the prepare-device hook set), finds the identity fields in its body (identity-scheme, identity-key, identity-signature) and checks the device's proof-of-possession signature over the body fields. For an assertion it also checks that the body serial is the assertion serial, and the assertion's own signature: a serial-request against its device-key, a serial against --brand-key when given (the brand's key as a PEM file, snap export-key output, its account-key, or a chain file that holds it).
 
 Exits 1 when any check fails.`
 
@@ -17,7 +17,8 @@ Exits 1 when any check fails.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> serial.assert',
-    '<%= config.bin %> <%= command.id %> serial.assert --brand-key brand-key.pub',
+    '<%= config.bin %> <%= command.id %> serial.assert --brand-key serials.pem',
+    '<%= config.bin %> <%= command.id %> serial.assert --brand-key chain.assert',
     'snap model --serial --assertion | <%= config.bin %> <%= command.id %> -',
     '<%= config.bin %> <%= command.id %> body.yaml --json',
   ]
@@ -29,7 +30,8 @@ Exits 1 when any check fails.`
       options: ['auto', 'assertion', 'body'] as const,
     })(),
     'brand-key': Flags.string({
-      description: 'public key that signed the serial assertion (`snap export-key` output or an account-key assertion), to check its signature too',
+      description:
+        "the brand's key that signed the serial assertion, to check its signature too: a PEM key (public, or the private key serve signs with), `snap export-key` output, an account-key assertion, or a chain file (the account-key whose id the serial names is used)",
       helpValue: '<file>',
     }),
   }
@@ -41,10 +43,13 @@ Exits 1 when any check fails.`
     const {verifyIdentityDocument} = await import('../../../../identity/document.js')
     const file = args.file === '-' ? '<stdin>' : args.file
     const input = await readInput(args.file, 'assertion')
-    const brandKey = flags['brand-key'] === undefined ? undefined : (await readInput(flags['brand-key'], 'key')).toString('utf8')
-    const report = verifyIdentityDocument(input, {as: flags.as, brandKey, file})
+    const brandKey = flags['brand-key'] === undefined ? undefined : await readInput(flags['brand-key'], 'key')
+    const brandKeyFile = flags['brand-key'] === '-' ? '<stdin>' : flags['brand-key']
+    const report = verifyIdentityDocument(input, {as: flags.as, brandKey, brandKeyFile, file})
 
-    this.log(renderReport(report))
+    const {terminalSafe} = await import('../../../../support/echo.js')
+    // The report quotes the assertion's headers: nothing in them may drive the terminal.
+    this.log(terminalSafe(renderReport(report)))
     if (!report.valid) {
       const failed = report.checks.filter((c) => c.status === 'failed')
       throw new UserError('E_IDENTITY_INVALID', `identity verification failed: ${failed.map((c) => c.message).join('; ')}`, {

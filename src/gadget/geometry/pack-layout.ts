@@ -5,8 +5,8 @@
  * their structure (after the previous image unless they have an offset), must fit it and must
  * not overlap. All arithmetic wraps as Go's uint64 does.
  */
-import type {GadgetStructure} from '../../model.js'
-import {goQuote, MiB, u64} from '../../quantity.js'
+import type {GadgetStructure} from '../model.js'
+import {goQuote, MiB, u64} from '../quantity.js'
 
 export interface LayoutStructureInput {
   s: GadgetStructure
@@ -43,7 +43,7 @@ function fmt(index: number, name: string): string {
   return name ? `#${index} (${goQuote(name)})` : `#${index}`
 }
 
-export function layoutVolume<T extends LayoutStructureInput>(structures: T[], options: LayoutOptions): {problems: Array<LayoutProblem<T>>; structures: Array<LaidOutStructure<T>>} {
+export function layoutVolume<T extends LayoutStructureInput>(structures: readonly T[], options: LayoutOptions): {problems: Array<LayoutProblem<T>>; structures: Array<LaidOutStructure<T>>} {
   const problems: Array<LayoutProblem<T>> = []
   let previousEnd = 0n
   const laid: Array<LaidOutStructure<T>> = structures.map((ref) => {
