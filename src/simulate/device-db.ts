@@ -12,7 +12,7 @@
  * authority is not its brand needs the model's serial-authority). A batch is first put in
  * prerequisite order (a key before what it signs), which fails when a key is nowhere to be found.
  */
-import {type AccountKeyView, type AssertionView, goQuote} from '../assertions/registration-views.js'
+import {type AssembledAccountKey, type Assembled, goQuote} from '../assertions/assemble.js'
 import {verifyAssertionSignature} from '../assertions/verify.js'
 
 const PRIMARY_KEYS: Record<string, readonly string[]> = {
@@ -36,7 +36,7 @@ function refString(ref: Ref): string {
   return `${ref.type} (${[head, ...rest].join(' ')})`
 }
 
-function refOf(view: AssertionView): Ref {
+function refOf(view: Assembled): Ref {
   const names = PRIMARY_KEYS[view.assertion.type] ?? []
   return {key: names.map((name) => String(view.assertion.headers[name])), type: view.assertion.type}
 }
@@ -60,11 +60,11 @@ function rfc3339(date: Date): string {
 }
 
 export class DeviceAssertionDb {
-  private readonly trusted = new Map<string, AssertionView>()
-  private readonly stored = new Map<string, AssertionView>()
+  private readonly trusted = new Map<string, Assembled>()
+  private readonly stored = new Map<string, Assembled>()
 
   constructor(
-    trusted: readonly AssertionView[],
+    trusted: readonly Assembled[],
     private readonly now: Date,
   ) {
     for (const view of trusted) this.trusted.set(unique(refOf(view)), view)
@@ -76,19 +76,19 @@ export class DeviceAssertionDb {
   }
 
   /** An assertion by type and primary key, trusted ones first. */
-  find(ref: Ref): AssertionView | undefined {
+  find(ref: Ref): Assembled | undefined {
     const key = unique(ref)
     return this.trusted.get(key) ?? this.stored.get(key)
   }
 
   /** The account-key with `keyId`, wherever it is. */
-  accountKey(keyId: string): AccountKeyView | undefined {
+  accountKey(keyId: string): AssembledAccountKey | undefined {
     const found = this.find({key: [keyId], type: 'account-key'})
     return found?.type === 'account-key' ? found : undefined
   }
 
   /** Database.Check: undefined when `view` is properly signed and consistent, else snapd's message. */
-  check(view: AssertionView): string | undefined {
+  check(view: Assembled): string | undefined {
     const {signKeyId} = view
     const authority = view.authorityId
     const key = this.accountKey(signKeyId)
@@ -116,7 +116,7 @@ export class DeviceAssertionDb {
   }
 
   /** Database.Add: Check, then refuse a clash with a trusted assertion; an older or equal revision is ignored. */
-  add(view: AssertionView): string | undefined {
+  add(view: Assembled): string | undefined {
     const problem = this.check(view)
     if (problem) return problem
     const ref = refOf(view)
@@ -131,17 +131,17 @@ export class DeviceAssertionDb {
    * Batch.CommitTo with Precheck, as assertstate.AddBatch runs it for the stream a device service
    * sends: in prerequisite order, all or nothing. Undefined when every assertion was added.
    */
-  addBatch(views: readonly AssertionView[]): string | undefined {
-    const batch = new Map<string, AssertionView>()
+  addBatch(views: readonly Assembled[]): string | undefined {
+    const batch = new Map<string, Assembled>()
     for (const view of views) {
       const key = unique(refOf(view))
       const earlier = batch.get(key)
       if (!earlier || earlier.revision < view.revision) batch.set(key, view)
     }
 
-    const ordered: AssertionView[] = []
+    const ordered: Assembled[] = []
     const progress = new Map<string, 'retrieved' | 'saved'>()
-    const chase = (ref: Ref, given?: AssertionView): string | undefined => {
+    const chase = (ref: Ref, given?: Assembled): string | undefined => {
       if (this.trusted.has(unique(ref))) return undefined
       const state = progress.get(unique(ref))
       if (state === 'saved') return undefined
@@ -176,12 +176,12 @@ export class DeviceAssertionDb {
   }
 
   /** Keeps assertions without checking them: what the device holds from a seed the simulator was not given whole. */
-  assume(views: readonly AssertionView[]): void {
+  assume(views: readonly Assembled[]): void {
     for (const view of views) this.stored.set(unique(refOf(view)), view)
   }
 
   /** CheckCrossConsistency for the types a registration exchanges. */
-  private consistency(view: AssertionView): string | undefined {
+  private consistency(view: Assembled): string | undefined {
     const trusted = (account: string): boolean => this.trusted.has(unique({key: [account], type: 'account'}))
     switch (view.type) {
       case 'account': {
@@ -208,11 +208,11 @@ export class DeviceAssertionDb {
   }
 }
 
-function validAt(key: AccountKeyView, when: Date): boolean {
+function validAt(key: AssembledAccountKey, when: Date): boolean {
   return when.getTime() >= key.since.getTime() && (key.until === undefined || when.getTime() < key.until.getTime())
 }
 
-function timestampOf(view: AssertionView): Date | undefined {
+function timestampOf(view: Assembled): Date | undefined {
   if (view.type === 'serial') return view.timestamp
   if (view.type === 'account' || view.type === 'model') {
     const text = view.assertion.headers.timestamp

@@ -11,7 +11,7 @@ import {parse as parseYaml} from 'yaml'
 
 import {type Assertion, parseAssertions} from '../assertions/decode.js'
 import {loadSigningKey} from '../assertions/keys.js'
-import {type AssertionView, assertionView, AssertionShapeError, type ModelView} from '../assertions/registration-views.js'
+import {type Assembled, assembleAssertion, AssemblyError, type AssembledModel} from '../assertions/assemble.js'
 import {signAssertion} from '../assertions/sign.js'
 import {UserError} from '../errors.js'
 import {readBoundedFile} from '../support/bounded-read.js'
@@ -112,11 +112,11 @@ function plugAndSlotNames(snap: Record<string, unknown>): string[] {
 }
 
 export interface ModelInput {
-  model: ModelView
+  model: AssembledModel
   /** The model's gadget snap name. */
   gadget: string
   /** Other assertions of the file (the brand's account and account-key): what the device holds from its seed. */
-  seed: AssertionView[]
+  seed: Assembled[]
 }
 
 /**
@@ -142,7 +142,7 @@ export function readModel(file: string, options: {signKey?: string; now?: Date} 
   }
 
   const views = assertions.map((a) => viewOf(a, file))
-  const models = views.filter((v): v is ModelView => v.type === 'model')
+  const models = views.filter((v): v is AssembledModel => v.type === 'model')
   if (models.length !== 1) throw new UserError('E_REGISTER_MODEL', `${file} holds ${models.length} model assertions; a device has one`, {file, hint: 'give the model assertion of the device'})
   const seed = views.filter((v) => v.type !== 'model')
   const strays = seed.filter((v) => v.type !== 'account' && v.type !== 'account-key')
@@ -156,8 +156,8 @@ export function readModel(file: string, options: {signKey?: string; now?: Date} 
 }
 
 /** The roots the device trusts: account and account-key assertions, taken as they are. */
-export function readTrust(files: readonly string[]): AssertionView[] {
-  const views: AssertionView[] = []
+export function readTrust(files: readonly string[]): Assembled[] {
+  const views: Assembled[] = []
   for (const file of files) {
     for (const view of parseFile(file, readBoundedFile(file, MAX_ASSERTION_FILE_BYTES, {what: 'assertion'})).map((a) => viewOf(a, file))) {
       if (view.type !== 'account' && view.type !== 'account-key') {
@@ -179,7 +179,7 @@ export function readTrust(files: readonly string[]): AssertionView[] {
 }
 
 /** The gadget the model names: the snaps entry of type gadget (UC20+), or the gadget header (name[=track]). */
-export function modelGadget(model: ModelView): string | undefined {
+export function modelGadget(model: AssembledModel): string | undefined {
   const {headers} = model.assertion
   if (typeof headers.gadget === 'string') return headers.gadget.split('=')[0]
   if (Array.isArray(headers.snaps)) {
@@ -198,11 +198,11 @@ function parseFile(file: string, bytes: Buffer): Assertion[] {
   }
 }
 
-function viewOf(assertion: Assertion, file: string): AssertionView {
+function viewOf(assertion: Assertion, file: string): Assembled {
   try {
-    return assertionView(assertion)
+    return assembleAssertion(assertion)
   } catch (error) {
-    if (error instanceof AssertionShapeError) throw new UserError('E_REGISTER_MODEL', `${file}: snapd would not decode it: ${error.message}`, {file, hint: 'give assertions snapd accepts', line: assertion.line})
+    if (error instanceof AssemblyError) throw new UserError('E_REGISTER_MODEL', `${file}: snapd would not decode it: ${error.message}`, {file, hint: 'give assertions snapd accepts', line: assertion.line})
     throw error
   }
 }

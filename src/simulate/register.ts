@@ -22,7 +22,7 @@ import {join} from 'node:path'
 
 import {type Assertion, parseAssertions} from '../assertions/decode.js'
 import {type SigningKey, signingKeyFromKeyObject} from '../assertions/keys.js'
-import {type AssertionView, assertionView, AssertionShapeError, type SerialView} from '../assertions/registration-views.js'
+import {type Assembled, assembleAssertion, AssemblyError, type AssembledSerial} from '../assertions/assemble.js'
 import {signAssertionAsync} from '../assertions/sign.js'
 import {isSecretHeader, SecretRedactor} from '../device/redact.js'
 import {UserError} from '../errors.js'
@@ -128,7 +128,7 @@ export interface DeviceOptions {
   gadget: GadgetTree
   model: ModelInput
   /** The roots the device trusts (account and account-key); none: the chain is checked only as far as the stream goes. */
-  trusted: readonly AssertionView[]
+  trusted: readonly Assembled[]
   engine: HookEngine
   /** Captured hardware (the runtime's --root). */
   root?: string
@@ -405,11 +405,11 @@ export async function exchangeSerial(prepared: PreparedDevice, options: DeviceOp
   })
 
   // The stream: every assertion must decode; exactly one serial.
-  let views: AssertionView[]
+  let views: Assembled[]
   try {
-    views = answer.body.length === 0 ? [] : parseAssertions(answer.body, {file: 'the answer'}).map((a) => assertionView(a))
+    views = answer.body.length === 0 ? [] : parseAssertions(answer.body, {file: 'the answer'}).map((a) => assembleAssertion(a))
   } catch (error) {
-    if (!(error instanceof UserError) && !(error instanceof AssertionShapeError)) throw error
+    if (!(error instanceof UserError) && !(error instanceof AssemblyError)) throw error
     return fail({
       check: 'serial-stream',
       outcome: 'retry',
@@ -429,7 +429,7 @@ export async function exchangeSerial(prepared: PreparedDevice, options: DeviceOp
     },
     kind: 'check',
   })
-  const serials = views.filter((v): v is SerialView => v.type === 'serial')
+  const serials = views.filter((v): v is AssembledSerial => v.type === 'serial')
   if (serials.length !== 1) {
     return fail({
       check: 'one-serial',
@@ -505,7 +505,7 @@ export async function exchangeSerial(prepared: PreparedDevice, options: DeviceOp
  * without, the serial's signature against the account-key the stream (or the seed) carries, and
  * the rest left to say.
  */
-function checkChain(serial: SerialView, others: AssertionView[], options: DeviceOptions, now: Date): CheckResult {
+function checkChain(serial: AssembledSerial, others: Assembled[], options: DeviceOptions, now: Date): CheckResult {
   const source = 'overlord/devicestate/handlers_serial.go:750-805, asserts/database.go Check'
   const seed = [...options.model.seed, options.model.model]
   if (options.trusted.length === 0) {

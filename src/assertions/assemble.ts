@@ -1,11 +1,11 @@
 /**
- * Typed views of the assertions a registration exchanges (serial, account, account-key, model),
- * with the checks snapd 2.57.6's decoder makes when it assembles each type (asserts/asserts.go
- * assemble, serial_asserts.go assembleSerial, account.go, account_key.go, model.go checkModel), in
- * snapd's words: a device that receives a stream fails to decode it with exactly these messages.
+ * The assertions a registration exchanges (serial, account, account-key, model) assembled as
+ * snapd 2.57.6's decoder assembles each type (asserts/asserts.go assemble, serial_asserts.go
+ * assembleSerial, account.go, account_key.go, model.go checkModel), refused in snapd's words: a
+ * device that receives a stream fails to decode it with exactly these messages. The simulator
+ * needs those words; views.ts reads headers for snap-gadget's own tools, in its own.
  *
- * The wire format itself (headers, body-length, signature block) is decode.ts's; a view reads the
- * headers a type needs and refuses what snapd refuses.
+ * The wire format itself (headers, body-length, signature block) is decode.ts's.
  */
 import {type Assertion, type HeaderValue} from './decode.js'
 import {ASSERTION_TYPES} from './encode.js'
@@ -13,18 +13,18 @@ import {publicKeyId} from './keys.js'
 import {decodeAssertionPublicKey} from './verify.js'
 
 /** An assertion snapd's decoder would not assemble; `message` is snapd's own text. */
-export class AssertionShapeError extends Error {
-  override readonly name = 'AssertionShapeError'
+export class AssemblyError extends Error {
+  override readonly name = 'AssemblyError'
 }
 
-interface ViewBase {
+interface AssembledBase {
   assertion: Assertion
   authorityId: string
   signKeyId: string
   revision: number
 }
 
-export interface SerialView extends ViewBase {
+export interface AssembledSerial extends AssembledBase {
   type: 'serial'
   brandId: string
   model: string
@@ -36,12 +36,12 @@ export interface SerialView extends ViewBase {
   timestamp: Date
 }
 
-export interface AccountView extends ViewBase {
+export interface AssembledAccount extends AssembledBase {
   type: 'account'
   accountId: string
 }
 
-export interface AccountKeyView extends ViewBase {
+export interface AssembledAccountKey extends AssembledBase {
   type: 'account-key'
   accountId: string
   name?: string
@@ -52,7 +52,7 @@ export interface AccountKeyView extends ViewBase {
   until?: Date
 }
 
-export interface ModelView extends ViewBase {
+export interface AssembledModel extends AssembledBase {
   type: 'model'
   series: string
   brandId: string
@@ -62,11 +62,11 @@ export interface ModelView extends ViewBase {
 }
 
 /** Any other type snapd 2.57.6 knows: kept whole, its headers unchecked here. */
-export interface OtherView extends ViewBase {
+export interface AssembledOther extends AssembledBase {
   type: 'other'
 }
 
-export type AssertionView = AccountKeyView | AccountView | ModelView | OtherView | SerialView
+export type Assembled = AssembledAccountKey | AssembledAccount | AssembledModel | AssembledOther | AssembledSerial
 
 /** snapd's account id rule (asserts.validAccountID). */
 const VALID_ACCOUNT_ID = /^(?:[a-z0-9A-Z]{32}|[-a-z0-9]{2,28})$/
@@ -77,13 +77,13 @@ const VALID_ACCOUNT_KEY_NAME = /^(?:[a-z0-9]+-?)*[a-z](?:-?[a-z0-9])*$/
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
 
 /**
- * The view of `assertion`, or an AssertionShapeError with the message snapd's decoder gives for
+ * `assertion` as snapd assembles it, or an AssemblyError with the message snapd's decoder gives for
  * it (the message a device logs for a stream it cannot decode).
  */
-export function assertionView(assertion: Assertion): AssertionView {
+export function assembleAssertion(assertion: Assertion): Assembled {
   const {headers, type} = assertion
   const info = Object.hasOwn(ASSERTION_TYPES, type) ? ASSERTION_TYPES[type] : undefined
-  if (!info) throw new AssertionShapeError(`unknown assertion type: ${goQuote(type)}`)
+  if (!info) throw new AssemblyError(`unknown assertion type: ${goQuote(type)}`)
   const generic = (check: () => string): string => wrap('assertion', check)
   const signKeyId = generic(() => notEmpty(headers, 'sign-key-sha3-384'))
   const authorityId = info.noAuthority ? '' : generic(() => notEmpty(headers, 'authority-id'))
@@ -91,7 +91,7 @@ export function assertionView(assertion: Assertion): AssertionView {
     if (headers[name] === undefined && info.primaryKeyDefaults?.[name] !== undefined) continue
     wrap(`assertion ${type}`, () => {
       const value = notEmpty(headers, name)
-      if (value.includes('/')) throw new AssertionShapeError(`${goQuote(name)} primary key header cannot contain '/'`)
+      if (value.includes('/')) throw new AssemblyError(`${goQuote(name)} primary key header cannot contain '/'`)
       return value
     })
   }
@@ -99,15 +99,15 @@ export function assertionView(assertion: Assertion): AssertionView {
   const revisionText = headers.revision
   const revision = revisionText === undefined ? 0 : Number(revisionText)
   if (revisionText !== undefined && (typeof revisionText !== 'string' || !/^(?:0|[1-9]\d*)$/.test(revisionText))) {
-    throw new AssertionShapeError(`assertion: "revision" header is not an integer: ${goQuote(String(revisionText))}`)
+    throw new AssemblyError(`assertion: "revision" header is not an integer: ${goQuote(String(revisionText))}`)
   }
 
   const base = {assertion, authorityId, revision, signKeyId}
-  const specific = (check: () => AssertionView): AssertionView => {
+  const specific = (check: () => Assembled): Assembled => {
     try {
       return check()
     } catch (error) {
-      if (error instanceof AssertionShapeError) throw new AssertionShapeError(`assertion ${type}: ${error.message}`)
+      if (error instanceof AssemblyError) throw new AssemblyError(`assertion ${type}: ${error.message}`)
       throw error
     }
   }
@@ -120,7 +120,7 @@ export function assertionView(assertion: Assertion): AssertionView {
         const deviceKey = notEmpty(headers, 'device-key')
         const deviceKeyId = keyIdOf(deviceKey)
         const declared = notEmpty(headers, 'device-key-sha3-384')
-        if (declared !== deviceKeyId) throw new AssertionShapeError('device key does not match provided key id')
+        if (declared !== deviceKeyId) throw new AssemblyError('device key does not match provided key id')
         const timestamp = rfc3339(headers, 'timestamp')
         return {...base, brandId, deviceKey, deviceKeyId, model, serial: String(headers.serial), timestamp, type: 'serial'}
       })
@@ -141,10 +141,10 @@ export function assertionView(assertion: Assertion): AssertionView {
         const name = headers.name === undefined ? undefined : matches(headers, 'name', VALID_ACCOUNT_KEY_NAME)
         const since = rfc3339(headers, 'since')
         const until = headers.until === undefined ? undefined : rfc3339(headers, 'until')
-        if (until !== undefined && until.getTime() < since.getTime()) throw new AssertionShapeError("'until' time cannot be before 'since' time")
+        if (until !== undefined && until.getTime() < since.getTime()) throw new AssemblyError("'until' time cannot be before 'since' time")
         const publicKey = assertion.body
         const id = keyIdOf(publicKey)
-        if (id !== String(headers['public-key-sha3-384'])) throw new AssertionShapeError('public key does not match provided key id')
+        if (id !== String(headers['public-key-sha3-384'])) throw new AssemblyError('public key does not match provided key id')
         return {...base, accountId, name, publicKey, publicKeyId: id, since, type: 'account-key', until}
       })
     }
@@ -153,10 +153,10 @@ export function assertionView(assertion: Assertion): AssertionView {
       return specific(() => {
         const brandId = String(headers['brand-id'])
         const model = modelName(headers)
-        if (authorityId !== brandId) throw new AssertionShapeError(`authority-id and brand-id must match, model assertions are expected to be signed by the brand: ${goQuote(authorityId)} != ${goQuote(brandId)}`)
+        if (authorityId !== brandId) throw new AssemblyError(`authority-id and brand-id must match, model assertions are expected to be signed by the brand: ${goQuote(authorityId)} != ${goQuote(brandId)}`)
         const authorities = headers['serial-authority']
         if (authorities !== undefined && (!Array.isArray(authorities) || authorities.some((a) => typeof a !== 'string'))) {
-          throw new AssertionShapeError('"serial-authority" header must be a list of account ids')
+          throw new AssemblyError('"serial-authority" header must be a list of account ids')
         }
 
         return {...base, brandId, model, serialAuthority: (authorities as string[] | undefined) ?? [], series: String(headers.series), type: 'model'}
@@ -189,40 +189,40 @@ function wrap<T>(prefix: string, check: () => T): T {
   try {
     return check()
   } catch (error) {
-    if (error instanceof AssertionShapeError) throw new AssertionShapeError(`${prefix}: ${error.message}`)
+    if (error instanceof AssemblyError) throw new AssemblyError(`${prefix}: ${error.message}`)
     throw error
   }
 }
 
 function stringHeader(headers: Record<string, HeaderValue>, name: string): string {
   const value = headers[name]
-  if (value === undefined) throw new AssertionShapeError(`${goQuote(name)} header is mandatory`)
-  if (typeof value !== 'string') throw new AssertionShapeError(`${goQuote(name)} header must be a string`)
+  if (value === undefined) throw new AssemblyError(`${goQuote(name)} header is mandatory`)
+  if (typeof value !== 'string') throw new AssemblyError(`${goQuote(name)} header must be a string`)
   return value
 }
 
 function notEmpty(headers: Record<string, HeaderValue>, name: string): string {
   const value = stringHeader(headers, name)
-  if (value === '') throw new AssertionShapeError(`${goQuote(name)} header should not be empty`)
+  if (value === '') throw new AssemblyError(`${goQuote(name)} header should not be empty`)
   return value
 }
 
 function matches(headers: Record<string, HeaderValue>, name: string, pattern: RegExp): string {
   const value = notEmpty(headers, name)
-  if (!pattern.test(value)) throw new AssertionShapeError(`${goQuote(name)} header contains invalid characters: ${goQuote(value)}`)
+  if (!pattern.test(value)) throw new AssemblyError(`${goQuote(name)} header contains invalid characters: ${goQuote(value)}`)
   return value
 }
 
 function modelName(headers: Record<string, HeaderValue>): string {
   const value = matches(headers, 'model', VALID_MODEL)
-  if (value.toLowerCase() !== value) throw new AssertionShapeError('"model" header cannot contain uppercase letters')
+  if (value.toLowerCase() !== value) throw new AssemblyError('"model" header cannot contain uppercase letters')
   return value
 }
 
 function rfc3339(headers: Record<string, HeaderValue>, name: string): Date {
   const value = stringHeader(headers, name)
   const date = parseRfc3339(value)
-  if (!date) throw new AssertionShapeError(`${goQuote(name)} header is not a RFC3339 date: ${goQuote(value)} is not of the form 2006-01-02T15:04:05Z07:00`)
+  if (!date) throw new AssemblyError(`${goQuote(name)} header is not a RFC3339 date: ${goQuote(value)} is not of the form 2006-01-02T15:04:05Z07:00`)
   return date
 }
 
@@ -232,6 +232,6 @@ function keyIdOf(encoded: string): string {
     decodeAssertionPublicKey(encoded, 'the public key')
     return publicKeyId(encoded)
   } catch (error) {
-    throw new AssertionShapeError(`cannot decode public key: ${(error as Error).message}`)
+    throw new AssemblyError(`cannot decode public key: ${(error as Error).message}`)
   }
 }
