@@ -9,7 +9,8 @@ import {chmodSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import type {RunningService} from '../../src/service/index.js'
+import {loadServiceConfig, type RunningService, startDeviceService} from '../../src/service/index.js'
+import {initLab} from '../../src/simulate/lab.js'
 import type {FleetSummary, RegistrationResult} from '../../src/simulate/index.js'
 import {runCli} from '../helpers/cli.js'
 import {projectRoot} from '../helpers/paths.js'
@@ -30,7 +31,7 @@ after(async () => {
 })
 
 const env = {LAB_KEY: API_KEY}
-const base = (): string[] => ['device', 'register', '--gadget', lab.gadget, '--model', lab.modelFile, '--trust', lab.trustFile, '--root', lab.root, '--api-key-env', 'LAB_KEY', '--key-bits', '2048']
+const base = (): string[] => ['device', 'register', lab.gadget, '--model', lab.modelFile, '--trust', lab.trustFile, '--root', lab.root, '--api-key-env', 'LAB_KEY', '--key-bits', '2048']
 const register = (...args: string[]) => runCli([...base(), ...args], {env, timeoutMs: 240_000})
 
 describe('device register', () => {
@@ -136,16 +137,54 @@ describe('device register', () => {
     }
   })
 
+  test("a lab made by lab init, as its README runs it: the gadget as an argument, the api-key from the lab's file", async () => {
+    const made = join(lab.dir, 'lab')
+    const result = await initLab({directory: made})
+    const config = loadServiceConfig(join(made, 'serve.yaml'), {env: {LAB_API_KEY: readFileSync(join(made, 'api-key'), 'utf8').trim()}})
+    // A free port instead of the lab's own, which the gadget's hook names (--url replaces it).
+    const service = await startDeviceService({...config, listen: {host: '127.0.0.1', port: 0}}, {version: 'test'})
+    try {
+      const run = await runCli(
+        [
+          'device',
+          'register',
+          result.gadget,
+          '--model',
+          'model.assert',
+          '--trust',
+          'assertions/trusted.assert',
+          '--api-key-file',
+          'api-key',
+          '--root',
+          lab.root,
+          '--url',
+          service.url,
+          '--engine',
+          'node',
+          '--key-bits',
+          '2048',
+        ],
+        {cwd: made, timeoutMs: 240_000},
+      )
+      assert.equal(run.code, 0, run.stdout + run.stderr)
+      assert.match(run.stdout, /^✓ signing-chain {4}signed by account-key [\w-]{64} of acme .*signed by lab-root, a trusted root/m)
+      assert.doesNotMatch(run.stdout, new RegExp(readFileSync(join(made, 'api-key'), 'utf8').trim()))
+    } finally {
+      await service.close()
+    }
+  })
+
   test('usage and input errors exit 2 and say what to fix', async () => {
     const cases: [string[], RegExp][] = [
-      [['device', 'register', '--gadget', lab.gadget], /Missing required flag model/],
+      [['device', 'register', lab.gadget], /Missing required flag model/],
       [[...base(), '--engine', 'python'], /Expected --engine=python to be one of: auto, qjs, node/],
-      [['device', 'register', '--gadget', lab.gadget, '--model', lab.modelFile, '--api-key-env', 'NOT_SET_ANYWHERE'], /the environment variable NOT_SET_ANYWHERE is not set/],
+      [['device', 'register', lab.gadget, '--model', lab.modelFile, '--api-key-env', 'NOT_SET_ANYWHERE'], /the environment variable NOT_SET_ANYWHERE is not set/],
+      [['device', 'register', lab.gadget, '--model', lab.modelFile, '--api-key-env', 'LAB_KEY', '--api-key-file', lab.modelFile], /--api-key-file=[^]*cannot also[^]*be provided when using --api-key-env/],
       [[...base(), '--qjs', join(lab.dir, 'no-such-qjs')], /no-such-qjs is not an executable file/],
-      [['device', 'register', '--gadget', lab.dir, '--model', lab.modelFile], /is neither a gadget project \(snap\/snapcraft\.yaml\) nor a built snap tree/],
+      [['device', 'register', lab.dir, '--model', lab.modelFile], /is neither a gadget project \(snap\/snapcraft\.yaml\) nor a built snap tree/],
       [[...base(), '--count', '3'], /3 devices need 3 serials, and nothing makes them differ/],
       [[...base(), '--serial-pattern', 'NO-PLACEHOLDER'], /has no \{n\}: every device would propose the same serial/],
-      [['device', 'register', '--gadget', lab.gadget, '--model', lab.trustFile], /holds 0 model assertions/],
+      [['device', 'register', lab.gadget, '--model', lab.trustFile], /holds 0 model assertions/],
     ]
     for (const [args, message] of cases) {
       const run = await runCli(args, {env, timeoutMs: 120_000})
@@ -155,7 +194,7 @@ describe('device register', () => {
 
     const other = join(lab.dir, 'other-model.json')
     writeFileSync(other, JSON.stringify({type: 'model'}))
-    const json = await runCli(['device', 'register', '--gadget', lab.gadget, '--model', other], {env})
+    const json = await runCli(['device', 'register', lab.gadget, '--model', other], {env})
     assert.equal(json.code, 2)
     assert.match(json.stderr, /is a model input \(JSON\), not a signed model assertion/)
     assert.ok(!existsSync(join(lab.dir, 'serial.json')))

@@ -1,17 +1,22 @@
 import {existsSync} from 'node:fs'
 
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {UserError} from '../../../../errors.js'
 import type {FleetSummary, RegistrationResult} from '../../../../simulate/index.js'
+import {readBoundedFile} from '../../../../support/bounded-read.js'
 import {inertJson} from '../../../../support/echo.js'
 import {painter, useColor} from '../../../../support/paint.js'
 import {BaseCommand} from '../../../base-command.js'
 
 export default class DeviceRegister extends BaseCommand {
+  static override args = {
+    gadget: Args.string({default: '.', description: 'the gadget: a project directory (made by init) or a built snap tree'}),
+  }
+
   static override description = `Plays snapd's side of a registration (snapd 2.57.6's DeviceManager) against any device service, without snapd: for the lab, CI, and sizing a service before the factory line starts.
 
-For each device: an RSA device key as snapd makes it (4096 bits; --key-bits 2048 is faster); the gadget's own prepare-device hook (snap/hooks/ of a project, meta/hooks/ of a built snap), with $SNAP/usr/bin/qjs running QuickJS (qjs on PATH, or --qjs) or Node over the captured hardware of --root, and a snapctl that types every value as snapd's snapctl set does (snapctl get api-key answers the variable --api-key-env names; every plug is connected unless --disconnected says otherwise); then what snapd reads, with snapd's types; request-id; the serial-request signed by the device key, followed by the model; the serial POST with snapd's headers; and snapd's own checks of the answer, in snapd's order and words: the status (what snapd retries, what ends the attempt, and when it shows the service's message), one serial in the stream, brand, model and device key, the signer against the model's serial-authority, and the signing chain up to the roots --trust gives (without --trust, only as far as the stream goes: the verdict is then "unverified").
+For each device: an RSA device key as snapd makes it (4096 bits; --key-bits 2048 is faster); the gadget's own prepare-device hook (snap/hooks/ of a project, meta/hooks/ of a built snap), with $SNAP/usr/bin/qjs running QuickJS (qjs on PATH, or --qjs) or Node over the captured hardware of --root (this machine's without it), and a snapctl that types every value as snapd's snapctl set does (snapctl get api-key answers what --api-key-env or --api-key-file gives; every plug is connected unless --disconnected says otherwise); then what snapd reads, with snapd's types; request-id; the serial-request signed by the device key, followed by the model; the serial POST with snapd's headers; and snapd's own checks of the answer, in snapd's order and words: the status (what snapd retries, what ends the attempt, and when it shows the service's message), one serial in the stream, brand, model and device key, the signer against the model's serial-authority, and the signing chain up to the roots --trust gives (without --trust, only as far as the stream goes: the verdict is then "unverified").
 
 Prints each step as it happens, then the verdict and the serial assertion; --json prints the whole result at the end. Exits 0 only when snapd would accept the serial, 1 when it would not (refused, retried, polled or unverified), 2 for a usage or I/O error.
 
@@ -32,13 +37,17 @@ With --count N, N distinct devices (their own keys; serials from --serial-patter
   ]
 
   static override flags = {
-    'api-key-env': Flags.string({description: 'environment variable holding the api-key: what snapctl get api-key answers (the factory\'s "snap set <gadget> api-key=…"); never printed', helpValue: 'NAME'}),
+    'api-key-env': Flags.string({
+      description: 'environment variable holding the api-key: what snapctl get api-key answers (the factory\'s "snap set <gadget> api-key=…"); never printed',
+      exclusive: ['api-key-file'],
+      helpValue: 'NAME',
+    }),
+    'api-key-file': Flags.string({description: 'file holding the api-key (its first line), as --api-key-env; never printed', helpValue: 'FILE'}),
     concurrency: Flags.integer({default: 4, description: 'with --count: devices registering at the same time', helpValue: 'C', min: 1}),
     count: Flags.integer({default: 1, description: 'how many distinct devices to register', helpValue: 'N', min: 1}),
     disconnected: Flags.string({description: 'a plug snapctl is-connected reports as not connected (repeatable; every plug is connected otherwise)', helpValue: 'PLUG', multiple: true}),
     engine: Flags.option({default: 'auto', description: 'what runs $SNAP/usr/bin/qjs: QuickJS, Node, or qjs when PATH has one and Node otherwise', options: ['auto', 'qjs', 'node'] as const})(),
     force: Flags.boolean({default: false, description: 'overwrite the --output file if it exists'}),
-    gadget: Flags.string({default: '.', description: 'the gadget: a project directory (made by init) or a built snap tree', helpValue: 'DIR'}),
     'hook-timeout': Flags.integer({default: 600, description: "seconds the hook may run before it is killed (snapd's limit: 600)", helpValue: 'SECONDS', min: 1}),
     'key-bits': Flags.option({default: '4096', description: 'device key size: snapd makes 4096-bit keys; 2048 is faster to make', options: ['4096', '2048'] as const})(),
     model: Flags.string({
@@ -65,7 +74,7 @@ With --count N, N distinct devices (their own keys; serials from --serial-patter
   }
 
   async run(): Promise<FleetSummary | RegistrationResult> {
-    const {flags} = await this.parse(DeviceRegister)
+    const {args, flags} = await this.parse(DeviceRegister)
     const simulate = await import('../../../../simulate/index.js')
     const {fleetText, progressText, stepText, verdictText} = await import('./present.js')
     const json = this.jsonEnabled()
@@ -74,13 +83,7 @@ With --count N, N distinct devices (their own keys; serials from --serial-patter
       if (!json) process.stdout.write(`${text}\n`)
     }
 
-    let apiKey: string | undefined
-    if (flags['api-key-env'] !== undefined) {
-      apiKey = process.env[flags['api-key-env']]
-      if (apiKey === undefined || apiKey === '') {
-        throw new UserError('E_USAGE', `the environment variable ${flags['api-key-env']} is not set`, {hint: `set ${flags['api-key-env']} to the api-key of the model, or leave out --api-key-env`})
-      }
-    }
+    const apiKey = readApiKey(flags['api-key-env'], flags['api-key-file'])
 
     if (flags.output !== undefined && flags.count > 1) throw new UserError('E_USAGE', '--output writes one serial assertion: it takes one device', {hint: 'leave out --output, or --count'})
     // Refused before a device registers, not after.
@@ -88,10 +91,10 @@ With --count N, N distinct devices (their own keys; serials from --serial-patter
       throw new UserError('E_EXISTS', `${flags.output} already exists`, {file: flags.output, hint: 'pass --force to overwrite it, or choose another --output'})
     }
 
-    const gadget = simulate.readGadgetTree(flags.gadget)
+    const gadget = simulate.readGadgetTree(args.gadget)
     const model = simulate.readModel(flags.model, {signKey: flags['sign-key']})
     if (model.gadget !== gadget.name) {
-      throw new UserError('E_REGISTER_GADGET', `the model names the gadget ${model.gadget}, and ${flags.gadget} is the gadget ${gadget.name}`, {
+      throw new UserError('E_REGISTER_GADGET', `the model names the gadget ${model.gadget}, and ${args.gadget} is the gadget ${gadget.name}`, {
         hint: "snapd runs the model's gadget's hook and reads that gadget's configuration: give the model of this gadget",
       })
     }
@@ -155,4 +158,21 @@ With --count N, N distinct devices (their own keys; serials from --serial-patter
       process.off('SIGINT', stop)
     }
   }
+}
+
+/** An api-key is a line of text; a file much larger is not one. */
+const MAX_API_KEY_FILE_BYTES = 4096
+
+/** The api-key from the variable or the file named, or none. */
+function readApiKey(variable: string | undefined, file: string | undefined): string | undefined {
+  if (variable !== undefined) {
+    const value = process.env[variable]
+    if (value === undefined || value === '') throw new UserError('E_USAGE', `the environment variable ${variable} is not set`, {hint: `set ${variable} to the api-key of the model, or leave out --api-key-env`})
+    return value
+  }
+
+  if (file === undefined) return undefined
+  const value = readBoundedFile(file, MAX_API_KEY_FILE_BYTES, {what: 'api-key'}).toString('utf8').split('\n')[0].trim()
+  if (value === '') throw new UserError('E_USAGE', `${file} holds no api-key`, {file, hint: 'write the api-key on the first line of the file'})
+  return value
 }
