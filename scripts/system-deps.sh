@@ -40,6 +40,15 @@ for source_and_package in \
   [ -d "/usr/share/gocode/src/${source_and_package%%:*}" ] || need+=("${source_and_package#*:}")
 done
 
+# The newest snapd Go source Debian has (sid's, with its Go toolchain), unpacked under
+# .cache/snapd-newest-go, nothing installed: the layout and secure-onboarding proofs build against it.
+prepare_newest_snapd() {
+  local tool
+  tool="$(cd "$(dirname "$0")/.." && pwd)/../shared/tools/snapd-newest-go.sh"
+  [ -f "$tool" ] || return 0
+  bash "$tool" --dest "$(cd "$(dirname "$0")/.." && pwd)/.cache/snapd-newest-go" >/dev/null 2>&1 || echo "system-deps: the newest snapd Go source could not be unpacked" >&2
+}
+
 # QuickJS for the three architectures and its source (cached: quick once done). Its own retries.
 prepare_quickjs() {
   local quickjs arch
@@ -48,6 +57,7 @@ prepare_quickjs() {
     bash "$quickjs" prepare "$arch" >/dev/null || echo "system-deps: QuickJS for $arch could not be prepared" >&2
   done
   bash "$quickjs" source >/dev/null || echo "system-deps: the QuickJS source could not be fetched" >&2
+  prepare_newest_snapd
 }
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

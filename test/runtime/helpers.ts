@@ -8,7 +8,7 @@ import {execFile, spawn, spawnSync} from 'node:child_process'
 import {createHash, createPrivateKey, createPublicKey, sign} from 'node:crypto'
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {join, relative} from 'node:path'
 import type {TestContext} from 'node:test'
 import {promisify} from 'node:util'
 
@@ -235,6 +235,46 @@ export async function buildGoTool(source: string, name: string): Promise<string>
   }
 
   return binary
+}
+
+/**
+ * The newest snapd Go source Debian has (sid's, with its Go), unpacked under .cache/snapd-newest-go
+ * by scripts/system-deps.sh (../shared/tools/snapd-newest-go.sh): `build` compiles a program
+ * against it in GOPATH mode with snapd's nosecboot tag, cached by the source's digest.
+ */
+export function newestSnapdGo(): {unavailable?: string; build(source: string, name: string): Promise<string>} {
+  const dir = join(projectRoot, '.cache', 'snapd-newest-go')
+  const envFile = join(dir, 'env.sh')
+  const build = async (source: string, name: string): Promise<string> => {
+    const env = Object.fromEntries(
+      readFileSync(envFile, 'utf8')
+        .split('\n')
+        .map((line) => /^export (\w+)=(.*)$/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null && m[1] !== 'PATH' && !m[2].includes(' '))
+        .map((m) => [m[1], m[2]]),
+    )
+    const go = join(env.GOROOT, 'bin', 'go')
+    const digest = createHash('sha256').update(readFileSync(source)).update(readFileSync(envFile)).digest('hex').slice(0, 16)
+    const out = join(tmpdir(), 'snap-gadget-go-tools')
+    const binary = join(out, `${name}-${digest}`)
+    if (existsSync(binary)) return binary
+    mkdirSync(out, {recursive: true})
+    const workDir = mkdtempSync(join(out, `${name}-build-`))
+    try {
+      await promisify(execFile)(go, ['build', '-tags', 'nosecboot', '-o', join(workDir, name), source], {
+        env: {...process.env, ...env, GO111MODULE: 'off', GOFLAGS: '', GOTOOLCHAIN: 'local', PATH: `${join(env.GOROOT, 'bin')}:${process.env.PATH}`},
+        timeout: 900_000,
+      })
+      renameSync(join(workDir, name), binary)
+    } finally {
+      rmSync(workDir, {force: true, recursive: true})
+    }
+
+    return binary
+  }
+
+  if (!existsSync(envFile)) return {build, unavailable: `the newest snapd Go source is not unpacked (${relative(projectRoot, dir)}: scripts/system-deps.sh makes it with ../shared/tools/snapd-newest-go.sh)`}
+  return {build}
 }
 
 /** snapd's fake-snapctl (../shared/tools/go), which parses `set` exactly as snapd 2.57.6 does. */
