@@ -125,6 +125,14 @@ export const ERROR_CODES = [
   'E_REGISTRATION_CONFIG',
   'E_SNAPCTL_ARGUMENT',
   'E_SNAPCTL_FAILED',
+  // device register: snapd's side of a registration, played without snapd.
+  'E_REGISTER_ENGINE',
+  'E_REGISTER_GADGET',
+  'E_REGISTER_MODEL',
+  'E_REGISTER_PATTERN',
+  'E_REGISTER_TEMPLATE',
+  'E_REGISTER_TRUST',
+  'E_REGISTER_URL',
   // Serials derived from hardware.
   'E_SERIAL_BOARD',
   'E_SERIAL_CHAIN',

@@ -9,6 +9,7 @@
  *   snap-gadget/scaffold    init's naming rules, model checks and template lint
  *   snap-gadget/assertions  snapd's assertion format: decode, encode, sign, verify
  *   snap-gadget/service     the device service behind `snap-gadget serve`
+ *   snap-gadget/simulate    snapd's side of a registration, played without snapd (`device register`)
  */
 
 // -- errors ---------------------------------------------------------------------------------------
@@ -58,6 +59,8 @@ export {type SnapctlRunner, spawnSnapctl} from './device/snapctl.js'
 export {DeviceIdentity, loadOrCreateIdentity, signWithIdentity} from './identity/key.js'
 export {type IdentityVerification, verifyIdentity} from './identity/verify.js'
 export {type IdentityDocumentReport, parseRegistrationBody, verifyIdentityDocument, type VerifyIdentityDocumentOptions} from './identity/document.js'
+/** A device registering as snapd would, without snapd: key, hook, request-id, serial and snapd's checks; or N of them. */
+export {type DeviceOptions, type FleetOptions, type FleetSummary, registerDevice, registerFleet, type RegistrationResult, type Verdict} from './simulate/index.js'
 
 // -- gadget project scaffolding (init) ------------------------------------------------------------
 

@@ -50,6 +50,8 @@ const functions = [
   'UserError',
   'InternalError',
   'DeviceIdentity',
+  'registerDevice',
+  'registerFleet',
 ]
 const values = ['ExitCode', 'rules', 'LATEST_SNAPD', 'OLDEST_SNAPD', 'DEVICE_SERVICE_PRESETS', 'BODY_FACTS']
 

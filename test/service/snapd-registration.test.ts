@@ -8,27 +8,22 @@
  * not know, a second device proposing an issued serial, and serve down then up.
  */
 import assert from 'node:assert/strict'
-import {spawn, spawnSync} from 'node:child_process'
-import {createHash, generateKeyPairSync} from 'node:crypto'
-import {chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {generateKeyPairSync} from 'node:crypto'
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {binRun, projectRoot} from '../helpers/paths.js'
-import {GOPATH, goUnavailable} from '../runtime/helpers.js'
+import {binRun} from '../helpers/paths.js'
 import {assembleSnapTree, generate, hardwareFor, installHookEngine} from '../scaffold/helpers.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
+import {buildDevicestateTests, devicestateUnavailable, runProgram} from './snapd-harness.js'
 
 /** Where `init --device-service local` points a gadget: serve on the factory's own machine. */
 const LAB_URL = 'http://127.0.0.1:8642/v1/'
 const API_KEY = 'lab-api-key-not-secret'
-const SNAPD = join(GOPATH, 'src', 'github.com', 'snapcore', 'snapd')
-const OUR_GO_TEST = join(projectRoot, 'test', 'service', 'snapd', 'registration_test.go')
-const NEEDED_GO_SOURCES = ['github.com/snapcore/snapd/overlord/devicestate', 'gopkg.in/check.v1', 'gopkg.in/tomb.v2', 'github.com/boltdb/bolt', 'gopkg.in/retry.v1', 'gopkg.in/macaroon.v1']
-
-const unavailable = goUnavailable(NEEDED_GO_SOURCES)
-if (unavailable !== undefined && process.env.CI === 'true') throw new Error(`snapd's Go source is required in CI: ${unavailable}`)
+const unavailable = devicestateUnavailable()
 
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-snapd-registration-'))
 let testBinary: string
@@ -134,71 +129,12 @@ if (args[0] === 'is-connected') process.exit((process.env.SNAPCTL_CONNECTED || '
   chmodSync(join(dir, 'snapctl'), 0o755)
 }
 
-// --- snapd's side -------------------------------------------------------------------------------
-
-/**
- * The devicestate test binary with our Go test beside snapd's, built in GOPATH mode from a
- * temporary GOPATH entry holding a copy of overlord/ (its own files and devicestate/; the rest of
- * snapd resolves from Debian's tree). Cached under node_modules/.cache by a digest of our Go file,
- * Go's version and the snapd source's package version.
- */
-async function buildDevicestateTests(): Promise<string> {
-  const goVersion = spawnSync('go', ['version'], {encoding: 'utf8'}).stdout
-  const snapdVersion = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'golang-github-snapcore-snapd-dev'], {encoding: 'utf8'}).stdout
-  const digest = createHash('sha256').update(readFileSync(OUR_GO_TEST)).update(goVersion).update(snapdVersion).digest('hex').slice(0, 16)
-  const cache = join(projectRoot, 'node_modules', '.cache', 'snap-gadget-snapd')
-  const binary = join(cache, `devicestate-${digest}.test`)
-  if (existsSync(binary)) return binary
-
-  mkdirSync(cache, {recursive: true})
-  const build = mkdtempSync(join(tmpdir(), 'snap-gadget-devicestate-build-'))
-  try {
-    const overlord = join(build, 'gopath', 'src', 'github.com', 'snapcore', 'snapd', 'overlord')
-    // GOPATH mode takes the first entry that has the directory: overlord/ needs its own Go files too.
-    mkdirSync(overlord, {recursive: true})
-    for (const file of readdirSync(join(SNAPD, 'overlord'))) {
-      if (file.endsWith('.go') && !file.endsWith('_test.go')) cpSync(join(SNAPD, 'overlord', file), join(overlord, file))
-    }
-
-    cpSync(join(SNAPD, 'overlord', 'devicestate'), join(overlord, 'devicestate'), {recursive: true})
-    cpSync(OUR_GO_TEST, join(overlord, 'devicestate', 'snap_gadget_serve_test.go'))
-    const out = join(build, 'devicestate.test')
-    const result = await run('go', ['test', '-tags', 'nosecboot', '-c', '-o', out, 'github.com/snapcore/snapd/overlord/devicestate'], {
-      cwd: build,
-      env: {...process.env, GO111MODULE: 'off', GOCACHE: join(tmpdir(), 'snap-gadget-go-cache'), GOFLAGS: '', GOPATH: `${join(build, 'gopath')}:${GOPATH}`},
-      timeout: 600_000,
-    })
-    assert.equal(result.code, 0, `building snapd's devicestate tests failed:\n${result.output}`)
-    // Rename is atomic: a concurrent build of the same digest just replaces it with the same file.
-    renameSync(out, binary)
-    // Builds for an older Go test or snapd source are of no more use (30 MB each).
-    for (const file of readdirSync(cache)) {
-      if (/^devicestate-[\da-f]+\.test$/.test(file) && join(cache, file) !== binary) rmSync(join(cache, file), {force: true})
-    }
-  } finally {
-    rmSync(build, {force: true, recursive: true})
-  }
-
-  return binary
-}
-
 /** Runs one test of our suite in the binary, against `node bin/run.js serve`. */
 function runSuite(binary: string, name: string): Promise<{code: null | number; output: string}> {
   const scratch = mkdtempSync(join(work, 'run-'))
-  return run(binary, ['-test.run', '^TestDeviceManager$', '-check.f', `^snapGadgetServeSuite\\.${name}$`, '-check.v'], {
+  return runProgram(binary, ['-test.run', '^TestDeviceManager$', '-check.f', `^snapGadgetServeSuite\\.${name}$`, '-check.v'], {
     cwd: scratch,
     env: {...process.env, SNAP_GADGET_COMMAND: JSON.stringify([process.execPath, binRun]), SNAP_GADGET_REGISTRATION: inputFile, TMPDIR: scratch},
     timeout: 240_000,
-  })
-}
-
-function run(command: string, args: readonly string[], options: {cwd: string; env: NodeJS.ProcessEnv; timeout: number}): Promise<{code: null | number; output: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {...options, stdio: ['ignore', 'pipe', 'pipe']})
-    let output = ''
-    child.stdout.on('data', (d) => (output += d))
-    child.stderr.on('data', (d) => (output += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code, output}))
   })
 }

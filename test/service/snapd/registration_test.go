@@ -39,9 +39,12 @@ import (
 	"gopkg.in/tomb.v2"
 
 	"github.com/snapcore/snapd/asserts"
+	"github.com/snapcore/snapd/asserts/sysdb"
 	"github.com/snapcore/snapd/httputil"
+	"github.com/snapcore/snapd/overlord/assertstate"
 	"github.com/snapcore/snapd/overlord/assertstate/assertstatetest"
 	"github.com/snapcore/snapd/overlord/auth"
+	"github.com/snapcore/snapd/overlord/configstate"
 	"github.com/snapcore/snapd/overlord/configstate/config"
 	"github.com/snapcore/snapd/overlord/devicestate"
 	"github.com/snapcore/snapd/overlord/devicestate/devicestatetest"
@@ -676,4 +679,273 @@ func (s *snapGadgetServeSuite) TestServiceDownThenUpRegisters(c *C) {
 	s.settleUnlocked(c)
 	c.Check(s.registration(c).ID(), Equals, chg.ID())
 	s.checkRegistered(c, chg, s.modelID, s.input.ProposedSerial)
+}
+
+// --- snapd's verdict on a device service's answers ------------------------------------------------
+
+// snapdVerdictSuite lets snapd's DeviceManager register once against a URL and reports what it
+// decided, for test/simulate/agreement.test.ts, which holds `snap-gadget device register` to the
+// same verdicts. Its input, the JSON file named by $SNAP_GADGET_VERDICT_INPUT, holds the roots the
+// device trusts (besides the store's), its seed (the model, the brand's account and account-key),
+// the snapctl calls of the gadget's hook (replayed through snapd's own snapctl) and the service's
+// URL; the verdict goes to the file it names. TestReportSnapctlTyping reports instead how snapd
+// types and reads the registration options after given snapctl calls.
+type snapdVerdictSuite struct {
+	deviceMgrBaseSuite
+
+	input verdictInput
+}
+
+type verdictInput struct {
+	Trusted string     `json:"trusted"`
+	Seed    string     `json:"seed"`
+	Snapctl [][]string `json:"snapctl"`
+	URL     string     `json:"url"`
+	KeyBits int        `json:"key-bits"`
+	Output  string     `json:"output"`
+	// Typing: for TestReportSnapctlTyping, lists of snapctl calls (argv without "snapctl").
+	Typing [][][]string `json:"typing"`
+}
+
+// snapdVerdict is what snapd did with the attempt: accepted (the device has its serial), refused
+// (the change ended in Error), retry (the request task waits to try again) or poll (it waits to
+// post the same serial-request again, after a 202).
+type snapdVerdict struct {
+	Verdict string   `json:"verdict"`
+	Message string   `json:"message"`
+	Log     []string `json:"log"`
+	Serial  string   `json:"serial"`
+	Change  string   `json:"change"`
+}
+
+// snapdReading is how snapd read the registration options after some snapctl calls.
+type snapdReading struct {
+	Calls          []string          `json:"calls"`
+	URL            string            `json:"url"`
+	Headers        map[string]string `json:"headers"`
+	ProposedSerial string            `json:"proposed-serial"`
+	Body           string            `json:"body"`
+	Error          string            `json:"error"`
+}
+
+const verdictPassesBudget = 60
+
+var _ = Suite(&snapdVerdictSuite{})
+
+func (s *snapdVerdictSuite) SetUpSuite(c *C) {
+	inputFile := os.Getenv("SNAP_GADGET_VERDICT_INPUT")
+	c.Assert(inputFile, Not(Equals), "", Commentf("$SNAP_GADGET_VERDICT_INPUT must name the verdict input file"))
+	c.Assert(json.Unmarshal(readBounded(c, inputFile, 16<<20), &s.input), IsNil)
+	c.Assert(s.input.Output, Not(Equals), "")
+}
+
+func (s *snapdVerdictSuite) SetUpTest(c *C) {
+	s.setupBaseTest(c, false)
+	if s.input.KeyBits > 0 {
+		s.AddCleanup(devicestate.MockKeyLength(s.input.KeyBits))
+	}
+
+	// The device trusts the store's root, as every device does, and the roots of the input.
+	roots := decodeStream(c, s.input.Trusted)
+	db, err := asserts.OpenDatabase(&asserts.DatabaseConfig{
+		Backstore:       asserts.NewMemoryBackstore(),
+		Trusted:         append(append([]asserts.Assertion{}, s.storeSigning.Trusted...), roots...),
+		OtherPredefined: s.storeSigning.Generic,
+	})
+	c.Assert(err, IsNil)
+	c.Assert(db.Add(s.storeSigning.StoreAccountKey("")), IsNil)
+	// ubuntu-save's assertion database, where a UC20+ device copies its serial, trusts the same
+	// (the store's root key as snapd's own UC20 registration test injects it).
+	s.AddCleanup(sysdb.InjectTrusted(append([]asserts.Assertion{s.storeSigning.TrustedKey}, roots...)))
+	s.state.Lock()
+	assertstate.ReplaceDB(s.state, db)
+	s.state.Unlock()
+	s.db = db
+}
+
+func decodeStream(c *C, text string) []asserts.Assertion {
+	var all []asserts.Assertion
+	dec := asserts.NewDecoder(strings.NewReader(text))
+	for {
+		a, err := dec.Decode()
+		if err == io.EOF {
+			return all
+		}
+		c.Assert(err, IsNil)
+		all = append(all, a)
+	}
+}
+
+func (s *snapdVerdictSuite) writeOutput(c *C, value interface{}) {
+	data, err := json.MarshalIndent(value, "", "  ")
+	c.Assert(err, IsNil)
+	c.Assert(os.WriteFile(s.input.Output, data, 0644), IsNil)
+}
+
+// seedDevice adds the seed's assertions, makes the model's gadget (with a prepare-device hook
+// that replays the input's snapctl calls, then points the device at the URL) and marks the
+// system seeded. Called with the state locked.
+func (s *snapdVerdictSuite) seedDevice(c *C) *asserts.Model {
+	batch := asserts.NewBatch(nil)
+	var model *asserts.Model
+	for _, a := range decodeStream(c, s.input.Seed) {
+		if m, ok := a.(*asserts.Model); ok {
+			model = m
+		}
+		c.Assert(batch.Add(a), IsNil)
+	}
+	c.Assert(model, NotNil, Commentf("the seed holds no model"))
+	c.Assert(assertstate.AddBatch(s.state, batch, &asserts.CommitOptions{Precheck: true}), IsNil)
+	devicestatetest.SetDevice(s.state, &auth.DeviceState{Brand: model.BrandID(), Model: model.Model()})
+	if model.Grade() != asserts.ModelGradeUnset {
+		// A UC20+ device keeps its key under ubuntu-save, which a booted device has.
+		devicestate.SetSaveAvailable(s.mgr, true)
+		devicestate.SetBootOkRan(s.mgr, true)
+	}
+	devicestatetest.MockGadget(c, s.state, model.Gadget(), snap.R(1), &devicestatetest.PrepareDeviceBehavior{})()
+	s.AddCleanup(hookstate.MockRunHook(s.replayHook))
+	s.state.Set("seeded", true)
+	return model
+}
+
+func (s *snapdVerdictSuite) replayHook(ctx *hookstate.Context, _ *tomb.Tomb) ([]byte, error) {
+	for _, argv := range s.input.Snapctl {
+		if len(argv) == 0 || (argv[0] != "set" && argv[0] != "unset") {
+			continue
+		}
+		if _, stderr, err := ctlcmd.Run(ctx, argv, 0); err != nil {
+			return nil, fmt.Errorf("snapctl %q: %v (%s)", argv, err, stderr)
+		}
+	}
+	quoted, _ := json.Marshal(s.input.URL)
+	if _, stderr, err := ctlcmd.Run(ctx, []string{"set", "device-service.url=" + string(quoted)}, 0); err != nil {
+		return nil, fmt.Errorf("snapctl set device-service.url: %v (%s)", err, stderr)
+	}
+	return nil, nil
+}
+
+// withoutTime is a task log line without its time and level.
+func withoutTime(line string) string {
+	if parts := strings.SplitN(line, " ", 3); len(parts) == 3 {
+		return parts[2]
+	}
+	return line
+}
+
+func (s *snapdVerdictSuite) TestReportVerdict(c *C) {
+	c.Assert(s.input.URL, Not(Equals), "")
+	st := s.state
+	st.Lock()
+	defer st.Unlock()
+	s.seedDevice(c)
+
+	// Passes of the state engine until the change is over or its request task waits to try again.
+	var chg *state.Change
+	var request *state.Task
+	for pass := 0; pass < verdictPassesBudget; pass++ {
+		st.Unlock()
+		s.se.Ensure()
+		s.se.Wait()
+		st.Lock()
+		chg = nil
+		for _, candidate := range st.Changes() {
+			if candidate.Kind() == "become-operational" {
+				chg = candidate
+			}
+		}
+		if chg == nil {
+			continue
+		}
+		request = nil
+		for _, t := range chg.Tasks() {
+			if t.Kind() == "request-serial" {
+				request = t
+			}
+		}
+		if chg.Status().Ready() || (request != nil && request.Status() == state.DoingStatus && len(request.Log()) > 0) {
+			break
+		}
+	}
+	c.Assert(chg, NotNil, Commentf("no registration change after %d passes", verdictPassesBudget))
+
+	out := snapdVerdict{Change: chg.Status().String()}
+	for _, t := range chg.Tasks() {
+		out.Log = append(out.Log, t.Log()...)
+	}
+	device, err := devicestatetest.Device(st)
+	c.Assert(err, IsNil)
+	switch {
+	case chg.Status() == state.DoneStatus && device.Serial != "":
+		out.Verdict = "accepted"
+		out.Serial = device.Serial
+	case chg.Status() == state.ErrorStatus:
+		out.Verdict = "refused"
+		// The task's first ERROR line: a stream snapd refuses is logged with its reason, and the
+		// task runner then logs the bare error again.
+		for _, t := range chg.Tasks() {
+			if t.Status() != state.ErrorStatus {
+				continue
+			}
+			for _, line := range t.Log() {
+				if strings.Contains(line, " ERROR ") && out.Message == "" {
+					out.Message = withoutTime(line)
+				}
+			}
+		}
+	case request != nil && request.Status() == state.DoingStatus && len(request.Log()) > 0:
+		last := request.Log()[len(request.Log())-1]
+		out.Message = withoutTime(last)
+		out.Verdict = "retry"
+		if strings.Contains(last, " INFO Will poll for device serial assertion") {
+			out.Verdict = "poll"
+		}
+	default:
+		c.Fatalf("no verdict after %d passes: change %s\n%s", verdictPassesBudget, chg.Status(), strings.Join(out.Log, "\n"))
+	}
+	c.Logf("snapd's verdict: %s: %s", out.Verdict, out.Message)
+	s.writeOutput(c, out)
+}
+
+func (s *snapdVerdictSuite) TestReportSnapctlTyping(c *C) {
+	c.Assert(s.input.Typing, Not(HasLen), 0)
+	st := s.state
+	st.Lock()
+	devicestatetest.MockGadget(c, st, "acme-pc", snap.R(1), &devicestatetest.PrepareDeviceBehavior{})()
+	st.Unlock()
+
+	var readings []snapdReading
+	for _, calls := range s.input.Typing {
+		ctx, err := hookstate.NewContext(nil, st, &hookstate.HookSetup{Snap: "acme-pc", Revision: snap.R(1), Hook: "prepare-device"}, nil, "")
+		c.Assert(err, IsNil)
+		reading := snapdReading{}
+		for _, argv := range calls {
+			_, stderr, err := ctlcmd.Run(ctx, argv, 0)
+			if err != nil {
+				reading.Calls = append(reading.Calls, fmt.Sprintf("%v%s", err, stderr))
+			} else {
+				reading.Calls = append(reading.Calls, "ok")
+			}
+		}
+		// Read as getSerialRequestConfig reads them, in its order.
+		ctx.Lock()
+		tr := configstate.ContextTransaction(ctx)
+		ctx.Unlock()
+		st.Lock()
+		err = tr.GetMaybe("acme-pc", "device-service.url", &reading.URL)
+		if err == nil {
+			err = tr.GetMaybe("acme-pc", "device-service.headers", &reading.Headers)
+		}
+		if err == nil {
+			err = tr.GetMaybe("acme-pc", "registration.body", &reading.Body)
+		}
+		if err == nil {
+			err = tr.GetMaybe("acme-pc", "registration.proposed-serial", &reading.ProposedSerial)
+		}
+		st.Unlock()
+		if err != nil {
+			reading = snapdReading{Calls: reading.Calls, Error: err.Error()}
+		}
+		readings = append(readings, reading)
+	}
+	s.writeOutput(c, readings)
 }
