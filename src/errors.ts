@@ -93,6 +93,13 @@ export const ERROR_CODES = [
   'E_IDENTITY_SCHEME',
   'E_IDENTITY_SEED',
   'E_IDENTITY_SIGNATURE',
+  // doctor: why a device did not register.
+  'E_DOCTOR_GADGET',
+  'E_DOCTOR_INPUT',
+  'E_DOCTOR_SERVICE',
+  'E_DOCTOR_SOCKET',
+  'E_DOCTOR_SSH',
+  'E_DOCTOR_STATE',
   // init: scaffolding a gadget.
   'E_INIT_ARCH',
   'E_INIT_BASE',
