@@ -93,9 +93,10 @@ export const ERROR_CODES = [
   'E_IDENTITY_SCHEME',
   'E_IDENTITY_SEED',
   'E_IDENTITY_SIGNATURE',
-  // doctor: why a device did not register.
+  // doctor: why a device did not register (a cause found is E_DOCTOR_NOT_REGISTERED, exit 1).
   'E_DOCTOR_GADGET',
   'E_DOCTOR_INPUT',
+  'E_DOCTOR_NOT_REGISTERED',
   'E_DOCTOR_SERVICE',
   'E_DOCTOR_SOCKET',
   'E_DOCTOR_SSH',
