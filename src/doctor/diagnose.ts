@@ -119,7 +119,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
     if (proxy) found = proxy
   }
 
-  if (view) notes.push(...configNotes(view, found))
+  if (view) notes.push(...configNotes(view, found), ...backoffNotes(view, diagnosis.registered))
   diagnosis.steps = checklist(view, found, diagnosis.registered, snapd?.version)
   if (found) {
     const spec = CAUSES[found.code]
@@ -336,6 +336,21 @@ function offlineCause(view: DeviceView, version: string | undefined): Found | un
   }
 
   return undefined
+}
+
+/**
+ * When snapd tries again after a failed attempt (registration-failures.md §1.1): 5 minutes after
+ * the first, doubling, 24 hours once doubling would pass 12; counted in memory from the previous
+ * attempt, so a snapd restart starts over at once.
+ */
+function backoffNotes(view: DeviceView, registered: boolean): string[] {
+  const latest = latestChange(view)
+  if (registered || !latest || latest.status !== 'Error') return []
+  const minutes = 5 * 2 ** (view.changes.length - 1)
+  const wait = minutes > 12 * 60 ? '24 h' : describeDuration(minutes * 60_000)
+  return [
+    `snapd tries again ${wait} after the start of the last attempt${latest.spawnTime ? ` (${latest.spawnTime})` : ''} if it has run since (5 minutes after the first, doubling); restarting snapd (sudo systemctl restart snapd) tries at once, and reruns the prepare-device hook`,
+  ]
 }
 
 /**

@@ -9,7 +9,8 @@
  *   whose env.sh says where (SNAP_GADGET_SNAPD_NEWEST, else .cache/snapd-newest-go here).
  *
  * The binary is cached under node_modules/.cache by a digest of our Go files, Go's version and
- * the snapd source's version; Go's own build cache is GOCACHE when set, else a directory in the
+ * the snapd source's version; Go's own build cache is GOCACHE when set, else for 2.77 the one
+ * beside its source (shared with the other proofs built against it), else a directory in the
  * temporary directory shared with the other Go builds of the tests.
  */
 import {spawn, spawnSync} from 'node:child_process'
@@ -80,19 +81,20 @@ export function snapdSource(line: SnapdLine): SnapdSource | string {
   if (!existsSync(join(snapd, 'overlord', 'devicestate'))) return `${envFile} names no snapd source (${snapd})`
   const versionFile = readFileSync(join(snapd, 'snapdtool', 'version_generated.go'), 'utf8')
   const version = /Version = "([^"]+)"/.exec(versionFile)?.[1] ?? 'unknown'
-  // The env file's GOCACHE is the unpacking's: ours is chosen below.
-  delete env.GOCACHE
+  // The env file's GOCACHE (beside the unpacked source) is shared with the other builds against
+  // it, unless GOCACHE says otherwise.
+  if (process.env.GOCACHE) delete env.GOCACHE
   return {env, line, snapd, version}
 }
 
-/** Go's build cache: GOCACHE when set, else one shared by the tests' Go builds. */
-export function goCache(): string {
-  return process.env.GOCACHE ?? join(tmpdir(), 'snap-gadget-go-cache')
+/** Go's build cache: GOCACHE when set, else the source's own (2.77), else one shared by the tests' Go builds. */
+export function goCache(source?: SnapdSource): string {
+  return process.env.GOCACHE ?? source?.env.GOCACHE ?? join(tmpdir(), 'snap-gadget-go-cache')
 }
 
 /** The test binary for `source`, built once per digest. */
 export async function buildFixtureTests(source: SnapdSource, log: (line: string) => void = () => {}): Promise<string> {
-  const env: NodeJS.ProcessEnv = {...process.env, ...source.env, GO111MODULE: 'off', GOCACHE: goCache(), GOFLAGS: '', GOTOOLCHAIN: 'local'}
+  const env: NodeJS.ProcessEnv = {...process.env, ...source.env, GO111MODULE: 'off', GOCACHE: goCache(source), GOFLAGS: '', GOTOOLCHAIN: 'local'}
   const goVersion = spawnSync('go', ['version'], {encoding: 'utf8', env}).stdout
   const files = OUR_GO_FILES[source.line]
   const hash = createHash('sha256').update(goVersion).update(source.version)
