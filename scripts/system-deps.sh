@@ -3,7 +3,9 @@
 #   snapd (snap pack --check-skeleton, snap sign: the oracle), python3-yaml (the oracle script),
 #   qemu-user-static (ARM runs of the runtime bundle), Go with snapd's source (snapd's own
 #   snapctl-typing and assertion checkers, and its devicestate tests registering against serve),
-#   PostgreSQL (serve's tests start a throwaway server with its initdb and pg_ctl).
+#   PostgreSQL (serve's tests start a throwaway server with its initdb and pg_ctl), OpenSSH's
+#   server and systemd-socket-activate (doctor's live tests start snapd itself on its sockets and
+#   an sshd on a loopback port, and read snapd through the real snap command over ssh).
 #   gcc and make (a core22 gadget's quickjs part, built in a test), and QuickJS itself: Debian
 #   trixie's packages for amd64, arm64 and armhf and the QuickJS release source, fetched into
 #   .cache/quickjs/ by scripts/quickjs.sh (the tests would fetch them too, one at a time).
@@ -15,6 +17,9 @@ python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)
 command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+command -v systemd-socket-activate >/dev/null 2>&1 || need+=(systemd)
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)

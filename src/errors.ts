@@ -96,6 +96,14 @@ export const ERROR_CODES = [
   // system-user assertions: access for the factory and support.
   'E_PASSWORD',
   'E_SYSTEM_USER',
+  // doctor: why a device did not register (a cause found is E_DOCTOR_NOT_REGISTERED, exit 1).
+  'E_DOCTOR_GADGET',
+  'E_DOCTOR_INPUT',
+  'E_DOCTOR_NOT_REGISTERED',
+  'E_DOCTOR_SERVICE',
+  'E_DOCTOR_SOCKET',
+  'E_DOCTOR_SSH',
+  'E_DOCTOR_STATE',
   // init: scaffolding a gadget.
   'E_INIT_ARCH',
   'E_INIT_BASE',

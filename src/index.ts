@@ -10,6 +10,7 @@
  *   snap-gadget/assertions  snapd's assertion format: decode, encode, sign, verify
  *   snap-gadget/service     the device service behind `snap-gadget serve`
  *   snap-gadget/simulate    snapd's side of a registration, played without snapd (`device register`)
+ *   snap-gadget/doctor      why a device did not register: its inputs, the diagnosis, the causes
  */
 
 // -- errors ---------------------------------------------------------------------------------------
@@ -71,3 +72,10 @@ export {checkScaffoldTarget, type WriteOptions, type WriteResult, writeScaffold,
 export {type BoardProfile as GadgetBoardProfile, listBoardProfiles, loadBoardProfile} from './scaffold/boards.js'
 /** The model assertion's input for `snap sign`, built and checked as snapd checks it. */
 export {buildModelJson, checkModelJson, type ModelJson} from './scaffold/model.js'
+
+// -- why a device did not register (doctor) -------------------------------------------------------
+
+/** Read a device (state.json, snapd's socket, ssh), probe its service, compare its gadget project: the steps in snapd's order and one cause with its fix. */
+export {type DoctorOptions, type DoctorReport, runDoctor} from './doctor/index.js'
+/** Every cause doctor names: the step, what snapd says by version, the cause and the fix. */
+export {CAUSES, type CauseCode} from './doctor/index.js'

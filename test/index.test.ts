@@ -52,8 +52,9 @@ const functions = [
   'DeviceIdentity',
   'registerDevice',
   'registerFleet',
+  'runDoctor',
 ]
-const values = ['ExitCode', 'rules', 'LATEST_SNAPD', 'OLDEST_SNAPD', 'DEVICE_SERVICE_PRESETS', 'BODY_FACTS']
+const values = ['ExitCode', 'rules', 'LATEST_SNAPD', 'OLDEST_SNAPD', 'DEVICE_SERVICE_PRESETS', 'BODY_FACTS', 'CAUSES']
 
 describe('the public API', () => {
   it('is a curated list: src/index.ts names what it exports', () => {

@@ -1,24 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-
-export interface SystemUserResult {
-  output?: string
-  email: string
-  username: string
-  brandId: string
-  authorityId: string
-  format: number
-  models: string[]
-  serials: string[]
-  since: string
-  until: string
-  keyId: string
-  /** The assertions written: the chain given, then the system-user. */
-  assertions: string[]
-  features: Array<{feature: string; since: string; older: string}>
-  notes: string[]
-}
+import type {SystemUserResult} from './present.js'
 
 export default class SystemUser extends BaseCommand {
   static override description = `Makes a system-user assertion signed with a brand's PEM key (the key serve signs with, or a key of an account the model lists in system-user-authority), for factory and support access: a device creates the user from it when it finds it as auto-import.assert at the root of a USB stick, or with \`snap create-user --known\`.

@@ -1,5 +1,23 @@
 import {quoteInput, terminalSafe} from '../../../support/echo.js'
-import type {SystemUserResult} from './index.js'
+
+/** What the command returns (--json) and prints. */
+export interface SystemUserResult {
+  output?: string
+  email: string
+  username: string
+  brandId: string
+  authorityId: string
+  format: number
+  models: string[]
+  serials: string[]
+  since: string
+  until: string
+  keyId: string
+  /** The assertions written: the chain given, then the system-user. */
+  assertions: string[]
+  features: Array<{feature: string; since: string; older: string}>
+  notes: string[]
+}
 
 /** What was made, which snapd honours what, and what only the device can check. */
 export function presentSystemUser(result: SystemUserResult): string {
