@@ -94,7 +94,9 @@ export const ERROR_CODES = [
   'E_IDENTITY_SEED',
   'E_IDENTITY_SIGNATURE',
   // Hardware identities made in the factory: station exports, their keys, the assertions that certify them.
+  'E_HARDWARE_EXPORT',
   'E_HARDWARE_IDENTITY',
+  'E_HARDWARE_IDENTITY_CONFLICT',
   'E_HARDWARE_KEY',
   // init: scaffolding a gadget.
   'E_INIT_ARCH',
