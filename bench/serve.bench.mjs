@@ -4,25 +4,32 @@
 // devices are this process: each has its own RSA-2048 key made before the timed part, and signs a
 // real serial-request with the nonce it was given.
 //
-// Two set-ups, each on a fresh database and the same devices:
+// Each set-up on a fresh database and the same devices:
 // - serve as it runs (the target, ≥ 70 % of the one-core limit): one service process, which signs
 //   on libuv's thread pool and so shares every core with the devices;
 // - serve confined to one core (taskset: serve on CPU 0, the devices on CPU 1, the limit measured
 //   on CPU 0): what the service costs beside its signatures, printed as its CPU time per
-//   registration, the event loop's apart from its other threads (the signatures, V8's own).
+//   registration, the event loop's apart from its other threads (the signatures, V8's own);
+// - hardware-identity onboarding against api-key onboarding, serve as it runs, in alternating
+//   rounds (the target: ≥ 95 %): each device also has an ECDSA P-256 hardware key, whose
+//   identity the brand certified and serve import took before the run; it asks for a request-id
+//   without an api-key and signs it, and serve finds its identity and checks that signature
+//   (the serial is the identity's hardware id).
 import {spawn, spawnSync} from 'node:child_process'
-import {generateKeyPair, generateKeyPairSync} from 'node:crypto'
+import {generateKeyPair, generateKeyPairSync, sign} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {availableParallelism, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
-import {encodePublicKey, signAssertion, signingKeyFromKeyObject} from '../dist/assertions/index.js'
-import {fmt, median, percentile, signingLimit} from './lib.mjs'
+import {encodePublicKey, hardwareIdKeyText, readHardwareIdKey, signAssertion, signingKeyFromKeyObject} from '../dist/assertions/index.js'
+import {certifyHardwareIdentities} from '../dist/identity/certify.js'
+import {fmt, median, medianRatio, percentile, signingLimit} from './lib.mjs'
 
 const DEVICES = Number(process.env.SERVE_BENCH_DEVICES ?? 400)
 const CONCURRENCY = 25
 const API_KEY = 'bench-api-key'
+const ROUNDS = Number(process.env.SERVE_BENCH_ROUNDS ?? 3)
 
 const dir = mkdtempSync(join(tmpdir(), 'serve-bench-'))
 try {
@@ -70,18 +77,30 @@ try {
     Array.from({length: DEVICES}, async () => {
       const {privateKey} = await makeKey('rsa', {modulusLength: 2048})
       const key = signingKeyFromKeyObject(privateKey)
-      return {encoded: encodePublicKey(key.publicKey), key}
+      const hardware = (await makeKey('ec', {namedCurve: 'P-256'})).privateKey
+      return {encoded: encodePublicKey(key.publicKey), hardware, hardwareId: readHardwareIdKey(hardwareIdKeyText(hardware)), key}
     }),
   )
+  // The factory's side, once: the brand certifies every device's hardware key.
+  const identities = certifyHardwareIdentities(
+    devices.map((device, n) => ({hardwareId: `BENCH-${n}`, key: device.hardwareId, source: 'bench'})),
+    {hardwareName: 'bench', issuerId: 'acme', key: brand, manufacturer: 'Bench'},
+  )
+  writeFileSync(join(dir, 'identities.assert'), identities.text)
 
-  /** One load run against a fresh serve on a fresh database; `cpu` confines serve to that core. */
-  const load = async (name, cpu) => {
+  /**
+   * One load run against a fresh serve on a fresh database; `cpu` confines serve to that core;
+   * `hardware` onboards by hardware identity (the identities imported first).
+   */
+  const load = async (name, cpu, hardware = false) => {
     const run = join(dir, name)
     mkdirSync(run)
-    writeFileSync(
-      join(run, 'serve.yaml'),
-      `listen: 127.0.0.1:0\ndatabase: sqlite:serve.db\nmodels:\n  - {brand: acme, model: acme-pc, api-key: ${API_KEY}, signing-key: ../brand.pem, chain: [../account, ../account-key]}\n`,
-    )
+    const onboarding = hardware ? 'onboarding: hardware-identity' : `api-key: ${API_KEY}`
+    writeFileSync(join(run, 'serve.yaml'), `listen: 127.0.0.1:0\ndatabase: sqlite:serve.db\nmodels:\n  - {brand: acme, model: acme-pc, ${onboarding}, signing-key: ../brand.pem, chain: [../account, ../account-key]}\n`)
+    if (hardware) {
+      const imported = spawnSync(process.execPath, ['bin/run.js', 'serve', 'import', '--config', join(run, 'serve.yaml'), join(dir, 'identities.assert')], {encoding: 'utf8'})
+      if (imported.status !== 0) throw new Error(`serve import: ${imported.stderr}`)
+    }
     const command = [process.execPath, 'bin/run.js', 'serve', '--config', join(run, 'serve.yaml'), '--json', '--quiet']
     const serve = cpu === undefined ? spawn(command[0], command.slice(1), {stdio: ['ignore', 'pipe', 'inherit']}) : spawn('taskset', ['-c', String(cpu), ...command], {stdio: ['ignore', 'pipe', 'inherit']})
     const url = await new Promise((resolve, reject) => {
@@ -93,15 +112,22 @@ try {
       serve.once('exit', (code) => reject(new Error(`serve exited with ${code}`)))
     })
 
+    const headers = hardware ? {} : {'api-key': API_KEY}
     const register = async (device, n) => {
       const started = performance.now()
-      const answer = await fetch(`${url}request-id`, {headers: {'api-key': API_KEY}, method: 'POST'})
+      const answer = await fetch(`${url}request-id`, {headers, method: 'POST'})
       const nonce = (await answer.json())['request-id']
-      const request = signAssertion(
-        {body: `serial: "BENCH-${n}"\n`, headers: {'brand-id': 'acme', 'device-key': device.encoded, model: 'acme-pc', 'request-id': nonce, serial: `BENCH-${n}`}, type: 'serial-request'},
-        device.key,
-      ).text
-      const serial = await fetch(`${url}serial`, {body: `${request}\n${model}`, headers: {'api-key': API_KEY, 'Content-Type': 'application/x.ubuntu.assertion'}, method: 'POST'})
+      // What the prepare-serial-request hook sets: the digest under both names, the signature, the key.
+      const body = hardware
+        ? JSON.stringify({
+            'hardware-id-key': device.hardwareId.text,
+            'hardware-id-key-sha3-384': device.hardwareId.digest,
+            'hardware-id-key-sha384': device.hardwareId.digest,
+            'request-id-signature': sign('sha256', Buffer.from(nonce), {dsaEncoding: 'der', key: device.hardware}).toString('base64'),
+          })
+        : `serial: "BENCH-${n}"\n`
+      const request = signAssertion({body, headers: {'brand-id': 'acme', 'device-key': device.encoded, model: 'acme-pc', 'request-id': nonce, serial: `BENCH-${n}`}, type: 'serial-request'}, device.key).text
+      const serial = await fetch(`${url}serial`, {body: `${request}\n${model}`, headers: {...headers, 'Content-Type': 'application/x.ubuntu.assertion'}, method: 'POST'})
       const text = await serial.text()
       if (serial.status !== 200) throw new Error(`registration ${n}: ${serial.status} ${text}`)
       return performance.now() - started
@@ -127,6 +153,7 @@ try {
     serve.kill('SIGTERM')
     await new Promise((resolve) => serve.once('exit', resolve))
     const rate = latencies.length / seconds
+    if (name.startsWith('round-')) return rate
     return [
       `${rate.toFixed(1)} registrations/s = ${((rate / signLimit) * 100).toFixed(0)}% of the limit`,
       `latency (request-id + serial) p50 ${fmt(median(latencies))}, p99 ${fmt(percentile(latencies, 99))}`,
@@ -144,6 +171,21 @@ try {
   } else {
     console.log('  serve confined to one core: not measured (needs taskset and two cores)')
   }
+
+  // Onboarding by hardware identity against api-key, in rounds that alternate which goes first.
+  const rates = {apiKey: [], hardware: []}
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const hardware of round % 2 === 0 ? [false, true] : [true, false]) {
+      rates[hardware ? 'hardware' : 'apiKey'].push(await load(`round-${round}-${hardware ? 'hardware' : 'api-key'}`, undefined, hardware))
+    }
+  }
+
+  const ratio = medianRatio(rates.hardware, rates.apiKey)
+  const each = (list) => list.map((r) => r.toFixed(1)).join(', ')
+  console.log(`hardware-identity against api-key onboarding, serve as it runs, ${ROUNDS} alternating rounds:`)
+  console.log(`  api-key: ${median(rates.apiKey).toFixed(1)} registrations/s (${each(rates.apiKey)})`)
+  console.log(`  hardware-identity: ${median(rates.hardware).toFixed(1)} registrations/s (${each(rates.hardware)})`)
+  console.log(`  hardware-identity / api-key: ${(ratio * 100).toFixed(0)}% (median of the rounds' ratios; target ≥ 95%)`)
 } finally {
   rmSync(dir, {force: true, recursive: true})
 }

@@ -9,6 +9,9 @@
 #   gcc and make (a core22 gadget's quickjs part, built in a test), and QuickJS itself: Debian
 #   trixie's packages for amd64, arm64 and armhf and the QuickJS release source, fetched into
 #   .cache/quickjs/ by scripts/quickjs.sh (the tests would fetch them too, one at a time).
+#   snapd's newest Go source that Debian packages (sid: 2.77, hardware identity) with Go 1.26,
+#   unpacked without installing into .cache/snapd-newest-go/ by the shared tool beside the project
+#   (../shared/tools/snapd-newest-go.sh), for the tests that judge hardware identities with it.
 # Without root or apt-get it only says what is missing; the tests that need a tool say so too.
 set -u
 need=()
@@ -67,11 +70,25 @@ prepare_quickjs() {
   prepare_newest_snapd
 }
 
+# snapd's newest Go source and its toolchain (about 400 MB, unpacked once; a later run only checks).
+prepare_snapd_newest() {
+  local project tool
+  project="$(cd "$(dirname "$0")/.." && pwd)"
+  tool="$project/../shared/tools/snapd-newest-go.sh"
+  [ -x "$tool" ] || return 0
+  "$tool" --dest "$project/.cache/snapd-newest-go" >/dev/null || echo "system-deps: snapd's newest Go source could not be unpacked" >&2
+}
+
+prepare() {
+  prepare_quickjs
+  prepare_snapd_newest
+}
+
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   [ ${#need[@]} -eq 0 ] || echo "system-deps: missing ${need[*]} (install them with apt-get as root for the oracle and ARM tests)" >&2
   exit 0
 fi
-[ ${#need[@]} -eq 0 ] && { prepare_quickjs; exit 0; }
+[ ${#need[@]} -eq 0 ] && { prepare; exit 0; }
 
 echo "system-deps: installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
@@ -84,7 +101,7 @@ for attempt in 1 2 3; do
   [ "$attempt" = 3 ] || sleep $((attempt * 10))
 done
 for attempt in 1 2 3; do
-  apt-get install -y -qq --no-install-recommends -o Acquire::Retries=3 "${need[@]}" >/dev/null && { prepare_quickjs; exit 0; }
+  apt-get install -y -qq --no-install-recommends -o Acquire::Retries=3 "${need[@]}" >/dev/null && { prepare; exit 0; }
   echo "system-deps: apt-get install ${need[*]} failed (attempt $attempt of 3)" >&2
   [ "$attempt" = 3 ] || { sleep $((attempt * 10)); apt-get update -qq -o Acquire::Retries=3 >/dev/null 2>&1; }
 done

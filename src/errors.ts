@@ -104,6 +104,11 @@ export const ERROR_CODES = [
   'E_DOCTOR_SOCKET',
   'E_DOCTOR_SSH',
   'E_DOCTOR_STATE',
+  // Hardware identities made in the factory: station exports, their keys, the assertions that certify them.
+  'E_HARDWARE_EXPORT',
+  'E_HARDWARE_IDENTITY',
+  'E_HARDWARE_IDENTITY_CONFLICT',
+  'E_HARDWARE_KEY',
   // init: scaffolding a gadget.
   'E_INIT_ARCH',
   'E_INIT_BASE',
@@ -152,6 +157,7 @@ export const ERROR_CODES = [
   'E_SERVE_CONFIG',
   'E_SERVE_DATABASE',
   'E_SERVE_DRIVER',
+  'E_SERVE_IMPORT',
   'E_SERVE_LISTEN',
   'E_SERVE_LOG',
   'E_SERVE_SCHEMA',

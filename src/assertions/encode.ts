@@ -36,13 +36,14 @@ interface AssertionTypeInfo {
   maxFormat?: number
 }
 
-/** snapd 2.57.6's assertion types (asserts/asserts.go typeRegistry). */
+/** snapd 2.57.6's assertion types (asserts/asserts.go typeRegistry), and hardware-identity (snapd 2.73). */
 export const ASSERTION_TYPES: Readonly<Record<string, AssertionTypeInfo>> = {
   account: {primaryKey: ['account-id']},
   'account-key': {primaryKey: ['public-key-sha3-384']},
   'account-key-request': {noAuthority: true, primaryKey: ['public-key-sha3-384']},
   'base-declaration': {primaryKey: ['series']},
   'device-session-request': {noAuthority: true, primaryKey: ['brand-id', 'model', 'serial']},
+  'hardware-identity': {primaryKey: ['issuer-id', 'hardware-id-key-sha3-384']},
   model: {primaryKey: ['series', 'brand-id', 'model']},
   preseed: {primaryKey: ['series', 'brand-id', 'model', 'system-label']},
   repair: {primaryKey: ['brand-id', 'repair-id']},
@@ -73,7 +74,7 @@ export function assertionContent(input: AssertionInput, keyId: string): {content
   const {type} = input
   const info = Object.hasOwn(ASSERTION_TYPES, type) ? ASSERTION_TYPES[type] : undefined
   if (info === undefined) {
-    throw inputError(`unknown assertion type ${JSON.stringify(type)}`, `snapd 2.57.6 signs these types: ${Object.keys(ASSERTION_TYPES).join(', ')}`)
+    throw inputError(`unknown assertion type ${JSON.stringify(type)}`, `snapd signs these types: ${Object.keys(ASSERTION_TYPES).join(', ')}`)
   }
 
   const given = new Map<string, HeaderValue>()

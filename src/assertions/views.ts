@@ -4,8 +4,11 @@
  * They check the shape only; signatures are verify.ts's, and what a header must mean is the
  * caller's (the service, the simulator).
  */
+import type {KeyObject} from 'node:crypto'
+
 import {UserError} from '../errors.js'
 import type {Assertion, HeaderValue} from './decode.js'
+import {HARDWARE_NAME, hardwareIdKeyDigest, ISSUER_ID, parseHeaderKey} from './hardware-identity.js'
 
 export interface ModelView {
   authorityId: string
@@ -62,6 +65,22 @@ export interface AccountKeyView {
   until?: string
   /** The key in snapd's encoding (the body). */
   publicKey: string
+}
+
+/** A hardware-identity assertion (snapd 2.73): an issuer certifies the key of one piece of hardware. */
+export interface HardwareIdentityView {
+  authorityId: string
+  issuerId: string
+  manufacturer: string
+  hardwareName: string
+  hardwareId: string
+  /** The hardware-id-key header's text as written: its digest is over these bytes. */
+  hardwareIdKey: string
+  hardwareIdKeyDigest: string
+  /** The key as snapd's assembler parses it (any key Go's x509 reads, not only those it verifies with). */
+  publicKey: KeyObject
+  signKeyId: string
+  timestamp?: string
 }
 
 export function modelView(assertion: Assertion, file?: string): ModelView {
@@ -124,6 +143,48 @@ export function accountKeyView(assertion: Assertion, file?: string): AccountKeyV
     publicKeyId: read.text('public-key-sha3-384'),
     since: read.text('since'),
     ...optional({until: read.optionalText('until')}),
+  }
+}
+
+/**
+ * A hardware-identity assertion, checked as snapd's assembler checks it (asserts/hardware_identity.go
+ * assembleHardwareIdentity): what snapd would not decode is refused here, with snapd's reason.
+ */
+export function hardwareIdentityView(assertion: Assertion, file?: string): HardwareIdentityView {
+  const read = reader(assertion, 'hardware-identity', file)
+  const matching = (name: string, pattern: RegExp): string => {
+    const value = read.text(name)
+    if (!pattern.test(value)) throw read.fail(`has a ${name} header that contains invalid characters: ${JSON.stringify(value)}`)
+    return value
+  }
+
+  const issuerId = matching('issuer-id', ISSUER_ID)
+  const authorityId = read.text('authority-id')
+  if (authorityId !== issuerId) throw read.fail(`is signed for ${authorityId}, not for its issuer ${issuerId} (issuer id must match authority id)`)
+  const manufacturer = read.text('manufacturer')
+  const hardwareName = matching('hardware-name', HARDWARE_NAME)
+  const hardwareId = read.text('hardware-id')
+  const hardwareIdKey = read.text('hardware-id-key')
+  let publicKey: KeyObject
+  try {
+    publicKey = parseHeaderKey(hardwareIdKey)
+  } catch (error) {
+    throw read.fail(`has a hardware-id-key that is not a public key: ${(error as Error).message}`)
+  }
+
+  const digest = read.text('hardware-id-key-sha3-384')
+  if (digest !== hardwareIdKeyDigest(hardwareIdKey)) throw read.fail('has a hardware-id-key-sha3-384 that is not the digest of its hardware-id-key (hardware id key does not match provided hash)')
+  return {
+    authorityId,
+    hardwareId,
+    hardwareIdKey,
+    hardwareIdKeyDigest: digest,
+    hardwareName,
+    issuerId,
+    manufacturer,
+    publicKey,
+    signKeyId: read.text('sign-key-sha3-384'),
+    ...optional({timestamp: read.optionalText('timestamp')}),
   }
 }
 

@@ -14,6 +14,13 @@
  *     chain: [assertions/acme.account, assertions/acme-serials.account-key]
  * ```
  *
+ * A model onboards its devices by the api-key they send (the default), by their hardware identity
+ * (`onboarding: hardware-identity`: each device proves it holds the key of a hardware-identity
+ * assertion `serve import` took, issued by the brand or an account of `issuers`; an api-key is then
+ * optional, and a second gate when given), or by either (`onboarding: [api-key, hardware-identity]`).
+ * The keys that check imported identities come from every chain in the config: the models', and
+ * those of `issuers:` (an account id and its account and account-keys).
+ *
  * Loading checks what would otherwise fail only on a device: a model whose signing key is not the
  * account-key its chain returns is refused at start (the Serial Vault's best-known pain: the log
  * shows a serial, the device silently rejects it). The api-key values are resolved here and kept
@@ -51,13 +58,29 @@ export type DatabaseLocation =
    */
   | {kind: 'postgres'; url: string; shown: string}
 
+export type OnboardingMethod = 'api-key' | 'hardware-identity'
+export const ONBOARDING_METHODS: readonly OnboardingMethod[] = ['api-key', 'hardware-identity']
+
 export interface ServiceModel {
   brand: string
   model: string
-  /** The api-key its devices send. A secret: never in a message, a log line or an answer. */
-  apiKey: string
+  /** How its devices prove which model they are: the api-key, their hardware identity, or either. */
+  onboarding: {apiKey: boolean; hardwareIdentity: boolean}
+  /**
+   * The api-key its devices send, when the model has one (required in api-key onboarding; in
+   * hardware-identity onboarding alone, a gate before the body). A secret: never in a message, a
+   * log line or an answer.
+   */
+  apiKey?: string
   /** Where the api-key came from, for messages: `literal` or the variable's name. */
-  apiKeyFrom: string
+  apiKeyFrom?: string
+  /** Whose hardware identities its devices may present: the brand, then the accounts its `issuers` names. */
+  issuers: string[]
+  /**
+   * In hardware-identity onboarding, the serial: the identity's hardware-id (a serial the request
+   * proposes must be it), or what the request proposes, as in api-key onboarding.
+   */
+  serialFrom: 'hardware-id' | 'request'
   signingKey: SigningKey
   /** The chain returned after each serial, as the files hold it (never re-serialized). */
   chain: string[]
@@ -80,14 +103,32 @@ export interface ServiceLimits {
   bodyBytesPerClient: number
   /** The longest serial issued, in characters. */
   serialLength: number
+  /**
+   * Request-ids issued without an api-key (hardware-identity onboarding) in the nonce lifetime
+   * (600 s), all clients together: each is a row until it expires, so this bounds the table.
+   */
+  anonymousRequestIds: number
+  /** The same, for one address. */
+  anonymousRequestIdsPerClient: number
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {
+  anonymousRequestIds: 200_000,
+  anonymousRequestIdsPerClient: 20_000,
   bodyBytes: 64 * 1024 * 1024,
   bodyBytesPerClient: 16 * 1024 * 1024,
   connections: 1024,
   connectionsPerClient: 256,
   serialLength: MAX_SERIAL_LENGTH,
+}
+
+/** A key an issuer signs hardware-identity assertions with: an account-key of a chain in the config. */
+export interface IssuerKey {
+  key: AssertionPublicKey
+  since: string
+  until?: string
+  /** The chain file it came from, for messages. */
+  file: string
 }
 
 export interface ServiceConfig {
@@ -96,6 +137,8 @@ export interface ServiceConfig {
   database: DatabaseLocation
   tls?: {certificate: Buffer; key: Buffer; certificateFile: string; keyFile: string}
   models: ServiceModel[]
+  /** The keys of the accounts that issue hardware identities, by account id, from every chain of the config. */
+  issuerKeys: Map<string, IssuerKey[]>
   limits: ServiceLimits
   /** What works but deserves attention (no chain: devices will need the store), each said once. */
   warnings: string[]
@@ -117,24 +160,30 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
   const models: ServiceModel[] = []
   const byApiKey = new Map<string, number>()
   const byName = new Map<string, number>()
+  const chainKeys: ChainKey[] = []
   for (const [index, raw] of data.models.entries()) {
     const at = (key: string): DocumentPath => ['models', index, key]
     const name = `${raw.brand}/${raw.model}`
     const earlier = byName.get(name)
     if (earlier !== undefined) throw fail(at('model'), `model ${name} is configured twice (also models[${earlier}])`, 'keep one entry per brand and model')
     byName.set(name, index)
+    const onboarding = onboardingOf(raw, index, fail)
 
-    const {apiKey, apiKeyFrom} = resolveApiKey(raw['api-key'], env, () => at('api-key'), fail)
-    if (apiKeyFrom === 'literal') {
-      warnings.push(`models[${index}] (${name}) has its api-key written in ${file}: whoever reads the file can register devices as ${name}; use api-key: {env: NAME} and set NAME where serve starts`)
+    let apiKey: string | undefined
+    let apiKeyFrom: string | undefined
+    if (raw['api-key'] !== undefined) {
+      ;({apiKey, apiKeyFrom} = resolveApiKey(raw['api-key'], env, () => at('api-key'), fail))
+      if (apiKeyFrom === 'literal') {
+        warnings.push(`models[${index}] (${name}) has its api-key written in ${file}: whoever reads the file can register devices as ${name}; use api-key: {env: NAME} and set NAME where serve starts`)
+      }
+
+      const sharedWith = byApiKey.get(apiKey)
+      if (sharedWith !== undefined) {
+        throw fail(at('api-key'), `the api-key is the same as that of models[${sharedWith}]`, 'give each model its own api-key: it is how the service tells which model a device claims to be')
+      }
+
+      byApiKey.set(apiKey, index)
     }
-
-    const sharedWith = byApiKey.get(apiKey)
-    if (sharedWith !== undefined) {
-      throw fail(at('api-key'), `the api-key is the same as that of models[${sharedWith}]`, 'give each model its own api-key: it is how the service tells which model a device claims to be')
-    }
-
-    byApiKey.set(apiKey, index)
 
     const keyFile = resolve(baseDir, raw['signing-key'])
     exposedKeyWarning(keyFile, 'the signing key', warnings)
@@ -150,29 +199,16 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
     const chain: string[] = []
     const chainAssertions: Assertion[] = []
     for (const [n, chainFile] of (raw.chain ?? []).entries()) {
-      const path = resolve(baseDir, chainFile)
-      const bytes = readBoundedFile(path, MAX_CHAIN_FILE_BYTES, {shown: path, what: 'assertion'})
-      let assertions: Assertion[]
-      try {
-        assertions = parseAssertions(bytes, {file: chainFile})
-      } catch (error) {
-        if (error instanceof UserError) throw relocate(error, fail(['models', index, 'chain', n], `${chainFile}: ${error.message}`, error.hint ?? 'give assertion files as `snap known` prints them'))
-        throw error
-      }
-
-      for (const assertion of assertions) {
-        if (assertion.type !== 'account' && assertion.type !== 'account-key') {
-          throw fail(
-            ['models', index, 'chain', n],
-            `${chainFile} holds a ${assertion.type} assertion; the chain returns the brand's account and account-key`,
-            `get them with: snap known --remote account account-id=${raw.brand}; snap known --remote account-key public-key-sha3-384=${signingKey.keyId}`,
-          )
-        }
-
-        chainAssertions.push(assertion)
-      }
-
-      chain.push(bytes.toString('utf8').replace(/\n*$/, '\n'))
+      const read = readChainFile(baseDir, chainFile, ['models', index, 'chain', n], fail, (assertion) =>
+        fail(
+          ['models', index, 'chain', n],
+          `${chainFile} holds a ${assertion.type} assertion; the chain returns the brand's account and account-key`,
+          `get them with: snap known --remote account account-id=${raw.brand}; snap known --remote account-key public-key-sha3-384=${signingKey.keyId}`,
+        ),
+      )
+      chainAssertions.push(...read.assertions)
+      chain.push(read.text)
+      chainKeys.push(...read.keys)
     }
 
     if (chain.length === 0) {
@@ -186,7 +222,35 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
       }
     }
 
-    models.push({apiKey, apiKeyFrom, brand: raw.brand, brandKeys, chain, model: raw.model, signingKey})
+    models.push({
+      brand: raw.brand,
+      brandKeys,
+      chain,
+      issuers: [raw.brand, ...(raw.issuers ?? []).filter((id) => id !== raw.brand)],
+      model: raw.model,
+      onboarding,
+      serialFrom: raw['serial-from'] ?? 'hardware-id',
+      signingKey,
+      ...(apiKey === undefined ? {} : {apiKey, apiKeyFrom}),
+    })
+  }
+
+  const issuerKeys = issuerKeysOf(data, baseDir, fail, chainKeys)
+  for (const [index, model] of models.entries()) {
+    if (!model.onboarding.hardwareIdentity) continue
+    for (const issuer of model.issuers) {
+      if (!issuerKeys.has(issuer)) {
+        warnings.push(
+          `models[${index}] (${model.brand}/${model.model}) accepts hardware identities issued by ${issuer}, but no chain of the config holds an account-key of ${issuer}: serve import cannot check them; add ${issuer}'s account and account-key under issuers:`,
+        )
+      }
+    }
+  }
+
+  for (const issuer of data.issuers ?? []) {
+    if (!models.some((m) => m.onboarding.hardwareIdentity && m.issuers.includes(issuer['account-id']))) {
+      warnings.push(`issuers: ${issuer['account-id']} is accepted by no model (a model's issuers: lists the accounts whose hardware identities it accepts besides its brand's)`)
+    }
   }
 
   const listen = parseListen(data.listen ?? DEFAULT_LISTEN, (message, hint) => fail(['listen'], message, hint))
@@ -205,6 +269,15 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
   if (rawLimits['body-bytes'] !== undefined) limits.bodyBytes = rawLimits['body-bytes']
   if (rawLimits['body-bytes-per-client'] !== undefined) limits.bodyBytesPerClient = rawLimits['body-bytes-per-client']
   if (rawLimits['serial-length'] !== undefined) limits.serialLength = rawLimits['serial-length']
+  if (rawLimits['anonymous-request-ids'] !== undefined) limits.anonymousRequestIds = rawLimits['anonymous-request-ids']
+  if (rawLimits['anonymous-request-ids-per-client'] !== undefined) limits.anonymousRequestIdsPerClient = rawLimits['anonymous-request-ids-per-client']
+  if (limits.anonymousRequestIdsPerClient > limits.anonymousRequestIds) {
+    throw fail(
+      ['limits', 'anonymous-request-ids-per-client'],
+      `is ${limits.anonymousRequestIdsPerClient}, more than limits.anonymous-request-ids (${limits.anonymousRequestIds})`,
+      'one client cannot be given more request-ids than all clients together',
+    )
+  }
   if (limits.connectionsPerClient > limits.connections) {
     throw fail(['limits', 'connections-per-client'], `is ${limits.connectionsPerClient}, more than limits.connections (${limits.connections})`, 'one client cannot hold more connections than all clients together')
   }
@@ -213,7 +286,119 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
     throw fail(['limits', 'body-bytes-per-client'], `is ${limits.bodyBytesPerClient}, more than limits.body-bytes (${limits.bodyBytes})`, 'one client cannot hold more body bytes than all clients together')
   }
 
-  return {database, file, limits, listen, models, tls, warnings: [...new Set(warnings)]}
+  return {database, file, issuerKeys, limits, listen, models, tls, warnings: [...new Set(warnings)]}
+}
+
+/** What `serve import` needs of a config: no api-key, no private key. */
+export interface ImportConfig {
+  file: string
+  database: DatabaseLocation
+  models: Pick<ServiceModel, 'brand' | 'issuers' | 'model' | 'onboarding'>[]
+  issuerKeys: Map<string, IssuerKey[]>
+}
+
+/**
+ * The database, the models' onboarding and the issuers' keys of a config, for importing
+ * hardware identities where serve's api-keys and signing keys are not at hand (a station's host).
+ */
+export function loadImportConfig(file: string): ImportConfig {
+  const {baseDir, data, fail} = readConfigFile(file)
+  const chainKeys: ChainKey[] = []
+  const models = data.models.map((raw, index) => {
+    for (const [n, chainFile] of (raw.chain ?? []).entries()) chainKeys.push(...readChainFile(baseDir, chainFile, ['models', index, 'chain', n], fail).keys)
+    return {brand: raw.brand, issuers: [raw.brand, ...(raw.issuers ?? []).filter((id) => id !== raw.brand)], model: raw.model, onboarding: onboardingOf(raw, index, fail)}
+  })
+  return {database: databaseOf(data, baseDir, fail), file, issuerKeys: issuerKeysOf(data, baseDir, fail, chainKeys), models}
+}
+
+interface ChainKey extends IssuerKey {
+  accountId: string
+}
+
+/**
+ * A chain file: its text as returned to devices, its account and account-key assertions, and the
+ * account-keys as keys. Another type of assertion is `other`'s error.
+ */
+function readChainFile(baseDir: string, chainFile: string, at: DocumentPath, fail: Fail, other?: (assertion: Assertion) => UserError): {text: string; assertions: Assertion[]; keys: ChainKey[]} {
+  const path = resolve(baseDir, chainFile)
+  const bytes = readBoundedFile(path, MAX_CHAIN_FILE_BYTES, {shown: path, what: 'assertion'})
+  let assertions: Assertion[]
+  try {
+    assertions = parseAssertions(bytes, {file: chainFile})
+  } catch (error) {
+    if (error instanceof UserError) throw relocate(error, fail(at, `${chainFile}: ${error.message}`, error.hint ?? 'give assertion files as `snap known` prints them'))
+    throw error
+  }
+
+  const keys: ChainKey[] = []
+  for (const assertion of assertions) {
+    if (assertion.type !== 'account' && assertion.type !== 'account-key') {
+      throw other?.(assertion) ?? fail(at, `${chainFile} holds a ${assertion.type} assertion; a chain holds account and account-key assertions`, 'give the files snap known --remote account and account-key print')
+    }
+
+    if (assertion.type !== 'account-key') continue
+    let view
+    try {
+      view = accountKeyView(assertion, chainFile)
+    } catch (error) {
+      if (error instanceof UserError) throw fail(at, error.message, 'give the chain as snap known prints it')
+      throw error
+    }
+
+    const key = decodeAssertionPublicKey(assertion.body, `the account-key body in ${chainFile}`)
+    keys.push({accountId: view.accountId, file: chainFile, key, since: view.since, ...(view.until === undefined ? {} : {until: view.until})})
+  }
+
+  return {assertions, keys, text: bytes.toString('utf8').replace(/\n*$/, '\n')}
+}
+
+/** The account-keys of every chain by account id; each of issuers: must hold one of its account. */
+function issuerKeysOf(data: RawConfig, baseDir: string, fail: Fail, chainKeys: ChainKey[]): Map<string, IssuerKey[]> {
+  const all = [...chainKeys]
+  const seen = new Set<string>()
+  for (const [index, issuer] of (data.issuers ?? []).entries()) {
+    const id = issuer['account-id']
+    if (seen.has(id)) throw fail(['issuers', index, 'account-id'], `issuer ${id} is listed twice`, 'give each issuer once, with all its chain files')
+    seen.add(id)
+    const keys: ChainKey[] = []
+    for (const [n, chainFile] of issuer.chain.entries()) keys.push(...readChainFile(baseDir, chainFile, ['issuers', index, 'chain', n], fail).keys)
+    const own = keys.filter((k) => k.accountId === id)
+    if (own.length === 0) {
+      throw fail(['issuers', index, 'chain'], `holds no account-key of ${id}`, `add the account-key of the key ${id} signs hardware identities with: snap known --remote account-key account-id=${id}`)
+    }
+
+    all.push(...keys)
+  }
+
+  const byAccount = new Map<string, IssuerKey[]>()
+  for (const {accountId, ...key} of all) {
+    const list = byAccount.get(accountId) ?? []
+    if (!list.some((k) => k.key.id === key.key.id)) list.push(key)
+    byAccount.set(accountId, list)
+  }
+
+  return byAccount
+}
+
+function onboardingOf(raw: RawModel, index: number, fail: Fail): ServiceModel['onboarding'] {
+  const methods = raw.onboarding === undefined ? ['api-key'] : typeof raw.onboarding === 'string' ? [raw.onboarding] : raw.onboarding
+  const onboarding = {apiKey: methods.includes('api-key'), hardwareIdentity: methods.includes('hardware-identity')}
+  const name = `${raw.brand}/${raw.model}`
+  if (onboarding.apiKey && raw['api-key'] === undefined) {
+    throw fail(
+      ['models', index],
+      `model ${name} onboards devices by api-key, and has no api-key`,
+      'give api-key: {env: NAME}, or onboard its devices by hardware identity alone (onboarding: hardware-identity), where the api-key is optional',
+    )
+  }
+
+  if (!onboarding.hardwareIdentity) {
+    for (const key of ['issuers', 'serial-from'] as const) {
+      if (raw[key] !== undefined) throw fail(['models', index, key], `is for hardware-identity onboarding, and model ${name} onboards by api-key alone`, 'add onboarding: [api-key, hardware-identity], or leave it out')
+    }
+  }
+
+  return onboarding
 }
 
 /** Only the database a config names (for reading the signing log without the keys or api-keys). */
@@ -291,16 +476,28 @@ export function parseListen(text: string, fail: (message: string, hint: string) 
 interface RawModel {
   brand: string
   model: string
-  'api-key': string | {env: string}
+  onboarding?: OnboardingMethod | OnboardingMethod[]
+  'api-key'?: string | {env: string}
   'signing-key': string
   chain?: string[]
+  issuers?: string[]
+  'serial-from'?: 'hardware-id' | 'request'
 }
 
 interface RawConfig {
   listen?: string
   database?: string
   tls?: {certificate: string; key: string}
-  limits?: {connections?: number; 'connections-per-client'?: number; 'body-bytes'?: number; 'body-bytes-per-client'?: number; 'serial-length'?: number}
+  limits?: {
+    connections?: number
+    'connections-per-client'?: number
+    'body-bytes'?: number
+    'body-bytes-per-client'?: number
+    'serial-length'?: number
+    'anonymous-request-ids'?: number
+    'anonymous-request-ids-per-client'?: number
+  }
+  issuers?: {'account-id': string; chain: string[]}[]
   models: RawModel[]
 }
 
@@ -336,15 +533,19 @@ function mostUseful(errors: ErrorObject[]): ErrorObject {
 }
 
 function propertiesAt(path: DocumentPath): Record<string, unknown> {
-  const top = {$schema: 1, database: 1, limits: 1, listen: 1, models: 1, tls: 1}
+  const top = {$schema: 1, database: 1, issuers: 1, limits: 1, listen: 1, models: 1, tls: 1}
   if (path.length === 0) return top
   if (path[0] === 'tls') return {certificate: 1, key: 1}
-  if (path[0] === 'limits') return {'body-bytes': 1, 'body-bytes-per-client': 1, connections: 1, 'connections-per-client': 1, 'serial-length': 1}
-  if (path[0] === 'models') return {'api-key': 1, brand: 1, chain: 1, model: 1, 'signing-key': 1}
+  if (path[0] === 'limits') {
+    return {'anonymous-request-ids': 1, 'anonymous-request-ids-per-client': 1, 'body-bytes': 1, 'body-bytes-per-client': 1, connections: 1, 'connections-per-client': 1, 'serial-length': 1}
+  }
+
+  if (path[0] === 'issuers') return {'account-id': 1, chain: 1}
+  if (path[0] === 'models') return {'api-key': 1, brand: 1, chain: 1, issuers: 1, model: 1, onboarding: 1, 'serial-from': 1, 'signing-key': 1}
   return {}
 }
 
-const REQUIRED_MODEL_KEYS = ['brand', 'model', 'api-key', 'signing-key']
+const REQUIRED_MODEL_KEYS = ['brand', 'model', 'signing-key', 'api-key (unless onboarding: hardware-identity)']
 /** The schema of the config, where this copy of snap-gadget keeps it. */
 const SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'serve.schema.json')
 
@@ -358,7 +559,7 @@ function hintFor(path: DocumentPath): string {
   return `the schema: ${SCHEMA_FILE}`
 }
 
-function resolveApiKey(spec: RawModel['api-key'], env: NodeJS.ProcessEnv, at: () => DocumentPath, fail: Fail): {apiKey: string; apiKeyFrom: string} {
+function resolveApiKey(spec: NonNullable<RawModel['api-key']>, env: NodeJS.ProcessEnv, at: () => DocumentPath, fail: Fail): {apiKey: string; apiKeyFrom: string} {
   if (typeof spec === 'string') return {apiKey: checkedApiKey(spec, 'the api-key', at, fail), apiKeyFrom: 'literal'}
   const value = env[spec.env]
   if (value === undefined || value === '') throw fail([...at(), 'env'], `the environment variable ${spec.env} is ${value === undefined ? 'not set' : 'empty'}`, `export ${spec.env}=… before starting serve`)

@@ -1,14 +1,30 @@
 /**
  * `serve` as an SDK: a device service that speaks snapd's registration protocol and signs serials
- * with the brand's keys. Load a config, start the service, read its signing log.
+ * with the brand's keys. Load a config, start the service, import hardware identities, read its
+ * signing log.
  */
 import type {ServiceConfig} from './config.js'
 import {openStore, type SigningLogEntry, type SigningLogQuery} from './store/index.js'
 
-export {type DatabaseLocation, DEFAULT_DATABASE, DEFAULT_LISTEN, describeDatabase, loadServiceConfig, loadServiceDatabase, type LoadServiceConfigOptions, type ServiceConfig, type ServiceModel} from './config.js'
-export {ASSERTION_MEDIA_TYPE, describeEntry, NONCE_LIFETIME_MS, type RegistrationEvent} from './registration.js'
-export {MAX_SERIAL_REQUEST_BYTES, type RequestEvent, type RunningService, startDeviceService, type StartServiceOptions} from './server.js'
-export {migrateDatabase, type MigrationResult, openStore, type OpenStoreOptions, SCHEMA_VERSION, type ServiceStore, type SigningLogEntry, type SigningLogQuery} from './store/index.js'
+export {
+  type DatabaseLocation,
+  DEFAULT_DATABASE,
+  DEFAULT_LISTEN,
+  describeDatabase,
+  type ImportConfig,
+  type IssuerKey,
+  loadImportConfig,
+  loadServiceConfig,
+  loadServiceDatabase,
+  type LoadServiceConfigOptions,
+  type OnboardingMethod,
+  type ServiceConfig,
+  type ServiceModel,
+} from './config.js'
+export {type IdentityImport, type ImportedIdentity, importHardwareIdentities, type ImportOptions} from './import.js'
+export {ASSERTION_MEDIA_TYPE, describeEntry, MAX_HARDWARE_BODY_BYTES, NONCE_LIFETIME_MS, type RegistrationEvent} from './registration.js'
+export {MAX_ANONYMOUS_SERIAL_REQUEST_BYTES, MAX_SERIAL_REQUEST_BYTES, type RequestEvent, type RunningService, startDeviceService, type StartServiceOptions} from './server.js'
+export {type HardwareIdentityRecord, migrateDatabase, type MigrationResult, openStore, type OpenStoreOptions, SCHEMA_VERSION, type ServiceStore, type SigningLogEntry, type SigningLogQuery} from './store/index.js'
 
 /** What `serve log` reads: entries, newest first, and how many the log holds in all. */
 export interface SigningLogRead {

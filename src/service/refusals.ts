@@ -31,6 +31,34 @@ export const REFUSALS = {
     status: 401,
   },
 
+  // Who is asking, by hardware identity (onboarding: hardware-identity).
+  'hardware-identity-unknown': {
+    fix: "the factory signs the device's identity (snap-gadget hardware-identity sign) and imports it (snap-gadget serve import); the device asks again by itself",
+    means: 'hardware identity not imported yet',
+    status: 403,
+  },
+  'hardware-identity-issuer': {
+    fix: "import the identity as the brand issued it, or name its issuer in the model's issuers: in the serve config",
+    means: 'the hardware identity was issued by an account the model does not accept (another brand)',
+    status: 403,
+  },
+  'hardware-identity-signature': {
+    fix: 'the prepare-serial-request hook signs the UTF-8 bytes of the request-id snapd set, with the hardware key: SHA-256 (SHA-384 for P-384), ECDSA as DER, RSA PKCS#1 v1.5, in base64',
+    means: 'request-id-signature does not verify with the hardware key',
+    status: 401,
+  },
+  'hardware-body-invalid': {
+    fix: 'the prepare-serial-request hook (snapd 2.74 or later) sets registration.body to one JSON object: hardware-id-key-sha384 and hardware-id-key-sha3-384 (the digest), request-id-signature and hardware-id-key',
+    means: 'the serial-request body is not a hardware identity proof',
+    status: 400,
+  },
+  'hardware-key-mismatch': {fix: "the body's hardware-id-key and its digest must be the same key's: check what the hook reads", means: "the body's hardware-id-key is not the key of its digest", status: 400},
+  'request-id-busy': {
+    fix: 'the device will retry; if it lasts, the operator raises limits.anonymous-request-ids in the serve config',
+    means: 'the service gave as many request-ids without an api-key as its limits allow',
+    status: 503,
+  },
+
   // What was sent.
   'stream-empty': {fix: 'post the serial-request followed by the model assertion', means: 'the request body is empty', status: 400},
   'stream-invalid': {fix: 'post the assertions as snapd encodes them', means: 'the body is not a valid assertion stream', status: 400},
@@ -51,11 +79,22 @@ export const REFUSALS = {
   'body-invalid': {fix: 'set registration.body to YAML (or leave it out and propose the serial in the header)', means: 'the serial-request body is not valid YAML', status: 400},
   'serial-missing': {fix: 'the gadget must set registration.proposed-serial (or serial: in registration.body)', means: 'the serial-request proposes no serial', status: 400},
   'serial-invalid': {fix: 'propose a serial snapd accepts', means: 'the proposed serial cannot be a serial', status: 400},
+  'serial-not-hardware-id': {
+    fix: "propose the hardware identity's hardware-id as the serial, or none; or set serial-from: request for the model in the serve config",
+    means: "the proposed serial is not the hardware identity's hardware-id",
+    status: 400,
+  },
   'serial-unsignable': {fix: 'fix what the device sends so that snapd could sign it', means: 'the serial assertion cannot be signed from what the device sent', status: 400},
 
   // Who already has what.
   'serial-taken': {fix: 'each device needs its own serial; check how the gadget derives it', means: 'the serial was issued to another device key', status: 400},
   'device-has-serial': {fix: 'a device key gets one serial; the device keeps the serial it has', means: 'this device key already has another serial', status: 400},
+  'hardware-identity-taken': {
+    fix: 'a hardware identity registers one device key; the device keeps its device key (snapd keeps it in ubuntu-save), and a device whose key was made again needs the brand to withdraw its registration',
+    means: 'the hardware identity already registered another device key',
+    status: 400,
+  },
+  'device-has-identity': {fix: 'a device key registers with one hardware identity: the device keeps the one it registered with', means: 'this device key registered with another hardware identity', status: 400},
 
   // The request itself.
   'not-found': {fix: 'point the gadget at the service URL ending in /v1/', means: 'no such endpoint', status: 404},

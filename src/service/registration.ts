@@ -8,10 +8,24 @@
  * cannot fix it by asking again; anything the database might answer differently a moment later
  * is a 503. Messages reach the device's `snap changes` only as `application/json` with `message`.
  */
-import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
+import {createHash, createPublicKey, randomBytes, timingSafeEqual} from 'node:crypto'
 import {availableParallelism} from 'node:os'
 
-import {type Assertion, decodeAssertionPublicKey, modelView, parseAssertions, type SerialRequestView, serialRequestView, signAssertion, signAssertionAsync, verifyAssertionSignature} from '../assertions/index.js'
+import {
+  type Assertion,
+  decodeAssertionPublicKey,
+  decodeNonceSignatureText,
+  type HardwareKeyType,
+  modelView,
+  nonceHashOf,
+  parseAssertions,
+  type SerialRequestView,
+  serialRequestView,
+  signAssertion,
+  signAssertionAsync,
+  verifyAssertionSignature,
+  verifyNonceSignature,
+} from '../assertions/index.js'
 import {UserError} from '../errors.js'
 import {readUntrustedYaml} from '../go-yaml/untrusted.js'
 import {MAX_SERIAL_LENGTH, serialTextProblem} from '../serial/serial-text.js'
@@ -19,7 +33,7 @@ import {quoteInput} from '../support/echo.js'
 import {ConcurrencyLimiter} from '../support/limiter.js'
 import type {ServiceModel} from './config.js'
 import {type RefusalCode, REFUSALS, ServiceRefusal} from './refusals.js'
-import type {ServiceStore, SigningLogEntry} from './store/index.js'
+import type {HardwareIdentityRecord, ServiceStore, SigningLogEntry} from './store/index.js'
 
 export {ServiceRefusal} from './refusals.js'
 
@@ -28,6 +42,11 @@ export const NONCE_LIFETIME_MS = 600_000
 export const ASSERTION_MEDIA_TYPE = 'application/x.ubuntu.assertion'
 /** A body parsed for its `serial:` is a few hardware facts; snapd allows 2 MiB, none needs more than this. */
 const MAX_BODY_YAML_BYTES = 256 * 1024
+/** A hardware identity proof is under 2 KB (an RSA-4096 key and signature): JSON.parse is given no more than this. */
+export const MAX_HARDWARE_BODY_BYTES = 16 * 1024
+/** The scope of request-ids given without an api-key: not a brand/model, so never one's. */
+const HARDWARE_SCOPE = 'hardware-identity'
+const DIGEST = /^[A-Za-z0-9_-]{64}$/
 
 export interface ServiceAnswer {
   status: number
@@ -54,6 +73,10 @@ export interface RegistrationEvent {
   claimed?: {brand?: string; model?: string; serial?: string}
   /** Why the model's own signature was not checked. */
   note?: string
+  /** The hardware id whose key signed the request-id (hardware-identity onboarding), once verified. */
+  hardwareId?: string
+  /** The account that issued that hardware identity. */
+  hardwareIssuer?: string
 }
 
 export interface DeviceServiceOptions {
@@ -68,6 +91,8 @@ export interface DeviceServiceOptions {
   signingThreads?: number
   /** The longest serial issued, in characters (MAX_SERIAL_LENGTH by default). */
   maxSerialLength?: number
+  /** Request-ids given without an api-key within a nonce's lifetime: all together, and per client address. */
+  anonymousRequestIds?: {total: number; perClient: number}
 }
 
 /**
@@ -95,23 +120,36 @@ export class DeviceService {
   /** Undefined: signatures are made on the event loop. */
   private readonly signing: ConcurrencyLimiter | undefined
   private readonly maxSerialLength: number
+  /** Models a device may register without an api-key, by its hardware identity: by brand/model. */
+  private readonly anonymous: Map<string, ServiceModel>
+  private readonly anonymousRequestIds: WindowCounter
 
   constructor(private readonly options: DeviceServiceOptions) {
     this.now = options.now ?? (() => new Date())
     const threads = options.signingThreads ?? defaultSigningThreads()
     this.signing = threads > 0 ? new ConcurrencyLimiter(threads) : undefined
-    this.apiKeyDigests = options.models.map((model) => ({digest: digest(model.apiKey), model}))
+    this.apiKeyDigests = options.models.flatMap((model) => (model.apiKey === undefined ? [] : [{digest: digest(model.apiKey), model}]))
     this.maxSerialLength = options.maxSerialLength ?? MAX_SERIAL_LENGTH
+    // Either onboarding is enough when the model takes both; hardware alone needs no api-key unless one is configured.
+    this.anonymous = new Map(options.models.filter((m) => m.onboarding.hardwareIdentity && (m.apiKey === undefined || m.onboarding.apiKey)).map((m) => [scopeOf(m), m]))
+    const limits = options.anonymousRequestIds ?? {perClient: 20_000, total: 200_000}
+    this.anonymousRequestIds = new WindowCounter(NONCE_LIFETIME_MS, limits.total, limits.perClient)
   }
 
   /**
    * The model whose api-key the request's headers carry: the only thing checked before a body is
    * read. Every key is compared, so the time taken does not tell which one matched, and a caller
-   * without a valid key learns nothing about which models are served.
+   * without a valid key learns nothing about which models are served. Undefined: the request has
+   * no api-key, and some model registers devices by their hardware identity alone; the body will
+   * have to prove it.
    */
-  authenticate(headers: RequestHeaders): ServiceModel {
+  authenticate(headers: RequestHeaders): ServiceModel | undefined {
     const apiKey = singleHeader(headers, 'api-key')
-    if (apiKey === undefined) throw new ServiceRefusal('api-key-missing')
+    if (apiKey === undefined) {
+      if (this.anonymous.size > 0) return undefined
+      throw new ServiceRefusal('api-key-missing')
+    }
+
     const given = digest(apiKey)
     let found: ServiceModel | undefined
     for (const candidate of this.apiKeyDigests) if (timingSafeEqual(given, candidate.digest) && !found) found = candidate.model
@@ -119,29 +157,51 @@ export class DeviceService {
     return found
   }
 
-  /** `POST /v1/request-id`: a fresh nonce for a device of the model whose api-key it holds. */
-  async requestId(entry: ServiceModel, event: RegistrationEvent): Promise<ServiceAnswer> {
-    event.brand = entry.brand
-    event.model = entry.model
+  /**
+   * `POST /v1/request-id`: a fresh nonce for a device of the model whose api-key it holds, or,
+   * without an api-key, for a device that will sign it with its hardware identity key: those are
+   * bounded in number (each is a row until it expires), all together and per client address.
+   */
+  async requestId(entry: ServiceModel | undefined, event: RegistrationEvent, client?: string): Promise<ServiceAnswer> {
+    if (entry) {
+      event.brand = entry.brand
+      event.model = entry.model
+    } else if (!this.anonymousRequestIds.take(client ?? '', this.now().getTime())) {
+      throw new ServiceRefusal(
+        'request-id-busy',
+        `the service gave as many request-ids without an api-key in the last ${NONCE_LIFETIME_MS / 1000} s as its limits allow${client === undefined ? '' : ', all clients together or to this address'}`,
+      )
+    }
+
     const nonce = randomBytes(20).toString('hex')
-    await this.options.store.addNonce(nonce, scopeOf(entry), this.now())
+    await this.options.store.addNonce(nonce, entry ? scopeOf(entry) : HARDWARE_SCOPE, this.now())
     return json(200, {'request-id': nonce})
   }
 
-  /** `POST /v1/serial`: checks a serial-request and answers with a signed serial and the chain. */
-  async serial(entry: ServiceModel, body: Buffer, event: RegistrationEvent): Promise<ServiceAnswer> {
-    event.brand = entry.brand
-    event.model = entry.model
+  /**
+   * `POST /v1/serial`: checks a serial-request and answers with a signed serial and the chain.
+   * `entry` is the model of the api-key the request carried; undefined when it carried none.
+   */
+  async serial(entry: ServiceModel | undefined, body: Buffer, event: RegistrationEvent): Promise<ServiceAnswer> {
+    if (entry) {
+      event.brand = entry.brand
+      event.model = entry.model
+    }
+
     const [requestAssertion, modelAssertion] = readStream(body)
     const request = refuseOnUserError(() => serialRequestView(requestAssertion, 'the request body'), 'stream-invalid')
     const {brandId: brand, model: modelName} = request
     event.claimed = {brand, model: modelName}
 
     // 1. The serial-request is for the model whose api-key the device holds. Said the same way
-    //    whether that other model is served or not.
-    if (brand !== entry.brand || modelName !== entry.model) {
+    //    whether that other model is served or not. Without an api-key, for a model whose devices
+    //    register by hardware identity alone.
+    if (entry && (brand !== entry.brand || modelName !== entry.model)) {
       throw new ServiceRefusal('api-key-invalid', `the api-key is not the one of model ${quoteInput(`${brand}/${modelName}`)} that the serial-request names`)
     }
+
+    const model = entry ?? this.anonymous.get(`${brand}/${modelName}`)
+    if (!model) throw new ServiceRefusal('api-key-missing', `the request has no api-key, and ${quoteInput(`${brand}/${modelName}`)} is not a model this service registers by hardware identity alone`)
 
     // 2. The serial-request is signed by the device key it carries.
     const deviceKeyText = request.deviceKey
@@ -152,38 +212,119 @@ export class DeviceService {
 
     // 3. The model, when sent, is the request's and (when the brand key is known) the brand's.
     if (modelAssertion) {
-      const model = refuseOnUserError(() => modelView(modelAssertion, 'the request body'), 'stream-invalid')
-      if (model.brandId !== brand || model.model !== modelName) {
-        throw new ServiceRefusal('model-mismatch', `the model assertion is ${quoteInput(`${model.brandId}/${model.model}`)}, but the serial-request is for ${brand}/${modelName}`)
+      const sent = refuseOnUserError(() => modelView(modelAssertion, 'the request body'), 'stream-invalid')
+      if (sent.brandId !== brand || sent.model !== modelName) {
+        throw new ServiceRefusal('model-mismatch', `the model assertion is ${quoteInput(`${sent.brandId}/${sent.model}`)}, but the serial-request is for ${brand}/${modelName}`)
       }
 
-      if (model.authorityId !== brand) throw new ServiceRefusal('model-authority', `the model is signed by ${quoteInput(model.authorityId)}, not by its brand ${brand}`)
-      const brandKey = entry.brandKeys.get(model.signKeyId)
+      if (sent.authorityId !== brand) throw new ServiceRefusal('model-authority', `the model is signed by ${quoteInput(sent.authorityId)}, not by its brand ${brand}`)
+      const brandKey = model.brandKeys.get(sent.signKeyId)
       if (brandKey) {
         const check = verifyAssertionSignature(modelAssertion, brandKey)
-        if (!check.valid) throw new ServiceRefusal('model-signature', `the model assertion's signature does not verify against brand key ${model.signKeyId}: ${check.reason}`)
+        if (!check.valid) throw new ServiceRefusal('model-signature', `the model assertion's signature does not verify against brand key ${sent.signKeyId}: ${check.reason}`)
       } else {
-        event.note = `model signed by key ${quoteInput(model.signKeyId)}, which the config's chain does not hold: its signature was not checked`
+        event.note = `model signed by key ${quoteInput(sent.signKeyId)}, which the config's chain does not hold: its signature was not checked`
       }
     }
 
-    // 4. The nonce: known, fresh, this model's, consumed exactly once.
-    const nonceCheck = await this.options.store.consumeNonce(request.requestId, scopeOf(entry), this.now(), NONCE_LIFETIME_MS)
+    // 4. The hardware identity, when the model onboards by it: the body's digest finds an imported
+    //    identity the model accepts, whose key signed the request-id. A model that takes either
+    //    onboarding goes this way when the device sent no api-key or sent a hardware proof.
+    const byHardware = model.onboarding.hardwareIdentity && (!entry || !model.onboarding.apiKey || looksLikeHardwareProof(request.body))
+    const identity = byHardware ? await this.checkHardwareIdentity(model, request) : undefined
+    if (identity) {
+      event.brand = model.brand
+      event.model = model.model
+      event.hardwareId = identity.hardwareId
+      event.hardwareIssuer = identity.issuerId
+    }
+
+    // 5. The nonce: known, fresh, this model's (or, without an api-key, given without one), consumed exactly once.
+    const nonceCheck = await this.options.store.consumeNonce(request.requestId, entry ? scopeOf(entry) : HARDWARE_SCOPE, this.now(), NONCE_LIFETIME_MS)
     if (nonceCheck === 'unknown') throw new ServiceRefusal('request-id-unknown')
     if (nonceCheck === 'expired') throw new ServiceRefusal('request-id-expired', `the request-id is older than ${NONCE_LIFETIME_MS / 1000} s`)
-    if (nonceCheck === 'wrong-model') throw new ServiceRefusal('request-id-model', `the request-id was issued for another model's api-key, not ${brand}/${modelName}`)
+    if (nonceCheck === 'wrong-model') {
+      throw new ServiceRefusal(
+        'request-id-model',
+        entry ? `the request-id was issued for another model's api-key, not ${brand}/${modelName}` : 'the request-id was issued for an api-key, and this serial-request has none',
+      )
+    }
 
-    // 5. The serial the device proposes: the header, else `serial:` in a YAML body.
-    const serial = this.proposedSerial(request, event)
-
-    const outcome = await this.options.store.issueSerial({brand, deviceKeyId: deviceKey.id, model: modelName, now: this.now(), serial}, (revision) =>
-      this.signSerial(entry, {body: request.body, deviceKeyId: deviceKey.id, deviceKeyText, revision, serial}),
+    // 6. The serial: the identity's hardware id, or what the device proposes (the header, else `serial:` in a YAML body).
+    const serial = identity && model.serialFrom === 'hardware-id' ? this.hardwareSerial(request, identity, event) : this.proposedSerial(request, event)
+    const hardware = identity ? {digest: identity.digest, hardwareId: identity.hardwareId, issuerId: identity.issuerId} : undefined
+    const outcome = await this.options.store.issueSerial({brand, deviceKeyId: deviceKey.id, model: modelName, now: this.now(), serial, ...(hardware ? {hardware} : {})}, (revision) =>
+      this.signSerial(model, {body: request.body, deviceKeyId: deviceKey.id, deviceKeyText, revision, serial}),
     )
-    if (outcome.kind === 'serial-taken') throw new ServiceRefusal('serial-taken', `serial ${serial} of ${brand}/${modelName} was issued to another device key`)
-    if (outcome.kind === 'key-has-serial') throw new ServiceRefusal('device-has-serial', `this device key already has serial ${outcome.serial} of ${brand}/${modelName}; it cannot get a second one (${serial})`)
-    event.serial = serial
-    event.revision = outcome.entry.revision
-    return {body: outcome.assertion + entry.chain.map((a) => `\n${a}`).join(''), contentType: ASSERTION_MEDIA_TYPE, status: 200}
+    switch (outcome.kind) {
+      case 'serial-taken': {
+        throw new ServiceRefusal('serial-taken', `serial ${serial} of ${brand}/${modelName} was issued to another device key`)
+      }
+
+      case 'key-has-serial': {
+        throw new ServiceRefusal('device-has-serial', `this device key already has serial ${outcome.serial} of ${brand}/${modelName}; it cannot get a second one (${serial})`)
+      }
+
+      case 'identity-unknown': {
+        throw new ServiceRefusal('hardware-identity-unknown', `hardware identity not imported yet: the identity of hardware id ${quoteInput(hardware!.hardwareId)} is gone from the store`)
+      }
+
+      case 'identity-taken': {
+        throw new ServiceRefusal('hardware-identity-taken', `hardware id ${quoteInput(hardware!.hardwareId)} registered another device key (${outcome.deviceKeyId}), not this one (${deviceKey.id})`)
+      }
+
+      case 'device-has-identity': {
+        throw new ServiceRefusal('device-has-identity', `this device key registered with hardware id ${quoteInput(outcome.hardwareId)} of ${outcome.issuerId}, not with ${quoteInput(hardware!.hardwareId)}`)
+      }
+
+      case 'issued': {
+        event.serial = serial
+        event.revision = outcome.entry.revision
+        return {body: outcome.assertion + model.chain.map((a) => `\n${a}`).join(''), contentType: ASSERTION_MEDIA_TYPE, status: 200}
+      }
+    }
+  }
+
+  /**
+   * The imported identity whose key signed the request-id: found by the body's digest among those
+   * of the issuers the model accepts (the brand first), the signature checked as snapd's
+   * VerifyNonceSignature checks it, with the hash of the key's type.
+   */
+  private async checkHardwareIdentity(model: ServiceModel, request: SerialRequestView): Promise<HardwareIdentityRecord> {
+    const proof = readHardwareProof(request.body)
+    const found = await this.options.store.findIdentities(proof.digest)
+    if (found.length === 0) throw new ServiceRefusal('hardware-identity-unknown', `hardware identity not imported yet: no imported identity has the key ${proof.digest}`)
+    const identity = model.issuers.map((issuer) => found.find((i) => i.issuerId === issuer)).find((i) => i !== undefined)
+    if (!identity) {
+      throw new ServiceRefusal(
+        'hardware-identity-issuer',
+        `the hardware identity of key ${proof.digest} was issued by ${found.map((i) => i.issuerId).join(', ')}; ${model.brand}/${model.model} accepts identities issued by ${model.issuers.join(' or ')}`,
+      )
+    }
+
+    const key = hardwareKeyOf(identity)
+    if (proof.hardwareIdKey !== undefined && proof.hardwareIdKey.replaceAll('\n', '') !== identity.hardwareIdKey.replaceAll('\n', '')) {
+      throw new ServiceRefusal('hardware-key-mismatch', `the body's hardware-id-key is not the key of ${proof.digest} (hardware id ${quoteInput(identity.hardwareId)})`)
+    }
+
+    const signature = decodeNonceSignatureText(proof.signature)
+    if (signature === undefined) throw new ServiceRefusal('hardware-body-invalid', 'request-id-signature is not base64 (standard or URL-safe, padded or not)')
+    const check = verifyNonceSignature(key.key, request.requestId, signature, nonceHashOf(key.type))
+    if (!check.valid) throw new ServiceRefusal('hardware-identity-signature', `request-id-signature does not verify with the ${key.type} key of hardware id ${quoteInput(identity.hardwareId)}: ${check.reason}`)
+    return identity
+  }
+
+  /** The identity's hardware id as the serial: a serial the request proposes must be it. */
+  private hardwareSerial(request: SerialRequestView, identity: HardwareIdentityRecord, event: RegistrationEvent): string {
+    const serial = identity.hardwareId
+    if (request.serial !== undefined && request.serial !== serial) {
+      event.claimed = {...event.claimed, serial: request.serial}
+      throw new ServiceRefusal('serial-not-hardware-id', `the serial-request proposes serial ${quoteInput(request.serial)}, and its hardware identity is hardware id ${quoteInput(serial)}`)
+    }
+
+    const problem = serialTextProblem(serial, this.maxSerialLength)
+    if (problem) throw new ServiceRefusal('serial-invalid', `the hardware id ${quoteInput(serial)} of the identity cannot be a serial: ${problem}`)
+    return serial
   }
 
   /** `GET /v1/version`. */
@@ -239,7 +380,139 @@ export class DeviceService {
 
 /** One signing-log entry as the operator reads it. */
 export function describeEntry(entry: SigningLogEntry): string {
-  return `${entry.signed}  ${entry.brand}/${entry.model}  ${entry.serial}  revision ${entry.revision}  device key ${entry.deviceKeyId}`
+  const hardware = entry.hardwareId === undefined ? '' : `  hardware id ${entry.hardwareId} (${entry.hardwareIssuer ?? '?'})`
+  return `${entry.signed}  ${entry.brand}/${entry.model}  ${entry.serial}  revision ${entry.revision}  device key ${entry.deviceKeyId}${hardware}`
+}
+
+/** What the body of a hardware-identity serial-request holds, read as JSON within bounds. */
+interface HardwareProof {
+  digest: string
+  signature: string
+  hardwareIdKey?: string
+}
+
+/** A body that means to be a hardware proof: a JSON object naming its fields. */
+function looksLikeHardwareProof(body: string): boolean {
+  return body.trimStart().startsWith('{') && (body.includes('"request-id-signature"') || body.includes('"hardware-id-key-sha'))
+}
+
+/**
+ * The body as snapd sends what the prepare-serial-request hook set (Go's json.Marshal of one
+ * object), read as JSON, never YAML: the digest (hardware-id-key-sha3-384, or
+ * hardware-id-key-sha384 as snapd up to 2.77 names it; the same when both are given), the
+ * request-id-signature, and optionally the hardware-id-key. Other fields are the hook's.
+ */
+export function readHardwareProof(body: string): HardwareProof {
+  const invalid = (why: string): ServiceRefusal => new ServiceRefusal('hardware-body-invalid', `the serial-request body ${why}`)
+  const size = Buffer.byteLength(body)
+  if (size === 0) throw invalid('is empty')
+  if (size > MAX_HARDWARE_BODY_BYTES) throw invalid(`is ${size} bytes; a hardware identity proof is at most ${MAX_HARDWARE_BODY_BYTES}`)
+  let value: unknown
+  try {
+    value = JSON.parse(body)
+  } catch (error) {
+    throw invalid(`is not JSON (${(error as Error).message})`)
+  }
+
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(`is JSON, but ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object`)
+  const fields = value as Record<string, unknown>
+  const text = (name: string): string | undefined => {
+    const found = Object.hasOwn(fields, name) ? fields[name] : undefined
+    if (found !== undefined && typeof found !== 'string') throw invalid(`has a ${name} that is not a string`)
+    return found
+  }
+
+  const sha3 = text('hardware-id-key-sha3-384')
+  const older = text('hardware-id-key-sha384')
+  if (sha3 === undefined && older === undefined) throw invalid('has neither hardware-id-key-sha3-384 nor hardware-id-key-sha384')
+  if (sha3 !== undefined && older !== undefined && sha3 !== older) throw invalid('has a hardware-id-key-sha3-384 and a hardware-id-key-sha384 that differ')
+  const digest = (sha3 ?? older)!
+  if (!DIGEST.test(digest)) throw invalid(`has a key digest ${quoteInput(digest)} that is not 64 characters of unpadded base64url (SHA3-384)`)
+  const signature = text('request-id-signature')
+  if (signature === undefined) throw invalid('has no request-id-signature')
+  const hardwareIdKey = text('hardware-id-key')
+  return {digest, signature, ...(hardwareIdKey === undefined ? {} : {hardwareIdKey})}
+}
+
+/** The key of an imported identity (the store holds its header text and type). */
+function hardwareKeyOf(identity: HardwareIdentityRecord): {key: ReturnType<typeof createPublicKey>; type: HardwareKeyType} {
+  const key = createPublicKey({format: 'der', key: Buffer.from(identity.hardwareIdKey.replaceAll('\n', ''), 'base64'), type: 'spki'})
+  return {key, type: identity.keyType as HardwareKeyType}
+}
+
+/**
+ * Events per key over a sliding window (in slots of a sixtieth of it), refused past a total and
+ * past a count per key. The keys followed are bounded: past that many, a new key is held to the
+ * total alone.
+ */
+export class WindowCounter {
+  private readonly slotMs: number
+  private readonly totals: number[]
+  private total = 0
+  private slot = -1
+  private readonly perKey = new Map<string, {slots: number[]; count: number}>()
+
+  constructor(
+    windowMs: number,
+    private readonly limit: number,
+    private readonly limitPerKey: number,
+    private readonly slots = 60,
+    private readonly maxKeys = 65_536,
+  ) {
+    this.slotMs = windowMs / slots
+    this.totals = Array.from({length: slots}, () => 0)
+  }
+
+  /** Counts one event of `key` at `nowMs` unless that goes over a limit. */
+  take(key: string, nowMs: number): boolean {
+    const slot = Math.floor(nowMs / this.slotMs)
+    this.advance(slot)
+    if (this.total >= this.limit) return false
+    let own = this.perKey.get(key)
+    if (own) this.expire(own, slot)
+    if (own && own.count >= this.limitPerKey) return false
+    if (!own && this.perKey.size < this.maxKeys) {
+      own = {count: 0, slots: []}
+      this.perKey.set(key, own)
+    }
+
+    if (own) {
+      own.slots.push(slot)
+      own.count++
+    }
+
+    this.total++
+    this.totals[slot % this.slots]++
+    return true
+  }
+
+  private advance(slot: number): void {
+    if (slot <= this.slot) return
+    const steps = Math.min(slot - this.slot, this.slots)
+    for (let i = 1; i <= steps; i++) {
+      const index = (this.slot + i) % this.slots
+      this.total -= this.totals[index]
+      this.totals[index] = 0
+    }
+
+    this.slot = slot
+    // Keys whose events all expired leave the map: it holds only the clients of the window.
+    if (steps === this.slots || slot % this.slots === 0) {
+      for (const [key, own] of this.perKey) {
+        this.expire(own, slot)
+        if (own.count === 0) this.perKey.delete(key)
+      }
+    }
+  }
+
+  private expire(own: {slots: number[]; count: number}, slot: number): void {
+    let drop = 0
+    while (drop < own.slots.length && own.slots[drop] <= slot - this.slots) drop++
+    if (drop > 0) {
+      own.slots.splice(0, drop)
+      own.count -= drop
+    }
+  }
 }
 
 export function json(status: number, value: unknown): ServiceAnswer {

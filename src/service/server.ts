@@ -2,7 +2,10 @@
  * `serve` over HTTP(S): the Serial Vault's device paths, so an existing gadget points at it
  * unchanged. Everything that arrives is hostile until authenticated:
  * - the api-key is compared from the headers before a byte of a body is read, and a request
- *   without a valid one is answered and its connection closed;
+ *   without a valid one is answered and its connection closed; a request without any, when a
+ *   model registers devices by hardware identity alone, gets a request-id within limits (each is a
+ *   row until it expires) and may post a serial-request of at most 1 MiB, whose hardware proof is
+ *   checked before anything is written;
  * - bodies are capped (snapd's own decoder limits: a serial-request and a model, each at most
  *   128 KiB of headers, 2 MiB of body and 128 KiB of signature), and the bytes held at once are
  *   bounded per client and in total, as are the connections, so no client or crowd of clients can
@@ -22,6 +25,11 @@ import {openStore, type ServiceStore} from './store/index.js'
 
 /** Two assertions at snapd's decoder limits. */
 export const MAX_SERIAL_REQUEST_BYTES = 2 * (128 * 1024 + 2 * 1024 * 1024 + 128 * 1024)
+/**
+ * A serial-request without an api-key is a small JSON body and a model: room for a model of
+ * thousands of snaps, far under snapd's limits, so an unauthenticated client holds little.
+ */
+export const MAX_ANONYMOUS_SERIAL_REQUEST_BYTES = 1024 * 1024
 /** snapd posts request-id with an empty body. */
 const MAX_REQUEST_ID_BYTES = 4096
 /** A device on a slow factory network sends a few KB; minutes mean a stuck or hostile client. */
@@ -75,7 +83,15 @@ export interface RunningService {
 export async function startDeviceService(config: ServiceConfig, options: StartServiceOptions): Promise<RunningService> {
   const store = options.store ?? (await openStore(config.database, {migrate: options.migrate}))
   const now = options.now ?? (() => new Date())
-  const service = new DeviceService({maxSerialLength: config.limits.serialLength, models: config.models, now, signingThreads: options.signingThreads, store, version: options.version})
+  const service = new DeviceService({
+    anonymousRequestIds: {perClient: config.limits.anonymousRequestIdsPerClient, total: config.limits.anonymousRequestIds},
+    maxSerialLength: config.limits.serialLength,
+    models: config.models,
+    now,
+    signingThreads: options.signingThreads,
+    store,
+    version: options.version,
+  })
   const health = new HealthProbe(store, now, options.logLinesLost)
   const budget = new BodyBudget(config.limits)
   const counts = {failed: 0, refused: 0, total: 0}
@@ -218,14 +234,14 @@ async function route(context: RequestContext, req: IncomingMessage, path: string
       async run() {
         const model = service.authenticate(req.headers)
         await read(MAX_REQUEST_ID_BYTES)
-        return service.requestId(model, event)
+        return service.requestId(model, event, req.socket.remoteAddress)
       },
     },
     '/v1/serial': {
       method: 'POST',
       async run() {
         const model = service.authenticate(req.headers)
-        return service.serial(model, await read(MAX_SERIAL_REQUEST_BYTES), event)
+        return service.serial(model, await read(model ? MAX_SERIAL_REQUEST_BYTES : MAX_ANONYMOUS_SERIAL_REQUEST_BYTES), event)
       },
     },
     '/v1/version': {method: 'GET', run: () => service.version()},

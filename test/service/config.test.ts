@@ -107,9 +107,22 @@ describe('risky set-ups start, with a warning each, once, that says the fix', ()
 
 describe('limits', () => {
   test('defaults that hold a factory line, and each one configurable', () => {
-    assert.deepEqual(loadServiceConfig(lab().config, {env}).limits, {bodyBytes: 67_108_864, bodyBytesPerClient: 16_777_216, connections: 1024, connectionsPerClient: 256, serialLength: 200})
-    const set = loadServiceConfig(lab(`limits: {connections: 10, connections-per-client: 2, body-bytes: 1048576, body-bytes-per-client: 65536, serial-length: 32}\nmodels:\n${model()}`).config, {env}).limits
-    assert.deepEqual(set, {bodyBytes: 1_048_576, bodyBytesPerClient: 65_536, connections: 10, connectionsPerClient: 2, serialLength: 32})
+    assert.deepEqual(loadServiceConfig(lab().config, {env}).limits, {
+      anonymousRequestIds: 200_000,
+      anonymousRequestIdsPerClient: 20_000,
+      bodyBytes: 67_108_864,
+      bodyBytesPerClient: 16_777_216,
+      connections: 1024,
+      connectionsPerClient: 256,
+      serialLength: 200,
+    })
+    const set = loadServiceConfig(
+      lab(
+        `limits: {connections: 10, connections-per-client: 2, body-bytes: 1048576, body-bytes-per-client: 65536, serial-length: 32, anonymous-request-ids: 100, anonymous-request-ids-per-client: 10}\nmodels:\n${model()}`,
+      ).config,
+      {env},
+    ).limits
+    assert.deepEqual(set, {anonymousRequestIds: 100, anonymousRequestIdsPerClient: 10, bodyBytes: 1_048_576, bodyBytesPerClient: 65_536, connections: 10, connectionsPerClient: 2, serialLength: 32})
   })
 
   test('a per-client limit over the total, an unknown limit, a limit that is not a number', () => {

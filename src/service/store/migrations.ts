@@ -15,6 +15,24 @@ export interface Migration {
   postgres: string
 }
 
+/** The same in both dialects. */
+const HARDWARE_IDENTITY_TABLE = `CREATE TABLE hardware_identity (
+       issuer_id TEXT NOT NULL,
+       key_sha3_384 TEXT NOT NULL,
+       hardware_id TEXT NOT NULL,
+       hardware_name TEXT NOT NULL,
+       manufacturer TEXT NOT NULL,
+       key_type TEXT NOT NULL,
+       hardware_id_key TEXT NOT NULL,
+       assertion TEXT NOT NULL,
+       imported TEXT NOT NULL,
+       device_key_sha3_384 TEXT,
+       PRIMARY KEY (issuer_id, key_sha3_384),
+       UNIQUE (issuer_id, hardware_id)
+     );
+     CREATE INDEX hardware_identity_by_key ON hardware_identity (key_sha3_384);
+     CREATE UNIQUE INDEX hardware_identity_by_device ON hardware_identity (device_key_sha3_384) WHERE device_key_sha3_384 IS NOT NULL;`
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     postgres: `CREATE TABLE nonce (
@@ -74,6 +92,17 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: 'ALTER TABLE signing_log ADD COLUMN assertion TEXT;',
     sqlite: 'ALTER TABLE signing_log ADD COLUMN assertion TEXT;',
     summary: 'the signed serial assertion kept with each signing-log entry',
+  },
+  {
+    // One row per issuer and key: its hardware id is unique per issuer, and the device key it
+    // registers (none until then) is one device's. Log entries from before have no hardware id.
+    postgres: `${HARDWARE_IDENTITY_TABLE}
+     ALTER TABLE signing_log ADD COLUMN hardware_id TEXT;
+     ALTER TABLE signing_log ADD COLUMN hardware_issuer TEXT;`,
+    sqlite: `${HARDWARE_IDENTITY_TABLE}
+     ALTER TABLE signing_log ADD COLUMN hardware_id TEXT;
+     ALTER TABLE signing_log ADD COLUMN hardware_issuer TEXT;`,
+    summary: 'hardware identities imported for secure onboarding, each registering one device key; the hardware id in the signing log',
   },
 ]
 

@@ -18,7 +18,8 @@ import pg from 'pg'
 
 import {UserError} from '../../errors.js'
 import {MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
-import type {IssueOutcome, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
+import {IDENTITY_COLUMNS, identityRecord, type IdentityRow, importVerdict} from './identities.js'
+import type {HardwareIdentityRecord, IdentityConflict, ImportOutcome, IssueOutcome, NewHardwareIdentity, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
 
 export interface PostgresLocation {
   url: string
@@ -58,6 +59,8 @@ interface LogRow extends DeviceRow {
   brand: string
   model: string
   signed: string
+  hardware_id: null | string
+  hardware_issuer: null | string
 }
 
 export async function openPostgresStore(location: PostgresLocation, options: OpenPostgresOptions = {}): Promise<ServiceStore> {
@@ -202,19 +205,30 @@ class PostgresStore implements ServiceStore {
 
   async issueSerial(claim: SerialClaim, sign: (revision: number) => Promise<string>): Promise<IssueOutcome> {
     const key = [claim.brand, claim.model]
+    return this.retried(async (client) => {
+      const outcome = await this.issueIn(client, key, claim, sign)
+      return {commit: outcome.kind === 'issued', result: outcome}
+    })
+  }
+
+  /**
+   * `work` in a transaction, committed when it says so; run again from the start (bounded) when
+   * another instance won a race on a unique row.
+   */
+  private async retried<T>(work: (client: pg.PoolClient) => Promise<{commit: boolean; result: T}>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.connect()
       let healthy = true
       try {
         await query(client, 'BEGIN')
-        const outcome = await this.issueIn(client, key, claim, sign)
-        await query(client, outcome.kind === 'issued' ? 'COMMIT' : 'ROLLBACK')
-        return outcome
+        const {commit, result} = await work(client)
+        await query(client, commit ? 'COMMIT' : 'ROLLBACK')
+        return result
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {
           healthy = false
         })
-        // Another instance issued to this serial or key first: the next attempt sees its row.
+        // Another instance wrote this row first: the next attempt sees it.
         if (attempt < MAX_ATTEMPTS && RACE_CODES.has((error as {code?: string}).code ?? '')) continue
         throw error
       } finally {
@@ -224,6 +238,20 @@ class PostgresStore implements ServiceStore {
   }
 
   private async issueIn(client: pg.PoolClient, key: string[], claim: SerialClaim, sign: (revision: number) => Promise<string>): Promise<IssueOutcome> {
+    const hardware = claim.hardware
+    if (hardware) {
+      // The identity's row is locked first: of two device keys racing for one identity, the second
+      // finds the first bound.
+      const identity = (await query<IdentityRow>(client, `SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE issuer_id = $1 AND key_sha3_384 = $2 FOR UPDATE`, [hardware.issuerId, hardware.digest])).rows[0]
+      if (!identity) return {kind: 'identity-unknown'}
+      if (identity.device_key_sha3_384 !== null && identity.device_key_sha3_384 !== claim.deviceKeyId) return {deviceKeyId: identity.device_key_sha3_384, kind: 'identity-taken'}
+      const held = (await query<IdentityRow>(client, `SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE device_key_sha3_384 = $1`, [claim.deviceKeyId])).rows[0]
+      if (held && (held.issuer_id !== identity.issuer_id || held.key_sha3_384 !== identity.key_sha3_384)) return {hardwareId: held.hardware_id, issuerId: held.issuer_id, kind: 'device-has-identity'}
+      if (identity.device_key_sha3_384 === null) {
+        await query(client, 'UPDATE hardware_identity SET device_key_sha3_384 = $1 WHERE issuer_id = $2 AND key_sha3_384 = $3', [claim.deviceKeyId, hardware.issuerId, hardware.digest])
+      }
+    }
+
     const columns = 'serial, device_key_sha3_384, revision'
     const bySerial = (await query<DeviceRow>(client, `SELECT ${columns} FROM device WHERE brand = $1 AND model = $2 AND serial = $3 FOR UPDATE`, [...key, claim.serial])).rows[0]
     if (bySerial && bySerial.device_key_sha3_384 !== claim.deviceKeyId) return {kind: 'serial-taken'}
@@ -235,15 +263,55 @@ class PostgresStore implements ServiceStore {
     else await query(client, 'INSERT INTO device (brand, model, serial, device_key_sha3_384, revision) VALUES ($1, $2, $3, $4, $5)', [...key, claim.serial, claim.deviceKeyId, revision])
     const assertion = await sign(revision)
     const signed = claim.now.toISOString()
-    const logged = await query<{id: string}>(client, 'INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed, assertion) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id', [
-      ...key,
-      claim.serial,
-      claim.deviceKeyId,
-      revision,
-      signed,
-      assertion,
-    ])
-    return {assertion, entry: {brand: claim.brand, deviceKeyId: claim.deviceKeyId, id: Number(logged.rows[0].id), model: claim.model, revision, serial: claim.serial, signed}, kind: 'issued'}
+    const logged = await query<{id: string}>(
+      client,
+      'INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed, assertion, hardware_id, hardware_issuer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id',
+      [...key, claim.serial, claim.deviceKeyId, revision, signed, assertion, hardware?.hardwareId ?? null, hardware?.issuerId ?? null],
+    )
+    const entry: SigningLogEntry = {brand: claim.brand, deviceKeyId: claim.deviceKeyId, id: Number(logged.rows[0].id), model: claim.model, revision, serial: claim.serial, signed}
+    if (hardware) Object.assign(entry, {hardwareId: hardware.hardwareId, hardwareIssuer: hardware.issuerId})
+    return {assertion, entry, kind: 'issued'}
+  }
+
+  async importIdentities(identities: readonly NewHardwareIdentity[], now: Date): Promise<ImportOutcome> {
+    const imported = now.toISOString()
+    return this.retried(async (client) => {
+      const conflicts: IdentityConflict[] = []
+      let added = 0
+      for (const identity of identities) {
+        const byKey = (await query<IdentityRow>(client, `SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE issuer_id = $1 AND key_sha3_384 = $2`, [identity.issuerId, identity.digest])).rows[0]
+        const byHardwareId = byKey
+          ? undefined
+          : (await query<IdentityRow>(client, `SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE issuer_id = $1 AND hardware_id = $2`, [identity.issuerId, identity.hardwareId])).rows[0]
+        const verdict = importVerdict(identity, byKey, byHardwareId)
+        if (verdict === 'unchanged') continue
+        if (verdict !== 'new') {
+          conflicts.push(verdict)
+          continue
+        }
+
+        await query(
+          client,
+          'INSERT INTO hardware_identity (issuer_id, key_sha3_384, hardware_id, hardware_name, manufacturer, key_type, hardware_id_key, assertion, imported) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+          [identity.issuerId, identity.digest, identity.hardwareId, identity.hardwareName, identity.manufacturer, identity.keyType, identity.hardwareIdKey, identity.assertion, imported],
+        )
+        added++
+      }
+
+      // All or none: a conflict rolls back what this import added.
+      if (conflicts.length > 0) return {commit: false, result: {conflicts, kind: 'conflicts'} as ImportOutcome}
+      return {commit: true, result: {imported: added, kind: 'imported', unchanged: identities.length - added} as ImportOutcome}
+    })
+  }
+
+  async findIdentities(digest: string): Promise<HardwareIdentityRecord[]> {
+    const {rows} = await this.query<IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE key_sha3_384 = $1 ORDER BY issuer_id`, [digest])
+    return rows.map(identityRecord)
+  }
+
+  async identityCount(): Promise<number> {
+    const {rows} = await this.query<{n: string}>('SELECT count(*) AS n FROM hardware_identity')
+    return Number(rows[0].n)
   }
 
   async signingLog(q: SigningLogQuery = {}): Promise<SigningLogEntry[]> {
@@ -261,11 +329,13 @@ class PostgresStore implements ServiceStore {
     }
 
     if (q.limit !== undefined) values.push(q.limit)
-    const columns = `id, brand, model, serial, device_key_sha3_384, revision, signed${q.withAssertion ? ', assertion' : ''}`
+    const columns = `id, brand, model, serial, device_key_sha3_384, revision, signed, hardware_id, hardware_issuer${q.withAssertion ? ', assertion' : ''}`
     const sql = `SELECT ${columns} FROM signing_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${q.limit === undefined ? '' : ` LIMIT $${values.length}`}`
     const {rows} = await this.query<LogRow>(sql, values)
     return rows.map((row) => {
       const entry: SigningLogEntry = {brand: row.brand, deviceKeyId: row.device_key_sha3_384, id: Number(row.id), model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}
+      if (row.hardware_id !== null) entry.hardwareId = row.hardware_id
+      if (row.hardware_issuer !== null) entry.hardwareIssuer = row.hardware_issuer
       if (row.assertion !== undefined) entry.assertion = row.assertion
       return entry
     })

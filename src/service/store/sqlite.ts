@@ -18,8 +18,9 @@ import {dirname} from 'node:path'
 import Database from 'better-sqlite3'
 
 import {UserError} from '../../errors.js'
+import {IDENTITY_COLUMNS, identityRecord, type IdentityRow, importVerdict} from './identities.js'
 import {MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
-import type {IssueOutcome, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
+import type {HardwareIdentityRecord, IdentityConflict, ImportOutcome, IssueOutcome, NewHardwareIdentity, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
 
 export const SQLITE_SCHEMA_VERSION = SCHEMA_VERSION
 
@@ -44,6 +45,8 @@ interface LogRow {
   device_key_sha3_384: string
   revision: number
   signed: string
+  hardware_id: null | string
+  hardware_issuer: null | string
 }
 
 /**
@@ -147,7 +150,14 @@ class SqliteStore implements ServiceStore {
       deviceByKey: db.prepare<[string, string, string], DeviceRow>('SELECT serial, device_key_sha3_384, revision FROM device WHERE brand = ? AND model = ? AND device_key_sha3_384 = ?'),
       deviceBySerial: db.prepare<[string, string, string], DeviceRow>('SELECT serial, device_key_sha3_384, revision FROM device WHERE brand = ? AND model = ? AND serial = ?'),
       insertDevice: db.prepare('INSERT INTO device (brand, model, serial, device_key_sha3_384, revision) VALUES (?, ?, ?, ?, ?)'),
-      insertLog: db.prepare('INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed, assertion) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      bindIdentity: db.prepare('UPDATE hardware_identity SET device_key_sha3_384 = ? WHERE issuer_id = ? AND key_sha3_384 = ? AND device_key_sha3_384 IS NULL'),
+      identitiesByDigest: db.prepare<[string], IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE key_sha3_384 = ? ORDER BY issuer_id`),
+      identityByDevice: db.prepare<[string], IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE device_key_sha3_384 = ?`),
+      identityByHardwareId: db.prepare<[string, string], IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE issuer_id = ? AND hardware_id = ?`),
+      identityByKey: db.prepare<[string, string], IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE issuer_id = ? AND key_sha3_384 = ?`),
+      identityCount: db.prepare<[], {n: number}>('SELECT count(*) AS n FROM hardware_identity'),
+      insertIdentity: db.prepare('INSERT INTO hardware_identity (issuer_id, key_sha3_384, hardware_id, hardware_name, manufacturer, key_type, hardware_id_key, assertion, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertLog: db.prepare('INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed, assertion, hardware_id, hardware_issuer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       purgeNonces: db.prepare('DELETE FROM nonce WHERE created_ms < ?'),
       updateRevision: db.prepare('UPDATE device SET revision = ? WHERE brand = ? AND model = ? AND serial = ?'),
     }
@@ -178,6 +188,14 @@ class SqliteStore implements ServiceStore {
   async issueSerial(claim: SerialClaim, sign: (revision: number) => Promise<string>): Promise<IssueOutcome> {
     const s = this.statements
     const decide = (): Decision => {
+      if (claim.hardware) {
+        const identity = s.identityByKey.get(claim.hardware.issuerId, claim.hardware.digest)
+        if (!identity) return {kind: 'identity-unknown'}
+        if (identity.device_key_sha3_384 !== null && identity.device_key_sha3_384 !== claim.deviceKeyId) return {deviceKeyId: identity.device_key_sha3_384, kind: 'identity-taken'}
+        const held = s.identityByDevice.get(claim.deviceKeyId)
+        if (held && (held.issuer_id !== identity.issuer_id || held.key_sha3_384 !== identity.key_sha3_384)) return {hardwareId: held.hardware_id, issuerId: held.issuer_id, kind: 'device-has-identity'}
+      }
+
       const bySerial = s.deviceBySerial.get(claim.brand, claim.model, claim.serial)
       if (bySerial && bySerial.device_key_sha3_384 !== claim.deviceKeyId) return {kind: 'serial-taken'}
       const byKey = bySerial ?? s.deviceByKey.get(claim.brand, claim.model, claim.deviceKeyId)
@@ -196,8 +214,12 @@ class SqliteStore implements ServiceStore {
         const signed = claim.now.toISOString()
         if (now.revision > 0) s.updateRevision.run(now.revision, claim.brand, claim.model, claim.serial)
         else s.insertDevice.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision)
-        const {lastInsertRowid} = s.insertLog.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision, signed, assertion)
-        return {assertion, entry: {brand: claim.brand, deviceKeyId: claim.deviceKeyId, id: Number(lastInsertRowid), model: claim.model, revision: now.revision, serial: claim.serial, signed}, kind: 'issued'}
+        const hardware = claim.hardware
+        if (hardware) s.bindIdentity.run(claim.deviceKeyId, hardware.issuerId, hardware.digest)
+        const {lastInsertRowid} = s.insertLog.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision, signed, assertion, hardware?.hardwareId ?? null, hardware?.issuerId ?? null)
+        const entry: SigningLogEntry = {brand: claim.brand, deviceKeyId: claim.deviceKeyId, id: Number(lastInsertRowid), model: claim.model, revision: now.revision, serial: claim.serial, signed}
+        if (hardware) Object.assign(entry, {hardwareId: hardware.hardwareId, hardwareIssuer: hardware.issuerId})
+        return {assertion, entry, kind: 'issued'}
       })
       const outcome = record.immediate()
       if (outcome === undefined) continue
@@ -257,13 +279,53 @@ class SqliteStore implements ServiceStore {
       values.push(query.before)
     }
 
-    const columns = `id, brand, model, serial, device_key_sha3_384, revision, signed${query.withAssertion ? ', assertion' : ''}`
+    const columns = `id, brand, model, serial, device_key_sha3_384, revision, signed, hardware_id, hardware_issuer${query.withAssertion ? ', assertion' : ''}`
     const sql = `SELECT ${columns} FROM signing_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${query.limit === undefined ? '' : ' LIMIT ?'}`
     if (query.limit !== undefined) values.push(query.limit)
     return this.db
       .prepare<unknown[], LogRow>(sql)
       .all(...values)
       .map(logEntry)
+  }
+
+  async importIdentities(identities: readonly NewHardwareIdentity[], now: Date): Promise<ImportOutcome> {
+    const s = this.statements
+    const imported = now.toISOString()
+    const run = this.db.transaction((): ImportOutcome => {
+      const conflicts: IdentityConflict[] = []
+      let added = 0
+      for (const identity of identities) {
+        const verdict = importVerdict(identity, s.identityByKey.get(identity.issuerId, identity.digest), s.identityByHardwareId.get(identity.issuerId, identity.hardwareId))
+        if (verdict === 'unchanged') continue
+        if (verdict !== 'new') {
+          conflicts.push(verdict)
+          continue
+        }
+
+        s.insertIdentity.run(identity.issuerId, identity.digest, identity.hardwareId, identity.hardwareName, identity.manufacturer, identity.keyType, identity.hardwareIdKey, identity.assertion, imported)
+        added++
+      }
+
+      // All or none: a conflict undoes what this import added.
+      if (conflicts.length > 0) throw new ImportConflicts(conflicts)
+      return {imported: added, kind: 'imported', unchanged: identities.length - added}
+    })
+    try {
+      const result = run.immediate()
+      await this.durable()
+      return result
+    } catch (error) {
+      if (error instanceof ImportConflicts) return {conflicts: error.conflicts, kind: 'conflicts'}
+      throw error
+    }
+  }
+
+  async findIdentities(digest: string): Promise<HardwareIdentityRecord[]> {
+    return this.statements.identitiesByDigest.all(digest).map(identityRecord)
+  }
+
+  async identityCount(): Promise<number> {
+    return this.statements.identityCount.get()!.n
   }
 
   async signingLogSize(): Promise<number> {
@@ -290,6 +352,15 @@ class SqliteStore implements ServiceStore {
 
 function logEntry(row: LogRow): SigningLogEntry {
   const entry: SigningLogEntry = {brand: row.brand, deviceKeyId: row.device_key_sha3_384, id: Number(row.id), model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}
+  if (row.hardware_id !== null) entry.hardwareId = row.hardware_id
+  if (row.hardware_issuer !== null) entry.hardwareIssuer = row.hardware_issuer
   if (row.assertion !== undefined) entry.assertion = row.assertion
   return entry
+}
+
+/** Thrown inside an import's transaction to undo it. */
+class ImportConflicts extends Error {
+  constructor(readonly conflicts: IdentityConflict[]) {
+    super('the import conflicts with the identities held')
+  }
 }

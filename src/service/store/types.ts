@@ -5,7 +5,9 @@
  * - a nonce is consumed at most once;
  * - a serial belongs to one device key, and a device key has one serial (per brand and model);
  * - every issued serial assertion has exactly one signing-log entry, written in the transaction
- *   that reserved its revision.
+ *   that reserved its revision;
+ * - a hardware identity (an issuer's certification of a key) is imported once, with one hardware
+ *   id, and registers one device key; a device key registers with one hardware identity.
  */
 
 /** One row of the signing log: a serial assertion that was issued. */
@@ -20,6 +22,10 @@ export interface SigningLogEntry {
   revision: number
   /** When it was signed (RFC 3339, UTC). */
   signed: string
+  /** The hardware id of the identity the device registered with (hardware-identity onboarding). */
+  hardwareId?: string
+  /** The account that issued that identity. */
+  hardwareIssuer?: string
   /**
    * The serial assertion as it was signed, when the query asks for it; null for an entry written
    * before the log kept them (schema version 1).
@@ -35,6 +41,8 @@ export interface SerialClaim {
   serial: string
   deviceKeyId: string
   now: Date
+  /** The hardware identity the device proved it holds, in hardware-identity onboarding. */
+  hardware?: {issuerId: string; digest: string; hardwareId: string}
 }
 
 export type IssueOutcome =
@@ -43,6 +51,45 @@ export type IssueOutcome =
   | {kind: 'serial-taken'}
   /** This device key already has another serial. */
   | {kind: 'key-has-serial'; serial: string}
+  /** The hardware identity registered another device key. */
+  | {kind: 'identity-taken'; deviceKeyId: string}
+  /** This device key registered with another hardware identity. */
+  | {kind: 'device-has-identity'; hardwareId: string; issuerId: string}
+  /** The hardware identity is not in the store (any more). */
+  | {kind: 'identity-unknown'}
+
+/** An issuer's certification of one device's hardware identity key, as imported. */
+export interface HardwareIdentityRecord {
+  issuerId: string
+  /** hardware-id-key-sha3-384: how a device's request finds it. */
+  digest: string
+  hardwareId: string
+  hardwareName: string
+  manufacturer: string
+  /** ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072 or rsa-4096. */
+  keyType: string
+  /** The hardware-id-key header's text. */
+  hardwareIdKey: string
+  /** The hardware-identity assertion as it was imported. */
+  assertion: string
+  /** When it was imported (RFC 3339, UTC). */
+  imported: string
+  /** The device key it registered, once it has. */
+  deviceKeyId?: string
+}
+
+export type NewHardwareIdentity = Omit<HardwareIdentityRecord, 'deviceKeyId' | 'imported'>
+
+/** An identity that cannot be imported beside what the store holds (or what the same import brought before it). */
+export interface IdentityConflict {
+  identity: NewHardwareIdentity
+  /** What the store holds that it contradicts. */
+  held: {hardwareId: string; digest: string}
+  /** The key is held under another hardware id, or the hardware id with another key. */
+  why: 'id-has-other-key' | 'key-has-other-id'
+}
+
+export type ImportOutcome = {kind: 'conflicts'; conflicts: IdentityConflict[]} | {kind: 'imported'; imported: number; unchanged: number}
 
 export interface SigningLogQuery {
   brand?: string
@@ -71,6 +118,16 @@ export interface ServiceStore {
    * again when another request changed those rows meanwhile.
    */
   issueSerial(claim: SerialClaim, sign: (revision: number) => Promise<string>): Promise<IssueOutcome>
+  /**
+   * Imports hardware identities, all or none: one the store holds already with the same hardware
+   * id is unchanged (idempotent); a key held under another hardware id, or a hardware id held with
+   * another key (same issuer), is a conflict, and then nothing is imported.
+   */
+  importIdentities(identities: readonly NewHardwareIdentity[], now: Date): Promise<ImportOutcome>
+  /** The identities of any issuer whose key has this digest. */
+  findIdentities(digest: string): Promise<HardwareIdentityRecord[]>
+  /** How many identities the store holds. */
+  identityCount(): Promise<number>
   signingLog(query?: SigningLogQuery): Promise<SigningLogEntry[]>
   /** How many entries the log holds. */
   signingLogSize(): Promise<number>
