@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import {UserError} from '../../src/errors.js'
-import {loadSerialConfig, parseChainList, parseSerialConfig} from '../../src/serial/config.js'
+import {loadSerialConfig, parseChainList, parseSerialConfig} from '../../src/serial/config/serial-config.js'
 import {deriveSerial} from '../../src/serial/derive.js'
 import {makeRoot, removeRoot} from './helpers/root.js'
 

@@ -4,9 +4,9 @@
  * Schema validator: this code also runs inside the on-device hook, where ajv's load time and size
  * are not affordable, and each source describes its own options right next to its code.
  */
-import {UserError} from '../errors.js'
-import {didYouMean} from '../support/suggest.js'
-import type {SnapInterface} from './source.js'
+import {UserError} from '../../errors.js'
+import {didYouMean} from '../../support/suggest.js'
+import type {SnapInterface} from '../sources/source.js'
 
 /** A path inside a configuration document: `['chain', 1, 'options', 'offset']`. */
 export type DataPath = readonly (number | string)[]

@@ -1,5 +1,5 @@
 /** How a built-in source is declared: its options, and a factory from checked options. */
-import type {ConfigPlace, DataPath, OptionSpecs} from './options.js'
+import type {ConfigPlace, DataPath, OptionSpecs} from '../config/options.js'
 import type {SerialSource, SnapInterface} from './source.js'
 
 /** Where the options being turned into a source came from (for located errors). */

@@ -17,12 +17,12 @@
  */
 import {dirname, resolve} from 'node:path'
 
-import {UserError} from '../errors.js'
-import {readBoundedFile} from '../support/bounded-read.js'
-import type {ChainEntrySpec, ChainSpec} from './chain.js'
+import {UserError} from '../../errors.js'
+import {readBoundedFile} from '../../support/bounded-read.js'
+import type {ChainEntrySpec, ChainSpec} from '../chain.js'
 import {checkKeys, checkOptions, closest, type ConfigPlace, configError, type DataPath, describeValue, isRecord, type OptionSpecs} from './options.js'
-import {BUILTIN_SOURCES, sourceDefinition} from './registry.js'
-import {type NormaliseOptions, serialPattern, TRANSFORM_KINDS, type TransformSpec} from './transforms.js'
+import {BUILTIN_SOURCES, sourceDefinition} from '../sources/registry.js'
+import {type NormaliseOptions, serialPattern, TRANSFORM_KINDS, type TransformSpec} from '../transforms.js'
 
 /** A serial configuration file, checked. */
 export interface SerialConfig extends Partial<ChainSpec> {
@@ -221,7 +221,7 @@ export const MAX_SERIAL_CONFIG_BYTES = 1024 * 1024
 export async function loadSerialConfig(file: string): Promise<SerialConfig> {
   const text = readBoundedFile(file, MAX_SERIAL_CONFIG_BYTES, {what: 'serial configuration'}).toString('utf8')
   // Loaded on demand: the YAML library is not on the path of configs given as data.
-  const {readYamlDocument} = await import('../go-yaml/document.js')
+  const {readYamlDocument} = await import('../../go-yaml/document.js')
   const {data, locate} = readYamlDocument(text, file, 'E_SERIAL_CONFIG')
   return parseSerialConfig(data, {baseDir: dirname(resolve(file)), file, locate})
 }
