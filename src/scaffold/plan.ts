@@ -97,18 +97,6 @@ export interface ScaffoldPlan {
   registration: Record<string, unknown>
 }
 
-/** Resolved answers: the options with every default filled in. */
-export interface ScaffoldAnswers {
-  board: BoardProfile
-  base: Base
-  track: string
-  architecture: string
-  name: string
-  brand: string
-  model: string
-  grade: ModelGrade
-}
-
 /** The defaults `init` offers (and the prompts show) for the options given so far. */
 export function scaffoldDefaults(options: Pick<ScaffoldOptions, 'board' | 'boardDirs' | 'brand' | 'cwd' | 'gadgetId' | 'kernel' | 'kernelId'> & Partial<ScaffoldOptions>): {
   base: Base
@@ -155,8 +143,8 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
     })
   }
 
-  const displayName = options.displayName === undefined ? undefined : oneLine(options.displayName, '--display-name', 255)
-  const summary = oneLine(options.summary ?? defaultSummary(options.brand, model), '--summary', 78)
+  const displayName = options.displayName === undefined ? undefined : requireOneLine(options.displayName, '--display-name', 255)
+  const summary = requireOneLine(options.summary ?? defaultSummary(options.brand, model), '--summary', 78)
   if (options.gadgetId !== undefined) checkName('snap id', options.gadgetId, '--gadget-id')
   if (options.kernelId !== undefined) checkName('snap id', options.kernelId, '--kernel-id')
   if (options.store !== undefined) checkName('store id', options.store, '--store')
@@ -250,8 +238,8 @@ function defaultSummary(brand: string, model: string): string {
   return text.length <= 78 ? text : 'Ubuntu Core gadget'
 }
 
-/** One line of text, for YAML and model headers: no control characters, not blank, bounded. */
-function oneLine(text: string, flag: string, max: number): string {
+/** `text` as given for `flag`, refused unless it is one line: no control characters, not blank, at most `max` characters (for YAML and model headers). */
+function requireOneLine(text: string, flag: string, max: number): string {
   if (/[\u0000-\u001F\u007F]/.test(text)) throw new UserError('E_INIT_TEXT', `${flag} ${quoteInput(text)} has a line break or a control character`, {hint: `give ${flag} as one line of text`, kind: 'usage'})
   if (text.trim() === '') throw new UserError('E_INIT_TEXT', `${flag} is blank`, {hint: `give ${flag} some text, or leave it out`, kind: 'usage'})
   if ([...text].length > max) throw new UserError('E_INIT_TEXT', `${flag} has ${[...text].length} characters; it may have ${max}`, {hint: `shorten ${flag}`, kind: 'usage'})
