@@ -206,3 +206,12 @@ async function cpuVendor(context: SourceContext): Promise<string | undefined> {
     return undefined
   }
 }
+
+/** Board profiles by id: the shipped files, or (in the single-file runtime) built-in copies. */
+export interface BoardCatalog {
+  ids(): readonly string[]
+  load(id: string): BoardProfile
+}
+
+/** The shipped profile files. */
+export const fileBoards: BoardCatalog = {ids: boardIds, load: loadBoard}

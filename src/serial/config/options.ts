@@ -19,6 +19,8 @@ export interface ConfigPlace {
   baseDir?: string
   /** Line and column of the value (or the key) at `path`, when the source text is known. */
   locate?(path: DataPath, at?: 'key' | 'value'): undefined | {column: number; line: number}
+  /** The code of its mistakes: E_SERIAL_CONFIG (a serial configuration, a board profile), E_REGISTRATION_CONFIG (the registration config, its serial section included). */
+  code?: 'E_REGISTRATION_CONFIG' | 'E_SERIAL_CONFIG'
 }
 
 export const SNAP_INTERFACES: readonly SnapInterface[] = ['hardware-observe', 'network-observe', 'i2c']
@@ -33,7 +35,7 @@ export function formatPath(path: DataPath): string {
 /** A configuration mistake, located. */
 export function configError(place: ConfigPlace, path: DataPath, message: string, hint: string, pointAt: 'key' | 'value' = 'value'): UserError {
   const at = place.locate?.(path, pointAt)
-  return new UserError('E_SERIAL_CONFIG', `${formatPath(path)}: ${message}`, {
+  return new UserError(place.code ?? 'E_SERIAL_CONFIG', `${formatPath(path)}: ${message}`, {
     column: at?.column,
     file: place.file,
     hint,
