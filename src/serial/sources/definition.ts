@@ -24,3 +24,9 @@ export interface SourceDefinition<O = Record<string, unknown>> {
 export function defineSource<O>(definition: SourceDefinition<O>): SourceDefinition<O> {
   return definition
 }
+
+/**
+ * A definition as the registry holds it, whatever its option type: create() is only ever handed
+ * options checked against the definition's own specs (checkOptions), so they have its type.
+ */
+export type RegisteredSource = SourceDefinition<object>

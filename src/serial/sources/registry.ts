@@ -1,5 +1,5 @@
 /** The built-in sources, by id. */
-import type {SourceDefinition} from './definition.js'
+import type {RegisteredSource} from './definition.js'
 import {command} from './command.js'
 import {cpuinfoSerial} from './cpuinfo.js'
 import {devicetreeSerial} from './devicetree.js'
@@ -15,13 +15,10 @@ import {onieTlv} from './onie-tlv.js'
 import {socSerial} from './soc.js'
 import {tiAm6Eeprom} from './ti-am6-eeprom.js'
 
-// Options are typed per definition; the registry only hands checked options through.
-type AnyDefinition = SourceDefinition<any>
+const DEFINITIONS: readonly RegisteredSource[] = [devicetreeSerial, cpuinfoSerial, socSerial, dmi, mac, eeprom, beagleboneEeprom, tiAm6Eeprom, euiEeprom, onieTlv, nvmem, file, command, moduleSource]
 
-export const BUILTIN_SOURCES: ReadonlyMap<string, AnyDefinition> = new Map(
-  [devicetreeSerial, cpuinfoSerial, socSerial, dmi, mac, eeprom, beagleboneEeprom, tiAm6Eeprom, euiEeprom, onieTlv, nvmem, file, command, moduleSource].map((d: AnyDefinition) => [d.id, d]),
-)
+export const BUILTIN_SOURCES: ReadonlyMap<string, RegisteredSource> = new Map(DEFINITIONS.map((d) => [d.id, d]))
 
-export function sourceDefinition(id: string): AnyDefinition | undefined {
+export function sourceDefinition(id: string): RegisteredSource | undefined {
   return BUILTIN_SOURCES.get(id)
 }
