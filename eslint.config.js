@@ -37,9 +37,4 @@ export default tseslint.config(
     languageOptions: {sourceType: 'commonjs'},
     rules: {'@typescript-eslint/no-require-imports': 'off'},
   },
-  {
-    // Files of work in flight elsewhere, left as they are until it lands.
-    files: ['src/serial/registry.ts', 'test/device/config.test.ts'],
-    rules: {'@typescript-eslint/no-explicit-any': 'off'},
-  },
 )

@@ -41,10 +41,10 @@ export {type DeriveSerialOptions, deriveSerial, type SerialResult} from './seria
 export {probeIdentity, type ProbeOptions, type ProbeReport} from './serial/probe.js'
 /** The serial board profiles (which chain of sources a board reads) and serial config files. */
 export {type BoardProfile, boardNames, detectBoard, listBoards, loadBoard} from './serial/boards.js'
-export {loadSerialConfig, parseSerialConfig, type SerialConfig} from './serial/config.js'
+export {loadSerialConfig, parseSerialConfig, type SerialConfig} from './serial/config/serial-config.js'
 /** What a vendor serial plugin implements (examples/serial-plugin/). */
-export {found, type SerialSource, type SourceContext, type SourceReading, unavailable} from './serial/source.js'
-export {type SourceDefinition} from './serial/definition.js'
+export {found, type SerialSource, type SourceContext, type SourceReading, unavailable} from './serial/sources/source.js'
+export {type SourceDefinition} from './serial/sources/definition.js'
 
 // -- device registration --------------------------------------------------------------------------
 

@@ -13,10 +13,10 @@
  * serial (so `--root` applies); each names the snap interfaces its reads need.
  */
 import {type ErrorCode, UserError} from '../errors.js'
-import {errnoOf} from '../serial/context.js'
+import {errnoOf} from '../serial/sources/context.js'
 import {listNetDevices, NET_CLASS} from '../serial/netdev.js'
 import {refusalOf} from '../serial/placeholders.js'
-import type {SnapInterface, SourceContext} from '../serial/source.js'
+import type {SnapInterface, SourceContext} from '../serial/sources/source.js'
 import type {BodyFields, BodyValue} from '../identity/key.js'
 
 /** Larger bodies would not fit one `snapctl set` argument (Linux limits one to 128 KiB). */

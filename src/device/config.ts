@@ -41,16 +41,18 @@
 import {dirname, resolve} from 'node:path'
 
 import {ioError, UserError} from '../errors.js'
-import {type BoardProfile, boardIds, loadBoard} from '../serial/boards.js'
-import type {ChainSpec} from '../serial/chain.js'
-import {checkChainSpec} from '../serial/config.js'
-import {closest, type ConfigPlace, type DataPath, describeValue, formatPath, isRecord, SNAP_INTERFACES} from '../serial/options.js'
-import type {SnapInterface} from '../serial/source.js'
+import {type BoardCatalog, fileBoards} from '../serial/boards.js'
+import {checkSerialSection, type SerialSection} from '../serial/config/serial-config.js'
+import {checkKeys, closest, type ConfigPlace, configError, type DataPath, describeValue, isRecord, SNAP_INTERFACES} from '../serial/config/options.js'
+import type {SnapInterface} from '../serial/sources/source.js'
 import {host, readHostFile} from '../support/host.js'
 import {parseJsonDocument} from '../support/json-with-positions.js'
 import {BODY_FACTS} from './body.js'
 import type {ResolvedHeader} from './snapctl.js'
 import {type BodyFields, type BodyValue, IdentityField} from '../identity/key.js'
+
+export type {BoardCatalog} from '../serial/boards.js'
+export {fileBoards} from '../serial/boards.js'
 
 /** Where the gadget ships the config, relative to $SNAP: the hook's --config, and the default without one. */
 export const DEFAULT_CONFIG_NAME = 'runtime/registration.json'
@@ -66,25 +68,12 @@ export const DEVICE_SERVICE_PRESETS = {
 } as const
 export type DeviceServicePreset = 'custom' | keyof typeof DEVICE_SERVICE_PRESETS
 
-/** Board profiles by id: the shipped files, or (in the single-file runtime) built-in copies. */
-export interface BoardCatalog {
-  ids(): readonly string[]
-  load(id: string): BoardProfile
-}
-
-export const fileBoards: BoardCatalog = {ids: boardIds, load: loadBoard}
-
 export interface HeaderSpec {
   name: string
   /** A literal value… */
   value?: string
   /** …or the environment variable that holds it. */
   env?: string
-}
-
-export interface SerialSection extends Partial<ChainSpec> {
-  board?: string
-  brand?: string
 }
 
 export interface RegistrationConfig {
@@ -105,7 +94,6 @@ export interface ParseConfigOptions {
 }
 
 const TOP_KEYS = ['$schema', 'deviceService', 'headers', 'serial', 'proposedSerial', 'body', 'identity', 'plugs']
-const SERIAL_KEYS = ['board', 'brand', 'chain', 'normalise', 'transforms', 'output', 'onDenied']
 /** RFC 9110 token characters. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/
 /** Headers snapd sets itself, or that HTTP derives from the request. */
@@ -148,23 +136,29 @@ export function loadRegistrationConfig(file: string, options: ParseConfigOptions
 /** Checks registration config text (JSON). */
 export function parseRegistrationConfig(text: string, options: ParseConfigOptions & {file?: string} = {}): RegistrationConfig {
   const document = parseJsonDocument(text, {code: 'E_REGISTRATION_CONFIG', file: options.file, hint: 'the registration config is plain JSON: keys in double quotes, no comments, no trailing commas'})
-  const place: ConfigPlace = {file: options.file, locate: document.locate}
+  const place: ConfigPlace = {code: 'E_REGISTRATION_CONFIG', file: options.file, locate: document.locate}
   if (options.file !== undefined) place.baseDir = dirname(resolve(options.file))
   return checkRegistrationConfig(document.value, place, options)
 }
 
 /** Checks a parsed registration config. */
-export function checkRegistrationConfig(data: unknown, place: ConfigPlace = {}, options: ParseConfigOptions = {}): RegistrationConfig {
+export function checkRegistrationConfig(data: unknown, where: ConfigPlace = {}, options: ParseConfigOptions = {}): RegistrationConfig {
+  const place: ConfigPlace = {...where, code: 'E_REGISTRATION_CONFIG'}
   const boards = options.boards ?? fileBoards
-  if (!isRecord(data)) throw problem(place, [], `the registration config is a JSON object, not ${describeValue(data)}`, 'start from {"deviceService": {"preset": "serial-vault"}, "serial": {"board": "…"}}')
+  if (!isRecord(data)) throw configError(place, [], `the registration config is a JSON object, not ${describeValue(data)}`, 'start from {"deviceService": {"preset": "serial-vault"}, "serial": {"board": "…"}}')
   checkKeys(data, TOP_KEYS, place, [], 'the registration config')
   for (const key of ['deviceService', 'serial'] as const) {
     if (data[key] === undefined)
-      throw problem(place, [], `"${key}" is missing`, key === 'serial' ? 'add "serial": {"board": "<id>"} or {"chain": [...]}' : 'add "deviceService": {"preset": "serial-vault"} (or model-service, or custom with url)')
+      throw configError(
+        place,
+        [],
+        `"${key}" is missing`,
+        key === 'serial' ? 'add "serial": {"board": "<id>"} or {"chain": [...]}' : 'add "deviceService": {"preset": "serial-vault"} (or model-service, or custom with url)',
+      )
   }
 
-  if (data.$schema !== undefined && typeof data.$schema !== 'string') throw problem(place, ['$schema'], '$schema must be a string', 'the URL or path of registration.schema.json, for editors')
-  const serial = checkSerial(data.serial, place, boards)
+  if (data.$schema !== undefined && typeof data.$schema !== 'string') throw configError(place, ['$schema'], '$schema must be a string', 'the URL or path of registration.schema.json, for editors')
+  const serial = checkSerialSection(data.serial, place, ['serial'], {boards, what: 'serial'})
   const body = checkBody(data.body, place)
   return {
     body,
@@ -181,12 +175,13 @@ export function checkRegistrationConfig(data: unknown, place: ConfigPlace = {}, 
 function checkDeviceService(raw: unknown, place: ConfigPlace): RegistrationConfig['deviceService'] {
   const path = ['deviceService']
   const presets = [...Object.keys(DEVICE_SERVICE_PRESETS), 'custom']
-  if (!isRecord(raw)) throw problem(place, path, `deviceService must be an object, not ${describeValue(raw)}`, '{"preset": "serial-vault"}, {"preset": "model-service"} or {"preset": "custom", "url": "https://…/v1/"}')
+  if (!isRecord(raw))
+    throw configError(place, path, `deviceService must be an object, not ${describeValue(raw)}`, '{"preset": "serial-vault"}, {"preset": "model-service"} or {"preset": "custom", "url": "https://…/v1/"}')
   checkKeys(raw, ['preset', 'url'], place, path, 'deviceService')
   const preset = raw.preset
   if (typeof preset !== 'string' || !presets.includes(preset)) {
     const guess = typeof preset === 'string' ? closest(preset, presets) : undefined
-    throw problem(
+    throw configError(
       place,
       [...path, 'preset'],
       `preset must be one of ${presets.join(', ')}, not ${describeValue(preset)}`,
@@ -196,22 +191,22 @@ function checkDeviceService(raw: unknown, place: ConfigPlace): RegistrationConfi
 
   if (preset !== 'custom') {
     const url = DEVICE_SERVICE_PRESETS[preset as keyof typeof DEVICE_SERVICE_PRESETS]
-    if (raw.url !== undefined) throw problem(place, [...path, 'url'], `url is only for preset custom; ${preset} is ${url}`, 'remove url, or set "preset": "custom"', 'key')
+    if (raw.url !== undefined) throw configError(place, [...path, 'url'], `url is only for preset custom; ${preset} is ${url}`, 'remove url, or set "preset": "custom"', 'key')
     return {preset: preset as DeviceServicePreset, url}
   }
 
-  if (raw.url === undefined) throw problem(place, path, 'preset custom needs a url', 'add "url": "https://device-service.example.com/v1/"')
+  if (raw.url === undefined) throw configError(place, path, 'preset custom needs a url', 'add "url": "https://device-service.example.com/v1/"')
   return {preset: 'custom', url: checkUrl(raw.url, place, [...path, 'url'])}
 }
 
 function checkUrl(raw: unknown, place: ConfigPlace, path: DataPath): string {
   const fix = 'an absolute http(s) URL of the device service, e.g. "https://device-service.example.com/v1/"'
-  if (typeof raw !== 'string' || raw === '') throw problem(place, path, `url must be a non-empty string, not ${describeValue(raw)}`, fix)
+  if (typeof raw !== 'string' || raw === '') throw configError(place, path, `url must be a non-empty string, not ${describeValue(raw)}`, fix)
   const url = urlParts(raw)
-  if (!url) throw problem(place, path, `${JSON.stringify(raw)} is not a URL`, fix)
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw problem(place, path, `the URL scheme must be https (or http), not ${url.protocol.slice(0, -1)}`, fix)
-  if (/[\s\u0000-\u001F\u007F]/.test(raw)) throw problem(place, path, 'the URL contains whitespace or control characters', 'percent-encode them, or remove them')
-  if (url.username || url.password) throw problem(place, path, 'the URL carries a user name or password', 'pass credentials in headers (with {"env": …}), never in the URL')
+  if (!url) throw configError(place, path, `${JSON.stringify(raw)} is not a URL`, fix)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw configError(place, path, `the URL scheme must be https (or http), not ${url.protocol.slice(0, -1)}`, fix)
+  if (/[\s\u0000-\u001F\u007F]/.test(raw)) throw configError(place, path, 'the URL contains whitespace or control characters', 'percent-encode them, or remove them')
+  if (url.username || url.password) throw configError(place, path, 'the URL carries a user name or password', 'pass credentials in headers (with {"env": …}), never in the URL')
   return raw
 }
 
@@ -239,33 +234,33 @@ function urlParts(raw: string): undefined | {password: string; protocol: string;
 function checkHeaders(raw: unknown, place: ConfigPlace): HeaderSpec[] {
   if (raw === undefined) return []
   const path = ['headers']
-  if (!isRecord(raw)) throw problem(place, path, `headers must be an object of header name to value, not ${describeValue(raw)}`, '{"api-key": {"env": "MODEL_APIKEY"}}')
+  if (!isRecord(raw)) throw configError(place, path, `headers must be an object of header name to value, not ${describeValue(raw)}`, '{"api-key": {"env": "MODEL_APIKEY"}}')
   const seen = new Map<string, string>()
   return Object.entries(raw).map(([name, value]): HeaderSpec => {
     const at = [...path, name]
-    if (!HEADER_NAME.test(name)) throw problem(place, at, `"${name}" is not a valid HTTP header name`, 'letters, digits and - (e.g. api-key)', 'key')
+    if (!HEADER_NAME.test(name)) throw configError(place, at, `"${name}" is not a valid HTTP header name`, 'letters, digits and - (e.g. api-key)', 'key')
     const lower = name.toLowerCase()
-    if (RESERVED_HEADERS.includes(lower)) throw problem(place, at, `snapd sets the ${name} header itself`, 'remove it from headers', 'key')
+    if (RESERVED_HEADERS.includes(lower)) throw configError(place, at, `snapd sets the ${name} header itself`, 'remove it from headers', 'key')
     const earlier = seen.get(lower)
-    if (earlier !== undefined) throw problem(place, at, `"${name}" and "${earlier}" are the same HTTP header (names ignore case)`, 'keep one of them', 'key')
+    if (earlier !== undefined) throw configError(place, at, `"${name}" and "${earlier}" are the same HTTP header (names ignore case)`, 'keep one of them', 'key')
     seen.set(lower, name)
     if (typeof value === 'string') {
-      if (value === '') throw problem(place, at, `the value of header ${name} is empty`, 'give a value, or {"env": "NAME"} to read it from the environment')
+      if (value === '') throw configError(place, at, `the value of header ${name} is empty`, 'give a value, or {"env": "NAME"} to read it from the environment')
       const bad = headerValueProblem(value)
-      if (bad) throw problem(place, at, `the value of header ${name} ${bad}`, 'HTTP header values are one line, without control characters')
+      if (bad) throw configError(place, at, `the value of header ${name} ${bad}`, 'HTTP header values are one line, without control characters')
       return {name, value}
     }
 
     if (isRecord(value)) {
       checkKeys(value, ['env'], place, at, `header ${name}`)
       if (typeof value.env !== 'string' || !ENV_NAME.test(value.env)) {
-        throw problem(place, [...at, 'env'], `env must name an environment variable, not ${describeValue(value.env)}`, 'e.g. {"env": "MODEL_APIKEY"}, set in snapcraft.yaml hooks.prepare-device.environment')
+        throw configError(place, [...at, 'env'], `env must name an environment variable, not ${describeValue(value.env)}`, 'e.g. {"env": "MODEL_APIKEY"}, set in snapcraft.yaml hooks.prepare-device.environment')
       }
 
       return {env: value.env, name}
     }
 
-    throw problem(place, at, `the value of header ${name} must be a string or {"env": "NAME"}, not ${describeValue(value)}`, 'e.g. "api-key": {"env": "MODEL_APIKEY"}')
+    throw configError(place, at, `the value of header ${name} must be a string or {"env": "NAME"}, not ${describeValue(value)}`, 'e.g. "api-key": {"env": "MODEL_APIKEY"}')
   })
 }
 
@@ -306,63 +301,35 @@ export function resolveHeaders(headers: readonly HeaderSpec[], env: Readonly<Rec
   return values
 }
 
-function checkSerial(raw: unknown, place: ConfigPlace, boards: BoardCatalog): SerialSection {
-  const path = ['serial']
-  if (!isRecord(raw)) throw problem(place, path, `serial must be an object, not ${describeValue(raw)}`, '{"board": "raspberry-pi"} or {"chain": ["devicetree-serial", "cpuinfo-serial"]}')
-  checkKeys(raw, SERIAL_KEYS, place, path, 'serial')
-  const section: SerialSection = {...checkChainSpec(raw, place, path, false)}
-  for (const key of ['board', 'brand'] as const) {
-    const value = raw[key]
-    if (value === undefined) continue
-    if (typeof value !== 'string' || value === '')
-      throw problem(place, [...path, key], `${key} must be a non-empty string, not ${describeValue(value)}`, key === 'board' ? 'a board profile id, e.g. raspberry-pi' : 'your brand id (the salt of hash transforms)')
-    section[key] = value
-  }
-
-  if (section.board !== undefined) {
-    const ids = boards.ids()
-    if (!ids.includes(section.board) && !isAlias(boards, section.board)) {
-      const guess = closest(section.board, ids)
-      throw problem(place, [...path, 'board'], `unknown board "${section.board}"`, guess ? `did you mean "${guess}"? (boards: ${ids.join(', ')})` : `boards: ${ids.join(', ')}`)
-    }
-  }
-
-  if (section.board === undefined && section.chain === undefined) {
-    throw problem(place, path, 'serial needs a board or a chain', 'add "board": "<id>" (see `snap-gadget probe`) or "chain": [...]; the serial is never left to detection or a fallback')
-  }
-
-  return section
-}
-
 function checkBody(raw: unknown, place: ConfigPlace): RegistrationConfig['body'] {
   const body: RegistrationConfig['body'] = {facts: [], fields: {}}
   if (raw === undefined) return body
   const path = ['body']
-  if (!isRecord(raw)) throw problem(place, path, `body must be an object, not ${describeValue(raw)}`, '{"facts": ["board-model"], "fields": {"line": "3"}}')
+  if (!isRecord(raw)) throw configError(place, path, `body must be an object, not ${describeValue(raw)}`, '{"facts": ["board-model"], "fields": {"line": "3"}}')
   checkKeys(raw, ['facts', 'fields'], place, path, 'body')
   const facts = Object.keys(BODY_FACTS)
   if (raw.facts !== undefined) {
-    if (!Array.isArray(raw.facts)) throw problem(place, [...path, 'facts'], `facts must be a list, not ${describeValue(raw.facts)}`, `a list of: ${facts.join(', ')}`)
+    if (!Array.isArray(raw.facts)) throw configError(place, [...path, 'facts'], `facts must be a list, not ${describeValue(raw.facts)}`, `a list of: ${facts.join(', ')}`)
     for (const [i, fact] of raw.facts.entries()) {
       if (typeof fact !== 'string' || !facts.includes(fact)) {
         const guess = typeof fact === 'string' ? closest(fact, facts) : undefined
-        throw problem(place, [...path, 'facts', i], `unknown body fact ${describeValue(fact)}`, guess ? `did you mean "${guess}"?` : `body facts: ${facts.join(', ')}`)
+        throw configError(place, [...path, 'facts', i], `unknown body fact ${describeValue(fact)}`, guess ? `did you mean "${guess}"?` : `body facts: ${facts.join(', ')}`)
       }
 
-      if (body.facts.includes(fact)) throw problem(place, [...path, 'facts', i], `"${fact}" is listed twice`, 'list each fact once')
+      if (body.facts.includes(fact)) throw configError(place, [...path, 'facts', i], `"${fact}" is listed twice`, 'list each fact once')
       body.facts.push(fact)
     }
   }
 
   if (raw.fields !== undefined) {
-    if (!isRecord(raw.fields)) throw problem(place, [...path, 'fields'], `fields must be an object, not ${describeValue(raw.fields)}`, '{"line": "kiosk-2"}')
+    if (!isRecord(raw.fields)) throw configError(place, [...path, 'fields'], `fields must be an object, not ${describeValue(raw.fields)}`, '{"line": "kiosk-2"}')
     const reserved = new Set<string>(['serial', ...Object.values(IdentityField), ...body.facts])
     for (const [name, value] of Object.entries(raw.fields)) {
       const at = [...path, 'fields', name]
-      if (!FIELD_NAME.test(name)) throw problem(place, at, `"${name}" is not a valid body field name`, 'lower-case letters, digits and single dashes, starting with a letter (like assertion headers)', 'key')
+      if (!FIELD_NAME.test(name)) throw configError(place, at, `"${name}" is not a valid body field name`, 'lower-case letters, digits and single dashes, starting with a letter (like assertion headers)', 'key')
       if (reserved.has(name)) {
         const by = name === 'serial' ? 'the derived serial' : body.facts.includes(name) ? 'the body fact of that name' : 'the device identity'
-        throw problem(place, at, `the body field "${name}" is set by ${by}`, 'choose another name', 'key')
+        throw configError(place, at, `the body field "${name}" is set by ${by}`, 'choose another name', 'key')
       }
 
       body.fields[name] = checkFieldValue(value, place, at, 0)
@@ -373,9 +340,9 @@ function checkBody(raw: unknown, place: ConfigPlace): RegistrationConfig['body']
 }
 
 function checkFieldValue(raw: unknown, place: ConfigPlace, path: DataPath, depth: number): BodyValue {
-  if (depth > MAX_FIELD_DEPTH) throw problem(place, path, `nested more than ${MAX_FIELD_DEPTH} levels deep`, 'flatten the field')
+  if (depth > MAX_FIELD_DEPTH) throw configError(place, path, `nested more than ${MAX_FIELD_DEPTH} levels deep`, 'flatten the field')
   if (typeof raw === 'string') {
-    if (LONE_SURROGATE.test(raw)) throw problem(place, path, 'the string is not well-formed Unicode (a lone surrogate escape)', 'the registration body must be valid UTF-8')
+    if (LONE_SURROGATE.test(raw)) throw configError(place, path, 'the string is not well-formed Unicode (a lone surrogate escape)', 'the registration body must be valid UTF-8')
     return raw
   }
 
@@ -383,14 +350,14 @@ function checkFieldValue(raw: unknown, place: ConfigPlace, path: DataPath, depth
   if (isRecord(raw)) {
     const map: {[name: string]: BodyValue} = {}
     for (const [key, value] of Object.entries(raw)) {
-      if (LONE_SURROGATE.test(key)) throw problem(place, [...path, key], 'the key is not well-formed Unicode', 'the registration body must be valid UTF-8', 'key')
+      if (LONE_SURROGATE.test(key)) throw configError(place, [...path, key], 'the key is not well-formed Unicode', 'the registration body must be valid UTF-8', 'key')
       map[key] = checkFieldValue(value, place, [...path, key], depth + 1)
     }
 
     return map
   }
 
-  throw problem(
+  throw configError(
     place,
     path,
     `a body field value must be a string, a list or an object, not ${describeValue(raw)}`,
@@ -401,19 +368,19 @@ function checkFieldValue(raw: unknown, place: ConfigPlace, path: DataPath, depth
 function checkIdentity(raw: unknown, place: ConfigPlace): RegistrationConfig['identity'] {
   if (raw === undefined) return {enabled: true}
   if (typeof raw === 'boolean') return {enabled: raw}
-  if (!isRecord(raw)) throw problem(place, ['identity'], `identity must be an object or a boolean, not ${describeValue(raw)}`, '{"enabled": true}')
+  if (!isRecord(raw)) throw configError(place, ['identity'], `identity must be an object or a boolean, not ${describeValue(raw)}`, '{"enabled": true}')
   checkKeys(raw, ['enabled'], place, ['identity'], 'identity')
   return {enabled: checkBoolean(raw.enabled, place, ['identity', 'enabled'], true, 'true signs the body with the device identity key')}
 }
 
 function checkPlugs(raw: unknown, place: ConfigPlace): RegistrationConfig['plugs'] {
   if (raw === undefined) return {}
-  if (!isRecord(raw)) throw problem(place, ['plugs'], `plugs must be an object of interface to plug name, not ${describeValue(raw)}`, '{"hardware-observe": "hw-observe"}')
+  if (!isRecord(raw)) throw configError(place, ['plugs'], `plugs must be an object of interface to plug name, not ${describeValue(raw)}`, '{"hardware-observe": "hw-observe"}')
   checkKeys(raw, SNAP_INTERFACES, place, ['plugs'], 'plugs')
   const plugs: RegistrationConfig['plugs'] = {}
   for (const [iface, name] of Object.entries(raw)) {
     if (typeof name !== 'string' || !PLUG_NAME.test(name))
-      throw problem(place, ['plugs', iface], `the plug name for ${iface} must be a snap plug name, not ${describeValue(name)}`, 'the name under plugs: in snapcraft.yaml, e.g. hw-observe')
+      throw configError(place, ['plugs', iface], `the plug name for ${iface} must be a snap plug name, not ${describeValue(name)}`, 'the name under plugs: in snapcraft.yaml, e.g. hw-observe')
     plugs[iface as SnapInterface] = name
   }
 
@@ -422,29 +389,6 @@ function checkPlugs(raw: unknown, place: ConfigPlace): RegistrationConfig['plugs
 
 function checkBoolean(raw: unknown, place: ConfigPlace, path: DataPath, fallback: boolean, meaning: string): boolean {
   if (raw === undefined) return fallback
-  if (typeof raw !== 'boolean') throw problem(place, path, `${path.at(-1)} must be true or false, not ${describeValue(raw)}`, meaning)
+  if (typeof raw !== 'boolean') throw configError(place, path, `${path.at(-1)} must be true or false, not ${describeValue(raw)}`, meaning)
   return raw
-}
-
-function checkKeys(value: Record<string, unknown>, allowed: readonly string[], place: ConfigPlace, path: DataPath, what: string): void {
-  for (const key of Object.keys(value)) {
-    if (allowed.includes(key)) continue
-    const guess = closest(key, allowed)
-    throw problem(place, [...path, key], `unknown key "${key}" in ${what}`, guess ? `did you mean "${guess}"?` : `allowed keys: ${allowed.join(', ')}`, 'key')
-  }
-}
-
-/** A located configuration mistake. */
-function problem(place: ConfigPlace, path: DataPath, message: string, hint: string, at: 'key' | 'value' = 'value'): UserError {
-  const position = place.locate?.(path, at)
-  return new UserError('E_REGISTRATION_CONFIG', `${formatPath(path)}: ${message}`, {column: position?.column, file: place.file, hint, kind: 'usage', line: position?.line})
-}
-
-/** Whether the catalog knows `id` under another name (an init board id such as pc-amd64). */
-function isAlias(boards: BoardCatalog, id: string): boolean {
-  try {
-    return boards.load(id).aliases?.includes(id) ?? false
-  } catch {
-    return false
-  }
 }

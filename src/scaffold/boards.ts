@@ -10,7 +10,7 @@ import {fileURLToPath} from 'node:url'
 
 import {ioError, UserError} from '../errors.js'
 import {loadBoard} from '../serial/boards.js'
-import type {SnapInterface} from '../serial/source.js'
+import type {SnapInterface} from '../serial/sources/source.js'
 import {quoteInput} from '../support/echo.js'
 import {didYouMean} from '../support/suggest.js'
 import {boardIdProblem, snapIdProblem, snapNameProblem} from './naming.js'

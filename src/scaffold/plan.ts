@@ -4,54 +4,22 @@
  * registration config with the runtime's own checks, so a plan that comes back is a project that
  * snapd, snapcraft and the prepare-device runtime accept.
  */
-import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
-import {isAbsolute, join, relative, resolve, sep} from 'node:path'
+import {join, resolve} from 'node:path'
 
-import {InternalError, UserError} from '../errors.js'
-import {checkRegistrationConfig, DEVICE_SERVICE_PRESETS} from '../device/config.js'
+import {UserError} from '../errors.js'
+import {checkRegistrationConfig} from '../device/config.js'
 import {neededPlugs, resolveRegistrationChain} from '../device/prepare.js'
 import {quoteInput} from '../support/echo.js'
-import {type Base, BASES, type BoardProfile, loadBoardProfile, safeRelative, selectFor, SHARED_TEMPLATES_DIR, TEMPLATES_DIR} from './boards.js'
+import {type Base, BASES, type BoardProfile, loadBoardProfile, selectFor, TEMPLATES_DIR} from './boards.js'
+import {engineFor, quickjsPart} from './engine.js'
+import {boardFiles, checkPaths, dataFiles, type PlannedFile, renderFile, sharedFiles} from './files.js'
 import {buildModelJson, checkModelJson, MODEL_GRADES, type ModelGrade, type ModelJson, type ModelSnapInput, STORAGE_SAFETIES, type StorageSafety} from './model.js'
 import {checkName} from './naming.js'
-import {renderTemplate} from './render.js'
+import {API_KEY_OPTION, DEFAULT_API_KEY_ENV, deviceServiceOf, registrationConfig} from './registration.js'
 
-/**
- * QuickJS runs the prepare-device hook's runtime on the device: one binary of about 1 MB, against
- * 25 to 35 MB for Node.js. A core24 gadget stages Ubuntu 24.04's package; Ubuntu 22.04 has none,
- * so a core22 gadget builds the release tarball, whose checksum snapcraft checks before the build.
- */
-export const DEVICE_ENGINE = {
-  /** Where the gadget's parts put qjs in the snap; the hook runs `$SNAP/<command> --std …`. */
-  command: 'usr/bin/qjs',
-  /** Bases whose Ubuntu release packages QuickJS. */
-  packaged: {
-    core24: {package: 'quickjs', release: 'Ubuntu 24.04 (noble, universe)', version: '2021.03.27'},
-  } as Partial<Record<Base, {package: string; release: string; version: string}>>,
-  /**
-   * The release tarball, for bases without a package. The sha256 is the one of the file at `url`
-   * (579,376 bytes), as Homebrew's formula for this release pins it. Debian's source package of
-   * the same release (trixie, 2025.04.26-1) carries a repack of it, not the file itself (top
-   * directory quickjs-2025.04.26/, 580,408 bytes, sha256 ec81da5b…): the tests build that one
-   * with this part's commands (scripts/quickjs.sh source).
-   */
-  source: {
-    sha256: '2f20074c25166ef6f781f381c50d57b502cb85d470d639abccebbef7954c83bf',
-    url: 'https://bellard.org/quickjs/quickjs-2025-04-26.tar.xz',
-    version: '2025-04-26',
-  },
-} as const
-
-/** GNU triplets of the cross compilers a core22 gadget builds QuickJS with on amd64. */
-const GNU_TRIPLETS: Record<string, string> = {amd64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', armhf: 'arm-linux-gnueabihf', riscv64: 'riscv64-linux-gnu'}
-
-export const DEFAULT_API_KEY_ENV = 'SERIAL_VAULT_API_KEY'
-/** The gadget option the factory sets with `snap set <gadget> api-key=…`. */
-export const API_KEY_OPTION = 'api-key'
-export const DEFAULT_BODY_FACTS = ['serial-source', 'board-model'] as const
-export const DEVICE_SERVICES = ['serial-vault', 'model-service', 'local'] as const
-/** Header and body field names whose values are secrets: never written into the project. */
-const SECRET_NAME = /api[-_]?key|secret|passw|token|authori[sz]ation|cookie/i
+export type {PlannedFile} from './files.js'
+export {DEVICE_ENGINE} from './engine.js'
+export {DEVICE_SERVICES} from './registration.js'
 
 export interface ScaffoldOptions {
   /** Where the project goes; relative to `cwd`. */
@@ -107,16 +75,6 @@ export interface ScaffoldOptions {
   timestamp?: string
 }
 
-export interface PlannedFile {
-  /** Relative to the project directory, `/`-separated. */
-  path: string
-  content: string | Uint8Array
-  /** File mode (0o644, 0o755). */
-  mode: number
-  /** The template or file it came from, relative to the package (for --dry-run). */
-  from: string
-}
-
 export interface ScaffoldPlan {
   /** Absolute project directory. */
   directory: string
@@ -137,18 +95,6 @@ export interface ScaffoldPlan {
   todo: string[]
   modelJson: ModelJson
   registration: Record<string, unknown>
-}
-
-/** Resolved answers: the options with every default filled in. */
-export interface ScaffoldAnswers {
-  board: BoardProfile
-  base: Base
-  track: string
-  architecture: string
-  name: string
-  brand: string
-  model: string
-  grade: ModelGrade
 }
 
 /** The defaults `init` offers (and the prompts show) for the options given so far. */
@@ -197,8 +143,8 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
     })
   }
 
-  const displayName = options.displayName === undefined ? undefined : oneLine(options.displayName, '--display-name', 255)
-  const summary = oneLine(options.summary ?? defaultSummary(options.brand, model), '--summary', 78)
+  const displayName = options.displayName === undefined ? undefined : requireOneLine(options.displayName, '--display-name', 255)
+  const summary = requireOneLine(options.summary ?? defaultSummary(options.brand, model), '--summary', 78)
   if (options.gadgetId !== undefined) checkName('snap id', options.gadgetId, '--gadget-id')
   if (options.kernelId !== undefined) checkName('snap id', options.kernelId, '--kernel-id')
   if (options.store !== undefined) checkName('store id', options.store, '--store')
@@ -292,8 +238,8 @@ function defaultSummary(brand: string, model: string): string {
   return text.length <= 78 ? text : 'Ubuntu Core gadget'
 }
 
-/** One line of text, for YAML and model headers: no control characters, not blank, bounded. */
-function oneLine(text: string, flag: string, max: number): string {
+/** `text` as given for `flag`, refused unless it is one line: no control characters, not blank, at most `max` characters (for YAML and model headers). */
+function requireOneLine(text: string, flag: string, max: number): string {
   if (/[\u0000-\u001F\u007F]/.test(text)) throw new UserError('E_INIT_TEXT', `${flag} ${quoteInput(text)} has a line break or a control character`, {hint: `give ${flag} as one line of text`, kind: 'usage'})
   if (text.trim() === '') throw new UserError('E_INIT_TEXT', `${flag} is blank`, {hint: `give ${flag} some text, or leave it out`, kind: 'usage'})
   if ([...text].length > max) throw new UserError('E_INIT_TEXT', `${flag} has ${[...text].length} characters; it may have ${max}`, {hint: `shorten ${flag}`, kind: 'usage'})
@@ -309,56 +255,6 @@ export function parseSnapSpec(spec: string): ModelSnapInput {
   if (id !== undefined) snap.id = id
   if (at !== -1) snap.channel = spec.slice(at + 1)
   return snap
-}
-
-function deviceServiceOf(value: string): {preset: string; url: string} {
-  if ((DEVICE_SERVICES as readonly string[]).includes(value)) return {preset: value, url: DEVICE_SERVICE_PRESETS[value as (typeof DEVICE_SERVICES)[number]]}
-  if (/^https?:\/\/[^\s/]+/i.test(value) && !/[\u0000-\u0020\u007F"'<>\\^`{|}]/.test(value)) return {preset: 'custom', url: value}
-  throw new UserError('E_INIT_SERVICE', `--device-service ${quoteInput(value)} is neither a preset nor an http(s) URL`, {
-    hint: 'use serial-vault, model-service, local, or the URL of your own service (https://vault.example.com/v1/)',
-    kind: 'usage',
-  })
-}
-
-interface RegistrationInput {
-  apiKeyEnv: null | string
-  bodyFacts?: readonly string[]
-  bodyFields?: Readonly<Record<string, string>>
-  brand: string
-  deviceService: {preset: string; url: string}
-  headers?: Readonly<Record<string, string>>
-  identity?: boolean
-  serialBoard: string
-}
-
-/** runtime/registration.json (schemas/registration.schema.json). */
-function registrationConfig(input: RegistrationInput): Record<string, unknown> {
-  const headers: Record<string, unknown> = {}
-  if (input.apiKeyEnv !== null) headers['api-key'] = {env: input.apiKeyEnv}
-  const secret = (flag: string, name: string) =>
-    new UserError('E_INIT_SECRET', `${flag} ${name}=… looks like a secret, which would be written into the gadget`, {
-      hint: `leave it out: the api-key comes from ${input.apiKeyEnv ?? DEFAULT_API_KEY_ENV} at build time or from snap set in the factory; another secret header goes into runtime/registration.json as {"env": "NAME"}`,
-      kind: 'usage',
-    })
-  for (const [key, value] of Object.entries(input.headers ?? {})) {
-    if (SECRET_NAME.test(key)) throw secret('--header', key)
-    headers[key] = value
-  }
-
-  for (const key of Object.keys(input.bodyFields ?? {})) if (SECRET_NAME.test(key)) throw secret('--body-field', key)
-
-  const config: Record<string, unknown> = {
-    $schema: '../schemas/registration.schema.json',
-    deviceService: input.deviceService.preset === 'custom' ? {preset: 'custom', url: input.deviceService.url} : {preset: input.deviceService.preset},
-  }
-  if (Object.keys(headers).length > 0) config.headers = headers
-  config.serial = {board: input.serialBoard, brand: input.brand}
-  config.proposedSerial = true
-  const body: Record<string, unknown> = {facts: [...(input.bodyFacts ?? DEFAULT_BODY_FACTS)]}
-  if (input.bodyFields && Object.keys(input.bodyFields).length > 0) body.fields = {...input.bodyFields}
-  config.body = body
-  config.identity = {enabled: input.identity ?? true}
-  return config
 }
 
 interface ContextInput {
@@ -433,22 +329,6 @@ function buildHosts(architecture: string): string[] {
   return architecture === 'amd64' ? ['amd64'] : ['amd64', architecture]
 }
 
-/** What the README and the parts say about the hook's QuickJS on this base. */
-function engineFor(base: Base, architecture: string): Record<string, unknown> {
-  const packaged = DEVICE_ENGINE.packaged[base]
-  const triplet = GNU_TRIPLETS[architecture]
-  if (!packaged && !triplet) throw new InternalError(`no GNU triplet for ${architecture}: QuickJS cannot be built for it`)
-  return {
-    command: DEVICE_ENGINE.command,
-    cross: architecture === 'amd64' ? null : `${triplet}-`,
-    package: packaged?.package ?? null,
-    release: packaged?.release ?? null,
-    sha256: DEVICE_ENGINE.source.sha256,
-    url: DEVICE_ENGINE.source.url,
-    version: packaged?.version ?? DEVICE_ENGINE.source.version,
-  }
-}
-
 /** The board's parts, then QuickJS and snap-gadget's registration runtime. */
 function snapcraftParts(board: BoardProfile, context: Record<string, unknown>, target: {architecture: string; base: string}): Record<string, unknown> {
   const resolveFiles = (parts: Record<string, unknown>, dir: string, from: string): Record<string, unknown> => {
@@ -472,25 +352,7 @@ function snapcraftParts(board: BoardProfile, context: Record<string, unknown>, t
 
   const boardParts = resolveFiles(selectFor(board.parts, target) as Record<string, unknown>, board.dir, `boards/${board.id}`)
   const {architecture} = target
-  const packaged = DEVICE_ENGINE.packaged[target.base as Base]
-  const quickjs = packaged
-    ? {
-        '#': `QuickJS for the prepare-device hook: the ${packaged.package} package of ${packaged.release}, ${packaged.version}; only qjs and its copyright go into the snap`,
-        plugin: 'nil',
-        'stage-packages': [packaged.package],
-        prime: [DEVICE_ENGINE.command, 'usr/share/doc/quickjs'],
-      }
-    : {
-        '#': `QuickJS ${DEVICE_ENGINE.source.version} for the prepare-device hook, built from the release tarball (Ubuntu 22.04 has no quickjs package); snapcraft checks its sha256 before building; only qjs and its licence go into the snap`,
-        plugin: 'nil',
-        source: DEVICE_ENGINE.source.url,
-        'source-checksum': `sha256/${DEVICE_ENGINE.source.sha256}`,
-        // The Makefile compiles its own qjsc for the build machine (it turns repl.js into C), so a
-        // cross-build needs both compilers.
-        'build-packages': ['gcc', 'libc6-dev', 'make', ...(architecture === 'amd64' ? [] : [{[`on amd64 to ${architecture}`]: [`gcc-${GNU_TRIPLETS[architecture]}`]}])],
-        'override-build': {file: 'parts/quickjs.sh.hbs'},
-        prime: [DEVICE_ENGINE.command, 'usr/share/doc/quickjs'],
-      }
+  const quickjs = quickjsPart(target.base as Base, architecture)
   const ownParts = resolveFiles(
     {
       quickjs,
@@ -505,87 +367,4 @@ function snapcraftParts(board: BoardProfile, context: Record<string, unknown>, t
     'gadget',
   )
   return {...boardParts, ...ownParts}
-}
-
-function renderFile(file: string, name: string, context: object, outputPath: string): string {
-  const source = readText(file)
-  return file.endsWith('.hbs') ? renderTemplate(source, context, name, outputPath) : source
-}
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch (error) {
-    throw new InternalError(`cannot read template ${file}: ${(error as Error).message}`, {cause: error})
-  }
-}
-
-/** templates/gadget/: snapcraft.yaml, gadget.yaml, the hooks, README.md. */
-function sharedFiles(board: BoardProfile, context: Record<string, unknown>): PlannedFile[] {
-  const root = join(TEMPLATES_DIR, 'gadget')
-  return walk(root)
-    .filter((rel) => !rel.startsWith('parts/'))
-    .map((rel) => planFile(join(root, rel), rel, `templates/gadget/${rel}`, context))
-}
-
-/** The board's files/ tree and the shared files it asks for. */
-function boardFiles(board: BoardProfile, context: Record<string, unknown>): PlannedFile[] {
-  const root = join(board.dir, 'files')
-  const from = board.origin === 'built-in' ? `templates/boards/${board.id}/files` : `${board.origin}/files`
-  const files = existsSync(root) ? walk(root).map((rel) => planFile(join(root, rel), rel, `${from}/${rel}`, context)) : []
-  for (const [target, shared] of Object.entries(board.sharedFiles)) files.push(planFile(join(SHARED_TEMPLATES_DIR, shared), target, `templates/shared/${shared}`, context))
-  return files
-}
-
-/** model.json, the runtime's config and bundle, and the schemas editors use. */
-function dataFiles(modelJson: ModelJson, registration: Record<string, unknown>): PlannedFile[] {
-  const root = join(TEMPLATES_DIR, '..')
-  const bundle = join(root, 'dist', 'runtime', 'prepare-device.cjs')
-  if (!existsSync(bundle)) throw new InternalError(`the prepare-device runtime ${bundle} is missing: build snap-gadget first (npm run build)`)
-  return [
-    {content: `${JSON.stringify(modelJson, null, 2)}\n`, from: '(model)', mode: 0o644, path: 'model.json'},
-    {content: `${JSON.stringify(registration, null, 2)}\n`, from: '(registration settings)', mode: 0o644, path: 'runtime/registration.json'},
-    {content: readFileSync(bundle), from: 'dist/runtime/prepare-device.cjs', mode: 0o644, path: 'runtime/prepare-device.cjs'},
-    {content: readFileSync(join(root, 'schemas', 'gadget.schema.json')), from: 'schemas/gadget.schema.json', mode: 0o644, path: 'schemas/gadget.schema.json'},
-    {content: readFileSync(join(root, 'schemas', 'registration.schema.json')), from: 'schemas/registration.schema.json', mode: 0o644, path: 'schemas/registration.schema.json'},
-  ]
-}
-
-/** A template (`.hbs`, rendered; the suffix dropped), a renamed dot-file (`_gitignore`), or a copy. */
-function planFile(file: string, rel: string, from: string, context: Record<string, unknown>): PlannedFile {
-  let path = rel.replace(/\.hbs$/, '')
-  path = path.replace(/(^|\/)_(gitignore)$/, '$1.$2')
-  const mode = statSync(file).mode & 0o111 || path.startsWith('snap/hooks/') ? 0o755 : 0o644
-  const content = file.endsWith('.hbs') ? renderTemplate(readText(file), context, from, path) : readFileSync(file)
-  return {content, from, mode, path}
-}
-
-function walk(root: string, prefix = ''): string[] {
-  // By UTF-16 code units, not localeCompare: the order is the same on every machine, and the first
-  // localeCompare loads ICU's collator, about 10 ms of every init.
-  return readdirSync(join(root, prefix), {withFileTypes: true})
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .flatMap((e) => {
-      const rel = prefix === '' ? e.name : `${prefix}/${e.name}`
-      return e.isDirectory() ? walk(root, rel) : [rel]
-    })
-}
-
-/** Every path relative, inside the project, and unique. */
-function checkPaths(files: readonly PlannedFile[], directory: string): void {
-  const seen = new Set<string>()
-  for (const file of files) {
-    if (!safeRelative(file.path) || escapes(directory, file.path)) {
-      throw new UserError('E_INIT_PATH', `${file.path} (from ${file.from}) would be written outside ${directory}`, {hint: 'board profiles name files inside the gadget project', kind: 'usage'})
-    }
-
-    if (seen.has(file.path)) throw new UserError('E_INIT_PATH', `two templates write ${file.path} (the last from ${file.from})`, {hint: 'remove one of them from the board profile', kind: 'usage'})
-    seen.add(file.path)
-  }
-}
-
-/** Whether `path` resolved under `root` leaves it. */
-export function escapes(root: string, path: string): boolean {
-  const rel = relative(root, resolve(root, path))
-  return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)
 }

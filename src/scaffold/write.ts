@@ -15,7 +15,8 @@ import {chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync
 import {dirname, join, relative, resolve, sep} from 'node:path'
 
 import {ioError, UserError} from '../errors.js'
-import {escapes, type ScaffoldPlan} from './plan.js'
+import {escapes} from './files.js'
+import type {ScaffoldPlan} from './plan.js'
 
 export interface WriteOptions {
   /** Overwrite files that exist. */

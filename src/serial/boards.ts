@@ -10,10 +10,10 @@ import {fileURLToPath} from 'node:url'
 import {UserError} from '../errors.js'
 import {quoteInput} from '../support/echo.js'
 import type {ChainSpec} from './chain.js'
-import {checkChainSpec} from './config.js'
+import {checkChainSpec} from './config/serial-config.js'
 import {matchGlob} from './glob.js'
-import {checkKeys, closest, type ConfigPlace, configError, describeValue, isRecord, SNAP_INTERFACES} from './options.js'
-import type {SnapInterface, SourceContext} from './source.js'
+import {checkKeys, closest, type ConfigPlace, configError, describeValue, isRecord, SNAP_INTERFACES} from './config/options.js'
+import type {SnapInterface, SourceContext} from './sources/source.js'
 
 /** How a board is recognised from the running system. */
 export interface BoardMatch {
@@ -206,3 +206,12 @@ async function cpuVendor(context: SourceContext): Promise<string | undefined> {
     return undefined
   }
 }
+
+/** Board profiles by id: the shipped files, or (in the single-file runtime) built-in copies. */
+export interface BoardCatalog {
+  ids(): readonly string[]
+  load(id: string): BoardProfile
+}
+
+/** The shipped profile files. */
+export const fileBoards: BoardCatalog = {ids: boardIds, load: loadBoard}

@@ -4,13 +4,13 @@
  * on, and when nothing is left the error lists every source tried and why it was refused.
  */
 import {UserError} from '../errors.js'
-import type {CreateSetting} from './definition.js'
+import type {CreateSetting} from './sources/definition.js'
 import {matchGlob} from './glob.js'
-import {checkOptions, closest, type ConfigPlace, configError, type DataPath} from './options.js'
+import {checkOptions, closest, type ConfigPlace, configError, type DataPath} from './config/options.js'
 import {refusalOf} from './placeholders.js'
-import {BUILTIN_SOURCES, sourceDefinition} from './registry.js'
-import type {SerialSource, SnapInterface, SourceContext, SourceReading, UnavailableStatus, ValueFormat} from './source.js'
-import {unavailable} from './source.js'
+import {BUILTIN_SOURCES, sourceDefinition} from './sources/registry.js'
+import type {SerialSource, SnapInterface, SourceContext, SourceReading, UnavailableStatus, ValueFormat} from './sources/source.js'
+import {unavailable} from './sources/source.js'
 import {applyTransforms, DEFAULT_SERIAL_PATTERN, normalise, type NormaliseOptions, serialPattern, serialProblem, type TransformSpec} from './transforms.js'
 
 /** Apply an entry only on some boards, by device-tree compatible globs. */

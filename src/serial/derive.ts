@@ -4,10 +4,10 @@
  */
 import {type BoardProfile, detectBoard, loadBoard} from './boards.js'
 import {type ChainEntrySpec, type ChainOutcome, type ChainSpec, deriveFromChain, runChain, type RunOptions, resolveChain, type SerialChain, type SerialDerivation} from './chain.js'
-import {loadSerialConfig, parseChainList, type SerialConfig} from './config.js'
-import {checkRoot, type ContextOptions, createSourceContext} from './context.js'
-import type {ConfigPlace} from './options.js'
-import type {SourceContext} from './source.js'
+import {loadSerialConfig, parseChainList, type SerialConfig} from './config/serial-config.js'
+import {checkRoot, type ContextOptions, createSourceContext} from './sources/context.js'
+import type {ConfigPlace} from './config/options.js'
+import type {SourceContext} from './sources/source.js'
 
 export interface DeriveSerialOptions extends ContextOptions, RunOptions {
   /** A board profile id; its chain is used unless `chain` is given. */

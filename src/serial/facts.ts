@@ -4,7 +4,7 @@
  * processes, work on captured trees), and systeminformation on the running host (lazily loaded,
  * always behind a timeout: it spawns shells and fails silently under confinement).
  */
-import type {SerialFs, SourceContext} from './source.js'
+import type {SerialFs, SourceContext} from './sources/source.js'
 
 export interface DeviceFacts {
   /** Device-tree model, else DMI product name. */

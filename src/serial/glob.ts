@@ -3,7 +3,7 @@
  * pattern: sysfs paths (`/sys/bus/i2c/devices/*-0050/eeprom`), interface names (`enp*s0`),
  * device-tree compatibles (`fsl,imx8mp*`). Node 20 has no fs.glob.
  */
-import type {SerialFs} from './source.js'
+import type {SerialFs} from './sources/source.js'
 
 const cache = new Map<string, RegExp>()
 

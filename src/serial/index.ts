@@ -17,19 +17,20 @@ export {
   type SourceAttempt,
   type WhenSpec,
 } from './chain.js'
-export {loadSerialConfig, parseChainList, parseSerialConfig, type SerialConfig} from './config.js'
-export {type ContextOptions, createSourceContext, rootedFs, runCommand} from './context.js'
-export {type SourceDefinition} from './definition.js'
+export {loadSerialConfig, parseChainList, parseSerialConfig, type SerialConfig} from './config/serial-config.js'
+export {type ContextOptions, createSourceContext, rootedFs, runCommand} from './sources/context.js'
+export {type SourceDefinition} from './sources/definition.js'
 export {type DeriveSerialOptions, deriveSerial, resolveSerialChain, type SerialResult, trySerial} from './derive.js'
-export {parseAm335xEeprom, parseOnieTlv} from './eeprom-formats.js'
-export {EUI_PARTS, type EuiPart, type EuiPartName, parseEui} from './eui-presets.js'
+export {parseAm335xEeprom} from './formats/am335x-eeprom.js'
+export {parseOnieTlv} from './formats/onie-tlv.js'
+export {EUI_PARTS, type EuiPart, type EuiPartName, parseEui} from './formats/eui.js'
 export {cpuinfoSerialLine} from './formats/cpuinfo.js'
 export {smbiosField, type SmbiosField, type SmbiosStructure, smbiosStructures, smbiosVersion} from './formats/smbios.js'
 export {type Am6BoardInfo, type Am6Eeprom, parseAm6Eeprom} from './formats/ti-am6-eeprom.js'
 export {collectSystemFacts, type DeviceFacts, readDeviceFacts, type SystemFacts} from './facts.js'
 export {FLEET_DUPLICATES, PLACEHOLDER_MACS, PLACEHOLDER_STRINGS, PLACEHOLDER_UUIDS, type Refusal, refusalOf, swapUuidFields} from './placeholders.js'
 export {type ProbedSource, probeIdentity, type ProbeOptions, type ProbeReport, type ProbeWarning} from './probe.js'
-export {BUILTIN_SOURCES} from './registry.js'
+export {BUILTIN_SOURCES} from './sources/registry.js'
 export {
   type CommandResult,
   type CommandRunner,
@@ -43,5 +44,5 @@ export {
   unavailable,
   type UnavailableStatus,
   type ValueFormat,
-} from './source.js'
+} from './sources/source.js'
 export {applyTransforms, DEFAULT_SERIAL_PATTERN, type HashOptions, hashValue, normalise, type NormaliseOptions, serialProblem, type TransformSpec} from './transforms.js'

@@ -2,8 +2,8 @@
  * Network devices as sysfs shows them, classified: physical or virtual, USB, wireless, bridge,
  * bond, and how the current address was assigned. Shared by the `mac` source and `probe`.
  */
-import {errnoOf} from './context.js'
-import type {SerialFs} from './source.js'
+import {errnoOf} from './sources/context.js'
+import type {SerialFs} from './sources/source.js'
 
 export const NET_CLASS = '/sys/class/net'
 

@@ -4,7 +4,7 @@
  * which applies structural rules and the lists to a normalised value.
  */
 import {unprintableIn} from './serial-text.js'
-import type {ValueFormat} from './source.js'
+import type {ValueFormat} from './sources/source.js'
 
 export interface KnownPlaceholder {
   value: string

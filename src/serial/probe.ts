@@ -4,14 +4,15 @@
  */
 import {detectBoard} from './boards.js'
 import {type AttemptVerdict, type ChainEntrySpec, resolveChain, runChain, type SourceAttempt} from './chain.js'
-import {checkRoot, type ContextOptions, createSourceContext} from './context.js'
-import {AM335X_DEAD_MAGIC, AM335X_HEADER_LENGTH, AM335X_MAGIC, ONIE_HEADER_LENGTH, ONIE_MAGIC} from './eeprom-formats.js'
+import {checkRoot, type ContextOptions, createSourceContext} from './sources/context.js'
+import {AM335X_DEAD_MAGIC, AM335X_HEADER_LENGTH, AM335X_MAGIC} from './formats/am335x-eeprom.js'
+import {ONIE_HEADER_LENGTH, ONIE_MAGIC} from './formats/onie-tlv.js'
 import {isAm6Layout} from './formats/ti-am6-eeprom.js'
 import {collectSystemFacts, type DeviceFacts, readDeviceFacts, type SystemFacts} from './facts.js'
 import {expandGlob} from './glob.js'
 import {HYPERVISOR_OUIS, isLocallyAdministered, listNetDevices, type NetDevice} from './netdev.js'
 import {macProblems} from './sources/mac.js'
-import type {SnapInterface, SourceContext} from './source.js'
+import type {SnapInterface, SourceContext} from './sources/source.js'
 
 export type ProbeWarningKind = 'container' | 'denied' | 'locally-administered' | 'placeholder' | 'root-only' | 'virtual-machine'
 

@@ -5,7 +5,7 @@
  */
 import {host} from '../support/host.js'
 
-import type {ValueFormat} from './source.js'
+import type {ValueFormat} from './sources/source.js'
 
 export interface NormaliseOptions {
   /** Trim whitespace at both ends (default true). */

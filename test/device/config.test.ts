@@ -14,12 +14,17 @@ import {UserError} from '../../src/errors.js'
 import {BODY_FACTS} from '../../src/device/body.js'
 import {defaultConfigFile, DEVICE_SERVICE_PRESETS, loadRegistrationConfig, parseRegistrationConfig, resolveHeaders} from '../../src/device/config.js'
 import {boardNames} from '../../src/serial/boards.js'
-import {SNAP_INTERFACES} from '../../src/serial/options.js'
-import {BUILTIN_SOURCES} from '../../src/serial/registry.js'
+import {SNAP_INTERFACES} from '../../src/serial/config/options.js'
+import {BUILTIN_SOURCES} from '../../src/serial/sources/registry.js'
 import {parseJsonDocument} from '../../src/support/json-with-positions.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
 
-const SCHEMA = JSON.parse(readFileSync(join(projectRoot, 'schemas', 'registration.schema.json'), 'utf8')) as Record<string, any>
+/** A node of the schema's JSON, read by key (the tests know its shape). */
+interface SchemaNode {
+  readonly [key: string]: SchemaNode
+}
+
+const SCHEMA = JSON.parse(readFileSync(join(projectRoot, 'schemas', 'registration.schema.json'), 'utf8')) as SchemaNode
 // strictRequired off: "required" inside anyOf/if branches names properties declared one level up.
 const validate = new Ajv2020({allErrors: true, allowUnionTypes: true, strict: true, strictRequired: false}).compile(SCHEMA)
 const CONFIGS = fixtures('runtime', 'configs')
@@ -247,7 +252,7 @@ describe('the schema lists what the code knows', () => {
 
   it('sources, and for each its options and required options', () => {
     assert.deepEqual(entry.properties.source.enum, [...BUILTIN_SOURCES.keys()])
-    const rules = entry.allOf as {if: {properties: {source: {const: string}}}; then: {properties: {options: {properties: object; required?: string[]}}}}[]
+    const rules = entry.allOf as unknown as {if: {properties: {source: {const: string}}}; then: {properties: {options: {properties: object; required?: string[]}}}}[]
     assert.deepEqual(
       rules.map((r) => r.if.properties.source.const),
       [...BUILTIN_SOURCES.keys()],

@@ -16,7 +16,7 @@ import {after, before, describe, it} from 'node:test'
 import {setTimeout as delay} from 'node:timers/promises'
 
 import {HOOK_SNAPCTL_BUDGET_MS, SNAPCTL_GRACE_MS, SNAPCTL_TIMEOUT_MS} from '../../src/device/snapctl.js'
-import {MAX_SOURCE_BYTES} from '../../src/serial/context.js'
+import {MAX_SOURCE_BYTES} from '../../src/serial/sources/context.js'
 import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 import {API_KEY, caseNamed, KEY} from './cases.js'
 import {ALL_ENGINES, hookEnv, readSnapctlLog, requireBundle, runBundle, writeKeyFile, writeRecordingSnapctl} from './helpers.js'

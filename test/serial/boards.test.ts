@@ -4,7 +4,7 @@ import {describe, it} from 'node:test'
 import {UserError} from '../../src/errors.js'
 import {boardIds, checkBoardProfile, detectBoard, listBoards, loadBoard} from '../../src/serial/boards.js'
 import {resolveChain} from '../../src/serial/chain.js'
-import {createSourceContext} from '../../src/serial/context.js'
+import {createSourceContext} from '../../src/serial/sources/context.js'
 import {memoryFs} from './helpers/memory-fs.js'
 
 const REQUIRED = ['raspberry-pi', 'nxp-imx', 'rockchip', 'allwinner', 'beaglebone', 'jetson', 'qualcomm', 'onie-switch', 'x86']

@@ -3,8 +3,8 @@ import {describe, it} from 'node:test'
 
 import {UserError} from '../../src/errors.js'
 import {type ChainEntry, deriveFromChain, resolveChain, runChain, type SerialChain, type SourceAttempt} from '../../src/serial/chain.js'
-import {createSourceContext} from '../../src/serial/context.js'
-import {found, type SerialSource, type SourceReading, unavailable} from '../../src/serial/source.js'
+import {createSourceContext} from '../../src/serial/sources/context.js'
+import {found, type SerialSource, type SourceReading, unavailable} from '../../src/serial/sources/source.js'
 import {DEFAULT_SERIAL_PATTERN, type TransformSpec} from '../../src/serial/transforms.js'
 import {memoryFs} from './helpers/memory-fs.js'
 

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import {UserError} from '../../src/errors.js'
-import {loadSerialConfig, parseChainList, parseSerialConfig} from '../../src/serial/config.js'
+import {loadSerialConfig, parseChainList, parseSerialConfig} from '../../src/serial/config/serial-config.js'
 import {deriveSerial} from '../../src/serial/derive.js'
 import {makeRoot, removeRoot} from './helpers/root.js'
 
@@ -91,7 +91,7 @@ transforms:
     assert.match((await configError('board: x86\ntransforms:\n  - hsah: {}\n')).hint ?? '', /did you mean "hash"/)
     assert.match((await configError('chain: []\n')).message, /the chain is empty/)
     assert.match((await configError('board: x86\noutput: {pattern: "[a-z"}\n')).message, /output\.pattern: not a valid regular expression/)
-    assert.match((await configError('brand: acme\n')).message, /neither board nor chain/)
+    assert.match((await configError('brand: acme\n')).message, /a serial configuration needs a board or a chain/)
     assert.match((await configError('board: x86\nonDenied: ignore\n')).message, /onDenied must be fail or next/)
     assert.match((await configError('chain:\n  - source: dmi\n    join: [soc-serial]\n')).message, /either "source" or "join"/)
   })

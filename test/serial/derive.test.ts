@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {parseSerialConfig} from '../../src/serial/config.js'
+import {parseSerialConfig} from '../../src/serial/config/serial-config.js'
 import {deriveSerial, trySerial} from '../../src/serial/derive.js'
 import {hashValue} from '../../src/serial/transforms.js'
 import {memoryFs} from './helpers/memory-fs.js'

@@ -4,7 +4,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {createSourceContext} from '../../src/serial/context.js'
+import {createSourceContext} from '../../src/serial/sources/context.js'
 import {collectSystemFacts, readDeviceFacts} from '../../src/serial/facts.js'
 import {projectRoot} from '../helpers/paths.js'
 import {memoryFs} from './helpers/memory-fs.js'

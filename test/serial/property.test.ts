@@ -10,7 +10,7 @@ import fc from 'fast-check'
 
 import {UserError} from '../../src/errors.js'
 import type {ChainSpec} from '../../src/serial/chain.js'
-import {parseSerialConfig} from '../../src/serial/config.js'
+import {parseSerialConfig} from '../../src/serial/config/serial-config.js'
 import {deriveSerial} from '../../src/serial/derive.js'
 import {PLACEHOLDER_STRINGS, PLACEHOLDER_UUIDS, refusalOf} from '../../src/serial/placeholders.js'
 import {normalise, type TransformSpec} from '../../src/serial/transforms.js'

@@ -7,7 +7,7 @@ import {describe, it} from 'node:test'
 
 import {UserError} from '../../src/errors.js'
 import type {SourceAttempt} from '../../src/serial/chain.js'
-import {parseSerialConfig} from '../../src/serial/config.js'
+import {parseSerialConfig} from '../../src/serial/config/serial-config.js'
 import {deriveSerial} from '../../src/serial/derive.js'
 import {probeIdentity} from '../../src/serial/probe.js'
 import {expectedNic, hasDmi, hypervisorFlag, isLinux, x86Vendor} from './helpers/machine.js'

@@ -4,7 +4,7 @@
  * dmi-id.c turn them into /sys/class/dmi/id: used when those files are missing (no dmi-id driver,
  * a container without them) but the raw table is readable. Pure functions over bytes.
  */
-import type {Parsed} from '../eeprom-formats.js'
+import type {Parsed} from './parsed.js'
 
 export interface SmbiosStructure {
   type: number

@@ -5,7 +5,7 @@
  * the board-info record (type 0x10) names the board and carries its build date, board id and
  * serial. Pure functions over bytes, shared by the source and `probe`.
  */
-import type {Parsed} from '../eeprom-formats.js'
+import type {Parsed} from './parsed.js'
 
 /** u32 0xEE3355AA little-endian, as on the AM335x. */
 export const TI_EEPROM_MAGIC = Buffer.from([0xaa, 0x55, 0x33, 0xee])

@@ -2,9 +2,9 @@
  * `beaglebone-eeprom`: the serial field of the TI AM335x board EEPROM (BeagleBone White, Black,
  * Green, PocketBeagle): magic AA 55 33 EE, board name, version, then 12 ASCII characters.
  */
-import {defineSource} from '../definition.js'
-import {AM335X_HEADER_LENGTH, parseAm335xEeprom} from '../eeprom-formats.js'
-import {found, unavailable} from '../source.js'
+import {defineSource} from './definition.js'
+import {AM335X_HEADER_LENGTH, parseAm335xEeprom} from '../formats/am335x-eeprom.js'
+import {found, unavailable} from './source.js'
 import {readCandidates} from './eeprom.js'
 
 export interface BeagleboneOptions {

@@ -2,9 +2,9 @@
  * `command`: the output of a program, run without a shell and killed after a timeout (a hook that
  * hangs blocks registration forever). `{root}` in the arguments becomes the root directory.
  */
-import {defineSource} from '../definition.js'
-import type {SnapInterface, ValueFormat} from '../source.js'
-import {found, unavailable} from '../source.js'
+import {defineSource} from './definition.js'
+import type {SnapInterface, ValueFormat} from './source.js'
+import {found, unavailable} from './source.js'
 
 export interface CommandOptions {
   argv: readonly string[]

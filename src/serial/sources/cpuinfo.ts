@@ -3,10 +3,10 @@
  * serial, else 16 zeros) and by vendor arm64 kernels (Raspberry Pi, Rockchip BSP); absent on
  * mainline arm64. Separators vary (tabs from the kernel, spaces in copies).
  */
-import {readingFromError} from '../context.js'
-import {defineSource} from '../definition.js'
+import {readingFromError} from './context.js'
+import {defineSource} from './definition.js'
 import {cpuinfoSerialLine} from '../formats/cpuinfo.js'
-import {found, unavailable} from '../source.js'
+import {found, unavailable} from './source.js'
 
 export interface CpuinfoOptions {
   /** Require hexadecimal (kernels print hex; redacted copies print `00000000xxxxxxxx`). */

@@ -3,9 +3,9 @@
  * by default the root `serial-number` (Raspberry Pi firmware, U-Boot `serial#`, NVIDIA cboot).
  * Properties are NUL-terminated strings, not lines; integer properties are big-endian cells.
  */
-import {readFirst} from '../context.js'
-import {defineSource} from '../definition.js'
-import {found, unavailable} from '../source.js'
+import {readFirst} from './context.js'
+import {defineSource} from './definition.js'
+import {found, unavailable} from './source.js'
 
 export interface DevicetreeOptions {
   property: string

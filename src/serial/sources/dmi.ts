@@ -3,11 +3,11 @@
  * Serial and UUID files are root-only (0400); a file is absent when the firmware left the field
  * out (or, for product_uuid, all-zero/all-FF), so absence is an answer, not an error.
  */
-import {readFirst, readingFromError} from '../context.js'
-import {defineSource} from '../definition.js'
+import {readFirst, readingFromError} from './context.js'
+import {defineSource} from './definition.js'
 import {MAX_SMBIOS_TABLE_BYTES, smbiosField, smbiosStructures, smbiosVersion} from '../formats/smbios.js'
-import type {SourceContext, SourceReading} from '../source.js'
-import {found, unavailable} from '../source.js'
+import type {SourceContext, SourceReading} from './source.js'
+import {found, unavailable} from './source.js'
 
 export const DMI_FIELDS = ['product_serial', 'board_serial', 'chassis_serial', 'product_uuid'] as const
 export type DmiField = (typeof DMI_FIELDS)[number]

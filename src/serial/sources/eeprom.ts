@@ -3,11 +3,11 @@
  * offset, as ASCII or hex. Its presets for known layouts are `beaglebone-eeprom` and `onie-tlv`.
  * at24 files are root-only unless flagged otherwise, and I2C is slow: only the bytes needed are read.
  */
-import {errnoOf, readingFromError} from '../context.js'
-import {defineSource} from '../definition.js'
+import {errnoOf, readingFromError} from './context.js'
+import {defineSource} from './definition.js'
 import {expandAll} from '../glob.js'
-import type {SerialFs, SourceReading} from '../source.js'
-import {found, unavailable} from '../source.js'
+import type {SerialFs, SourceReading} from './source.js'
+import {found, unavailable} from './source.js'
 
 const PLUGS = 'hardware-observe, and run as root (EEPROM files are usually root-only)'
 

@@ -2,9 +2,9 @@
  * `eui-eeprom`: the factory EUI-48/EUI-64 of a Microchip 24AA02E48-family or AT24MAC402/602
  * EEPROM, a preset of `eeprom` that knows each part's offset and checks the EUI.
  */
-import {defineSource} from '../definition.js'
-import {EUI_PART_NAMES, EUI_PARTS, type EuiPartName, euiOffset, parseEui} from '../eui-presets.js'
-import {found, unavailable} from '../source.js'
+import {defineSource} from './definition.js'
+import {EUI_PART_NAMES, EUI_PARTS, type EuiPartName, euiOffset, parseEui} from '../formats/eui.js'
+import {found, unavailable} from './source.js'
 import {readCandidates} from './eeprom.js'
 
 export interface EuiEepromOptions {

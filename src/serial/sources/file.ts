@@ -3,10 +3,10 @@
  * the whole match). For identity files this SDK has no dedicated source for (a vendor id written
  * at the factory, /etc/nv_tegra_release style files, …).
  */
-import {readingFromError} from '../context.js'
-import {defineSource} from '../definition.js'
-import type {SnapInterface, ValueFormat} from '../source.js'
-import {found, unavailable} from '../source.js'
+import {readingFromError} from './context.js'
+import {defineSource} from './definition.js'
+import type {SnapInterface, ValueFormat} from './source.js'
+import {found, unavailable} from './source.js'
 
 export interface FileOptions {
   path: string

@@ -5,11 +5,11 @@
  * yet when the hook runs), a bridge or a bond. Interfaces are chosen by name or bus path, else
  * the first by bus path: names and ifindex depend on probe order and udev.
  */
-import {defineSource} from '../definition.js'
+import {defineSource} from './definition.js'
 import {matchGlob} from '../glob.js'
 import {isLocallyAdministered, listNetDevices, NET_CLASS, type NetDevice} from '../netdev.js'
 import {refusalOf} from '../placeholders.js'
-import {found, unavailable} from '../source.js'
+import {found, unavailable} from './source.js'
 
 export interface MacOptions {
   /** Interface names or globs (`end0`, `enp*s0`). */

@@ -7,12 +7,12 @@
  */
 import {isAbsolute, resolve} from 'node:path'
 
-import {errnoOf} from '../context.js'
-import {defineSource} from '../definition.js'
-import {configError, isRecord, SNAP_INTERFACES} from '../options.js'
+import {errnoOf} from './context.js'
+import {defineSource} from './definition.js'
+import {configError, isRecord, SNAP_INTERFACES} from '../config/options.js'
 import {host} from '../../support/host.js'
-import type {SerialSource, SnapInterface, SourceContext, SourceReading, UnavailableStatus, ValueFormat} from '../source.js'
-import {found, unavailable} from '../source.js'
+import type {SerialSource, SnapInterface, SourceContext, SourceReading, UnavailableStatus, ValueFormat} from './source.js'
+import {found, unavailable} from './source.js'
 
 export interface ModuleOptions {
   path: string

@@ -4,12 +4,12 @@
  * in the file and are printed as numbers, so the result does not depend on the file's byte order
  * (sunxi-sid switched from big- to little-endian words around Linux 5.3).
  */
-import {errnoOf, readingFromError} from '../context.js'
-import {defineSource} from '../definition.js'
+import {errnoOf, readingFromError} from './context.js'
+import {defineSource} from './definition.js'
 import {expandAll, expandGlob} from '../glob.js'
-import {configError} from '../options.js'
-import type {SourceContext} from '../source.js'
-import {found, unavailable} from '../source.js'
+import {configError} from '../config/options.js'
+import type {SourceContext} from './source.js'
+import {found, unavailable} from './source.js'
 
 export interface NvmemOptions {
   device: readonly string[]

@@ -2,9 +2,9 @@
  * `onie-tlv`: a TLV (by default 0x23, Serial Number) of an ONIE TlvInfo system EEPROM, used only
  * when the table's CRC-32 checks. Chips on the bus without the TlvInfo magic are skipped.
  */
-import {defineSource} from '../definition.js'
-import {ONIE_HEADER_LENGTH, ONIE_TLV, onieString, onieTableLength, parseOnieTlv} from '../eeprom-formats.js'
-import {found, unavailable} from '../source.js'
+import {defineSource} from './definition.js'
+import {ONIE_HEADER_LENGTH, ONIE_TLV, onieString, onieTableLength, parseOnieTlv} from '../formats/onie-tlv.js'
+import {found, unavailable} from './source.js'
 import {readCandidates} from './eeprom.js'
 
 export interface OnieOptions {

@@ -3,9 +3,9 @@
  * UID, `%016llX`), Qualcomm (SMEM, 32-bit decimal) and some vendor BSPs. Old NXP BSP kernels name
  * it soc_uid. Qualcomm's 32 bits collide in large fleets: combine with soc_id there.
  */
-import {readFirst} from '../context.js'
-import {defineSource} from '../definition.js'
-import {found, unavailable} from '../source.js'
+import {readFirst} from './context.js'
+import {defineSource} from './definition.js'
+import {found, unavailable} from './source.js'
 
 export interface SocOptions {
   includeSocId: boolean

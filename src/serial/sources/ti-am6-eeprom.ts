@@ -2,9 +2,9 @@
  * `ti-am6-eeprom`: the board-info record of a TI K3 board EEPROM (BeaglePlay, PocketBeagle 2,
  * AM62x/AM64x starter kits and boards built on them): same magic as the AM335x, record format.
  */
-import {defineSource} from '../definition.js'
+import {defineSource} from './definition.js'
 import {AM6_HEADER_LENGTH, am6EepromLength, parseAm6Eeprom} from '../formats/ti-am6-eeprom.js'
-import {found, unavailable} from '../source.js'
+import {found, unavailable} from './source.js'
 import {BEAGLEBONE_EEPROM_PATHS} from './beaglebone-eeprom.js'
 import {readCandidates} from './eeprom.js'
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
 
-import {parseAm335xEeprom} from '../../../src/serial/eeprom-formats.js'
+import {parseAm335xEeprom} from '../../../src/serial/formats/am335x-eeprom.js'
 import {am6EepromLength, isPlaceholderField, parseAm6Eeprom} from '../../../src/serial/formats/ti-am6-eeprom.js'
 import {fixtures, shared} from '../../helpers/paths.js'
 

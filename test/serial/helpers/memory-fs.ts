@@ -3,7 +3,7 @@
  * inside the root; directories are implied by the files under them. `fail` makes a path throw a
  * node-style error (EACCES, EIO, …), the way a confined or broken read does.
  */
-import type {FileInfo, SerialFs} from '../../../src/serial/source.js'
+import type {FileInfo, SerialFs} from '../../../src/serial/sources/source.js'
 
 export function errnoError(code: string, path: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: ${path}`), {code, path})

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {tmpdir} from 'node:os'
 import {describe, it} from 'node:test'
 
-import {runCommand} from '../../../src/serial/context.js'
+import {runCommand} from '../../../src/serial/sources/context.js'
 import {attempt} from './helpers.js'
 
 const node = process.execPath

@@ -3,8 +3,8 @@ import {readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
 import * as zlib from 'node:zlib'
 
-import {crc32Portable} from '../../../src/serial/crc.js'
-import {parseOnieTlv} from '../../../src/serial/eeprom-formats.js'
+import {crc32Portable} from '../../../src/serial/formats/crc.js'
+import {parseOnieTlv} from '../../../src/serial/formats/onie-tlv.js'
 import {shared} from '../../helpers/paths.js'
 import {attempt, inMemory} from './helpers.js'
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {after, describe, it} from 'node:test'
 
 import {resolveChain} from '../../../src/serial/chain.js'
-import {underRoot} from '../../../src/serial/context.js'
+import {underRoot} from '../../../src/serial/sources/context.js'
 import {makeRoot, removeRoot} from '../helpers/root.js'
 import {attempt, inMemory} from './helpers.js'
 

@@ -4,7 +4,7 @@ import {readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
 
 import {deriveSerial} from '../../../src/serial/derive.js'
-import {createSourceContext} from '../../../src/serial/context.js'
+import {createSourceContext} from '../../../src/serial/sources/context.js'
 import {detectBoard} from '../../../src/serial/boards.js'
 import {fixtures, shared} from '../../helpers/paths.js'
 import {memoryFs} from '../helpers/memory-fs.js'

@@ -1,6 +1,6 @@
 /** Runs one source spec against a root or an in-memory tree. */
 import {type ChainEntrySpec, resolveChain, runChain, type SourceAttempt} from '../../../src/serial/chain.js'
-import {type ContextOptions, createSourceContext} from '../../../src/serial/context.js'
+import {type ContextOptions, createSourceContext} from '../../../src/serial/sources/context.js'
 import {memoryFs} from '../helpers/memory-fs.js'
 
 /** The attempt (verdict, reason, read value) and the serial, for one entry. */

@@ -17,25 +17,21 @@
  */
 import {dirname, resolve} from 'node:path'
 
-import {UserError} from '../errors.js'
-import {readBoundedFile} from '../support/bounded-read.js'
-import type {ChainEntrySpec, ChainSpec} from './chain.js'
+import {UserError} from '../../errors.js'
+import {readBoundedFile} from '../../support/bounded-read.js'
+import type {ChainEntrySpec, ChainSpec} from '../chain.js'
 import {checkKeys, checkOptions, closest, type ConfigPlace, configError, type DataPath, describeValue, isRecord, type OptionSpecs} from './options.js'
-import {BUILTIN_SOURCES, sourceDefinition} from './registry.js'
-import {type NormaliseOptions, serialPattern, TRANSFORM_KINDS, type TransformSpec} from './transforms.js'
+import {BUILTIN_SOURCES, sourceDefinition} from '../sources/registry.js'
+import {type NormaliseOptions, serialPattern, TRANSFORM_KINDS, type TransformSpec} from '../transforms.js'
 
-/** A serial configuration file, checked. */
-export interface SerialConfig extends Partial<ChainSpec> {
-  /** Board profile whose chain is used when `chain` is not given. */
-  board?: string
-  /** Default salt for hash transforms. */
-  brand?: string
+/** A serial configuration file, checked: `board` (whose chain is used when `chain` is not given), `brand` (the default salt of hash transforms). */
+export interface SerialConfig extends SerialSection {
   /** Where it came from (errors of later stages point here). */
   place: ConfigPlace
 }
 
 const CHAIN_SPEC_KEYS = ['chain', 'normalise', 'transforms', 'output', 'onDenied'] as const
-const CONFIG_KEYS = ['board', 'brand', ...CHAIN_SPEC_KEYS]
+const SECTION_KEYS = ['board', 'brand', ...CHAIN_SPEC_KEYS]
 const ENTRY_KEYS = ['source', 'options', 'join', 'separator', 'name', 'when', 'normalise', 'transforms']
 
 const NORMALISE_SPECS: OptionSpecs = {
@@ -199,19 +195,72 @@ function checkTransforms(raw: unknown, place: ConfigPlace, path: DataPath): Tran
 
 /** Checks a parsed configuration document. */
 export function parseSerialConfig(data: unknown, place: ConfigPlace = {}): SerialConfig {
-  if (!isRecord(data)) throw configError(place, [], `a serial configuration is a mapping, not ${describeValue(data)}`, 'start with board: <id> or chain: [...]')
-  checkKeys(data, CONFIG_KEYS, place, [], 'a serial configuration')
-  const config: SerialConfig = {...checkChainSpec(data, place, [], false), place}
+  return {...checkSerialSection(data, place, [], {what: 'a serial configuration'}), place}
+}
+
+/** The board ids a serial section may name: the catalog's, and the init board ids its profiles list as aliases. */
+export interface BoardNames {
+  ids(): readonly string[]
+  load(id: string): {aliases?: readonly string[]}
+}
+
+export interface SerialSectionOptions {
+  /** The section's name in messages: `serial` in the registration config, `a serial configuration` for a file of its own. */
+  what: string
+  /** Refuse a board the catalog does not know (unchecked without one). */
+  boards?: BoardNames
+}
+
+/** What a serial section gives: a board and its brand, and the chain settings that replace the board's. */
+export interface SerialSection extends Partial<ChainSpec> {
+  board?: string
+  brand?: string
+}
+
+/**
+ * The one check of a serial section, wherever it is: a serial configuration file, or `serial` in
+ * the registration config. Keys, the chain settings, board and brand, the board known to the
+ * catalog, and a board or a chain to read.
+ */
+export function checkSerialSection(data: unknown, place: ConfigPlace, path: DataPath, options: SerialSectionOptions): SerialSection {
+  const {what} = options
+  if (!isRecord(data)) throw configError(place, path, `${what} is a mapping, not ${describeValue(data)}`, 'start with board: <id> or chain: [...], e.g. {"board": "raspberry-pi"}')
+  checkKeys(data, SECTION_KEYS, place, path, what)
+  const section: SerialSection = {...checkChainSpec(data, place, path, false)}
   for (const key of ['board', 'brand'] as const) {
     const value = data[key]
     if (value === undefined) continue
     if (typeof value !== 'string' || value === '')
-      throw configError(place, [key], `${key} must be a non-empty string, not ${describeValue(value)}`, key === 'board' ? 'a board profile id, e.g. raspberry-pi' : 'your brand id, e.g. acme')
-    config[key] = value
+      throw configError(
+        place,
+        [...path, key],
+        `${key} must be a non-empty string, not ${describeValue(value)}`,
+        key === 'board' ? 'a board profile id, e.g. raspberry-pi' : 'your brand id (the salt of hash transforms), e.g. acme',
+      )
+    section[key] = value
   }
 
-  if (config.board === undefined && config.chain === undefined) throw configError(place, [], 'neither board nor chain is given', 'add board: <id> (see `snap-gadget probe`) or chain: [...]')
-  return config
+  if (section.board !== undefined && options.boards && !knownBoard(options.boards, section.board)) {
+    const ids = options.boards.ids()
+    const guess = closest(section.board, ids)
+    throw configError(place, [...path, 'board'], `unknown board "${section.board}"`, guess ? `did you mean "${guess}"? (boards: ${ids.join(', ')})` : `boards: ${ids.join(', ')}`)
+  }
+
+  if (section.board === undefined && section.chain === undefined) {
+    throw configError(place, path, `${what} needs a board or a chain`, 'add board: <id> (see `snap-gadget probe`) or chain: [...]; the serial is never left to detection or a fallback')
+  }
+
+  return section
+}
+
+/** Whether the catalog knows `id`, as an id or as another name of one of its profiles (pc-amd64). */
+function knownBoard(boards: BoardNames, id: string): boolean {
+  if (boards.ids().includes(id)) return true
+  try {
+    return boards.load(id).aliases?.includes(id) ?? false
+  } catch {
+    return false
+  }
 }
 
 /** A serial configuration is a few lines; anything near this is not one. */
@@ -221,7 +270,7 @@ export const MAX_SERIAL_CONFIG_BYTES = 1024 * 1024
 export async function loadSerialConfig(file: string): Promise<SerialConfig> {
   const text = readBoundedFile(file, MAX_SERIAL_CONFIG_BYTES, {what: 'serial configuration'}).toString('utf8')
   // Loaded on demand: the YAML library is not on the path of configs given as data.
-  const {readYamlDocument} = await import('../go-yaml/document.js')
+  const {readYamlDocument} = await import('../../go-yaml/document.js')
   const {data, locate} = readYamlDocument(text, file, 'E_SERIAL_CONFIG')
   return parseSerialConfig(data, {baseDir: dirname(resolve(file)), file, locate})
 }

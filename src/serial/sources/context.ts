@@ -7,8 +7,8 @@
  */
 import {posix, resolve} from 'node:path'
 
-import {ioError, UserError} from '../errors.js'
-import {host, hostError} from '../support/host.js'
+import {ioError, UserError} from '../../errors.js'
+import {host, hostError} from '../../support/host.js'
 import type {CommandResult, CommandRunner, FileInfo, SerialFs, SourceContext, SourceUnavailable} from './source.js'
 import {unavailable} from './source.js'
 

@@ -6,7 +6,7 @@
  * array (the EUI at the part's offset); bound with the part's own compatible (at24
  * `microchip,24aa025e48`, `atmel,24mac402`, …) it holds the EUI alone, at offset 0.
  */
-import type {Parsed} from './eeprom-formats.js'
+import type {Parsed} from './parsed.js'
 
 export interface EuiPart {
   /** EUI-48 (6 bytes) or EUI-64 (8 bytes). */

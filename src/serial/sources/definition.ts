@@ -1,5 +1,5 @@
 /** How a built-in source is declared: its options, and a factory from checked options. */
-import type {ConfigPlace, DataPath, OptionSpecs} from './options.js'
+import type {ConfigPlace, DataPath, OptionSpecs} from '../config/options.js'
 import type {SerialSource, SnapInterface} from './source.js'
 
 /** Where the options being turned into a source came from (for located errors). */
@@ -24,3 +24,9 @@ export interface SourceDefinition<O = Record<string, unknown>> {
 export function defineSource<O>(definition: SourceDefinition<O>): SourceDefinition<O> {
   return definition
 }
+
+/**
+ * A definition as the registry holds it, whatever its option type: create() is only ever handed
+ * options checked against the definition's own specs (checkOptions), so they have its type.
+ */
+export type RegisteredSource = SourceDefinition<object>

@@ -4,9 +4,9 @@
  * Schema validator: this code also runs inside the on-device hook, where ajv's load time and size
  * are not affordable, and each source describes its own options right next to its code.
  */
-import {UserError} from '../errors.js'
-import {didYouMean} from '../support/suggest.js'
-import type {SnapInterface} from './source.js'
+import {UserError} from '../../errors.js'
+import {didYouMean} from '../../support/suggest.js'
+import type {SnapInterface} from '../sources/source.js'
 
 /** A path inside a configuration document: `['chain', 1, 'options', 'offset']`. */
 export type DataPath = readonly (number | string)[]
@@ -19,6 +19,8 @@ export interface ConfigPlace {
   baseDir?: string
   /** Line and column of the value (or the key) at `path`, when the source text is known. */
   locate?(path: DataPath, at?: 'key' | 'value'): undefined | {column: number; line: number}
+  /** The code of its mistakes: E_SERIAL_CONFIG (a serial configuration, a board profile), E_REGISTRATION_CONFIG (the registration config, its serial section included). */
+  code?: 'E_REGISTRATION_CONFIG' | 'E_SERIAL_CONFIG'
 }
 
 export const SNAP_INTERFACES: readonly SnapInterface[] = ['hardware-observe', 'network-observe', 'i2c']
@@ -33,7 +35,7 @@ export function formatPath(path: DataPath): string {
 /** A configuration mistake, located. */
 export function configError(place: ConfigPlace, path: DataPath, message: string, hint: string, pointAt: 'key' | 'value' = 'value'): UserError {
   const at = place.locate?.(path, pointAt)
-  return new UserError('E_SERIAL_CONFIG', `${formatPath(path)}: ${message}`, {
+  return new UserError(place.code ?? 'E_SERIAL_CONFIG', `${formatPath(path)}: ${message}`, {
     column: at?.column,
     file: place.file,
     hint,
