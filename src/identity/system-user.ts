@@ -160,7 +160,7 @@ function modelBrand(models: readonly Assertion[] | undefined): string | undefine
   return models && models.length > 0 ? modelView(models[0]).brandId : undefined
 }
 
-/** The model's system-user-authority as snapd reads it: the brand when absent; a list always includes the brand. */
+/** The model's system-user-authority as snapd reads it (asserts/model.go checkOptionalSystemUserAuthority): the brand when absent, anyone for "*", and a list always with the brand. */
 function systemUserAuthority(model: Assertion, brandId: string): string[] {
   const value = model.headers['system-user-authority']
   if (value === undefined) return [brandId]
