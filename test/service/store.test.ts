@@ -138,6 +138,25 @@ describe('issuing serials', () => {
     await store.close()
   })
 
+  test('a re-registration keeps the serial the device held before in its log entry, across reopening; a first registration has none', async () => {
+    const file = join(dir, `store-${++files}.db`)
+    const store = openSqliteStore(file)
+    await store.issueSerial(claim(), async () => 'first')
+    const remodelledFrom = {brand: 'acme', model: 'acme-pc', serial: 'S-1'}
+    const outcome = await store.issueSerial(claim({model: 'acme-pc-v2', remodelledFrom}), async () => 'second')
+    assert.deepEqual(outcome.kind === 'issued' ? outcome.entry.remodelledFrom : undefined, remodelledFrom)
+    await store.close()
+    const reopened = openSqliteStore(file)
+    assert.deepEqual(
+      (await reopened.signingLog({})).map((e) => [e.model, e.remodelledFrom]),
+      [
+        ['acme-pc-v2', remodelledFrom],
+        ['acme-pc', undefined],
+      ],
+    )
+    await reopened.close()
+  })
+
   test('a signer that throws leaves nothing behind', async () => {
     const store = freshStore()
     await assert.rejects(
