@@ -7,7 +7,7 @@ import {UserError} from '../errors.js'
 
 const MAX_SECRET_CHARS = 1024
 
-export interface SecretPrompt {
+interface SecretPrompt {
   input: NodeJS.ReadStream
   output: NodeJS.WritableStream
 }
@@ -16,7 +16,7 @@ export interface SecretPrompt {
  * Asks each question in turn and reads one line for each without echo, from one stream of keys (Ctrl-C or Ctrl-D cancels): a
  * terminal may deliver what was typed ahead in one chunk, and no line of it is lost.
  */
-export function askSecrets(questions: readonly string[], terminal: SecretPrompt = {input: process.stdin, output: process.stderr}): Promise<string[]> {
+function askSecrets(questions: readonly string[], terminal: SecretPrompt = {input: process.stdin, output: process.stderr}): Promise<string[]> {
   const {input, output} = terminal
   if (!input.isTTY) {
     throw new UserError('E_PASSWORD', 'there is no terminal to ask for the password on', {hint: 'give --password-file FILE (or - to read it from standard input)', kind: 'usage'})

@@ -68,7 +68,7 @@ export const DEVICE_SERVICE_PRESETS = {
 } as const
 export type DeviceServicePreset = 'custom' | keyof typeof DEVICE_SERVICE_PRESETS
 
-export interface HeaderSpec {
+interface HeaderSpec {
   name: string
   /** A literal value… */
   value?: string
@@ -89,7 +89,7 @@ export interface RegistrationConfig {
   plugs: Partial<Record<SnapInterface, string>>
 }
 
-export interface ParseConfigOptions {
+interface ParseConfigOptions {
   boards?: BoardCatalog
 }
 

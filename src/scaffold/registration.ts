@@ -10,7 +10,7 @@ import {quoteInput} from '../support/echo.js'
 export const DEFAULT_API_KEY_ENV = 'SERIAL_VAULT_API_KEY'
 /** The gadget option the factory sets with `snap set <gadget> api-key=…`. */
 export const API_KEY_OPTION = 'api-key'
-export const DEFAULT_BODY_FACTS = ['serial-source', 'board-model'] as const
+const DEFAULT_BODY_FACTS = ['serial-source', 'board-model'] as const
 export const DEVICE_SERVICES = ['serial-vault', 'model-service', 'local'] as const
 /** Header and body field names whose values are secrets: never written into the project. */
 const SECRET_NAME = /api[-_]?key|secret|passw|token|authori[sz]ation|cookie/i
@@ -24,7 +24,7 @@ export function deviceServiceOf(value: string): {preset: string; url: string} {
   })
 }
 
-export interface RegistrationInput {
+interface RegistrationInput {
   apiKeyEnv: null | string
   bodyFacts?: readonly string[]
   bodyFields?: Readonly<Record<string, string>>

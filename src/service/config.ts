@@ -59,7 +59,6 @@ export type DatabaseLocation =
   | {kind: 'postgres'; url: string; shown: string}
 
 export type OnboardingMethod = 'api-key' | 'hardware-identity'
-export const ONBOARDING_METHODS: readonly OnboardingMethod[] = ['api-key', 'hardware-identity']
 
 export interface ServiceModel {
   brand: string
@@ -442,7 +441,7 @@ function databaseOf(data: RawConfig, baseDir: string, fail: Fail): DatabaseLocat
 }
 
 /** The database location named in a config, resolved against its directory. */
-export function parseDatabase(text: string, baseDir: string, fail: (message: string, hint: string) => UserError): DatabaseLocation {
+function parseDatabase(text: string, baseDir: string, fail: (message: string, hint: string) => UserError): DatabaseLocation {
   if (text.startsWith('sqlite:')) {
     const path = text.slice('sqlite:'.length)
     if (path === '') throw fail('the sqlite database needs a path', 'e.g. sqlite:serve.db (relative to the config file)')
@@ -484,7 +483,7 @@ export function describeDatabase(location: DatabaseLocation): string {
   return location.kind === 'sqlite' ? `sqlite:${location.path}` : location.shown
 }
 
-export function parseListen(text: string, fail: (message: string, hint: string) => UserError): {host: string; port: number} {
+function parseListen(text: string, fail: (message: string, hint: string) => UserError): {host: string; port: number} {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text)
   const port = match ? Number(match[3]) : Number.NaN
   if (!match || port > 65_535) throw fail(`"${text}" is not HOST:PORT`, `e.g. ${DEFAULT_LISTEN}, [::1]:8642, or 0.0.0.0:8642 to serve a factory network (port 0 picks a free port)`)

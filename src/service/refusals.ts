@@ -10,7 +10,7 @@
  * 500 is retried after a minute. So what asking again a moment later may fix is a 503.
  */
 
-export interface RefusalSpec {
+interface RefusalSpec {
   status: number
   /** What it means, in a few words (the README's table). */
   means: string

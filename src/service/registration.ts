@@ -82,7 +82,7 @@ export interface RegistrationEvent {
   remodelledFrom?: OriginalSerial
 }
 
-export interface DeviceServiceOptions {
+interface DeviceServiceOptions {
   models: readonly ServiceModel[]
   store: ServiceStore
   now?: () => Date
@@ -115,7 +115,7 @@ export function defaultSigningThreads(): number {
 }
 
 /** Headers as node:http gives them. */
-export type RequestHeaders = Record<string, string | string[] | undefined>
+type RequestHeaders = Record<string, string | string[] | undefined>
 
 export class DeviceService {
   private readonly now: () => Date
@@ -457,7 +457,7 @@ function looksLikeHardwareProof(body: string): boolean {
  * hardware-id-key-sha384 as snapd up to 2.77 names it; the same when both are given), the
  * request-id-signature, and optionally the hardware-id-key. Other fields are the hook's.
  */
-export function readHardwareProof(body: string): HardwareProof {
+function readHardwareProof(body: string): HardwareProof {
   const invalid = (why: string): ServiceRefusal => new ServiceRefusal('hardware-body-invalid', `the serial-request body ${why}`)
   const size = Buffer.byteLength(body)
   if (size === 0) throw invalid('is empty')
@@ -500,7 +500,7 @@ function hardwareKeyOf(identity: HardwareIdentityRecord): {key: ReturnType<typeo
  * past a count per key. The keys followed are bounded: past that many, a new key is held to the
  * total alone.
  */
-export class WindowCounter {
+class WindowCounter {
   private readonly slotMs: number
   private readonly totals: number[]
   private total = 0

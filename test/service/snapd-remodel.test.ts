@@ -9,13 +9,13 @@
  */
 import assert from 'node:assert/strict'
 import {createPrivateKey} from 'node:crypto'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {buildFixtureTests, type DevicestateSuite, run, type SnapdLine, snapdSource} from '../doctor/snapd/build.js'
 import {binRun, fixtures, projectRoot} from '../helpers/paths.js'
+import {scratchDir} from '../helpers/scratch.js'
 
 const SUITE: DevicestateSuite = {
   dir: join(projectRoot, 'test', 'service', 'snapd', 'remodel'),
@@ -23,8 +23,7 @@ const SUITE: DevicestateSuite = {
   name: 'remodel',
 }
 const TESTS = ['TestReregistrationGetsTheNewModelsSerial', 'TestReregistrationToAModelThatDoesNotTakeItFailsWithServesMessage']
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-snapd-remodel-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-snapd-remodel-')
 /** The brand's key as snapd's test brands take it: PKCS#8. */
 const brandKey = join(work, 'brand.pem')
 writeFileSync(brandKey, createPrivateKey(readFileSync(fixtures('assertions', 'brand.pem'))).export({format: 'pem', type: 'pkcs8'}), {mode: 0o600})

@@ -4,19 +4,18 @@
  * assertion), and that they survive closing and reopening the file.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 
 import Database from 'better-sqlite3'
 
 import {MIGRATIONS} from '../../src/service/store/migrations.js'
 import {openSqliteStore, SQLITE_SCHEMA_VERSION} from '../../src/service/store/sqlite.js'
 import type {SerialClaim} from '../../src/service/store/types.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'serve-store-'))
-after(() => rmSync(dir, {force: true, recursive: true}))
+const dir = scratchDir('serve-store-')
 let files = 0
 const freshStore = () => openSqliteStore(join(dir, `store-${++files}.db`))
 

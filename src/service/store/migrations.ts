@@ -8,7 +8,7 @@
  * `snap_gadget_schema`, changed only under an advisory lock so that instances started together
  * migrate one after the other.
  */
-export interface Migration {
+interface Migration {
   /** What the step adds, for the operator (serve migrate prints it). */
   summary: string
   sqlite: string

@@ -21,13 +21,13 @@ import {LOG_COLUMNS, MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEM
 import {IDENTITY_COLUMNS, identityRecord, type IdentityRow, importVerdict} from './identities.js'
 import type {HardwareIdentityRecord, IdentityConflict, ImportOutcome, IssueOutcome, NewHardwareIdentity, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
 
-export interface PostgresLocation {
+interface PostgresLocation {
   url: string
   /** The URL without its password, for messages. */
   shown: string
 }
 
-export interface OpenPostgresOptions {
+interface OpenPostgresOptions {
   /** Apply pending migrations first (serve --migrate); otherwise an old schema is refused. */
   migrate?: boolean
   /** Connections this instance keeps at most. */

@@ -60,7 +60,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   return new SqliteStore(openDatabase(path, migrateSqlite).db, path, options.fsync ?? fsync)
 }
 
-export interface SqliteStoreOptions {
+interface SqliteStoreOptions {
   /** How the WAL is made durable (tests count the calls); node:fs's fsync by default. */
   fsync?: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void
 }
@@ -115,7 +115,7 @@ function openDatabase<T>(path: string, prepare: (db: Database.Database) => T): {
  * Brings the file to {@link SCHEMA_VERSION}, each step in its own immediate transaction: a second
  * process opening the same file waits for the write lock and then finds the step done.
  */
-export function migrateSqlite(db: Database.Database): MigrationResult {
+function migrateSqlite(db: Database.Database): MigrationResult {
   const from = db.pragma('user_version', {simple: true}) as number
   if (from > SCHEMA_VERSION) throw new Error(newerSchemaMessage(from))
   const applied: string[] = []
