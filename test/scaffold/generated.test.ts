@@ -23,11 +23,12 @@ import {after, before, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
 import {parse} from 'yaml'
 
-import {binRun, projectRoot, shared} from '../helpers/paths.js'
+import {projectRoot, shared} from '../helpers/paths.js'
 import {requireQuickJs} from '../helpers/quickjs.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
 import {assembleSnapTree, generate, hardwareFor, installHookEngine, MATRIX, type SigningKey, snapSign, tempDir, throwawayKey, toolMissing} from './helpers.js'
 import type {ScaffoldPlan} from '../../src/scaffold/plan.js'
+import {runCli} from '../helpers/cli.js'
 
 const API_KEY = 'test-api-key-not-secret'
 const cleanup: string[] = []
@@ -47,10 +48,10 @@ ajv.addSchema(JSON.parse(readFileSync(shared('schemas', 'snapcraft.json'), 'utf8
 const snapcraftBranch = (base: string) => ajv.getSchema(`snapcraft#/$defs/${base === 'core22' ? 'Core22Project' : 'Core24Project'}`)!
 const snapcraftWhole = ajv.getSchema('snapcraft')!
 
-function validate(path: string): {code: null | number; findings: {rule: string; file: string; message: string}[]} {
-  const result = spawnSync(process.execPath, [binRun, 'validate', '--strict', '--json', path], {encoding: 'utf8', timeout: 60_000})
+async function validate(path: string): Promise<{code: null | number; findings: {rule: string; file: string; message: string}[]}> {
+  const result = await runCli(['validate', '--strict', '--json', path])
   const report = JSON.parse(result.stdout) as {gadgets: {findings: {rule: string; file: string; message: string}[]}[]}
-  return {code: result.status, findings: report.gadgets.flatMap((g) => g.findings)}
+  return {code: result.code, findings: report.gadgets.flatMap((g) => g.findings)}
 }
 
 /** A recording snapctl: argv as JSON lines; `get api-key` prints $SNAPCTL_API_KEY; plugs in $SNAPCTL_CONNECTED are connected. */
@@ -80,16 +81,16 @@ for (const {base, board} of MATRIX) {
       ;({partLog, tree: snapTree} = assembleSnapTree(dir, join(dir, '..', 'prime')))
     })
 
-    it('(a) validate --strict: gadget.yaml and the primed tree have no finding', () => {
+    it('(a) validate --strict: gadget.yaml and the primed tree have no finding', async () => {
       for (const path of [join(dir, 'gadget.yaml'), snapTree]) {
-        const {code, findings} = validate(path)
+        const {code, findings} = await validate(path)
         assert.deepEqual(findings, [], path)
         assert.equal(code, 0)
       }
     })
 
-    it('(a) validate --strict: the project misses only the boot firmware its profile declares', () => {
-      const {findings} = validate(dir)
+    it('(a) validate --strict: the project misses only the boot firmware its profile declares', async () => {
+      const {findings} = await validate(dir)
       const external = Object.keys(externalContent(board))
       for (const finding of findings) {
         assert.ok(['C4', 'N13'].includes(finding.rule), `${finding.rule}: ${finding.message}`)

@@ -5,7 +5,6 @@
  * snapcraft.yaml, registration.json), with the generated hooks unchanged in shape.
  */
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, rmSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {after, describe, it} from 'node:test'
@@ -15,8 +14,8 @@ import {parse} from 'yaml'
 import {UserError} from '../../src/errors.js'
 import {planScaffold, type PlannedFile, type ScaffoldOptions, type ScaffoldPlan} from '../../src/scaffold/plan.js'
 import {writeScaffold} from '../../src/scaffold/write.js'
-import {binRun} from '../helpers/paths.js'
 import {HOSTILE, tempDir, TIMESTAMP} from './helpers.js'
+import {runCli} from '../helpers/cli.js'
 
 const work = tempDir('hostile')
 after(() => rmSync(work, {force: true, recursive: true}))
@@ -199,11 +198,11 @@ describe('the project directory', () => {
     }
   })
 
-  it('through the CLI, arguments with quotes, line breaks and $(…) arrive unchanged', () => {
+  it('through the CLI, arguments with quotes, line breaks and $(…) arrive unchanged', async () => {
     const directory = join(work, 'cli', `it's\n$(reboot) \`id\``)
     const displayName = `ACME "Gateway" $(reboot) \`id\` ✓`
-    const result = spawnSync(process.execPath, [binRun, 'init', '--yes', '--board', 'pc-amd64', '--brand', 'acme', '--display-name', displayName, '--timestamp', TIMESTAMP, directory], {encoding: 'utf8', timeout: 60_000})
-    assert.equal(result.status, 0, result.stderr)
+    const result = await runCli(['init', '--yes', '--board', 'pc-amd64', '--brand', 'acme', '--display-name', displayName, '--timestamp', TIMESTAMP, directory])
+    assert.equal(result.code, 0, result.stderr)
     assert.equal((JSON.parse(readFileSync(join(directory, 'model.json'), 'utf8')) as Record<string, string>)['display-name'], displayName)
   })
 })

@@ -4,53 +4,20 @@
  * mistakes as exit 2 with the place.
  */
 import assert from 'node:assert/strict'
-import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
 
 import {parseAssertions, verifyAssertionSignature} from '../../src/assertions/index.js'
 import {runCli} from '../helpers/cli.js'
-import {binRun, projectRoot} from '../helpers/paths.js'
+import {projectRoot} from '../helpers/paths.js'
 import {API_KEY, brandKey, type Lab, makeLab, modelAssertion, TestDevice} from './helpers.js'
+import {startServe} from './serve-process.js'
 
 const labs: Lab[] = []
 after(() => {
   for (const lab of labs) rmSync(lab.dir, {force: true, recursive: true})
 })
-
-interface Running {
-  child: ChildProcess
-  firstLine: string
-  stderr: () => string
-  exit: Promise<{code: number | null; signal: NodeJS.Signals | null}>
-}
-
-/** Starts serve and waits (bounded) for its first line on stdout. */
-function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawn(process.execPath, [binRun, 'serve', ...args], {env: {...process.env, LAB_API_KEY: API_KEY, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
-  let stdout = ''
-  let stderr = ''
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
-  const exit = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`serve printed no line within 20 s; stderr: ${stderr}`))
-    }, 20_000)
-    child.stdout!.on('data', (c: Buffer) => {
-      stdout += c.toString()
-      const newline = stdout.indexOf('\n')
-      if (newline === -1) return
-      clearTimeout(timer)
-      resolve({child, exit, firstLine: stdout.slice(0, newline), stderr: () => stderr})
-    })
-    void exit.then(({code}) => {
-      clearTimeout(timer)
-      reject(new Error(`serve exited with ${code} before printing its URL: ${stderr}`))
-    })
-  })
-}
 
 async function registerThrough(url: string, serial: string): Promise<Response> {
   const answer = await fetch(`${url}request-id`, {headers: {'api-key': API_KEY}, method: 'POST'})
@@ -65,7 +32,7 @@ describe('the sample config in examples/serve', () => {
     const sample = readFileSync(join(projectRoot, 'examples', 'serve', 'serve.yaml'), 'utf8')
     assert.match(sample, /^listen: 127\.0\.0\.1:8642$/m)
     writeFileSync(lab.config, sample.replace('listen: 127.0.0.1:8642', 'listen: 127.0.0.1:0'))
-    const serve = await startServe(['--config', lab.config], {ACME_PC_API_KEY: 'sample-key'})
+    const serve = await startServe(lab.config, {env: {ACME_PC_API_KEY: 'sample-key'}})
     try {
       const url = serve.firstLine.replace(/^listening on /, '')
       const health = await fetch(`${url}health`)
@@ -91,7 +58,7 @@ describe('serve', () => {
   test('--json prints the URL; a device registers; serve log lists it; SIGTERM stops it cleanly', async () => {
     const lab = makeLab()
     labs.push(lab)
-    const running = await startServe(['--config', lab.config, '--json'])
+    const running = await startServe(lab.config, {args: ['--json']})
     const {url} = JSON.parse(running.firstLine) as {url: string}
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/v1\/$/)
     const answer = await registerThrough(url, 'ACME-CLI-1')
@@ -120,7 +87,7 @@ describe('serve', () => {
   test('serve log: the assertion as it was signed, exports, a filter with no match, and a database that is not there', async () => {
     const lab = makeLab()
     labs.push(lab)
-    const running = await startServe(['--config', lab.config, '--quiet'])
+    const running = await startServe(lab.config, {args: ['--quiet']})
     const url = running.firstLine.replace(/^listening on /, '')
     for (const serial of ['LOG-1', 'LOG-2', '=cmd|calc']) assert.equal((await registerThrough(url, serial)).status, 200)
     running.child.kill('SIGTERM')
@@ -165,7 +132,7 @@ describe('serve', () => {
   test('without --json it says where it listens, and stops on SIGINT', async () => {
     const lab = makeLab()
     labs.push(lab)
-    const running = await startServe(['--config', lab.config, '--quiet'])
+    const running = await startServe(lab.config, {args: ['--quiet']})
     assert.match(running.firstLine, /^listening on http:\/\/127\.0\.0\.1:\d+\/v1\/$/)
     running.child.kill('SIGINT')
     assert.deepEqual(await running.exit, {code: 0, signal: null})
@@ -183,7 +150,7 @@ describe('serve', () => {
   test('a port in use is exit 2 with the fix', async () => {
     const lab = makeLab()
     labs.push(lab)
-    const first = await startServe(['--config', lab.config, '--json'])
+    const first = await startServe(lab.config, {args: ['--json']})
     const port = new URL((JSON.parse(first.firstLine) as {url: string}).url).port
     const second = makeLab()
     labs.push(second)

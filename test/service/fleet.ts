@@ -6,12 +6,12 @@
  * instance, as a load balancer would send it. Every loop is bounded: attempts per device, and a
  * deadline for the whole run.
  */
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 
 import {encodePublicKey, signAssertion, type SigningKey} from '../../src/assertions/index.js'
-import {binRun} from '../helpers/paths.js'
 import {API_KEY, BRAND, type Lab, makeLab, MODEL, modelAssertion} from './helpers.js'
+import {startServe} from './serve-process.js'
 
 /** A lab whose config names `database` (sqlite:PATH or a postgres:// URL). */
 export function makeFleetLab(database: string): Lab {
@@ -41,46 +41,18 @@ export interface Instance {
 }
 
 /** Starts `snap-gadget serve` and waits (bounded) for its URL. */
-export function startInstance(config: string, args: string[] = []): Promise<Instance> {
+export async function startInstance(config: string, args: string[] = []): Promise<Instance> {
   // FLEET_LOG=1 keeps each request's log line (Instance.stderr), to see why requests failed.
-  const child = spawn(process.execPath, [binRun, 'serve', '--config', config, '--json', ...(process.env.FLEET_LOG ? [] : ['--quiet']), ...args], {
-    env: {...process.env, LAB_API_KEY: API_KEY, NO_COLOR: '1'},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`serve printed no URL within 30 s: ${stderr}`))
-    }, 30_000)
-    child.stdout!.on('data', (c: Buffer) => {
-      stdout += c.toString()
-      const newline = stdout.indexOf('\n')
-      if (newline === -1) return
-      clearTimeout(timer)
-      const url = (JSON.parse(stdout.slice(0, newline)) as {url: string}).url
-      resolve({
-        child,
-        exited,
-        stderr: () => stderr,
-        async stop() {
-          if (child.exitCode !== null || child.signalCode !== null) return
-          child.kill('SIGTERM')
-          const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-          await exited
-          clearTimeout(killer)
-        },
-        url,
-      })
-    })
-    void exited.then(() => {
-      clearTimeout(timer)
-      reject(new Error(`serve exited before printing its URL: ${stderr}`))
-    })
-  })
+  const serve = await startServe(config, {args: ['--json', ...(process.env.FLEET_LOG ? [] : ['--quiet']), ...args], startMs: 30_000})
+  return {
+    child: serve.child,
+    exited: serve.exit.then(() => {}),
+    stderr: serve.stderr,
+    async stop() {
+      await serve.stop()
+    },
+    url: serve.url,
+  }
 }
 
 export interface Device {

@@ -61,6 +61,11 @@ export function startServe(config: string, options: ServeProcessOptions = {}): P
       child.kill('SIGKILL')
       reject(new Error(`serve printed no line within ${options.startMs ?? 20_000} ms; stderr: ${stderr}`))
     }, options.startMs ?? 20_000)
+    void exit.then(({code, signal}) => {
+      clearTimeout(timer)
+      // After the first line this changes nothing: the promise is settled.
+      reject(new Error(`serve exited (${code ?? signal}) before printing its first line; stderr: ${stderr}`))
+    })
     const onData = (): void => {
       const newline = stdout.indexOf('\n')
       if (newline === -1) return
