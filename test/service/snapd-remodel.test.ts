@@ -19,7 +19,7 @@ import {scratchDir} from '../helpers/scratch.js'
 
 const SUITE: DevicestateSuite = {
   dir: join(projectRoot, 'test', 'service', 'snapd', 'remodel'),
-  files: {'2.57': ['rereg_test.go', 'compat_2_57_test.go'], '2.77': ['rereg_test.go', 'compat_2_77_test.go']},
+  files: {'2.57': ['rereg_test.go', 'compat_2_57_test.go', '../serve_process_test.go'], '2.77': ['rereg_test.go', 'compat_2_77_test.go', '../serve_process_test.go']},
   name: 'remodel',
 }
 const TESTS = ['TestReregistrationGetsTheNewModelsSerial', 'TestReregistrationToAModelThatDoesNotTakeItFailsWithServesMessage']

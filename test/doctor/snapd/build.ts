@@ -17,7 +17,7 @@ import {spawn, spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {basename, join} from 'node:path'
 
 import {projectRoot} from '../../helpers/paths.js'
 
@@ -92,7 +92,7 @@ export function goCache(source?: SnapdSource): string {
   return process.env.GOCACHE ?? source?.env.GOCACHE ?? join(tmpdir(), 'snap-gadget-go-cache')
 }
 
-/** Go test files built beside snapd's devicestate tests: per snapd line, in `dir`; `name` tells the binaries apart. */
+/** Go test files built beside snapd's devicestate tests: per snapd line, relative to `dir`; `name` tells the binaries apart. */
 export interface DevicestateSuite {
   name: string
   dir: string
@@ -126,7 +126,7 @@ export async function buildFixtureTests(source: SnapdSource, log: (line: string)
     }
 
     cpSync(join(source.snapd, 'overlord', 'devicestate'), join(overlord, 'devicestate'), {recursive: true})
-    for (const file of files) cpSync(join(suite.dir, file), join(overlord, 'devicestate', `snap_gadget_${suite.name}_${file}`))
+    for (const file of files) cpSync(join(suite.dir, file), join(overlord, 'devicestate', `snap_gadget_${suite.name}_${basename(file)}`))
     const out = join(build, 'devicestate.test')
     log(`building snapd ${source.version}'s devicestate tests with ${suite.name}'s cases (GOCACHE ${env.GOCACHE})`)
     const result = await run('go', ['test', '-tags', 'nosecboot', '-vet=off', '-c', '-o', out, 'github.com/snapcore/snapd/overlord/devicestate'], {

@@ -14,20 +14,14 @@
 package devicestate_test
 
 import (
-	"bufio"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
-	"time"
 
 	. "gopkg.in/check.v1"
 	"gopkg.in/tomb.v2"
@@ -44,15 +38,14 @@ import (
 )
 
 const (
-	reregBrand      = "acme-rereg"
-	reregOriginal   = "acme-pc"
-	reregNew        = "acme-pc-v2"
-	reregClosed     = "acme-kiosk"
-	reregSerial     = "ACME-RR-0001"
-	reregGadget     = "pc"
-	reregAPIKey     = "rereg-original-api-key"
-	reregAPIKeyEnv  = "SNAP_GADGET_REREG_API_KEY"
-	reregServeStart = 60 * time.Second
+	reregBrand     = "acme-rereg"
+	reregOriginal  = "acme-pc"
+	reregNew       = "acme-pc-v2"
+	reregClosed    = "acme-kiosk"
+	reregSerial    = "ACME-RR-0001"
+	reregGadget    = "pc"
+	reregAPIKey    = "rereg-original-api-key"
+	reregAPIKeyEnv = "SNAP_GADGET_REREG_API_KEY"
 )
 
 type snapGadgetReregSuite struct {
@@ -60,30 +53,10 @@ type snapGadgetReregSuite struct {
 
 	command  []string
 	brandKey *rsa.PrivateKey
-	url      string
-	serve    *exec.Cmd
-	done     chan error
-	output   *reregBuffer
+	serve    *snapGadgetServe
 }
 
 var _ = Suite(&snapGadgetReregSuite{})
-
-type reregBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *reregBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *reregBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func (s *snapGadgetReregSuite) SetUpSuite(c *C) {
 	c.Assert(json.Unmarshal([]byte(os.Getenv("SNAP_GADGET_COMMAND")), &s.command), IsNil, Commentf("$SNAP_GADGET_COMMAND must be a JSON array"))
@@ -101,7 +74,7 @@ func (s *snapGadgetReregSuite) SetUpTest(c *C) {
 	s.setupBaseTest(c, false)
 	s.brands.Register(reregBrand, asserts.RSAPrivateKey(s.brandKey), map[string]interface{}{"validation": "verified"})
 	s.startServe(c)
-	s.AddCleanup(func() { s.stopServe(c) })
+	s.AddCleanup(func() { s.serve.stop(c) })
 }
 
 // startServe runs serve with three models of the brand: the original, one that takes its devices
@@ -124,54 +97,7 @@ func (s *snapGadgetReregSuite) startServe(c *C) {
 	file := filepath.Join(dir, "serve.yaml")
 	c.Assert(os.WriteFile(file, []byte(config), 0644), IsNil)
 
-	args := append(append([]string{}, s.command[1:]...), "serve", "--config", file, "--json")
-	s.serve = exec.Command(s.command[0], args...)
-	s.serve.Dir = dir
-	s.serve.Env = append(os.Environ(), reregAPIKeyEnv+"="+reregAPIKey, reregAPIKeyEnv+"_NEW=rereg-new-api-key", reregAPIKeyEnv+"_CLOSED=rereg-closed-api-key")
-	s.serve.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	s.output = &reregBuffer{}
-	s.serve.Stderr = s.output
-	stdout, err := s.serve.StdoutPipe()
-	c.Assert(err, IsNil)
-	c.Assert(s.serve.Start(), IsNil)
-	s.done = make(chan error, 1)
-	first := make(chan string, 1)
-	go func() {
-		reader := bufio.NewReader(io.LimitReader(stdout, 1<<20))
-		line, _ := reader.ReadString('\n')
-		first <- line
-		io.Copy(s.output, reader)
-		s.done <- s.serve.Wait()
-	}()
-	select {
-	case line := <-first:
-		var listening struct {
-			URL string `json:"url"`
-		}
-		if err := json.Unmarshal([]byte(line), &listening); err != nil {
-			// serve stopped on its config: its whole answer says why.
-			select {
-			case <-s.done:
-			case <-time.After(10 * time.Second):
-			}
-			c.Fatalf("serve did not start: %s%s", line, s.output.String())
-		}
-		s.url = listening.URL
-	case <-time.After(reregServeStart):
-		c.Fatalf("serve printed no URL within %s: %s", reregServeStart, s.output.String())
-	}
-}
-
-func (s *snapGadgetReregSuite) stopServe(c *C) {
-	s.serve.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-s.done:
-		c.Check(err, IsNil, Commentf("serve did not exit cleanly: %s", s.output.String()))
-	case <-time.After(15 * time.Second):
-		s.serve.Process.Kill()
-		<-s.done
-		c.Errorf("serve did not stop on SIGTERM")
-	}
+	s.serve = startSnapGadgetServe(c, s.command, dir, file, reregAPIKeyEnv+"="+reregAPIKey, reregAPIKeyEnv+"_NEW=rereg-new-api-key", reregAPIKeyEnv+"_CLOSED=rereg-closed-api-key")
 }
 
 func (s *snapGadgetReregSuite) model(name string) *asserts.Model {
@@ -183,7 +109,7 @@ func (s *snapGadgetReregSuite) prepareDevice(ctx *hookstate.Context, _ *tomb.Tom
 	if ctx.HookName() != "prepare-device" {
 		return nil, fmt.Errorf("unexpected hook %q", ctx.HookName())
 	}
-	url, _ := json.Marshal(s.url)
+	url, _ := json.Marshal(s.serve.url)
 	for _, argv := range [][]string{
 		{"set", "device-service.url=" + string(url)},
 		{"set", fmt.Sprintf(`device-service.headers={"api-key": %q}`, reregAPIKey)},
@@ -204,7 +130,7 @@ func (s *snapGadgetReregSuite) describe() string {
 			fmt.Fprintf(&out, "  task %s: %s\n    %s\n", t.Kind(), t.Status(), strings.Join(t.Log(), "\n    "))
 		}
 	}
-	fmt.Fprintf(&out, "serve:\n%s", s.output.String())
+	fmt.Fprintf(&out, "serve:\n%s", s.serve.output.String())
 	return out.String()
 }
 
@@ -266,7 +192,7 @@ func (s *snapGadgetReregSuite) TestReregistrationGetsTheNewModelsSerial(c *C) {
 	c.Check(s.db.Check(serial), IsNil)
 	_, err = s.db.Find(asserts.SerialType, map[string]string{"brand-id": reregBrand, "model": reregOriginal, "serial": reregSerial})
 	c.Check(err, IsNil)
-	c.Check(s.output.String(), Matches, `(?s).*remodelledFrom.*`+reregOriginal+`.*`)
+	c.Check(s.serve.output.String(), Matches, `(?s).*remodelledFrom.*`+reregOriginal+`.*`)
 }
 
 func (s *snapGadgetReregSuite) TestReregistrationToAModelThatDoesNotTakeItFailsWithServesMessage(c *C) {
