@@ -13,15 +13,10 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {buildFixtureTests, type DevicestateSuite, run, type SnapdLine, snapdSource} from '../doctor/snapd/build.js'
-import {binRun, fixtures, projectRoot} from '../helpers/paths.js'
+import {buildFixtureTests, run, type SnapdLine, snapdSource} from '../doctor/snapd/build.js'
+import {binRun, fixtures} from '../helpers/paths.js'
 import {scratchDir} from '../helpers/scratch.js'
 
-const SUITE: DevicestateSuite = {
-  dir: join(projectRoot, 'test', 'service', 'snapd', 'remodel'),
-  files: {'2.57': ['rereg_test.go', 'compat_2_57_test.go', '../serve_process_test.go'], '2.77': ['rereg_test.go', 'compat_2_77_test.go', '../serve_process_test.go']},
-  name: 'remodel',
-}
 const TESTS = ['TestReregistrationGetsTheNewModelsSerial', 'TestReregistrationToAModelThatDoesNotTakeItFailsWithServesMessage']
 const work = scratchDir('snap-gadget-snapd-remodel-')
 /** The brand's key as snapd's test brands take it: PKCS#8. */
@@ -34,7 +29,7 @@ for (const line of ['2.57', '2.77'] as SnapdLine[]) {
   describe(`snapd ${line}'s DeviceManager re-registers a remodelled device through serve`, {skip: typeof source === 'string' ? source : undefined}, () => {
     it('the new model gets its serial with the same number and device key; a model that does not take the original is refused with serve’s message', async () => {
       if (typeof source === 'string') return
-      const binary = await buildFixtureTests(source, () => {}, SUITE)
+      const binary = await buildFixtureTests(source)
       const scratch = mkdtempSync(join(work, `${line}-`))
       const result = await run(binary, ['-test.run', '^TestDeviceManager$', '-check.f', `^snapGadgetReregSuite\\.(${TESTS.join('|')})$`, '-check.v'], {
         cwd: scratch,

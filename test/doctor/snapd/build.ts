@@ -17,15 +17,32 @@ import {spawn, spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {basename, join} from 'node:path'
+import {join} from 'node:path'
 
 import {projectRoot} from '../../helpers/paths.js'
 
 export type SnapdLine = '2.57' | '2.77'
 export const SNAPD_LINES: readonly SnapdLine[] = ['2.57', '2.77']
 
-const HERE = join(projectRoot, 'test', 'doctor', 'snapd')
-const OUR_GO_FILES = {'2.57': ['fixtures_test.go', 'compat_2_57_test.go'], '2.77': ['fixtures_test.go', 'compat_2_77_test.go']} as const
+/**
+ * Our Go suites built beside snapd's devicestate tests, one binary per snapd line (each run picks
+ * its suite with -check.f): doctor's fixture cases, the re-registration on remodel, and (2.77)
+ * secure onboarding with live hooks. Paths are relative to test/.
+ */
+const OUR_GO_FILES: Record<SnapdLine, readonly string[]> = {
+  '2.57': ['doctor/snapd/fixtures_test.go', 'doctor/snapd/compat_2_57_test.go', 'service/snapd/serve_process_test.go', 'service/snapd/remodel/rereg_test.go', 'service/snapd/remodel/compat_2_57_test.go'],
+  '2.77': [
+    'doctor/snapd/fixtures_test.go',
+    'doctor/snapd/compat_2_77_test.go',
+    'service/snapd/serve_process_test.go',
+    'service/snapd/remodel/rereg_test.go',
+    'service/snapd/remodel/compat_2_77_test.go',
+    'service/snapd/onboarding/onboarding_test.go',
+  ],
+}
+const TEST_DIR = join(projectRoot, 'test')
+/** How long a test waits for another one building the same binary. */
+const BUILD_WAIT_MS = 3_600_000
 const SNAPD_PATH = join('src', 'github.com', 'snapcore', 'snapd')
 
 export interface SnapdSource {
@@ -93,30 +110,43 @@ export function goCache(source?: SnapdSource): string {
 }
 
 /** Go test files built beside snapd's devicestate tests: per snapd line, relative to `dir`; `name` tells the binaries apart. */
-export interface DevicestateSuite {
-  name: string
-  dir: string
-  files: Record<SnapdLine, readonly string[]>
-}
-
-/** doctor's fixture cases. */
-const DOCTOR_SUITE: DevicestateSuite = {dir: HERE, files: OUR_GO_FILES, name: 'doctor'}
-
-/** The test binary for `source` with `suite`'s files (doctor's fixture cases by default), built once per digest. */
-export async function buildFixtureTests(source: SnapdSource, log: (line: string) => void = () => {}, suite: DevicestateSuite = DOCTOR_SUITE): Promise<string> {
+/**
+ * The devicestate test binary of `source` with our suites, built once per digest of their files;
+ * tests running at once wait for the one that builds it.
+ */
+export async function buildFixtureTests(source: SnapdSource, log: (line: string) => void = () => {}): Promise<string> {
   const env: NodeJS.ProcessEnv = {...process.env, ...source.env, GO111MODULE: 'off', GOCACHE: goCache(source), GOFLAGS: '', GOTOOLCHAIN: 'local'}
   const goVersion = spawnSync('go', ['version'], {encoding: 'utf8', env}).stdout
-  const files = suite.files[source.line]
+  const files = OUR_GO_FILES[source.line]
   const hash = createHash('sha256').update(goVersion).update(source.version)
-  for (const file of files) hash.update(file).update(readFileSync(join(suite.dir, file)))
+  for (const file of files) hash.update(file).update(readFileSync(join(TEST_DIR, file)))
   const digest = hash.digest('hex').slice(0, 16)
   const cache = join(projectRoot, 'node_modules', '.cache', 'snap-gadget-snapd')
-  const prefix = `${suite.name}-${source.line}-`
+  const prefix = `devicestate-${source.line}-`
   const binary = join(cache, `${prefix}${digest}.test`)
   if (existsSync(binary)) return binary
 
   mkdirSync(cache, {recursive: true})
-  const build = mkdtempSync(join(tmpdir(), `snap-gadget-${suite.name}-build-`))
+  // One build at a time: another test file may be building this very binary.
+  const lock = `${binary}.lock`
+  const started = Date.now()
+  for (;;) {
+    try {
+      mkdirSync(lock)
+      break
+    } catch {
+      if (existsSync(binary)) return binary
+      if (Date.now() - started > BUILD_WAIT_MS) throw new Error(`${lock} held for ${BUILD_WAIT_MS / 1000} s: remove it if no build runs`)
+      await new Promise((resolve) => setTimeout(resolve, 2000))
+    }
+  }
+
+  if (existsSync(binary)) {
+    rmSync(lock, {force: true, recursive: true})
+    return binary
+  }
+
+  const build = mkdtempSync(join(tmpdir(), 'snap-gadget-devicestate-build-'))
   try {
     const overlord = join(build, 'gopath', SNAPD_PATH, 'overlord')
     // GOPATH mode takes the first entry that has the directory: overlord/ needs its own Go files too.
@@ -126,9 +156,9 @@ export async function buildFixtureTests(source: SnapdSource, log: (line: string)
     }
 
     cpSync(join(source.snapd, 'overlord', 'devicestate'), join(overlord, 'devicestate'), {recursive: true})
-    for (const file of files) cpSync(join(suite.dir, file), join(overlord, 'devicestate', `snap_gadget_${suite.name}_${basename(file)}`))
+    for (const file of files) cpSync(join(TEST_DIR, file), join(overlord, 'devicestate', `snap_gadget_${file.replaceAll('/', '_')}`))
     const out = join(build, 'devicestate.test')
-    log(`building snapd ${source.version}'s devicestate tests with ${suite.name}'s cases (GOCACHE ${env.GOCACHE})`)
+    log(`building snapd ${source.version}'s devicestate tests with our suites (GOCACHE ${env.GOCACHE})`)
     const result = await run('go', ['test', '-tags', 'nosecboot', '-vet=off', '-c', '-o', out, 'github.com/snapcore/snapd/overlord/devicestate'], {
       cwd: build,
       env: {...env, GOPATH: `${join(build, 'gopath')}:${env.GOPATH ?? ''}`},
@@ -137,10 +167,11 @@ export async function buildFixtureTests(source: SnapdSource, log: (line: string)
     if (result.code !== 0) throw new Error(`building snapd ${source.version}'s devicestate tests failed:\n${result.output}`)
     renameSync(out, binary)
     for (const file of readdirSync(cache)) {
-      if (file.startsWith(prefix) && join(cache, file) !== binary) rmSync(join(cache, file), {force: true})
+      if (file.startsWith(prefix) && file.endsWith('.test') && join(cache, file) !== binary) rmSync(join(cache, file), {force: true})
     }
   } finally {
     rmSync(build, {force: true, recursive: true})
+    rmSync(lock, {force: true, recursive: true})
   }
 
   return binary

@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	. "gopkg.in/check.v1"
 	"gopkg.in/tomb.v2"
@@ -192,7 +193,14 @@ func (s *snapGadgetReregSuite) TestReregistrationGetsTheNewModelsSerial(c *C) {
 	c.Check(s.db.Check(serial), IsNil)
 	_, err = s.db.Find(asserts.SerialType, map[string]string{"brand-id": reregBrand, "model": reregOriginal, "serial": reregSerial})
 	c.Check(err, IsNil)
-	c.Check(s.serve.output.String(), Matches, `(?s).*remodelledFrom.*`+reregOriginal+`.*`)
+	// serve's request log says where the device came from (written as the answer ends).
+	logged := func() bool {
+		return strings.Contains(s.serve.output.String(), `"remodelledFrom":{"brand":"`+reregBrand+`","model":"`+reregOriginal+`"`)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !logged() && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.Check(logged(), Equals, true, Commentf("serve's log: %s", s.serve.output.String()))
 }
 
 func (s *snapGadgetReregSuite) TestReregistrationToAModelThatDoesNotTakeItFailsWithServesMessage(c *C) {
