@@ -92,13 +92,13 @@ export async function checkService(file: string, options: Omit<LoadServiceConfig
   return result
 }
 
-/** serve's start: the problems serve check would list, as one error naming them all. */
-export function checkFailure(file: string, problems: readonly CheckProblem[]): UserError {
+/** The problems serve check lists, as one error naming them all: exit 1 (serve check), or 2 for a config serve cannot start with (`kind` usage). */
+export function checkFailure(file: string, problems: readonly CheckProblem[], kind: 'failed' | 'usage' = 'failed'): UserError {
   const list = problems.map((p) => `\n  - ${p.message} (fix: ${p.fix})`).join('')
   return new UserError('E_SERVE_CHECK', `${file} has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`} that would make devices fail to register:${list}`, {
     details: problems,
     hint: `fix ${problems.length === 1 ? 'it' : 'each'}, then snap-gadget serve check --config ${file} says whether anything is left`,
-    kind: 'failed',
+    kind,
   })
 }
 

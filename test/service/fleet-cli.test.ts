@@ -35,7 +35,7 @@ async function register(url: string, device: TestDevice, serial: string): Promis
 }
 
 describe('serve check', () => {
-  test('exit 0 and what it found; exit 1 with each problem and its fix; serve refuses to start with them', async () => {
+  test('exit 0 and what it found; exit 1 with each problem and its fix; serve refuses to start with them all (exit 2)', async () => {
     const lab = allowlistLab()
     const good = await runCli(['serve', 'check', '--config', lab.config], {env})
     assert.equal(good.code, 0, good.stderr)
@@ -59,7 +59,7 @@ describe('serve check', () => {
     assert.equal(error.error.details.length, 2)
 
     const start = await runCli(['serve', '--config', bad.config], {env: {LAB_API_KEY: ''}, timeoutMs: 20_000})
-    assert.equal(start.code, 1)
+    assert.equal(start.code, 2, 'a config serve cannot start with')
     assert.match(start.stderr, /has 2 problems that would make devices fail to register/)
     assert.equal(start.stdout, '', 'nothing listened')
   })

@@ -10,7 +10,7 @@ export default class Serve extends BaseCommand {
 
 Every issued serial is kept in the signing log (see serve log). A device asking again with the same key gets its serial again (next revision); a serial already issued to another device key is refused, and a device key never gets a second serial.
 
-Before it listens it makes the checks of serve check (each model's signing key, model assertion and api-key), and says every problem at once (exit 1).
+Before it listens it makes the checks of serve check (each model's signing key, model assertion and api-key), and says every problem at once (exit 2).
 
 Each model may hold its devices to a serial policy (serials: any, allowlist or a pattern; see serve import --serials), and the operator may block a device (serve block); refusals are kept in the refusal log (serve log --refusal). GET /metrics answers in Prometheus' text format on a loopback listener (metrics: in the config), or on metrics-listen.
 
@@ -42,7 +42,9 @@ Prints "listening on URL" (with --json: {"url": URL}) once it accepts requests, 
     // The checks of serve check: every problem of every model said at once, before anything listens.
     const problems: UserError[] = []
     const config = loadServiceConfig(flags.config, {problems})
-    if (problems.length > 0) throw checkFailure(flags.config, problems.map(problemOf))
+    // One is said as itself (its file and line); several together. A config mistake either way: exit 2.
+    if (problems.length === 1) throw problems[0]
+    if (problems.length > 1) throw checkFailure(flags.config, problems.map(problemOf), 'usage')
     // A server's output goes on while it runs: written directly (oclif holds back --json output
     // for the command's end).
     const json = this.jsonEnabled()
@@ -77,7 +79,6 @@ Prints "listening on URL" (with --json: {"url": URL}) once it accepts requests, 
     })
     // Only now: a script that signals as soon as it reads the URL gets a clean stop.
     say(`listening on ${service.url}`, {url: service.url, ...(service.metricsUrl ? {metrics: service.metricsUrl} : {})})
-    if (service.metricsUrl) log.write(json ? JSON.stringify({metrics: service.metricsUrl}) : `metrics on ${service.metricsUrl}`)
     const signal = await stopped
     const answered = service.answered()
     const lost = log.linesLost > 0 ? `; ${log.linesLost} log lines could not be written` : ''
