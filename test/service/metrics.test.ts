@@ -10,10 +10,12 @@ import assert from 'node:assert/strict'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
 import {connect, type Socket} from 'node:net'
+import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
 
 import {loadServiceConfig, type RunningService, type ServiceStore, startDeviceService} from '../../src/service/index.js'
 import {openSqliteStore} from '../../src/service/store/sqlite.js'
+import {projectRoot} from '../helpers/paths.js'
 import {API_KEY, type Lab, makeLab, modelAssertion, TestDevice} from './helpers.js'
 
 const labs: Lab[] = []
@@ -91,6 +93,21 @@ describe('where /metrics is served', () => {
     assert.equal(sample(text, 'snap_gadget_serve_nonces_outstanding'), 0)
     assert.equal(sample(text, 'snap_gadget_serve_database_up'), 1)
     assert.ok(!text.includes(API_KEY))
+  })
+
+  test("the README's table of metrics is the service's, name for name and label for label", async () => {
+    const {service} = await serve('')
+    const text = (await raw(service.metricsUrl!, '/metrics')).text
+    const served = [...text.matchAll(/^# TYPE (\S+) \w+$/gm)].map((m) => m[1])
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8')
+    const section = readme.slice(readme.indexOf('#### Metrics'), readme.indexOf('#### The refusal log'))
+    const rows = [...section.matchAll(/^\| `(snap_gadget_serve_\w+)(?:\{([\w,]+)\})?` \|/gm)].map((m) => [m[1], m[2] ?? ''])
+    assert.deepEqual(rows.map(([name]) => name).sort(), served.sort())
+    for (const [name, labels] of rows) {
+      const used = new Set([...text.matchAll(new RegExp(`^${name}(?:_bucket|_sum|_count)?\\{([^}]*)\\}`, 'gm'))].flatMap((m) => m[1].split(',').map((pair) => pair.split('=')[0])))
+      used.delete('le')
+      if (used.size > 0) assert.deepEqual([...used].sort(), labels.split(',').sort(), name)
+    }
   })
 
   test('not on a public listener unless metrics: true; metrics: false turns it off on loopback', async () => {
