@@ -78,6 +78,7 @@ describe('a fleet on an allowlist', () => {
       assert.match((JSON.parse(refused.body) as {message: string}).message, /^serial "LINE-1" is not on the allowlist of acme\/acme-pc/)
       // A serial a terminal would act on: refused, logged, shown escaped.
       assert.equal((await register(url, new TestDevice(), 'LINE-\u001b]0;pwned\u0007')).status, 400)
+      assert.equal((await register(url, new TestDevice(), 'LINE-\u202eX')).status, 400)
 
       writeFileSync(join(lab.dir, 'line.csv'), 'serial,model\nLINE-1,acme/acme-pc\nLINE-2,acme/acme-pc\n')
       const imported = await runCli(['serve', 'import', '--config', lab.config, '--serials', join(lab.dir, 'line.csv')])
@@ -111,6 +112,12 @@ describe('a fleet on an allowlist', () => {
       assert.deepEqual(
         (JSON.parse(byCode.stdout) as {refusals: {serial: string; verified: boolean}[]}).refusals.map((r) => [r.serial, r.verified]),
         [['LINE-1', true]],
+      )
+      const asJson = await runCli(['serve', 'log', '--config', lab.config, '--refusal', 'serial-invalid', '--json'])
+      assert.ok(!asJson.stdout.includes('\u202e') && !asJson.stdout.includes('\u001b'), 'the JSON is inert in a terminal')
+      assert.deepEqual(
+        (JSON.parse(asJson.stdout) as {refusals: {serial: string}[]}).refusals.map((r) => r.serial),
+        ['LINE-\u202eX', 'LINE-\u001b]0;pwned\u0007'],
       )
       const future = await runCli(['serve', 'log', '--config', lab.config, '--refusal', '--until', '2000-01-01', '--json'])
       assert.deepEqual(JSON.parse(future.stdout), {refusals: []})

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {UserError} from '../../../../errors.js'
-import {terminalSafe} from '../../../../support/echo.js'
+import {inertJson, terminalSafe} from '../../../../support/echo.js'
 import {didYouMean} from '../../../../support/suggest.js'
 import {BaseCommand} from '../../../base-command.js'
 import {csvHeader, csvRow, jsonlRow} from './present.js'
@@ -116,6 +116,11 @@ export default class ServeLog extends BaseCommand {
 
     if (!this.jsonEnabled()) this.log(entries.length === 0 ? 'no serials signed yet' : entries.map((e: SigningLogEntry) => terminalSafe(describeEntry(e))).join('\n'))
     return {entries, size}
+  }
+
+  /** JSON that a terminal shows inert: serials and refusal messages are what clients sent. */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${inertJson(json, 2)}\n`)
   }
 }
 
