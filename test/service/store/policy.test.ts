@@ -4,18 +4,19 @@
  * a model's own block and an every-model block alike; a target has one active block, unblocking
  * keeps it in the record; the refusal log filters by code, model and time and is pruned by count
  * and age; the signing log filters by time. On PostgreSQL, several instances blocking one device
- * at once make one block.
+ * at once make one block, and serve on an allowlist sees what a station imports and blocks.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import {migrateDatabase, openStore, type ServiceStore} from '../../../src/service/index.js'
+import {blockDevice, importAllowedSerials, loadImportConfig, loadServiceConfig, migrateDatabase, openStore, readRefusalLog, type ServiceStore, startDeviceService} from '../../../src/service/index.js'
 import {openSqliteStore} from '../../../src/service/store/sqlite.js'
 import type {BlockTarget, NewRefusal} from '../../../src/service/store/types.js'
 import {type PostgresServer, postgresUnavailable, startPostgres} from '../../helpers/postgres.js'
+import {API_KEY, makeLab, modelAssertion, TestDevice} from '../helpers.js'
 
 const t0 = new Date('2026-12-01T10:00:00Z')
 const later = (ms: number): Date => new Date(t0.getTime() + ms)
@@ -195,5 +196,47 @@ describe('PostgreSQL: several instances', () => {
     assert.equal(outcomes.filter((o) => o.kind === 'blocked').length, 1, JSON.stringify(outcomes))
     assert.equal(new Set(outcomes.map((o) => o.block.id)).size, 1)
     assert.equal((await stores[0].blocks()).length, 1)
+  })
+})
+
+describe('serve on PostgreSQL with an allowlist', () => {
+  test('refused, imported by a station through its own connection, registered; then blocked, and the refusals logged', async () => {
+    const url = await server!.createDatabase(`serve_policy_${++databases}`)
+    const lab = makeLab()
+    try {
+      writeFileSync(lab.config, readFileSync(lab.config, 'utf8').replace('database: sqlite:serve.db', `database: ${url}`).replace('    chain:', '    serials: allowlist\n    chain:'))
+      const config = loadServiceConfig(lab.config, {env: {LAB_API_KEY: API_KEY}})
+      await migrateDatabase(config.database)
+      const service = await startDeviceService(config, {version: 'test'})
+      try {
+        const device = new TestDevice()
+        const register = async (): Promise<number> => {
+          const nonce = ((await (await fetch(`${service.url}request-id`, {headers: {'api-key': API_KEY}, method: 'POST'})).json()) as {'request-id': string})['request-id']
+          const answer = await fetch(`${service.url}serial`, {body: `${device.serialRequest(nonce, {serial: 'PG-1'})}\n${modelAssertion()}`, headers: {'api-key': API_KEY}, method: 'POST'})
+          await answer.arrayBuffer()
+          return answer.status
+        }
+
+        assert.equal(await register(), 403)
+        writeFileSync(join(lab.dir, 'list.jsonl'), '{"serial": "PG-1", "model": "acme/acme-pc"}\n')
+        const station = loadImportConfig(lab.config)
+        assert.equal((await importAllowedSerials(station, [join(lab.dir, 'list.jsonl')])).imported, 1)
+        assert.equal(await register(), 200)
+        await blockDevice(station, {deviceKey: device.keyId}, 'returned')
+        assert.equal(await register(), 403)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        assert.deepEqual(
+          (await readRefusalLog(config)).map((r) => [r.code, r.serial, r.deviceKeyId === device.keyId]),
+          [
+            ['device-blocked', 'PG-1', true],
+            ['serial-not-allowed', 'PG-1', true],
+          ],
+        )
+      } finally {
+        await service.close()
+      }
+    } finally {
+      rmSync(lab.dir, {force: true, recursive: true})
+    }
   })
 })
