@@ -9,7 +9,8 @@
  * - every api-key variable is set;
  * - the database can be reached and is at this snap-gadget's schema version (a SQLite file serve
  *   makes or migrates at start is said so, not a problem);
- * - a model on an allowlist has serials on it (a warning: the list may come later).
+ * - a model on an allowlist has serials on it, and identities are imported for a model that onboards
+ *   by them alone (warnings: the lists may come later).
  */
 import {UserError} from '../errors.js'
 import {describeDatabase, loadServiceConfig, type LoadServiceConfigOptions, type ServiceConfig} from './config.js'
@@ -75,14 +76,22 @@ export async function checkService(file: string, options: Omit<LoadServiceConfig
     return result
   }
 
+  // The lists a model's devices must be on: an empty one refuses every device.
   const allowlists = config.models.filter((m) => m.serials.kind === 'allowlist')
-  if (allowlists.length > 0 && result.schema?.found === result.schema?.needed) {
+  const byIdentity = config.models.filter((m) => m.onboarding.hardwareIdentity && !m.onboarding.apiKey)
+  if (allowlists.length + byIdentity.length > 0 && result.schema?.found === result.schema?.needed) {
     const store = await openStore(config.database, {mustExist: true})
     try {
       for (const m of allowlists) {
         if ((await store.allowedSerialCount(m.brand, m.model)) === 0) {
           result.warnings.push(`${m.brand}/${m.model} issues serials from its allowlist, which is empty: every device is refused until snap-gadget serve import --serials FILE --config ${file}`)
         }
+      }
+
+      if (byIdentity.length > 0 && (await store.identityCount()) === 0) {
+        result.warnings.push(
+          `${byIdentity.map((m) => `${m.brand}/${m.model}`).join(', ')} onboard${byIdentity.length === 1 ? 's' : ''} devices by hardware identity alone, and no identity is imported: every device is refused until snap-gadget serve import --config ${file} IDENTITIES`,
+        )
       }
     } finally {
       await store.close()

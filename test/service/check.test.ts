@@ -3,7 +3,7 @@
  * registered to another account, an unset api-key variable, a model assertion of another model or
  * without the serial authority); a serial authority the model lists signs serials that name it;
  * the database's schema (a PostgreSQL database not migrated is a problem, a SQLite file serve will
- * make is not); an empty allowlist is a warning.
+ * make is not); an empty allowlist, or no identity for a model onboarding by them alone, is a warning.
  */
 import assert from 'node:assert/strict'
 import {copyFileSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -155,5 +155,18 @@ describe('serve check', () => {
     const result = await checkService(lab.config, {env})
     assert.deepEqual(result.problems, [])
     assert.ok(result.warnings.some((w) => w.startsWith('acme/acme-pc issues serials from its allowlist, which is empty: every device is refused until snap-gadget serve import --serials FILE')))
+  })
+
+  test('no hardware identity imported for a model that onboards by them alone is a warning', async () => {
+    const lab = makeLab()
+    labs.push(lab)
+    writeFileSync(lab.config, readFileSync(lab.config, 'utf8').replace('    api-key: {env: LAB_API_KEY}\n', '    onboarding: hardware-identity\n'))
+    await migrateDatabase(loadServiceConfig(lab.config, {env}).database)
+    const result = await checkService(lab.config, {env})
+    assert.deepEqual(result.problems, [])
+    assert.ok(
+      result.warnings.some((w) => w.startsWith('acme/acme-pc onboards devices by hardware identity alone, and no identity is imported: every device is refused until snap-gadget serve import')),
+      result.warnings.join('\n'),
+    )
   })
 })
