@@ -56,7 +56,7 @@ export class IssuePolicy {
   /**
    * Whether `serial` may be issued to the device key for `model` (a first issue or again): the
    * pattern first (no database), then one read of the store for the allowlist and the blocks.
-   * Resolves with the block's reason for the log when it refuses for a block; throws the refusal.
+   * Throws the refusal: a {@link BlockedDevice} (with the block, whose reason is the log's) for a block.
    */
   async admit(model: ServiceModel, serial: string, deviceKeyId: string): Promise<void> {
     const name = `${model.brand}/${model.model}`
