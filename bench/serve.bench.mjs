@@ -14,7 +14,14 @@
 //   rounds (the target: ≥ 95 %): each device also has an ECDSA P-256 hardware key, whose
 //   identity the brand certified and serve import took before the run; it asks for a request-id
 //   without an api-key and signs it, and serve finds its identity and checks that signature
-//   (the serial is the identity's hardware id).
+//   (the serial is the identity's hardware id);
+// - an allowlist with metrics against today's configuration, serve as it runs, in alternating
+//   rounds (the target: ≥ 95 %): the model issues serials from its allowlist (every device's
+//   serial imported with serve import --serials first, among as many others again), and GET
+//   /metrics is on and scraped every second during the run; today's configuration issues any
+//   serial and has no metrics (metrics: false, as a public listener has it).
+//
+// SERVE_BENCH_ONLY=policy runs the last comparison alone (the machine is shared).
 import {spawn, spawnSync} from 'node:child_process'
 import {generateKeyPair, generateKeyPairSync, sign} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -92,15 +99,30 @@ try {
    * One load run against a fresh serve on a fresh database; `cpu` confines serve to that core;
    * `hardware` onboards by hardware identity (the identities imported first).
    */
-  const load = async (name, cpu, hardware = false) => {
+  // The factory's list: every device's serial, and as many that no device of the run proposes.
+  writeFileSync(join(dir, 'serials.csv'), `serial\n${Array.from({length: 2 * DEVICES}, (_, n) => (n < DEVICES ? `BENCH-${n}` : `OTHER-${n}`)).join('\n')}\n`)
+
+  /**
+   * One load run against a fresh serve on a fresh database; `cpu` confines serve to that core;
+   * `hardware` onboards by hardware identity (the identities imported first); `policy` issues
+   * from the allowlist with metrics on and scraped (else metrics are off, as before them).
+   */
+  const load = async (name, cpu, hardware = false, policy = false) => {
     const run = join(dir, name)
     mkdirSync(run)
     const onboarding = hardware ? 'onboarding: hardware-identity' : `api-key: ${API_KEY}`
-    writeFileSync(join(run, 'serve.yaml'), `listen: 127.0.0.1:0\ndatabase: sqlite:serve.db\nmodels:\n  - {brand: acme, model: acme-pc, ${onboarding}, signing-key: ../brand.pem, chain: [../account, ../account-key]}\n`)
-    if (hardware) {
-      const imported = spawnSync(process.execPath, ['bin/run.js', 'serve', 'import', '--config', join(run, 'serve.yaml'), join(dir, 'identities.assert')], {encoding: 'utf8'})
+    const serials = policy ? ', serials: allowlist' : ''
+    writeFileSync(
+      join(run, 'serve.yaml'),
+      `listen: 127.0.0.1:0\ndatabase: sqlite:serve.db\nmetrics: ${policy}\nmodels:\n  - {brand: acme, model: acme-pc, ${onboarding}${serials}, signing-key: ../brand.pem, chain: [../account, ../account-key]}\n`,
+    )
+    const serveImport = (...args) => {
+      const imported = spawnSync(process.execPath, ['bin/run.js', 'serve', 'import', '--config', join(run, 'serve.yaml'), ...args], {encoding: 'utf8'})
       if (imported.status !== 0) throw new Error(`serve import: ${imported.stderr}`)
     }
+
+    if (hardware) serveImport(join(dir, 'identities.assert'))
+    if (policy) serveImport('--serials', join(dir, 'serials.csv'), '--model', 'acme/acme-pc')
     const command = [process.execPath, 'bin/run.js', 'serve', '--config', join(run, 'serve.yaml'), '--json', '--quiet']
     const serve = cpu === undefined ? spawn(command[0], command.slice(1), {stdio: ['ignore', 'pipe', 'inherit']}) : spawn('taskset', ['-c', String(cpu), ...command], {stdio: ['ignore', 'pipe', 'inherit']})
     const url = await new Promise((resolve, reject) => {
@@ -138,6 +160,19 @@ try {
     const latencies = []
     let next = 10
     const cpuBefore = serviceCpu(serve.pid)
+    const metricsUrl = url.replace(/v1\/$/, 'metrics')
+    let scrapes = 0
+    let scrapeFailure
+    const scraper = policy
+      ? setInterval(() => {
+          fetch(metricsUrl)
+            .then(async (answer) => {
+              if (answer.status !== 200 || !(await answer.text()).includes('snap_gadget_serve_registrations_total')) throw new Error(`status ${answer.status}`)
+              scrapes++
+            })
+            .catch((error) => (scrapeFailure ??= error))
+        }, 1000)
+      : undefined
     const loadStart = performance.now()
     await Promise.all(
       Array.from({length: CONCURRENCY}, async () => {
@@ -148,12 +183,16 @@ try {
       }),
     )
     const seconds = (performance.now() - loadStart) / 1000
+    clearInterval(scraper)
+    if (scrapeFailure) throw new Error(`GET /metrics during the run: ${scrapeFailure.message}`)
+    if (policy && seconds > 2 && scrapes === 0) throw new Error('no scrape of /metrics answered during the run')
     const cpuAfter = serviceCpu(serve.pid)
     const perRegistration = (part) => fmt((cpuAfter[part] - cpuBefore[part]) / latencies.length)
     serve.kill('SIGTERM')
     await new Promise((resolve) => serve.once('exit', resolve))
     const rate = latencies.length / seconds
-    if (name.startsWith('round-')) return rate
+    // A round's rate, and serve's CPU per registration (all its threads), which the machine's other load moves less.
+    if (name.startsWith('round-')) return {cpu: (cpuAfter.eventLoop + cpuAfter.otherThreads - cpuBefore.eventLoop - cpuBefore.otherThreads) / latencies.length, rate}
     return [
       `${rate.toFixed(1)} registrations/s = ${((rate / signLimit) * 100).toFixed(0)}% of the limit`,
       `latency (request-id + serial) p50 ${fmt(median(latencies))}, p99 ${fmt(percentile(latencies, 99))}`,
@@ -163,29 +202,53 @@ try {
 
   console.log(`RSA-4096 signatures, node:crypto, one core: ${signLimit.toFixed(1)}/s (the limit)`)
   console.log(`${DEVICES - 10} devices, ${CONCURRENCY} at a time, SQLite:`)
-  console.log(`  serve as it runs (every core, shared with the devices; target ≥ 70%): ${await load('as-it-runs')}`)
-  if (canConfine) {
-    confine(1)
-    console.log(`  serve confined to one core (CPU 0; the devices on CPU 1): ${await load('one-core', 0)}`)
-    confine(everyCore)
-  } else {
-    console.log('  serve confined to one core: not measured (needs taskset and two cores)')
-  }
+  const each = (list) => list.map((r) => r.toFixed(1)).join(', ')
+  const onlyPolicy = process.env.SERVE_BENCH_ONLY === 'policy'
+  if (!onlyPolicy) await others()
 
-  // Onboarding by hardware identity against api-key, in rounds that alternate which goes first.
-  const rates = {apiKey: [], hardware: []}
+  // An allowlist with metrics against today's configuration, in rounds that alternate which goes first.
+  const policyRates = {policy: [], today: []}
+  const policyCpu = {policy: [], today: []}
   for (let round = 0; round < ROUNDS; round++) {
-    for (const hardware of round % 2 === 0 ? [false, true] : [true, false]) {
-      rates[hardware ? 'hardware' : 'apiKey'].push(await load(`round-${round}-${hardware ? 'hardware' : 'api-key'}`, undefined, hardware))
+    for (const policy of round % 2 === 0 ? [false, true] : [true, false]) {
+      const {cpu, rate} = await load(`round-${round}-${policy ? 'allowlist' : 'today'}`, undefined, false, policy)
+      policyRates[policy ? 'policy' : 'today'].push(rate)
+      policyCpu[policy ? 'policy' : 'today'].push(cpu)
     }
   }
 
-  const ratio = medianRatio(rates.hardware, rates.apiKey)
-  const each = (list) => list.map((r) => r.toFixed(1)).join(', ')
-  console.log(`hardware-identity against api-key onboarding, serve as it runs, ${ROUNDS} alternating rounds:`)
-  console.log(`  api-key: ${median(rates.apiKey).toFixed(1)} registrations/s (${each(rates.apiKey)})`)
-  console.log(`  hardware-identity: ${median(rates.hardware).toFixed(1)} registrations/s (${each(rates.hardware)})`)
-  console.log(`  hardware-identity / api-key: ${(ratio * 100).toFixed(0)}% (median of the rounds' ratios; target ≥ 95%)`)
+  console.log(`allowlist + metrics against today's configuration, serve as it runs, ${ROUNDS} alternating rounds:`)
+  console.log(`  today (any serial, no metrics): ${median(policyRates.today).toFixed(1)} registrations/s (${each(policyRates.today)})`)
+  console.log(`  allowlist of ${2 * DEVICES} serials + /metrics scraped every second: ${median(policyRates.policy).toFixed(1)} registrations/s (${each(policyRates.policy)})`)
+  console.log(`  allowlist + metrics / today: ${(medianRatio(policyRates.policy, policyRates.today) * 100).toFixed(0)}% (median of the rounds' ratios; target ≥ 95%)`)
+  console.log(
+    `  serve's CPU per registration (all threads): today ${fmt(median(policyCpu.today))}, allowlist + metrics ${fmt(median(policyCpu.policy))}; today / allowlist + metrics: ${(medianRatio(policyCpu.today, policyCpu.policy) * 100).toFixed(0)}%`,
+  )
+
+  async function others() {
+    console.log(`  serve as it runs (every core, shared with the devices; target ≥ 70%): ${await load('as-it-runs')}`)
+    if (canConfine) {
+      confine(1)
+      console.log(`  serve confined to one core (CPU 0; the devices on CPU 1): ${await load('one-core', 0)}`)
+      confine(everyCore)
+    } else {
+      console.log('  serve confined to one core: not measured (needs taskset and two cores)')
+    }
+
+    // Onboarding by hardware identity against api-key, in rounds that alternate which goes first.
+    const rates = {apiKey: [], hardware: []}
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const hardware of round % 2 === 0 ? [false, true] : [true, false]) {
+        rates[hardware ? 'hardware' : 'apiKey'].push((await load(`round-${round}-${hardware ? 'hardware' : 'api-key'}`, undefined, hardware)).rate)
+      }
+    }
+
+    const ratio = medianRatio(rates.hardware, rates.apiKey)
+    console.log(`hardware-identity against api-key onboarding, serve as it runs, ${ROUNDS} alternating rounds:`)
+    console.log(`  api-key: ${median(rates.apiKey).toFixed(1)} registrations/s (${each(rates.apiKey)})`)
+    console.log(`  hardware-identity: ${median(rates.hardware).toFixed(1)} registrations/s (${each(rates.hardware)})`)
+    console.log(`  hardware-identity / api-key: ${(ratio * 100).toFixed(0)}% (median of the rounds' ratios; target ≥ 95%)`)
+  }
 } finally {
   rmSync(dir, {force: true, recursive: true})
 }

@@ -154,6 +154,8 @@ export const ERROR_CODES = [
   'E_SERIAL_NONE',
   'E_SERIAL_ROOT',
   // serve: the device service.
+  'E_SERVE_BLOCK',
+  'E_SERVE_CHECK',
   'E_SERVE_CONFIG',
   'E_SERVE_DATABASE',
   'E_SERVE_DRIVER',

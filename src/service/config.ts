@@ -34,13 +34,27 @@ import {fileURLToPath} from 'node:url'
 
 import {Ajv2020, type ErrorObject} from 'ajv/dist/2020.js'
 
-import {accountKeyValidAt, accountKeyView, accountView, type Assertion, type AssertionPublicKey, decodeAssertionPublicKey, loadSigningKey, parseAssertions, type SigningKey} from '../assertions/index.js'
+import {
+  accountKeyValidAt,
+  accountKeyView,
+  accountView,
+  type Assertion,
+  type AssertionPublicKey,
+  decodeAssertionPublicKey,
+  loadSigningKey,
+  modelView,
+  parseAssertions,
+  type SigningKey,
+  verifyAssertionSignature,
+} from '../assertions/index.js'
 import {UserError} from '../errors.js'
 import {readBoundedFile} from '../support/bounded-read.js'
 import {didYouMean} from '../support/suggest.js'
 import {pointerToPath} from '../support/json-pointer.js'
 import {MAX_SERIAL_LENGTH} from '../serial/serial-text.js'
 import {type DocumentPath, readYamlDocument} from '../go-yaml/document.js'
+import {compileSerialPattern, type SerialPattern} from './serial-pattern.js'
+import type {Retention} from './store/types.js'
 
 export const DEFAULT_LISTEN = '127.0.0.1:8642'
 export const DEFAULT_DATABASE = 'sqlite:serve.db'
@@ -57,6 +71,14 @@ export type DatabaseLocation =
    * every message and log line.
    */
   | {kind: 'postgres'; url: string; shown: string}
+
+/**
+ * Which serials a model's devices may be issued: any the request proposes (the default), those of
+ * the model's allowlist (serve import --serials), or those the whole of a pattern matches.
+ * Hardware-identity onboarding is an allowlist too, of imported identities; blocks (serve block)
+ * stop a device whatever the policy.
+ */
+export type SerialPolicy = {kind: 'allowlist'} | {kind: 'any'} | {kind: 'pattern'; pattern: SerialPattern}
 
 export type OnboardingMethod = 'api-key' | 'hardware-identity'
 
@@ -84,6 +106,13 @@ export interface ServiceModel {
   remodelFrom: string[]
   /** On a remodel, the serial: the original serial's number, or what the request proposes. */
   remodelSerial: 'keep' | 'request'
+  /** Which serials may be issued. */
+  serials: SerialPolicy
+  /**
+   * The account whose key signs the model's serials (the serial's authority-id): the brand, or an
+   * account the model assertion lists in its serial-authority.
+   */
+  authority: string
   signingKey: SigningKey
   /** The chain returned after each serial, as the files hold it (never re-serialized). */
   chain: string[]
@@ -143,6 +172,13 @@ export interface ServiceConfig {
   /** The keys of the accounts that issue hardware identities, by account id, from every chain of the config. */
   issuerKeys: Map<string, IssuerKey[]>
   limits: ServiceLimits
+  /**
+   * GET /metrics: on the main listener (`main`: by default only when it is loopback), or on a
+   * listener of its own (`listen`), where the device paths are not served.
+   */
+  metrics: {main: boolean; listen?: {host: string; port: number}}
+  /** How much of the refusal log is kept. */
+  refusalRetention: Retention
   /** What works but deserves attention (no chain: devices will need the store), each said once. */
   warnings: string[]
 }
@@ -151,7 +187,15 @@ export interface LoadServiceConfigOptions {
   env?: NodeJS.ProcessEnv
   /** The time account-key validity is checked at. */
   now?: Date
+  /**
+   * Collects the mistakes of each model here and goes on with the next (serve check), instead of
+   * throwing the first; the models with a mistake are left out of the config returned.
+   */
+  problems?: UserError[]
 }
+
+/** The refusal log kept by default: the newest 100,000 refusals, none older than 90 days. */
+export const DEFAULT_REFUSAL_RETENTION: Required<Retention> = {entries: 100_000, maxAgeMs: 90 * 24 * 3600 * 1000}
 
 /** Reads, checks and resolves a serve config; every mistake is a UserError at its place. */
 export function loadServiceConfig(file: string, options: LoadServiceConfigOptions = {}): ServiceConfig {
@@ -165,6 +209,16 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
   const byName = new Map<string, number>()
   const chainKeys: ChainKey[] = []
   for (const [index, raw] of data.models.entries()) {
+    try {
+      const model = loadModel(raw, index)
+      if (model) models.push(model)
+    } catch (error) {
+      if (!(options.problems && error instanceof UserError)) throw error
+      options.problems.push(error)
+    }
+  }
+
+  function loadModel(raw: RawModel, index: number): ServiceModel | undefined {
     const at = (key: string): DocumentPath => ['models', index, key]
     const name = `${raw.brand}/${raw.model}`
     const earlier = byName.get(name)
@@ -198,6 +252,7 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
       throw error
     }
 
+    const authority = raw['serial-authority'] ?? raw.brand
     const brandKeys = new Map<string, AssertionPublicKey>([[signingKey.keyId, decodeAssertionPublicKey(signingKey.encodedPublicKey, raw['signing-key'])]])
     const chain: string[] = []
     const chainAssertions: Assertion[] = []
@@ -206,7 +261,7 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
         fail(
           ['models', index, 'chain', n],
           `${chainFile} holds a ${assertion.type} assertion; the chain returns the brand's account and account-key`,
-          `get them with: snap known --remote account account-id=${raw.brand}; snap known --remote account-key public-key-sha3-384=${signingKey.keyId}`,
+          `get them with: snap known --remote account account-id=${authority}; snap known --remote account-key public-key-sha3-384=${signingKey.keyId}`,
         ),
       )
       chainAssertions.push(...read.assertions)
@@ -217,7 +272,7 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
     if (chain.length === 0) {
       warnings.push(`models[${index}] (${name}) has no chain: devices must fetch the brand's account-key from the store to accept their serial, which a factory without internet cannot`)
     } else {
-      checkChain(chainAssertions, raw.brand, signingKey, now, (message, hint) => fail(at('chain'), message, hint))
+      checkChain(chainAssertions, raw.brand, authority, signingKey, now, (message, hint) => fail(at('chain'), message, hint))
       for (const assertion of chainAssertions) {
         if (assertion.type !== 'account-key' || accountKeyView(assertion).accountId !== raw.brand) continue
         const key = decodeAssertionPublicKey(assertion.body, 'account-key body')
@@ -225,7 +280,16 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
       }
     }
 
-    models.push({
+    if (raw['model-assertion'] !== undefined) {
+      checkModelAssertion(baseDir, raw, authority, brandKeys, (message, hint) => fail(at('model-assertion'), message, hint), warnings, index)
+    } else if (authority !== raw.brand) {
+      warnings.push(
+        `models[${index}] (${name}) signs serials as ${authority}, and has no model-assertion: whether the model lists ${authority} in its serial-authority cannot be checked (without it, devices reject every serial); add model-assertion: FILE`,
+      )
+    }
+
+    return {
+      authority,
       brand: raw.brand,
       brandKeys,
       chain,
@@ -235,9 +299,10 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
       remodelFrom: raw['remodel-from'] ?? [],
       remodelSerial: raw['remodel-serial'] ?? 'keep',
       serialFrom: raw['serial-from'] ?? 'hardware-id',
+      serials: serialPolicyOf(raw, index, fail),
       signingKey,
       ...(apiKey === undefined ? {} : {apiKey, apiKeyFrom}),
-    })
+    }
   }
 
   // A remodelled device proves itself by its original serial, checked against the keys the config holds.
@@ -303,15 +368,85 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
     throw fail(['limits', 'body-bytes-per-client'], `is ${limits.bodyBytesPerClient}, more than limits.body-bytes (${limits.bodyBytes})`, 'one client cannot hold more body bytes than all clients together')
   }
 
-  return {database, file, issuerKeys, limits, listen, models, tls, warnings: [...new Set(warnings)]}
+  const metricsListen = data['metrics-listen'] === undefined ? undefined : parseListen(data['metrics-listen'], (message, hint) => fail(['metrics-listen'], message, hint))
+  if (metricsListen && data.metrics === false) throw fail(['metrics-listen'], 'is set, and metrics: false turns metrics off', 'leave out one of them')
+  if (metricsListen && !isLoopback(metricsListen.host)) {
+    warnings.push(`metrics-listen ${data['metrics-listen']} is not loopback: whoever reaches it reads the models served and the rate of registrations; keep it to a monitoring network`)
+  }
+
+  // On the main listener: by default only when no other machine can reach it.
+  const metrics = {main: metricsListen === undefined && (data.metrics ?? isLoopback(listen.host)), ...(metricsListen ? {listen: metricsListen} : {})}
+  const rawRetention = data['refusal-log'] ?? {}
+  const refusalRetention: Retention = {
+    entries: rawRetention['keep-entries'] ?? DEFAULT_REFUSAL_RETENTION.entries,
+    maxAgeMs: rawRetention['keep-days'] === undefined ? DEFAULT_REFUSAL_RETENTION.maxAgeMs : rawRetention['keep-days'] * 24 * 3600 * 1000,
+  }
+
+  return {database, file, issuerKeys, limits, listen, metrics, models, refusalRetention, tls, warnings: [...new Set(warnings)]}
+}
+
+function serialPolicyOf(raw: RawModel, index: number, fail: Fail): SerialPolicy {
+  const spec = raw.serials ?? 'any'
+  if (spec === 'any' || spec === 'allowlist') return {kind: spec}
+  const compiled = compileSerialPattern(spec.pattern)
+  if ('problem' in compiled)
+    throw fail(['models', index, 'serials', 'pattern'], `the serial pattern cannot be used: ${compiled.problem}`, 'a JavaScript regular expression the whole serial must match, e.g. ACME-[0-9]{6}')
+  return {kind: 'pattern', pattern: compiled}
+}
+
+/**
+ * The model assertion the model entry names: the brand's, of this model, signed by the brand (its
+ * signature checked when the chain holds the key), and listing the authority in serial-authority
+ * when serials are signed by an account other than the brand.
+ */
+function checkModelAssertion(baseDir: string, raw: RawModel, authority: string, brandKeys: Map<string, AssertionPublicKey>, fail: (message: string, hint: string) => UserError, warnings: string[], index: number): void {
+  const file = raw['model-assertion']!
+  const path = resolve(baseDir, file)
+  const fetch = `snap known --remote model series=16 brand-id=${raw.brand} model=${raw.model} > ${raw.model}.model`
+  let assertions: Assertion[]
+  try {
+    assertions = parseAssertions(readBoundedFile(path, MAX_CHAIN_FILE_BYTES, {shown: path, what: 'model assertion'}), {file})
+  } catch (error) {
+    if (error instanceof UserError) throw fail(`${file}: ${error.message}`, error.hint ?? fetch)
+    throw error
+  }
+
+  const models = assertions.filter((a) => a.type === 'model')
+  if (models.length !== 1) throw fail(`${file} holds ${models.length} model assertions, not one`, fetch)
+  let view
+  try {
+    view = modelView(models[0], file)
+  } catch (error) {
+    if (error instanceof UserError) throw fail(error.message, fetch)
+    throw error
+  }
+
+  if (view.brandId !== raw.brand || view.model !== raw.model) throw fail(`${file} is the model ${view.brandId}/${view.model}, not ${raw.brand}/${raw.model}`, fetch)
+  if (view.authorityId !== raw.brand) throw fail(`${file} is signed by ${view.authorityId}, not by its brand ${raw.brand}: devices would not accept it`, fetch)
+  const key = brandKeys.get(view.signKeyId)
+  if (key) {
+    const check = verifyAssertionSignature(models[0], key)
+    if (!check.valid) throw fail(`the signature of ${file} does not verify with the brand key ${view.signKeyId}: ${check.reason}`, `give the model assertion as the brand signed it: ${fetch}`)
+  } else {
+    warnings.push(`models[${index}] (${raw.brand}/${raw.model}): ${file} is signed by key ${view.signKeyId}, which no chain of the model holds: its signature was not checked`)
+  }
+
+  if (authority !== raw.brand && !view.serialAuthority.includes(authority)) {
+    throw fail(
+      `serials are signed as ${authority}, and ${file} does not list ${authority} in its serial-authority (${view.serialAuthority.length === 0 ? 'it has none' : view.serialAuthority.join(', ')}): devices would reject every serial`,
+      `sign serials with a key registered to ${raw.brand} (leave out serial-authority:), or have the brand list ${authority} in the model's serial-authority and sign a new revision of it`,
+    )
+  }
 }
 
 /** What `serve import` needs of a config: no api-key, no private key. */
 export interface ImportConfig {
   file: string
   database: DatabaseLocation
-  models: Pick<ServiceModel, 'brand' | 'issuers' | 'model' | 'onboarding'>[]
+  models: Pick<ServiceModel, 'brand' | 'issuers' | 'model' | 'onboarding' | 'serials'>[]
   issuerKeys: Map<string, IssuerKey[]>
+  /** The longest serial issued (limits.serial-length). */
+  serialLength: number
 }
 
 /**
@@ -323,9 +458,15 @@ export function loadImportConfig(file: string): ImportConfig {
   const chainKeys: ChainKey[] = []
   const models = data.models.map((raw, index) => {
     for (const [n, chainFile] of (raw.chain ?? []).entries()) chainKeys.push(...readChainFile(baseDir, chainFile, ['models', index, 'chain', n], fail).keys)
-    return {brand: raw.brand, issuers: [raw.brand, ...(raw.issuers ?? []).filter((id) => id !== raw.brand)], model: raw.model, onboarding: onboardingOf(raw, index, fail)}
+    return {
+      brand: raw.brand,
+      issuers: [raw.brand, ...(raw.issuers ?? []).filter((id) => id !== raw.brand)],
+      model: raw.model,
+      onboarding: onboardingOf(raw, index, fail),
+      serials: serialPolicyOf(raw, index, fail),
+    }
   })
-  return {database: databaseOf(data, baseDir, fail), file, issuerKeys: issuerKeysOf(data, baseDir, fail, chainKeys), models}
+  return {database: databaseOf(data, baseDir, fail), file, issuerKeys: issuerKeysOf(data, baseDir, fail, chainKeys), models, serialLength: data.limits?.['serial-length'] ?? DEFAULT_LIMITS.serialLength}
 }
 
 interface ChainKey extends IssuerKey {
@@ -501,6 +642,9 @@ interface RawModel {
   'serial-from'?: 'hardware-id' | 'request'
   'remodel-from'?: string[]
   'remodel-serial'?: 'keep' | 'request'
+  serials?: 'allowlist' | 'any' | {pattern: string}
+  'serial-authority'?: string
+  'model-assertion'?: string
 }
 
 interface RawConfig {
@@ -517,6 +661,9 @@ interface RawConfig {
     'anonymous-request-ids-per-client'?: number
   }
   issuers?: {'account-id': string; chain: string[]}[]
+  metrics?: boolean
+  'metrics-listen'?: string
+  'refusal-log'?: {'keep-entries'?: number; 'keep-days'?: number}
   models: RawModel[]
 }
 
@@ -552,7 +699,7 @@ function mostUseful(errors: ErrorObject[]): ErrorObject {
 }
 
 function propertiesAt(path: DocumentPath): Record<string, unknown> {
-  const top = {$schema: 1, database: 1, issuers: 1, limits: 1, listen: 1, models: 1, tls: 1}
+  const top = {$schema: 1, database: 1, issuers: 1, limits: 1, listen: 1, metrics: 1, 'metrics-listen': 1, models: 1, 'refusal-log': 1, tls: 1}
   if (path.length === 0) return top
   if (path[0] === 'tls') return {certificate: 1, key: 1}
   if (path[0] === 'limits') {
@@ -560,7 +707,11 @@ function propertiesAt(path: DocumentPath): Record<string, unknown> {
   }
 
   if (path[0] === 'issuers') return {'account-id': 1, chain: 1}
-  if (path[0] === 'models') return {'api-key': 1, brand: 1, chain: 1, issuers: 1, model: 1, onboarding: 1, 'remodel-from': 1, 'remodel-serial': 1, 'serial-from': 1, 'signing-key': 1}
+  if (path[0] === 'refusal-log') return {'keep-days': 1, 'keep-entries': 1}
+  if (path[0] === 'models' && path[2] === 'serials') return {pattern: 1}
+  if (path[0] === 'models') {
+    return {'api-key': 1, brand: 1, chain: 1, issuers: 1, model: 1, 'model-assertion': 1, onboarding: 1, 'remodel-from': 1, 'remodel-serial': 1, 'serial-authority': 1, 'serial-from': 1, serials: 1, 'signing-key': 1}
+  }
   return {}
 }
 
@@ -598,8 +749,9 @@ function checkedApiKey(value: string, what: string, at: () => DocumentPath, fail
  * The chain must let a device check the serial with nothing else: the brand's account, and the
  * account-key of the signing key, valid now.
  */
-function checkChain(assertions: Assertion[], brand: string, key: SigningKey, now: Date, fail: (message: string, hint: string) => UserError): void {
-  const fetch = `snap known --remote account account-id=${brand} > ${brand}.account; snap known --remote account-key public-key-sha3-384=${key.keyId} > serials.account-key`
+function checkChain(assertions: Assertion[], brand: string, authority: string, key: SigningKey, now: Date, fail: (message: string, hint: string) => UserError): void {
+  const fetch = `snap known --remote account account-id=${authority} > ${authority}.account; snap known --remote account-key public-key-sha3-384=${key.keyId} > serials.account-key`
+  const whose = authority === brand ? `brand ${brand}` : `${authority} (the model's serial-authority:)`
   const shapeOf = <T>(view: () => T): T => {
     try {
       return view()
@@ -611,18 +763,23 @@ function checkChain(assertions: Assertion[], brand: string, key: SigningKey, now
 
   const accounts = assertions.filter((a) => a.type === 'account').map((a) => shapeOf(() => accountView(a)))
   const accountKeys = assertions.filter((a) => a.type === 'account-key').map((a) => shapeOf(() => accountKeyView(a)))
-  if (!accounts.some((a) => a.accountId === brand)) throw fail(`the chain has no account assertion for brand ${brand}`, fetch)
+  if (!accounts.some((a) => a.accountId === authority)) throw fail(`the chain has no account assertion for ${whose}`, fetch)
 
   const accountKey = accountKeys.find((a) => a.publicKeyId === key.keyId)
   if (!accountKey) {
     throw fail(
       `the chain has no account-key for the signing key (${key.keyId}): devices would reject every serial`,
-      `register the key with the brand account (snapcraft register-key <name>, with snap seeing the key through SNAPD_EXT_KEYMGR=$(command -v snap-gadget-keymgr); or send what snap-gadget key account-key-request <key.pem> --account ${brand} prints) and add its account-key: ${fetch}`,
+      `register the key with the account ${authority} (snapcraft register-key <name>, with snap seeing the key through SNAPD_EXT_KEYMGR=$(command -v snap-gadget-keymgr); or send what snap-gadget key account-key-request <key.pem> --account ${authority} prints) and add its account-key: ${fetch}`,
     )
   }
 
-  if (accountKey.accountId !== brand) {
-    throw fail(`the signing key is registered to account ${accountKey.accountId}, not to brand ${brand}: devices would reject every serial`, `sign ${brand}'s serials with a key registered to ${brand}`)
+  if (accountKey.accountId !== authority) {
+    throw fail(
+      `the signing key is registered to account ${accountKey.accountId}, not to ${whose}: devices would reject every serial`,
+      authority === brand
+        ? `sign ${brand}'s serials with a key registered to ${brand}, or, if the model lists ${accountKey.accountId} in its serial-authority, set serial-authority: ${accountKey.accountId} for the model`
+        : `sign the serials with a key registered to ${authority}`,
+    )
   }
 
   if (Date.parse(accountKey.since) > now.getTime()) throw fail(`the signing key's account-key is valid only from ${accountKey.since}`, 'use a key that is valid now')

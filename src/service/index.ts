@@ -3,8 +3,9 @@
  * with the brand's keys. Load a config, start the service, import hardware identities, read its
  * signing log.
  */
+import {quoteInput, terminalSafe} from '../support/echo.js'
 import type {ServiceConfig} from './config.js'
-import {openStore, type SigningLogEntry, type SigningLogQuery} from './store/index.js'
+import {openStore, type RefusalEntry, type RefusalQuery, type SigningLogEntry, type SigningLogQuery} from './store/index.js'
 
 export {
   type DatabaseLocation,
@@ -18,13 +19,32 @@ export {
   loadServiceDatabase,
   type LoadServiceConfigOptions,
   type OnboardingMethod,
+  type SerialPolicy,
   type ServiceConfig,
   type ServiceModel,
 } from './config.js'
-export {type IdentityImport, type ImportedIdentity, importHardwareIdentities, type ImportOptions} from './import.js'
-export {ASSERTION_MEDIA_TYPE, describeEntry, MAX_HARDWARE_BODY_BYTES, NONCE_LIFETIME_MS, type RegistrationEvent} from './registration.js'
+export {type BlockOptions, type BlockOutcome, type BlockRequest, blockDevice, describeBlock, listBlocks, MAX_BLOCK_REASON, unblockDevice} from './blocks.js'
+export {type CheckProblem, checkFailure, checkService, problemOf, type ServiceCheck} from './check.js'
+export {type IdentityImport, type ImportedIdentity, importAllowedSerials, importHardwareIdentities, type ImportOptions, type SerialsImport, type SerialsImportOptions} from './import.js'
+export {REFUSALS, type RefusalCode} from './refusals.js'
+export {ASSERTION_MEDIA_TYPE, describeEntry, NONCE_LIFETIME_MS, type RegistrationEvent} from './registration.js'
+export {MAX_HARDWARE_BODY_BYTES} from './policy.js'
 export {MAX_ANONYMOUS_SERIAL_REQUEST_BYTES, MAX_SERIAL_REQUEST_BYTES, type RequestEvent, type RunningService, startDeviceService, type StartServiceOptions} from './server.js'
-export {type HardwareIdentityRecord, migrateDatabase, type MigrationResult, openStore, type OpenStoreOptions, SCHEMA_VERSION, type ServiceStore, type SigningLogEntry, type SigningLogQuery} from './store/index.js'
+export {
+  type DeviceBlock,
+  type HardwareIdentityRecord,
+  migrateDatabase,
+  type RefusalEntry,
+  type RefusalQuery,
+  type Retention,
+  type MigrationResult,
+  openStore,
+  type OpenStoreOptions,
+  SCHEMA_VERSION,
+  type ServiceStore,
+  type SigningLogEntry,
+  type SigningLogQuery,
+} from './store/index.js'
 
 /** What `serve log` reads: entries, newest first, and how many the log holds in all. */
 interface SigningLogRead {
@@ -62,4 +82,24 @@ export async function* exportSigningLog(config: Pick<ServiceConfig, 'database'>,
   } finally {
     await store.close()
   }
+}
+
+/** What `serve log --refusal` reads: refusals, newest first. */
+export async function readRefusalLog(config: Pick<ServiceConfig, 'database'>, query: RefusalQuery = {}): Promise<RefusalEntry[]> {
+  const store = await openStore(config.database, {mustExist: true})
+  try {
+    return await store.refusalLog(query)
+  } finally {
+    await store.close()
+  }
+}
+
+/** One refusal as the operator reads it: every value a client chose quoted and escaped, what it claimed marked unverified. */
+export function describeRefusal(entry: RefusalEntry): string {
+  const model = entry.brand === undefined ? '-' : `${quoteInput(`${entry.brand}/${entry.model ?? '?'}`)}${entry.verified ? '' : ' (unverified)'}`
+  const parts = [entry.at, entry.code, String(entry.status), model]
+  if (entry.serial !== undefined) parts.push(`serial ${quoteInput(entry.serial)}`)
+  if (entry.deviceKeyId !== undefined) parts.push(`device key ${entry.deviceKeyId}`)
+  if (entry.client !== undefined) parts.push(`from ${quoteInput(entry.client)}`)
+  return `${parts.join('  ')}\n  ${terminalSafe(entry.message.replaceAll('\n', '\\n'))}`
 }

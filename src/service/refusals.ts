@@ -113,6 +113,23 @@ export const REFUSALS = {
   },
   'serial-unsignable': {fix: 'fix what the device sends so that snapd could sign it', means: 'the serial assertion cannot be signed from what the device sent', status: 400},
 
+  // What the model's serial policy allows (serials: in the serve config), and what the operator blocked.
+  'serial-not-allowed': {
+    fix: "the factory adds the serial to the model's allowlist (snap-gadget serve import --serials FILE); the device asks again by itself after its back-off",
+    means: "the serial is not on the model's allowlist",
+    status: 403,
+  },
+  'serial-pattern': {
+    fix: "propose a serial the model's pattern matches (check how the gadget derives it), or change serials: pattern in the serve config",
+    means: "the serial does not match the model's serial pattern",
+    status: 403,
+  },
+  'device-blocked': {
+    fix: 'the device is refused on purpose: the operator sees the reason in serve log --refusal device-blocked and lifts a mistaken block with snap-gadget serve unblock',
+    means: "the device is blocked by the service's operator",
+    status: 403,
+  },
+
   // Who already has what.
   'serial-taken': {fix: 'each device needs its own serial; check how the gadget derives it', means: 'the serial was issued to another device key', status: 400},
   'device-has-serial': {fix: 'a device key gets one serial; the device keeps the serial it has', means: 'this device key already has another serial', status: 400},

@@ -8,30 +8,17 @@
  * cannot fix it by asking again; anything the database might answer differently a moment later
  * is a 503. Messages reach the device's `snap changes` only as `application/json` with `message`.
  */
-import {createHash, createPublicKey, randomBytes, timingSafeEqual} from 'node:crypto'
+import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
 import {availableParallelism} from 'node:os'
 
-import {
-  type Assertion,
-  decodeAssertionPublicKey,
-  decodeNonceSignatureText,
-  type HardwareKeyType,
-  modelView,
-  nonceHashOf,
-  parseAssertions,
-  type SerialRequestView,
-  serialRequestView,
-  signAssertion,
-  signAssertionAsync,
-  verifyAssertionSignature,
-  verifyNonceSignature,
-} from '../assertions/index.js'
+import {type Assertion, decodeAssertionPublicKey, modelView, parseAssertions, type SerialRequestView, serialRequestView, signAssertion, signAssertionAsync, verifyAssertionSignature} from '../assertions/index.js'
 import {UserError} from '../errors.js'
 import {readUntrustedYaml} from '../go-yaml/untrusted.js'
 import {MAX_SERIAL_LENGTH, serialTextProblem} from '../serial/serial-text.js'
 import {quoteInput} from '../support/echo.js'
 import {ConcurrencyLimiter} from '../support/limiter.js'
 import type {ServiceModel} from './config.js'
+import {BlockedDevice, IssuePolicy, looksLikeHardwareProof} from './policy.js'
 import {type RefusalCode, REFUSALS, ServiceRefusal} from './refusals.js'
 import {checkOriginalSerial, knownSerialKeys, originalSerialOf, takesRemodelFrom} from './remodel.js'
 import type {HardwareIdentityRecord, OriginalSerial, ServiceStore, SigningLogEntry} from './store/index.js'
@@ -43,11 +30,8 @@ export const NONCE_LIFETIME_MS = 600_000
 export const ASSERTION_MEDIA_TYPE = 'application/x.ubuntu.assertion'
 /** A body parsed for its `serial:` is a few hardware facts; snapd allows 2 MiB, none needs more than this. */
 const MAX_BODY_YAML_BYTES = 256 * 1024
-/** A hardware identity proof is under 2 KB (an RSA-4096 key and signature): JSON.parse is given no more than this. */
-export const MAX_HARDWARE_BODY_BYTES = 16 * 1024
 /** The scope of request-ids given without an api-key: not a brand/model, so never one's. */
 const HARDWARE_SCOPE = 'hardware-identity'
-const DIGEST = /^[A-Za-z0-9_-]{64}$/
 
 export interface ServiceAnswer {
   status: number
@@ -80,6 +64,8 @@ export interface RegistrationEvent {
   hardwareIssuer?: string
   /** On a re-registration (remodel), the serial the device held before, once its original serial checked. */
   remodelledFrom?: OriginalSerial
+  /** The operator's reason for the block that refused the request (serve block): for the log, never the device. */
+  blockReason?: string
 }
 
 interface DeviceServiceOptions {
@@ -130,9 +116,11 @@ export class DeviceService {
   private readonly byName: Map<string, ServiceModel>
   /** The keys whose serials a remodelled device may present as its original one. */
   private readonly serialKeys: ReturnType<typeof knownSerialKeys>
+  private readonly policy: IssuePolicy
 
   constructor(private readonly options: DeviceServiceOptions) {
     this.now = options.now ?? (() => new Date())
+    this.policy = new IssuePolicy(options.store)
     const threads = options.signingThreads ?? defaultSigningThreads()
     this.signing = threads > 0 ? new ConcurrencyLimiter(threads) : undefined
     this.apiKeyDigests = options.models.flatMap((model) => (model.apiKey === undefined ? [] : [{digest: digest(model.apiKey), model}]))
@@ -252,7 +240,7 @@ export class DeviceService {
     //    onboarding goes this way when the device sent no api-key or sent a hardware proof. A
     //    remodelled device proves itself by its original serial instead.
     const byHardware = !original && model.onboarding.hardwareIdentity && (!entry || !model.onboarding.apiKey || looksLikeHardwareProof(request.body))
-    const identity = byHardware ? await this.checkHardwareIdentity(model, request) : undefined
+    const identity = byHardware ? await this.policy.hardwareIdentity(model, request) : undefined
     if (identity) {
       event.brand = model.brand
       event.model = model.model
@@ -277,6 +265,14 @@ export class DeviceService {
     const serial =
       identity && model.serialFrom === 'hardware-id' ? this.hardwareSerial(request, identity, event) : original && model.remodelSerial === 'keep' ? this.keptSerial(original) : this.proposedSerial(request, event)
     const hardware = identity ? {digest: identity.digest, hardwareId: identity.hardwareId, issuerId: identity.issuerId} : undefined
+    // 7. The model's serial policy and the operator's blocks, before a signature is spent.
+    try {
+      await this.policy.admit(model, serial, deviceKey.id)
+    } catch (error) {
+      if (error instanceof BlockedDevice) event.blockReason = error.block.reason
+      throw error
+    }
+
     const claim = {brand, deviceKeyId: deviceKey.id, model: modelName, now: this.now(), serial, ...(hardware ? {hardware} : {}), ...(original ? {remodelledFrom: original} : {})}
     const outcome = await this.options.store.issueSerial(claim, (revision) => this.signSerial(model, {body: request.body, deviceKeyId: deviceKey.id, deviceKeyText, revision, serial}))
     switch (outcome.kind) {
@@ -306,35 +302,6 @@ export class DeviceService {
         return {body: outcome.assertion + model.chain.map((a) => `\n${a}`).join(''), contentType: ASSERTION_MEDIA_TYPE, status: 200}
       }
     }
-  }
-
-  /**
-   * The imported identity whose key signed the request-id: found by the body's digest among those
-   * of the issuers the model accepts (the brand first), the signature checked as snapd's
-   * VerifyNonceSignature checks it, with the hash of the key's type.
-   */
-  private async checkHardwareIdentity(model: ServiceModel, request: SerialRequestView): Promise<HardwareIdentityRecord> {
-    const proof = readHardwareProof(request.body)
-    const found = await this.options.store.findIdentities(proof.digest)
-    if (found.length === 0) throw new ServiceRefusal('hardware-identity-unknown', `hardware identity not imported yet: no imported identity has the key ${proof.digest}`)
-    const identity = model.issuers.map((issuer) => found.find((i) => i.issuerId === issuer)).find((i) => i !== undefined)
-    if (!identity) {
-      throw new ServiceRefusal(
-        'hardware-identity-issuer',
-        `the hardware identity of key ${proof.digest} was issued by ${found.map((i) => i.issuerId).join(', ')}; ${model.brand}/${model.model} accepts identities issued by ${model.issuers.join(' or ')}`,
-      )
-    }
-
-    const key = hardwareKeyOf(identity)
-    if (proof.hardwareIdKey !== undefined && proof.hardwareIdKey.replaceAll('\n', '') !== identity.hardwareIdKey.replaceAll('\n', '')) {
-      throw new ServiceRefusal('hardware-key-mismatch', `the body's hardware-id-key is not the key of ${proof.digest} (hardware id ${quoteInput(identity.hardwareId)})`)
-    }
-
-    const signature = decodeNonceSignatureText(proof.signature)
-    if (signature === undefined) throw new ServiceRefusal('hardware-body-invalid', 'request-id-signature is not base64 (standard or URL-safe, padded or not)')
-    const check = verifyNonceSignature(key.key, request.requestId, signature, nonceHashOf(key.type))
-    if (!check.valid) throw new ServiceRefusal('hardware-identity-signature', `request-id-signature does not verify with the ${key.type} key of hardware id ${quoteInput(identity.hardwareId)}: ${check.reason}`)
-    return identity
   }
 
   /** The identity's hardware id as the serial: a serial the request proposes must be it. */
@@ -412,7 +379,7 @@ export class DeviceService {
 
   private async signSerial(entry: ServiceModel, s: {body: string; deviceKeyId: string; deviceKeyText: string; revision: number; serial: string}): Promise<string> {
     const headers: Record<string, string> = {
-      'authority-id': entry.brand,
+      'authority-id': entry.authority,
       'brand-id': entry.brand,
       'device-key': s.deviceKeyText,
       'device-key-sha3-384': s.deviceKeyId,
@@ -437,62 +404,6 @@ export function describeEntry(entry: SigningLogEntry): string {
   const from = entry.remodelledFrom
   const remodel = from === undefined ? '' : `  remodelled from ${from.brand}/${from.model} serial ${from.serial}`
   return `${entry.signed}  ${entry.brand}/${entry.model}  ${entry.serial}  revision ${entry.revision}  device key ${entry.deviceKeyId}${hardware}${remodel}`
-}
-
-/** What the body of a hardware-identity serial-request holds, read as JSON within bounds. */
-interface HardwareProof {
-  digest: string
-  signature: string
-  hardwareIdKey?: string
-}
-
-/** A body that means to be a hardware proof: a JSON object naming its fields. */
-function looksLikeHardwareProof(body: string): boolean {
-  return body.trimStart().startsWith('{') && (body.includes('"request-id-signature"') || body.includes('"hardware-id-key-sha'))
-}
-
-/**
- * The body as snapd sends what the prepare-serial-request hook set (Go's json.Marshal of one
- * object), read as JSON, never YAML: the digest (hardware-id-key-sha3-384, or
- * hardware-id-key-sha384 as snapd up to 2.77 names it; the same when both are given), the
- * request-id-signature, and optionally the hardware-id-key. Other fields are the hook's.
- */
-function readHardwareProof(body: string): HardwareProof {
-  const invalid = (why: string): ServiceRefusal => new ServiceRefusal('hardware-body-invalid', `the serial-request body ${why}`)
-  const size = Buffer.byteLength(body)
-  if (size === 0) throw invalid('is empty')
-  if (size > MAX_HARDWARE_BODY_BYTES) throw invalid(`is ${size} bytes; a hardware identity proof is at most ${MAX_HARDWARE_BODY_BYTES}`)
-  let value: unknown
-  try {
-    value = JSON.parse(body)
-  } catch (error) {
-    throw invalid(`is not JSON (${(error as Error).message})`)
-  }
-
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(`is JSON, but ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object`)
-  const fields = value as Record<string, unknown>
-  const text = (name: string): string | undefined => {
-    const found = Object.hasOwn(fields, name) ? fields[name] : undefined
-    if (found !== undefined && typeof found !== 'string') throw invalid(`has a ${name} that is not a string`)
-    return found
-  }
-
-  const sha3 = text('hardware-id-key-sha3-384')
-  const older = text('hardware-id-key-sha384')
-  if (sha3 === undefined && older === undefined) throw invalid('has neither hardware-id-key-sha3-384 nor hardware-id-key-sha384')
-  if (sha3 !== undefined && older !== undefined && sha3 !== older) throw invalid('has a hardware-id-key-sha3-384 and a hardware-id-key-sha384 that differ')
-  const digest = (sha3 ?? older)!
-  if (!DIGEST.test(digest)) throw invalid(`has a key digest ${quoteInput(digest)} that is not 64 characters of unpadded base64url (SHA3-384)`)
-  const signature = text('request-id-signature')
-  if (signature === undefined) throw invalid('has no request-id-signature')
-  const hardwareIdKey = text('hardware-id-key')
-  return {digest, signature, ...(hardwareIdKey === undefined ? {} : {hardwareIdKey})}
-}
-
-/** The key of an imported identity (the store holds its header text and type). */
-function hardwareKeyOf(identity: HardwareIdentityRecord): {key: ReturnType<typeof createPublicKey>; type: HardwareKeyType} {
-  const key = createPublicKey({format: 'der', key: Buffer.from(identity.hardwareIdKey.replaceAll('\n', ''), 'base64'), type: 'spki'})
-  return {key, type: identity.keyType as HardwareKeyType}
 }
 
 /**

@@ -11,6 +11,10 @@
  *   bounded per client and in total, as are the connections, so no client or crowd of clients can
  *   grow the service's memory without bound;
  * - a request must arrive whole within a bounded time.
+ * `GET /metrics` (metrics.ts) is served on the main listener only when the config allows it (by
+ * default, only a loopback one), or on a listener of its own that serves nothing else, under the
+ * same bounds; like every GET, it reads no body. Refusals of the device paths go to the refusal
+ * log (refusal-log.ts), bounded in rate and pruned by the retention setting.
  * A stop lets requests in flight finish.
  */
 import {randomBytes} from 'node:crypto'
@@ -20,6 +24,8 @@ import type {AddressInfo, Socket} from 'node:net'
 
 import {InternalError, UserError} from '../errors.js'
 import type {ServiceConfig, ServiceLimits} from './config.js'
+import type {ServiceMetrics} from './metrics.js'
+import {RefusalLog} from './refusal-log.js'
 import {DeviceService, json, NONCE_LIFETIME_MS, type RegistrationEvent, refusalAnswer, type ServiceAnswer, ServiceRefusal, tableAnswer} from './registration.js'
 import {openStore, type ServiceStore} from './store/index.js'
 
@@ -39,6 +45,11 @@ const STOP_GRACE_MS = 10_000
 const PURGE_EVERY_MS = 60_000
 /** Health checks arriving together share one probe of the database. */
 const HEALTH_PROBE_EVERY_MS = 1000
+/** A scraper or two: the metrics listener holds few connections. */
+const METRICS_CONNECTIONS = 64
+const METRICS_CONNECTIONS_PER_CLIENT = 8
+/** The device paths whose refusals the refusal log keeps. */
+const LOGGED_PATHS = new Set(['/v1/request-id', '/v1/serial'])
 
 /** One answered request, for the operator's log (never the api-key). */
 export interface RequestEvent extends RegistrationEvent {
@@ -74,6 +85,8 @@ export interface StartServiceOptions {
 
 export interface RunningService {
   url: string
+  /** The URL of GET /metrics, when metrics are on (on the main listener, or on metrics-listen). */
+  metricsUrl?: string
   /** Requests answered so far, by status class. */
   answered(): {total: number; refused: number; failed: number}
   /** Stops accepting, lets requests in flight finish (bounded), closes the store. */
@@ -81,8 +94,16 @@ export interface RunningService {
 }
 
 export async function startDeviceService(config: ServiceConfig, options: StartServiceOptions): Promise<RunningService> {
-  const store = options.store ?? (await openStore(config.database, {migrate: options.migrate}))
+  const opened = options.store ?? (await openStore(config.database, {migrate: options.migrate}))
   const now = options.now ?? (() => new Date())
+  // Metrics cost nothing when off: prom-client is not even loaded.
+  let metrics: ServiceMetrics | undefined
+  if (config.metrics.main || config.metrics.listen) {
+    const {ServiceMetrics} = await import('./metrics.js')
+    metrics = new ServiceMetrics(opened, {databaseUp: async (): Promise<boolean> => (await health.answer()).status === 200})
+  }
+
+  const store: ServiceStore = metrics ? metrics.instrument(opened) : opened
   const service = new DeviceService({
     anonymousRequestIds: {perClient: config.limits.anonymousRequestIdsPerClient, total: config.limits.anonymousRequestIds},
     maxSerialLength: config.limits.serialLength,
@@ -92,15 +113,21 @@ export async function startDeviceService(config: ServiceConfig, options: StartSe
     store,
     version: options.version,
   })
-  const health = new HealthProbe(store, now, options.logLinesLost)
+  const health: HealthProbe = new HealthProbe(store, now, options.logLinesLost)
+  const refusals = new RefusalLog(store, config.refusalRetention, now, () => metrics?.refusalUnlogged())
   const budget = new BodyBudget(config.limits)
   const counts = {failed: 0, refused: 0, total: 0}
-  const context: RequestContext = {budget, health, service}
+  const context: RequestContext = {budget, health, kind: 'device', metrics: config.metrics.main ? metrics : undefined, service}
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(context, req, res, (event) => {
+    void handle(context, req, res, (event, message) => {
       counts.total++
       if (event.status >= 500) counts.failed++
       else if (event.status >= 400) counts.refused++
+      metrics?.observe(event)
+      if (message !== undefined && event.status < 500 && LOGGED_PATHS.has(event.path)) {
+        void refusals.record({at: now(), client: event.client, code: event.code ?? 'unknown', event, message, status: event.status})
+      }
+
       options.onRequest?.(event)
     })
   }
@@ -116,65 +143,108 @@ export async function startDeviceService(config: ServiceConfig, options: StartSe
     throw tlsError(config, error)
   }
 
-  server.requestTimeout = requestTimeout
-  server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeout)
-  server.keepAliveTimeout = 5000
-  server.maxConnections = config.limits.connections
-  limitConnectionsPerClient(server, config.limits.connectionsPerClient)
+  const servers = [server]
 
-  await new Promise<void>((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException): void => {
-      store.close().catch(() => {})
-      reject(
-        new UserError('E_SERVE_LISTEN', `cannot listen on ${config.listen.host}:${config.listen.port}: ${error.code === 'EADDRINUSE' ? 'the address is in use' : error.message}`, {
-          hint: error.code === 'EADDRINUSE' ? 'stop what uses the port, or set listen to another port (port 0 picks a free one)' : 'check the listen address in the config',
-          kind: 'io',
-        }),
-      )
-    }
-
-    server.once('error', failed)
-    server.listen(config.listen.port, config.listen.host, () => {
-      server.off('error', failed)
-      resolve()
+  harden(server, requestTimeout, config.limits.connections, config.limits.connectionsPerClient)
+  // The metrics listener: /metrics and nothing else, under bounds of its own.
+  let metricsServer: Server | undefined
+  if (metrics && config.metrics.listen) {
+    const metricsContext: RequestContext = {budget, health, kind: 'metrics', metrics, service}
+    metricsServer = createHttpServer(serverOptions, (req, res) => {
+      void handle(metricsContext, req, res, (event) => metrics!.observe(event))
     })
-  })
+    harden(metricsServer, requestTimeout, METRICS_CONNECTIONS, METRICS_CONNECTIONS_PER_CLIENT)
+    servers.push(metricsServer)
+  }
+
+  try {
+    await listen(server, config.listen, 'listen')
+    if (metricsServer) await listen(metricsServer, config.metrics.listen!, 'metrics-listen')
+  } catch (error) {
+    for (const s of servers) s.close()
+    await store.close().catch(() => {})
+    throw error
+  }
 
   const purge = setInterval(() => {
     store.purgeNonces(new Date(now().getTime() - NONCE_LIFETIME_MS)).catch(() => {})
+    void refusals.prune()
   }, options.purgeEveryMs ?? PURGE_EVERY_MS)
   purge.unref()
 
-  const address = server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  const url = `${config.tls ? 'https' : 'http'}://${host}:${address.port}/v1/`
+  const url = `${config.tls ? 'https' : 'http'}://${hostPort(server)}/v1/`
+  const metricsUrl = metricsServer ? `http://${hostPort(metricsServer)}/metrics` : config.metrics.main ? `${config.tls ? 'https' : 'http'}://${hostPort(server)}/metrics` : undefined
   let closing: Promise<void> | undefined
   return {
     answered: () => ({...counts}),
     close() {
       closing ??= (async () => {
         clearInterval(purge)
-        server.closeIdleConnections()
-        const grace = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS)
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve())
-        })
-        clearTimeout(grace)
+        await Promise.all(
+          servers.map(async (s) => {
+            s.closeIdleConnections()
+            const grace = setTimeout(() => s.closeAllConnections(), STOP_GRACE_MS)
+            await new Promise<void>((resolve) => {
+              s.close(() => resolve())
+            })
+            clearTimeout(grace)
+          }),
+        )
+        await refusals.prune()
         await store.close()
       })()
       return closing
     },
+    ...(metricsUrl ? {metricsUrl} : {}),
     url,
   }
+}
+
+/** The bounds every listener keeps: request and header deadlines, connections in all and per client. */
+function harden(server: Server, requestTimeout: number, connections: number, perClient: number): void {
+  server.requestTimeout = requestTimeout
+  server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeout)
+  server.keepAliveTimeout = 5000
+  server.maxConnections = connections
+  limitConnectionsPerClient(server, perClient)
+}
+
+function listen(server: Server, at: {host: string; port: number}, key: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException): void => {
+      reject(
+        new UserError('E_SERVE_LISTEN', `cannot listen on ${at.host}:${at.port}: ${error.code === 'EADDRINUSE' ? 'the address is in use' : error.message}`, {
+          hint: error.code === 'EADDRINUSE' ? `stop what uses the port, or set ${key} to another port (port 0 picks a free one)` : `check the ${key} address in the config`,
+          kind: 'io',
+        }),
+      )
+    }
+
+    server.once('error', failed)
+    server.listen(at.port, at.host, () => {
+      server.off('error', failed)
+      resolve()
+    })
+  })
+}
+
+function hostPort(server: Server): string {
+  const address = server.address() as AddressInfo
+  return `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
 }
 
 interface RequestContext {
   service: DeviceService
   health: HealthProbe
   budget: BodyBudget
+  /** The main listener's paths, or the metrics listener's one. */
+  kind: 'device' | 'metrics'
+  /** Served at /metrics when set. */
+  metrics: ServiceMetrics | undefined
 }
 
-async function handle(context: RequestContext, req: IncomingMessage, res: ServerResponse, onAnswered: (event: RequestEvent) => void): Promise<void> {
+/** `onAnswered` is given the event and, for a refusal, the message the client was given. */
+async function handle(context: RequestContext, req: IncomingMessage, res: ServerResponse, onAnswered: (event: RequestEvent, message?: string) => void): Promise<void> {
   const started = performance.now()
   const path = (req.url ?? '/').split('?')[0]
   const event: RegistrationEvent = {}
@@ -182,11 +252,13 @@ async function handle(context: RequestContext, req: IncomingMessage, res: Server
   const reading: BodyReading = {bodyRead: false, held: 0}
   let answer: ServiceAnswer
   let error: string | undefined
+  let message: string | undefined
   try {
     answer = await route(context, req, path, event, reading)
   } catch (thrown) {
     if (thrown instanceof ServiceRefusal) {
       answer = refusalAnswer(thrown)
+      message = thrown.message
     } else if (thrown instanceof InternalError || !isDatabaseError(thrown)) {
       // A bug: 500, which snapd does not retry; the operator sees why.
       error = thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)
@@ -209,7 +281,7 @@ async function handle(context: RequestContext, req: IncomingMessage, res: Server
     res.end(answer.body)
   }
 
-  onAnswered({...event, client, code: answer.code, error, method: req.method ?? '', ms: performance.now() - started, path, status: answer.status})
+  onAnswered({...event, client, code: answer.code, error, method: req.method ?? '', ms: performance.now() - started, path, status: answer.status}, message)
 }
 
 interface BodyReading {
@@ -220,32 +292,37 @@ interface BodyReading {
 }
 
 async function route(context: RequestContext, req: IncomingMessage, path: string, event: RegistrationEvent, reading: BodyReading): Promise<ServiceAnswer> {
-  const {budget, health, service} = context
+  const {budget, health, metrics, service} = context
   const read = async (limit: number): Promise<Buffer> => {
     const body = await readBody(req, limit, budget, reading)
     reading.bodyRead = true
     return body
   }
 
-  const routes: Record<string, {method: string; run: () => Promise<ServiceAnswer> | ServiceAnswer}> = {
-    '/v1/health': {method: 'GET', run: () => health.answer()},
-    '/v1/request-id': {
-      method: 'POST',
-      async run() {
-        const model = service.authenticate(req.headers)
-        await read(MAX_REQUEST_ID_BYTES)
-        return service.requestId(model, event, req.socket.remoteAddress)
-      },
-    },
-    '/v1/serial': {
-      method: 'POST',
-      async run() {
-        const model = service.authenticate(req.headers)
-        return service.serial(model, await read(model ? MAX_SERIAL_REQUEST_BYTES : MAX_ANONYMOUS_SERIAL_REQUEST_BYTES), event)
-      },
-    },
-    '/v1/version': {method: 'GET', run: () => service.version()},
-  }
+  const scrape = metrics ? {'/metrics': {method: 'GET', run: async (): Promise<ServiceAnswer> => ({body: await metrics.render(), contentType: metrics.contentType, status: 200})}} : undefined
+  const routes: Record<string, {method: string; run: () => Promise<ServiceAnswer> | ServiceAnswer}> =
+    context.kind === 'metrics'
+      ? {...scrape}
+      : {
+          ...scrape,
+          '/v1/health': {method: 'GET', run: () => health.answer()},
+          '/v1/request-id': {
+            method: 'POST',
+            async run() {
+              const model = service.authenticate(req.headers)
+              await read(MAX_REQUEST_ID_BYTES)
+              return service.requestId(model, event, req.socket.remoteAddress)
+            },
+          },
+          '/v1/serial': {
+            method: 'POST',
+            async run() {
+              const model = service.authenticate(req.headers)
+              return service.serial(model, await read(model ? MAX_SERIAL_REQUEST_BYTES : MAX_ANONYMOUS_SERIAL_REQUEST_BYTES), event)
+            },
+          },
+          '/v1/version': {method: 'GET', run: () => service.version()},
+        }
   const found = Object.hasOwn(routes, path) ? routes[path] : undefined
   if (!found) throw new ServiceRefusal('not-found', `no such endpoint; the device service answers ${Object.keys(routes).join(', ')}`)
   if (req.method !== found.method) throw new ServiceRefusal('method-not-allowed', `the endpoint takes ${found.method}`)

@@ -284,3 +284,39 @@ describe('refused at start, at the line', () => {
     assert.equal(error.exitCode, 2)
   })
 })
+
+describe('metrics, the refusal log and serial policies in the config', () => {
+  const withTop = (top: string, listen = '127.0.0.1:0'): string =>
+    `listen: ${listen}\ndatabase: sqlite:serve.db\n${top}models:\n  - {brand: acme, model: acme-pc, api-key: {env: LAB_API_KEY}, signing-key: serials.pem, chain: [acme.account, serials.account-key]}\n`
+
+  test('metrics: on for a loopback listener, off for a public one, as asked, or on a listener of their own', () => {
+    assert.deepEqual(loadServiceConfig(lab(withTop('')).config, {env}).metrics, {main: true})
+    assert.deepEqual(loadServiceConfig(lab(withTop('', '0.0.0.0:0')).config, {env}).metrics, {main: false})
+    assert.deepEqual(loadServiceConfig(lab(withTop('metrics: true\n', '0.0.0.0:0')).config, {env}).metrics, {main: true})
+    assert.deepEqual(loadServiceConfig(lab(withTop('metrics: false\n')).config, {env}).metrics, {main: false})
+    assert.deepEqual(loadServiceConfig(lab(withTop('metrics-listen: 127.0.0.1:9642\n', '0.0.0.0:0')).config, {env}).metrics, {listen: {host: '127.0.0.1', port: 9642}, main: false})
+    const exposed = loadServiceConfig(lab(withTop('metrics-listen: 0.0.0.0:9642\n')).config, {env})
+    assert.ok(exposed.warnings.some((w) => w.startsWith('metrics-listen 0.0.0.0:9642 is not loopback')))
+    const both = refused(lab(withTop('metrics: false\nmetrics-listen: 127.0.0.1:9642\n')).config)
+    assert.match(both.located, /serve\.yaml:4:\d+: metrics-listen: is set, and metrics: false turns metrics off/)
+  })
+
+  test('refusal-log: the newest 100,000 and 90 days by default, or as given; a mistyped key is said with the allowed ones', () => {
+    assert.deepEqual(loadServiceConfig(lab(withTop('')).config, {env}).refusalRetention, {entries: 100_000, maxAgeMs: 90 * 86_400_000})
+    assert.deepEqual(loadServiceConfig(lab(withTop('refusal-log: {keep-entries: 500, keep-days: 7}\n')).config, {env}).refusalRetention, {entries: 500, maxAgeMs: 7 * 86_400_000})
+    const typo = refused(lab(withTop('refusal-log: {keep-entry: 5}\n')).config)
+    assert.match(typo.message, /unknown key "keep-entry"/)
+    assert.match(typo.hint ?? '', /did you mean "keep-entries"\?/)
+  })
+
+  test('serials: any by default, allowlist, or a pattern; anything else is refused at its place', () => {
+    const model = (serials: string): string => `models:\n  - brand: acme\n    model: acme-pc\n    api-key: {env: LAB_API_KEY}\n    signing-key: serials.pem\n    chain: [acme.account, serials.account-key]\n${serials}`
+    assert.deepEqual(loadServiceConfig(lab(model('')).config, {env}).models[0].serials, {kind: 'any'})
+    assert.deepEqual(loadServiceConfig(lab(model('    serials: allowlist\n')).config, {env}).models[0].serials, {kind: 'allowlist'})
+    const pattern = loadServiceConfig(lab(model("    serials: {pattern: 'ACME-[0-9]+'}\n")).config, {env}).models[0].serials
+    assert.equal(pattern.kind === 'pattern' && pattern.pattern.regex.source, '^(?:ACME-[0-9]+)$')
+    const wrong = refused(lab(model('    serials: some\n')).config)
+    assert.equal(wrong.line, 7)
+    assert.match(wrong.message, /models\[0\]\.serials/)
+  })
+})

@@ -13,7 +13,27 @@ import type {MigrationResult} from './migrations.js'
 import type {ServiceStore} from './types.js'
 
 export {type MigrationResult, SCHEMA_VERSION} from './migrations.js'
-export type {HardwareIdentityRecord, IdentityConflict, ImportOutcome, IssueOutcome, NewHardwareIdentity, NonceCheck, OriginalSerial, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
+export type {
+  AdmissionFacts,
+  AllowedSerial,
+  BlockTarget,
+  DeviceBlock,
+  NewRefusal,
+  RefusalEntry,
+  RefusalQuery,
+  Retention,
+  HardwareIdentityRecord,
+  IdentityConflict,
+  ImportOutcome,
+  IssueOutcome,
+  NewHardwareIdentity,
+  NonceCheck,
+  OriginalSerial,
+  SerialClaim,
+  ServiceStore,
+  SigningLogEntry,
+  SigningLogQuery,
+} from './types.js'
 
 export interface OpenStoreOptions {
   /**
@@ -46,6 +66,19 @@ export async function openStore(location: DatabaseLocation, options: OpenStoreOp
 export async function migrateDatabase(location: DatabaseLocation): Promise<MigrationResult> {
   if (location.kind === 'sqlite') return withDriver('better-sqlite3', async () => (await import('./sqlite.js')).migrateSqliteFile(location.path))
   return withDriver('pg', async () => (await import('./postgres.js')).migratePostgres(location))
+}
+
+/** What `serve check` says of a database: its schema version (undefined: a SQLite file not made yet) and the one this snap-gadget needs. */
+export interface SchemaState {
+  version: number | undefined
+  expected: number
+}
+
+/** The schema version of a database, read without changing anything. */
+export async function inspectSchema(location: DatabaseLocation): Promise<SchemaState> {
+  const {SCHEMA_VERSION: expected} = await import('./migrations.js')
+  if (location.kind === 'sqlite') return {expected, version: await withDriver('better-sqlite3', async () => (await import('./sqlite.js')).sqliteSchemaVersion(location.path))}
+  return {expected, version: await withDriver('pg', async () => (await import('./postgres.js')).postgresSchemaVersion(location))}
 }
 
 const DRIVERS = {

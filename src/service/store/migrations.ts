@@ -33,6 +33,46 @@ const HARDWARE_IDENTITY_TABLE = `CREATE TABLE hardware_identity (
      CREATE INDEX hardware_identity_by_key ON hardware_identity (key_sha3_384);
      CREATE UNIQUE INDEX hardware_identity_by_device ON hardware_identity (device_key_sha3_384) WHERE device_key_sha3_384 IS NOT NULL;`
 
+/**
+ * Serial policy and the refusal log, the same in both dialects but for the id column: the serials a
+ * model's allowlist holds, the blocks an operator set (kept after unblock, for the record; one
+ * active block per device), and the refusals, pruned by the retention setting.
+ */
+const policyTables = (id: string): string => `CREATE TABLE allowed_serial (
+       brand TEXT NOT NULL,
+       model TEXT NOT NULL,
+       serial TEXT NOT NULL,
+       imported TEXT NOT NULL,
+       PRIMARY KEY (brand, model, serial)
+     );
+     CREATE TABLE device_block (
+       id ${id},
+       kind TEXT NOT NULL,
+       value TEXT NOT NULL,
+       brand TEXT NOT NULL,
+       model TEXT NOT NULL,
+       reason TEXT NOT NULL,
+       blocked TEXT NOT NULL,
+       unblocked TEXT,
+       unblock_reason TEXT
+     );
+     CREATE UNIQUE INDEX device_block_active ON device_block (kind, value, brand, model) WHERE unblocked IS NULL;
+     CREATE TABLE refusal_log (
+       id ${id},
+       at TEXT NOT NULL,
+       at_ms BIGINT NOT NULL,
+       code TEXT NOT NULL,
+       status INTEGER NOT NULL,
+       brand TEXT,
+       model TEXT,
+       verified INTEGER NOT NULL,
+       serial TEXT,
+       device_key_sha3_384 TEXT,
+       client TEXT,
+       message TEXT NOT NULL
+     );
+     CREATE INDEX refusal_log_by_age ON refusal_log (at_ms);`
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     postgres: `CREATE TABLE nonce (
@@ -112,6 +152,11 @@ export const MIGRATIONS: readonly Migration[] = [
      ALTER TABLE signing_log ADD COLUMN original_model TEXT;
      ALTER TABLE signing_log ADD COLUMN original_serial TEXT;`,
     summary: 'the serial a remodelled device held before, in the signing log entry of its new serial',
+  },
+  {
+    postgres: policyTables('BIGSERIAL PRIMARY KEY'),
+    sqlite: policyTables('INTEGER PRIMARY KEY AUTOINCREMENT'),
+    summary: "the serials of models' allowlists, blocked devices, and the refusal log",
   },
 ]
 

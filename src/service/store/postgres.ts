@@ -17,9 +17,29 @@
 import pg from 'pg'
 
 import {UserError} from '../../errors.js'
-import {LOG_COLUMNS, MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
+import {MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
 import {IDENTITY_COLUMNS, identityRecord, type IdentityRow, importVerdict} from './identities.js'
-import type {HardwareIdentityRecord, IdentityConflict, ImportOutcome, IssueOutcome, NewHardwareIdentity, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
+import {admissionBlockSql, admissionListedSql, BLOCK_COLUMNS, blockRecord, type BlockRow, postgresPlaceholder, refusalQuerySql, refusalRecord, type RefusalRow, signingLogQuerySql, targetValues} from './policy-rows.js'
+import type {
+  AdmissionFacts,
+  AllowedSerial,
+  BlockTarget,
+  DeviceBlock,
+  HardwareIdentityRecord,
+  IdentityConflict,
+  ImportOutcome,
+  IssueOutcome,
+  NewHardwareIdentity,
+  NewRefusal,
+  NonceCheck,
+  RefusalEntry,
+  RefusalQuery,
+  Retention,
+  SerialClaim,
+  ServiceStore,
+  SigningLogEntry,
+  SigningLogQuery,
+} from './types.js'
 
 interface PostgresLocation {
   url: string
@@ -42,6 +62,8 @@ const QUERY_TIMEOUT_MS = 15_000
 /** Unique violations, serialization failures and deadlocks: another instance won a race. */
 const RACE_CODES = new Set(['23505', '40001', '40P01'])
 const MAX_ATTEMPTS = 5
+/** Allowed serials inserted by one statement. */
+const IMPORT_SLICE = 5000
 /** pg_advisory_xact_lock keys ('snap', 'schm'): held while the schema is read or changed. */
 const SCHEMA_LOCK = [0x73_6e_61_70, 0x73_63_68_6d] as const
 /** SQLSTATE connection_failure: a lost connection pg reports without a code. */
@@ -97,6 +119,16 @@ export async function migratePostgres(location: PostgresLocation): Promise<Migra
   const pool = createPool(location, 1)
   try {
     return await migrate(pool, location)
+  } finally {
+    await pool.end().catch(() => {})
+  }
+}
+
+/** The schema version of a PostgreSQL database, read without changing it (0: no tables yet). */
+export async function postgresSchemaVersion(location: PostgresLocation): Promise<number> {
+  const pool = createPool(location, 1)
+  try {
+    return await withClient(pool, location, (client) => schemaVersion(client))
   } finally {
     await pool.end().catch(() => {})
   }
@@ -331,22 +363,7 @@ class PostgresStore implements ServiceStore {
   }
 
   async signingLog(q: SigningLogQuery = {}): Promise<SigningLogEntry[]> {
-    const where: string[] = []
-    const values: unknown[] = []
-    for (const column of ['brand', 'model', 'serial'] as const) {
-      if (q[column] === undefined) continue
-      values.push(q[column])
-      where.push(`${column} = $${values.length}`)
-    }
-
-    if (q.before !== undefined) {
-      values.push(q.before)
-      where.push(`id < $${values.length}`)
-    }
-
-    if (q.limit !== undefined) values.push(q.limit)
-    const columns = `${LOG_COLUMNS}${q.withAssertion ? ', assertion' : ''}`
-    const sql = `SELECT ${columns} FROM signing_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${q.limit === undefined ? '' : ` LIMIT $${values.length}`}`
+    const {sql, values} = signingLogQuerySql(q, postgresPlaceholder)
     const {rows} = await this.query<LogRow>(sql, values)
     return rows.map((row) => {
       const entry: SigningLogEntry = {brand: row.brand, deviceKeyId: row.device_key_sha3_384, id: Number(row.id), model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}
@@ -360,6 +377,109 @@ class PostgresStore implements ServiceStore {
 
   async signingLogSize(): Promise<number> {
     const {rows} = await this.query<{n: string}>('SELECT count(*) AS n FROM signing_log')
+    return Number(rows[0].n)
+  }
+
+  async importAllowedSerials(serials: readonly AllowedSerial[], now: Date): Promise<{imported: number; unchanged: number}> {
+    const imported = now.toISOString()
+    return this.retried(async (client) => {
+      let added = 0
+      // In slices of one statement each: a list of a million serials is a few thousand round trips, in one transaction.
+      for (let start = 0; start < serials.length; start += IMPORT_SLICE) {
+        const slice = serials.slice(start, start + IMPORT_SLICE)
+        const result = await query(client, 'INSERT INTO allowed_serial (brand, model, serial, imported) SELECT b, m, s, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(b, m, s) ON CONFLICT DO NOTHING', [
+          slice.map((x) => x.brand),
+          slice.map((x) => x.model),
+          slice.map((x) => x.serial),
+          imported,
+        ])
+        added += result.rowCount ?? 0
+      }
+
+      return {commit: true, result: {imported: added, unchanged: serials.length - added}}
+    })
+  }
+
+  async allowedSerialCount(brand?: string, model?: string): Promise<number> {
+    const {rows} =
+      brand === undefined
+        ? await this.query<{n: string}>('SELECT count(*) AS n FROM allowed_serial')
+        : await this.query<{n: string}>('SELECT count(*) AS n FROM allowed_serial WHERE brand = $1 AND model = $2', [brand, model ?? ''])
+    return Number(rows[0].n)
+  }
+
+  async admission(brand: string, model: string, serial: string, deviceKeyId: string): Promise<AdmissionFacts> {
+    // One round trip: the block and the allowlist in one statement.
+    const {rows} = await this.query<BlockRow & {listed: boolean}>(
+      `SELECT EXISTS (${admissionListedSql(postgresPlaceholder)}) AS listed, b.* FROM (SELECT 1) AS one LEFT JOIN (${admissionBlockSql(postgresPlaceholder)}) AS b ON TRUE`,
+      [brand, model, serial, deviceKeyId],
+    )
+    const row = rows[0]
+    return row.id === null ? {listed: row.listed} : {block: blockRecord(row), listed: row.listed}
+  }
+
+  async block(target: BlockTarget, reason: string, now: Date): Promise<{kind: 'blocked' | 'held'; block: DeviceBlock}> {
+    return this.retried<{kind: 'blocked' | 'held'; block: DeviceBlock}>(async (client) => {
+      const held = (await query<BlockRow>(client, `SELECT ${BLOCK_COLUMNS} FROM device_block WHERE kind = $1 AND value = $2 AND brand = $3 AND model = $4 AND unblocked IS NULL`, targetValues(target))).rows[0]
+      if (held) return {commit: false, result: {block: blockRecord(held), kind: 'held' as const}}
+      // A block racing another for the same target fails on the unique index, and the next attempt finds it held.
+      const added = await query<BlockRow>(client, `INSERT INTO device_block (kind, value, brand, model, reason, blocked) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${BLOCK_COLUMNS}`, [
+        ...targetValues(target),
+        reason,
+        now.toISOString(),
+      ])
+      return {commit: true, result: {block: blockRecord(added.rows[0]), kind: 'blocked' as const}}
+    })
+  }
+
+  async unblock(target: BlockTarget, reason: string, now: Date): Promise<DeviceBlock | undefined> {
+    const {rows} = await this.query<BlockRow>(`UPDATE device_block SET unblocked = $5, unblock_reason = $6 WHERE kind = $1 AND value = $2 AND brand = $3 AND model = $4 AND unblocked IS NULL RETURNING ${BLOCK_COLUMNS}`, [
+      ...targetValues(target),
+      now.toISOString(),
+      reason,
+    ])
+    return rows[0] ? blockRecord(rows[0]) : undefined
+  }
+
+  async blocks(all = false): Promise<DeviceBlock[]> {
+    const {rows} = await this.query<BlockRow>(`SELECT ${BLOCK_COLUMNS} FROM device_block${all ? '' : ' WHERE unblocked IS NULL'} ORDER BY id DESC`)
+    return rows.map(blockRecord)
+  }
+
+  async logRefusal(r: NewRefusal): Promise<void> {
+    await this.query('INSERT INTO refusal_log (at, at_ms, code, status, brand, model, verified, serial, device_key_sha3_384, client, message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', [
+      r.at.toISOString(),
+      r.at.getTime(),
+      r.code,
+      r.status,
+      r.brand ?? null,
+      r.model ?? null,
+      r.verified ? 1 : 0,
+      r.serial ?? null,
+      r.deviceKeyId ?? null,
+      r.client ?? null,
+      r.message,
+    ])
+  }
+
+  async refusalLog(q: RefusalQuery = {}): Promise<RefusalEntry[]> {
+    const {sql, values} = refusalQuerySql(q, postgresPlaceholder)
+    const {rows} = await this.query<RefusalRow>(sql, values)
+    return rows.map(refusalRecord)
+  }
+
+  async pruneRefusals(retention: Retention, now: Date): Promise<number> {
+    let deleted = 0
+    if (retention.maxAgeMs !== undefined) deleted += (await this.query('DELETE FROM refusal_log WHERE at_ms < $1', [now.getTime() - retention.maxAgeMs])).rowCount ?? 0
+    if (retention.entries !== undefined) {
+      deleted += (await this.query('DELETE FROM refusal_log WHERE id <= (SELECT max(id) FROM refusal_log) - $1', [retention.entries])).rowCount ?? 0
+    }
+
+    return deleted
+  }
+
+  async nonceCount(): Promise<number> {
+    const {rows} = await this.query<{n: string}>('SELECT count(*) AS n FROM nonce')
     return Number(rows[0].n)
   }
 

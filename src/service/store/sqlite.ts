@@ -12,15 +12,48 @@
  * on a quiet machine: 63–69 % of the RSA-4096 signing limit with an fsync per serial on the event
  * loop, 69–73 % with this (three runs each).
  */
-import {closeSync, constants, fsync, mkdirSync, openSync} from 'node:fs'
+import {closeSync, constants, existsSync, fsync, mkdirSync, openSync} from 'node:fs'
 import {dirname} from 'node:path'
 
 import Database from 'better-sqlite3'
 
 import {UserError} from '../../errors.js'
 import {IDENTITY_COLUMNS, identityRecord, type IdentityRow, importVerdict} from './identities.js'
-import {LOG_COLUMNS, MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
-import type {HardwareIdentityRecord, IdentityConflict, ImportOutcome, IssueOutcome, NewHardwareIdentity, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
+import {MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
+import {
+  admissionBlockSql,
+  admissionListedSql,
+  BLOCK_COLUMNS,
+  blockRecord,
+  type BlockRow,
+  refusalQuerySql,
+  refusalRecord,
+  type RefusalRow,
+  signingLogQuerySql,
+  sqliteNamed,
+  sqlitePlaceholder,
+  targetValues,
+} from './policy-rows.js'
+import type {
+  AdmissionFacts,
+  AllowedSerial,
+  BlockTarget,
+  DeviceBlock,
+  HardwareIdentityRecord,
+  IdentityConflict,
+  ImportOutcome,
+  IssueOutcome,
+  NewHardwareIdentity,
+  NewRefusal,
+  NonceCheck,
+  RefusalEntry,
+  RefusalQuery,
+  Retention,
+  SerialClaim,
+  ServiceStore,
+  SigningLogEntry,
+  SigningLogQuery,
+} from './types.js'
 
 export const SQLITE_SCHEMA_VERSION = SCHEMA_VERSION
 
@@ -63,6 +96,17 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 interface SqliteStoreOptions {
   /** How the WAL is made durable (tests count the calls); node:fs's fsync by default. */
   fsync?: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void
+}
+
+/** The schema version of a SQLite file, read without changing it; undefined when there is no file. */
+export function sqliteSchemaVersion(path: string): number | undefined {
+  if (path !== ':memory:' && !existsSync(path)) return undefined
+  const db = new Database(path, {fileMustExist: true, readonly: true})
+  try {
+    return db.pragma('user_version', {simple: true}) as number
+  } finally {
+    db.close()
+  }
 }
 
 /** `serve migrate` on a SQLite file: what it did. */
@@ -165,6 +209,15 @@ class SqliteStore implements ServiceStore {
       ),
       purgeNonces: db.prepare('DELETE FROM nonce WHERE created_ms < ?'),
       updateRevision: db.prepare('UPDATE device SET revision = ? WHERE brand = ? AND model = ? AND serial = ?'),
+      admissionBlock: db.prepare<[Record<string, unknown>], BlockRow>(admissionBlockSql(sqlitePlaceholder)),
+      admissionListed: db.prepare<[Record<string, unknown>], {listed: number}>(admissionListedSql(sqlitePlaceholder)),
+      insertAllowed: db.prepare('INSERT INTO allowed_serial (brand, model, serial, imported) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      activeBlock: db.prepare<[string, string, string, string], BlockRow>(`SELECT ${BLOCK_COLUMNS} FROM device_block WHERE kind = ? AND value = ? AND brand = ? AND model = ? AND unblocked IS NULL`),
+      insertBlock: db.prepare('INSERT INTO device_block (kind, value, brand, model, reason, blocked) VALUES (?, ?, ?, ?, ?, ?)'),
+      endBlock: db.prepare('UPDATE device_block SET unblocked = ?, unblock_reason = ? WHERE id = ?'),
+      blockById: db.prepare<[number | bigint], BlockRow>(`SELECT ${BLOCK_COLUMNS} FROM device_block WHERE id = ?`),
+      insertRefusal: db.prepare('INSERT INTO refusal_log (at, at_ms, code, status, brand, model, verified, serial, device_key_sha3_384, client, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      nonceCount: db.prepare<[], {n: number}>('SELECT count(*) AS n FROM nonce'),
     }
   }
 
@@ -286,26 +339,93 @@ class SqliteStore implements ServiceStore {
   }
 
   async signingLog(query: SigningLogQuery = {}): Promise<SigningLogEntry[]> {
-    const where: string[] = []
-    const values: unknown[] = []
-    for (const column of ['brand', 'model', 'serial'] as const) {
-      if (query[column] === undefined) continue
-      where.push(`${column} = ?`)
-      values.push(query[column])
-    }
+    const {sql, values} = signingLogQuerySql(query, sqlitePlaceholder)
+    return this.db.prepare<[Record<string, unknown>], LogRow>(sql).all(sqliteNamed(values)).map(logEntry)
+  }
 
-    if (query.before !== undefined) {
-      where.push('id < ?')
-      values.push(query.before)
-    }
+  async importAllowedSerials(serials: readonly AllowedSerial[], now: Date): Promise<{imported: number; unchanged: number}> {
+    const imported = now.toISOString()
+    const run = this.db.transaction(() => {
+      let added = 0
+      for (const s of serials) added += this.statements.insertAllowed.run(s.brand, s.model, s.serial, imported).changes
+      return {imported: added, unchanged: serials.length - added}
+    })
+    const result = run.immediate()
+    await this.durable()
+    return result
+  }
 
-    const columns = `${LOG_COLUMNS}${query.withAssertion ? ', assertion' : ''}`
-    const sql = `SELECT ${columns} FROM signing_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${query.limit === undefined ? '' : ' LIMIT ?'}`
-    if (query.limit !== undefined) values.push(query.limit)
+  async allowedSerialCount(brand?: string, model?: string): Promise<number> {
+    const row =
+      brand === undefined
+        ? (this.db.prepare('SELECT count(*) AS n FROM allowed_serial').get() as {n: number})
+        : (this.db.prepare('SELECT count(*) AS n FROM allowed_serial WHERE brand = ? AND model = ?').get(brand, model ?? '') as {n: number})
+    return row.n
+  }
+
+  async admission(brand: string, model: string, serial: string, deviceKeyId: string): Promise<AdmissionFacts> {
+    const values = sqliteNamed([brand, model, serial, deviceKeyId])
+    const block = this.statements.admissionBlock.get(values)
+    const listed = this.statements.admissionListed.get(sqliteNamed([brand, model, serial])) !== undefined
+    return block ? {block: blockRecord(block), listed} : {listed}
+  }
+
+  async block(target: BlockTarget, reason: string, now: Date): Promise<{kind: 'blocked' | 'held'; block: DeviceBlock}> {
+    const s = this.statements
+    const result = this.db
+      .transaction(() => {
+        const held = s.activeBlock.get(...(targetValues(target) as [string, string, string, string]))
+        if (held) return {block: blockRecord(held), kind: 'held' as const}
+        const {lastInsertRowid} = s.insertBlock.run(...targetValues(target), reason, now.toISOString())
+        return {block: blockRecord(s.blockById.get(lastInsertRowid)!), kind: 'blocked' as const}
+      })
+      .immediate()
+    await this.durable()
+    return result
+  }
+
+  async unblock(target: BlockTarget, reason: string, now: Date): Promise<DeviceBlock | undefined> {
+    const s = this.statements
+    const result = this.db
+      .transaction(() => {
+        const held = s.activeBlock.get(...(targetValues(target) as [string, string, string, string]))
+        if (!held) return undefined
+        s.endBlock.run(now.toISOString(), reason, held.id)
+        return blockRecord(s.blockById.get(Number(held.id))!)
+      })
+      .immediate()
+    await this.durable()
+    return result
+  }
+
+  async blocks(all = false): Promise<DeviceBlock[]> {
     return this.db
-      .prepare<unknown[], LogRow>(sql)
-      .all(...values)
-      .map(logEntry)
+      .prepare<[], BlockRow>(`SELECT ${BLOCK_COLUMNS} FROM device_block${all ? '' : ' WHERE unblocked IS NULL'} ORDER BY id DESC`)
+      .all()
+      .map(blockRecord)
+  }
+
+  async logRefusal(r: NewRefusal): Promise<void> {
+    this.statements.insertRefusal.run(r.at.toISOString(), r.at.getTime(), r.code, r.status, r.brand ?? null, r.model ?? null, r.verified ? 1 : 0, r.serial ?? null, r.deviceKeyId ?? null, r.client ?? null, r.message)
+  }
+
+  async refusalLog(query: RefusalQuery = {}): Promise<RefusalEntry[]> {
+    const {sql, values} = refusalQuerySql(query, sqlitePlaceholder)
+    return this.db.prepare<[Record<string, unknown>], RefusalRow>(sql).all(sqliteNamed(values)).map(refusalRecord)
+  }
+
+  async pruneRefusals(retention: Retention, now: Date): Promise<number> {
+    let deleted = 0
+    if (retention.maxAgeMs !== undefined) deleted += this.db.prepare('DELETE FROM refusal_log WHERE at_ms < ?').run(now.getTime() - retention.maxAgeMs).changes
+    if (retention.entries !== undefined) {
+      deleted += this.db.prepare('DELETE FROM refusal_log WHERE id <= (SELECT max(id) FROM refusal_log) - ?').run(retention.entries).changes
+    }
+
+    return deleted
+  }
+
+  async nonceCount(): Promise<number> {
+    return this.statements.nonceCount.get()!.n
   }
 
   async importIdentities(identities: readonly NewHardwareIdentity[], now: Date): Promise<ImportOutcome> {

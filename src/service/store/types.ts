@@ -112,6 +112,79 @@ export interface SigningLogQuery {
   before?: number
   /** Also the signed assertion text of each entry. */
   withAssertion?: boolean
+  /** Only entries signed at or after this time. */
+  since?: Date
+  /** Only entries signed before this time. */
+  until?: Date
+}
+
+/** A serial of a model's allowlist, as `serve import --serials` brings it. */
+export interface AllowedSerial {
+  brand: string
+  model: string
+  serial: string
+}
+
+/** What is blocked: a serial (of one model, or of every model when brand and model are empty), or a device key. */
+export interface BlockTarget {
+  kind: 'device-key' | 'serial'
+  value: string
+  /** '' with model '': every model. */
+  brand: string
+  model: string
+}
+
+/** A block an operator set (serve block), active until unblocked. */
+export interface DeviceBlock extends BlockTarget {
+  id: number
+  reason: string
+  /** When (RFC 3339, UTC). */
+  blocked: string
+  unblocked?: string
+  unblockReason?: string
+}
+
+/** What the store knows of a device that asks for a serial, for the issue policy. */
+export interface AdmissionFacts {
+  /** The serial is on its model's allowlist. */
+  listed: boolean
+  /** An active block on the serial or the device key, if any. */
+  block?: DeviceBlock
+}
+
+/** A refusal of a serial request, as the refusal log keeps it: every client-chosen value as the client sent it, to be escaped wherever shown. */
+export interface RefusalEntry {
+  id: number
+  /** When (RFC 3339, UTC). */
+  at: string
+  code: string
+  status: number
+  brand?: string
+  model?: string
+  /** Brand and model are those of the api-key or hardware identity the request proved; otherwise what it claimed. */
+  verified: boolean
+  serial?: string
+  deviceKeyId?: string
+  client?: string
+  message: string
+}
+
+export type NewRefusal = Omit<RefusalEntry, 'at' | 'id'> & {at: Date}
+
+export interface RefusalQuery {
+  code?: string
+  brand?: string
+  model?: string
+  since?: Date
+  until?: Date
+  limit?: number
+  before?: number
+}
+
+/** How much of the refusal log is kept: the newest `entries`, none older than `maxAgeMs`. */
+export interface Retention {
+  entries?: number
+  maxAgeMs?: number
 }
 
 export interface ServiceStore {
@@ -142,6 +215,26 @@ export interface ServiceStore {
   signingLog(query?: SigningLogQuery): Promise<SigningLogEntry[]>
   /** How many entries the log holds. */
   signingLogSize(): Promise<number>
+  /** Adds serials to models' allowlists, all or none, in one transaction; a serial held already is unchanged. */
+  importAllowedSerials(serials: readonly AllowedSerial[], now: Date): Promise<{imported: number; unchanged: number}>
+  /** How many serials the allowlist of brand/model holds (of every model without them). */
+  allowedSerialCount(brand?: string, model?: string): Promise<number>
+  /** Whether the serial is on its model's allowlist, and the active block on it or the device key, in one read. */
+  admission(brand: string, model: string, serial: string, deviceKeyId: string): Promise<AdmissionFacts>
+  /** Blocks a serial or a device key; an active block of the same target is left as it is ('held'). */
+  block(target: BlockTarget, reason: string, now: Date): Promise<{kind: 'blocked' | 'held'; block: DeviceBlock}>
+  /** Ends the active block of the target, keeping it in the record; undefined when none was active. */
+  unblock(target: BlockTarget, reason: string, now: Date): Promise<DeviceBlock | undefined>
+  /** Blocks, newest first: the active ones, or all with `all`. */
+  blocks(all?: boolean): Promise<DeviceBlock[]>
+  /** Records a refusal. */
+  logRefusal(refusal: NewRefusal): Promise<void>
+  /** Refusals, newest first. */
+  refusalLog(query?: RefusalQuery): Promise<RefusalEntry[]>
+  /** Deletes the refusals the retention does not keep; returns how many. */
+  pruneRefusals(retention: Retention, now: Date): Promise<number>
+  /** Nonces issued and not yet used or purged. */
+  nonceCount(): Promise<number>
   /**
    * Commits a write that leaves nothing behind (the nonce `probe` added and deleted, as created at time 0): throws when
    * the database cannot take a write now (gone, read-only, full), for the health endpoint.

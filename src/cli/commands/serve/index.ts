@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import type {UserError} from '../../../errors.js'
 import {LineLog} from '../../../support/line-log.js'
 import {BaseCommand} from '../../base-command.js'
 import {requestLine} from './present.js'
@@ -8,6 +9,10 @@ export default class Serve extends BaseCommand {
   static override description = `A device service for factories, labs and CI: answers snapd's request-id and serial requests on the Serial Vault's paths (/v1/request-id, /v1/serial, /v1/version, /v1/health), checks each serial-request (the model's api-key, compared before any body is read; the device key's signature; the model; a fresh single-use nonce; the proposed serial) and answers with a serial assertion signed by the brand's key, followed by the brand's account and account-key so the device needs no store.
 
 Every issued serial is kept in the signing log (see serve log). A device asking again with the same key gets its serial again (next revision); a serial already issued to another device key is refused, and a device key never gets a second serial.
+
+Before it listens it makes the checks of serve check (each model's signing key, model assertion and api-key), and says every problem at once (exit 2).
+
+Each model may hold its devices to a serial policy (serials: any, allowlist or a pattern; see serve import --serials), and the operator may block a device (serve block); refusals are kept in the refusal log (serve log --refusal). GET /metrics answers in Prometheus' text format on a loopback listener (metrics: in the config), or on metrics-listen.
 
 The database is a SQLite file (one machine) or PostgreSQL (database: postgres://…), where several instances behind a load balancer share the serials, nonces and signing log; see serve migrate. GET /v1/health answers 200 only while the database takes writes.
 
@@ -33,8 +38,13 @@ Prints "listening on URL" (with --json: {"url": URL}) once it accepts requests, 
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
-    const {loadServiceConfig, startDeviceService} = await import('../../../service/index.js')
-    const config = loadServiceConfig(flags.config)
+    const {checkFailure, loadServiceConfig, problemOf, startDeviceService} = await import('../../../service/index.js')
+    // The checks of serve check: every problem of every model said at once, before anything listens.
+    const problems: UserError[] = []
+    const config = loadServiceConfig(flags.config, {problems})
+    // One is said as itself (its file and line); several together. A config mistake either way: exit 2.
+    if (problems.length === 1) throw problems[0]
+    if (problems.length > 1) throw checkFailure(flags.config, problems.map(problemOf), 'usage')
     // A server's output goes on while it runs: written directly (oclif holds back --json output
     // for the command's end).
     const json = this.jsonEnabled()
@@ -68,7 +78,7 @@ Prints "listening on URL" (with --json: {"url": URL}) once it accepts requests, 
       process.on('SIGTERM', stop)
     })
     // Only now: a script that signals as soon as it reads the URL gets a clean stop.
-    say(`listening on ${service.url}`, {url: service.url})
+    say(`listening on ${service.url}`, {url: service.url, ...(service.metricsUrl ? {metrics: service.metricsUrl} : {})})
     const signal = await stopped
     const answered = service.answered()
     const lost = log.linesLost > 0 ? `; ${log.linesLost} log lines could not be written` : ''
