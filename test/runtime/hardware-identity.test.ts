@@ -26,68 +26,12 @@ import {readHardwareProof} from '../../src/service/registration.js'
 import {ARM_ARCHES, type ArmArch} from '../helpers/arm.js'
 import {quickJsCommand, requireQuickJs} from '../helpers/quickjs.js'
 import {runProcess} from '../helpers/cli.js'
-import {ALL_ENGINES, type Engine, hookEnv, readSnapctlLog, requireBundle, runBundle, writeRecordingSnapctl} from './helpers.js'
+import {bodyOf, type DeviceOptions, type HookDevice, makeHookDevice, prepareDevice, prepareSerialRequest, SERIAL} from './hardware-device.js'
+import {ALL_ENGINES, readSnapctlLog, requireBundle, runBundle} from './helpers.js'
 
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-hardware-'))
 after(() => rmSync(work, {force: true, recursive: true}))
-
-export const SERIAL = 'ACME-GW-000042'
-
-/** A device: its hardware (a serial in a file), snapctl, ubuntu-save, SNAP_COMMON and the config. */
-export interface HookDevice {
-  dir: string
-  root: string
-  save: string
-  common: string
-  log: string
-  config: string
-  env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv
-}
-
-export function makeDevice(name: string, options: {url?: string; keyType?: string; parent?: string} = {}): HookDevice {
-  const dir = mkdtempSync(join(options.parent ?? work, `${name}-`))
-  const root = join(dir, 'root')
-  mkdirSync(join(root, 'etc'), {recursive: true})
-  writeFileSync(join(root, 'etc', 'device-serial'), `${SERIAL}\n`)
-  const bin = join(dir, 'bin')
-  writeRecordingSnapctl(bin)
-  const save = join(dir, 'save')
-  const common = join(dir, 'common')
-  const config = join(dir, 'registration.json')
-  const onboarding = options.keyType === undefined ? '"hardware-identity"' : `{"mode": "hardware-identity", "keyType": "${options.keyType}"}`
-  writeFileSync(
-    config,
-    `{"deviceService": {"preset": "custom", "url": "${options.url ?? 'http://127.0.0.1:8642/v1/'}"}, "serial": {"chain": [{"source": "file", "options": {"path": "/etc/device-serial"}}]}, "onboarding": ${onboarding}}\n`,
-  )
-  const log = join(dir, 'snapctl.log')
-  return {
-    common,
-    config,
-    dir,
-    env: (extra = {}) => hookEnv(bin, {SNAP_COMMON: common, SNAP_DATA: join(dir, 'data'), SNAP_NAME: 'acme-gadget', SNAP_SAVE_DATA: save, SNAPCTL_LOG: log, ...extra}),
-    log,
-    root,
-    save,
-  }
-}
-
-/** prepare-device as the hook runs it. */
-export function prepareDevice(device: HookDevice, engine: Engine = 'node', extra: NodeJS.ProcessEnv = {}) {
-  return runBundle(['--config', device.config, '--root', device.root], {engine, env: device.env(extra)})
-}
-
-/** prepare-serial-request as the hook runs it, snapd having set registration.request-id. */
-export function prepareSerialRequest(device: HookDevice, requestId: string, engine: Engine = 'node') {
-  return runBundle(['prepare-serial-request'], {engine, env: device.env({SNAPCTL_GET_registration_request_id: requestId})})
-}
-
-/** The registration.body the last `snapctl set` of the log set: a JSON object. */
-export function bodyOf(device: HookDevice): Record<string, string> {
-  const set = readSnapctlLog(device.log).at(-1)!
-  assert.equal(set.length, 2, "one option in the hook's snapctl set")
-  assert.match(set[1], /^registration\.body=\{/, 'the body is set as a JSON object, never with -s')
-  return JSON.parse(set[1].slice('registration.body='.length)) as Record<string, string>
-}
+const makeDevice = (name: string, options: Omit<DeviceOptions, 'parent'> = {}) => makeHookDevice(name, {...options, parent: work})
 
 /** Writes `key` as the device's hardware identity key (PKCS#8 PEM, 0600). */
 function writeHardwareKey(device: HookDevice, key: KeyObject): string {
