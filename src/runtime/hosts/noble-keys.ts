@@ -15,7 +15,6 @@ import {ecdsa, type ECDSA} from '@noble/curves/abstract/weierstrass.js'
 import {sha256, sha384} from '@noble/hashes/sha2.js'
 import {sha3_384} from '@noble/hashes/sha3.js'
 
-import {hostError} from '../../support/host.js'
 import type {HostKeyType} from '../../support/host-types.js'
 
 type CurveType = 'ecdsa-p256' | 'ecdsa-p384'
@@ -86,6 +85,11 @@ function children(contents: Uint8Array): Tlv[] {
   }
 
   return out
+}
+
+/** An Error with an errno-like code, as the hosts throw (no import of the Node host: this module also runs alone). */
+function hostError(code: string, message: string): Error & {code: string} {
+  return Object.assign(new Error(`${code}: ${message}`), {code})
 }
 
 function notAKey(why: string): Error {
