@@ -56,6 +56,13 @@ export {checkRegistrationConfig, DEVICE_SERVICE_PRESETS, loadRegistrationConfig,
 export {BODY_FACTS, type BodyFact, emitRegistrationBody, readBodyFacts} from './device/body.js'
 /** How snapctl is run: the default runner, and the interface a test or another host supplies. */
 export {type SnapctlRunner, spawnSnapctl} from './device/snapctl.js'
+/**
+ * Hardware-identity onboarding (snapd 2.74 and later): the prepare-serial-request hook's work, the
+ * device's hardware identity key behind a key store (a file today), its export for the factory
+ * station and the proof it sets as the body.
+ */
+export {prepareSerialRequest, type PrepareSerialRequestOptions, type PrepareSerialRequestResult} from './device/serial-request.js'
+export {FileHardwareKeyStore, HardwareKey, type HardwareIdentityExport, hardwareIdentityExport, type HardwareKeyStore, hardwareProofBody, type HardwareProofBody} from './identity/hardware-key.js'
 /** The device's Ed25519 identity key, its signatures, and their verification in a body, serial-request or serial. */
 export {DeviceIdentity, loadOrCreateIdentity, signWithIdentity} from './identity/key.js'
 export {type IdentityVerification, verifyIdentity} from './identity/verify.js'
