@@ -9,7 +9,8 @@
  * - a key file whose mode, owner or size is wrong is refused, on both engines;
  * - prepare-serial-request signs the request-id: the signature QuickJS makes is byte for byte the
  *   one @noble/curves makes on Node for the same key and request-id (RFC 6979), verifies with
- *   node:crypto, and is the same on amd64, arm64 and armhf, for P-256 and P-384; RSA keys are
+ *   node:crypto, and is the same on amd64, arm64 and armhf, for P-256 and P-384 (and a key QuickJS
+ *   makes on each is read by node:crypto and signs as it verifies); RSA keys are
  *   signed on Node and refused on QuickJS with the reason.
  */
 import assert from 'node:assert/strict'
@@ -229,7 +230,7 @@ describe('prepare-serial-request', () => {
   })
 })
 
-test('QuickJS signs as @noble/curves does on Node, byte for byte, on amd64, arm64 and armhf; node:crypto verifies', {concurrency: true}, async (t) => {
+test('QuickJS signs as @noble/curves does on Node, byte for byte, on amd64, arm64 and armhf; node:crypto verifies, also with a key QuickJS made there', {concurrency: true}, async (t) => {
   const keys = {
     'ecdsa-p256': generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey,
     'ecdsa-p384': generateKeyPairSync('ec', {namedCurve: 'P-384'}).privateKey,
@@ -246,6 +247,25 @@ test('QuickJS signs as @noble/curves does on Node, byte for byte, on amd64, arm6
           const hash = type === 'ecdsa-p384' ? 'sha384' : 'sha256'
           assert.ok(verify(hash, Buffer.from(requestId), {dsaEncoding: 'der', key: createPublicKey(key)}, signature), `${type} on ${arch}: node:crypto verifies`)
         }
+
+        // A key made on this architecture's QuickJS by prepare-device: node:crypto reads it, and
+        // what prepare-serial-request signs with it there verifies here.
+        const device = makeDevice(`made-${arch}`)
+        const run = (args: string[], extra: NodeJS.ProcessEnv = {}) => {
+          const [command, ...rest] = quickJsCommand(arch, [requireBundle(), ...args])
+          return runProcess(command, rest, {env: device.env(extra), timeoutMs: 300_000})
+        }
+
+        const made = await run(['--config', device.config, '--root', device.root])
+        assert.equal(made.code, 0, `${arch}: ${made.stderr}`)
+        const keyFile = join(device.save, 'hardware-identity.key')
+        assert.equal(statSync(keyFile).mode & 0o777, 0o600)
+        const publicKey = createPublicKey(createPrivateKey(readFileSync(keyFile)))
+        const signed = await run(['prepare-serial-request'], {SNAPCTL_GET_registration_request_id: requestId})
+        assert.equal(signed.code, 0, `${arch}: ${signed.stderr}`)
+        const body = bodyOf(device)
+        assert.equal(body['hardware-id-key'], publicKey.export({format: 'der', type: 'spki'}).toString('base64'))
+        assert.ok(verify('sha256', Buffer.from(requestId), {dsaEncoding: 'der', key: publicKey}, Buffer.from(body['request-id-signature'], 'base64')), `${arch}: the key made there signs as node:crypto verifies`)
       }),
     ),
   )
