@@ -6,7 +6,7 @@
  * body are refused in that mode, and api-key stays the default.
  */
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {readFileSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
@@ -109,5 +109,42 @@ describe('init --onboarding hardware-identity', () => {
     const wrong = spawnSync(process.execPath, [binRun, 'init', '--board', 'pc-amd64', '--brand', 'acme', '--onboarding', 'hardware-identiy', '--dry-run', '/nonexistent/acme-pc'], {encoding: 'utf8', timeout: 60_000})
     assert.equal(wrong.status, 2)
     assert.match(wrong.stderr, /hardware-identity/)
+  })
+})
+
+const hasScript = spawnSync('script', ['--version']).status === 0
+
+/** init on a pseudo-terminal (util-linux script): answers `keys` once the onboarding prompt shows; the output. */
+function promptedInit(keys: string): Promise<string> {
+  const command = `${process.execPath} ${binRun} init --board pc-amd64 --brand acme --base core24 --name acme-pc --device-service local --dry-run /nonexistent/acme-pc`
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {env: {...process.env, NO_COLOR: '1'}, stdio: ['pipe', 'pipe', 'pipe']})
+    let output = ''
+    let answered = false
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    child.stdout.on('data', (data: Buffer) => {
+      output += data.toString('utf8')
+      if (!answered && output.includes('How the device service knows each device')) {
+        answered = true
+        child.stdin.write(keys)
+      }
+    })
+    child.on('error', reject)
+    child.on('close', () => {
+      clearTimeout(timer)
+      resolve(output)
+    })
+  })
+}
+
+describe('the interactive prompt', {skip: hasScript ? false : 'needs util-linux script for a pseudo-terminal'}, () => {
+  it('offers api-key first (the default) and hardware-identity', async () => {
+    const chosen = await promptedInit('\u001B[B\r')
+    assert.match(chosen, /api-key.*\n.*hardware-identity/s)
+    assert.match(chosen, /registers with http:\/\/127\.0\.0\.1:8642\/v1\/ by hardware identity \(a prepare-serial-request hook; snapd 2\.74 and later, no api-key\)/)
+    assert.match(chosen, /create\s+snap\/hooks\/prepare-serial-request/)
+    const taken = await promptedInit('\r')
+    assert.match(taken, /registers with http:\/\/127\.0\.0\.1:8642\/v1\/\.\r?\n/)
+    assert.doesNotMatch(taken, /prepare-serial-request/)
   })
 })
