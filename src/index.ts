@@ -32,7 +32,7 @@ export {compareFindings, type Finding, type Position, type Severity} from './gad
 export {type RuleId, ruleInfo, type RuleInfo, rules} from './gadget/findings/rules.js'
 /** The snapd release judged for ("2.57" … "latest") and the model facts some rules need. */
 export {LATEST_SNAPD, OLDEST_SNAPD, snapdTarget, type SnapdTarget} from './gadget/snapd-version.js'
-export {type GadgetModel} from './gadget/checks/snapd/index.js'
+export {type ModelFacts} from './gadget/checks/snapd/index.js'
 
 // -- hardware serials -----------------------------------------------------------------------------
 
@@ -40,7 +40,7 @@ export {type GadgetModel} from './gadget/checks/snapd/index.js'
 export {type DeriveSerialOptions, deriveSerial, type SerialResult} from './serial/derive.js'
 export {probeIdentity, type ProbeOptions, type ProbeReport} from './serial/probe.js'
 /** The serial board profiles (which chain of sources a board reads) and serial config files. */
-export {type BoardProfile, boardNames, detectBoard, listBoards, loadBoard} from './serial/boards.js'
+export {boardNames, detectBoard, listBoards, loadBoard, type SerialBoardProfile} from './serial/boards.js'
 export {loadSerialConfig, parseSerialConfig, type SerialConfig} from './serial/config/serial-config.js'
 /** What a vendor serial plugin implements (examples/serial-plugin/). */
 export {found, type SerialSource, type SourceContext, type SourceReading, unavailable} from './serial/sources/source.js'
@@ -76,9 +76,9 @@ export {type DeviceOptions, type FleetOptions, type FleetSummary, registerDevice
 export {type PlannedFile, planScaffold, type ScaffoldOptions, type ScaffoldPlan} from './scaffold/plan.js'
 export {checkScaffoldTarget, type WriteOptions, type WriteResult, writeScaffold, type WrittenFile} from './scaffold/write.js'
 /** init's board profiles (volumes, bootloader, kernel, the serial chain's board). */
-export {type BoardProfile as GadgetBoardProfile, listBoardProfiles, loadBoardProfile} from './scaffold/boards.js'
+export {type GadgetBoardProfile, listBoardProfiles, loadBoardProfile} from './scaffold/boards.js'
 /** The model assertion's input for `snap sign`, built and checked as snapd checks it. */
-export {buildModelJson, checkModelJson, type ModelJson} from './scaffold/model.js'
+export {buildModelJson, checkModelJson, type ModelJson} from './scaffold/model-assertion.js'
 
 // -- why a device did not register (doctor) -------------------------------------------------------
 

@@ -36,7 +36,7 @@ export interface AssembledSerial extends AssembledBase {
   timestamp: Date
 }
 
-export interface AssembledAccount extends AssembledBase {
+interface AssembledAccount extends AssembledBase {
   type: 'account'
   accountId: string
 }
@@ -62,7 +62,7 @@ export interface AssembledModel extends AssembledBase {
 }
 
 /** Any other type snapd 2.57.6 knows: kept whole, its headers unchecked here. */
-export interface AssembledOther extends AssembledBase {
+interface AssembledOther extends AssembledBase {
   type: 'other'
 }
 
@@ -175,7 +175,7 @@ export function goQuote(text: string): string {
 }
 
 /** Parses an RFC 3339 time as Go's time.Parse(time.RFC3339, …) does; undefined when it is not one. */
-export function parseRfc3339(text: string): Date | undefined {
+function parseRfc3339(text: string): Date | undefined {
   const match = RFC3339.exec(text)
   if (!match) return undefined
   const [, year, month, day, hour, minute, second] = match.map(Number)

@@ -7,7 +7,7 @@
  */
 import {UserError} from '../errors.js'
 
-export const FORMAT_V1 = 0x01
+const FORMAT_V1 = 0x01
 export const TAG_SIGNATURE = 2
 export const TAG_PUBLIC_KEY = 6
 export const PUBLIC_KEY_ALGORITHM_RSA = 1

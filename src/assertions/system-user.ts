@@ -9,11 +9,11 @@ import {UserError} from '../errors.js'
 import type {Assertion, HeaderMap} from './decode.js'
 
 /** snapd 2.62+ (asserts/system_user.go validSystemUserUsernames); 2.57 also took "+", which later releases refuse. */
-export const SYSTEM_USER_USERNAME = /^[a-z0-9][-a-z0-9._]*$/
+const SYSTEM_USER_USERNAME = /^[a-z0-9][-a-z0-9._]*$/
 /** useradd's limit; snapd passes the name on. */
 const MAX_USERNAME = 32
 /** Without `models`, snapd refuses an `until` more than this after `since`. */
-export const SYSTEM_USER_MAX_DAYS_WITHOUT_MODELS = 365
+const SYSTEM_USER_MAX_DAYS_WITHOUT_MODELS = 365
 const DAY_MS = 24 * 60 * 60 * 1000
 /** crypt(3) `$id$[rounds=N$]salt$hash` with id 6 (SHA-512) or higher, as snapd accepts it. */
 const PASSWORD_HASH = /^\$([0-9]+)\$(?:rounds=([0-9]+)\$)?([a-zA-Z0-9./]+)\$([a-zA-Z0-9./]+)$/

@@ -9,13 +9,13 @@ import type {OutputSink} from '../support/descriptor-sink.js'
 import {formatError} from './output.js'
 
 /** An error as --json shows it: a UserError's fields, or a bug's message and stack. */
-export function errorJson(error: unknown): Record<string, unknown> {
+function errorJson(error: unknown): Record<string, unknown> {
   if (error instanceof UserError) return error.toJSON()
   const bug = error instanceof Error ? error : new InternalError(String(error))
   return {code: 'INTERNAL', message: bug.message, stack: bug.stack}
 }
 
-export interface ErrorOutput {
+interface ErrorOutput {
   /** --json: the error goes to stdout as JSON. */
   json: boolean
   stdout: OutputSink

@@ -121,7 +121,7 @@ function isPlainObject(value: unknown): value is {[name: string]: BodyValue} {
 // --- body facts --------------------------------------------------------------------------------
 
 /** What the runtime knows when it reads the facts. */
-export interface FactInput {
+interface FactInput {
   context: SourceContext
   /** The chain entry that produced the serial, e.g. `dmi[product_serial]`. */
   serialEntry: string
@@ -214,7 +214,7 @@ export const BODY_FACTS: Readonly<Record<string, BodyFact>> = {
   },
 }
 
-export interface BodyFactsReading {
+interface BodyFactsReading {
   fields: BodyFields
   /** Facts this hardware does not have; they are left out of the body. */
   omitted: string[]

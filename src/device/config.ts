@@ -77,7 +77,7 @@ export const DEVICE_SERVICE_PRESETS = {
 } as const
 export type DeviceServicePreset = 'custom' | keyof typeof DEVICE_SERVICE_PRESETS
 
-export interface HeaderSpec {
+interface HeaderSpec {
   name: string
   /** A literal value… */
   value?: string
@@ -103,7 +103,7 @@ export interface RegistrationConfig {
   onboarding: {mode: OnboardingMode; keyType: HardwareKeyType}
 }
 
-export interface ParseConfigOptions {
+interface ParseConfigOptions {
   boards?: BoardCatalog
 }
 

@@ -41,7 +41,7 @@ export interface PrepareDeviceOptions {
   sourceTimeoutMs?: number
 }
 
-export interface PlugCheck {
+interface PlugCheck {
   interface: SnapInterface
   /** The gadget's plug name. */
   plug: string
@@ -51,7 +51,7 @@ export interface PlugCheck {
   connected?: boolean
 }
 
-export interface IdentityUse {
+interface IdentityUse {
   /** Unpadded base64url of the Ed25519 public key. */
   publicKey: string
   /** The key file; undefined for a dry run's throwaway key. */

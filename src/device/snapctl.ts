@@ -16,13 +16,13 @@ import {shellQuote} from '../support/shell-quote.js'
 import {isSecretHeader, maskFor} from './redact.js'
 
 /** The gadget options snapd reads when it builds the serial request. */
-export const RegistrationOption = {
+const RegistrationOption = {
   body: 'registration.body',
   headers: 'device-service.headers',
   proposedSerial: 'registration.proposed-serial',
   url: 'device-service.url',
 } as const
-export type RegistrationOption = (typeof RegistrationOption)[keyof typeof RegistrationOption]
+type RegistrationOption = (typeof RegistrationOption)[keyof typeof RegistrationOption]
 
 /** Every option the runtime owns, in the order it sets them; those it does not set are unset. */
 export const MANAGED_OPTIONS: readonly RegistrationOption[] = [RegistrationOption.url, RegistrationOption.headers, RegistrationOption.proposedSerial, RegistrationOption.body]
@@ -37,7 +37,7 @@ export const SNAPCTL_GRACE_MS = 3000
 export const HOOK_SNAPCTL_BUDGET_MS = 60_000
 const MAX_OUTPUT_BYTES = 64 * 1024
 
-export interface SnapctlResult {
+interface SnapctlResult {
   /** The exit status; null when killed or not started. */
   status: null | number
   signal?: null | string
@@ -50,7 +50,7 @@ export interface SnapctlResult {
 /** Runs `snapctl <args…>` and reports how it ended; never throws for snapctl's sake. */
 export type SnapctlRunner = (args: readonly string[]) => Promise<SnapctlResult> | SnapctlResult
 
-export interface SpawnSnapctlOptions {
+interface SpawnSnapctlOptions {
   /** The program (default `snapctl`, looked up on PATH). */
   command?: string
   env?: Readonly<Record<string, string | undefined>>
@@ -139,7 +139,7 @@ export function isConnectedCall(plug: string): SnapctlCall {
   return new SnapctlCall(['is-connected', plug])
 }
 
-export interface RegistrationValues {
+interface RegistrationValues {
   url: string
   /** Header name → value, in order; an empty map unsets the headers. */
   headers: ReadonlyMap<string, ResolvedHeader>

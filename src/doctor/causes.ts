@@ -412,7 +412,3 @@ export const CAUSES = {
 export type CauseCode = keyof typeof CAUSES
 
 export const CAUSE_CODES = Object.keys(CAUSES) as CauseCode[]
-
-export function causeSpec(code: CauseCode): CauseSpec {
-  return CAUSES[code]
-}

@@ -55,12 +55,12 @@ export function parseLogLine(line: string): LogLine {
 }
 
 /** The registration tasks by kind; `snap tasks` shows only summaries, which name them as well. */
-export const REGISTRATION_TASKS = {
+const REGISTRATION_TASKS = {
   'generate-device-key': 'Generate device key',
   'request-serial': 'Request device serial',
   'run-hook': 'Run prepare-device hook',
 } as const
-export type RegistrationTaskKind = keyof typeof REGISTRATION_TASKS
+type RegistrationTaskKind = keyof typeof REGISTRATION_TASKS
 
 export function taskKindFromSummary(summary: string): RegistrationTaskKind | undefined {
   for (const [kind, text] of Object.entries(REGISTRATION_TASKS)) if (summary === text) return kind as RegistrationTaskKind
@@ -94,7 +94,7 @@ export interface ChangeView {
 }
 
 /** Where something was read, for the evidence: `state.json`, `GET /v2/changes/3`, `snap tasks 3`. */
-export interface ViewSource {
+interface ViewSource {
   kind: 'state' | 'socket' | 'ssh'
   /** The file, socket or host, as given. */
   where: string

@@ -50,7 +50,7 @@ export interface Diagnosis {
   notes: string[]
 }
 
-export interface DiagnoseInput {
+interface DiagnoseInput {
   view?: DeviceView
   probe?: ProbeReport
   gadget?: GadgetProjectView
@@ -661,11 +661,11 @@ function registrationOptions(view: DeviceView): Record<string, unknown> | undefi
 }
 
 /** A proxy URL with its user and password masked. */
-export function maskUrlCredentials(value: string): string {
+function maskUrlCredentials(value: string): string {
   return value.replace(/^([a-z][\w+.-]*:\/\/)[^@/]*@/i, '$1<redacted>@')
 }
 
-export function describeDuration(ms: number): string {
+function describeDuration(ms: number): string {
   const minutes = Math.round(ms / 60_000)
   if (minutes < 1) return `${Math.round(ms / 1000)} s`
   if (minutes < 120) return `${minutes} min`

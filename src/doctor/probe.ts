@@ -38,7 +38,7 @@ const DEFAULT_TIMEOUT_MS = 10_000
 const MAX_ANSWER_BYTES = 64 * 1024
 
 /** The URL snapd would use as the base: http(s), a trailing slash added as snapd adds it. */
-export function serviceBase(url: string): URL {
+function serviceBase(url: string): URL {
   let parsed: URL
   try {
     parsed = new URL(url)

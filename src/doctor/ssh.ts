@@ -26,7 +26,7 @@ export const SSH_COMMANDS = {
   version: ['snap', 'version'],
 } as const satisfies Record<string, readonly string[]>
 
-export type SshCommand = keyof typeof SSH_COMMANDS
+type SshCommand = keyof typeof SSH_COMMANDS
 
 export interface SshOptions {
   /** `[USER@]HOST`, or `ssh://[USER@]HOST[:PORT]`. */
@@ -41,7 +41,7 @@ export interface SshOptions {
   ssh?: string
 }
 
-export interface SshResult {
+interface SshResult {
   code: number | null
   stdout: string
   stderr: string
@@ -182,7 +182,7 @@ export async function readSsh(options: SshOptions): Promise<DeviceView> {
 }
 
 /** Runs one remote command; the output is cut at MAX_OUTPUT_BYTES and the command killed after the time limit. */
-export function runSsh(options: SshOptions, remote: readonly string[]): Promise<SshResult> {
+function runSsh(options: SshOptions, remote: readonly string[]): Promise<SshResult> {
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const argv = sshArgv(options, remote)
   return new Promise((resolve, reject) => {
@@ -221,7 +221,7 @@ export function runSsh(options: SshOptions, remote: readonly string[]): Promise<
 }
 
 /** The top-level one-line headers of the first assertion in `text`. */
-export function assertionHeaders(text: string): Record<string, string> {
+function assertionHeaders(text: string): Record<string, string> {
   const headers: Record<string, string> = {}
   for (const line of text.split('\n')) {
     if (line === '') break

@@ -20,7 +20,7 @@ export type StepId = (typeof STEPS)[number]['id']
 /** Where a step stands: passed, failed, being retried, not run because an earlier one failed, or not part of this device's path. */
 export type StepStatus = 'ok' | 'failed' | 'retrying' | 'in-progress' | 'not-reached' | 'skipped' | 'unknown'
 
-export const STEP_IDS: readonly StepId[] = STEPS.map((s) => s.id)
+const STEP_IDS: readonly StepId[] = STEPS.map((s) => s.id)
 
 export function stepIndex(step: StepId): number {
   return STEP_IDS.indexOf(step)

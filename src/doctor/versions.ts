@@ -15,7 +15,7 @@ export const SNAPD_CHANGES = {
 } as const
 
 /** The numbers of a snapd version: "2.57.6-1+deb12u1" → [2, 57, 6]; "2.77+75" → [2, 77]. */
-export function versionNumbers(version: string): number[] | undefined {
+function versionNumbers(version: string): number[] | undefined {
   const match = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version.trim())
   if (!match) return undefined
   return match.slice(1).flatMap((part) => (part === undefined ? [] : [Number(part)]))

@@ -3,7 +3,7 @@
  */
 
 import type {Position} from './findings/finding.js'
-import {gadgetInfoType, type GadgetInfo} from './model.js'
+import {gadgetInfoType, type GadgetInfo} from './gadget-types.js'
 import type {SnapdTarget} from './snapd-version.js'
 import type {YamlNode} from '../go-yaml/read/ast.js'
 import {type DecodeIssue, decodeDocument, type FieldSource, type Origin} from '../go-yaml/decode/decode.js'

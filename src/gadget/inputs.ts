@@ -9,7 +9,7 @@ import {ioError, UserError} from '../errors.js'
 import {readBoundedFile} from '../support/bounded-read.js'
 import {displayPath} from '../support/display-path.js'
 
-export type GadgetKind = 'file' | 'project' | 'snap'
+type GadgetKind = 'file' | 'project' | 'snap'
 
 export interface GadgetLocation {
   kind: GadgetKind

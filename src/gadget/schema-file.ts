@@ -6,7 +6,7 @@ import {fileURLToPath} from 'node:url'
 import {writeNewFile} from '../support/output-file.js'
 
 /** Absolute path of the schema in the installed package. */
-export const gadgetSchemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'gadget.schema.json')
+const gadgetSchemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'gadget.schema.json')
 
 export function gadgetSchemaText(): string {
   return readFileSync(gadgetSchemaPath, 'utf8')

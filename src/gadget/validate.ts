@@ -11,7 +11,7 @@ import {FileReport} from './findings/collector.js'
 import {type ContentTree, directoryTree, placeholderTree} from './checks/content-tree.js'
 import {lintGadget, type LintContext} from './checks/lint.js'
 import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, type ProjectText, registrationConfigFindings, serialRequestHookFindings} from './checks/project.js'
-import {type GadgetModel, SnapdChecks} from './checks/snapd/index.js'
+import {type ModelFacts, SnapdChecks} from './checks/snapd/index.js'
 import {atLeast, LATEST_SNAPD, OLDEST_SNAPD, snapdTarget, type SnapdTarget} from './snapd-version.js'
 import {type GadgetLocation, locateGadget, MAX_GADGET_BYTES, readUserFile} from './inputs.js'
 
@@ -24,7 +24,7 @@ export interface ValidateOptions {
   /** Make lint warnings errors. */
   strict?: boolean
   /** The model the gadget is for (grade, classic); enables the model rules. */
-  model?: GadgetModel
+  model?: ModelFacts
   /** The gadget's files; by default content is assumed present (gadget.yaml judged alone). */
   tree?: ContentTree
   /** In a gadget project: the paths snapcraft.yaml's parts put into the snap (they need not exist yet). */

@@ -14,7 +14,7 @@ export interface Position {
   line: number
 }
 
-export interface YamlDocument {
+interface YamlDocument {
   /** The document as plain data (YAML 1.2's core schema). */
   data: PlainValue | undefined
   /** Line and column of the value (or the key) at `path`; the closest existing node otherwise. */

@@ -14,7 +14,7 @@ import {resolve, Tag} from './decode/resolve.js'
 import type {YamlNode} from './read/ast.js'
 import {readYaml} from './read/parser.js'
 
-export interface UntrustedYamlLimits {
+interface UntrustedYamlLimits {
   /** Bytes of input (UTF-8). */
   maxBytes: number
   /** Collections inside collections, aliases followed. */
@@ -23,11 +23,11 @@ export interface UntrustedYamlLimits {
   maxNodes: number
 }
 
-export const UNTRUSTED_YAML_LIMITS: UntrustedYamlLimits = {maxBytes: 2 * 1024 * 1024, maxDepth: 32, maxNodes: 20_000}
+const UNTRUSTED_YAML_LIMITS: UntrustedYamlLimits = {maxBytes: 2 * 1024 * 1024, maxDepth: 32, maxNodes: 20_000}
 
-export type YamlSchema = 'yaml-1.1' | 'yaml-1.2'
+type YamlSchema = 'yaml-1.1' | 'yaml-1.2'
 
-export interface UntrustedYamlOptions extends Partial<UntrustedYamlLimits> {
+interface UntrustedYamlOptions extends Partial<UntrustedYamlLimits> {
   schema?: YamlSchema
 }
 
@@ -35,7 +35,7 @@ export interface UntrustedYamlOptions extends Partial<UntrustedYamlLimits> {
 export type PlainValue = boolean | null | number | PlainValue[] | string | {[key: string]: PlainValue}
 
 /** Why a text was refused: `limit`: over one of the limits; `syntax`: not YAML; `shape`: YAML, but not plain data. */
-export interface UntrustedYamlFailure {
+interface UntrustedYamlFailure {
   ok: false
   kind: 'limit' | 'shape' | 'syntax'
   message: string
@@ -43,12 +43,12 @@ export interface UntrustedYamlFailure {
   column?: number
 }
 
-export type UntrustedYaml = {ok: true; value: PlainValue | undefined} | UntrustedYamlFailure
+type UntrustedYaml = {ok: true; value: PlainValue | undefined} | UntrustedYamlFailure
 
 /** A path inside a document: `['models', 1, 'api-key']`. */
 export type DocumentPath = readonly (number | string)[]
 
-export interface UntrustedYamlDocument {
+interface UntrustedYamlDocument {
   value: PlainValue | undefined
   /** Line and column of the value (or the key) at `path`; of the closest existing parent otherwise. */
   locate(path: DocumentPath, at?: 'key' | 'value'): undefined | {column: number; line: number}

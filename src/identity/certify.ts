@@ -18,7 +18,7 @@ import {UserError} from '../errors.js'
 import {quoteInput} from '../support/echo.js'
 import type {StationRow} from './station-export.js'
 
-export interface CertifyOptions {
+interface CertifyOptions {
   /** The account that certifies the keys: the brand, or a manufacturer the brand's service trusts. */
   issuerId: string
   /** The issuer's registered account-key (RSA 4096, PEM, as serve signs with). */
@@ -31,7 +31,7 @@ export interface CertifyOptions {
   earlier?: {text: string; file: string}
 }
 
-export interface CertifiedIdentity {
+interface CertifiedIdentity {
   hardwareId: string
   /** hardware-id-key-sha3-384. */
   digest: string
@@ -45,7 +45,7 @@ export interface CertifiedIdentity {
   assertion: string
 }
 
-export interface Certification {
+interface Certification {
   issuerId: string
   /** The id of the key that signed the new assertions. */
   keyId: string

@@ -11,7 +11,7 @@ import {plainScalarsYaml11ReadsOtherwise, readUntrustedYaml} from '../go-yaml/un
 import {readPublicKeys} from '../keys/read-key.js'
 import {type IdentityVerification, verifyIdentity} from './verify.js'
 
-export type IdentityDocumentKind = 'registration-body' | 'serial' | 'serial-request'
+type IdentityDocumentKind = 'registration-body' | 'serial' | 'serial-request'
 
 export interface IdentityCheck {
   name: 'assertion-signature' | 'identity-signature' | 'serial'
@@ -48,7 +48,7 @@ export interface VerifyIdentityDocumentOptions {
   brandKeyFile?: string
 }
 
-export interface ParsedRegistrationBody {
+interface ParsedRegistrationBody {
   fields: Record<string, unknown>
   warnings: string[]
 }

@@ -100,7 +100,7 @@ export class DeviceIdentity {
   }
 }
 
-export interface StoredIdentity {
+interface StoredIdentity {
   identity: DeviceIdentity
   /** The key file. */
   file: string

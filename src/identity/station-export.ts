@@ -29,13 +29,13 @@ import {didYouMean} from '../support/suggest.js'
 /** A station export of a large line (100,000 devices with RSA-4096 keys) is about 150 MB. */
 export const MAX_EXPORT_FILE_BYTES = 256 * 1024 * 1024
 /** The files of a directory read at most. */
-export const MAX_EXPORT_FILES = 100_000
+const MAX_EXPORT_FILES = 100_000
 /** A hardware id longer than this is no id a person or a serial could use. */
-export const MAX_HARDWARE_ID_LENGTH = 512
+const MAX_HARDWARE_ID_LENGTH = 512
 const MAX_TEXT_LENGTH = 1024
 
-export const EXPORT_FIELDS = ['hardware-id', 'hardware-id-key', 'hardware-id-key-sha3-384', 'key-type', 'public-key-pem'] as const
-export const OPTIONAL_EXPORT_FIELDS = ['brand-id', 'model', 'manufacturer', 'hardware-name'] as const
+const EXPORT_FIELDS = ['hardware-id', 'hardware-id-key', 'hardware-id-key-sha3-384', 'key-type', 'public-key-pem'] as const
+const OPTIONAL_EXPORT_FIELDS = ['brand-id', 'model', 'manufacturer', 'hardware-name'] as const
 const KNOWN_FIELDS = [...EXPORT_FIELDS, ...OPTIONAL_EXPORT_FIELDS]
 const EXPORT_EXTENSIONS = new Set(['.csv', '.json', '.jsonl'])
 
@@ -51,7 +51,7 @@ export interface StationRow {
   source: string
 }
 
-export interface StationExport {
+interface StationExport {
   rows: StationRow[]
   /** The files read, in order. */
   files: string[]

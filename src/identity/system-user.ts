@@ -14,7 +14,7 @@ import {MAX_KEY_FILE_BYTES} from '../keys/read-key.js'
 import {sha512Crypt} from '../support/sha512-crypt.js'
 
 /** The default validity: a factory shift or a support visit, not a year. */
-export const SYSTEM_USER_DEFAULT_HOURS = 72
+const SYSTEM_USER_DEFAULT_HOURS = 72
 /** Account, account-key and model assertions are a few KB each. */
 const MAX_ASSERTION_FILE_BYTES = 1024 * 1024
 /** crypt(3) hashes only the bytes it is given; a pass phrase longer than this is a mistake. */
@@ -37,7 +37,7 @@ export interface SystemUserOptions extends Omit<SystemUserInput, 'brandId' | 'pa
   now?: Date
 }
 
-export interface IssuedSystemUser {
+interface IssuedSystemUser {
   signed: SignedAssertion
   /** account, account-key (when given), then the system-user: what auto-import.assert holds. */
   bundle: string
@@ -132,7 +132,7 @@ export function issueSystemUser(options: SystemUserOptions): IssuedSystemUser {
   return {bundle, bundled: [...chain.map((a) => a.type), 'system-user'], features: systemUserFeatures(input), notes, signed, view: systemUserView(signed.assertion)}
 }
 
-export interface SystemUserFiles {
+interface SystemUserFiles {
   /** PEM private key file. */
   keyFile: string
   /** Files of account/account-key assertions. */
@@ -160,7 +160,7 @@ function modelBrand(models: readonly Assertion[] | undefined): string | undefine
   return models && models.length > 0 ? modelView(models[0]).brandId : undefined
 }
 
-/** The model's system-user-authority as snapd reads it: the brand when absent; a list always includes the brand. */
+/** The model's system-user-authority as snapd reads it (asserts/model.go checkOptionalSystemUserAuthority): the brand when absent, anyone for "*", and a list always with the brand. */
 function systemUserAuthority(model: Assertion, brandId: string): string[] {
   const value = model.headers['system-user-authority']
   if (value === undefined) return [brandId]

@@ -12,7 +12,7 @@
 const DASHED_WORDS = /^[a-z0-9]+(?:-[a-z0-9]+)*$/
 const LETTER = /[a-z]/
 /** Far beyond any real name; keeps `<name>.pem` within a file name's 255 bytes. */
-export const MAX_KEY_NAME_LENGTH = 128
+const MAX_KEY_NAME_LENGTH = 128
 
 /** Whether snapd accepts `name` as an account-key name. */
 export function isValidKeyName(name: string): boolean {

@@ -11,8 +11,7 @@ import {formatLayoutText} from './text.js'
 export {type DiskLayout, type DiskRange, type LaidOutImage, type LaidOutStructure, type LaidOutVolume, layOutGadget, type LayoutMark, type LayoutOptions, partitionTableOf, type SectorSize} from './model.js'
 export {partitionTypeName} from './partition-types.js'
 
-export const layoutFormats = ['text', 'svg', 'html', 'json'] as const
-export type LayoutFormat = (typeof layoutFormats)[number]
+type LayoutFormat = 'text' | 'svg' | 'html' | 'json'
 
 export function renderLayout(layout: DiskLayout, format: LayoutFormat, options: {color?: boolean; width?: number} = {}): string {
   switch (format) {

@@ -18,11 +18,11 @@ import {Locator, parseGadget} from '../gadget/decode-gadget.js'
 import {layOutVolumes, type StructureRef, type VolumeRef} from '../gadget/geometry/volumes.js'
 import {layoutVolume} from '../gadget/geometry/pack-layout.js'
 import {locateGadget, readUserFile} from '../gadget/inputs.js'
-import type {GadgetStructure} from '../gadget/model.js'
+import type {GadgetStructure} from '../gadget/gadget-types.js'
 import {u64} from '../gadget/quantity.js'
 import {snapdTarget} from '../gadget/snapd-version.js'
 import {validatePaths} from '../gadget/validate.js'
-import type {GadgetModel} from '../gadget/checks/snapd/index.js'
+import type {ModelFacts} from '../gadget/checks/snapd/index.js'
 import {partitionTypeName} from './partition-types.js'
 
 export type SectorSize = 512 | 4096
@@ -33,7 +33,7 @@ export interface LayoutOptions {
   snapd?: string
   /** The disk's logical sector size: where the GPT header and table end. */
   sectorSize?: SectorSize
-  model?: GadgetModel
+  model?: ModelFacts
 }
 
 /** A mark on the picture: what validate found about this structure or image. */
@@ -52,7 +52,7 @@ export interface LaidOutImage {
   marks: LayoutMark[]
 }
 
-export interface LaidOutFiles {
+interface LaidOutFiles {
   source: string
   target: string
 }

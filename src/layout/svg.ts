@@ -17,7 +17,7 @@ const BAR_HEIGHT = 64
 const LINE = 18
 const FONT = 12
 /** The advance of one character of a 12px monospace font (0.602 em for DejaVu Sans Mono). */
-export const CHAR_WIDTH = 7.3
+const CHAR_WIDTH = 7.3
 const MIN_SEGMENT = 30
 
 const ROLE_FILL: Record<string, string> = {
@@ -28,7 +28,7 @@ const ROLE_FILL: Record<string, string> = {
   'system-seed-null': '#b8c0ff',
 }
 
-export interface SvgOptions {
+interface SvgOptions {
   /** Give the SVG an id prefix (several on one page). */
   idPrefix?: string
 }

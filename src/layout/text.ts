@@ -9,7 +9,7 @@ import {painter, type Paint, type Style} from '../support/paint.js'
 import type {DiskLayout, LaidOutStructure, LaidOutVolume, LayoutMark} from './model.js'
 import {humanSize, placedByHardware, segmentsOf} from './segments.js'
 
-export interface TextLayoutOptions {
+interface TextLayoutOptions {
   color: boolean
   /** Columns of the terminal (at least 40). */
   width: number

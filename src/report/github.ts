@@ -11,7 +11,7 @@ import {ruleInfo} from '../gadget/findings/rules.js'
 import {displayPath, findingSpan, plural, summaryLine, visible} from './common.js'
 import type {ValidationReport} from './types.js'
 
-export interface GithubOptions {
+interface GithubOptions {
   /** Absolute file names under this directory (the workspace) are written relative to it. */
   cwd?: string
 }

@@ -13,7 +13,7 @@ import type {SourceTexts, ValidationReport} from './types.js'
 export const reportFormats = ['text', 'json', 'github', 'sarif', 'junit'] as const
 export type ReportFormat = (typeof reportFormats)[number]
 
-export interface RenderOptions {
+interface RenderOptions {
   /** text: colour with ANSI escapes. */
   color?: boolean
   /** text, sarif: file texts keyed by Finding.file, for code frames and SARIF fingerprints. */
@@ -24,7 +24,7 @@ export interface RenderOptions {
   toolVersion?: string
 }
 
-export interface RenderedReport {
+interface RenderedReport {
   /** What goes to stdout. */
   output: string
   /** github: Markdown for $GITHUB_STEP_SUMMARY, when that is set. */

@@ -34,7 +34,7 @@ export interface SarifOptions {
 }
 
 // The parts of SARIF 2.1.0 this report uses (https://docs.oasis-open.org/sarif/sarif/v2.1.0/).
-export type SarifLevel = 'error' | 'note' | 'warning'
+type SarifLevel = 'error' | 'note' | 'warning'
 
 export interface SarifLog {
   $schema: string
@@ -42,7 +42,7 @@ export interface SarifLog {
   runs: SarifRun[]
 }
 
-export interface SarifRun {
+interface SarifRun {
   tool: {driver: SarifDriver}
   columnKind: 'unicodeCodePoints' | 'utf16CodeUnits'
   artifacts: SarifArtifact[]
@@ -52,12 +52,12 @@ export interface SarifRun {
 }
 
 /** How the run went: a path that could not be read makes it unsuccessful, with a notification per path. */
-export interface SarifInvocation {
+interface SarifInvocation {
   executionSuccessful: boolean
   toolExecutionNotifications?: Array<{level: SarifLevel; message: SarifMessage; descriptor?: {id: string}; locations?: Array<{physicalLocation: {artifactLocation: SarifArtifactLocation}}>}>
 }
 
-export interface SarifDriver {
+interface SarifDriver {
   name: string
   version: string
   semanticVersion?: string
@@ -65,7 +65,7 @@ export interface SarifDriver {
   rules: SarifRule[]
 }
 
-export interface SarifRule {
+interface SarifRule {
   id: RuleId
   name: string
   shortDescription: SarifMessage
@@ -74,29 +74,29 @@ export interface SarifRule {
   properties: {source: RuleInfo['source']; since?: string; tags: string[]}
 }
 
-export interface SarifMessage {
+interface SarifMessage {
   text: string
 }
 
-export interface SarifArtifactLocation {
+interface SarifArtifactLocation {
   uri: string
   uriBaseId?: string
   index?: number
 }
 
-export interface SarifArtifact {
+interface SarifArtifact {
   location: SarifArtifactLocation
   roles?: Array<'analysisTarget'>
 }
 
-export interface SarifRegion {
+interface SarifRegion {
   startLine: number
   startColumn: number
   endLine?: number
   endColumn?: number
 }
 
-export interface SarifResult {
+interface SarifResult {
   ruleId: RuleId
   ruleIndex: number
   level: SarifLevel
@@ -116,7 +116,7 @@ export function formatSarif(report: ValidationReport, options: SarifOptions): st
 }
 
 /** The SARIF document as an object (formatSarif serialises it). */
-export function sarifLog(report: ValidationReport, options: SarifOptions): SarifLog {
+function sarifLog(report: ValidationReport, options: SarifOptions): SarifLog {
   // The whole catalog: code scanning describes a tool's rules from it, whether a run found any.
   const ruleInfos = rules
   const ruleIndex = new Map(ruleInfos.map((r, i) => [r.id, i]))

@@ -4,7 +4,7 @@
  * (checkBoardProfile); a test keeps this list equal to src/serial/boards/.
  */
 import {UserError} from '../errors.js'
-import {type BoardProfile, checkBoardProfile} from '../serial/boards.js'
+import {type SerialBoardProfile, checkBoardProfile} from '../serial/boards.js'
 import allwinner from '../serial/boards/allwinner.json' with {type: 'json'}
 import beaglebone from '../serial/boards/beaglebone.json' with {type: 'json'}
 import beagleplay from '../serial/boards/beagleplay.json' with {type: 'json'}
@@ -32,7 +32,7 @@ const PROFILES: Readonly<Record<string, unknown>> = {
   x86,
 }
 
-const checked = new Map<string, BoardProfile>()
+const checked = new Map<string, SerialBoardProfile>()
 
 export const builtinBoards: BoardCatalog = {
   ids: () => Object.keys(PROFILES),

@@ -64,7 +64,7 @@ interface RuntimeArgs {
   version: boolean
 }
 
-export interface RuntimeIo {
+interface RuntimeIo {
   stdout: {write(text: string): unknown}
   stderr: {write(text: string): unknown}
   env: Readonly<Record<string, string | undefined>>
@@ -113,7 +113,7 @@ function usage(message: string): UserError {
 }
 
 /** The error as one line: snapd shows the hook's output in `snap change`, and logs keep lines. */
-export function errorLine(error: unknown, hook = 'prepare-device'): string {
+function errorLine(error: unknown, hook = 'prepare-device'): string {
   let text: string
   if (error instanceof UserError) text = `${error.located}${error.hint ? ` (fix: ${error.hint})` : ''}`
   else if (error instanceof InternalError) text = `internal error: ${error.message}`

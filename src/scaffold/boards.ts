@@ -23,7 +23,7 @@ export const SHARED_TEMPLATES_DIR = join(TEMPLATES_DIR, 'shared')
 export const BASES = ['core22', 'core24'] as const
 export type Base = (typeof BASES)[number]
 export const ARCHITECTURES = ['amd64', 'arm64', 'armhf', 'riscv64'] as const
-export const BOOTLOADERS = ['grub', 'piboot', 'u-boot'] as const
+const BOOTLOADERS = ['grub', 'piboot', 'u-boot'] as const
 
 /** Restricts a list entry of the profile's data to some bases or architectures. */
 export interface When {
@@ -40,7 +40,7 @@ export interface BoardKernel {
   channel?: string
 }
 
-export interface BoardProfile {
+export interface GadgetBoardProfile {
   id: string
   title: string
   description: string
@@ -146,14 +146,14 @@ export function boardProfileIds(options: BoardSearchOptions = {}): string[] {
 }
 
 /** Every available profile, sorted by id. */
-export function listBoardProfiles(options: BoardSearchOptions = {}): BoardProfile[] {
+export function listBoardProfiles(options: BoardSearchOptions = {}): GadgetBoardProfile[] {
   return candidates(options)
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((c) => readProfile(c))
 }
 
 /** One profile by id; an unknown id is a usage error that lists the known ones. */
-export function loadBoardProfile(id: string, options: BoardSearchOptions = {}): BoardProfile {
+export function loadBoardProfile(id: string, options: BoardSearchOptions = {}): GadgetBoardProfile {
   const all = candidates(options)
   const found = all.find((c) => c.id === id)
   if (!found) {
@@ -168,7 +168,7 @@ export function loadBoardProfile(id: string, options: BoardSearchOptions = {}): 
   return readProfile(found)
 }
 
-function readProfile({dir, id, origin}: Candidate): BoardProfile {
+function readProfile({dir, id, origin}: Candidate): GadgetBoardProfile {
   const file = join(dir, 'profile.json')
   let data: unknown
   try {
@@ -189,7 +189,7 @@ interface ProfilePlace {
 }
 
 /** Checks a profile document; every mistake names the file and the key. */
-export function checkProfile(data: unknown, place: ProfilePlace): BoardProfile {
+function checkProfile(data: unknown, place: ProfilePlace): GadgetBoardProfile {
   const fail = (key: string, message: string, hint: string): never => {
     throw new UserError('E_INIT_BOARD', `${place.file}: ${key}: ${message}`, {file: place.file, hint, kind: 'usage'})
   }
@@ -241,7 +241,7 @@ export function checkProfile(data: unknown, place: ProfilePlace): BoardProfile {
     throw error
   }
 
-  const profile: BoardProfile = {
+  const profile: GadgetBoardProfile = {
     architectures,
     assumes: {},
     bases,
@@ -275,7 +275,7 @@ export function checkProfile(data: unknown, place: ProfilePlace): BoardProfile {
       }
     }
 
-    profile.assumes = data.assumes as BoardProfile['assumes']
+    profile.assumes = data.assumes as GadgetBoardProfile['assumes']
   }
 
   if (!isRecord(data.volumes) || Object.keys(data.volumes).length === 0) fail('volumes', 'must map volume names to volumes', 'write the gadget.yaml volumes as JSON')

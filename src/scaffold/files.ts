@@ -7,8 +7,8 @@ import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {isAbsolute, join, relative, resolve, sep} from 'node:path'
 
 import {InternalError, UserError} from '../errors.js'
-import {type BoardProfile, safeRelative, SHARED_TEMPLATES_DIR, TEMPLATES_DIR} from './boards.js'
-import type {ModelJson} from './model.js'
+import {type GadgetBoardProfile, safeRelative, SHARED_TEMPLATES_DIR, TEMPLATES_DIR} from './boards.js'
+import type {ModelJson} from './model-assertion.js'
 import {renderTemplate} from './render.js'
 
 export interface PlannedFile {
@@ -35,7 +35,7 @@ function readText(file: string): string {
 }
 
 /** templates/gadget/: snapcraft.yaml, gadget.yaml, the hooks, README.md. */
-export function sharedFiles(board: BoardProfile, context: Record<string, unknown>): PlannedFile[] {
+export function sharedFiles(board: GadgetBoardProfile, context: Record<string, unknown>): PlannedFile[] {
   const root = join(TEMPLATES_DIR, 'gadget')
   return (
     walk(root)
@@ -47,7 +47,7 @@ export function sharedFiles(board: BoardProfile, context: Record<string, unknown
 }
 
 /** The board's files/ tree and the shared files it asks for. */
-export function boardFiles(board: BoardProfile, context: Record<string, unknown>): PlannedFile[] {
+export function boardFiles(board: GadgetBoardProfile, context: Record<string, unknown>): PlannedFile[] {
   const root = join(board.dir, 'files')
   const from = board.origin === 'built-in' ? `templates/boards/${board.id}/files` : `${board.origin}/files`
   const files = existsSync(root) ? walk(root).map((rel) => planFile(join(root, rel), rel, `${from}/${rel}`, context)) : []

@@ -65,12 +65,12 @@ export function storeIdProblem(id: string): string | undefined {
 }
 
 /** Snap interface and plug names (snap/naming ValidatePlug). */
-export function plugNameProblem(name: string): string | undefined {
+function plugNameProblem(name: string): string | undefined {
   return /^[a-z](?:-?[a-z0-9])*$/.test(name) ? undefined : 'a plug name uses a-z, digits and single inner hyphens, starting with a letter'
 }
 
 /** Shell environment variable names (POSIX). */
-export function envNameProblem(name: string): string | undefined {
+function envNameProblem(name: string): string | undefined {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? undefined : 'an environment variable name uses letters, digits and "_", not starting with a digit'
 }
 
@@ -79,7 +79,7 @@ export function boardIdProblem(id: string): string | undefined {
   return /^[a-z0-9](?:-?[a-z0-9])*$/.test(id) ? undefined : 'a board id uses a-z, digits and single inner hyphens'
 }
 
-export type NameKind = 'account id' | 'board id' | 'channel' | 'environment variable' | 'model name' | 'plug name' | 'snap id' | 'snap name' | 'store id' | 'track'
+type NameKind = 'account id' | 'board id' | 'channel' | 'environment variable' | 'model name' | 'plug name' | 'snap id' | 'snap name' | 'store id' | 'track'
 
 const checks: Record<NameKind, (value: string) => string | undefined> = {
   'account id': accountIdProblem,

@@ -11,10 +11,10 @@ import type {HardwareKeyType} from '../assertions/hardware-identity.js'
 import {checkRegistrationConfig, ONBOARDING_MODES, type OnboardingMode} from '../device/config.js'
 import {neededPlugs, resolveRegistrationChain} from '../device/prepare.js'
 import {quoteInput} from '../support/echo.js'
-import {type Base, BASES, type BoardProfile, loadBoardProfile, selectFor, TEMPLATES_DIR} from './boards.js'
+import {type Base, BASES, type GadgetBoardProfile, loadBoardProfile, selectFor, TEMPLATES_DIR} from './boards.js'
 import {engineFor, quickjsPart} from './engine.js'
 import {boardFiles, checkPaths, dataFiles, type PlannedFile, renderFile, sharedFiles} from './files.js'
-import {buildModelJson, checkModelJson, MODEL_GRADES, type ModelGrade, type ModelJson, type ModelSnapInput, STORAGE_SAFETIES, type StorageSafety} from './model.js'
+import {buildModelJson, checkModelJson, MODEL_GRADES, type ModelGrade, type ModelJson, type ModelSnapInput, STORAGE_SAFETIES, type StorageSafety} from './model-assertion.js'
 import {checkName} from './naming.js'
 import {API_KEY_OPTION, DEFAULT_API_KEY_ENV, deviceServiceOf, HARDWARE_IDENTITY_SNAPD, registrationConfig} from './registration.js'
 
@@ -113,7 +113,7 @@ export function scaffoldDefaults(options: Pick<ScaffoldOptions, 'board' | 'board
   name: string
   model: string
   grade: ModelGrade
-  board: BoardProfile
+  board: GadgetBoardProfile
 } {
   const board = loadBoardProfile(options.board, {boardDirs: options.boardDirs, cwd: options.cwd})
   const base = options.base ?? board.bases.at(-1)!
@@ -307,7 +307,7 @@ function requireOneLine(text: string, flag: string, max: number): string {
 }
 
 /** `name[=snap-id][@channel]` */
-export function parseSnapSpec(spec: string): ModelSnapInput {
+function parseSnapSpec(spec: string): ModelSnapInput {
   const at = spec.indexOf('@')
   const head = at === -1 ? spec : spec.slice(0, at)
   const [name, id] = head.split('=', 2)
@@ -321,7 +321,7 @@ interface ContextInput {
   apiKeyEnv: null | string
   architecture: string
   base: Base
-  board: BoardProfile
+  board: GadgetBoardProfile
   deviceService: {preset: string; url: string}
   displayName?: string
   gadgetId?: string
@@ -404,7 +404,7 @@ function buildHosts(architecture: string): string[] {
 }
 
 /** The board's parts, then QuickJS and snap-gadget's registration runtime. */
-function snapcraftParts(board: BoardProfile, context: Record<string, unknown>, target: {architecture: string; base: string}): Record<string, unknown> {
+function snapcraftParts(board: GadgetBoardProfile, context: Record<string, unknown>, target: {architecture: string; base: string}): Record<string, unknown> {
   const resolveFiles = (parts: Record<string, unknown>, dir: string, from: string): Record<string, unknown> => {
     const out: Record<string, unknown> = {}
     for (const [name, raw] of Object.entries(parts)) {

@@ -11,7 +11,7 @@ import {quoteInput} from '../support/echo.js'
 export const DEFAULT_API_KEY_ENV = 'SERIAL_VAULT_API_KEY'
 /** The gadget option the factory sets with `snap set <gadget> api-key=…`. */
 export const API_KEY_OPTION = 'api-key'
-export const DEFAULT_BODY_FACTS = ['serial-source', 'board-model'] as const
+const DEFAULT_BODY_FACTS = ['serial-source', 'board-model'] as const
 export const DEVICE_SERVICES = ['serial-vault', 'model-service', 'local'] as const
 /** What a gadget in hardware-identity onboarding assumes: the snapd that runs prepare-serial-request. */
 export const HARDWARE_IDENTITY_SNAPD = 'snapd2.74'
@@ -27,7 +27,7 @@ export function deviceServiceOf(value: string): {preset: string; url: string} {
   })
 }
 
-export interface RegistrationInput {
+interface RegistrationInput {
   apiKeyEnv: null | string
   bodyFacts?: readonly string[]
   bodyFields?: Readonly<Record<string, string>>

@@ -35,7 +35,7 @@ export const OUTPUT_HELPERS: Readonly<Record<TemplateKind, readonly string[]>> =
 const LOGIC_HELPERS = ['eq', 'ne', 'includes']
 const BLOCK_HELPERS = ['if', 'unless', 'each', 'with']
 
-export const COMPILE_OPTIONS = {
+const COMPILE_OPTIONS = {
   knownHelpers: Object.fromEntries([...new Set([...Object.values(OUTPUT_HELPERS).flat(), ...LOGIC_HELPERS])].map((h) => [h, true])),
   knownHelpersOnly: true,
   noEscape: true,
@@ -191,7 +191,7 @@ const require = createRequire(import.meta.url)
 let compiler: Handlebars | undefined
 
 /** The library with our helpers, loaded on first use: only init renders templates. */
-export function handlebarsCompiler(): Handlebars {
+function handlebarsCompiler(): Handlebars {
   if (!compiler) {
     compiler = (require('handlebars') as Handlebars).create()
     registerHelpers(compiler)

@@ -25,7 +25,7 @@ export interface BoardMatch {
   dmi?: boolean
 }
 
-export interface BoardProfile extends ChainSpec {
+export interface SerialBoardProfile extends ChainSpec {
   id: string
   title: string
   /** Snap architectures the family runs (armhf, arm64, amd64, i386, riscv64). */
@@ -48,7 +48,7 @@ const boardsDir = () => fileURLToPath(new URL('boards/', import.meta.url))
 
 const PROFILE_KEYS = ['id', 'aliases', 'title', 'architectures', 'match', 'interfaces', 'notes', 'chain', 'normalise', 'transforms', 'output', 'onDenied']
 const ARCHITECTURES = ['amd64', 'arm64', 'armhf', 'i386', 'riscv64', 'ppc64el', 's390x']
-const cache = new Map<string, BoardProfile>()
+const cache = new Map<string, SerialBoardProfile>()
 
 /** The ids of every shipped profile, sorted. */
 export function boardIds(): string[] {
@@ -59,7 +59,7 @@ export function boardIds(): string[] {
 }
 
 /** A shipped profile by id; an unknown id is a usage error with a suggestion. */
-export function loadBoard(id: string): BoardProfile {
+export function loadBoard(id: string): SerialBoardProfile {
   const cached = cache.get(id)
   if (cached) return cached
   const ids = boardIds()
@@ -93,12 +93,12 @@ export function boardNames(): string[] {
     .sort()
 }
 
-export function listBoards(): BoardProfile[] {
+export function listBoards(): SerialBoardProfile[] {
   return boardIds().map((id) => loadBoard(id))
 }
 
 /** Checks a parsed profile document. */
-export function checkBoardProfile(data: unknown, place: ConfigPlace, file = place.file ?? ''): BoardProfile {
+export function checkBoardProfile(data: unknown, place: ConfigPlace, file = place.file ?? ''): SerialBoardProfile {
   if (!isRecord(data)) throw configError(place, [], `a board profile is a mapping, not ${describeValue(data)}`, 'see the shipped profiles in boards/')
   checkKeys(data, PROFILE_KEYS, place, [], 'a board profile')
   const text = (key: string, required: boolean): string | undefined => {
@@ -118,7 +118,7 @@ export function checkBoardProfile(data: unknown, place: ConfigPlace, file = plac
   }
 
   const spec = checkChainSpec(data, place, [], true) as ChainSpec
-  const profile: BoardProfile = {
+  const profile: SerialBoardProfile = {
     ...spec,
     architectures: list('architectures', ARCHITECTURES),
     file,
@@ -160,13 +160,13 @@ function checkMatch(raw: unknown, place: ConfigPlace): BoardMatch {
 }
 
 export interface BoardDetection {
-  board: BoardProfile
+  board: SerialBoardProfile
   /** What matched: `compatible raspberrypi,5-model-b`, `DMI tables`, … */
   reason: string
 }
 
 /** The fallback when nothing identifies the board. */
-export const FALLBACK_BOARD = 'generic-arm'
+const FALLBACK_BOARD = 'generic-arm'
 
 /**
  * Picks the profile for the system under `context.root`: device-tree compatible first (most
@@ -210,7 +210,7 @@ async function cpuVendor(context: SourceContext): Promise<string | undefined> {
 /** Board profiles by id: the shipped files, or (in the single-file runtime) built-in copies. */
 export interface BoardCatalog {
   ids(): readonly string[]
-  load(id: string): BoardProfile
+  load(id: string): SerialBoardProfile
 }
 
 /** The shipped profile files. */

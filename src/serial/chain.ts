@@ -126,7 +126,7 @@ export interface RunOptions {
   sourceTimeoutMs?: number
 }
 
-export interface ResolveOptions {
+interface ResolveOptions {
   name: string
   place?: ConfigPlace
   /** Where `spec` sits in its document (for located errors). */
@@ -235,7 +235,7 @@ export async function runChain(chain: SerialChain, context: SourceContext, optio
  * the main option is set, else `id[key=value,...]`. Labels stay short; reports carry this too, so
  * that no setting is lost from them.
  */
-export function entrySetting(id: string, primary: string | undefined, options: Readonly<Record<string, unknown>> | undefined): string {
+function entrySetting(id: string, primary: string | undefined, options: Readonly<Record<string, unknown>> | undefined): string {
   const given = Object.entries(options ?? {}).filter(([, value]) => value !== undefined)
   if (given.length === 0) return id
   const text = (value: unknown) => (Array.isArray(value) ? value.join(',') : String(value))
@@ -336,7 +336,7 @@ export async function deriveFromChain(chain: SerialChain, context: SourceContext
 }
 
 /** The error for a chain that produced nothing. */
-export function chainFailure(outcome: ChainOutcome, chain: Pick<SerialChain, 'name' | 'plugs'>): UserError {
+function chainFailure(outcome: ChainOutcome, chain: Pick<SerialChain, 'name' | 'plugs'>): UserError {
   const details = {attempts: outcome.attempts, chain: outcome.chain, plugs: chain.plugs}
   if (outcome.stoppedBy) {
     const denied = outcome.stoppedBy
@@ -356,6 +356,6 @@ export function chainFailure(outcome: ChainOutcome, chain: Pick<SerialChain, 'na
 }
 
 /** One line per attempt: `  dmi[board_serial]: absent: no DMI …` */
-export function describeAttempts(attempts: readonly SourceAttempt[]): string {
+function describeAttempts(attempts: readonly SourceAttempt[]): string {
   return attempts.map((a) => `  ${a.entry}: ${a.verdict}${a.reason ? `: ${a.reason}` : ''}`).join('\n')
 }

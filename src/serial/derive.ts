@@ -2,7 +2,7 @@
  * The one call most users need: derive the serial of the system under a root, from a board
  * profile, an explicit chain, a configuration file, or the detected board.
  */
-import {type BoardProfile, detectBoard, loadBoard} from './boards.js'
+import {type SerialBoardProfile, detectBoard, loadBoard} from './boards.js'
 import {type ChainEntrySpec, type ChainOutcome, type ChainSpec, deriveFromChain, runChain, type RunOptions, resolveChain, type SerialChain, type SerialDerivation} from './chain.js'
 import {loadSerialConfig, parseChainList, type SerialConfig} from './config/serial-config.js'
 import {checkRoot, type ContextOptions, createSourceContext} from './sources/context.js'
@@ -18,10 +18,10 @@ export interface DeriveSerialOptions extends ContextOptions, RunOptions {
   config?: SerialConfig | string
 }
 
-export interface ResolvedSerialChain {
+interface ResolvedSerialChain {
   chain: SerialChain
   /** The profile the chain (or its defaults) came from. */
-  board?: BoardProfile
+  board?: SerialBoardProfile
   /** How the board was chosen: `--board`, `config`, or what detection matched. */
   boardBy?: string
   context: SourceContext
@@ -32,11 +32,11 @@ export interface ResolvedSerialChain {
  * configuration's board > the detected board. Chain-level settings (transforms, output,
  * normalise, onDenied) come from the configuration, else from the profile.
  */
-export async function resolveSerialChain(options: DeriveSerialOptions = {}): Promise<ResolvedSerialChain> {
+async function resolveSerialChain(options: DeriveSerialOptions = {}): Promise<ResolvedSerialChain> {
   if (options.root !== undefined) await checkRoot(options.root)
   const config = typeof options.config === 'string' ? await loadSerialConfig(options.config) : options.config
   const context = createSourceContext({...options, brand: options.brand ?? config?.brand})
-  let board: BoardProfile | undefined
+  let board: SerialBoardProfile | undefined
   let boardBy: string | undefined
   if (options.board !== undefined) [board, boardBy] = [loadBoard(options.board), '--board']
   else if (config?.board !== undefined) [board, boardBy] = [loadBoard(config.board), 'configuration']

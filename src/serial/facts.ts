@@ -84,7 +84,7 @@ export type SystemFacts =
     }
   | {ms: number; ok: false; reason: string}
 
-export interface SystemFactsOptions {
+interface SystemFactsOptions {
   /** Give up after this long (default 3000 ms). */
   timeoutMs?: number
 }

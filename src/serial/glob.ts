@@ -7,12 +7,12 @@ import type {SerialFs} from './sources/source.js'
 
 const cache = new Map<string, RegExp>()
 
-export function hasWildcard(text: string): boolean {
+function hasWildcard(text: string): boolean {
   return /[*?[]/.test(text)
 }
 
 /** The regular expression for one glob (it never crosses a `/`). */
-export function globToRegExp(glob: string): RegExp {
+function globToRegExp(glob: string): RegExp {
   let re = cache.get(glob)
   if (re) return re
   let source = ''

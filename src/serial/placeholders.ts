@@ -6,7 +6,7 @@
 import {unprintableIn} from './serial-text.js'
 import type {ValueFormat} from './sources/source.js'
 
-export interface KnownPlaceholder {
+interface KnownPlaceholder {
   value: string
   /** Where it shows up, and who else filters it. */
   seen: string
@@ -71,7 +71,7 @@ export const PLACEHOLDER_MACS: readonly KnownPlaceholder[] = [
  * Words that mark a value as a placeholder wherever they appear as whole words (hw-probe
  * `emptyVal()`, systemd hwdb, systeminformation `cleanDefaults()`).
  */
-export const PLACEHOLDER_WORDS: readonly string[] = [
+const PLACEHOLDER_WORDS: readonly string[] = [
   'bad index',
   'default string',
   'empty',
@@ -92,7 +92,7 @@ export const PLACEHOLDER_WORDS: readonly string[] = [
   'unknown',
 ]
 
-export type RefusalRule = 'control' | 'counting' | 'duplicate' | 'empty' | 'known' | 'locked' | 'multicast' | 'redacted' | 'repeated' | 'short' | 'words'
+type RefusalRule = 'control' | 'counting' | 'duplicate' | 'empty' | 'known' | 'locked' | 'multicast' | 'redacted' | 'repeated' | 'short' | 'words'
 
 export interface Refusal {
   rule: RefusalRule

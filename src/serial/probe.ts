@@ -14,7 +14,7 @@ import {HYPERVISOR_OUIS, isLocallyAdministered, listNetDevices, type NetDevice} 
 import {macProblems} from './sources/mac.js'
 import type {SnapInterface, SourceContext} from './sources/source.js'
 
-export type ProbeWarningKind = 'container' | 'denied' | 'locally-administered' | 'placeholder' | 'root-only' | 'virtual-machine'
+type ProbeWarningKind = 'container' | 'denied' | 'locally-administered' | 'placeholder' | 'root-only' | 'virtual-machine'
 
 export interface ProbeWarning {
   kind: ProbeWarningKind

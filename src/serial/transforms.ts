@@ -19,7 +19,7 @@ export interface NormaliseOptions {
   hexCase?: 'keep' | 'lower' | 'upper'
 }
 
-export interface HashOptions {
+interface HashOptions {
   /** Only SHA-512 (the digest tweetnacl's `nacl.hash` and node:crypto both give). */
   algorithm?: 'sha512'
   /** Salt; defaults to the brand. Hashing with a brand salt keeps raw ids private across brands. */
@@ -29,7 +29,7 @@ export interface HashOptions {
   encoding?: 'base32' | 'hex'
 }
 
-export interface MaxLengthOptions {
+interface MaxLengthOptions {
   length: number
   /** What to do with a longer value: refuse it (the chain moves on; default) or cut it. */
   overflow?: 'refuse' | 'truncate'
@@ -62,9 +62,9 @@ export function normalise(value: string, format: ValueFormat, options: Normalise
   return result
 }
 
-export type TransformResult = {ok: false; reason: string} | {ok: true; value: string}
+type TransformResult = {ok: false; reason: string} | {ok: true; value: string}
 
-export interface TransformContext {
+interface TransformContext {
   format: ValueFormat
   /** Default salt for `hash`. */
   brand?: string

@@ -59,7 +59,6 @@ export type DatabaseLocation =
   | {kind: 'postgres'; url: string; shown: string}
 
 export type OnboardingMethod = 'api-key' | 'hardware-identity'
-export const ONBOARDING_METHODS: readonly OnboardingMethod[] = ['api-key', 'hardware-identity']
 
 export interface ServiceModel {
   brand: string
@@ -81,6 +80,10 @@ export interface ServiceModel {
    * proposes must be it), or what the request proposes, as in api-key onboarding.
    */
   serialFrom: 'hardware-id' | 'request'
+  /** The models whose devices may re-register as this one on a remodel: `brand/model`, or `brand/*`. */
+  remodelFrom: string[]
+  /** On a remodel, the serial: the original serial's number, or what the request proposes. */
+  remodelSerial: 'keep' | 'request'
   signingKey: SigningKey
   /** The chain returned after each serial, as the files hold it (never re-serialized). */
   chain: string[]
@@ -229,10 +232,24 @@ export function loadServiceConfig(file: string, options: LoadServiceConfigOption
       issuers: [raw.brand, ...(raw.issuers ?? []).filter((id) => id !== raw.brand)],
       model: raw.model,
       onboarding,
+      remodelFrom: raw['remodel-from'] ?? [],
+      remodelSerial: raw['remodel-serial'] ?? 'keep',
       serialFrom: raw['serial-from'] ?? 'hardware-id',
       signingKey,
       ...(apiKey === undefined ? {} : {apiKey, apiKeyFrom}),
     })
+  }
+
+  // A remodelled device proves itself by its original serial, checked against the keys the config holds.
+  for (const [index, model] of models.entries()) {
+    for (const from of model.remodelFrom) {
+      const brand = from.slice(0, from.indexOf('/'))
+      if (!models.some((m) => m.brand === brand)) {
+        warnings.push(
+          `models[${index}] (${model.brand}/${model.model}) takes devices remodelled from ${from}, but no model of the config is of brand ${brand}: serve holds no key of ${brand} to check their original serials, and refuses them; add a model of ${brand} with its signing key and chain`,
+        )
+      }
+    }
   }
 
   const issuerKeys = issuerKeysOf(data, baseDir, fail, chainKeys)
@@ -424,7 +441,7 @@ function databaseOf(data: RawConfig, baseDir: string, fail: Fail): DatabaseLocat
 }
 
 /** The database location named in a config, resolved against its directory. */
-export function parseDatabase(text: string, baseDir: string, fail: (message: string, hint: string) => UserError): DatabaseLocation {
+function parseDatabase(text: string, baseDir: string, fail: (message: string, hint: string) => UserError): DatabaseLocation {
   if (text.startsWith('sqlite:')) {
     const path = text.slice('sqlite:'.length)
     if (path === '') throw fail('the sqlite database needs a path', 'e.g. sqlite:serve.db (relative to the config file)')
@@ -466,7 +483,7 @@ export function describeDatabase(location: DatabaseLocation): string {
   return location.kind === 'sqlite' ? `sqlite:${location.path}` : location.shown
 }
 
-export function parseListen(text: string, fail: (message: string, hint: string) => UserError): {host: string; port: number} {
+function parseListen(text: string, fail: (message: string, hint: string) => UserError): {host: string; port: number} {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text)
   const port = match ? Number(match[3]) : Number.NaN
   if (!match || port > 65_535) throw fail(`"${text}" is not HOST:PORT`, `e.g. ${DEFAULT_LISTEN}, [::1]:8642, or 0.0.0.0:8642 to serve a factory network (port 0 picks a free port)`)
@@ -482,6 +499,8 @@ interface RawModel {
   chain?: string[]
   issuers?: string[]
   'serial-from'?: 'hardware-id' | 'request'
+  'remodel-from'?: string[]
+  'remodel-serial'?: 'keep' | 'request'
 }
 
 interface RawConfig {
@@ -541,7 +560,7 @@ function propertiesAt(path: DocumentPath): Record<string, unknown> {
   }
 
   if (path[0] === 'issuers') return {'account-id': 1, chain: 1}
-  if (path[0] === 'models') return {'api-key': 1, brand: 1, chain: 1, issuers: 1, model: 1, onboarding: 1, 'serial-from': 1, 'signing-key': 1}
+  if (path[0] === 'models') return {'api-key': 1, brand: 1, chain: 1, issuers: 1, model: 1, onboarding: 1, 'remodel-from': 1, 'remodel-serial': 1, 'serial-from': 1, 'signing-key': 1}
   return {}
 }
 

@@ -18,7 +18,7 @@ import {describeDatabase, type ImportConfig} from './config.js'
 import {openStore, type IdentityConflict, type NewHardwareIdentity, type ServiceStore} from './store/index.js'
 
 /** A file of 100,000 identities with RSA-4096 keys is about 250 MB. */
-export const MAX_IMPORT_FILE_BYTES = 512 * 1024 * 1024
+const MAX_IMPORT_FILE_BYTES = 512 * 1024 * 1024
 
 export interface ImportedIdentity {
   file: string

@@ -27,7 +27,7 @@ export {MAX_ANONYMOUS_SERIAL_REQUEST_BYTES, MAX_SERIAL_REQUEST_BYTES, type Reque
 export {type HardwareIdentityRecord, migrateDatabase, type MigrationResult, openStore, type OpenStoreOptions, SCHEMA_VERSION, type ServiceStore, type SigningLogEntry, type SigningLogQuery} from './store/index.js'
 
 /** What `serve log` reads: entries, newest first, and how many the log holds in all. */
-export interface SigningLogRead {
+interface SigningLogRead {
   entries: SigningLogEntry[]
   size: number
 }

@@ -10,7 +10,7 @@
  * 500 is retried after a minute. So what asking again a moment later may fix is a 503.
  */
 
-export interface RefusalSpec {
+interface RefusalSpec {
   status: number
   /** What it means, in a few words (the README's table). */
   means: string
@@ -59,11 +59,38 @@ export const REFUSALS = {
     status: 503,
   },
 
+  // Re-registration on remodel: the serial the device held before.
+  'remodel-not-allowed': {
+    fix: "add the original model to the new model's remodel-from: in the serve config (BRAND/MODEL, or BRAND/*), or remodel the device to a model that takes it",
+    means: 'the model does not take devices remodelled from the original model',
+    status: 403,
+  },
+  'remodel-headers': {fix: 'snapd sends original-brand-id, original-model and original-serial together: send all three, or none', means: 'the serial-request has some original-* headers, not all', status: 400},
+  'remodel-stream': {
+    fix: 'post the serial-request, the new model assertion and the original serial assertion, as snapd does on a re-registration',
+    means: 'a re-registration stream lacks the new model or the original serial',
+    status: 400,
+  },
+  'remodel-serial-mismatch': {
+    fix: "send the device's current serial assertion, and sign the serial-request with the device key it certifies",
+    means: 'the original serial is not the one the original-* headers name, or certifies another device key',
+    status: 400,
+  },
+  'remodel-serial-untrusted': {
+    fix: 'a device re-registers here with a serial this service (or a key in its config) signed; add the chain of the key that signed it to a model of the serve config, or register it where it was registered first',
+    means: 'the original serial is not signed by a key this service holds',
+    status: 403,
+  },
+
   // What was sent.
   'stream-empty': {fix: 'post the serial-request followed by the model assertion', means: 'the request body is empty', status: 400},
   'stream-invalid': {fix: 'post the assertions as snapd encodes them', means: 'the body is not a valid assertion stream', status: 400},
   'stream-order': {fix: 'post the serial-request first, then the model assertion', means: 'the stream does not start with the serial-request', status: 400},
-  'stream-unexpected': {fix: 'post only the serial-request and the model assertion', means: 'the stream holds an assertion that does not belong in it', status: 400},
+  'stream-unexpected': {
+    fix: 'post only the serial-request and the model assertion (and, on a re-registration with original-* headers, the original serial)',
+    means: 'the stream holds an assertion that does not belong in it',
+    status: 400,
+  },
   'device-key-invalid': {fix: 'the device-key header must be the public key snapd generated for the device', means: 'the device-key header is not a usable public key', status: 400},
   'serial-request-signature': {
     fix: 'the serial-request must be signed by the key in its device-key header, as snapd signs it',

@@ -33,7 +33,8 @@ import {quoteInput} from '../support/echo.js'
 import {ConcurrencyLimiter} from '../support/limiter.js'
 import type {ServiceModel} from './config.js'
 import {type RefusalCode, REFUSALS, ServiceRefusal} from './refusals.js'
-import type {HardwareIdentityRecord, ServiceStore, SigningLogEntry} from './store/index.js'
+import {checkOriginalSerial, knownSerialKeys, originalSerialOf, takesRemodelFrom} from './remodel.js'
+import type {HardwareIdentityRecord, OriginalSerial, ServiceStore, SigningLogEntry} from './store/index.js'
 
 export {ServiceRefusal} from './refusals.js'
 
@@ -77,9 +78,11 @@ export interface RegistrationEvent {
   hardwareId?: string
   /** The account that issued that hardware identity. */
   hardwareIssuer?: string
+  /** On a re-registration (remodel), the serial the device held before, once its original serial checked. */
+  remodelledFrom?: OriginalSerial
 }
 
-export interface DeviceServiceOptions {
+interface DeviceServiceOptions {
   models: readonly ServiceModel[]
   store: ServiceStore
   now?: () => Date
@@ -112,7 +115,7 @@ export function defaultSigningThreads(): number {
 }
 
 /** Headers as node:http gives them. */
-export type RequestHeaders = Record<string, string | string[] | undefined>
+type RequestHeaders = Record<string, string | string[] | undefined>
 
 export class DeviceService {
   private readonly now: () => Date
@@ -123,6 +126,10 @@ export class DeviceService {
   /** Models a device may register without an api-key, by its hardware identity: by brand/model. */
   private readonly anonymous: Map<string, ServiceModel>
   private readonly anonymousRequestIds: WindowCounter
+  /** Every model served, by brand/model: a re-registration names its new model, whatever api-key it carries. */
+  private readonly byName: Map<string, ServiceModel>
+  /** The keys whose serials a remodelled device may present as its original one. */
+  private readonly serialKeys: ReturnType<typeof knownSerialKeys>
 
   constructor(private readonly options: DeviceServiceOptions) {
     this.now = options.now ?? (() => new Date())
@@ -132,6 +139,8 @@ export class DeviceService {
     this.maxSerialLength = options.maxSerialLength ?? MAX_SERIAL_LENGTH
     // Either onboarding is enough when the model takes both; hardware alone needs no api-key unless one is configured.
     this.anonymous = new Map(options.models.filter((m) => m.onboarding.hardwareIdentity && (m.apiKey === undefined || m.onboarding.apiKey)).map((m) => [scopeOf(m), m]))
+    this.byName = new Map(options.models.map((m) => [scopeOf(m), m]))
+    this.serialKeys = knownSerialKeys(options.models)
     const limits = options.anonymousRequestIds ?? {perClient: 20_000, total: 200_000}
     this.anonymousRequestIds = new WindowCounter(NONCE_LIFETIME_MS, limits.total, limits.perClient)
   }
@@ -188,19 +197,22 @@ export class DeviceService {
       event.model = entry.model
     }
 
-    const [requestAssertion, modelAssertion] = readStream(body)
+    const [requestAssertion, modelAssertion, originalAssertion] = readStream(body)
     const request = refuseOnUserError(() => serialRequestView(requestAssertion, 'the request body'), 'stream-invalid')
     const {brandId: brand, model: modelName} = request
     event.claimed = {brand, model: modelName}
+    const original = originalSerialOf(requestAssertion)
+    if (originalAssertion && !original) throw new ServiceRefusal('stream-unexpected', 'the stream holds a serial assertion, and the serial-request has no original-* headers')
 
     // 1. The serial-request is for the model whose api-key the device holds. Said the same way
     //    whether that other model is served or not. Without an api-key, for a model whose devices
-    //    register by hardware identity alone.
-    if (entry && (brand !== entry.brand || modelName !== entry.model)) {
+    //    register by hardware identity alone. On a re-registration the api-key is the original
+    //    gadget's (snapd keeps the old gadget's settings), and the new model must take the old.
+    const model = original ? this.remodelTarget(entry, brand, modelName, original) : (entry ?? this.anonymous.get(`${brand}/${modelName}`))
+    if (!original && entry && (brand !== entry.brand || modelName !== entry.model)) {
       throw new ServiceRefusal('api-key-invalid', `the api-key is not the one of model ${quoteInput(`${brand}/${modelName}`)} that the serial-request names`)
     }
 
-    const model = entry ?? this.anonymous.get(`${brand}/${modelName}`)
     if (!model) throw new ServiceRefusal('api-key-missing', `the request has no api-key, and ${quoteInput(`${brand}/${modelName}`)} is not a model this service registers by hardware identity alone`)
 
     // 2. The serial-request is signed by the device key it carries.
@@ -227,10 +239,19 @@ export class DeviceService {
       }
     }
 
+    // 3b. On a re-registration: the new model and the original serial, which must be this
+    //     service's, for the original-* values, certifying the key that signed the request.
+    if (original) {
+      if (!modelAssertion || !originalAssertion) throw new ServiceRefusal('remodel-stream', `the stream has ${modelAssertion ? 'no original serial' : 'no model assertion'}`)
+      checkOriginalSerial(originalAssertion, original, deviceKey, this.serialKeys)
+      event.remodelledFrom = original
+    }
+
     // 4. The hardware identity, when the model onboards by it: the body's digest finds an imported
     //    identity the model accepts, whose key signed the request-id. A model that takes either
-    //    onboarding goes this way when the device sent no api-key or sent a hardware proof.
-    const byHardware = model.onboarding.hardwareIdentity && (!entry || !model.onboarding.apiKey || looksLikeHardwareProof(request.body))
+    //    onboarding goes this way when the device sent no api-key or sent a hardware proof. A
+    //    remodelled device proves itself by its original serial instead.
+    const byHardware = !original && model.onboarding.hardwareIdentity && (!entry || !model.onboarding.apiKey || looksLikeHardwareProof(request.body))
     const identity = byHardware ? await this.checkHardwareIdentity(model, request) : undefined
     if (identity) {
       event.brand = model.brand
@@ -250,12 +271,14 @@ export class DeviceService {
       )
     }
 
-    // 6. The serial: the identity's hardware id, or what the device proposes (the header, else `serial:` in a YAML body).
-    const serial = identity && model.serialFrom === 'hardware-id' ? this.hardwareSerial(request, identity, event) : this.proposedSerial(request, event)
+    // 6. The serial: the identity's hardware id, the original serial's number on a re-registration
+    //    (unless the model's remodel-serial says request), or what the device proposes (the header,
+    //    else `serial:` in a YAML body).
+    const serial =
+      identity && model.serialFrom === 'hardware-id' ? this.hardwareSerial(request, identity, event) : original && model.remodelSerial === 'keep' ? this.keptSerial(original) : this.proposedSerial(request, event)
     const hardware = identity ? {digest: identity.digest, hardwareId: identity.hardwareId, issuerId: identity.issuerId} : undefined
-    const outcome = await this.options.store.issueSerial({brand, deviceKeyId: deviceKey.id, model: modelName, now: this.now(), serial, ...(hardware ? {hardware} : {})}, (revision) =>
-      this.signSerial(model, {body: request.body, deviceKeyId: deviceKey.id, deviceKeyText, revision, serial}),
-    )
+    const claim = {brand, deviceKeyId: deviceKey.id, model: modelName, now: this.now(), serial, ...(hardware ? {hardware} : {}), ...(original ? {remodelledFrom: original} : {})}
+    const outcome = await this.options.store.issueSerial(claim, (revision) => this.signSerial(model, {body: request.body, deviceKeyId: deviceKey.id, deviceKeyText, revision, serial}))
     switch (outcome.kind) {
       case 'serial-taken': {
         throw new ServiceRefusal('serial-taken', `serial ${serial} of ${brand}/${modelName} was issued to another device key`)
@@ -327,6 +350,36 @@ export class DeviceService {
     return serial
   }
 
+  /**
+   * The model a re-registration asks for: served here, taking devices of the original model, and
+   * asked with the api-key of the original model (as snapd sends it) or of the new one; without
+   * an api-key only for a model whose devices may ask without one.
+   */
+  private remodelTarget(entry: ServiceModel | undefined, brand: string, modelName: string, original: OriginalSerial): ServiceModel | undefined {
+    const name = `${brand}/${modelName}`
+    const from = `${original.brand}/${original.model}`
+    const target = this.byName.get(name)
+    if (entry && entry !== target && (entry.brand !== original.brand || entry.model !== original.model)) {
+      throw new ServiceRefusal('api-key-invalid', `the api-key is neither the one of the original model ${quoteInput(from)} nor of ${quoteInput(name)} that the serial-request names`)
+    }
+
+    if (!target) {
+      if (!entry) return undefined
+      throw new ServiceRefusal('remodel-not-allowed', `${quoteInput(name)} is not a model this service registers, so it takes no device remodelled from ${quoteInput(from)}`)
+    }
+
+    if (!entry && !this.anonymous.has(name)) return undefined
+    if (!takesRemodelFrom(target, original)) throw new ServiceRefusal('remodel-not-allowed', `${name} does not take devices remodelled from ${quoteInput(from)}`)
+    return target
+  }
+
+  /** The original serial's number, issued again for the new model. */
+  private keptSerial(original: OriginalSerial): string {
+    const problem = serialTextProblem(original.serial, this.maxSerialLength)
+    if (problem) throw new ServiceRefusal('serial-invalid', `the original serial ${quoteInput(original.serial)} cannot be a serial here: ${problem}`)
+    return original.serial
+  }
+
   /** `GET /v1/version`. */
   version(): ServiceAnswer {
     return json(200, {service: 'snap-gadget serve', version: this.options.version})
@@ -381,7 +434,9 @@ export class DeviceService {
 /** One signing-log entry as the operator reads it. */
 export function describeEntry(entry: SigningLogEntry): string {
   const hardware = entry.hardwareId === undefined ? '' : `  hardware id ${entry.hardwareId} (${entry.hardwareIssuer ?? '?'})`
-  return `${entry.signed}  ${entry.brand}/${entry.model}  ${entry.serial}  revision ${entry.revision}  device key ${entry.deviceKeyId}${hardware}`
+  const from = entry.remodelledFrom
+  const remodel = from === undefined ? '' : `  remodelled from ${from.brand}/${from.model} serial ${from.serial}`
+  return `${entry.signed}  ${entry.brand}/${entry.model}  ${entry.serial}  revision ${entry.revision}  device key ${entry.deviceKeyId}${hardware}${remodel}`
 }
 
 /** What the body of a hardware-identity serial-request holds, read as JSON within bounds. */
@@ -402,7 +457,7 @@ function looksLikeHardwareProof(body: string): boolean {
  * hardware-id-key-sha384 as snapd up to 2.77 names it; the same when both are given), the
  * request-id-signature, and optionally the hardware-id-key. Other fields are the hook's.
  */
-export function readHardwareProof(body: string): HardwareProof {
+function readHardwareProof(body: string): HardwareProof {
   const invalid = (why: string): ServiceRefusal => new ServiceRefusal('hardware-body-invalid', `the serial-request body ${why}`)
   const size = Buffer.byteLength(body)
   if (size === 0) throw invalid('is empty')
@@ -445,7 +500,7 @@ function hardwareKeyOf(identity: HardwareIdentityRecord): {key: ReturnType<typeo
  * past a count per key. The keys followed are bounded: past that many, a new key is held to the
  * total alone.
  */
-export class WindowCounter {
+class WindowCounter {
   private readonly slotMs: number
   private readonly totals: number[]
   private total = 0
@@ -531,16 +586,19 @@ export function tableAnswer(code: RefusalCode): ServiceAnswer {
   return json(spec.status, {code, message: `${spec.means}: ${spec.fix}`})
 }
 
-function readStream(body: Buffer): [Assertion, Assertion | undefined] {
+/** The serial-request, then the model, then (on a re-registration) the original serial, as snapd sends them. */
+function readStream(body: Buffer): [Assertion, Assertion | undefined, Assertion | undefined] {
   if (body.length === 0) throw new ServiceRefusal('stream-empty')
   const assertions = refuseOnUserError(() => parseAssertions(body, {file: 'the request body'}), 'stream-invalid')
   const [request, ...rest] = assertions
   if (request.type !== 'serial-request') throw new ServiceRefusal('stream-order', `the stream starts with a ${request.type} assertion`)
   const models = rest.filter((a) => a.type === 'model')
-  const others = rest.filter((a) => a.type !== 'model')
+  const serials = rest.filter((a) => a.type === 'serial')
+  const others = rest.filter((a) => a.type !== 'model' && a.type !== 'serial')
   if (others.length > 0) throw new ServiceRefusal('stream-unexpected', `the stream holds a ${others[0].type} assertion`)
   if (models.length > 1) throw new ServiceRefusal('stream-unexpected', 'the stream holds more than one model assertion')
-  return [request, models[0]]
+  if (serials.length > 1) throw new ServiceRefusal('stream-unexpected', 'the stream holds more than one serial assertion')
+  return [request, models[0], serials[0]]
 }
 
 function refuseOnUserError<T>(run: () => T, code: RefusalCode): T {

@@ -46,7 +46,7 @@ function unique(ref: Ref): string {
 }
 
 /** Go's time.Time String() for a UTC time, as snapd's messages print times with %q. */
-export function goTime(date: Date): string {
+function goTime(date: Date): string {
   return `${date
     .toISOString()
     .replace('T', ' ')

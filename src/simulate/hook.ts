@@ -29,7 +29,7 @@ const OUTPUT_BYTES = 10 * 1024
 /** After SIGKILL, how long the simulator waits for the hook to be gone. */
 const KILL_WAIT_MS = 5000
 
-export interface HookRunOptions {
+interface HookRunOptions {
   gadget: GadgetTree
   engine: HookEngine
   /** The name snapd reads the gadget's configuration under: the model's gadget. */
@@ -315,7 +315,7 @@ function outputError(output: string, reason: string): string {
 }
 
 /** A duration as Go prints it: 10m0s, 30s, 1m30s, 500ms. */
-export function goDuration(ms: number): string {
+function goDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`
   const total = ms / 1000
   const hours = Math.floor(total / 3600)

@@ -17,7 +17,7 @@ export const SNAPD_HTTP_TIMEOUT_MS = 30_000
 /** httputil's checkRedirect stops after this many redirects. */
 export const SNAPD_MAX_REDIRECTS = 10
 
-export interface SnapdRequest {
+interface SnapdRequest {
   method: 'GET' | 'POST'
   url: string
   /** Header name (any case) → value, in the order snapd sets them; a later one replaces an earlier one of the same canonical name. */
@@ -36,7 +36,7 @@ export interface SnapdResponse {
   redirects: {status: number; location: string}[]
 }
 
-export interface SnapdRequestLimits {
+interface SnapdRequestLimits {
   timeoutMs: number
   /** The answer's body is read up to this many bytes. */
   maxResponseBytes: number
@@ -45,7 +45,7 @@ export interface SnapdRequestLimits {
 }
 
 /** How snapd treats a transport error on the request-id POST (the serial POST retries all of them). */
-export type TransportClass =
+type TransportClass =
   /** No network (ENETUNREACH, ENETDOWN, a temporary DNS failure): retried in 30 s, silently. */
   | 'no-network'
   /** Retried in 60 s (connection refused or reset, timeouts, EOF). */
@@ -70,7 +70,7 @@ export class TransportError extends Error {
 }
 
 /** Go's canonical header name (textproto.CanonicalMIMEHeaderKey) for the names snapd sets. */
-export function canonicalHeaderName(name: string): string {
+function canonicalHeaderName(name: string): string {
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) return name
   return name
     .split('-')

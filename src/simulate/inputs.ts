@@ -179,7 +179,7 @@ export function readTrust(files: readonly string[]): Assembled[] {
 }
 
 /** The gadget the model names: the snaps entry of type gadget (UC20+), or the gadget header (name[=track]). */
-export function modelGadget(model: AssembledModel): string | undefined {
+function modelGadget(model: AssembledModel): string | undefined {
   const {headers} = model.assertion
   if (typeof headers.gadget === 'string') return headers.gadget.split('=')[0]
   if (Array.isArray(headers.snaps)) {

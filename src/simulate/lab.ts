@@ -28,11 +28,11 @@ const generateKeyPairAsync = promisify(generateKeyPair)
 /** The test root's account id: not Canonical's, so nothing it signs passes on a real device. */
 export const LAB_ROOT_ID = 'lab-root'
 /** The variable the lab's serve config reads the api-key from. */
-export const LAB_API_KEY_ENV = 'LAB_API_KEY'
+const LAB_API_KEY_ENV = 'LAB_API_KEY'
 /** Where `init --device-service local` points a gadget, and where the lab's serve listens. */
-export const LAB_LISTEN = '127.0.0.1:8642'
+const LAB_LISTEN = '127.0.0.1:8642'
 
-export interface LabOptions {
+interface LabOptions {
   /** The lab directory: made, and refused when it holds anything unless `force`. */
   directory: string
   cwd?: string
@@ -47,7 +47,7 @@ export interface LabOptions {
   now?: Date
 }
 
-export interface LabFile {
+interface LabFile {
   /** Relative to the lab directory. */
   path: string
   what: string

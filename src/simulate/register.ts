@@ -36,7 +36,7 @@ import type {SerialRequestConfig} from './snapctl-shim.js'
 /** The RSA key size snapd gives every device (handlers_serial.go keyLength). */
 export const SNAPD_DEVICE_KEY_BITS = 4096
 /** snapd tries request-id this many times in one attempt (handlers_serial.go maxTentatives). */
-export const SNAPD_MAX_TENTATIVES = 15
+const SNAPD_MAX_TENTATIVES = 15
 /** An answer to request-id is a small JSON object. */
 const MAX_REQUEST_ID_ANSWER_BYTES = 1024 * 1024
 /**

@@ -29,7 +29,7 @@ const VALID_KEY = /^(?:[a-z0-9]+-?)*[a-z](?:-?[a-z0-9])*$/
 // --- snapctl set and unset: what a call does --------------------------------------------------------
 
 /** One change a `set`/`unset` call makes, and how snapd typed it. */
-export interface OptionChange {
+interface OptionChange {
   key: string
   /** Undefined: the option is unset. */
   value?: OptionValue
@@ -39,7 +39,7 @@ export interface OptionChange {
   typedAs?: 'json' | 'string'
 }
 
-export interface SetCall {
+interface SetCall {
   changes: OptionChange[]
   /** snapctl's error, as snapctl prints it after `error: error running snapctl: `; the call then changes nothing. */
   error?: string
@@ -101,7 +101,7 @@ export function parseSetCall(args: readonly string[]): SetCall {
 }
 
 /** What `snapctl unset KEYS…` does. */
-export function parseUnsetCall(args: readonly string[]): SetCall {
+function parseUnsetCall(args: readonly string[]): SetCall {
   if (args.length === 0) return {changes: [], error: 'unset which option?'}
   return {changes: args.map((key) => ({argument: key, key}))}
 }
@@ -276,7 +276,7 @@ export interface SnapctlRecord {
 }
 
 /** The log is the state; a hook that calls snapctl more than this is not preparing a device. */
-export const MAX_SNAPCTL_CALLS = 1000
+const MAX_SNAPCTL_CALLS = 1000
 const MAX_LOG_BYTES = 16 * 1024 * 1024
 const MAX_STATE_BYTES = 1024 * 1024
 

@@ -7,7 +7,7 @@ import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
 
 import {ioError, UserError} from '../errors.js'
 
-export interface BoundedReadOptions {
+interface BoundedReadOptions {
   /** The name shown in messages (as the user gave it). */
   shown?: string
   /** What the file is, for messages: "gadget.yaml", "model", "assertion". */
@@ -17,14 +17,14 @@ export interface BoundedReadOptions {
 const MIB = 1024 * 1024
 
 /** `4 MiB`, `512 KiB`, `12 bytes`: limits as a reader thinks of them. */
-export function formatSize(bytes: number): string {
+function formatSize(bytes: number): string {
   if (bytes >= MIB) return `${Number.isInteger(bytes / MIB) ? bytes / MIB : (bytes / MIB).toFixed(1)} MiB`
   if (bytes >= 1024) return `${Number.isInteger(bytes / 1024) ? bytes / 1024 : (bytes / 1024).toFixed(1)} KiB`
   return `${bytes} bytes`
 }
 
 /** Error when a file is larger than snap-gadget reads: an I/O problem (exit 2), not a finding. */
-export function tooLargeError(shown: string, size: number | undefined, limit: number, what = 'file'): UserError {
+function tooLargeError(shown: string, size: number | undefined, limit: number, what = 'file'): UserError {
   const measured = size === undefined ? `more than ${formatSize(limit)}` : formatSize(size)
   return new UserError('E_TOO_LARGE', `${shown} is ${measured}; snap-gadget reads ${what === 'file' ? 'files' : `${what} files`} of at most ${formatSize(limit)}`, {
     file: shown,

@@ -22,7 +22,7 @@ export function terminalSafe(text: string): string {
 }
 
 /** Longer values are cut to this many characters in messages. */
-export const ECHO_MAX = 80
+const ECHO_MAX = 80
 
 /**
  * A value the user gave, quoted for a message: JSON string escapes, plus the characters above,

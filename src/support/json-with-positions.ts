@@ -7,9 +7,9 @@ import {type ErrorCode, UserError} from '../errors.js'
 import {type LinePosition, lineStarts, position} from './line-index.js'
 
 /** A path inside a document: `['headers', 'api-key', 'env']`. */
-export type JsonPath = readonly (number | string)[]
+type JsonPath = readonly (number | string)[]
 
-export interface JsonDocument {
+interface JsonDocument {
   value: unknown
   /** Where the value (or the key) at `path` starts; the closest enclosing one's place otherwise. */
   locate(path: JsonPath, at?: 'key' | 'value'): LinePosition | undefined
@@ -20,7 +20,7 @@ const JSON_STRING = /"(?:[^"\\\u0000-\u001F]|\\(?:["/\\bfnrt]|u[\dA-Fa-f]{4}))*"
 const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[Ee][+-]?\d+)?/y
 
 /** How a syntax error is reported: the file it names, and the code and hint of the caller's format. */
-export interface JsonDocumentOptions {
+interface JsonDocumentOptions {
   file?: string
   /** The UserError code (default E_JSON_SYNTAX). */
   code?: ErrorCode

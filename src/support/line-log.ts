@@ -5,14 +5,14 @@
  * failure is reported once. A reader slower than the writer does not grow memory without bound:
  * past `maxPendingBytes` waiting to be written, lines are dropped and counted too.
  */
-export interface LineLogStream {
+interface LineLogStream {
   write(text: string, callback: (error?: Error | null) => void): boolean
   on(event: 'error', listener: (error: Error) => void): unknown
   readonly writableLength: number
   readonly destroyed: boolean
 }
 
-export interface LineLogOptions {
+interface LineLogOptions {
   /** Bytes waiting for a slow reader before lines are dropped (1 MiB by default). */
   maxPendingBytes?: number
   /** Called once, with the first failure: the process says so somewhere else. */

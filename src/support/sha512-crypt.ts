@@ -8,7 +8,7 @@ import {createHash, randomBytes} from 'node:crypto'
 
 /** crypt's base-64 alphabet (not RFC 4648's). */
 const ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
-export const SHA512_CRYPT_DEFAULT_ROUNDS = 5000
+const SHA512_CRYPT_DEFAULT_ROUNDS = 5000
 const MIN_ROUNDS = 1000
 const MAX_ROUNDS = 999_999_999
 const MAX_SALT = 16
@@ -37,7 +37,7 @@ const BYTE_ORDER = [
   [62, 20, 41],
 ] as const
 
-export interface Sha512CryptOptions {
+interface Sha512CryptOptions {
   /** At most 16 characters of [a-zA-Z0-9./]; longer salts are cut, as crypt(3) cuts them. Default: 16 random ones. */
   salt?: string
   /** 1000 to 999,999,999 (clamped, as crypt(3) clamps); written as rounds=N only when given. */

@@ -1,14 +1,13 @@
 /** A mistyped command, flag or config key gets the one it most likely meant, said once, with exit 2. */
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 
 import {runCli} from '../helpers/cli.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'did-you-mean-'))
-after(() => rmSync(dir, {force: true, recursive: true}))
+const dir = scratchDir('did-you-mean-')
 
 describe('did you mean', () => {
   for (const [args, message, hint] of [

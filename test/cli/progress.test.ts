@@ -4,16 +4,13 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-import {after, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 
 import {runCli} from '../helpers/cli.js'
 import {binRun} from '../helpers/paths.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'progress-'))
-after(() => rmSync(dir, {force: true, recursive: true}))
+const dir = scratchDir('progress-')
 const hasScript = spawnSync('script', ['--version']).status === 0
 
 /** Runs the CLI with a terminal for stdin, stdout and stderr; returns what the terminal showed. */

@@ -1,15 +1,14 @@
 /** `snap-gadget boards` end to end: the shipped profiles, as text and JSON, and --board-dir. */
 import assert from 'node:assert/strict'
-import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {cpSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {runCli} from '../helpers/cli.js'
 import {projectRoot} from '../helpers/paths.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-boards-cli-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-boards-cli-')
 
 interface BoardJson {
   id: string

@@ -4,10 +4,9 @@
  * commands listed in --help, and text from the device that would drive a terminal.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {renderReport} from '../../src/cli/commands/doctor/present.js'
 import {runDoctor} from '../../src/doctor/index.js'
@@ -16,10 +15,10 @@ import {painter} from '../../src/support/paint.js'
 import {runCli} from '../helpers/cli.js'
 import {fixtures} from '../helpers/paths.js'
 import {FIXTURE_API_KEY, FIXTURE_SECRETS} from '../doctor/snapd/make-fixtures.js'
+import {scratchDir} from '../helpers/scratch.js'
 
 const state = (name: string, version = 'snapd-2.57.6') => fixtures('doctor', name, version, 'state.json')
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-doctor-cli-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-doctor-cli-')
 
 describe('snap-gadget doctor', () => {
   it('a failed registration: the checklist, the cause, the evidence and the fix; exit 1', async () => {

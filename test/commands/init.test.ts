@@ -3,17 +3,16 @@
  * terminal here), the answers it cannot default, --dry-run, --json, --force, and exit codes.
  */
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {parse} from 'yaml'
 
 import {runCli} from '../helpers/cli.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-init-cli-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-init-cli-')
 const TIME = '2026-01-01T00:00:00Z'
 const init = (args: string[]) => runCli(['init', '--timestamp', TIME, ...args], {cwd: work})
 

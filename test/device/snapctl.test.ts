@@ -6,18 +6,17 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {inspect} from 'node:util'
-import {after, before, describe, it} from 'node:test'
+import {before, describe, it} from 'node:test'
 
 import {UserError} from '../../src/errors.js'
 import {emitRegistrationBody} from '../../src/device/body.js'
 import {isConnected, MANAGED_OPTIONS, registrationCall, runSnapctl, SnapctlCall, spawnSnapctl, stringOption, unsetOption} from '../../src/device/snapctl.js'
 import {buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, readSnapctlLog, requireGo, writeRecordingSnapctl} from '../runtime/helpers.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-snapctl-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-snapctl-')
 
 const SERIALS = ['1000000012345678', '12345678', '100000001e234567', '12345e67', '0000000012345678', '10000000afbf721a', 'true', 'null', '-123', '1.5', '"quoted"', "it's", '{"a":1}', '[1]', ' spaced ']
 const HOSTILE = ['$(reboot)', '`id`', '"; rm -rf / #', "'single'", 'back\\slash', 'new\nline', 'tab\tand\r', 'héllo ✓ 日本', 'emoji 😀 👩‍👩‍👧', '\u2028\u2029', '\u0000nul', 'key=value=more']

@@ -4,20 +4,19 @@
  * snapd would never run; and doctor's refusal to run with nothing to read.
  */
 import assert from 'node:assert/strict'
-import {cpSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {cpSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {readGadgetProject} from '../../src/doctor/gadget-project.js'
 import {runDoctor} from '../../src/doctor/index.js'
 import {UserError} from '../../src/errors.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
 import {FIXTURE_API_KEY} from './snapd/make-fixtures.js'
+import {scratchDir} from '../helpers/scratch.js'
 
 const example = join(projectRoot, 'examples', 'pc-amd64-core24')
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-doctor-gadget-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-doctor-gadget-')
 
 describe('the gadget project', () => {
   it('reads what the hook would set: the service URL, the headers, the hooks', () => {

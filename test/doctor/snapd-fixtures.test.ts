@@ -6,18 +6,16 @@
  * committed copies; this one shows they are what today's snapd and serve make.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {runDoctor} from '../../src/doctor/index.js'
 import {SNAPD_LINES, type SnapdLine, snapdSource} from './snapd/build.js'
 import {FIXTURE_CASES} from './snapd/cases.js'
 import {makeFixtures, versionDir} from './snapd/make-fixtures.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-doctor-made-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-doctor-made-')
 
 for (const line of SNAPD_LINES) {
   const source = snapdSource(line)

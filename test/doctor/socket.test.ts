@@ -5,17 +5,16 @@
  */
 import assert from 'node:assert/strict'
 import {createServer, type Server} from 'node:http'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdtempSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import {diagnose} from '../../src/doctor/diagnose.js'
 import {readSocket} from '../../src/doctor/socket.js'
 import {UserError} from '../../src/errors.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-doctor-socket-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-doctor-socket-')
 
 const sync = (result: unknown) => ({result, status: 'OK', 'status-code': 200, type: 'sync'})
 const error = (status: number, message: string, kind?: string) => ({result: {kind, message}, status: 'Error', 'status-code': status, type: 'error'})

@@ -6,14 +6,14 @@
  * `snap` and `date` on its PATH (the live test in ssh-live.test.ts uses a real sshd and snapd).
  */
 import assert from 'node:assert/strict'
-import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {parseChangesTable, parseTasksOutput, readSsh, SSH_COMMANDS, sshArgv, sshCommand} from '../../src/doctor/ssh.js'
 import {UserError} from '../../src/errors.js'
 import {diagnose} from '../../src/doctor/diagnose.js'
+import {scratchDir} from '../helpers/scratch.js'
 
 const CHANGES = `ID   Status  Spawn                 Ready                 Summary
 1    Done    2026-12-07T07:37:27Z  2026-12-07T07:37:28Z  Initialize system state
@@ -43,8 +43,7 @@ sign-key-sha3-384: d-JcZF9nD9eBw7bwMnH61x-bklnQOhQud1Is6o_cn2wTj8EYDi9musrIT9z2M
 AcLBXAQAAQoABgUCWYuXiAAKCRAdLQyY+/mCiST0D/0XGQauzV2bbTEy6DkrR1jlNbI6x8vfIdS8
 `
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-doctor-ssh-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-doctor-ssh-')
 
 describe('the commands and their words', () => {
   it('every command is read-only snap (or date), and each word is quoted for the remote shell', () => {

@@ -4,10 +4,9 @@
  * key under two hardware ids (or a hardware id with two keys) refused before anything is signed.
  */
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 
 import {Ajv2020} from 'ajv/dist/2020.js'
 
@@ -18,9 +17,9 @@ import {readStationExports, type StationRow} from '../../src/identity/station-ex
 import {testKeys} from '../helpers/assertions.js'
 import {hardwareKeyFrom, hardwareKeys, newHardwareKey, stationRow} from '../helpers/hardware.js'
 import {projectRoot} from '../helpers/paths.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'hardware-identity-'))
-after(() => rmSync(dir, {force: true, recursive: true}))
+const dir = scratchDir('hardware-identity-')
 let files = 0
 const file = (name: string, text: string): string => {
   const path = join(dir, `${++files}-${name}`)

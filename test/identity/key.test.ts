@@ -6,11 +6,10 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {createPrivateKey, createPublicKey, type KeyObject, sign, verify} from 'node:crypto'
-import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {inspect, promisify} from 'node:util'
-import {after, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 
 import fc from 'fast-check'
 import nacl from 'tweetnacl'
@@ -20,13 +19,13 @@ import {UserError} from '../../src/errors.js'
 import {type BodyFields, DeviceIdentity, IDENTITY_KEY_FILE, IDENTITY_SCHEME, identitySigningInput, loadOrCreateIdentity, signWithIdentity} from '../../src/identity/key.js'
 import {verifyIdentity} from '../../src/identity/verify.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
+import {scratchDir} from '../helpers/scratch.js'
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 const nodePrivateKey = (seed: Uint8Array): KeyObject => createPrivateKey({format: 'der', key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), type: 'pkcs8'})
 const nodePublicKey = (raw: Uint8Array): KeyObject => createPublicKey({format: 'jwk', key: {crv: 'Ed25519', kty: 'OKP', x: Buffer.from(raw).toString('base64url')}})
 
-const scratch = mkdtempSync(join(tmpdir(), 'snap-gadget-identity-'))
-after(() => rmSync(scratch, {force: true, recursive: true}))
+const scratch = scratchDir('snap-gadget-identity-')
 let dirCount = 0
 const freshDir = (): string => {
   const dir = join(scratch, `d${dirCount++}`)

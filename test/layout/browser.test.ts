@@ -7,19 +7,18 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 
 import {layOutGadget, renderLayout} from '../../src/layout/index.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
+import {scratchDir} from '../helpers/scratch.js'
 
 const chromium = ['chromium', 'chromium-browser'].find((name) => spawnSync(name, ['--version'], {encoding: 'utf8'}).status === 0)
 if (!chromium && process.env.CI === 'true') throw new Error('chromium is required in CI (scripts/system-deps.sh installs it)')
-const work = mkdtempSync(join(tmpdir(), 'layout-browser-'))
+const work = scratchDir('layout-browser-')
 const artifacts = join(projectRoot, 'test-artifacts', 'layout')
-after(() => rmSync(work, {force: true, recursive: true}))
 
 const gadgets: Array<[string, string]> = [
   ['pc', join(projectRoot, 'examples', 'pc-amd64-core24')],

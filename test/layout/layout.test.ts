@@ -5,18 +5,17 @@
  * and 200 columns, and the command's output rules.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 
 import {planFastRun} from '../../src/cli/fast/launch.js'
 import {layOutGadget, partitionTableOf, partitionTypeName, renderLayout} from '../../src/layout/index.js'
 import {runCli} from '../helpers/cli.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const work = mkdtempSync(join(tmpdir(), 'layout-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('layout-')
 const example = (name: string) => join(projectRoot, 'examples', name)
 const ansi = /\u001B\[/
 

@@ -8,10 +8,9 @@
  */
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {after, before, describe, test} from 'node:test'
+import {before, describe, test} from 'node:test'
 import {promisify} from 'node:util'
 
 import {parse} from 'yaml'
@@ -19,9 +18,9 @@ import {parse} from 'yaml'
 import {layOutGadget} from '../../src/layout/model.js'
 import {projectRoot, shared} from '../helpers/paths.js'
 import {buildGoTool, goUnavailable, newestSnapdGo} from '../runtime/helpers.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const work = mkdtempSync(join(tmpdir(), 'layout-snapd-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('layout-snapd-')
 
 interface GoContent {
   image: string

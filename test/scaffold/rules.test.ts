@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
 
-import {buildModelJson, checkModelJson, type ModelInput, type ModelJson, modelProblems} from '../../src/scaffold/model.js'
+import {buildModelJson, checkModelJson, type ModelInput, type ModelJson, modelProblems} from '../../src/scaffold/model-assertion.js'
 import {accountIdProblem, channelProblem, modelNameProblem, snapIdProblem, snapNameProblem, trackProblem} from '../../src/scaffold/naming.js'
 import {UserError} from '../../src/errors.js'
 import {shared} from '../helpers/paths.js'

@@ -145,7 +145,10 @@ describe('serve', () => {
     )
     assert.ok(rows.every((r) => r.assertion.startsWith('type: serial\n')))
     const csv = await runCli(['serve', 'log', '--config', lab.config, '--format', 'csv', '--limit', '1'])
-    assert.match(csv.stdout, /^signed,brand,model,serial,revision,device_key_sha3_384,hardware_id,hardware_issuer,assertion\r\n"[^"]+","acme","acme-pc","'=cmd\|calc","0","[\w-]{64}","","","type: serial\n/)
+    assert.match(
+      csv.stdout,
+      /^signed,brand,model,serial,revision,device_key_sha3_384,hardware_id,hardware_issuer,original_brand,original_model,original_serial,assertion\r\n"[^"]+","acme","acme-pc","'=cmd\|calc","0","[\w-]{64}","","","","","","type: serial\n/,
+    )
 
     const none = await runCli(['serve', 'log', '--config', lab.config, '--serial', 'NOPE'])
     assert.equal(none.code, 1)

@@ -75,6 +75,26 @@ describe('a good config', () => {
     assert.ok(loaded.warnings.some((w) => /no chain: devices must fetch the brand's account-key from the store/.test(w)))
   })
 
+  test('remodel-from and remodel-serial: read as given, keep by default; a brand the config holds no key of is warned about', () => {
+    const {config} = lab(`models:\n${model()}${model('    remodel-from: [acme/acme-pc, globex/*]\n', 'other-literal-key', 'acme-pc-v2')}`)
+    const loaded = loadServiceConfig(config, {env})
+    assert.deepEqual(
+      loaded.models.map((m) => [m.remodelFrom, m.remodelSerial]),
+      [
+        [[], 'keep'],
+        [['acme/acme-pc', 'globex/*'], 'keep'],
+      ],
+    )
+    assert.deepEqual(
+      loaded.warnings.filter((w) => /remodelled from/.test(w)),
+      [
+        'models[1] (acme/acme-pc-v2) takes devices remodelled from globex/*, but no model of the config is of brand globex: serve holds no key of globex to check their original serials, and refuses them; add a model of globex with its signing key and chain',
+      ],
+    )
+    const bad = refused(lab(`models:\n${model('    remodel-from: [acme-pc]\n')}`).config)
+    assert.match(bad.message, /remodel-from/)
+  })
+
   test('serve log needs only the database, not the keys or the api-key', () => {
     const {config, dir} = lab()
     assert.deepEqual(loadServiceDatabase(config), {kind: 'sqlite', path: join(dir, 'serve.db')})

@@ -11,25 +11,23 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {generateKeyPairSync} from 'node:crypto'
 import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {after, before, describe, it} from 'node:test'
+import {before, describe, it} from 'node:test'
 
 import {binRun} from '../helpers/paths.js'
 import {assembleSnapTree, generate, hardwareFor, installHookEngine} from '../scaffold/helpers.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
 import {buildDevicestateTests, devicestateUnavailable, runProgram} from './snapd-harness.js'
+import {scratchDir} from '../helpers/scratch.js'
 
 /** Where `init --device-service local` points a gadget: serve on the factory's own machine. */
 const LAB_URL = 'http://127.0.0.1:8642/v1/'
 const API_KEY = 'lab-api-key-not-secret'
 const unavailable = devicestateUnavailable()
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-snapd-registration-'))
+const work = scratchDir('snap-gadget-snapd-registration-')
 let testBinary: string
 let inputFile: string
-
-after(() => rmSync(work, {force: true, recursive: true}))
 
 describe("snapd's DeviceManager registers with snap-gadget serve", {skip: unavailable}, () => {
   before(async () => {

@@ -4,19 +4,18 @@
  * assertion), and that they survive closing and reopening the file.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 
 import Database from 'better-sqlite3'
 
 import {MIGRATIONS} from '../../src/service/store/migrations.js'
 import {openSqliteStore, SQLITE_SCHEMA_VERSION} from '../../src/service/store/sqlite.js'
 import type {SerialClaim} from '../../src/service/store/types.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'serve-store-'))
-after(() => rmSync(dir, {force: true, recursive: true}))
+const dir = scratchDir('serve-store-')
 let files = 0
 const freshStore = () => openSqliteStore(join(dir, `store-${++files}.db`))
 
@@ -136,6 +135,25 @@ describe('issuing serials', () => {
     const outcome = await store.issueSerial(claim({deviceKeyId: 'key-B', model: 'acme-pi'}), async () => 'b')
     assert.equal(outcome.kind, 'issued')
     await store.close()
+  })
+
+  test('a re-registration keeps the serial the device held before in its log entry, across reopening; a first registration has none', async () => {
+    const file = join(dir, `store-${++files}.db`)
+    const store = openSqliteStore(file)
+    await store.issueSerial(claim(), async () => 'first')
+    const remodelledFrom = {brand: 'acme', model: 'acme-pc', serial: 'S-1'}
+    const outcome = await store.issueSerial(claim({model: 'acme-pc-v2', remodelledFrom}), async () => 'second')
+    assert.deepEqual(outcome.kind === 'issued' ? outcome.entry.remodelledFrom : undefined, remodelledFrom)
+    await store.close()
+    const reopened = openSqliteStore(file)
+    assert.deepEqual(
+      (await reopened.signingLog({})).map((e) => [e.model, e.remodelledFrom]),
+      [
+        ['acme-pc-v2', remodelledFrom],
+        ['acme-pc', undefined],
+      ],
+    )
+    await reopened.close()
   })
 
   test('a signer that throws leaves nothing behind', async () => {

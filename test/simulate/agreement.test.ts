@@ -15,8 +15,7 @@
  * registration options as snapd's own ctlcmd and config transaction do, errors included.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
@@ -24,10 +23,10 @@ import {type HookRun, prepareSimulatedDevice, readModel, registerDevice} from '.
 import {answerSnapctl, readSerialRequestConfig, replayConfig, type SnapctlRecord} from '../../src/simulate/snapctl-shim.js'
 import {buildDevicestateTests, devicestateUnavailable, runProgram} from '../service/snapd-harness.js'
 import {AGREEMENT_CASES, API_KEY, chain, craftedService, labDeviceOptions, makeSimulationLab, type SimulationLab, signLabModel} from './helpers.js'
+import {scratchDir} from '../helpers/scratch.js'
 
 const unavailable = devicestateUnavailable()
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-agreement-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-agreement-')
 
 interface SnapdVerdict {
   verdict: string

@@ -5,10 +5,9 @@
  * without --force; and the CLI's account of what it made.
  */
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, test} from 'node:test'
+import {before, describe, test} from 'node:test'
 
 import {decodeAssertionPublicKey, loadSigningKey, parseAssertion, parseAssertions, verifyAssertionSignature} from '../../src/assertions/index.js'
 import {UserError} from '../../src/errors.js'
@@ -19,9 +18,9 @@ import {runCli} from '../helpers/cli.js'
 import {fixtures} from '../helpers/paths.js'
 import {buildGoTool, goUnavailable} from '../runtime/helpers.js'
 import {TestDevice} from '../service/helpers.js'
+import {scratchDir} from '../helpers/scratch.js'
 
-const work = mkdtempSync(join(tmpdir(), 'lab-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('lab-')
 
 let lab: LabResult
 const read = (path: string): string => readFileSync(join(lab.directory, path), 'utf8')

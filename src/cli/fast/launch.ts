@@ -55,7 +55,7 @@ export interface FastIo {
   stderr: OutputSink
 }
 
-export type FastMain = (input: FastInput, io?: FastIo) => Promise<number>
+type FastMain = (input: FastInput, io?: FastIo) => Promise<number>
 
 /** A fast entry's own judgement of values the manifest cannot describe (an integer's bounds): false leaves the run to oclif. */
 export type FastAccepts = (input: FastInput) => boolean

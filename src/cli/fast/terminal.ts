@@ -14,7 +14,7 @@ import {createRequire} from 'node:module'
 
 import {descriptorSink, type TextSink} from '../../support/descriptor-sink.js'
 
-export function isTerminal(fd: number): boolean {
+function isTerminal(fd: number): boolean {
   let rdev: number
   try {
     const stat = fstatSync(fd)
@@ -38,11 +38,11 @@ function nullDevice(): number | undefined {
 }
 
 /** A descriptor sink that also says, when asked, whether it writes to a terminal. */
-export interface TerminalSink extends TextSink {
+interface TerminalSink extends TextSink {
   readonly isTTY: boolean
 }
 
-export function terminalSink(fd: number): TerminalSink {
+function terminalSink(fd: number): TerminalSink {
   const sink = descriptorSink(fd)
   let tty: boolean | undefined
   return {

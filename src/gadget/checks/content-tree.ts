@@ -11,7 +11,7 @@
 import {statSync} from 'node:fs'
 import {join} from 'node:path'
 
-import type {GadgetInfo} from '../model.js'
+import type {GadgetInfo} from '../gadget-types.js'
 import {cleanPath} from './clean-path.js'
 
 export interface ContentTree {

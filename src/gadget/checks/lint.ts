@@ -3,7 +3,7 @@
  * Every finding here is a warning; --strict makes them errors.
  */
 
-import type {GadgetInfo} from '../model.js'
+import type {GadgetInfo} from '../gadget-types.js'
 import type {Locator, ParsedGadget} from '../decode-gadget.js'
 import type {YamlNode as Node} from '../../go-yaml/read/ast.js'
 import {formatQuantity, MiB, suggestQuantity} from '../quantity.js'

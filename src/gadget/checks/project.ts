@@ -18,7 +18,7 @@ function looksLikeKey(value: string): boolean {
 }
 
 /** Where a key belongs instead: what the generated gadget supports (its configure hook reads `snap set <gadget> api-key=…`). */
-export const API_KEY_HINT =
+const API_KEY_HINT =
   'remove the key from the file (and revoke it: it is in the repository history); give it at build time from an environment variable or CI secret ({"env": "NAME"} in runtime/registration.json), or in the factory with "snap set <gadget> api-key=…"'
 
 function finding(file: string, line: number, column: number, what: string): Finding {

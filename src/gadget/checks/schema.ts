@@ -12,7 +12,7 @@ import type {Locator, ParsedGadget} from '../decode-gadget.js'
 import type {FileReport} from '../findings/collector.js'
 import {pointerToPath} from '../../support/json-pointer.js'
 import {didYouMean} from '../../support/suggest.js'
-import {knownKeys} from '../model.js'
+import {knownKeys} from '../gadget-types.js'
 import type {YamlMap, YamlNode as Node} from '../../go-yaml/read/ast.js'
 import {validate} from './schema.generated.js'
 

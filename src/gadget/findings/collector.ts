@@ -5,7 +5,7 @@ import type {Finding, Severity} from './finding.js'
 import {type RuleId, ruleInfo} from './rules.js'
 import type {Locator} from '../decode-gadget.js'
 
-export interface FindingInput {
+interface FindingInput {
   rule: RuleId
   /** Where: a node, else the document start. */
   node?: Node

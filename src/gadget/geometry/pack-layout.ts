@@ -5,10 +5,10 @@
  * their structure (after the previous image unless they have an offset), must fit it and must
  * not overlap. All arithmetic wraps as Go's uint64 does.
  */
-import type {GadgetStructure} from '../model.js'
+import type {GadgetStructure} from '../gadget-types.js'
 import {goQuote, MiB, u64} from '../quantity.js'
 
-export interface LayoutStructureInput {
+interface LayoutStructureInput {
   s: GadgetStructure
   /** Index in snapd's structure list (the "#i" of its messages). */
   index: number
@@ -22,7 +22,7 @@ export interface LaidOutStructure<T extends LayoutStructureInput = LayoutStructu
   content: Array<{end: bigint; image: string; index: number; start: bigint}>
 }
 
-export interface LayoutProblem<T extends LayoutStructureInput = LayoutStructureInput> {
+interface LayoutProblem<T extends LayoutStructureInput = LayoutStructureInput> {
   kind: 'content' | 'missing-image' | 'overlap'
   message: string
   hint?: string

@@ -20,7 +20,7 @@
  */
 import type {YamlNode as Node} from '../../go-yaml/read/ast.js'
 import type {Locator} from '../decode-gadget.js'
-import type {GadgetInfo, GadgetStructure, GadgetVolume} from '../model.js'
+import type {GadgetInfo, GadgetStructure, GadgetVolume} from '../gadget-types.js'
 import {MiB, u64} from '../quantity.js'
 import type {SnapdTarget} from '../snapd-version.js'
 
@@ -95,7 +95,7 @@ export interface VolumeRef {
   readonly byName: ReadonlyMap<string, StructureRef>
 }
 
-export interface GeometryInput {
+interface GeometryInput {
   info: GadgetInfo
   loc: Locator
   target: SnapdTarget

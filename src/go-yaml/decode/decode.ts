@@ -72,7 +72,7 @@ export interface DecodeIssue {
   path: Array<number | string>
 }
 
-export interface DecodeResult<T> {
+interface DecodeResult<T> {
   value: T
   issues: DecodeIssue[]
   /** True when decoding stopped early (excessive aliasing): the value is incomplete. */

@@ -33,7 +33,7 @@ export interface YamlScalar extends NodeBase {
   value: string
 }
 
-export interface YamlPair {
+interface YamlPair {
   key: YamlNode
   value: YamlNode
 }
@@ -59,7 +59,7 @@ export interface YamlAlias extends NodeBase {
 }
 
 /** A libyaml error, as go-yaml reports it: "yaml: line N: <message>" (the line is omitted when N is 0). */
-export interface YamlSyntaxError {
+interface YamlSyntaxError {
   message: string
   /** Offset of the problem (for positions in findings). */
   offset: number

@@ -12,7 +12,7 @@
  */
 
 /** Size of go-yaml's raw input buffer: what one read decodes. */
-export const CHUNK_BYTES = 512
+const CHUNK_BYTES = 512
 
 export interface ReaderFault {
   /** libyaml's reader message. */

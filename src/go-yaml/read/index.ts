@@ -6,7 +6,7 @@ import {lineStarts} from '../../support/line-index.js'
 import type {YamlNode} from './ast.js'
 import {readYaml} from './parser.js'
 
-export interface YamlProblem {
+interface YamlProblem {
   /** libyaml's message, as go-yaml prints it after "yaml: ". */
   message: string
   /** Offset of the problem, for the finding's position. */

@@ -42,11 +42,11 @@ export const T_ANCHOR = 19
 export const T_TAG = 20
 export const T_SCALAR = 21
 
-export const STYLE_PLAIN = 1
-export const STYLE_SINGLE = 2
-export const STYLE_DOUBLE = 3
-export const STYLE_LITERAL = 4
-export const STYLE_FOLDED = 5
+const STYLE_PLAIN = 1
+const STYLE_SINGLE = 2
+const STYLE_DOUBLE = 3
+const STYLE_LITERAL = 4
+const STYLE_FOLDED = 5
 
 /** go-yaml's limit on flow nesting and on the indentation stack. */
 export const MAX_DEPTH = 10_000

@@ -51,7 +51,7 @@ interface Common {
 }
 
 /** What one option accepts. `strings` also accepts a single string; `integer` accepts "0x10". */
-export type OptionSpec =
+type OptionSpec =
   | (Common & {default?: boolean; type: 'boolean'})
   | (Common & {default?: number; max?: number; min?: number; type: 'integer'})
   | (Common & {default?: readonly string[]; type: 'strings'})

@@ -199,12 +199,12 @@ export function parseSerialConfig(data: unknown, place: ConfigPlace = {}): Seria
 }
 
 /** The board ids a serial section may name: the catalog's, and the init board ids its profiles list as aliases. */
-export interface BoardNames {
+interface BoardNames {
   ids(): readonly string[]
   load(id: string): {aliases?: readonly string[]}
 }
 
-export interface SerialSectionOptions {
+interface SerialSectionOptions {
   /** The section's name in messages: `serial` in the registration config, `a serial configuration` for a file of its own. */
   what: string
   /** Refuse a board the catalog does not know (unchecked without one). */
@@ -264,7 +264,7 @@ function knownBoard(boards: BoardNames, id: string): boolean {
 }
 
 /** A serial configuration is a few lines; anything near this is not one. */
-export const MAX_SERIAL_CONFIG_BYTES = 1024 * 1024
+const MAX_SERIAL_CONFIG_BYTES = 1024 * 1024
 
 /** Reads and checks a YAML or JSON configuration file; errors carry line and column. */
 export async function loadSerialConfig(file: string): Promise<SerialConfig> {
@@ -279,7 +279,7 @@ export async function loadSerialConfig(file: string): Promise<SerialConfig> {
  * One `--chain` item: `dmi`, `dmi[board_serial]` (the bracket sets the source's main option), or
  * options as `key=value` pairs: `mac[interface=end0,allowLocallyAdministered=true]`.
  */
-export function parseChainItem(item: string, fail: (message: string, hint: string) => UserError): ChainEntrySpec {
+function parseChainItem(item: string, fail: (message: string, hint: string) => UserError): ChainEntrySpec {
   const match = /^([a-z\d-]+)(?:\[([^\]]+)\])?$/.exec(item.trim())
   if (!match) throw fail(`"${item}" is not a source id (id or id[value])`, 'e.g. devicetree-serial, dmi[board_serial], mac[end0]')
   const [, id, inside] = match

@@ -2,7 +2,7 @@
  * The TI AM335x board EEPROM (BeagleBone): U-Boot's struct ti_am_eeprom. A pure function over
  * bytes, shared by the sources and `probe`.
  */
-import {asciiField, type Parsed} from './parsed.js'
+import {asciiField, isPrintableAscii, type Parsed} from './parsed.js'
 
 // --- TI AM335x board EEPROM (U-Boot board/ti/common/board_detect.h, struct ti_am_eeprom) ---
 
@@ -13,14 +13,12 @@ export const AM335X_DEAD_MAGIC = Buffer.from([0x2c, 0xd1, 0xea, 0xad])
 /** magic 4 + board name 8 + version 4 + serial 12. */
 export const AM335X_HEADER_LENGTH = 28
 
-export interface Am335xBoard {
+interface Am335xBoard {
   boardName: string
   version: string
   /** 12 ASCII characters: week, year, board code, unit (`2313BBBK0099`). */
   serial: string
 }
-
-const printable = (s: string) => /^[\u0020-\u007E]*$/.test(s)
 
 export function parseAm335xEeprom(data: Uint8Array): Parsed<Am335xBoard> {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
@@ -38,6 +36,6 @@ export function parseAm335xEeprom(data: Uint8Array): Parsed<Am335xBoard> {
   const boardName = asciiField(bytes.subarray(4, 12))
   const version = asciiField(bytes.subarray(12, 16))
   const serial = asciiField(bytes.subarray(16, 28))
-  if (!printable(serial) || !printable(boardName)) return {ok: false, reason: 'the board name or serial field holds non-ASCII bytes (corrupted EEPROM)'}
+  if (!isPrintableAscii(serial) || !isPrintableAscii(boardName)) return {ok: false, reason: 'the board name or serial field holds non-ASCII bytes (corrupted EEPROM)'}
   return {boardName, ok: true, serial, version}
 }

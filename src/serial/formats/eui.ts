@@ -34,7 +34,7 @@ export function euiOffset(part: EuiPart, fileSize: number): number {
   return fileSize === part.bits / 8 ? 0 : part.offset
 }
 
-export interface Eui {
+interface Eui {
   /** Lower-case hex without separators (a serial allows no colons): `0004a3123456`, `0004a3fffe123456`. */
   text: string
   bits: 48 | 64

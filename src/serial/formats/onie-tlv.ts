@@ -10,15 +10,15 @@ import {asciiField, type Parsed} from './parsed.js'
 export const ONIE_MAGIC = Buffer.from('TlvInfo\0', 'latin1')
 export const ONIE_HEADER_LENGTH = 11
 /** Whole table at most 2048 bytes. */
-export const ONIE_MAX_TOTAL_LENGTH = 2048 - ONIE_HEADER_LENGTH
+const ONIE_MAX_TOTAL_LENGTH = 2048 - ONIE_HEADER_LENGTH
 export const ONIE_TLV = {crc32: 0xfe, productName: 0x21, serialNumber: 0x23} as const
 
-export interface OnieTlv {
+interface OnieTlv {
   type: number
   value: Buffer
 }
 
-export interface OnieTable {
+interface OnieTable {
   /** 11 + total length: how many bytes the table occupies. */
   length: number
   tlvs: OnieTlv[]

@@ -6,3 +6,6 @@ export const asciiField = (bytes: Uint8Array) =>
   Buffer.from(bytes)
     .toString('latin1')
     .replace(/[\0\u00FF ]+$/, '')
+
+/** Whether a field read from an EEPROM is printable ASCII only: anything else means corrupted bytes. */
+export const isPrintableAscii = (text: string): boolean => /^[\u0020-\u007E]*$/.test(text)

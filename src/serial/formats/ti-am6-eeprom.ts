@@ -5,18 +5,18 @@
  * the board-info record (type 0x10) names the board and carries its build date, board id and
  * serial. Pure functions over bytes, shared by the source and `probe`.
  */
-import type {Parsed} from './parsed.js'
+import {isPrintableAscii, type Parsed} from './parsed.js'
 
 /** u32 0xEE3355AA little-endian, as on the AM335x. */
-export const TI_EEPROM_MAGIC = Buffer.from([0xaa, 0x55, 0x33, 0xee])
+const TI_EEPROM_MAGIC = Buffer.from([0xaa, 0x55, 0x33, 0xee])
 /** The record types of board_detect.h that matter here. */
-export const AM6_RECORD = {boardId: 0x01, boardInfo: 0x10, ddrInfo: 0x11, endList: 0xfe, macInfo: 0x13} as const
+const AM6_RECORD = {boardId: 0x01, boardInfo: 0x10, ddrInfo: 0x11, endList: 0xfe, macInfo: 0x13} as const
 /** Magic, then the board-id record header (type 1, u16 length of the record list). */
 export const AM6_HEADER_LENGTH = 7
 /** The board-info record: name 16, design rev 2, processor 4, variant 2, PCB rev 2, BOM rev 2, software rev 2, vendor 2, week 2, year 2, board id 6, serial 4. */
-export const AM6_BOARD_INFO_LENGTH = 46
+const AM6_BOARD_INFO_LENGTH = 46
 /** at24 parts on these boards hold 32 KiB at most; a longer list is a misread. */
-export const AM6_MAX_LIST_LENGTH = 32 * 1024
+const AM6_MAX_LIST_LENGTH = 32 * 1024
 
 export interface Am6BoardInfo {
   /** `BEAGLEPLAY-A0-`, `AM62-SKEVM`, `AM64-GPEVM`, … */
@@ -47,7 +47,6 @@ const text = (bytes: Uint8Array) =>
   Buffer.from(bytes)
     .toString('latin1')
     .replace(/[\0\u00FF ]+$/, '')
-const printable = (s: string) => /^[\u0020-\u007E]*$/.test(s)
 
 /** Placeholder fields: empty, or a filler character repeated (`SSSS`, `0000`, `XXXXXX`). */
 export function isPlaceholderField(value: string): boolean {
@@ -73,7 +72,7 @@ export function am6EepromLength(header: Uint8Array): Parsed<{length: number}> {
 
   if (!isAm6Layout(bytes)) {
     const name = text(bytes.subarray(4, 12))
-    return printable(name) && name !== ''
+    return isPrintableAscii(name) && name !== ''
       ? {ok: false, reason: `this is an AM335x board EEPROM (board ${name}), not the AM6x record format: use beaglebone-eeprom`}
       : {ok: false, reason: `the first record is type 0x${hex2(bytes[4])}, not the board-id record 0x01`}
   }
@@ -131,7 +130,7 @@ function boardInfo(record: Buffer, length: number): Parsed<Am6Eeprom> {
     serial: field(42, 4),
     vendorId: field(30, 2),
   }
-  if (!Object.values(board).every((v) => printable(v))) return {ok: false, reason: 'the board-info record holds non-ASCII bytes (corrupted EEPROM)'}
+  if (!Object.values(board).every((v) => isPrintableAscii(v))) return {ok: false, reason: 'the board-info record holds non-ASCII bytes (corrupted EEPROM)'}
   if (board.boardName === '') return {ok: false, reason: 'the board-info record has no board name (unprogrammed)'}
   const placeholders: string[] = []
   const unit: string[] = []

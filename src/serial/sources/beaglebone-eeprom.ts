@@ -7,7 +7,7 @@ import {AM335X_HEADER_LENGTH, parseAm335xEeprom} from '../formats/am335x-eeprom.
 import {found, unavailable} from './source.js'
 import {readCandidates} from './eeprom.js'
 
-export interface BeagleboneOptions {
+interface BeagleboneOptions {
   path: readonly string[]
   includeBoardName: boolean
 }

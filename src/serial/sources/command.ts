@@ -6,7 +6,7 @@ import {defineSource} from './definition.js'
 import type {SnapInterface, ValueFormat} from './source.js'
 import {found, unavailable} from './source.js'
 
-export interface CommandOptions {
+interface CommandOptions {
   argv: readonly string[]
   timeoutMs: number
   regex?: RegExp

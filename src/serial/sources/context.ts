@@ -40,7 +40,7 @@ export function underRoot(root: string, path: string): string {
  * `root` were `/` (an absolute target starts again at the root, `..` stops at it). With
  * `followLast` false the last component is left as it is (lstat semantics).
  */
-export function resolveInRoot(root: string, path: string, followLast = true): string {
+function resolveInRoot(root: string, path: string, followLast = true): string {
   const pending = posix.normalize(`/${path}`).split('/').filter(Boolean)
   let resolved: string[] = []
   let links = 0
@@ -227,7 +227,7 @@ export async function readFirst(fs: SerialFs, paths: readonly string[], plugs?: 
 }
 
 /** The reading for "none of these paths exists". */
-export function absentAll(paths: readonly string[]): SourceUnavailable {
+function absentAll(paths: readonly string[]): SourceUnavailable {
   if (paths.length === 1) return unavailable('absent', `${paths[0]} does not exist`, paths[0])
   return unavailable('absent', `none of ${paths.join(', ')} exists`, paths[0])
 }

@@ -8,7 +8,7 @@ import {defineSource} from './definition.js'
 import {cpuinfoSerialLine} from '../formats/cpuinfo.js'
 import {found, unavailable} from './source.js'
 
-export interface CpuinfoOptions {
+interface CpuinfoOptions {
   /** Require hexadecimal (kernels print hex; redacted copies print `00000000xxxxxxxx`). */
   hex: boolean
 }

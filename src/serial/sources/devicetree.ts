@@ -7,7 +7,7 @@ import {readFirst} from './context.js'
 import {defineSource} from './definition.js'
 import {found, unavailable} from './source.js'
 
-export interface DevicetreeOptions {
+interface DevicetreeOptions {
   property: string
   encoding: 'hex' | 'string'
 }

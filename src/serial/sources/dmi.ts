@@ -10,9 +10,9 @@ import type {SourceContext, SourceReading} from './source.js'
 import {found, unavailable} from './source.js'
 
 export const DMI_FIELDS = ['product_serial', 'board_serial', 'chassis_serial', 'product_uuid'] as const
-export type DmiField = (typeof DMI_FIELDS)[number]
+type DmiField = (typeof DMI_FIELDS)[number]
 
-export interface DmiOptions {
+interface DmiOptions {
   field: DmiField
 }
 
@@ -61,7 +61,7 @@ function dmiValue(field: DmiField, value: string, origin: string): SourceReading
   return found(value, origin, 'uuid', notes ? {notes} : {})
 }
 
-export const DMI_TABLE = '/sys/firmware/dmi/tables/DMI'
+const DMI_TABLE = '/sys/firmware/dmi/tables/DMI'
 const DMI_ENTRY_POINT = '/sys/firmware/dmi/tables/smbios_entry_point'
 
 /**

@@ -33,7 +33,7 @@ export async function readCandidates(fs: SerialFs, patterns: readonly string[], 
   return unavailable('absent', `no EEPROM at ${patterns.join(', ')}`, patterns[0])
 }
 
-export interface EepromOptions {
+interface EepromOptions {
   path: readonly string[]
   offset: number
   length: number

@@ -7,7 +7,7 @@ import {EUI_PART_NAMES, EUI_PARTS, type EuiPartName, euiOffset, parseEui} from '
 import {found, unavailable} from './source.js'
 import {readCandidates} from './eeprom.js'
 
-export interface EuiEepromOptions {
+interface EuiEepromOptions {
   part: EuiPartName
   path: readonly string[]
 }

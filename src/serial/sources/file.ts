@@ -8,7 +8,7 @@ import {defineSource} from './definition.js'
 import type {SnapInterface, ValueFormat} from './source.js'
 import {found, unavailable} from './source.js'
 
-export interface FileOptions {
+interface FileOptions {
   path: string
   regex?: RegExp
   format: ValueFormat

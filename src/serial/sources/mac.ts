@@ -11,7 +11,7 @@ import {isLocallyAdministered, listNetDevices, NET_CLASS, type NetDevice} from '
 import {refusalOf} from '../placeholders.js'
 import {found, unavailable} from './source.js'
 
-export interface MacOptions {
+interface MacOptions {
   /** Interface names or globs (`end0`, `enp*s0`). */
   interface?: readonly string[]
   /** Bus path fragments or globs (`30be0000.ethernet`, `0000:01:00.0`). */

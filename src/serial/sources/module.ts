@@ -14,7 +14,7 @@ import {host} from '../../support/host.js'
 import type {SerialSource, SnapInterface, SourceContext, SourceReading, UnavailableStatus, ValueFormat} from './source.js'
 import {found, unavailable} from './source.js'
 
-export interface ModuleOptions {
+interface ModuleOptions {
   path: string
   export: string
   options?: Readonly<Record<string, unknown>>

@@ -11,7 +11,7 @@ import {configError} from '../config/options.js'
 import type {SourceContext} from './source.js'
 import {found, unavailable} from './source.js'
 
-export interface NvmemOptions {
+interface NvmemOptions {
   device: readonly string[]
   /** A named cell (Linux >= 6.8 exposes `cells/<name>@<offset>,<bit>`). */
   cell?: string

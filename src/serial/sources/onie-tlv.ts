@@ -7,12 +7,12 @@ import {ONIE_HEADER_LENGTH, ONIE_TLV, onieString, onieTableLength, parseOnieTlv}
 import {found, unavailable} from './source.js'
 import {readCandidates} from './eeprom.js'
 
-export interface OnieOptions {
+interface OnieOptions {
   path: readonly string[]
   type: number
 }
 
-export const ONIE_EEPROM_PATHS = ['/sys/bus/i2c/devices/*-0050/eeprom', '/sys/bus/i2c/devices/*-0051/eeprom', '/sys/bus/i2c/devices/*-0056/eeprom', '/sys/bus/i2c/devices/*-0057/eeprom']
+const ONIE_EEPROM_PATHS = ['/sys/bus/i2c/devices/*-0050/eeprom', '/sys/bus/i2c/devices/*-0051/eeprom', '/sys/bus/i2c/devices/*-0056/eeprom', '/sys/bus/i2c/devices/*-0057/eeprom']
 
 export const onieTlv = defineSource<OnieOptions>({
   create({path, type}) {

@@ -7,7 +7,7 @@ import {readFirst} from './context.js'
 import {defineSource} from './definition.js'
 import {found, unavailable} from './source.js'
 
-export interface SocOptions {
+interface SocOptions {
   includeSocId: boolean
   separator: string
 }

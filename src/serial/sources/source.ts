@@ -15,7 +15,7 @@ export type ValueFormat = 'hex' | 'mac' | 'text' | 'uuid'
 /** Why a source gave no value. `denied` is a confinement or privilege problem, not an absence. */
 export type UnavailableStatus = 'absent' | 'denied' | 'error' | 'invalid' | 'timeout'
 
-export interface SourceValue {
+interface SourceValue {
   ok: true
   value: string
   format: ValueFormat

@@ -8,7 +8,7 @@ import {found, unavailable} from './source.js'
 import {BEAGLEBONE_EEPROM_PATHS} from './beaglebone-eeprom.js'
 import {readCandidates} from './eeprom.js'
 
-export interface TiAm6Options {
+interface TiAm6Options {
   path: readonly string[]
   includeBoardName: boolean
 }

@@ -13,7 +13,7 @@ import type {MigrationResult} from './migrations.js'
 import type {ServiceStore} from './types.js'
 
 export {type MigrationResult, SCHEMA_VERSION} from './migrations.js'
-export type {HardwareIdentityRecord, IdentityConflict, ImportOutcome, IssueOutcome, NewHardwareIdentity, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
+export type {HardwareIdentityRecord, IdentityConflict, ImportOutcome, IssueOutcome, NewHardwareIdentity, NonceCheck, OriginalSerial, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
 
 export interface OpenStoreOptions {
   /**

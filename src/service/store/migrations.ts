@@ -8,7 +8,7 @@
  * `snap_gadget_schema`, changed only under an advisory lock so that instances started together
  * migrate one after the other.
  */
-export interface Migration {
+interface Migration {
   /** What the step adds, for the operator (serve migrate prints it). */
   summary: string
   sqlite: string
@@ -104,7 +104,19 @@ export const MIGRATIONS: readonly Migration[] = [
      ALTER TABLE signing_log ADD COLUMN hardware_issuer TEXT;`,
     summary: 'hardware identities imported for secure onboarding, each registering one device key; the hardware id in the signing log',
   },
+  {
+    postgres: `ALTER TABLE signing_log ADD COLUMN original_brand TEXT;
+     ALTER TABLE signing_log ADD COLUMN original_model TEXT;
+     ALTER TABLE signing_log ADD COLUMN original_serial TEXT;`,
+    sqlite: `ALTER TABLE signing_log ADD COLUMN original_brand TEXT;
+     ALTER TABLE signing_log ADD COLUMN original_model TEXT;
+     ALTER TABLE signing_log ADD COLUMN original_serial TEXT;`,
+    summary: 'the serial a remodelled device held before, in the signing log entry of its new serial',
+  },
 ]
+
+/** The signing log's columns a query reads (the assertion apart: only when asked for). */
+export const LOG_COLUMNS = 'id, brand, model, serial, device_key_sha3_384, revision, signed, hardware_id, hardware_issuer, original_brand, original_model, original_serial'
 
 /** The schema version this snap-gadget writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -17,17 +17,17 @@
 import pg from 'pg'
 
 import {UserError} from '../../errors.js'
-import {MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
+import {LOG_COLUMNS, MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
 import {IDENTITY_COLUMNS, identityRecord, type IdentityRow, importVerdict} from './identities.js'
 import type {HardwareIdentityRecord, IdentityConflict, ImportOutcome, IssueOutcome, NewHardwareIdentity, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
 
-export interface PostgresLocation {
+interface PostgresLocation {
   url: string
   /** The URL without its password, for messages. */
   shown: string
 }
 
-export interface OpenPostgresOptions {
+interface OpenPostgresOptions {
   /** Apply pending migrations first (serve --migrate); otherwise an old schema is refused. */
   migrate?: boolean
   /** Connections this instance keeps at most. */
@@ -61,6 +61,9 @@ interface LogRow extends DeviceRow {
   signed: string
   hardware_id: null | string
   hardware_issuer: null | string
+  original_brand: null | string
+  original_model: null | string
+  original_serial: null | string
 }
 
 export async function openPostgresStore(location: PostgresLocation, options: OpenPostgresOptions = {}): Promise<ServiceStore> {
@@ -265,11 +268,24 @@ class PostgresStore implements ServiceStore {
     const signed = claim.now.toISOString()
     const logged = await query<{id: string}>(
       client,
-      'INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed, assertion, hardware_id, hardware_issuer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id',
-      [...key, claim.serial, claim.deviceKeyId, revision, signed, assertion, hardware?.hardwareId ?? null, hardware?.issuerId ?? null],
+      'INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed, assertion, hardware_id, hardware_issuer, original_brand, original_model, original_serial) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id',
+      [
+        ...key,
+        claim.serial,
+        claim.deviceKeyId,
+        revision,
+        signed,
+        assertion,
+        hardware?.hardwareId ?? null,
+        hardware?.issuerId ?? null,
+        claim.remodelledFrom?.brand ?? null,
+        claim.remodelledFrom?.model ?? null,
+        claim.remodelledFrom?.serial ?? null,
+      ],
     )
     const entry: SigningLogEntry = {brand: claim.brand, deviceKeyId: claim.deviceKeyId, id: Number(logged.rows[0].id), model: claim.model, revision, serial: claim.serial, signed}
     if (hardware) Object.assign(entry, {hardwareId: hardware.hardwareId, hardwareIssuer: hardware.issuerId})
+    if (claim.remodelledFrom) entry.remodelledFrom = {...claim.remodelledFrom}
     return {assertion, entry, kind: 'issued'}
   }
 
@@ -329,13 +345,14 @@ class PostgresStore implements ServiceStore {
     }
 
     if (q.limit !== undefined) values.push(q.limit)
-    const columns = `id, brand, model, serial, device_key_sha3_384, revision, signed, hardware_id, hardware_issuer${q.withAssertion ? ', assertion' : ''}`
+    const columns = `${LOG_COLUMNS}${q.withAssertion ? ', assertion' : ''}`
     const sql = `SELECT ${columns} FROM signing_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${q.limit === undefined ? '' : ` LIMIT $${values.length}`}`
     const {rows} = await this.query<LogRow>(sql, values)
     return rows.map((row) => {
       const entry: SigningLogEntry = {brand: row.brand, deviceKeyId: row.device_key_sha3_384, id: Number(row.id), model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}
       if (row.hardware_id !== null) entry.hardwareId = row.hardware_id
       if (row.hardware_issuer !== null) entry.hardwareIssuer = row.hardware_issuer
+      if (row.original_brand !== null && row.original_model !== null && row.original_serial !== null) entry.remodelledFrom = {brand: row.original_brand, model: row.original_model, serial: row.original_serial}
       if (row.assertion !== undefined) entry.assertion = row.assertion
       return entry
     })

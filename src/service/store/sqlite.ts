@@ -19,7 +19,7 @@ import Database from 'better-sqlite3'
 
 import {UserError} from '../../errors.js'
 import {IDENTITY_COLUMNS, identityRecord, type IdentityRow, importVerdict} from './identities.js'
-import {MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
+import {LOG_COLUMNS, MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
 import type {HardwareIdentityRecord, IdentityConflict, ImportOutcome, IssueOutcome, NewHardwareIdentity, NonceCheck, SerialClaim, ServiceStore, SigningLogEntry, SigningLogQuery} from './types.js'
 
 export const SQLITE_SCHEMA_VERSION = SCHEMA_VERSION
@@ -47,6 +47,9 @@ interface LogRow {
   signed: string
   hardware_id: null | string
   hardware_issuer: null | string
+  original_brand: null | string
+  original_model: null | string
+  original_serial: null | string
 }
 
 /**
@@ -57,7 +60,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   return new SqliteStore(openDatabase(path, migrateSqlite).db, path, options.fsync ?? fsync)
 }
 
-export interface SqliteStoreOptions {
+interface SqliteStoreOptions {
   /** How the WAL is made durable (tests count the calls); node:fs's fsync by default. */
   fsync?: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void
 }
@@ -112,7 +115,7 @@ function openDatabase<T>(path: string, prepare: (db: Database.Database) => T): {
  * Brings the file to {@link SCHEMA_VERSION}, each step in its own immediate transaction: a second
  * process opening the same file waits for the write lock and then finds the step done.
  */
-export function migrateSqlite(db: Database.Database): MigrationResult {
+function migrateSqlite(db: Database.Database): MigrationResult {
   const from = db.pragma('user_version', {simple: true}) as number
   if (from > SCHEMA_VERSION) throw new Error(newerSchemaMessage(from))
   const applied: string[] = []
@@ -157,7 +160,9 @@ class SqliteStore implements ServiceStore {
       identityByKey: db.prepare<[string, string], IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE issuer_id = ? AND key_sha3_384 = ?`),
       identityCount: db.prepare<[], {n: number}>('SELECT count(*) AS n FROM hardware_identity'),
       insertIdentity: db.prepare('INSERT INTO hardware_identity (issuer_id, key_sha3_384, hardware_id, hardware_name, manufacturer, key_type, hardware_id_key, assertion, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      insertLog: db.prepare('INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed, assertion, hardware_id, hardware_issuer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertLog: db.prepare(
+        'INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed, assertion, hardware_id, hardware_issuer, original_brand, original_model, original_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       purgeNonces: db.prepare('DELETE FROM nonce WHERE created_ms < ?'),
       updateRevision: db.prepare('UPDATE device SET revision = ? WHERE brand = ? AND model = ? AND serial = ?'),
     }
@@ -216,9 +221,24 @@ class SqliteStore implements ServiceStore {
         else s.insertDevice.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision)
         const hardware = claim.hardware
         if (hardware) s.bindIdentity.run(claim.deviceKeyId, hardware.issuerId, hardware.digest)
-        const {lastInsertRowid} = s.insertLog.run(claim.brand, claim.model, claim.serial, claim.deviceKeyId, now.revision, signed, assertion, hardware?.hardwareId ?? null, hardware?.issuerId ?? null)
+        const original = claim.remodelledFrom
+        const {lastInsertRowid} = s.insertLog.run(
+          claim.brand,
+          claim.model,
+          claim.serial,
+          claim.deviceKeyId,
+          now.revision,
+          signed,
+          assertion,
+          hardware?.hardwareId ?? null,
+          hardware?.issuerId ?? null,
+          original?.brand ?? null,
+          original?.model ?? null,
+          original?.serial ?? null,
+        )
         const entry: SigningLogEntry = {brand: claim.brand, deviceKeyId: claim.deviceKeyId, id: Number(lastInsertRowid), model: claim.model, revision: now.revision, serial: claim.serial, signed}
         if (hardware) Object.assign(entry, {hardwareId: hardware.hardwareId, hardwareIssuer: hardware.issuerId})
+        if (original) entry.remodelledFrom = {...original}
         return {assertion, entry, kind: 'issued'}
       })
       const outcome = record.immediate()
@@ -279,7 +299,7 @@ class SqliteStore implements ServiceStore {
       values.push(query.before)
     }
 
-    const columns = `id, brand, model, serial, device_key_sha3_384, revision, signed, hardware_id, hardware_issuer${query.withAssertion ? ', assertion' : ''}`
+    const columns = `${LOG_COLUMNS}${query.withAssertion ? ', assertion' : ''}`
     const sql = `SELECT ${columns} FROM signing_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${query.limit === undefined ? '' : ' LIMIT ?'}`
     if (query.limit !== undefined) values.push(query.limit)
     return this.db
@@ -354,6 +374,7 @@ function logEntry(row: LogRow): SigningLogEntry {
   const entry: SigningLogEntry = {brand: row.brand, deviceKeyId: row.device_key_sha3_384, id: Number(row.id), model: row.model, revision: row.revision, serial: row.serial, signed: row.signed}
   if (row.hardware_id !== null) entry.hardwareId = row.hardware_id
   if (row.hardware_issuer !== null) entry.hardwareIssuer = row.hardware_issuer
+  if (row.original_brand !== null && row.original_model !== null && row.original_serial !== null) entry.remodelledFrom = {brand: row.original_brand, model: row.original_model, serial: row.original_serial}
   if (row.assertion !== undefined) entry.assertion = row.assertion
   return entry
 }

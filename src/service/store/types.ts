@@ -26,6 +26,8 @@ export interface SigningLogEntry {
   hardwareId?: string
   /** The account that issued that identity. */
   hardwareIssuer?: string
+  /** On a re-registration (remodel), the serial the device held before: its brand, model and number. */
+  remodelledFrom?: OriginalSerial
   /**
    * The serial assertion as it was signed, when the query asks for it; null for an entry written
    * before the log kept them (schema version 1).
@@ -43,6 +45,15 @@ export interface SerialClaim {
   now: Date
   /** The hardware identity the device proved it holds, in hardware-identity onboarding. */
   hardware?: {issuerId: string; digest: string; hardwareId: string}
+  /** On a re-registration (remodel), the serial the device held before, checked. */
+  remodelledFrom?: OriginalSerial
+}
+
+/** The serial a remodelled device held before, as its serial-request's original-* headers name it. */
+export interface OriginalSerial {
+  brand: string
+  model: string
+  serial: string
 }
 
 export type IssueOutcome =

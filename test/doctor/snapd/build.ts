@@ -92,21 +92,31 @@ export function goCache(source?: SnapdSource): string {
   return process.env.GOCACHE ?? source?.env.GOCACHE ?? join(tmpdir(), 'snap-gadget-go-cache')
 }
 
-/** The test binary for `source`, built once per digest. */
-export async function buildFixtureTests(source: SnapdSource, log: (line: string) => void = () => {}): Promise<string> {
+/** Go test files built beside snapd's devicestate tests: per snapd line, in `dir`; `name` tells the binaries apart. */
+export interface DevicestateSuite {
+  name: string
+  dir: string
+  files: Record<SnapdLine, readonly string[]>
+}
+
+/** doctor's fixture cases. */
+const DOCTOR_SUITE: DevicestateSuite = {dir: HERE, files: OUR_GO_FILES, name: 'doctor'}
+
+/** The test binary for `source` with `suite`'s files (doctor's fixture cases by default), built once per digest. */
+export async function buildFixtureTests(source: SnapdSource, log: (line: string) => void = () => {}, suite: DevicestateSuite = DOCTOR_SUITE): Promise<string> {
   const env: NodeJS.ProcessEnv = {...process.env, ...source.env, GO111MODULE: 'off', GOCACHE: goCache(source), GOFLAGS: '', GOTOOLCHAIN: 'local'}
   const goVersion = spawnSync('go', ['version'], {encoding: 'utf8', env}).stdout
-  const files = OUR_GO_FILES[source.line]
+  const files = suite.files[source.line]
   const hash = createHash('sha256').update(goVersion).update(source.version)
-  for (const file of files) hash.update(file).update(readFileSync(join(HERE, file)))
+  for (const file of files) hash.update(file).update(readFileSync(join(suite.dir, file)))
   const digest = hash.digest('hex').slice(0, 16)
   const cache = join(projectRoot, 'node_modules', '.cache', 'snap-gadget-snapd')
-  const prefix = `doctor-${source.line}-`
+  const prefix = `${suite.name}-${source.line}-`
   const binary = join(cache, `${prefix}${digest}.test`)
   if (existsSync(binary)) return binary
 
   mkdirSync(cache, {recursive: true})
-  const build = mkdtempSync(join(tmpdir(), 'snap-gadget-doctor-build-'))
+  const build = mkdtempSync(join(tmpdir(), `snap-gadget-${suite.name}-build-`))
   try {
     const overlord = join(build, 'gopath', SNAPD_PATH, 'overlord')
     // GOPATH mode takes the first entry that has the directory: overlord/ needs its own Go files too.
@@ -116,9 +126,9 @@ export async function buildFixtureTests(source: SnapdSource, log: (line: string)
     }
 
     cpSync(join(source.snapd, 'overlord', 'devicestate'), join(overlord, 'devicestate'), {recursive: true})
-    for (const file of files) cpSync(join(HERE, file), join(overlord, 'devicestate', `snap_gadget_doctor_${file}`))
+    for (const file of files) cpSync(join(suite.dir, file), join(overlord, 'devicestate', `snap_gadget_${suite.name}_${file}`))
     const out = join(build, 'devicestate.test')
-    log(`building snapd ${source.version}'s devicestate tests with the fixture cases (GOCACHE ${env.GOCACHE})`)
+    log(`building snapd ${source.version}'s devicestate tests with ${suite.name}'s cases (GOCACHE ${env.GOCACHE})`)
     const result = await run('go', ['test', '-tags', 'nosecboot', '-vet=off', '-c', '-o', out, 'github.com/snapcore/snapd/overlord/devicestate'], {
       cwd: build,
       env: {...env, GOPATH: `${join(build, 'gopath')}:${env.GOPATH ?? ''}`},

@@ -153,6 +153,24 @@ describe('rules across instances', () => {
     )
     assert.equal(await a.signingLogSize(), all.length)
   })
+
+  test('a re-registration keeps the serial the device held before in its log entry; a first registration has none', async () => {
+    const {
+      stores: [a, b],
+    } = await instances(2)
+    await a.issueSerial(claim(), async () => 'first')
+    const remodelledFrom = {brand: 'acme', model: 'acme-pc', serial: 'S-1'}
+    const outcome = await b.issueSerial(claim({model: 'acme-pc-v2', remodelledFrom}), async () => 'second')
+    assert.equal(outcome.kind, 'issued')
+    assert.deepEqual(outcome.kind === 'issued' ? outcome.entry.remodelledFrom : undefined, remodelledFrom)
+    assert.deepEqual(
+      (await a.signingLog({})).map((e) => [e.model, e.remodelledFrom]),
+      [
+        ['acme-pc-v2', remodelledFrom],
+        ['acme-pc', undefined],
+      ],
+    )
+  })
 })
 
 describe('the schema', () => {

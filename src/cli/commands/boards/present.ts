@@ -1,8 +1,8 @@
 /** What `snap-gadget boards` prints: the board profiles init knows, as text or JSON. */
-import type {BoardProfile} from '../../../scaffold/boards.js'
+import type {GadgetBoardProfile} from '../../../scaffold/boards.js'
 import type {Paint} from '../../../support/paint.js'
 
-export function boardsJson(boards: readonly BoardProfile[]): Record<string, unknown>[] {
+export function boardsJson(boards: readonly GadgetBoardProfile[]): Record<string, unknown>[] {
   return boards.map((b) => ({
     architectures: b.architectures,
     bases: b.bases,
@@ -19,7 +19,7 @@ export function boardsJson(boards: readonly BoardProfile[]): Record<string, unkn
   }))
 }
 
-export function boardsText(boards: readonly BoardProfile[], paint: Paint): string {
+export function boardsText(boards: readonly GadgetBoardProfile[], paint: Paint): string {
   let text = ''
   for (const b of boards) {
     text += `${paint('bold', b.id)}  ${b.title}${b.origin === 'built-in' ? '' : paint('dim', ` (from ${b.origin})`)}\n`

@@ -13,14 +13,14 @@ import {DEVICE_SERVICES, planScaffold, type ScaffoldOptions, scaffoldDefaults} f
 import type {InitOutcome} from './present.js'
 import {checkScaffoldTarget, writeScaffold} from '../../../scaffold/write.js'
 import {UserError} from '../../../errors.js'
-import type {ModelGrade, StorageSafety} from '../../../scaffold/model.js'
+import type {ModelGrade, StorageSafety} from '../../../scaffold/model-assertion.js'
 import {quoteInput} from '../../../support/echo.js'
 import type {InitFlags} from './flags.js'
 
 /** The flags of `init`, as oclif hands them over. */
 export type {InitFlags}
 
-export interface InitIo {
+interface InitIo {
   cwd: string
   /** Prompts are allowed (stdin and stdout are terminals, no --yes, no --json). */
   interactive: boolean
@@ -55,7 +55,7 @@ function cancelled(error: unknown): never {
 }
 
 /** Options from flags alone; the answers without a default must be flags. */
-export function optionsFromFlags(flags: InitFlags, directoryArg: string | undefined): ScaffoldOptions {
+function optionsFromFlags(flags: InitFlags, directoryArg: string | undefined): ScaffoldOptions {
   const missing = [!flags.board && '--board', !flags.brand && '--brand'].filter(Boolean)
   if (missing.length > 0) {
     throw new UserError('E_INIT_MISSING', `init needs ${missing.join(' and ')} when it cannot ask (no terminal, --yes or --json)`, {

@@ -20,7 +20,7 @@ export interface LayoutFlags {
   width?: number
 }
 
-export interface LayoutIo {
+interface LayoutIo {
   cwd: string
   stdout: OutputSink
   /** Columns of the terminal stdout is, asked only when it is one. */

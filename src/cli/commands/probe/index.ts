@@ -38,7 +38,7 @@ On / it also asks systeminformation for the manufacturer and model (with a timeo
  * The probe as text. Everything in it may come from the hardware (a cpuinfo line, an EEPROM, a
  * DMI field, a file under --root): shown with its control characters escaped, never raw.
  */
-export function renderProbe(report: ProbeReport, rawPaint: Paint): string {
+function renderProbe(report: ProbeReport, rawPaint: Paint): string {
   const paint: Paint = (style, text) => rawPaint(style, terminalSafe(text))
   const safe = terminalSafe
   let text = `${paint('bold', 'board')}: ${safe(`${report.board.id} (${report.board.title}; ${report.board.reason})`)}\n`

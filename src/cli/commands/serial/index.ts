@@ -51,7 +51,7 @@ The chain comes from --chain, else --board, else the configuration file, else th
 }
 
 /** The --explain text: the chain, then one line per source tried. */
-export function renderExplanation(result: SerialResult, rawPaint: Paint): string {
+function renderExplanation(result: SerialResult, rawPaint: Paint): string {
   // What was read comes from the hardware: shown with its control characters escaped, never raw.
   const paint: Paint = (style, text) => rawPaint(style, terminalSafe(text))
   const board = result.board ? ` (board ${result.board}, ${result.boardBy})` : ''

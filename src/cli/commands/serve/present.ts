@@ -19,6 +19,7 @@ export function requestLine(event: RequestEvent, time: Date, json: boolean): str
   if (event.serial !== undefined) parts.push(`serial=${quote(event.serial)}`)
   if (event.revision !== undefined) parts.push(`revision=${event.revision}`)
   if (event.hardwareId !== undefined) parts.push(`hardware-id=${quote(event.hardwareId)}`)
+  if (event.remodelledFrom !== undefined) parts.push(`remodelled-from=${quote(`${event.remodelledFrom.brand}/${event.remodelledFrom.model}/${event.remodelledFrom.serial}`)}`)
   if (event.code) parts.push(event.code)
   const claimed = event.claimed
   if (claimed?.brand !== undefined && (claimed.brand !== event.brand || claimed.model !== event.model)) parts.push(`claimed=${quote(`${claimed.brand}/${claimed.model ?? '?'}`)}`)

@@ -7,7 +7,7 @@ import {resolve} from 'node:path'
 
 import {parseAssertions} from '../../../assertions/decode.js'
 import {ExitCode, ioError, UserError} from '../../../errors.js'
-import type {GadgetModel} from '../../../gadget/checks/snapd/index.js'
+import type {ModelFacts} from '../../../gadget/checks/snapd/index.js'
 import {MAX_GADGET_BYTES} from '../../../gadget/inputs.js'
 import {validatePaths} from '../../../gadget/validate.js'
 import {renderReport, type ReportFormat} from '../../../report/index.js'
@@ -21,7 +21,7 @@ import type {ValidateFlags} from './flags.js'
 export type {ValidateFlags} from './flags.js'
 export type Format = ReportFormat
 
-export interface CommandIo {
+interface CommandIo {
   cwd: string
   env: NodeJS.ProcessEnv
   stdout: OutputSink
@@ -119,10 +119,10 @@ function stackedSvg(svgs: readonly string[]): string {
 }
 
 /** Model assertions are a few KB; a signed one with many snaps stays far below this. */
-export const MAX_MODEL_BYTES = 1024 * 1024
+const MAX_MODEL_BYTES = 1024 * 1024
 
 /** The model the gadget is for, from `snap sign`'s JSON input or a signed model assertion. */
-export function readModel(file: string, cwd: string): GadgetModel {
+export function readModel(file: string, cwd: string): ModelFacts {
   const path = resolve(cwd, file)
   if (!existsSync(path)) throw new UserError('E_MODEL_MISSING', `model file ${file} does not exist`, {file, hint: 'give the model JSON you sign with "snap sign", or the signed model assertion', kind: 'io'})
   const text = readBoundedFile(path, MAX_MODEL_BYTES, {shown: file, what: 'model'}).toString('utf8')

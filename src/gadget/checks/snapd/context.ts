@@ -14,7 +14,7 @@ import type {ContentTree} from '../content-tree.js'
 import {SYSTEM_BOOT, SYSTEM_BOOT_STATE, SYSTEM_DATA, SYSTEM_SAVE, SYSTEM_SEED, SYSTEM_SEED_NULL, type StructureRef, type VolumeRef} from '../../geometry/volumes.js'
 
 /** What snapd knows of the model assertion (none for `snap pack`). */
-export interface GadgetModel {
+export interface ModelFacts {
   classic: boolean
   /** UC20+ models have a grade; UC16/18 models do not. */
   grade?: string
@@ -25,7 +25,7 @@ export interface CheckInput {
   loc: Locator
   report: FileReport
   target: SnapdTarget
-  model?: GadgetModel
+  model?: ModelFacts
   /** The gadget's files, for content checks (placeholders when gadget.yaml is judged alone). */
   content: ContentTree
 }

@@ -1,7 +1,7 @@
 /**
  * gadget.go's checks of the top-level keys: defaults, connections and kernel-cmdline.
  */
-import type {GadgetInfo} from '../../model.js'
+import type {GadgetInfo} from '../../gadget-types.js'
 import {goQuote} from '../../quantity.js'
 import type {IfaceValue} from '../../../go-yaml/decode/decode.js'
 import {type SnapdContext} from './context.js'

@@ -31,7 +31,7 @@ import {roles} from './roles.js'
 import {volumeStructures} from './structures.js'
 import {bootloader, bootloaderCount, noVolumes, validatePartial, volumeAssignments, volumeNameAndSchema, volumeStanzaEmpty} from './volumes.js'
 
-export {type CheckInput, type GadgetModel} from './context.js'
+export {type CheckInput, type ModelFacts} from './context.js'
 
 /** snapd's checks of one gadget: `run` judges it, in snapd's order, into the input's report. */
 export class SnapdChecks {

@@ -5,7 +5,7 @@
  * its label) is already taken.
  */
 import type {YamlNode as Node} from '../../../go-yaml/read/ast.js'
-import type {GadgetContent} from '../../model.js'
+import type {GadgetContent} from '../../gadget-types.js'
 import type {RuleId} from '../../findings/rules.js'
 import {goQuote, iecString, MiB, u64} from '../../quantity.js'
 import {snapdFeatures, type SnapdTarget} from '../../snapd-version.js'

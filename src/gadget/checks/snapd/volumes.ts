@@ -2,7 +2,7 @@
  * Volumes (gadget.go's InfoFromGadgetYaml and validateVolume): an empty stanza, partial, the name
  * and schema, bootloaders, volume-assignments.
  */
-import type {GadgetInfo} from '../../model.js'
+import type {GadgetInfo} from '../../gadget-types.js'
 import {goQuote} from '../../quantity.js'
 import {snapdFeatures} from '../../snapd-version.js'
 import {didYouMean} from '../../../support/suggest.js'

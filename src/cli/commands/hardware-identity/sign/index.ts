@@ -5,7 +5,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../../base-command.js'
 import {UserError} from '../../../../errors.js'
 
-export interface HardwareIdentitySignResult {
+interface HardwareIdentitySignResult {
   issuer: string
   keyId: string
   /** The output file, when one was written. */

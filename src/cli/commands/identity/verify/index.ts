@@ -65,7 +65,7 @@ Exits 1 when any check fails.`
 }
 
 /** Assertions and registration bodies are a few KB; an account-key assertion stays far below this. */
-export const MAX_IDENTITY_INPUT_BYTES = 1024 * 1024
+const MAX_IDENTITY_INPUT_BYTES = 1024 * 1024
 
 async function readInput(path: string, what: string): Promise<Buffer> {
   const {readBoundedFile, readBoundedStdin} = await import('../../../../support/bounded-read.js')
@@ -73,7 +73,7 @@ async function readInput(path: string, what: string): Promise<Buffer> {
 }
 
 /** The fix for what failed: a document without identity fields was never signed; one with them was altered or signed by another key. */
-export function failureHint(report: IdentityDocumentReport): string {
+function failureHint(report: IdentityDocumentReport): string {
   const failure = report.identity.failure
   const partial = failure?.code === 'E_IDENTITY_MISSING' && !/no identity fields/.test(failure.message)
   if (partial) return 'some identity fields are missing: a body the device signed carries all three (identity-scheme, identity-key, identity-signature), so this one was cut after signing'

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../../base-command.js'
 import {UserError} from '../../../../errors.js'
 
-export interface AccountKeyRequestResult {
+interface AccountKeyRequestResult {
   accountId: string
   name: string
   keyId: string

@@ -3,7 +3,7 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../base-command.js'
 import type {KeyForm} from '../../../../keys/read-key.js'
 
-export interface KeyIdResult {
+interface KeyIdResult {
   file: string
   keyId: string
   bits: number

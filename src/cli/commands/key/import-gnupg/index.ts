@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../../base-command.js'
 
-export interface ImportGnupgResult {
+interface ImportGnupgResult {
   file: string
   name: string
   fingerprint: string

@@ -6,10 +6,10 @@
 import type {SigningLogEntry} from '../../../../service/index.js'
 import {inertJson} from '../../../../support/echo.js'
 
-const COLUMNS = ['signed', 'brand', 'model', 'serial', 'revision', 'device_key_sha3_384', 'hardware_id', 'hardware_issuer', 'assertion'] as const
+const COLUMNS = ['signed', 'brand', 'model', 'serial', 'revision', 'device_key_sha3_384', 'hardware_id', 'hardware_issuer', 'original_brand', 'original_model', 'original_serial', 'assertion'] as const
 
 export function jsonlRow(entry: SigningLogEntry): string {
-  return `${inertJson({signed: entry.signed, brand: entry.brand, model: entry.model, serial: entry.serial, revision: entry.revision, deviceKeyId: entry.deviceKeyId, hardwareId: entry.hardwareId ?? null, hardwareIssuer: entry.hardwareIssuer ?? null, assertion: entry.assertion ?? null})}\n`
+  return `${inertJson({signed: entry.signed, brand: entry.brand, model: entry.model, serial: entry.serial, revision: entry.revision, deviceKeyId: entry.deviceKeyId, hardwareId: entry.hardwareId ?? null, hardwareIssuer: entry.hardwareIssuer ?? null, remodelledFrom: entry.remodelledFrom ?? null, assertion: entry.assertion ?? null})}\n`
 }
 
 export function csvHeader(): string {
@@ -17,7 +17,20 @@ export function csvHeader(): string {
 }
 
 export function csvRow(entry: SigningLogEntry): string {
-  const cells = [entry.signed, entry.brand, entry.model, entry.serial, String(entry.revision), entry.deviceKeyId, entry.hardwareId ?? '', entry.hardwareIssuer ?? '', entry.assertion ?? '']
+  const cells = [
+    entry.signed,
+    entry.brand,
+    entry.model,
+    entry.serial,
+    String(entry.revision),
+    entry.deviceKeyId,
+    entry.hardwareId ?? '',
+    entry.hardwareIssuer ?? '',
+    entry.remodelledFrom?.brand ?? '',
+    entry.remodelledFrom?.model ?? '',
+    entry.remodelledFrom?.serial ?? '',
+    entry.assertion ?? '',
+  ]
   return `${cells.map((cell) => csvField(cell)).join(',')}\r\n`
 }
 

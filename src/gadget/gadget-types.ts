@@ -8,7 +8,7 @@ import type {SnapdTarget} from './snapd-version.js'
 import {type GoType, type IfaceValue, UnmarshalError} from '../go-yaml/decode/decode.js'
 
 /** A kernel command-line argument as snapd's kcmdline.Parse splits it. */
-export interface KernelArgument {
+interface KernelArgument {
   param: string
   value: string
   quoted: boolean
@@ -24,7 +24,7 @@ export interface GadgetContent {
   unpack: boolean
 }
 
-export interface GadgetUpdate {
+interface GadgetUpdate {
   edition?: number
   preserve?: string[]
 }
@@ -52,12 +52,12 @@ export interface GadgetVolume {
   structure?: GadgetStructure[]
 }
 
-export interface GadgetConnection {
+interface GadgetConnection {
   plug?: {snapId: string; name: string}
   slot?: {snapId: string; name: string}
 }
 
-export interface VolumeAssignment {
+interface VolumeAssignment {
   'assignment-name': string
   assignment?: Map<string, {device: string} | undefined>
 }
@@ -149,7 +149,7 @@ function quantityError(what: 'offset' | 'size', text: string, error: unknown): E
 }
 
 /** kcmdline.Parse: splits a command line the way lib/cmdline.c:next_arg does. */
-export function parseKernelCmdline(cmdline: string): KernelArgument[] {
+function parseKernelCmdline(cmdline: string): KernelArgument[] {
   const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r'
   const args: KernelArgument[] = []
   let start = 0
