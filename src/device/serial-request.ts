@@ -16,7 +16,7 @@ import {host} from '../support/host.js'
 import {bodyObjectCall, getCall, runSnapctl, type SnapctlCall, type SnapctlRunner, spawnSnapctl} from './snapctl.js'
 
 /** The gadget option snapd sets to the request-id before it runs the hook. */
-export const REQUEST_ID_OPTION = 'registration.request-id'
+const REQUEST_ID_OPTION = 'registration.request-id'
 /** A request-id is a nonce of a few dozen characters; anything longer is not one. */
 const MAX_REQUEST_ID_LENGTH = 1024
 

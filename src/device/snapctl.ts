@@ -185,7 +185,7 @@ export function registrationCall(values: RegistrationValues): SnapctlCall {
 }
 
 /** The gadget option a factory station reads the hardware identity export from (`snap get <gadget> hardware-identity`). */
-export const HARDWARE_IDENTITY_OPTION = 'hardware-identity'
+const HARDWARE_IDENTITY_OPTION = 'hardware-identity'
 
 /**
  * `snapctl unset registration.body`: prepare-device's first call in hardware-identity onboarding.
