@@ -136,6 +136,7 @@ export const ERROR_CODES = [
   'E_PLUG_NOT_CONNECTED',
   'E_PLUG_UNDECLARED',
   'E_REGISTRATION_CONFIG',
+  'E_REQUEST_ID',
   'E_SNAPCTL_ARGUMENT',
   'E_SNAPCTL_FAILED',
   // device register: snapd's side of a registration, played without snapd.

@@ -28,7 +28,7 @@ export {type GadgetSource, type GadgetValidation, validateGadget, type ValidateO
 export {type PathsValidation, type UnreadableInput, type ValidatePathsOptions, type ValidationReport, validatePaths} from './gadget/validate.js'
 /** A finding: rule id, severity, position, snapd's own message and a fix; their order. */
 export {compareFindings, type Finding, type Position, type Severity} from './gadget/findings/finding.js'
-/** The rule catalog and its entries by id; RuleId is the union of the catalog's ids ('P1' … 'N17'). */
+/** The rule catalog and its entries by id; RuleId is the union of the catalog's ids ('P1' … 'N19'). */
 export {type RuleId, ruleInfo, type RuleInfo, rules} from './gadget/findings/rules.js'
 /** The snapd release judged for ("2.57" … "latest") and the model facts some rules need. */
 export {LATEST_SNAPD, OLDEST_SNAPD, snapdTarget, type SnapdTarget} from './gadget/snapd-version.js'
@@ -56,6 +56,13 @@ export {checkRegistrationConfig, DEVICE_SERVICE_PRESETS, loadRegistrationConfig,
 export {BODY_FACTS, type BodyFact, emitRegistrationBody, readBodyFacts} from './device/body.js'
 /** How snapctl is run: the default runner, and the interface a test or another host supplies. */
 export {type SnapctlRunner, spawnSnapctl} from './device/snapctl.js'
+/**
+ * Hardware-identity onboarding (snapd 2.74 and later): the prepare-serial-request hook's work, the
+ * device's hardware identity key behind a key store (a file today), its export for the factory
+ * station and the proof it sets as the body.
+ */
+export {prepareSerialRequest, type PrepareSerialRequestOptions, type PrepareSerialRequestResult} from './device/serial-request.js'
+export {FileHardwareKeyStore, HardwareKey, type HardwareIdentityExport, hardwareIdentityExport, type HardwareKeyStore, hardwareProofBody, type HardwareProofBody} from './identity/hardware-key.js'
 /** The device's Ed25519 identity key, its signatures, and their verification in a body, serial-request or serial. */
 export {DeviceIdentity, loadOrCreateIdentity, signWithIdentity} from './identity/key.js'
 export {type IdentityVerification, verifyIdentity} from './identity/verify.js'

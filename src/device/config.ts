@@ -30,11 +30,19 @@
  *   lists and maps of strings).
  * - `identity.enabled`: sign the body with the device identity key (default true).
  * - `plugs`: the gadget's plug name for an interface, when it differs from the interface name.
+ * - `onboarding`: `api-key` (the default: the service knows the device by the model's api-key) or
+ *   `hardware-identity` (snapd 2.74 and later: the device's own hardware key, certified in the
+ *   factory, signs the service's request-id in the prepare-serial-request hook), as a string or
+ *   `{"mode": …, "keyType": …}` with the key type `ecdsa-p256` (the default), `ecdsa-p384`,
+ *   `rsa-2048`, `rsa-3072` or `rsa-4096` (RSA needs the hooks run with Node). In
+ *   hardware-identity mode the hook's body replaces prepare-device's, so `body` and `identity`
+ *   have nothing to do and are refused, and so is an api-key header: the shared secret is what the
+ *   mode does away with.
  *
  * Errors name the file, the line and column, the place (`headers.api-key.env`) and the fix.
  *
  * The checks here are written out rather than run from the schema: this module runs on the device
- * under QuickJS, where a JSON Schema validator would not fit the runtime's 150 KB, and the schema
+ * under QuickJS, where a JSON Schema validator would not fit the runtime's size limit, and the schema
  * cannot say what the runtime knows (board ids, facts). test/device/config.test.ts holds the two
  * to the same verdicts and the same lists.
  */
@@ -48,6 +56,7 @@ import type {SnapInterface} from '../serial/sources/source.js'
 import {host, readHostFile} from '../support/host.js'
 import {parseJsonDocument} from '../support/json-with-positions.js'
 import {BODY_FACTS} from './body.js'
+import {DEFAULT_HARDWARE_KEY_TYPE, HARDWARE_KEY_TYPES, type HardwareKeyType} from '../assertions/hardware-identity.js'
 import type {ResolvedHeader} from './snapctl.js'
 import {type BodyFields, type BodyValue, IdentityField} from '../identity/key.js'
 
@@ -76,6 +85,9 @@ interface HeaderSpec {
   env?: string
 }
 
+export const ONBOARDING_MODES = ['api-key', 'hardware-identity'] as const
+export type OnboardingMode = (typeof ONBOARDING_MODES)[number]
+
 export interface RegistrationConfig {
   /** Where it came from: errors of later stages point here. */
   place: ConfigPlace
@@ -87,13 +99,15 @@ export interface RegistrationConfig {
   identity: {enabled: boolean}
   /** Interface → the gadget's plug name for it. */
   plugs: Partial<Record<SnapInterface, string>>
+  /** How the service knows the device: the model's api-key, or the device's hardware identity key (of `keyType`). */
+  onboarding: {mode: OnboardingMode; keyType: HardwareKeyType}
 }
 
 interface ParseConfigOptions {
   boards?: BoardCatalog
 }
 
-const TOP_KEYS = ['$schema', 'deviceService', 'headers', 'serial', 'proposedSerial', 'body', 'identity', 'plugs']
+const TOP_KEYS = ['$schema', 'deviceService', 'headers', 'serial', 'proposedSerial', 'body', 'identity', 'plugs', 'onboarding']
 /** RFC 9110 token characters. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/
 /** Headers snapd sets itself, or that HTTP derives from the request. */
@@ -160,11 +174,15 @@ export function checkRegistrationConfig(data: unknown, where: ConfigPlace = {}, 
   if (data.$schema !== undefined && typeof data.$schema !== 'string') throw configError(place, ['$schema'], '$schema must be a string', 'the URL or path of registration.schema.json, for editors')
   const serial = checkSerialSection(data.serial, place, ['serial'], {boards, what: 'serial'})
   const body = checkBody(data.body, place)
+  const onboarding = checkOnboarding(data.onboarding, place)
+  const headers = checkHeaders(data.headers, place)
+  if (onboarding.mode === 'hardware-identity') checkHardwareIdentityMode(data, headers, place)
   return {
     body,
     deviceService: checkDeviceService(data.deviceService, place),
-    headers: checkHeaders(data.headers, place),
-    identity: checkIdentity(data.identity, place),
+    headers,
+    identity: onboarding.mode === 'hardware-identity' ? {enabled: false} : checkIdentity(data.identity, place),
+    onboarding,
     place,
     plugs: checkPlugs(data.plugs, place),
     proposedSerial: checkBoolean(data.proposedSerial, place, ['proposedSerial'], true, 'true also sets registration.proposed-serial; false leaves the serial to the body'),
@@ -371,6 +389,57 @@ function checkIdentity(raw: unknown, place: ConfigPlace): RegistrationConfig['id
   if (!isRecord(raw)) throw configError(place, ['identity'], `identity must be an object or a boolean, not ${describeValue(raw)}`, '{"enabled": true}')
   checkKeys(raw, ['enabled'], place, ['identity'], 'identity')
   return {enabled: checkBoolean(raw.enabled, place, ['identity', 'enabled'], true, 'true signs the body with the device identity key')}
+}
+
+function checkOnboarding(raw: unknown, place: ConfigPlace): RegistrationConfig['onboarding'] {
+  const path = ['onboarding']
+  const modes = "api-key (the model's api-key in a header) or hardware-identity (the device's hardware key, snapd 2.74 and later)"
+  const mode = (value: unknown, at: DataPath): OnboardingMode => {
+    if (typeof value === 'string' && (ONBOARDING_MODES as readonly string[]).includes(value)) return value as OnboardingMode
+    const guess = typeof value === 'string' ? closest(value, ONBOARDING_MODES) : undefined
+    throw configError(place, at, `the onboarding mode must be ${ONBOARDING_MODES.join(' or ')}, not ${describeValue(value)}`, guess ? `did you mean "${guess}"?` : modes)
+  }
+
+  if (raw === undefined) return {keyType: DEFAULT_HARDWARE_KEY_TYPE, mode: 'api-key'}
+  if (typeof raw === 'string') return {keyType: DEFAULT_HARDWARE_KEY_TYPE, mode: mode(raw, path)}
+  if (!isRecord(raw)) throw configError(place, path, `onboarding must be a string or an object, not ${describeValue(raw)}`, '"hardware-identity", or {"mode": "hardware-identity", "keyType": "ecdsa-p256"}')
+  checkKeys(raw, ['mode', 'keyType'], place, path, 'onboarding')
+  const result: RegistrationConfig['onboarding'] = {keyType: DEFAULT_HARDWARE_KEY_TYPE, mode: raw.mode === undefined ? 'api-key' : mode(raw.mode, [...path, 'mode'])}
+  if (raw.keyType !== undefined) {
+    if (typeof raw.keyType !== 'string' || !(HARDWARE_KEY_TYPES as readonly string[]).includes(raw.keyType)) {
+      const guess = typeof raw.keyType === 'string' ? closest(raw.keyType, HARDWARE_KEY_TYPES) : undefined
+      throw configError(
+        place,
+        [...path, 'keyType'],
+        `keyType must be one of ${HARDWARE_KEY_TYPES.join(', ')}, not ${describeValue(raw.keyType)}`,
+        guess ? `did you mean "${guess}"?` : 'ecdsa-p256 (the default) or ecdsa-p384; RSA types need the hooks run with Node',
+      )
+    }
+
+    if (result.mode !== 'hardware-identity') throw configError(place, [...path, 'keyType'], 'keyType is for "mode": "hardware-identity"', 'remove keyType, or set the mode to hardware-identity', 'key')
+    result.keyType = raw.keyType as HardwareKeyType
+  }
+
+  return result
+}
+
+/** In hardware-identity mode: no api-key header, no body or identity of prepare-device's (the hook's body replaces it). */
+function checkHardwareIdentityMode(data: Record<string, unknown>, headers: readonly HeaderSpec[], place: ConfigPlace): void {
+  const apiKey = headers.find((header) => header.name.toLowerCase() === 'api-key')
+  if (apiKey) {
+    throw configError(
+      place,
+      ['headers', apiKey.name],
+      'an api-key header in hardware-identity onboarding',
+      'remove it: the device proves who it is with its hardware key, and a shared api-key on every device is what this mode does away with',
+      'key',
+    )
+  }
+
+  for (const key of ['body', 'identity'] as const) {
+    if (data[key] === undefined || (key === 'identity' && (data.identity === false || (isRecord(data.identity) && data.identity.enabled === false)))) continue
+    throw configError(place, [key], `"${key}" has no effect in hardware-identity onboarding: the prepare-serial-request hook's body (the hardware proof) replaces prepare-device's`, `remove "${key}"`, 'key')
+  }
 }
 
 function checkPlugs(raw: unknown, place: ConfigPlace): RegistrationConfig['plugs'] {

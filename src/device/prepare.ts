@@ -8,7 +8,9 @@
  * Failure is always a thrown UserError: the hook then exits non-zero, snapd discards every option
  * set in that run and tries again later. There is no fallback serial.
  */
-import {InternalError, UserError} from '../errors.js'
+import {InternalError, ioError, UserError} from '../errors.js'
+import type {HardwareKeyType} from '../assertions/hardware-identity.js'
+import {FileHardwareKeyStore, HARDWARE_EXPORT_FILE, HARDWARE_KEY_FILE, HardwareKey, type HardwareIdentityExport, hardwareIdentityExport, hardwareKeyDir} from '../identity/hardware-key.js'
 import {type BodyFields, DeviceIdentity, IDENTITY_KEY_FILE, loadOrCreateIdentity, signWithIdentity} from '../identity/key.js'
 import {type ChainSpec, deriveFromChain, resolveChain, type SerialChain, type SerialDerivation} from '../serial/chain.js'
 import {checkRoot, createSourceContext} from '../serial/sources/context.js'
@@ -16,9 +18,9 @@ import {refusalOf} from '../serial/placeholders.js'
 import type {SnapInterface} from '../serial/sources/source.js'
 import {BODY_FACTS, emitRegistrationBody, readBodyFacts} from './body.js'
 import {type BoardCatalog, defaultConfigFile, type DeviceServicePreset, fileBoards, loadRegistrationConfig, type RegistrationConfig, resolveHeaders} from './config.js'
-import {host} from '../support/host.js'
+import {host, readHostFile} from '../support/host.js'
 import {isSecretHeader, maskFor, SecretRedactor} from './redact.js'
-import {isConnected, isConnectedCall, registrationCall, runSnapctl, type SnapctlCall, type SnapctlRunner, spawnSnapctl} from './snapctl.js'
+import {isConnected, isConnectedCall, registrationCall, runSnapctl, type SnapctlCall, type SnapctlRunner, spawnSnapctl, unsetBodyCall} from './snapctl.js'
 
 export interface PrepareDeviceOptions {
   /** The registration config file (default `$SNAP/registration.json`), or a checked config. */
@@ -60,6 +62,21 @@ interface IdentityUse {
   ephemeral: boolean
 }
 
+/** The hardware identity key prepare-device made or found (hardware-identity onboarding). */
+export interface HardwareIdentityUse {
+  keyType: HardwareKeyType
+  /** The key file; undefined for a dry run's throwaway key. */
+  keyFile?: string
+  /** This run made the key. */
+  created: boolean
+  /** A dry run without a key file shows a throwaway key. */
+  ephemeral: boolean
+  /** What the factory station reads: the file in $SNAP_COMMON and the gadget option hardware-identity. */
+  export: HardwareIdentityExport
+  /** The export file; undefined in a dry run. */
+  exportFile?: string
+}
+
 export interface PrepareDeviceResult {
   configFile?: string
   dryRun: boolean
@@ -76,6 +93,9 @@ export interface PrepareDeviceResult {
     omittedFacts: string[]
   }
   identity?: IdentityUse
+  /** How the service knows the device. */
+  onboarding: 'api-key' | 'hardware-identity'
+  hardwareIdentity?: HardwareIdentityUse
   /** Every snapctl call, in order: made, or in a dry run to be made. */
   calls: SnapctlCall[]
 }
@@ -106,7 +126,16 @@ async function prepare(options: PrepareDeviceOptions, env: Readonly<Record<strin
 
   const plugs = neededPlugs(config, chain)
   const runner = options.snapctl ?? spawnSnapctl({env})
-  const calls: SnapctlCall[] = plugs.map((p) => isConnectedCall(p.plug))
+  const hardwareMode = config.onboarding.mode === 'hardware-identity'
+  const calls: SnapctlCall[] = []
+  if (hardwareMode) {
+    // First of all: a body the prepare-serial-request hook left as an object stops every later attempt.
+    const unset = unsetBodyCall()
+    calls.push(unset)
+    if (!dryRun) await runSnapctl(runner, unset)
+  }
+
+  calls.push(...plugs.map((p) => isConnectedCall(p.plug)))
   if (!dryRun) {
     for (const plug of plugs) plug.connected = await isConnected(runner, plug.plug)
     const missing = plugs.filter((p) => !p.connected)
@@ -130,9 +159,10 @@ async function prepare(options: PrepareDeviceOptions, env: Readonly<Record<strin
   const refusal = refusalOf(serial.serial)
   if (refusal && ['empty', 'known', 'repeated'].includes(refusal.rule)) throw new InternalError(`the chain produced a placeholder serial ${JSON.stringify(serial.serial)}: ${refusal.reason}`)
 
-  const facts = await readBodyFacts(config.body.facts, {context, serialEntry: serial.entry})
+  const facts = hardwareMode ? {fields: {}, omitted: []} : await readBodyFacts(config.body.facts, {context, serialEntry: serial.entry})
   let fields: BodyFields = {serial: serial.serial, ...facts.fields, ...config.body.fields}
   let identity: IdentityUse | undefined
+  const hardware = hardwareMode ? hardwareIdentity(env, dryRun, config.onboarding.keyType, serial.serial) : undefined
   if (config.identity.enabled) {
     const key = deviceIdentity(env, dryRun)
     fields = signWithIdentity(fields, key.identity)
@@ -140,9 +170,11 @@ async function prepare(options: PrepareDeviceOptions, env: Readonly<Record<strin
     if (key.file !== undefined) identity.keyFile = key.file
   }
 
-  const text = emitRegistrationBody(fields)
+  // In hardware-identity onboarding the body is the prepare-serial-request hook's (registration.body is unset here).
+  const text = hardwareMode ? '' : emitRegistrationBody(fields)
   const set = registrationCall({
-    body: text,
+    body: hardwareMode ? undefined : text,
+    hardwareIdentity: hardware?.export as Record<string, string> | undefined,
     headers,
     proposedSerial: config.proposedSerial ? serial.serial : undefined,
     url: config.deviceService.url,
@@ -151,16 +183,18 @@ async function prepare(options: PrepareDeviceOptions, env: Readonly<Record<strin
   if (!dryRun) await runSnapctl(runner, set)
 
   const result: PrepareDeviceResult = {
-    body: {fields, omittedFacts: facts.omitted, text},
+    body: {fields: hardwareMode ? {} : fields, omittedFacts: facts.omitted, text},
     calls,
     deviceService: config.deviceService,
     dryRun,
     headers: config.headers.map((h) => (h.env === undefined ? {name: h.name} : {env: h.env, name: h.name, ...(headers.get(h.name)?.unset ? {unset: true} : {})})),
+    onboarding: config.onboarding.mode,
     plugs,
     serial,
   }
   if (config.place.file !== undefined) result.configFile = config.place.file
   if (identity) result.identity = identity
+  if (hardware) result.hardwareIdentity = hardware
   return result
 }
 
@@ -242,6 +276,80 @@ function deviceIdentity(env: Readonly<Record<string, string | undefined>>, dryRu
   return loadOrCreateIdentity(dir)
 }
 
+/**
+ * The hardware identity key, made when missing (never again), and its export written where a
+ * factory station reads it: $SNAP_COMMON/hardware-identity.json. A dry run writes nothing: it
+ * shows the key already there, else a throwaway one.
+ */
+function hardwareIdentity(env: Readonly<Record<string, string | undefined>>, dryRun: boolean, keyType: HardwareKeyType, hardwareId: string): HardwareIdentityUse {
+  const dir = hardwareKeyDir(env)
+  const file = dir === undefined ? undefined : `${dir}/${HARDWARE_KEY_FILE}`
+  if (dryRun) {
+    const existing = file !== undefined && exists(file) ? new FileHardwareKeyStore(file).load() : undefined
+    const key = existing ?? HardwareKey.generate(keyType)
+    return {created: false, ephemeral: !existing, export: hardwareIdentityExport(key, hardwareId), keyType: key.type, ...(existing ? {keyFile: file} : {})}
+  }
+
+  if (dir === undefined || file === undefined) {
+    throw new UserError('E_IDENTITY_DIR', 'neither SNAP_SAVE_DATA nor SNAP_DATA is set, so there is nowhere to keep the hardware identity key', {
+      hint: "run as the gadget's prepare-device hook (snapd sets them), or set SNAP_DATA",
+      kind: 'failed',
+    })
+  }
+
+  const common = env.SNAP_COMMON?.replace(/\/+$/, '')
+  if (!common) {
+    throw new UserError('E_IDENTITY_DIR', 'SNAP_COMMON is not set, so there is nowhere to write the hardware identity export for the factory station', {
+      hint: "run as the gadget's prepare-device hook (snapd sets it), or set SNAP_COMMON",
+      kind: 'failed',
+    })
+  }
+
+  makeDir(dir, 'the hardware identity key')
+  const {created, key} = new FileHardwareKeyStore(file).loadOrCreate(keyType)
+  const exported = hardwareIdentityExport(key, hardwareId)
+  makeDir(common, 'the hardware identity export')
+  const exportFile = `${common}/${HARDWARE_EXPORT_FILE}`
+  writePublicFile(exportFile, `${JSON.stringify(exported, null, 2)}\n`)
+  return {created, ephemeral: false, export: exported, exportFile, keyFile: file, keyType: key.type}
+}
+
+function makeDir(dir: string, what: string): void {
+  try {
+    host().mkdir(dir, 0o700)
+  } catch (error) {
+    throw new UserError('E_IDENTITY_DIR', `cannot create the directory of ${what} ${dir}: ${(error as Error).message}`, {
+      file: dir,
+      hint: 'the hook runs as root; check that the data directory is writable',
+      kind: 'failed',
+    })
+  }
+}
+
+/** Replaces `file` with `text` (mode 0644) atomically, unless it already holds exactly that. */
+function writePublicFile(file: string, text: string): void {
+  const data = Buffer.from(text, 'utf8')
+  try {
+    if (Buffer.from(readHostFile(file, 64 * 1024)).equals(data)) return
+  } catch {
+    // missing, or not what we write: replaced below
+  }
+
+  const temp = `${file}.${host().pid()}.${Buffer.from(host().randomBytes(6)).toString('hex')}.tmp`
+  try {
+    host().writeNewFile(temp, data, 0o644)
+    host().rename(temp, file)
+  } catch (error) {
+    try {
+      host().unlink(temp)
+    } catch {
+      // never made, or already renamed
+    }
+
+    throw ioError(file, error, 'write')
+  }
+}
+
 function exists(path: string): boolean {
   try {
     host().lstat(path)
@@ -251,6 +359,10 @@ function exists(path: string): boolean {
   }
 }
 
+function describeHardwareUse(use: HardwareIdentityUse): string {
+  return `${use.keyType} ${use.export['hardware-id-key-sha3-384']} (${use.ephemeral ? 'throwaway, dry run' : use.created ? 'new' : 'reused'})`
+}
+
 /** What a dry run's reader should know that the calls do not say: unset variables, a throwaway key. */
 export function dryRunNotes(result: PrepareDeviceResult): string[] {
   const notes: string[] = []
@@ -258,13 +370,39 @@ export function dryRunNotes(result: PrepareDeviceResult): string[] {
     if (header.unset) notes.push(`${header.env} is not set here; the hook needs it set, and sends it as the ${header.name} header`)
   }
 
+  if (result.hardwareIdentity?.ephemeral) notes.push(`the hardware identity key shown is a throwaway one: the device makes its own ${result.hardwareIdentity.keyType} key on its first run, once`)
   if (result.identity?.ephemeral) notes.push(`the identity signature in the body is made with a throwaway key (${result.identity.publicKey}): the device makes its own key on its first run`)
   return notes
 }
 
+/**
+ * The hardware identity export as comment lines (`# …`), for a dry run's output: the calls above
+ * them stay a script a shell would run.
+ */
+export function describeHardwareExport(result: PrepareDeviceResult): string[] {
+  const use = result.hardwareIdentity
+  if (!use) return []
+  const where = use.exportFile ?? '$SNAP_COMMON/hardware-identity.json'
+  return [
+    `# hardware identity: what the factory station reads (${where}, and snap get <gadget> hardware-identity)`,
+    ...Object.entries(use.export as unknown as Record<string, string>).flatMap(([name, value]) =>
+      name === 'public-key-pem'
+        ? [
+            `#   ${name}:`,
+            ...value
+              .trimEnd()
+              .split('\n')
+              .map((line) => `#     ${line}`),
+          ]
+        : [`#   ${name}: ${value}`],
+    ),
+  ]
+}
+
 /** One line for the hook's log: what was handed to snapd. */
 export function describePreparation(result: PrepareDeviceResult): string {
+  const hardware = result.hardwareIdentity ? `; hardware identity key ${describeHardwareUse(result.hardwareIdentity)}` : ''
   const identity = result.identity ? `; identity key ${result.identity.publicKey} (${result.identity.ephemeral ? 'throwaway, dry run' : result.identity.created ? 'new' : 'reused'})` : ''
   const omitted = result.body.omittedFacts.length > 0 ? `; not on this hardware: ${result.body.omittedFacts.join(', ')}` : ''
-  return `${result.dryRun ? 'would propose' : 'proposed'} serial ${result.serial.serial} (${result.serial.entry}) to ${result.deviceService.url}${identity}${omitted}`
+  return `${result.dryRun ? 'would propose' : 'proposed'} serial ${result.serial.serial} (${result.serial.entry}) to ${result.deviceService.url}${identity}${hardware}${omitted}`
 }

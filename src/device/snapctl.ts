@@ -145,7 +145,10 @@ interface RegistrationValues {
   headers: ReadonlyMap<string, ResolvedHeader>
   /** Undefined: unset registration.proposed-serial (the service reads the serial from the body). */
   proposedSerial?: string
-  body: string
+  /** Undefined: unset registration.body (the prepare-serial-request hook sets it). */
+  body?: string
+  /** The hardware identity export, set as the gadget option `hardware-identity` (a JSON object). */
+  hardwareIdentity?: Readonly<Record<string, string>>
 }
 
 /**
@@ -175,9 +178,33 @@ export function registrationCall(values: RegistrationValues): SnapctlCall {
   }
 
   if (values.proposedSerial !== undefined) add(stringOption(RegistrationOption.proposedSerial, values.proposedSerial))
-  add(stringOption(RegistrationOption.body, values.body))
+  if (values.body !== undefined) add(stringOption(RegistrationOption.body, values.body))
+  if (values.hardwareIdentity !== undefined) add(`${HARDWARE_IDENTITY_OPTION}=${JSON.stringify(values.hardwareIdentity)}`)
   for (const key of MANAGED_OPTIONS) if (!argv.some((arg) => arg.startsWith(`${key}=`))) add(unsetOption(key))
   return new SnapctlCall(argv, redacted)
+}
+
+/** The gadget option a factory station reads the hardware identity export from (`snap get <gadget> hardware-identity`). */
+const HARDWARE_IDENTITY_OPTION = 'hardware-identity'
+
+/**
+ * `snapctl unset registration.body`: prepare-device's first call in hardware-identity onboarding.
+ * Once the prepare-serial-request hook has run, registration.body is a JSON object, which snapd
+ * (2.74 to 2.77) fails to read as the string it expects before it runs the hook again: every later
+ * attempt would fail until something clears it (secure-onboarding.md §1, the retry hazard).
+ */
+export function unsetBodyCall(): SnapctlCall {
+  return new SnapctlCall(['unset', RegistrationOption.body])
+}
+
+/** `snapctl get <key>` */
+export function getCall(key: string): SnapctlCall {
+  return new SnapctlCall(['get', key])
+}
+
+/** `snapctl set registration.body=<JSON object>`: snapd parses the value as JSON, so the body is an object, as the hook must leave it. */
+export function bodyObjectCall(body: Readonly<Record<string, string>>): SnapctlCall {
+  return new SnapctlCall(['set', `${RegistrationOption.body}=${JSON.stringify(body)}`])
 }
 
 /** `key!`: unsets the option within a `snapctl set` call. */

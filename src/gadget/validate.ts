@@ -1,7 +1,7 @@
 /**
  * validateGadget: judge one gadget.yaml as snapd would, plus lint. Returns data; never prints.
  */
-import {resolve} from 'node:path'
+import {basename, resolve} from 'node:path'
 
 import {UserError} from '../errors.js'
 import {readBoundedFile} from '../support/bounded-read.js'
@@ -10,7 +10,7 @@ import {Locator, parseGadget} from './decode-gadget.js'
 import {FileReport} from './findings/collector.js'
 import {type ContentTree, directoryTree, placeholderTree} from './checks/content-tree.js'
 import {lintGadget, type LintContext} from './checks/lint.js'
-import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, registrationConfigFindings} from './checks/project.js'
+import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, type ProjectText, registrationConfigFindings, serialRequestHookFindings} from './checks/project.js'
 import {type ModelFacts, SnapdChecks} from './checks/snapd/index.js'
 import {atLeast, LATEST_SNAPD, OLDEST_SNAPD, snapdTarget, type SnapdTarget} from './snapd-version.js'
 import {type GadgetLocation, locateGadget, MAX_GADGET_BYTES, readUserFile} from './inputs.js'
@@ -158,10 +158,14 @@ export function validatePaths(paths: string[], options: ValidatePathsOptions = {
     const tree = location.root ? directoryTree(location.root, location.kind === 'snap' ? 'snap' : 'project') : undefined
     const extra: Finding[] = []
     const partOutputsFound: string[] = []
+    const hookInputs = {hooks: new Map<string, ProjectText>(), registration: undefined as ProjectText | undefined, snapYaml: undefined as ProjectText | undefined}
     for (const file of location.extras) {
       const extraBytes = readOrNote(() => readBoundedFile(file.path, MAX_GADGET_BYTES, {shown: file.file, what: file.registration ? 'registration.json' : file.yaml ? 'snapcraft.yaml' : 'hook'}))
       if (!extraBytes) continue
       const text = extraBytes.toString('utf8')
+      if (file.registration) hookInputs.registration = {file: file.file, text}
+      else if (file.yaml) hookInputs.snapYaml = {file: file.file, text}
+      else hookInputs.hooks.set(basename(file.path), {file: file.file, text})
       const found = file.registration ? registrationConfigFindings(file.file, text) : file.yaml ? apiKeysInYaml(file.file, text) : apiKeysInText(file.file, text)
       if (file.yaml && location.kind === 'project') partOutputsFound.push(...partOutputs(text))
       const assumed = file.yaml ? assumedSnapd(text) : undefined
@@ -175,6 +179,10 @@ export function validatePaths(paths: string[], options: ValidatePathsOptions = {
       extra.push(...found.map((f) => (options.strict ? {...f, severity: 'error' as const} : f)))
     }
 
+    const hookFindings = serialRequestHookFindings(hookInputs)
+    const texts = [hookInputs.snapYaml, hookInputs.registration, ...hookInputs.hooks.values()]
+    for (const f of hookFindings) sources.set(f.file, texts.find((t) => t?.file === f.file)?.text ?? '')
+    extra.push(...hookFindings.map((f) => (options.strict ? {...f, severity: 'error' as const} : f)))
     const result = validateGadget({content: bytes, file: location.file}, {...options, partOutputs: partOutputsFound, snapd: gadgetTarget, tree})
 
     gadgets.push({...withFindings(result, [...result.findings, ...extra].sort(compareFindings)), ...(notes.length > 0 ? {notes} : {})})

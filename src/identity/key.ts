@@ -24,8 +24,9 @@
  * scalar in the body must be a string, so the canonical JSON is simply: objects with keys sorted by
  * UTF-16 code units, arrays in order, strings escaped as JSON.stringify does, no whitespace.
  */
-import {InternalError, ioError, UserError} from '../errors.js'
+import {InternalError, UserError} from '../errors.js'
 import {host} from '../support/host.js'
+import {type PrivateFileRules, readPrivateFile, writePrivateFileOnce} from './private-file.js'
 
 export const IDENTITY_SCHEME = 'snap-gadget-identity-v1'
 export const IDENTITY_KEY_FILE = 'device-identity.key'
@@ -209,49 +210,12 @@ export function fromBase64Url(text: unknown, length: number): Uint8Array | undef
   return new Uint8Array(bytes)
 }
 
+const KEY_FILE_RULES: PrivateFileRules = {consequence: 'the device must then register again', maxBytes: MAX_KEY_FILE_BYTES, what: 'the identity key'}
+
 /** The identity in `file`, undefined when there is none; refuses files others could read or own. */
 function readKeyFile(file: string): DeviceIdentity | undefined {
-  let text: string
-  try {
-    // lstat, not stat: a symlink planted in the data directory must not redirect us, and a FIFO or
-    // a device must be refused before it is opened (it could block the hook or never end).
-    const stat = host().lstat(file)
-    if (stat.kind !== 'file') throw notRegularFile(file, stat.kind === 'symlink' ? 'a symbolic link' : stat.kind === 'directory' ? 'a directory' : 'a special file')
-    const uid = host().uid()
-    if (uid >= 0 && stat.uid !== uid) {
-      throw new UserError('E_IDENTITY_KEY_OWNER', `the identity key ${file} belongs to user ${stat.uid}, not to user ${uid} who runs the hook; refusing to use it`, {
-        file,
-        hint: `if nobody else could have written it, chown ${uid} it; otherwise delete it so a new key is made (the device must then register again)`,
-        kind: 'failed',
-      })
-    }
-
-    if ((stat.mode & 0o077) !== 0) {
-      throw new UserError('E_IDENTITY_KEY_PERMISSIONS', `the identity key ${file} may be read or changed by group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it`, {
-        file,
-        hint: 'if nobody else could have read it, chmod 600 it; otherwise delete it so a new key is made (the device must then register again)',
-        kind: 'failed',
-      })
-    }
-
-    if (stat.size > MAX_KEY_FILE_BYTES) {
-      throw new UserError('E_IDENTITY_KEY_SIZE', `the identity key ${file} is ${stat.size} bytes; a key file is under ${MAX_KEY_FILE_BYTES}, so this is not one`, {
-        file,
-        hint: 'delete it so a new key is made (the device must then register again)',
-        kind: 'failed',
-      })
-    }
-
-    const bytes = host().readBytes(file, 0, MAX_KEY_FILE_BYTES + 1)
-    if (bytes.length > MAX_KEY_FILE_BYTES) throw notRegularFile(file, 'a file that grew while it was read')
-    text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
-  } catch (error) {
-    if (error instanceof UserError) throw error
-    if ((error as {code?: string}).code === 'ENOENT') return undefined
-    throw ioError(file, error)
-  }
-
-  return parseKeyFile(text, file)
+  const bytes = readPrivateFile(file, KEY_FILE_RULES)
+  return bytes === undefined ? undefined : parseKeyFile(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file)
 }
 
 function parseKeyFile(text: string, file: string): DeviceIdentity {
@@ -291,50 +255,7 @@ function serializeKeyFile(identity: DeviceIdentity): string {
   return JSON.stringify(data) + '\n'
 }
 
-/**
- * Writes the key file unless it exists: temp file (0600) in the same directory, fsync, then a hard
- * link to the final name, which unlike rename never replaces a key another process made. Returns
- * false when the file already existed.
- */
+/** Writes the key file unless it exists (false then), atomically and never over another process's key. */
 function writeKeyFileOnce(file: string, identity: DeviceIdentity): boolean {
-  const dir = file.slice(0, file.lastIndexOf('/')) || '/'
-  const name = file.slice(file.lastIndexOf('/') + 1)
-  const temp = `${dir}/.${name}.${host().pid()}.${Buffer.from(host().randomBytes(6)).toString('hex')}.tmp`
-  try {
-    host().writeNewFile(temp, Buffer.from(serializeKeyFile(identity), 'utf8'), 0o600)
-  } catch (error) {
-    throw ioError(dir, error, 'create the identity key in')
-  }
-
-  try {
-    try {
-      host().link(temp, file)
-    } catch (error) {
-      const code = (error as {code?: string}).code
-      if (code === 'EEXIST') return false
-      // File systems (and hosts) without hard links: rename is still atomic, only not exclusive.
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') host().rename(temp, file)
-      else throw error
-    }
-
-    // Makes the new directory entry durable, so a power cut cannot lose a key already sent out.
-    host().syncDirectory(dir)
-    return true
-  } catch (error) {
-    throw error instanceof UserError || error instanceof InternalError ? error : ioError(file, error, 'write')
-  } finally {
-    try {
-      host().unlink(temp)
-    } catch {
-      // already renamed into place, or never linked: nothing left to remove
-    }
-  }
-}
-
-function notRegularFile(file: string, what: string): UserError {
-  return new UserError('E_IDENTITY_KEY_FILE', `the identity key ${file} is ${what}, not a regular file; refusing to use it`, {
-    file,
-    hint: 'remove it; snap-gadget then makes a new key file (the device must then register again)',
-    kind: 'failed',
-  })
+  return writePrivateFileOnce(file, Buffer.from(serializeKeyFile(identity), 'utf8'), KEY_FILE_RULES.what)
 }

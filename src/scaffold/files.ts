@@ -37,9 +37,13 @@ function readText(file: string): string {
 /** templates/gadget/: snapcraft.yaml, gadget.yaml, the hooks, README.md. */
 export function sharedFiles(board: GadgetBoardProfile, context: Record<string, unknown>): PlannedFile[] {
   const root = join(TEMPLATES_DIR, 'gadget')
-  return walk(root)
-    .filter((rel) => !rel.startsWith('parts/'))
-    .map((rel) => planFile(join(root, rel), rel, `templates/gadget/${rel}`, context))
+  return (
+    walk(root)
+      .filter((rel) => !rel.startsWith('parts/'))
+      // The hook of hardware-identity onboarding only: snapd runs any prepare-serial-request hook it finds.
+      .filter((rel) => rel !== 'snap/hooks/prepare-serial-request.hbs' || context.hardwareIdentity === true)
+      .map((rel) => planFile(join(root, rel), rel, `templates/gadget/${rel}`, context))
+  )
 }
 
 /** The board's files/ tree and the shared files it asks for. */

@@ -7,7 +7,8 @@
 import {join, resolve} from 'node:path'
 
 import {UserError} from '../errors.js'
-import {checkRegistrationConfig} from '../device/config.js'
+import type {HardwareKeyType} from '../assertions/hardware-identity.js'
+import {checkRegistrationConfig, ONBOARDING_MODES, type OnboardingMode} from '../device/config.js'
 import {neededPlugs, resolveRegistrationChain} from '../device/prepare.js'
 import {quoteInput} from '../support/echo.js'
 import {type Base, BASES, type GadgetBoardProfile, loadBoardProfile, selectFor, TEMPLATES_DIR} from './boards.js'
@@ -15,7 +16,7 @@ import {engineFor, quickjsPart} from './engine.js'
 import {boardFiles, checkPaths, dataFiles, type PlannedFile, renderFile, sharedFiles} from './files.js'
 import {buildModelJson, checkModelJson, MODEL_GRADES, type ModelGrade, type ModelJson, type ModelSnapInput, STORAGE_SAFETIES, type StorageSafety} from './model-assertion.js'
 import {checkName} from './naming.js'
-import {API_KEY_OPTION, DEFAULT_API_KEY_ENV, deviceServiceOf, registrationConfig} from './registration.js'
+import {API_KEY_OPTION, DEFAULT_API_KEY_ENV, deviceServiceOf, HARDWARE_IDENTITY_SNAPD, registrationConfig} from './registration.js'
 
 export type {PlannedFile} from './files.js'
 export {DEVICE_ENGINE} from './engine.js'
@@ -71,6 +72,13 @@ export interface ScaffoldOptions {
   bodyFields?: Readonly<Record<string, string>>
   /** Sign the registration body with the device identity key (default true). */
   identity?: boolean
+  /**
+   * How the device service knows the device: api-key (the default, any snapd) or hardware-identity
+   * (snapd 2.74 and later: the prepare-serial-request hook, `assumes: [snapd2.74]`, no api-key).
+   */
+  onboarding?: OnboardingMode
+  /** The hardware identity key's type (hardware-identity onboarding; default ecdsa-p256). */
+  hardwareKeyType?: HardwareKeyType
   /** The model's timestamp (RFC 3339; default: now). */
   timestamp?: string
 }
@@ -90,6 +98,7 @@ export interface ScaffoldPlan {
   plugs: string[]
   deviceService: {preset: string; url: string}
   apiKeyEnv: null | string
+  onboarding: OnboardingMode
   files: PlannedFile[]
   /** What is left to do by hand (register the name, add boot firmware, …). */
   todo: string[]
@@ -150,7 +159,21 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
   if (options.store !== undefined) checkName('store id', options.store, '--store')
   if (options.gadgetChannel !== undefined) checkName('channel', options.gadgetChannel, '--gadget-channel')
   if (options.kernelChannel !== undefined) checkName('channel', options.kernelChannel, '--kernel-channel')
-  const apiKeyEnv = options.apiKeyEnv === undefined ? DEFAULT_API_KEY_ENV : options.apiKeyEnv
+  const onboarding = options.onboarding ?? 'api-key'
+  if (!(ONBOARDING_MODES as readonly string[]).includes(onboarding)) throw new UserError('E_INIT_FLAG', `--onboarding ${quoteInput(onboarding)} is not one of ${ONBOARDING_MODES.join(', ')}`, {kind: 'usage'})
+  if (onboarding === 'hardware-identity') {
+    const given = [typeof options.apiKeyEnv === 'string' && '--api-key-env', options.bodyFacts && '--body-fact', options.bodyFields && '--body-field'].filter(Boolean)
+    if (given.length > 0) {
+      throw new UserError('E_INIT_FLAG', `${given.join(' and ')} ${given.length > 1 ? 'have' : 'has'} no place in --onboarding hardware-identity`, {
+        hint: 'the device sends no api-key and its body is the hardware proof the prepare-serial-request hook sets; leave them out, or use --onboarding api-key',
+        kind: 'usage',
+      })
+    }
+  } else if (options.hardwareKeyType !== undefined) {
+    throw new UserError('E_INIT_FLAG', '--hardware-key-type is for --onboarding hardware-identity', {hint: 'add --onboarding hardware-identity, or leave the key type out', kind: 'usage'})
+  }
+
+  const apiKeyEnv = onboarding === 'hardware-identity' ? null : options.apiKeyEnv === undefined ? DEFAULT_API_KEY_ENV : options.apiKeyEnv
   if (apiKeyEnv !== null) checkName('environment variable', apiKeyEnv, '--api-key-env')
 
   // 2. The kernel and the model.
@@ -190,7 +213,18 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
   // 3. The registration config, checked by the runtime's own rules; the hook's plugs from its chain.
   const serialBoard = options.serialBoard ?? board.serialBoard
   const deviceService = deviceServiceOf(options.deviceService ?? 'serial-vault')
-  const registration = registrationConfig({apiKeyEnv, bodyFacts: options.bodyFacts, bodyFields: options.bodyFields, brand: options.brand, deviceService, headers: options.headers, identity: options.identity, serialBoard})
+  const registration = registrationConfig({
+    apiKeyEnv,
+    bodyFacts: options.bodyFacts,
+    bodyFields: options.bodyFields,
+    brand: options.brand,
+    deviceService,
+    hardwareKeyType: options.hardwareKeyType,
+    headers: options.headers,
+    identity: options.identity,
+    onboarding,
+    serialBoard,
+  })
   let config
   try {
     config = checkRegistrationConfig(registration, {file: 'runtime/registration.json'})
@@ -203,7 +237,26 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
 
   // 4. Files.
   const directory = resolve(cwd, options.directory)
-  const context = renderContext({apiKeyEnv, architecture, base, board, deviceService, displayName, gadgetId: options.gadgetId, grade, kernel, model, modelJson, name, plugs, serialBoard, summary, track, version})
+  const context = renderContext({
+    apiKeyEnv,
+    architecture,
+    base,
+    board,
+    deviceService,
+    displayName,
+    gadgetId: options.gadgetId,
+    grade,
+    kernel,
+    model,
+    modelJson,
+    name,
+    onboarding,
+    plugs,
+    serialBoard,
+    summary,
+    track,
+    version,
+  })
   const files = [...sharedFiles(board, context), ...boardFiles(board, context), ...dataFiles(modelJson, registration)]
   checkPaths(files, directory)
 
@@ -211,6 +264,12 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
   if (options.gadgetId === undefined) todo.push(`Register the gadget name (snapcraft register ${name}), then add its snap id to the connections in gadget.yaml (and to model.json for a signed model).`)
   for (const [path, why] of Object.entries(board.externalContent)) todo.push(`${path}: ${why}.`)
   if (kernelId === undefined) todo.push(`Add the kernel snap id of ${kernelName} to model.json once it is registered (needed for a signed model).`)
+  if (onboarding === 'hardware-identity') {
+    todo.push(
+      `Onboard each device by its hardware identity (snapd 2.74 or later): the factory station reads the export from $SNAP_COMMON/hardware-identity.json or snap get ${name} hardware-identity, snap-gadget hardware-identity sign certifies it, and the device service imports it (snap-gadget serve import).`,
+    )
+  }
+
   if (apiKeyEnv !== null) todo.push(`Give the api-key at build time (${apiKeyEnv}, see README.md) or in the factory (snap set ${name} ${API_KEY_OPTION}=…); never commit it.`)
 
   return {
@@ -226,6 +285,7 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
     model,
     modelJson,
     name,
+    onboarding,
     plugs,
     registration,
     serialBoard,
@@ -270,6 +330,7 @@ interface ContextInput {
   model: string
   modelJson: ModelJson
   name: string
+  onboarding: OnboardingMode
   plugs: string[]
   serialBoard: string
   summary: string
@@ -309,6 +370,7 @@ function renderContext(input: ContextInput): Record<string, unknown> {
     model: input.model,
     name: input.name,
     engine: engineFor(base, architecture),
+    hardwareIdentity: input.onboarding === 'hardware-identity',
     plugs: input.plugs,
     serialBoard: input.serialBoard,
     summary: input.summary,
@@ -318,10 +380,22 @@ function renderContext(input: ContextInput): Record<string, unknown> {
   context.volumes = selectFor(board.volumes, target)
   context.imageFiles = Object.keys(board.volumes).map((volume) => `${volume}.img`)
   context.parts = snapcraftParts(board, context, target)
-  context.assumes = board.assumes[base] ?? null
+  // snapd before 2.74 skips the prepare-serial-request hook without a word; assumes makes it refuse the gadget.
+  // An older snapdX.Y the board assumes says nothing more then: snapd2.74 alone.
+  const older = (entry: string) => /^snapd\d/.test(entry) && compareSnapd(entry, HARDWARE_IDENTITY_SNAPD) < 0
+  const assumes = input.onboarding === 'hardware-identity' ? [...(board.assumes[base] ?? []).filter((entry) => !older(entry)), HARDWARE_IDENTITY_SNAPD] : [...(board.assumes[base] ?? [])]
+  context.assumes = assumes.length > 0 ? assumes : null
   context.platforms = base === 'core22' ? null : {[architecture]: {'build-for': [architecture], 'build-on': buildHosts(architecture)}}
   context.architectures = base === 'core22' ? [{'build-for': [architecture], 'build-on': buildHosts(architecture)}] : null
   return context
+}
+
+/** Compares two `snapdX.Y[.Z]` assumes entries by their numbers. */
+function compareSnapd(a: string, b: string): number {
+  const numbers = (entry: string) => entry.slice('snapd'.length).split('.').map(Number)
+  const [x, y] = [numbers(a), numbers(b)]
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0)
+  return 0
 }
 
 /** Gadgets are built natively or on amd64 (snapcraft cross-builds the stage-packages). */

@@ -4,7 +4,8 @@
  * board and the body. planScaffold checks the result with the runtime's own rules.
  */
 import {UserError} from '../errors.js'
-import {DEVICE_SERVICE_PRESETS} from '../device/config.js'
+import {DEFAULT_HARDWARE_KEY_TYPE, type HardwareKeyType} from '../assertions/hardware-identity.js'
+import {DEVICE_SERVICE_PRESETS, type OnboardingMode} from '../device/config.js'
 import {quoteInput} from '../support/echo.js'
 
 export const DEFAULT_API_KEY_ENV = 'SERIAL_VAULT_API_KEY'
@@ -12,6 +13,8 @@ export const DEFAULT_API_KEY_ENV = 'SERIAL_VAULT_API_KEY'
 export const API_KEY_OPTION = 'api-key'
 const DEFAULT_BODY_FACTS = ['serial-source', 'board-model'] as const
 export const DEVICE_SERVICES = ['serial-vault', 'model-service', 'local'] as const
+/** What a gadget in hardware-identity onboarding assumes: the snapd that runs prepare-serial-request. */
+export const HARDWARE_IDENTITY_SNAPD = 'snapd2.74'
 /** Header and body field names whose values are secrets: never written into the project. */
 const SECRET_NAME = /api[-_]?key|secret|passw|token|authori[sz]ation|cookie/i
 
@@ -33,6 +36,9 @@ interface RegistrationInput {
   headers?: Readonly<Record<string, string>>
   identity?: boolean
   serialBoard: string
+  /** api-key (the default) or hardware-identity: then no api-key, body or identity (the prepare-serial-request hook sets the body). */
+  onboarding?: OnboardingMode
+  hardwareKeyType?: HardwareKeyType
 }
 
 /** runtime/registration.json (schemas/registration.schema.json). */
@@ -58,6 +64,12 @@ export function registrationConfig(input: RegistrationInput): Record<string, unk
   if (Object.keys(headers).length > 0) config.headers = headers
   config.serial = {board: input.serialBoard, brand: input.brand}
   config.proposedSerial = true
+  if (input.onboarding === 'hardware-identity') {
+    const keyType = input.hardwareKeyType ?? DEFAULT_HARDWARE_KEY_TYPE
+    config.onboarding = keyType === DEFAULT_HARDWARE_KEY_TYPE ? 'hardware-identity' : {keyType, mode: 'hardware-identity'}
+    return config
+  }
+
   const body: Record<string, unknown> = {facts: [...(input.bodyFacts ?? DEFAULT_BODY_FACTS)]}
   if (input.bodyFields && Object.keys(input.bodyFields).length > 0) body.fields = {...input.bodyFields}
   config.body = body

@@ -35,6 +35,9 @@ export interface SpawnResult {
   error?: string
 }
 
+/** The key types of a hardware identity key (assertions/hardware-identity.ts names them). */
+export type HostKeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096'
+
 export interface Host {
   readonly engine: 'node' | 'quickjs'
   /** The process environment. */
@@ -71,6 +74,24 @@ export interface Host {
   ed25519PublicKey(seed: Uint8Array): Uint8Array
   /** The Ed25519 signature of `message` by the key of `seed`. */
   ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array
+  /** SHA3-384 (FIPS 202). */
+  sha3_384(data: Uint8Array): Uint8Array
+  /**
+   * A new private key of `type` as PKCS#8 DER. QuickJS makes ECDSA keys only: an RSA type throws
+   * an error with code ENOTSUP.
+   */
+  generatePrivateKey(type: HostKeyType): Uint8Array
+  /**
+   * The DER SubjectPublicKeyInfo of a PKCS#8 private key and its type; undefined type for a key of
+   * another kind. Throws (code EKEYFORMAT, or ENOTSUP on QuickJS for RSA) for what is no such key.
+   */
+  publicKeyOf(pkcs8: Uint8Array): {spki: Uint8Array; type?: HostKeyType}
+  /**
+   * The signature of `message` by a PKCS#8 key of one of the types, as the hardware identity
+   * conventions make it: ECDSA as ASN.1 DER over SHA-256 (P-256) or SHA-384 (P-384), RSA PKCS#1
+   * v1.5 over SHA-256.
+   */
+  signWithPrivateKey(pkcs8: Uint8Array, message: Uint8Array): Uint8Array
   /** Runs `argv` without a shell in a process group of its own, bounded in time and output. */
   spawn(argv: readonly string[], options: SpawnOptions): Promise<SpawnResult>
   /** Loads a JavaScript module by absolute path (a vendor serial source). */

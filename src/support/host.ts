@@ -10,7 +10,7 @@
 import {nodeHost} from './node-host.js'
 import type {Host} from './host-types.js'
 
-export type {Host, HostStat, SpawnOptions, SpawnResult} from './host-types.js'
+export type {Host, HostKeyType, HostStat, SpawnOptions, SpawnResult} from './host-types.js'
 
 let current: Host = nodeHost
 

@@ -4,12 +4,12 @@
  * function here runs, so the same file also loads on QuickJS, which never calls them.
  */
 import {spawn} from 'node:child_process'
-import {createHash, createPrivateKey, type KeyObject, randomBytes, sign} from 'node:crypto'
+import {createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign} from 'node:crypto'
 import {closeSync, constants, fchmodSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, renameSync, type Stats, statSync, unlinkSync, writeSync} from 'node:fs'
 import {pathToFileURL} from 'node:url'
 
 import {descriptorSink} from './descriptor-sink.js'
-import type {Host, HostStat, SpawnResult} from './host-types.js'
+import type {Host, HostKeyType, HostStat, SpawnResult} from './host-types.js'
 
 function toHostStat(stats: Stats): HostStat {
   const kind = stats.isSymbolicLink() ? 'symlink' : stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'other'
@@ -34,6 +34,24 @@ function privateKey(seed: Uint8Array): KeyObject {
   return key
 }
 
+/** A PKCS#8 DER private key; an error with code EKEYFORMAT for bytes that are none. */
+function pkcs8Key(pkcs8: Uint8Array): KeyObject {
+  try {
+    return createPrivateKey({format: 'der', key: Buffer.from(pkcs8), type: 'pkcs8'})
+  } catch (error) {
+    throw Object.assign(new Error(`EKEYFORMAT: not a PKCS#8 private key: ${(error as Error).message}`), {code: 'EKEYFORMAT'})
+  }
+}
+
+/** The hardware identity key type of a key (the same rule as assertions/hardware-identity.ts). */
+function keyTypeOf(key: KeyObject): HostKeyType | undefined {
+  const details = key.asymmetricKeyDetails ?? {}
+  if (key.asymmetricKeyType === 'ec') return details.namedCurve === 'prime256v1' ? 'ecdsa-p256' : details.namedCurve === 'secp384r1' ? 'ecdsa-p384' : undefined
+  const bits = details.modulusLength
+  if (key.asymmetricKeyType === 'rsa' && details.publicExponent === 65_537n && (bits === 2048 || bits === 3072 || bits === 4096)) return `rsa-${bits}`
+  return undefined
+}
+
 const stdout = descriptorSink(1)
 const stderr = descriptorSink(2)
 
@@ -47,6 +65,13 @@ export const nodeHost: Host = {
   ed25519Sign: (seed, message) => new Uint8Array(sign(null, message, privateKey(seed))),
   engine: 'node',
   env: () => process.env,
+  generatePrivateKey(type) {
+    const {privateKey} =
+      type === 'ecdsa-p256' || type === 'ecdsa-p384'
+        ? generateKeyPairSync('ec', {namedCurve: type === 'ecdsa-p256' ? 'P-256' : 'P-384'})
+        : generateKeyPairSync('rsa', {modulusLength: Number(type.slice(4)), publicExponent: 65_537})
+    return new Uint8Array(privateKey.export({format: 'der', type: 'pkcs8'}))
+  },
   exit(code) {
     process.exitCode = code
   },
@@ -58,6 +83,11 @@ export const nodeHost: Host = {
   },
   now: () => performance.now(),
   pid: () => process.pid,
+  publicKeyOf(pkcs8) {
+    const key = pkcs8Key(pkcs8)
+    const type = keyTypeOf(key)
+    return {spki: new Uint8Array(createPublicKey(key).export({format: 'der', type: 'spki'})), ...(type === undefined ? {} : {type})}
+  },
   randomBytes: (length) => new Uint8Array(randomBytes(length)),
   readBytes(path, offset, length) {
     const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
@@ -78,7 +108,13 @@ export const nodeHost: Host = {
   readdir: (path) => readdirSync(path),
   readlink: (path) => readlinkSync(path),
   rename: (from, to) => renameSync(from, to),
+  sha3_384: (data) => new Uint8Array(createHash('sha3-384').update(data).digest()),
   sha512: (data) => new Uint8Array(createHash('sha512').update(data).digest()),
+  signWithPrivateKey(pkcs8, message) {
+    const key = pkcs8Key(pkcs8)
+    const hash = keyTypeOf(key) === 'ecdsa-p384' ? 'sha384' : 'sha256'
+    return new Uint8Array(sign(hash, message, key.asymmetricKeyType === 'ec' ? {dsaEncoding: 'der', key} : key))
+  },
   spawn: (argv, options) =>
     new Promise<SpawnResult>((done) => {
       let stdout = ''

@@ -158,3 +158,42 @@ describe('prepare-device', {concurrency: true}, () => {
     assert.doesNotMatch(r.stdout, /\$SNAP\/registration\.json/)
   })
 })
+
+describe('prepare-device in hardware-identity onboarding', () => {
+  const config = join(work, 'hardware-identity.json')
+  const tree = async () => {
+    const dir = await root({'/etc/device-serial': 'ACME-CLI-0001\n'})
+    writeFileSync(config, JSON.stringify({deviceService: {preset: 'local'}, onboarding: 'hardware-identity', serial: {chain: [{options: {path: '/etc/device-serial'}, source: 'file'}]}}))
+    return dir
+  }
+
+  it('--dry-run prints the calls, then the export as # lines (hardware-id, key type, digest, PEM); writes nothing', async () => {
+    const h = hook([], {SNAP_COMMON: join(work, 'common')}, false)
+    const r = await runCli(['prepare-device', '--config', config, '--root', await tree(), '--dry-run'], {env: h.env})
+    assert.equal(r.code, 0, r.stderr)
+    const lines = r.stdout.trimEnd().split('\n')
+    assert.equal(lines[0], 'snapctl unset registration.body')
+    assert.match(lines[1], /^snapctl set 'device-service\.url="http:\/\/127\.0\.0\.1:8642\/v1\/"' 'registration\.proposed-serial="ACME-CLI-0001"' 'hardware-identity=\{/)
+    assert.doesNotMatch(lines[1], /api-key/)
+    assert.equal(lines[2], '# hardware identity: what the factory station reads ($SNAP_COMMON/hardware-identity.json, and snap get <gadget> hardware-identity)')
+    assert.equal(lines[3], '#   hardware-id: ACME-CLI-0001')
+    assert.match(lines[5], /^# {3}hardware-id-key-sha3-384: [\w-]{64}$/)
+    assert.equal(lines[6], '#   key-type: ecdsa-p256')
+    assert.deepEqual([lines[7], lines[8], lines.at(-1)], ['#   public-key-pem:', '#     -----BEGIN PUBLIC KEY-----', '#     -----END PUBLIC KEY-----'])
+    assert.match(r.stderr, /note: the hardware identity key shown is a throwaway one/)
+    assert.equal(existsSync(join(work, 'common')), false)
+    assert.equal(existsSync(join(h.snapData, 'hardware-identity.key')), false)
+    assert.deepEqual(readSnapctlLog(h.log), [])
+  })
+
+  it('--json: the export and the key use, never the private key', async () => {
+    const h = hook([], {SNAP_COMMON: join(mkdtempSync(join(work, 'common-')), 'common')}, false)
+    const r = await runCli(['prepare-device', '--config', config, '--root', await tree(), '--json'], {env: h.env})
+    assert.equal(r.code, 0, r.stderr)
+    const result = JSON.parse(r.stdout) as {onboarding: string; hardwareIdentity: {created: boolean; keyType: string; export: Record<string, string>; keyFile: string}}
+    assert.equal(result.onboarding, 'hardware-identity')
+    assert.deepEqual([result.hardwareIdentity.created, result.hardwareIdentity.keyType, result.hardwareIdentity.export['hardware-id']], [true, 'ecdsa-p256', 'ACME-CLI-0001'])
+    assert.doesNotMatch(r.stdout, /PRIVATE KEY/)
+    assert.equal(result.hardwareIdentity.keyFile, join(h.snapData, 'hardware-identity.key'))
+  })
+})

@@ -85,6 +85,20 @@ describe('valid configs', () => {
     assert.deepEqual(config.plugs, {'hardware-observe': 'hw-observe'})
   })
 
+  it('onboarding: api-key by default; hardware-identity as a string or with a key type, without an identity', () => {
+    assert.deepEqual(parse(json(MINIMAL)).onboarding, {keyType: 'ecdsa-p256', mode: 'api-key'})
+    const hardware = parse(json({...MINIMAL, headers: {'x-line': '3'}, identity: false, onboarding: 'hardware-identity'}))
+    assert.deepEqual([hardware.onboarding, hardware.identity], [{keyType: 'ecdsa-p256', mode: 'hardware-identity'}, {enabled: false}])
+    assert.deepEqual(parse(json({...MINIMAL, onboarding: {keyType: 'ecdsa-p384', mode: 'hardware-identity'}})).onboarding, {keyType: 'ecdsa-p384', mode: 'hardware-identity'})
+    assert.deepEqual(parse(json({...MINIMAL, onboarding: {mode: 'api-key'}})).onboarding, {keyType: 'ecdsa-p256', mode: 'api-key'})
+    for (const config of [
+      {...MINIMAL, headers: {'x-line': '3'}, identity: false, onboarding: 'hardware-identity'},
+      {...MINIMAL, onboarding: {keyType: 'rsa-3072', mode: 'hardware-identity'}},
+      {...MINIMAL, headers: {'api-key': 'k'}, onboarding: 'api-key'},
+    ])
+      assert.equal(validate(config), true, `${json(config)}: ${JSON.stringify(validate.errors)}`)
+  })
+
   it('loads every example config, which the schema accepts too', () => {
     const files = readdirSync(CONFIGS).filter((f) => f.endsWith('.json'))
     assert.ok(files.length >= 4)
@@ -152,6 +166,22 @@ const BAD: BadCase[] = [
   {config: {...MINIMAL, plugs: {'hardware-observer': 'x'}}, hint: /did you mean "hardware-observe"/, message: /unknown key "hardware-observer" in plugs/, name: 'unknown interface in plugs'},
   {config: {...MINIMAL, plugs: {'hardware-observe': 'Hw Observe'}}, message: /must be a snap plug name/, name: 'bad plug name'},
   {config: [MINIMAL], message: /the registration config is a JSON object, not a list/, name: 'a list'},
+  {config: {...MINIMAL, onboarding: 'hardware-identiy'}, hint: /did you mean "hardware-identity"/, message: /^onboarding: the onboarding mode must be api-key or hardware-identity/, name: 'unknown onboarding mode'},
+  {
+    config: {...MINIMAL, onboarding: {mode: 'hardware-identity', keyType: 'ecdsa-p521'}},
+    message: /^onboarding\.keyType: keyType must be one of ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096/,
+    name: 'unknown key type',
+  },
+  {config: {...MINIMAL, onboarding: {keyType: 'ecdsa-p384'}}, message: /^onboarding\.keyType: keyType is for "mode": "hardware-identity"/, name: 'a key type without hardware-identity'},
+  {config: {...MINIMAL, onboarding: {mode: 'hardware-identity', key: 'x'}}, message: /unknown key "key" in onboarding/, name: 'unknown onboarding key'},
+  {
+    config: {...MINIMAL, headers: {'Api-Key': {env: 'K'}}, onboarding: 'hardware-identity'},
+    hint: /does away with/,
+    message: /^headers\.Api-Key: an api-key header in hardware-identity onboarding/,
+    name: 'api-key in hardware-identity onboarding',
+  },
+  {config: {...MINIMAL, body: {facts: ['dmi']}, onboarding: {mode: 'hardware-identity'}}, message: /^body: "body" has no effect in hardware-identity onboarding/, name: 'body in hardware-identity onboarding'},
+  {config: {...MINIMAL, identity: {enabled: true}, onboarding: 'hardware-identity'}, message: /^identity: "identity" has no effect/, name: 'identity in hardware-identity onboarding'},
 ]
 
 describe('invalid configs: located errors with a fix, and the schema agrees', () => {

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, producedByParts, registrationConfigFindings} from '../../src/gadget/checks/project.js'
+import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, producedByParts, registrationConfigFindings, serialRequestHookFindings} from '../../src/gadget/checks/project.js'
 import {validateGadget, validatePaths} from '../../src/gadget/validate.js'
 import {directoryTree} from '../../src/gadget/checks/content-tree.js'
 
@@ -196,5 +196,71 @@ describe('the snapd a project or a built snap assumes is the one it is judged fo
     assert.equal(assumedSnapd('assumes: [snapd2.61, snapd2.58.3, command-chain]\n'), '2.61')
     assert.equal(assumedSnapd('parts:\n  a:\n    assumes: [snapd2.70]\n'), undefined)
     assert.equal(assumedSnapd('assumes: snapd2.61\n'), undefined)
+  })
+})
+
+describe('the prepare-serial-request hook (N18, N19)', () => {
+  const hooks = (...names: string[]) => new Map(names.map((name) => [name, {file: `snap/hooks/${name}`, text: name === 'prepare-device' ? '#!/bin/sh\nexec qjs --std prepare-device.cjs\n' : '#!/bin/sh\n'}]))
+  const snapYaml = (assumes?: string) => ({file: 'snap/snapcraft.yaml', text: `name: acme-pc\n${assumes === undefined ? '' : `assumes: [${assumes}]\n`}hooks:\n  prepare-device:\n    plugs: [hardware-observe]\n`})
+  const rules = (inputs: Parameters<typeof serialRequestHookFindings>[0]) => serialRequestHookFindings(inputs).map((f) => [f.rule, f.file, f.start?.line])
+
+  it('says nothing about a gadget without the hook', () => {
+    assert.deepEqual(rules({hooks: hooks('prepare-device'), registration: {file: 'r.json', text: '{"headers": {"api-key": {"env": "K"}}}'}, snapYaml: snapYaml()}), [])
+  })
+
+  it('N18: the hook without assumes snapd2.74 or newer, as a file or declared in snapcraft.yaml', () => {
+    assert.deepEqual(rules({hooks: hooks('prepare-serial-request'), snapYaml: snapYaml()}), [['N18', 'snap/snapcraft.yaml', 1]])
+    assert.deepEqual(rules({hooks: hooks('prepare-serial-request'), snapYaml: snapYaml('snapd2.63, core24-desktop')}), [['N18', 'snap/snapcraft.yaml', 2]])
+    const declared = {file: 'snap/snapcraft.yaml', text: 'name: acme-pc\nassumes: [snapd2.73.1]\nhooks:\n  prepare-device: {}\n  prepare-serial-request: {}\n'}
+    assert.deepEqual(rules({hooks: hooks(), snapYaml: declared}), [['N18', 'snap/snapcraft.yaml', 2]])
+    assert.match(serialRequestHookFindings({hooks: hooks(), snapYaml: declared})[0].message, /assumes only snapd2\.73\.1: snapd before 2\.74 skips the hook/)
+    for (const assumes of ['snapd2.74', 'snapd2.77.1', 'snapd2.63, snapd2.75']) assert.deepEqual(rules({hooks: hooks('prepare-serial-request'), snapYaml: snapYaml(assumes)}), [], assumes)
+  })
+
+  it('N19: the hook while prepare-device sends an api-key header, from registration.json or set by hand', () => {
+    const base = {snapYaml: snapYaml('snapd2.74')}
+    const registration = {file: 'runtime/registration.json', text: '{\n  "deviceService": {"preset": "serial-vault"},\n  "headers": {"Api-Key": {"env": "K"}}\n}\n'}
+    assert.deepEqual(rules({...base, hooks: hooks('prepare-device', 'prepare-serial-request'), registration}), [['N19', 'runtime/registration.json', 3]])
+    const byHand = new Map([
+      ['prepare-serial-request', {file: 'snap/hooks/prepare-serial-request', text: '#!/bin/sh\n'}],
+      [
+        'prepare-device',
+        {
+          file: 'snap/hooks/prepare-device',
+          text: '#!/bin/sh\n# device-service.headers carries no api-key here\nsnapctl set device-service.url=https://x/\nsnapctl set device-service.headers=\'{"api-key": "\'"$KEY"\'"}\'\n',
+        },
+      ],
+    ])
+    assert.deepEqual(rules({...base, hooks: byHand}), [['N19', 'snap/hooks/prepare-device', 4]])
+    assert.deepEqual(rules({...base, hooks: hooks('prepare-device', 'prepare-serial-request'), registration: {file: 'r.json', text: '{"headers": {"x-line": "3"}}'}}), [])
+  })
+
+  it('validate reports both on a project, as errors with --strict', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'snap-gadget-serial-hook-'))
+    try {
+      writeFileSync(
+        join(dir, 'gadget.yaml'),
+        'volumes:\n  pc:\n    bootloader: grub\n    structure:\n      - name: ubuntu-seed\n        role: system-seed\n        filesystem: vfat\n        type: EF,C12A7328-F81F-11D2-BA4B-00A0C93EC93B\n        size: 1200M\n',
+      )
+      mkdirSync(join(dir, 'snap', 'hooks'), {recursive: true})
+      mkdirSync(join(dir, 'runtime'))
+      writeFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'name: acme-pc\nassumes: [snapd2.63]\n')
+      writeFileSync(join(dir, 'snap', 'hooks', 'prepare-serial-request'), '#!/bin/sh\n')
+      writeFileSync(join(dir, 'runtime', 'registration.json'), '{"deviceService": {"preset": "serial-vault"}, "headers": {"api-key": {"env": "K"}}, "serial": {"board": "x86"}}\n')
+      const found = (strict: boolean) =>
+        validatePaths([dir], {cwd: dir, strict})
+          .report.gadgets[0].findings.filter((f) => f.rule === 'N18' || f.rule === 'N19')
+          .map((f) => [f.rule, f.severity, f.file])
+      assert.deepEqual(found(false), [
+        ['N19', 'warning', 'runtime/registration.json'],
+        ['N18', 'warning', 'snap/snapcraft.yaml'],
+      ])
+      assert.deepEqual(
+        found(true).map((f) => f[1]),
+        ['error', 'error'],
+      )
+    } finally {
+      rmSync(dir, {force: true, recursive: true})
+    }
   })
 })

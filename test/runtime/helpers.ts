@@ -69,7 +69,9 @@ export function requireBundle(): string {
  * A `snapctl` that appends its exact argv as one JSON line to $SNAPCTL_LOG. `is-connected P`
  * exits 0 when P is listed in $SNAPCTL_CONNECTED (comma-separated, or `*`), 1 otherwise; for a
  * plug listed in $SNAPCTL_UNDECLARED it fails as snapd does for a plug the snap does not have.
- * $SNAPCTL_FAIL names a subcommand (set, unset) that fails with snapd's error text.
+ * $SNAPCTL_FAIL names a subcommand (set, unset) that fails with snapd's error text. `get KEY`
+ * prints $SNAPCTL_GET_<KEY> (KEY with every other character than letters and digits as _) and a
+ * newline, as snapctl prints a string option, or fails as snapd does for an option not set.
  */
 const RECORDER = `
 const {appendFileSync} = require('node:fs')
@@ -83,6 +85,15 @@ if (args[0] === 'is-connected') {
   }
   const connected = list('SNAPCTL_CONNECTED')
   process.exit(connected.includes('*') || connected.includes(args[1]) ? 0 : 1)
+}
+if (args[0] === 'get') {
+  const value = process.env['SNAPCTL_GET_' + args[1].replace(/[^A-Za-z0-9]/g, '_')]
+  if (value === undefined) {
+    process.stderr.write('error: error running snapctl: snap "pi" has no "' + args[1] + '" configuration option\\n')
+    process.exit(1)
+  }
+  process.stdout.write(value + '\\n')
+  process.exit(0)
 }
 if (args[0] === process.env.SNAPCTL_FAIL) {
   process.stderr.write('error: error running snapctl: cannot communicate with server: connection refused\\n')

@@ -381,9 +381,10 @@ for (const engine of ALL_ENGINES) {
     })
 
     describe('the bundle', () => {
-      it('is one file of at most 150 KB, without oclif or a YAML library', () => {
+      it('is one file of at most 210 KB, without oclif or a YAML library', () => {
         const text = readFileSync(requireBundle(), 'utf8')
-        assert.ok(text.length <= 150 * 1024, `${text.length} bytes`)
+        // scripts/build.mjs holds the same limit; @noble/curves and @noble/hashes are 53.7 KB of it.
+        assert.ok(text.length <= 210 * 1024, `${text.length} bytes`)
         for (const marker of ['@oclif', 'YAMLParseError', 'tag:yaml.org,2002', 'ajv']) assert.ok(!text.includes(marker), `the bundle contains ${marker}`)
         // A script that requires only node: builtins (on Node, when the Node host calls them), and
         // tweetnacl's optional crypto (never reached: the hosts give it no random-bytes job).

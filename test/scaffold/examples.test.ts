@@ -30,10 +30,10 @@ function files(dir: string): Map<string, {content: Buffer; mode: number}> {
   return out
 }
 
-it('examples/ has a gadget for every board profile and base, as the generator makes them today', () => {
+it('examples/ has a gadget for every board profile and base, and one in hardware-identity onboarding, as the generator makes them today', () => {
   execFileSync(process.execPath, [join(projectRoot, 'scripts', 'generate-examples.mjs'), '--out', work], {stdio: 'pipe'})
   const made = readdirSync(work).sort()
-  assert.deepEqual(made, MATRIX.map(({base, board}) => `${board}-${base}`).sort())
+  assert.deepEqual(made, [...MATRIX.map(({base, board}) => `${board}-${base}`), 'pc-amd64-core24-hardware-identity'].sort())
   for (const name of made) {
     const expected = files(join(work, name))
     const committed = files(join(projectRoot, 'examples', name))

@@ -178,6 +178,85 @@ export function registrationConfigFindings(file: string, text: string): Finding[
   return found
 }
 
+/** The first snapd that runs a gadget's prepare-serial-request hook (secure device onboarding). */
+const SERIAL_REQUEST_HOOK_SNAPD = '2.74'
+
+/** A file of the project, read: shown path and text. */
+export interface ProjectText {
+  file: string
+  text: string
+}
+
+export interface SerialRequestHookInputs {
+  /** snapcraft.yaml or meta/snap.yaml. */
+  snapYaml?: ProjectText
+  /** The files in snap/hooks (meta/hooks), by hook name. */
+  hooks: ReadonlyMap<string, ProjectText>
+  registration?: ProjectText
+}
+
+/**
+ * The prepare-serial-request hook of hardware-identity onboarding: N18 when the snap does not
+ * assume snapd 2.74 or newer (snapd before 2.74 drops hooks it does not know without a word, so
+ * the gadget installs and the device sends a serial-request without the proof); N19 when
+ * prepare-device still sends an api-key header (registration.json's headers, or a hand-written
+ * hook setting device-service.headers with one).
+ */
+export function serialRequestHookFindings(inputs: SerialRequestHookInputs): Finding[] {
+  const hook = inputs.hooks.get('prepare-serial-request')
+  const declared = inputs.snapYaml !== undefined && /^hooks:\s*\n(?:[ \t]+.*\n|\s*\n)*?[ \t]+prepare-serial-request\s*:/m.test(inputs.snapYaml.text)
+  if (!hook && !declared) return []
+  const found: Finding[] = []
+  const assumed = inputs.snapYaml ? assumedSnapd(inputs.snapYaml.text) : undefined
+  if (assumed === undefined || compareReleases(assumed, SERIAL_REQUEST_HOOK_SNAPD) < 0) {
+    const at = hook ?? inputs.snapYaml!
+    found.push({
+      file: inputs.snapYaml?.file ?? at.file,
+      hint: `add "assumes: [snapd${SERIAL_REQUEST_HOOK_SNAPD}]" to ${inputs.snapYaml ? 'it' : 'snapcraft.yaml'}: snapd before ${SERIAL_REQUEST_HOOK_SNAPD} then refuses to install the gadget instead of registering without the hook`,
+      message: `the gadget has a prepare-serial-request hook but ${assumed === undefined ? 'assumes no snapd release' : `assumes only snapd${assumed}`}: snapd before ${SERIAL_REQUEST_HOOK_SNAPD} skips the hook without a word and sends its serial-request without the hardware proof`,
+      rule: 'N18',
+      severity: 'warning',
+      start: inputs.snapYaml ? assumesPosition(inputs.snapYaml.text) : {column: 1, line: 1},
+    })
+  }
+
+  const apiKey = apiKeyHeaderOf(inputs)
+  if (apiKey) {
+    found.push({
+      file: apiKey.file,
+      hint: 'remove the api-key header ("onboarding": "hardware-identity" in runtime/registration.json sends none): the device proves who it is with its hardware identity key, and an api-key on every device is the shared secret this does away with',
+      message: 'the gadget has a prepare-serial-request hook, and prepare-device still sends an api-key header',
+      rule: 'N19',
+      severity: 'warning',
+      start: apiKey.start,
+    })
+  }
+
+  return found
+}
+
+/** Where prepare-device sets an api-key header: registration.json's headers, or the hook's own snapctl set. */
+function apiKeyHeaderOf(inputs: SerialRequestHookInputs): undefined | {file: string; start: {column: number; line: number}} {
+  if (inputs.registration) {
+    const {lineStarts, root} = parseYaml(inputs.registration.text)
+    const headers = root?.kind === 'map' ? root.pairs.find((p) => p.key.kind === 'scalar' && p.key.value === 'headers')?.value : undefined
+    const key = headers?.kind === 'map' ? headers.pairs.find((p) => p.key.kind === 'scalar' && keyName.test(p.key.value)) : undefined
+    if (key) return {file: inputs.registration.file, start: position(lineStarts, key.key.start)}
+  }
+
+  const hook = inputs.hooks.get('prepare-device')
+  if (!hook) return undefined
+  const lines = hook.text.split('\n')
+  const line = lines.findIndex((text) => !/^\s*#/.test(text) && /device-service\.headers/.test(text) && keyName.test(text))
+  return line === -1 ? undefined : {file: hook.file, start: {column: 1, line: line + 1}}
+}
+
+/** The line of `assumes:` in snap YAML, else the top. */
+function assumesPosition(text: string): {column: number; line: number} {
+  const line = text.split('\n').findIndex((l) => /^assumes\s*:/.test(l))
+  return {column: 1, line: line === -1 ? 1 : line + 1}
+}
+
 function isLoopback(url: string): boolean {
   let host: string
   try {

@@ -6,9 +6,12 @@
  * installQuickJsGlobals() adds what the shared code expects of a JavaScript host and QuickJS lacks:
  * Buffer, setTimeout, clearTimeout, and a Promise that never rejects before its handler is there.
  */
+import './engine-fixes.js'
+
 import nacl from 'tweetnacl'
 
 import {type Host, hostError, type HostStat, type SpawnResult} from '../../support/host.js'
+import {ecPublicKeyOf, ecSign, generateEcKey, nobleSha3_384} from './noble-keys.js'
 import {PortableBuffer, utf8Decode, utf8Encode} from './portable-buffer.js'
 
 /** The parts of QuickJS's `os` module used here (quickjs-libc). */
@@ -230,6 +233,7 @@ export const quickjsHost: Host = {
     std.exit(code)
   },
   // QuickJS resolves an absolute path itself (it has no file: URLs).
+  generatePrivateKey: (type) => generateEcKey(type, quickjsHost.randomBytes),
   importModule: async (file) => (await import(file)) as Record<string, unknown>,
   link() {
     // quickjs-libc has no link(2): the caller falls back to rename.
@@ -274,7 +278,10 @@ export const quickjsHost: Host = {
   rename(from, to) {
     check(os.rename(from, to), 'rename', from)
   },
+  publicKeyOf: (pkcs8) => ecPublicKeyOf(pkcs8, quickjsHost.randomBytes),
+  sha3_384: nobleSha3_384,
   sha512: (data) => nacl.hash(data),
+  signWithPrivateKey: (pkcs8, message) => ecSign(pkcs8, message, quickjsHost.randomBytes),
   async spawn(argv, options) {
     const env = options.env ?? std.getenviron()
     const program = findProgram(argv[0], env)
@@ -380,31 +387,13 @@ function rejectingLaterPromise(): PromiseConstructor {
 }
 
 /**
- * What the runtime uses of ES2022 that QuickJS 2021.03.27 (Ubuntu 24.04's) lacks: Array and String
- * `at`, Object.hasOwn. test/runtime/quickjs-2021.test.ts runs the runtime without them.
+ * Buffer, setTimeout and clearTimeout, where QuickJS has none; a Promise that rejects after its
+ * handler is attached. (ES2022's `at` and hasOwn on QuickJS 2021, and the BigInt fix, are put in
+ * place earlier, by engine-fixes.ts: @noble/curves uses them as its modules load.)
  */
-function installEs2022(): void {
-  const define = (target: object, name: string, value: unknown) => {
-    if (!(name in target)) Object.defineProperty(target, name, {configurable: true, value, writable: true})
-  }
-
-  function at(this: ArrayLike<unknown>, index: number) {
-    const i = Math.trunc(index) || 0
-    return this[i < 0 ? this.length + i : i]
-  }
-
-  define(Array.prototype, 'at', at)
-  define(String.prototype, 'at', function (this: string, index: number) {
-    return at.call(String(this), index)
-  })
-  define(Object, 'hasOwn', (object: object, key: PropertyKey) => Object.prototype.hasOwnProperty.call(object, key))
-}
-
-/** Buffer, setTimeout and clearTimeout, where QuickJS has none; a Promise that rejects after its handler is attached; ES2022's `at` and hasOwn on QuickJS 2021. */
 export function installQuickJsGlobals(): void {
   const globals = globalThis as Record<string, unknown>
   globals.Promise = rejectingLaterPromise()
-  installEs2022()
   globals.Buffer ??= PortableBuffer
   globals.setTimeout ??= (callback: () => void, ms = 0) => os.setTimeout(callback, ms)
   globals.clearTimeout ??= (timer: unknown) => {

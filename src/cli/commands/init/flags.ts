@@ -19,6 +19,10 @@ export const initFlags = {
   'gadget-channel': Flags.string({description: "the gadget's default channel in the model (default latest/stable)", helpValue: 'TRACK/RISK'}),
   'gadget-id': Flags.string({description: "the gadget's snap id (after snapcraft register): adds the connections to gadget.yaml and the id to model.json", helpValue: 'SNAP-ID'}),
   grade: Flags.option({description: 'model grade (default signed when the snap ids are known, else dangerous)', options: ['dangerous', 'signed', 'secured'] as const})(),
+  'hardware-key-type': Flags.option({
+    description: 'the hardware identity key of --onboarding hardware-identity (default ecdsa-p256; the QuickJS runtime makes ECDSA keys, RSA needs the hooks run with Node)',
+    options: ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const,
+  })(),
   header: Flags.string({description: 'extra, non-secret header for the device service', helpValue: 'NAME=VALUE', multiple: true}),
   identity: Flags.boolean({allowNo: true, default: true, description: 'sign the registration body with a device identity key'}),
   kernel: Flags.string({description: "kernel snap (default: the board's published kernel)", helpValue: 'NAME'}),
@@ -28,6 +32,11 @@ export const initFlags = {
   model: Flags.string({description: 'model name (default <board>-<track>)', helpValue: 'NAME'}),
   name: Flags.string({description: 'gadget snap name (default <brand>-<board>)', helpValue: 'NAME'}),
   'no-api-key': Flags.boolean({description: 'send no api-key header'}),
+  onboarding: Flags.option({
+    description:
+      "how the device service knows each device: api-key (default; the model's api-key, any snapd) or hardware-identity (the device's own key, certified in the factory; a prepare-serial-request hook and assumes: [snapd2.74], no api-key)",
+    options: ['api-key', 'hardware-identity'] as const,
+  })(),
   'serial-board': Flags.string({description: "serial board profile whose chain the hook runs (default: the board's)", helpValue: 'ID'}),
   snap: Flags.string({description: 'another snap for the model', helpValue: 'NAME[=SNAP-ID][@CHANNEL]', multiple: true}),
   'snap-version': Flags.string({description: "the gadget snap's version (default <track>-0.1)", helpValue: 'VERSION'}),

@@ -39,6 +39,7 @@ export function initJson(outcome: InitOutcome): Record<string, unknown> {
     grade: plan.grade,
     model: plan.model,
     name: plan.name,
+    onboarding: plan.onboarding,
     plugs: plan.plugs,
     ...(outcome.recovered ? {recovered: outcome.recovered} : {}),
     serialBoard: plan.serialBoard,
@@ -62,7 +63,7 @@ export function initText(outcome: InitOutcome, paint: Paint): string {
   }
 
   if (outcome.blocked.length > 0) text += `\n${paint('yellow', `${outcome.blocked.length} of these files exist: without --force, init would stop and write nothing.`)}\n`
-  text += `\nModel ${plan.brand}/${plan.model} (grade ${plan.grade}); the prepare-device hook plugs ${plan.plugs.join(', ') || 'nothing'} and registers with ${plan.deviceService.url}.\n`
+  text += `\nModel ${plan.brand}/${plan.model} (grade ${plan.grade}); the prepare-device hook plugs ${plan.plugs.join(', ') || 'nothing'} and registers with ${plan.deviceService.url}${plan.onboarding === 'hardware-identity' ? ' by hardware identity (a prepare-serial-request hook; snapd 2.74 and later, no api-key)' : ''}.\n`
   if (plan.todo.length > 0) {
     text += `\n${paint('bold', 'Still to do:')}\n`
     for (const item of plan.todo) text += `  - ${item}\n`

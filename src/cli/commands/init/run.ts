@@ -100,6 +100,8 @@ function applyFlags(options: ScaffoldOptions, flags: InitFlags): void {
   set('bodyFacts', flags['body-fact'])
   set('bodyFields', flags['body-field'] === undefined ? undefined : pairs(flags['body-field'], '--body-field'))
   set('identity', flags.identity)
+  set('onboarding', flags.onboarding)
+  set('hardwareKeyType', flags['hardware-key-type'])
   set('timestamp', flags.timestamp)
 }
 
@@ -153,7 +155,17 @@ async function askMissing(flags: InitFlags, directoryArg: string | undefined, cw
         message: 'Device service the device registers with',
       }))) ||
     (await prompts.input({message: 'Device service URL', validate: (v: string) => /^https?:\/\/\S+$/.test(v) || 'an http(s) URL'}))
+  const onboarding =
+    flags.onboarding ??
+    (await prompts.select({
+      choices: [
+        {description: "The model's api-key in a header, the same on every device (any snapd)", name: 'api-key', value: 'api-key' as const},
+        {description: "Each device's own key, certified in the factory (snapd 2.74 and later; no api-key)", name: 'hardware-identity', value: 'hardware-identity' as const},
+      ],
+      default: 'api-key',
+      message: 'How the device service knows each device',
+    }))
   const directory = directoryArg ?? (await prompts.input({default: name, message: 'Directory'}))
-  const options = optionsFromFlags({...flags, arch, base, board, brand, 'device-service': deviceService, kernel, name}, directory)
+  const options = optionsFromFlags({...flags, arch, base, board, brand, 'device-service': deviceService, kernel, name, onboarding}, directory)
   return options
 }
