@@ -4,7 +4,7 @@
  * each board from ../shared/fixtures/hardware, and a throwaway GnuPG key for `snap sign`.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
-import {chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -101,7 +101,8 @@ export function assembleSnapTree(project: string, out: string): {partLog: string
   mkdirSync(join(out, 'meta', 'hooks'), {recursive: true})
   writeFileSync(join(out, 'meta', 'snap.yaml'), stringify(snap))
   copyFileSync(join(project, 'gadget.yaml'), join(out, 'meta', 'gadget.yaml'))
-  for (const hook of ['prepare-device', 'configure']) {
+  // Every hook the project has, as snapcraft copies snap/hooks/ into meta/hooks/.
+  for (const hook of readdirSync(join(project, 'snap', 'hooks'))) {
     copyFileSync(join(project, 'snap', 'hooks', hook), join(out, 'meta', 'hooks', hook))
     chmodSync(join(out, 'meta', 'hooks', hook), 0o755)
   }
@@ -160,7 +161,11 @@ export function installHookEngine(tree: string, root: string): string {
   const qjs = join(tree, 'usr', 'bin', 'qjs')
   mkdirSync(dirname(qjs), {recursive: true})
   const script = join(projectRoot, 'scripts', 'quickjs.sh')
-  writeFileSync(qjs, `#!/bin/sh\nexec bash ${JSON.stringify(script)} run amd64 -- "$@" --root ${JSON.stringify(root)}\n`)
+  // The captured board is the hardware prepare-device reads; prepare-serial-request reads none (and takes no --root).
+  writeFileSync(
+    qjs,
+    `#!/bin/sh\ncase " $* " in *" prepare-serial-request "*) exec bash ${JSON.stringify(script)} run amd64 -- "$@" ;; esac\nexec bash ${JSON.stringify(script)} run amd64 -- "$@" --root ${JSON.stringify(root)}\n`,
+  )
   chmodSync(qjs, 0o755)
   return qjs
 }

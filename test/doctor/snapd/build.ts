@@ -15,7 +15,7 @@
  */
 import {spawn, spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -133,9 +133,16 @@ export async function buildFixtureTests(source: SnapdSource, log: (line: string)
   for (;;) {
     try {
       mkdirSync(lock)
+      writeFileSync(join(lock, 'pid'), String(process.pid))
       break
     } catch {
       if (existsSync(binary)) return binary
+      // A build whose process is gone (killed, timed out) leaves its lock: take it over.
+      if (lockOwnerGone(lock)) {
+        rmSync(lock, {force: true, recursive: true})
+        continue
+      }
+
       if (Date.now() - started > BUILD_WAIT_MS) throw new Error(`${lock} held for ${BUILD_WAIT_MS / 1000} s: remove it if no build runs`)
       await new Promise((resolve) => setTimeout(resolve, 2000))
     }
@@ -175,6 +182,27 @@ export async function buildFixtureTests(source: SnapdSource, log: (line: string)
   }
 
   return binary
+}
+
+/** Whether the process that took `lock` has ended (a lock without its pid after 10 s counts as ended). */
+function lockOwnerGone(lock: string): boolean {
+  let pid: number
+  try {
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'))
+  } catch {
+    try {
+      return Date.now() - statSync(lock).mtimeMs > 10_000
+    } catch {
+      return false
+    }
+  }
+
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
 }
 
 export function run(command: string, args: readonly string[], options: {cwd: string; env: NodeJS.ProcessEnv; timeout: number}): Promise<{code: null | number; output: string}> {

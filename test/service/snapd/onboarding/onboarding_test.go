@@ -41,8 +41,11 @@ import (
 	"github.com/snapcore/snapd/overlord/devicestate/devicestatetest"
 	"github.com/snapcore/snapd/overlord/hookstate"
 	"github.com/snapcore/snapd/overlord/hookstate/ctlcmd"
+	"github.com/snapcore/snapd/overlord/snapstate"
+	"github.com/snapcore/snapd/overlord/snapstate/snapstatetest"
 	"github.com/snapcore/snapd/overlord/state"
 	"github.com/snapcore/snapd/snap"
+	"github.com/snapcore/snapd/snap/snaptest"
 )
 
 type onboardingInput struct {
@@ -161,13 +164,16 @@ models:
 	s.serve = startSnapGadgetServe(c, s.command, dir, file)
 }
 
-// importIdentity signs the device's export (what the factory station reads from $SNAP_COMMON) as
+// importIdentity (with the state locked) signs the device's export (what the factory station reads from $SNAP_COMMON) as
 // `issuer` with its key and imports it into serve, as the factory line does.
 func (s *snapGadgetOnboardingSuite) importIdentity(c *C, issuer, key string) {
 	export := filepath.Join(s.snapDirs["SNAP_COMMON"], "hardware-identity.json")
 	_, err := os.Stat(export)
 	c.Assert(err, IsNil, Commentf("the prepare-device hook wrote no %s: %s", export, s.describe()))
 	out := filepath.Join(s.serve.dir, issuer+"-identities.assert")
+	// Called with the state locked; the factory's commands run outside it.
+	s.state.Unlock()
+	defer s.state.Lock()
 	s.snapGadget(c, "hardware-identity", "sign", export, "--issuer", issuer, "--key", key, "--manufacturer", "Acme Devices", "--hardware-name", "acme-board", "--out", out)
 	s.snapGadget(c, "serve", "import", "--config", s.serve.config, out)
 }
@@ -190,7 +196,24 @@ func (s *snapGadgetOnboardingSuite) setUpDevice(c *C) {
 	assertstatetest.AddMany(st, s.brands.AccountsAndKeys(s.brand)...)
 	assertstatetest.AddMany(st, model)
 	devicestatetest.SetDevice(st, &auth.DeviceState{Brand: s.brand, Model: s.modelID})
-	devicestatetest.MockGadget(c, st, s.gadget, snap.R(1), &devicestatetest.PrepareDeviceBehavior{}, &devicestatetest.PrepareSerialRequestBehavior{})()
+	// The gadget as its own snap.yaml declares it (its hooks and their plugs), each plug connected
+	// as on a device whose gadget got its connections.
+	snapYaml, err := os.ReadFile(filepath.Join(s.input.Tree, "meta", "snap.yaml"))
+	c.Assert(err, IsNil)
+	sideInfo := &snap.SideInfo{RealName: s.gadget, Revision: snap.R(1)}
+	info := snaptest.MockSnap(c, string(snapYaml), sideInfo)
+	c.Assert(info.SnapName(), Equals, s.gadget)
+	snapstate.Set(st, s.gadget, &snapstate.SnapState{
+		SnapType: "gadget",
+		Active:   true,
+		Sequence: snapstatetest.NewSequenceFromSnapSideInfos([]*snap.SideInfo{sideInfo}),
+		Current:  sideInfo.Revision,
+	})
+	conns := map[string]interface{}{}
+	for name, plug := range info.Plugs {
+		conns[fmt.Sprintf("%s:%s snapd:%s", s.gadget, name, plug.Interface)] = map[string]interface{}{"interface": plug.Interface, "auto": true}
+	}
+	st.Set("conns", conns)
 	s.AddCleanup(hookstate.MockRunHook(s.runHook))
 	st.Set("seeded", true)
 }
@@ -239,6 +262,14 @@ func (s *snapGadgetOnboardingSuite) runHook(ctx *hookstate.Context, _ *tomb.Tomb
 	case err := <-done:
 		if err != nil {
 			return []byte(output.String()), fmt.Errorf("%s hook failed: %v", name, err)
+		}
+		if name == "prepare-device" {
+			// The hook points at the factory's service (init --device-service local, port 8642);
+			// here that is the serve of this test, on the port it got.
+			url, _ := json.Marshal(s.serve.url)
+			if err := onboardingSnapctl(ctx, []string{"set", "device-service.url=" + string(url)}); err != nil {
+				return []byte(output.String()), err
+			}
 		}
 		return []byte(output.String()), nil
 	case <-time.After(120 * time.Second):
@@ -364,9 +395,7 @@ func (s *snapGadgetOnboardingSuite) TestFirstBootBeforeImportThenRegisters(c *C)
 	c.Check(first.Err(), ErrorMatches, `(?s).*hardware identity not imported yet.*`)
 	c.Check(s.hookRuns, DeepEquals, []string{"prepare-device", "prepare-serial-request"})
 
-	s.state.Unlock()
 	s.importIdentity(c, s.brand, "brand.pem")
-	s.state.Lock()
 
 	second := s.attempt(c)
 	c.Assert(second.Status(), Equals, state.DoneStatus, Commentf("%s", s.describe()))
@@ -400,9 +429,7 @@ func (s *snapGadgetOnboardingSuite) TestImportedBeforeBootRegistersAtOnce(c *C) 
 	s.tamper = "nonce"
 	first := s.attempt(c)
 	c.Assert(first.Status(), Equals, state.ErrorStatus)
-	s.state.Unlock()
 	s.importIdentity(c, s.brand, "brand.pem")
-	s.state.Lock()
 
 	// A fresh device state on the same ubuntu-save: the production image's first boot.
 	device, err := devicestatetest.Device(s.state)
@@ -423,12 +450,10 @@ func (s *snapGadgetOnboardingSuite) TestSignatureOverAnotherNonceIsRefused(c *C)
 	defer s.state.Unlock()
 	s.tamper = "nonce"
 	s.attempt(c)
-	s.state.Unlock()
 	s.importIdentity(c, s.brand, "brand.pem")
-	s.state.Lock()
 	chg := s.attempt(c)
 	c.Assert(chg.Status(), Equals, state.ErrorStatus, Commentf("%s", s.describe()))
-	c.Check(chg.Err(), ErrorMatches, `(?s).*request-id-signature does not verify with the hardware key.*`)
+	c.Check(chg.Err(), ErrorMatches, `(?s).*cannot deliver device serial request: request-id-signature does not verify with the ecdsa-p256 key of hardware id .*the prepare-serial-request hook signs the UTF-8 bytes of the request-id.*`)
 }
 
 func (s *snapGadgetOnboardingSuite) TestIdentityOfAnotherBrandIsRefused(c *C) {
@@ -436,12 +461,10 @@ func (s *snapGadgetOnboardingSuite) TestIdentityOfAnotherBrandIsRefused(c *C) {
 	s.state.Lock()
 	defer s.state.Unlock()
 	s.attempt(c)
-	s.state.Unlock()
 	s.importIdentity(c, "other-brand", "other.pem")
-	s.state.Lock()
 	chg := s.attempt(c)
 	c.Assert(chg.Status(), Equals, state.ErrorStatus, Commentf("%s", s.describe()))
-	c.Check(chg.Err(), ErrorMatches, `(?s).*issued by an account the model does not accept.*`)
+	c.Check(chg.Err(), ErrorMatches, `(?s).*cannot deliver device serial request: the hardware identity of key .* was issued by other-brand; .* accepts identities issued by .*: import the identity as the brand issued it.*`)
 }
 
 func (s *snapGadgetOnboardingSuite) TestAStringBodyFailsInSnapd(c *C) {
@@ -460,4 +483,12 @@ func copyFile(from, to string, mode os.FileMode) error {
 		return err
 	}
 	return os.WriteFile(to, data, mode)
+}
+
+// onboardingSnapctl runs one snapctl call with snapd's implementation, outside any hook process.
+func onboardingSnapctl(ctx *hookstate.Context, argv []string) error {
+	if _, stderr, _, err := ctlcmd.Run(ctx, argv, 0, nil); err != nil {
+		return fmt.Errorf("snapctl %q: %v (%s)", argv, err, stderr)
+	}
+	return nil
 }
