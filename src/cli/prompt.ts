@@ -22,6 +22,8 @@ function askSecrets(questions: readonly string[], terminal: SecretPrompt = {inpu
     throw new UserError('E_PASSWORD', 'there is no terminal to ask for the password on', {hint: 'give --password-file FILE (or - to read it from standard input)', kind: 'usage'})
   }
 
+  // No echo before the question shows: what is typed as soon as it appears must not be echoed.
+  input.setRawMode(true)
   output.write(questions[0])
   return new Promise((resolve, reject) => {
     const answers: string[] = []
@@ -59,7 +61,6 @@ function askSecrets(questions: readonly string[], terminal: SecretPrompt = {inpu
       }
     }
 
-    input.setRawMode(true)
     input.on('data', onData)
     input.resume()
   })
