@@ -7,6 +7,7 @@
  */
 import {UserError} from '../errors.js'
 import type {Assertion, HeaderMap} from './decode.js'
+import {rfc3339} from '../support/rfc3339.js'
 
 /** snapd 2.62+ (asserts/system_user.go validSystemUserUsernames); 2.57 also took "+", which later releases refuse. */
 const SYSTEM_USER_USERNAME = /^[a-z0-9][-a-z0-9._]*$/
@@ -153,11 +154,6 @@ function checkPasswordHash(hash: string, refuse: (message: string, hint: string)
   if (!match) throw refuse('the password is not a crypt(3) hash', hint)
   if (Number(match[1]) < 6) throw refuse(`the password hash is of kind $${match[1]}$; snapd takes only $6$ (SHA-512) or higher`, hint)
   if (match[2] !== undefined && (Number(match[2]) < 5000 || Number(match[2]) > 999_999_999)) throw refuse(`the password hash has rounds=${match[2]}; snapd takes 5000 to 999999999`, hint)
-}
-
-/** What snapd writes for a time: RFC 3339 in UTC, whole seconds. */
-export function rfc3339(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 export interface SystemUserView {

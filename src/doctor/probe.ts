@@ -18,6 +18,7 @@ import {checkServerIdentity, connect as tlsConnect, type DetailedPeerCertificate
 import {UserError} from '../errors.js'
 import {serveRefusal} from './classify.js'
 import type {CertificateInfo, ProbeReport} from './probe-types.js'
+import {rfc3339} from '../support/rfc3339.js'
 
 export interface ProbeOptions {
   url: string
@@ -245,7 +246,7 @@ function certificateInfo(cert: PeerCertificate): CertificateInfo {
 
   const iso = (date: string) => {
     const parsed = Date.parse(date)
-    return Number.isFinite(parsed) ? new Date(parsed).toISOString().replace('.000Z', 'Z') : date
+    return Number.isFinite(parsed) ? rfc3339(new Date(parsed)) : date
   }
 
   const subject = name(cert.subject as unknown as Record<string, string>)

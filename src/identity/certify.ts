@@ -17,6 +17,7 @@ import {verifyAssertionSignature} from '../assertions/verify.js'
 import {UserError} from '../errors.js'
 import {quoteInput} from '../support/echo.js'
 import type {StationRow} from './station-export.js'
+import {rfc3339} from '../support/rfc3339.js'
 
 interface CertifyOptions {
   /** The account that certifies the keys: the brand, or a manufacturer the brand's service trusts. */
@@ -112,7 +113,7 @@ export function certifyHardwareIdentities(rows: readonly StationRow[], options: 
   }
 
   const now = options.now ?? new Date()
-  const timestamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const timestamp = rfc3339(now)
   for (const row of fresh) {
     const manufacturer = row.manufacturer ?? options.manufacturer
     const hardwareName = row.hardwareName ?? options.hardwareName

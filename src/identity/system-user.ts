@@ -6,12 +6,13 @@
  * model (when given as an assertion) is the brand's, and lets this authority make users.
  */
 import {type Assertion, parseAssertions, signAssertion, type SignedAssertion, type SigningKey, loadSigningKey} from '../assertions/index.js'
-import {rfc3339, type SystemUserFeature, systemUserFeatures, systemUserHeaders, type SystemUserInput, type SystemUserView, systemUserView} from '../assertions/system-user.js'
+import {type SystemUserFeature, systemUserFeatures, systemUserHeaders, type SystemUserInput, type SystemUserView, systemUserView} from '../assertions/system-user.js'
 import {accountKeyValidAt, accountKeyView, accountView, modelView} from '../assertions/views.js'
 import {UserError} from '../errors.js'
 import {readBoundedFile} from '../support/bounded-read.js'
 import {MAX_KEY_FILE_BYTES} from '../keys/read-key.js'
 import {sha512Crypt} from '../support/sha512-crypt.js'
+import {rfc3339} from '../support/rfc3339.js'
 
 /** The default validity: a factory shift or a support visit, not a year. */
 const SYSTEM_USER_DEFAULT_HOURS = 72

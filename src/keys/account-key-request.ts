@@ -10,6 +10,7 @@ import {type SignedAssertion, signAssertion} from '../assertions/sign.js'
 import {UserError} from '../errors.js'
 import {quoteInput} from '../support/echo.js'
 import {isValidAccountId, isValidKeyName, KEY_NAME_RULE} from './names.js'
+import {rfc3339} from '../support/rfc3339.js'
 
 export interface AccountKeyRequestInput {
   /** The key to register; it signs its own request. */
@@ -49,9 +50,4 @@ export function makeAccountKeyRequest(input: AccountKeyRequestInput): SignedAsse
 function wholeSeconds(date: Date): Date {
   if (Number.isNaN(date.getTime())) throw new UserError('E_ACCOUNT_KEY_REQUEST', 'the date is not valid', {hint: 'give a date as YYYY-MM-DDTHH:MM:SSZ'})
   return new Date(Math.floor(date.getTime() / 1000) * 1000)
-}
-
-/** Go's time.RFC3339 of a UTC time: 2006-01-02T15:04:05Z. */
-function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }

@@ -17,6 +17,7 @@ import {boardFiles, checkPaths, dataFiles, type PlannedFile, renderFile, sharedF
 import {buildModelJson, checkModelJson, MODEL_GRADES, type ModelGrade, type ModelJson, type ModelSnapInput, STORAGE_SAFETIES, type StorageSafety} from './model-assertion.js'
 import {checkName} from './naming.js'
 import {API_KEY_OPTION, DEFAULT_API_KEY_ENV, deviceServiceOf, HARDWARE_IDENTITY_SNAPD, registrationConfig} from './registration.js'
+import {rfc3339} from '../support/rfc3339.js'
 
 export type {PlannedFile} from './files.js'
 export {DEVICE_ENGINE} from './engine.js'
@@ -205,7 +206,7 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
     if (snap.channel !== undefined) checkName('channel', snap.channel, `--snap ${snap.name}`)
   }
 
-  const timestamp = options.timestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+  const timestamp = options.timestamp ?? rfc3339(new Date())
   const modelInput = {architecture, base, brand: options.brand, displayName, extraSnaps, gadget, grade, kernel, legacy: options.legacyModel, model, storageSafety: options.storageSafety, store: options.store, timestamp}
   const modelJson = buildModelJson(modelInput)
   checkModelJson(modelJson)

@@ -22,6 +22,7 @@ import {BlockedDevice, IssuePolicy, looksLikeHardwareProof} from './policy.js'
 import {type RefusalCode, REFUSALS, ServiceRefusal} from './refusals.js'
 import {checkOriginalSerial, knownSerialKeys, originalSerialOf, takesRemodelFrom} from './remodel.js'
 import type {HardwareIdentityRecord, OriginalSerial, ServiceStore, SigningLogEntry} from './store/index.js'
+import {rfc3339} from '../support/rfc3339.js'
 
 export {ServiceRefusal} from './refusals.js'
 
@@ -537,8 +538,4 @@ function scopeOf(model: ServiceModel): string {
 /** Fixed-length digests: timingSafeEqual needs equal lengths, and the length would leak too. */
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest()
-}
-
-function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }

@@ -14,6 +14,7 @@
  */
 import {type AssembledAccountKey, type Assembled, goQuote} from '../assertions/assemble.js'
 import {verifyAssertionSignature} from '../assertions/verify.js'
+import {rfc3339} from '../support/rfc3339.js'
 
 const PRIMARY_KEYS: Record<string, readonly string[]> = {
   account: ['account-id'],
@@ -52,11 +53,6 @@ function goTime(date: Date): string {
     .replace('T', ' ')
     .replace(/\.000Z$/, '')
     .replace(/Z$/, '')} +0000 UTC`
-}
-
-/** Go's time.RFC3339 form of a time (UTC). */
-function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.000Z$/, 'Z')
 }
 
 export class DeviceAssertionDb {

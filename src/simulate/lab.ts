@@ -22,6 +22,7 @@ import {ioError, UserError} from '../errors.js'
 import type {Base} from '../scaffold/boards.js'
 import {planScaffold} from '../scaffold/plan.js'
 import {writeScaffold} from '../scaffold/write.js'
+import {rfc3339} from '../support/rfc3339.js'
 
 const generateKeyPairAsync = promisify(generateKeyPair)
 
@@ -154,10 +155,6 @@ async function newKey(bits: number): Promise<SigningKey> {
 
 function pem(key: SigningKey): string {
   return key.privateKey.export({format: 'pem', type: 'pkcs8'}).toString()
-}
-
-function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 function serveConfig(brand: string, model: string): string {

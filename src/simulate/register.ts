@@ -32,6 +32,7 @@ import {type HookReport, type HookRun, runPrepareDeviceHook, SNAPD_HOOK_TIMEOUT_
 import {SNAPD_HTTP_TIMEOUT_MS, SNAPD_MAX_REDIRECTS, type SnapdResponse, snapdRequest, TransportError, wireHeaders} from './http.js'
 import type {GadgetTree, HookEngine, ModelInput} from './inputs.js'
 import type {SerialRequestConfig} from './snapctl-shim.js'
+import {rfc3339} from '../support/rfc3339.js'
 
 /** The RSA key size snapd gives every device (handlers_serial.go keyLength). */
 export const SNAPD_DEVICE_KEY_BITS = 4096
@@ -725,10 +726,6 @@ function kindOf(value: GoJsonValue): string {
   if (Array.isArray(value)) return 'array'
   if (value === null) return 'null'
   return typeof value === 'boolean' ? 'bool' : typeof value === 'object' ? 'object' : 'string'
-}
-
-function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.000Z$/, 'Z')
 }
 
 /** An assertion as snapd's encoder writes it into a stream: content, an empty line, the signature (no final newline). */
