@@ -17,7 +17,6 @@ package devicestate_test
 
 import (
 	"bytes"
-	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -33,11 +32,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	. "gopkg.in/check.v1"
@@ -64,8 +61,6 @@ const (
 	fixtureAPIKeyV = "SNAP_GADGET_FIXTURE_API_KEY"
 	// The body a snap-gadget hook builds is YAML; its content does not matter here.
 	fixtureBody     = "serial: GW100-000123\nboard-model: UP Squared\n"
-	fixtureWaitServ = 60 * time.Second
-	fixtureStopServ = 15 * time.Second
 	fixturePasses   = 60
 )
 
@@ -102,7 +97,7 @@ type doctorFixtureSuite struct {
 	hookFails    bool
 	serialHook   func(ctx *hookstate.Context) error
 	work         string
-	serves       []*fixtureServe
+	serves       []*snapGadgetServe
 	serialAcctKey *asserts.AccountKey
 }
 
@@ -314,31 +309,6 @@ func (s *doctorFixtureSuite) device(c *C) *auth.DeviceState {
 
 // --- the service --------------------------------------------------------------------------------
 
-type fixtureServe struct {
-	cmd     *exec.Cmd
-	url     string
-	done    chan error
-	output  *fixtureBuffer
-	stopped bool
-}
-
-type fixtureBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *fixtureBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *fixtureBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type serveOptions struct {
 	model string
 	// chain: "trusted" (the brand's account and serial account-key from the store the device
@@ -429,64 +399,14 @@ func (s *doctorFixtureSuite) writeCertificate(c *C, dir, kind string) {
 	c.Assert(os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0600), IsNil)
 }
 
-// startServe runs `snap-gadget serve --config FILE --json` and waits for the line with its URL;
-// the device is pointed at it.
-func (s *doctorFixtureSuite) startServe(c *C, opts serveOptions) *fixtureServe {
+// startServe runs `snap-gadget serve --config FILE --json` (serve_process_test.go) and points the
+// device at it.
+func (s *doctorFixtureSuite) startServe(c *C, opts serveOptions) *snapGadgetServe {
 	configFile := s.writeServeConfig(c, opts)
-	args := append(append([]string{}, s.command[1:]...), "serve", "--config", configFile, "--json")
-	cmd := exec.Command(s.command[0], args...)
-	cmd.Dir = filepath.Dir(configFile)
-	cmd.Env = append(os.Environ(), fixtureAPIKeyV+"="+s.input.APIKey)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	p := &fixtureServe{cmd: cmd, done: make(chan error, 1), output: &fixtureBuffer{}}
-	cmd.Stderr = p.output
-	stdout, err := cmd.StdoutPipe()
-	c.Assert(err, IsNil)
-	c.Assert(cmd.Start(), IsNil)
+	p := startSnapGadgetServe(c, s.command, filepath.Dir(configFile), configFile, fixtureAPIKeyV+"="+s.input.APIKey)
 	s.serves = append(s.serves, p)
-
-	first := make(chan string, 1)
-	go func() {
-		reader := bufio.NewReader(io.LimitReader(stdout, 1<<20))
-		line, _ := reader.ReadString('\n')
-		first <- line
-		io.Copy(p.output, reader)
-		p.done <- cmd.Wait()
-	}()
-	var line string
-	select {
-	case line = <-first:
-	case <-time.After(fixtureWaitServ):
-		c.Fatalf("serve printed no URL within %s: %s", fixtureWaitServ, p.output.String())
-	}
-	var listening struct {
-		URL string `json:"url"`
-	}
-	c.Assert(json.Unmarshal([]byte(line), &listening), IsNil, Commentf("serve's first line %q; stderr: %s", line, p.output.String()))
-	p.url = listening.URL
-	s.serviceURL = listening.URL
+	s.serviceURL = p.url
 	return p
-}
-
-func (p *fixtureServe) stop(c *C) {
-	if p.stopped {
-		return
-	}
-	p.stopped = true
-	select {
-	case err := <-p.done:
-		c.Errorf("serve had exited by itself (%v): %s", err, p.output.String())
-		return
-	default:
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(fixtureStopServ):
-		p.cmd.Process.Kill()
-		<-p.done
-		c.Errorf("serve did not stop within %s of SIGTERM", fixtureStopServ)
-	}
 }
 
 // serialPOSTs answers the first n serial POSTs with a bare 503, as a proxy in front of a busy

@@ -23,12 +23,13 @@ const (
 )
 
 type snapGadgetServe struct {
-	cmd    *exec.Cmd
-	dir    string
-	config string
-	url    string
-	done   chan error
-	output *lockedOutput
+	cmd     *exec.Cmd
+	dir     string
+	config  string
+	url     string
+	done    chan error
+	output  *lockedOutput
+	stopped bool
 }
 
 type lockedOutput struct {
@@ -88,8 +89,19 @@ func startSnapGadgetServe(c *C, command []string, dir, config string, env ...str
 	return p
 }
 
-// stop sends SIGTERM and checks that serve exits cleanly.
+// stop sends SIGTERM and checks that serve exits cleanly; a serve that had exited by itself is an
+// error. Once: later calls (a test's own stop, then its cleanup) do nothing.
 func (p *snapGadgetServe) stop(c *C) {
+	if p.stopped {
+		return
+	}
+	p.stopped = true
+	select {
+	case err := <-p.done:
+		c.Errorf("serve had exited by itself (%v): %s", err, p.output.String())
+		return
+	default:
+	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-p.done:
