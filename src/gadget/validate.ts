@@ -6,12 +6,13 @@ import {basename, resolve} from 'node:path'
 import {UserError} from '../errors.js'
 import {readBoundedFile} from '../support/bounded-read.js'
 import {compareFindings, type Finding} from './findings/finding.js'
-import {Locator, parseGadget} from './decode-gadget.js'
+import {Locator, type ParsedGadget, parseGadget} from './decode-gadget.js'
 import {FileReport} from './findings/collector.js'
 import {type ContentTree, directoryTree, placeholderTree} from './checks/content-tree.js'
 import {lintGadget, type LintContext} from './checks/lint.js'
 import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, type ProjectText, registrationConfigFindings, serialRequestHookFindings} from './checks/project.js'
 import {type ModelFacts, SnapdChecks} from './checks/snapd/index.js'
+import type {VolumeRef} from './geometry/volumes.js'
 import {atLeast, LATEST_SNAPD, OLDEST_SNAPD, snapdTarget, type SnapdTarget} from './snapd-version.js'
 import {type GadgetLocation, locateGadget, MAX_GADGET_BYTES, readUserFile} from './inputs.js'
 
@@ -78,7 +79,17 @@ export interface UnreadableInput {
 
 /** Validates one gadget.yaml. `source` is its text or bytes, or a named source. */
 export function validateGadget(source: GadgetSource | string | Uint8Array, options: ValidateOptions = {}): GadgetValidation {
-  const src: GadgetSource = typeof source === 'string' || source instanceof Uint8Array ? {content: source, file: 'gadget.yaml'} : source
+  return judgeSource(typeof source === 'string' || source instanceof Uint8Array ? {content: source, file: 'gadget.yaml'} : source, options).validation
+}
+
+/** What judging one gadget.yaml made on the way: its parse and its volumes as snapd's parse step laid them out. */
+interface Judged {
+  validation: GadgetValidation
+  parsed: ParsedGadget
+  volumes: readonly VolumeRef[]
+}
+
+function judgeSource(src: GadgetSource, options: ValidateOptions): Judged {
   const target = typeof options.snapd === 'object' ? options.snapd : cachedTarget(options.snapd)
   const parsed = parseGadget(src.file, src.content, target)
   const loc = new Locator(parsed)
@@ -90,7 +101,7 @@ export function validateGadget(source: GadgetSource | string | Uint8Array, optio
   lintGadget({checks, loc, parsed, partOutputs: options.partOutputs, report, target, tree})
 
   const findings = report.findings.map((f) => (options.strict && f.severity === 'warning' ? {...f, severity: 'error' as const} : f)).sort(compareFindings)
-  return {
+  const validation = {
     errors: findings.filter((f) => f.severity === 'error').length,
     file: src.file,
     findings,
@@ -98,6 +109,7 @@ export function validateGadget(source: GadgetSource | string | Uint8Array, optio
     verdict: report.snapdError === undefined ? {valid: true} : {error: report.snapdError, valid: false},
     warnings: findings.filter((f) => f.severity === 'warning').length,
   }
+  return {parsed, validation, volumes: checks.volumes}
 }
 
 const targets = new Map<string, SnapdTarget>()
@@ -132,9 +144,24 @@ export interface PathsValidation {
  * thrown, since there is nothing to report.
  */
 export function validatePaths(paths: string[], options: ValidatePathsOptions = {}): PathsValidation {
+  const {report, sources} = judgePaths(paths, options)
+  return {report, sources}
+}
+
+/** A gadget validatePaths judged, with where it was found and what its judging parsed and laid out. */
+export interface JudgedGadget extends Omit<Judged, 'validation'> {
+  location: GadgetLocation
+}
+
+/**
+ * validatePaths, also handing back each judged gadget's parse and volumes: `layout` draws what
+ * validate judged without reading and decoding the file a second time.
+ */
+export function judgePaths(paths: string[], options: ValidatePathsOptions = {}): PathsValidation & {judged: JudgedGadget[]} {
   const target = typeof options.snapd === 'object' ? options.snapd : snapdTarget(options.snapd)
   const sources = new Map<string, string>()
   const gadgets: GadgetValidation[] = []
+  const judged: JudgedGadget[] = []
   const unreadable: UnreadableInput[] = []
   const problems: UserError[] = []
   const readOrNote = <T>(read: () => T): T | undefined => {
@@ -183,16 +210,16 @@ export function validatePaths(paths: string[], options: ValidatePathsOptions = {
     const texts = [hookInputs.snapYaml, hookInputs.registration, ...hookInputs.hooks.values()]
     for (const f of hookFindings) sources.set(f.file, texts.find((t) => t?.file === f.file)?.text ?? '')
     extra.push(...hookFindings.map((f) => (options.strict ? {...f, severity: 'error' as const} : f)))
-    const result = validateGadget({content: bytes, file: location.file}, {...options, partOutputs: partOutputsFound, snapd: gadgetTarget, tree})
-
+    const {parsed, validation: result, volumes} = judgeSource({content: bytes, file: location.file}, {...options, partOutputs: partOutputsFound, snapd: gadgetTarget, tree})
+    judged.push({location, parsed, volumes})
     gadgets.push({...withFindings(result, [...result.findings, ...extra].sort(compareFindings)), ...(notes.length > 0 ? {notes} : {})})
   }
 
   if (gadgets.length === 0 && problems.length > 0) throw problems[0]
   const errors = gadgets.reduce((n, g) => n + g.errors, 0)
   const warnings = gadgets.reduce((n, g) => n + g.warnings, 0)
-  const judged = [...new Set(gadgets.map((g) => g.snapd))]
-  return {report: {errors, gadgets, snapd: judged.length === 0 ? target.label : judged.join(', '), strict: Boolean(options.strict), unreadable, warnings}, sources}
+  const releases = [...new Set(gadgets.map((g) => g.snapd))]
+  return {judged, report: {errors, gadgets, snapd: releases.length === 0 ? target.label : releases.join(', '), strict: Boolean(options.strict), unreadable, warnings}, sources}
 }
 
 /**

@@ -14,14 +14,12 @@ import {statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {Finding} from '../gadget/findings/finding.js'
-import {Locator, parseGadget} from '../gadget/decode-gadget.js'
-import {layOutVolumes, type StructureRef, type VolumeRef} from '../gadget/geometry/volumes.js'
+import {type StructureRef, type VolumeRef} from '../gadget/geometry/volumes.js'
 import {layoutVolume} from '../gadget/geometry/pack-layout.js'
-import {locateGadget, readUserFile} from '../gadget/inputs.js'
 import type {GadgetStructure} from '../gadget/gadget-types.js'
 import {u64} from '../gadget/quantity.js'
 import {snapdTarget} from '../gadget/snapd-version.js'
-import {validatePaths} from '../gadget/validate.js'
+import {judgePaths} from '../gadget/validate.js'
 import type {ModelFacts} from '../gadget/checks/snapd/index.js'
 import {partitionTypeName} from './partition-types.js'
 
@@ -117,13 +115,13 @@ export interface DiskLayout {
 export function layOutGadget(path: string, options: LayoutOptions = {}): DiskLayout {
   const cwd = options.cwd ?? process.cwd()
   const sectorSize = options.sectorSize ?? 512
-  const {report} = validatePaths([path], {cwd, model: options.model, snapd: options.snapd})
+  // The gadget as validate parsed and laid it out: one read, one decode.
+  const {
+    judged: [{location, volumes: refs}],
+    report,
+  } = judgePaths([path], {cwd, model: options.model, snapd: options.snapd})
   const judged = report.gadgets[0]
   const target = snapdTarget(judged.snapd)
-  const location = locateGadget(path, cwd)
-  const parsed = parseGadget(location.file, readUserFile(location.path, location.file), target)
-  const loc = new Locator(parsed)
-  const refs = parsed.info ? layOutVolumes({info: parsed.info, loc, model: options.model, target}) : []
   const imageSize = imageSizer(location.root)
   const marks = marksByPath(judged.findings.filter((f) => f.file === location.file))
   const volumes = refs.map((vol) => {
