@@ -12,9 +12,10 @@
  * nonce), and for the serial, once it is known, before a signature is spent. Every refusal is a
  * 4xx whose message says what to fix.
  */
-import {createPublicKey} from 'node:crypto'
+import type {KeyObject} from 'node:crypto'
 
 import {decodeNonceSignatureText, type HardwareKeyType, nonceHashOf, type SerialRequestView, verifyNonceSignature} from '../assertions/index.js'
+import {storedHardwareKey} from '../assertions/hardware-identity.js'
 import {quoteInput} from '../support/echo.js'
 import type {ServiceModel} from './config.js'
 import {ServiceRefusal} from './refusals.js'
@@ -139,7 +140,7 @@ export function readHardwareProof(body: string): HardwareProof {
 }
 
 /** The key of an imported identity (the store holds its header text and type). */
-function hardwareKeyOf(identity: HardwareIdentityRecord): {key: ReturnType<typeof createPublicKey>; type: HardwareKeyType} {
-  const key = createPublicKey({format: 'der', key: Buffer.from(identity.hardwareIdKey.replaceAll('\n', ''), 'base64'), type: 'spki'})
-  return {key, type: identity.keyType as HardwareKeyType}
+function hardwareKeyOf(identity: HardwareIdentityRecord): {key: KeyObject; type: HardwareKeyType} {
+  const type = identity.keyType as HardwareKeyType
+  return {key: storedHardwareKey(identity.hardwareIdKey, type), type}
 }

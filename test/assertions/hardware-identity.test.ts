@@ -22,6 +22,7 @@ import {
   signAssertion,
   verifyNonceSignature,
 } from '../../src/assertions/index.js'
+import {storedHardwareKey} from '../../src/assertions/hardware-identity.js'
 import {UserError} from '../../src/errors.js'
 import {SIGNATURE_TIME, testKeys} from '../helpers/assertions.js'
 import {hardwareKeys, signRequestId} from '../helpers/hardware.js'
@@ -63,6 +64,31 @@ describe('the hardware-id-key and its digest', () => {
     refused(hardwareIdKeyText(generateKeyPairSync('rsa', {modulusLength: 1024}).publicKey), /1024-bit RSA key/)
     refused(hardwareIdKeyText(generateKeyPairSync('rsa', {modulusLength: 2048, publicExponent: 3}).publicKey), /public exponent 3/)
     refused(hardwareIdKeyText(generateKeyPairSync('rsa', {modulusLength: 2560}).publicKey), /2560-bit RSA key/)
+  })
+})
+
+describe('the key of an imported identity, as serve verifies with it', () => {
+  test('every key type gives the key the DER import gives, and verifies the same signatures', () => {
+    for (const type of HARDWARE_KEY_TYPES) {
+      const key = hardwareKeys()[type]
+      const stored = storedHardwareKey(key.id.text, type)
+      assert.deepEqual(stored.export({format: 'jwk'}), key.id.key.export({format: 'jwk'}), type)
+      // As the store may hold it: the text wrapped as a PEM body.
+      assert.deepEqual(storedHardwareKey(key.id.text.replaceAll(/(.{64})/g, '$1\n'), type).export({format: 'jwk'}), key.id.key.export({format: 'jwk'}), type)
+      const signature = signRequestId(key, REQUEST_ID)
+      assert.deepEqual(verifyNonceSignature(stored, REQUEST_ID, signature, nonceHashOf(type)), {valid: true}, type)
+      assert.equal(verifyNonceSignature(stored, `${REQUEST_ID}x`, signature, nonceHashOf(type)).valid, false, type)
+    }
+  })
+
+  test('a point off the curve is refused, and an encoding other than the canonical one takes the DER path', () => {
+    const p256 = hardwareKeys()['ecdsa-p256'].id
+    const der = Buffer.from(p256.text, 'base64')
+    const off = Buffer.from(der)
+    off[off.length - 1] ^= 1
+    assert.throws(() => storedHardwareKey(off.toString('base64'), 'ecdsa-p256'))
+    // The P-256 key named as P-384 (an impossible record) is still read as what its DER says.
+    assert.equal(storedHardwareKey(p256.text, 'ecdsa-p384').asymmetricKeyDetails?.namedCurve, 'prime256v1')
   })
 })
 
