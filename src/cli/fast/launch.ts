@@ -66,8 +66,10 @@ export async function launch(argv: string[], root: string): Promise<void> {
   if (fast) {
     const entry = loadFastEntry(root, fast.entry)
     if (!entry.accepts || entry.accepts(fast.input)) {
-      process.exitCode = await entry.main(fast.input)
-      return
+      const code = await entry.main(fast.input)
+      // A fast entry's output is written synchronously, and it leaves nothing running: exit now
+      // rather than after Node has torn the heap down piece by piece (6–10 ms of a 130 ms layout).
+      process.exit(code)
     }
   }
 
