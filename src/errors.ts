@@ -41,7 +41,7 @@ const IO_CODES = ['E_IO_EACCES', 'E_IO_EISDIR', 'E_IO_ENAMETOOLONG', 'E_IO_ENOEN
  * Every code a UserError carries, by area: a code names one kind of mistake and stays stable
  * across releases (scripts and CI match on it). Adding a code here is what makes it usable.
  */
-export const ERROR_CODES = [
+const USER_CODES = [
   // Assertions read, written or checked (snapd's format).
   'E_ASSERTION_BODY_LENGTH',
   'E_ASSERTION_COUNT',
@@ -179,9 +179,10 @@ export const ERROR_CODES = [
   'E_NOT_A_FILE',
   'E_TOO_LARGE',
   'E_USAGE',
-  ...IO_CODES,
 ] as const
-export type ErrorCode = (typeof ERROR_CODES)[number]
+export type ErrorCode = (typeof USER_CODES)[number] | (typeof IO_CODES)[number]
+/** Every code, the I/O ones included. A pure call, so a bundle that never lists them drops the list (2.7 KB of the device runtime). */
+export const ERROR_CODES: readonly ErrorCode[] = /* @__PURE__ */ (USER_CODES as readonly ErrorCode[]).concat(IO_CODES)
 
 /** What kind of user error this is; the kind picks the exit code. */
 export type UserErrorKind = 'usage' | 'io' | 'failed'
