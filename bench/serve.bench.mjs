@@ -174,6 +174,7 @@ try {
         }, 1000)
       : undefined
     const loadStart = performance.now()
+    const devicesCpuBefore = process.cpuUsage()
     await Promise.all(
       Array.from({length: CONCURRENCY}, async () => {
         while (next < devices.length) {
@@ -183,6 +184,7 @@ try {
       }),
     )
     const seconds = (performance.now() - loadStart) / 1000
+    const devicesCpu = process.cpuUsage(devicesCpuBefore)
     clearInterval(scraper)
     if (scrapeFailure) throw new Error(`GET /metrics during the run: ${scrapeFailure.message}`)
     if (policy && seconds > 2 && scrapes === 0) throw new Error('no scrape of /metrics answered during the run')
@@ -197,7 +199,19 @@ try {
       `${rate.toFixed(1)} registrations/s = ${((rate / signLimit) * 100).toFixed(0)}% of the limit`,
       `latency (request-id + serial) p50 ${fmt(median(latencies))}, p99 ${fmt(percentile(latencies, 99))}`,
       `serve's CPU per registration: event loop ${perRegistration('eventLoop')}, other threads ${perRegistration('otherThreads')} (one signature alone: ${fmt(1000 / signLimit)})`,
+      ceiling(cpuAfter.eventLoop + cpuAfter.otherThreads - cpuBefore.eventLoop - cpuBefore.otherThreads, (devicesCpu.user + devicesCpu.system) / 1000, latencies.length),
     ].join('\n    ')
+  }
+
+  /**
+   * What the machine's cores allow when serve and the devices share them: every registration costs
+   * serve's CPU and the devices' (their RSA-2048 signature, HTTP), so the cores divided by the two
+   * bound the rate whatever serve does with its own share.
+   */
+  const ceiling = (serveMs, devicesMs, count) => {
+    const perRegistration = (serveMs + devicesMs) / count
+    const most = (availableParallelism() * 1000) / perRegistration
+    return `the devices' own CPU per registration (this process): ${fmt(devicesMs / count)}; serve's and theirs together on ${availableParallelism()} cores allow at most ${most.toFixed(0)} registrations/s = ${((most / signLimit) * 100).toFixed(0)}% of the limit`
   }
 
   console.log(`RSA-4096 signatures, node:crypto, one core: ${signLimit.toFixed(1)}/s (the limit)`)
