@@ -12,7 +12,8 @@ import {after, before, describe, it} from 'node:test'
 import {runCli} from '../helpers/cli.js'
 import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 import {API_KEY, CASES, caseNamed, KEY} from '../runtime/cases.js'
-import {hookEnv, readSnapctlLog, writeKeyFile, writeRecordingSnapctl} from '../runtime/helpers.js'
+import {hookEnv, writeKeyFile} from '../runtime/helpers.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-prepare-cli-'))
 const roots: string[] = []

@@ -13,7 +13,8 @@ import {before, describe, it} from 'node:test'
 import {UserError} from '../../src/errors.js'
 import {emitRegistrationBody} from '../../src/device/body.js'
 import {isConnected, MANAGED_OPTIONS, registrationCall, runSnapctl, SnapctlCall, spawnSnapctl, stringOption, unsetOption} from '../../src/device/snapctl.js'
-import {buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, readSnapctlLog, requireGo, writeRecordingSnapctl} from '../runtime/helpers.js'
+import {buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, requireGo} from '../runtime/helpers.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 import {scratchDir} from '../helpers/scratch.js'
 
 const work = scratchDir('snap-gadget-snapctl-')

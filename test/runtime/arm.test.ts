@@ -26,7 +26,8 @@ import {quickJsCommand, requireQuickJs} from '../helpers/quickjs.js'
 import {projectRoot} from '../helpers/paths.js'
 import {makeRoot} from '../serial/helpers/root.js'
 import {API_KEY, caseNamed, KEY, type RuntimeCase} from './cases.js'
-import {hookEnv, readSnapctlLog, requireBundle, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
+import {hookEnv, requireBundle, writeKeyFile} from './helpers.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 
 const RUNTIME_BANNER = "import {createRequire as __createRequire} from 'node:module';const require=__createRequire(import.meta.url);"
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')

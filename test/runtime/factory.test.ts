@@ -26,7 +26,7 @@ import {goJson} from '../helpers/hardware.js'
 import {GATE_API_KEY, type HardwareLab, HW_MODEL, labModel, makeHardwareLab} from '../service/hardware-lab.js'
 import {API_KEY, TestDevice} from '../service/helpers.js'
 import {bodyOf, type HookDevice, makeHookDevice, prepareDevice, prepareSerialRequest} from './hardware-device.js'
-import {readSnapctlLog} from './helpers.js'
+import {readSnapctlLog} from '../helpers/snapctl.js'
 
 let lab: HardwareLab
 let service: RunningService

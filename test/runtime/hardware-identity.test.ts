@@ -27,7 +27,8 @@ import {ARM_ARCHES, type ArmArch} from '../helpers/arm.js'
 import {quickJsCommand, requireQuickJs} from '../helpers/quickjs.js'
 import {runProcess} from '../helpers/cli.js'
 import {bodyOf, type DeviceOptions, type HookDevice, makeHookDevice, prepareDevice, prepareSerialRequest, SERIAL} from './hardware-device.js'
-import {ALL_ENGINES, readSnapctlLog, requireBundle, runBundle} from './helpers.js'
+import {ALL_ENGINES, requireBundle, runBundle} from './helpers.js'
+import {readSnapctlLog} from '../helpers/snapctl.js'
 
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-hardware-'))
 after(() => rmSync(work, {force: true, recursive: true}))

@@ -19,21 +19,8 @@ import {verifyIdentity} from '../../src/identity/verify.js'
 import {projectRoot, shared} from '../helpers/paths.js'
 import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 import {API_KEY, CASES, caseNamed, KEY, type RuntimeCase} from './cases.js'
-import {
-  buildGoTool,
-  fakeSnapctlSource,
-  goUnavailable,
-  hookEnv,
-  parseSnapdCheck,
-  readSnapctlLog,
-  requireBundle,
-  requireGo,
-  runBundle,
-  ALL_ENGINES,
-  writeFakeSnapctl,
-  writeKeyFile,
-  writeRecordingSnapctl,
-} from './helpers.js'
+import {buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, requireBundle, requireGo, runBundle, ALL_ENGINES, writeFakeSnapctl, writeKeyFile} from './helpers.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 
 const work = mkdtempSync(join(tmpdir(), 'snap-gadget-runtime-'))
 const roots: string[] = []

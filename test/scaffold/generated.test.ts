@@ -16,7 +16,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
@@ -25,6 +25,7 @@ import {parse} from 'yaml'
 
 import {projectRoot, shared} from '../helpers/paths.js'
 import {requireQuickJs} from '../helpers/quickjs.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
 import {assembleSnapTree, generate, hardwareFor, installHookEngine, MATRIX, type SigningKey, snapSign, tempDir, throwawayKey, toolMissing} from './helpers.js'
 import type {ScaffoldPlan} from '../../src/scaffold/plan.js'
@@ -52,20 +53,6 @@ async function validate(path: string): Promise<{code: null | number; findings: {
   const result = await runCli(['validate', '--strict', '--json', path])
   const report = JSON.parse(result.stdout) as {gadgets: {findings: {rule: string; file: string; message: string}[]}[]}
   return {code: result.code, findings: report.gadgets.flatMap((g) => g.findings)}
-}
-
-/** A recording snapctl: argv as JSON lines; `get api-key` prints $SNAPCTL_API_KEY; plugs in $SNAPCTL_CONNECTED are connected. */
-function writeSnapctl(dir: string): void {
-  mkdirSync(dir, {recursive: true})
-  const script = `#!${process.execPath}
-const {appendFileSync} = require('node:fs')
-const args = process.argv.slice(2)
-appendFileSync(process.env.SNAPCTL_LOG, JSON.stringify(args) + '\\n')
-if (args[0] === 'get') { process.stdout.write(process.env.SNAPCTL_API_KEY || ''); process.exit(0) }
-if (args[0] === 'is-connected') process.exit((process.env.SNAPCTL_CONNECTED || '').split(',').includes(args[1]) ? 0 : 1)
-`
-  writeFileSync(join(dir, 'snapctl'), script)
-  chmodSync(join(dir, 'snapctl'), 0o755)
 }
 
 for (const {base, board} of MATRIX) {
@@ -146,7 +133,8 @@ for (const {base, board} of MATRIX) {
         // $SNAP/usr/bin/qjs: the hook's interpreter, reading the fixture tree.
         installHookEngine(snapTree, root)
         const bin = join(work, 'bin')
-        writeSnapctl(bin)
+        // `get api-key` answers $SNAPCTL_GET_api_key, and an empty line when the factory set none.
+        writeRecordingSnapctl(bin, {unset: 'empty'})
         const log = join(work, 'snapctl.log')
         const run = (env: Record<string, string>) => {
           rmSync(log, {force: true})
@@ -155,13 +143,7 @@ for (const {base, board} of MATRIX) {
             env: {HOME: work, PATH: `${bin}:/usr/bin:/bin`, SNAP: snapTree, SNAP_DATA: join(work, 'data'), SNAP_NAME: plan.name, SNAPCTL_CONNECTED: plan.plugs.join(','), SNAPCTL_LOG: log, ...env},
             timeout: 60_000,
           })
-          const calls = existsSync(log)
-            ? readFileSync(log, 'utf8')
-                .split('\n')
-                .filter(Boolean)
-                .map((l) => JSON.parse(l) as string[])
-            : []
-          return {calls, result}
+          return {calls: readSnapctlLog(log), result}
         }
 
         mkdirSync(join(work, 'data'))
@@ -185,7 +167,7 @@ for (const {base, board} of MATRIX) {
         assert.ok(body['identity-signature'], 'the body is signed with the device identity key')
 
         // The key from the factory (snap set <gadget> api-key=…) wins over the build's.
-        const factory = run({[plan.apiKeyEnv!]: '', SNAPCTL_API_KEY: 'factory-key'})
+        const factory = run({[plan.apiKeyEnv!]: '', SNAPCTL_GET_api_key: 'factory-key'})
         assert.equal(factory.result.status, 0, factory.result.stderr)
         assert.equal(factory.calls.at(-1)![2], `device-service.headers=${JSON.stringify({'api-key': 'factory-key'})}`)
 
