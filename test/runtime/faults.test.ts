@@ -9,26 +9,23 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chownSync, mkdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {setTimeout as delay} from 'node:timers/promises'
 
 import {HOOK_SNAPCTL_BUDGET_MS, SNAPCTL_GRACE_MS, SNAPCTL_TIMEOUT_MS} from '../../src/device/snapctl.js'
 import {MAX_SOURCE_BYTES} from '../../src/serial/sources/context.js'
-import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
-import {API_KEY, caseNamed, KEY} from './cases.js'
-import {ALL_ENGINES, hookEnv, requireBundle, runBundle, writeKeyFile} from './helpers.js'
+import {scratchDir} from '../helpers/scratch.js'
 import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
+import {API_KEY, caseNamed, KEY} from './cases.js'
+import {ALL_ENGINES, fileRoots, hookEnv, hookRunDir, requireBundle, runBundle} from './helpers.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-faults-'))
-const roots: string[] = []
+const work = scratchDir('snap-gadget-faults-')
+const root = fileRoots()
 const writers: (() => void)[] = []
-after(async () => {
+after(() => {
   for (const stop of writers) stop()
-  rmSync(work, {force: true, recursive: true})
-  await Promise.all(roots.map(removeRoot))
 })
 
 const bin = join(work, 'bin')
@@ -37,20 +34,7 @@ before(() => {
   writeRecordingSnapctl(bin)
 })
 
-let runs = 0
-function runDir(): {dir: string; log: string; snapData: string} {
-  const dir = join(work, `run-${runs++}`)
-  const snapData = join(dir, 'data')
-  mkdirSync(snapData, {recursive: true})
-  writeKeyFile(snapData, KEY)
-  return {dir, log: join(dir, 'snapctl.log'), snapData}
-}
-
-async function root(tree: Tree): Promise<string> {
-  const dir = await makeRoot(tree)
-  roots.push(dir)
-  return dir
-}
+const runDir = () => hookRunDir(work, KEY)
 
 /** A config whose whole chain is one `file` source reading `path`. */
 function fileConfig(dir: string, path: string): string {

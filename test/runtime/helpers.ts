@@ -1,7 +1,8 @@
 /**
- * Shared by the runtime tests: the environment of a hook run, the built runtime bundle, Go tools
- * built from source in GOPATH mode (snapd's fake-snapctl, the yaml.v2 round-trip
- * program), and identity key files with a fixed seed so that bodies are byte-for-byte predictable.
+ * Shared by the runtime tests: the environment and directory of a hook run, root trees, the built
+ * runtime bundle, Go tools built from source in GOPATH mode (snapd's fake-snapctl, the yaml.v2
+ * round-trip program), and identity key files with a fixed seed so that bodies are byte-for-byte
+ * predictable. The recording snapctl is in ../helpers/snapctl.ts.
  */
 import assert from 'node:assert/strict'
 import {execFile, spawn, spawnSync} from 'node:child_process'
@@ -9,10 +10,11 @@ import {createHash, createPrivateKey, createPublicKey, sign} from 'node:crypto'
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
-import type {TestContext} from 'node:test'
+import {after, type TestContext} from 'node:test'
 import {promisify} from 'node:util'
 
 import {projectRoot, shared} from '../helpers/paths.js'
+import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 
 export const BUNDLE = join(projectRoot, 'dist', 'runtime', 'prepare-device.cjs')
 /**
@@ -72,6 +74,26 @@ export function hookEnv(binDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.P
   }
 
   return {...env, PATH: `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, ...extra}
+}
+
+/** One hook run's directory under `parent`: SNAP_DATA (`data`, holding `key` as the identity key file when given) and the recording snapctl's log. */
+export function hookRunDir(parent: string, key?: KnownKey): {dir: string; log: string; snapData: string} {
+  const dir = mkdtempSync(join(parent, 'run-'))
+  const snapData = join(dir, 'data')
+  mkdirSync(snapData)
+  if (key) writeKeyFile(snapData, key)
+  return {dir, log: join(dir, 'snapctl.log'), snapData}
+}
+
+/** What makes root trees (serial/helpers/root.ts) for a test file, all removed after its tests. Call it at the top level. */
+export function fileRoots(): (tree: Tree) => Promise<string> {
+  const roots: string[] = []
+  after(() => Promise.all(roots.map(removeRoot)))
+  return async (tree) => {
+    const dir = await makeRoot(tree)
+    roots.push(dir)
+    return dir
+  }
 }
 
 export interface RunResult {
