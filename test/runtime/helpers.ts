@@ -14,6 +14,7 @@ import {after, type TestContext} from 'node:test'
 import {promisify} from 'node:util'
 
 import {projectRoot, shared} from '../helpers/paths.js'
+import {freshDir} from '../helpers/scratch.js'
 import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 
 export const BUNDLE = join(projectRoot, 'dist', 'runtime', 'prepare-device.cjs')
@@ -58,9 +59,7 @@ export function requireBundle(): string {
   const text = readFileSync(BUNDLE, 'utf8')
   // tsc writes an unbundled file at the same path before esbuild replaces it.
   assert.doesNotMatch(text, /\bfrom\s*["']\.\.?\//, `${BUNDLE} imports relative modules: it is not the bundle (a build is running?)`)
-  const dir = mkdtempSync(join(tmpdir(), 'snap-gadget-bundle-'))
-  process.on('exit', () => rmSync(dir, {force: true, recursive: true}))
-  snapshot = join(dir, 'prepare-device.cjs')
+  snapshot = join(freshDir('snap-gadget-bundle-'), 'prepare-device.cjs')
   writeFileSync(snapshot, text)
   return snapshot
 }

@@ -32,15 +32,12 @@ import type {ScaffoldPlan} from '../../src/scaffold/plan.js'
 import {runCli} from '../helpers/cli.js'
 
 const API_KEY = 'test-api-key-not-secret'
-const cleanup: string[] = []
 let key: SigningKey | undefined
 const snapMissing = toolMissing('snap')
 const gpgMissing = toolMissing('gpg')
 
-after(() => {
-  for (const dir of cleanup) rmSync(dir, {force: true, recursive: true})
-  key?.cleanup()
-})
+// Directories from generate() and tempDir() are removed when the process ends; the key's agent is stopped here.
+after(() => key?.cleanup())
 
 // Canonical's snapcraft.json has OpenAPI `discriminator` keywords: compiled with strict: false,
 // and each file is judged on the branch its base selects (the root oneOf would report every branch).
@@ -64,7 +61,6 @@ for (const {base, board} of MATRIX) {
 
     before(async () => {
       ;({dir, plan} = await generate(board, base))
-      cleanup.push(join(dir, '..'))
       ;({partLog, tree: snapTree} = assembleSnapTree(dir, join(dir, '..', 'prime')))
     })
 
@@ -99,7 +95,6 @@ for (const {base, board} of MATRIX) {
       const scripts = [join(dir, 'snap', 'hooks', 'prepare-device'), join(dir, 'snap', 'hooks', 'configure')]
       const snapcraft = parse(readFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'utf8')) as {parts: Record<string, Record<string, unknown>>}
       const work = tempDir('scripts')
-      cleanup.push(work)
       for (const [name, part] of Object.entries(snapcraft.parts)) {
         for (const step of ['override-build', 'override-pull', 'override-stage', 'override-prime']) {
           if (typeof part[step] !== 'string') continue
@@ -128,7 +123,6 @@ for (const {base, board} of MATRIX) {
       const hardware = hardwareFor(board)
       const root = await makeRoot(hardware.tree)
       const work = tempDir('hook')
-      cleanup.push(work)
       try {
         // $SNAP/usr/bin/qjs: the hook's interpreter, reading the fixture tree.
         installHookEngine(snapTree, root)
@@ -222,7 +216,6 @@ describe("a core22 gadget's quickjs part", () => {
     const tarball = spawnSync('bash', [join(projectRoot, 'scripts', 'quickjs.sh'), 'source'], {encoding: 'utf8', timeout: 600_000})
     assert.equal(tarball.status, 0, tarball.stderr)
     const {dir, plan} = await generate('pc-amd64', 'core22')
-    cleanup.push(join(dir, '..'))
     const part = (parse(readFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'utf8')) as {parts: Record<string, Record<string, unknown>>}).parts.quickjs
     // What snapcraft does: unpack the source (one top directory, stripped), run override-build in it.
     const build = join(dir, '..', 'quickjs-build')
@@ -263,7 +256,6 @@ describe('the UC16/UC18 model form (--legacy-model)', () => {
   for (const {base, board} of MATRIX) {
     it(`${board} ${base}: snap sign accepts it`, {skip: snapMissing ?? gpgMissing}, async () => {
       const {dir} = await generate(board, base, {extraSnaps: ['network-manager'], legacyModel: true})
-      cleanup.push(join(dir, '..'))
       const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>
       assert.equal(model.snaps, undefined)
       assert.equal(model.grade, undefined)
