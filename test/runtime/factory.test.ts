@@ -14,11 +14,11 @@
  *    before the production image first boots: the first attempt registers.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {parseAssertions} from '../../src/assertions/index.js'
 import {loadServiceConfig, type RunningService, startDeviceService} from '../../src/service/index.js'
 import {runCli} from '../helpers/cli.js'
@@ -30,7 +30,8 @@ import {readSnapctlLog} from '../helpers/snapctl.js'
 
 let lab: HardwareLab
 let service: RunningService
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-factory-'))
+// Removed when the process ends, after the service is closed.
+const work = freshDir('snap-gadget-factory-')
 
 before(async () => {
   lab = makeHardwareLab()
@@ -40,7 +41,6 @@ before(async () => {
 after(async () => {
   await service.close()
   rmSync(lab.dir, {force: true, recursive: true})
-  rmSync(work, {force: true, recursive: true})
 })
 
 interface Answer {

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {generateKeyPairSync} from 'node:crypto'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {before, describe, it} from 'node:test'
 
@@ -18,7 +18,7 @@ import {binRun} from '../helpers/paths.js'
 import {assembleSnapTree, generate, hardwareFor, installHookEngine} from '../scaffold/helpers.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
 import {buildDevicestateTests, devicestateUnavailable, runProgram} from './snapd-harness.js'
-import {scratchDir} from '../helpers/scratch.js'
+import {freshDir, scratchDir} from '../helpers/scratch.js'
 import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 
 /** Where `init --device-service local` points a gadget: serve on the factory's own machine. */
@@ -114,7 +114,7 @@ async function gadgetRegistration(): Promise<string> {
 
 /** Runs one test of our suite in the binary, against `node bin/run.js serve`. */
 function runSuite(binary: string, name: string): Promise<{code: null | number; output: string}> {
-  const scratch = mkdtempSync(join(work, 'run-'))
+  const scratch = freshDir('snap-gadget-snapd-registration-run-')
   return runProgram(binary, ['-test.run', '^TestDeviceManager$', '-check.f', `^snapGadgetServeSuite\\.${name}$`, '-check.v'], {
     cwd: scratch,
     env: {...process.env, SNAP_GADGET_COMMAND: JSON.stringify([process.execPath, binRun]), SNAP_GADGET_REGISTRATION: inputFile, TMPDIR: scratch},
