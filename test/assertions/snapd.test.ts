@@ -10,11 +10,11 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, copyFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, test} from 'node:test'
+import {before, describe, test} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {type HeaderMap, parseAssertion} from '../../src/assertions/decode.js'
 import {type SigningKey} from '../../src/assertions/keys.js'
 import {type SignedAssertion, signAssertion} from '../../src/assertions/sign.js'
@@ -124,11 +124,9 @@ describe('snap sign and us: same key, same input, same bytes', () => {
   let work = ''
   let snapEnv: NodeJS.ProcessEnv = {}
   before(() => {
-    work = mkdtempSync(join(tmpdir(), 'snap-gadget-snap-sign-'))
+    work = freshDir('snap-gadget-snap-sign-')
     snapEnv = writeExternalKeyManager(work, {brand: 'brand.pem', device: 'device.pem'})
   })
-  after(() => rmSync(work, {force: true, recursive: true}))
-
   const inputs: Array<{name: string; key: 'brand' | 'device'; statement: () => Record<string, unknown>}> = [
     {
       key: 'device',

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {pathToFileURL} from 'node:url'
 import {promisify} from 'node:util'
 
+import {freshDir} from '../helpers/scratch.js'
 import {type FastIo, loadFastEntry, parseFlags, planFastRun} from '../../src/cli/fast/launch.js'
 import {processIo, runValidate} from '../../src/cli/commands/validate/run.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
@@ -132,7 +132,7 @@ describe('planFastRun', () => {
   const savedEnv = process.env.SNAP_GADGET_CONTENT_TYPE
 
   before(() => {
-    root = mkdtempSync(join(tmpdir(), 'snap-gadget-launch-plan-'))
+    root = freshDir('snap-gadget-launch-plan-')
     const schema: ManifestCommand = {args: {}, flags: {force: {allowNo: false, name: 'force', type: 'boolean'}}}
     writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify({commands: {schema, validate}, version: '0.0.0'}))
     mkdirSync(join(root, 'dist', 'fast'), {recursive: true})
@@ -141,7 +141,6 @@ describe('planFastRun', () => {
   })
 
   after(() => {
-    rmSync(root, {force: true, recursive: true})
     if (savedEnv === undefined) delete process.env.SNAP_GADGET_CONTENT_TYPE
     else process.env.SNAP_GADGET_CONTENT_TYPE = savedEnv
   })
@@ -188,16 +187,12 @@ describe('planFastRun', () => {
   })
 
   it('falls back without a manifest, or with one that is not JSON', () => {
-    const bare = mkdtempSync(join(tmpdir(), 'snap-gadget-launch-bare-'))
-    try {
-      assert.equal(planFastRun(['validate', 'g.yaml'], bare), undefined)
-      writeFileSync(join(bare, 'oclif.manifest.json'), '{"commands": {"validate": ')
-      assert.equal(planFastRun(['validate', 'g.yaml'], bare), undefined)
-      writeFileSync(join(bare, 'oclif.manifest.json'), '{}')
-      assert.equal(planFastRun(['validate', 'g.yaml'], bare), undefined)
-    } finally {
-      rmSync(bare, {force: true, recursive: true})
-    }
+    const bare = freshDir('snap-gadget-launch-bare-')
+    assert.equal(planFastRun(['validate', 'g.yaml'], bare), undefined)
+    writeFileSync(join(bare, 'oclif.manifest.json'), '{"commands": {"validate": ')
+    assert.equal(planFastRun(['validate', 'g.yaml'], bare), undefined)
+    writeFileSync(join(bare, 'oclif.manifest.json'), '{}')
+    assert.equal(planFastRun(['validate', 'g.yaml'], bare), undefined)
   })
 })
 
@@ -221,7 +216,7 @@ describe('loadFastEntry and the V8 code cache', () => {
 
   before(async () => {
     assert.ok(readFileSync(built).length > 0, 'dist/fast/validate.cjs is missing: run "npm run build"')
-    root = mkdtempSync(join(tmpdir(), 'snap-gadget-launch-cache-'))
+    root = freshDir('snap-gadget-launch-cache-')
     mkdirSync(join(root, 'dist', 'fast'), {recursive: true})
     copyFileSync(built, join(root, 'dist', 'fast', 'validate.cjs'))
     gadget = join(root, 'gadget.yaml')
@@ -233,8 +228,6 @@ describe('loadFastEntry and the V8 code cache', () => {
     expected = {code, stdout}
     assert.equal(expected.code, 1)
   })
-
-  after(() => rmSync(root, {force: true, recursive: true}))
 
   /**
    * Gives the entry a source of its own: V8 keeps what it compiled in the process and would

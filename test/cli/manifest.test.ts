@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync} from 'node:fs'
 import {join, relative, sep} from 'node:path'
-import {after, before, describe, it} from 'node:test'
+import {before, describe, it} from 'node:test'
 import {promisify} from 'node:util'
 
+import {freshDir} from '../helpers/scratch.js'
 import {projectRoot} from '../helpers/paths.js'
 
 const committedPath = join(projectRoot, 'oclif.manifest.json')
@@ -29,7 +29,7 @@ before(async () => {
   assert.ok(existsSync(join(projectRoot, 'dist', 'cli', 'commands')), 'dist/ is missing: run "npm run build" first')
   // The package as oclif sees it: package.json, the built code, its dependencies. dist/ is copied
   // (oclif records command paths relative to the real location of each file); node_modules is linked.
-  farm = mkdtempSync(join(tmpdir(), 'snap-gadget-manifest-'))
+  farm = freshDir('snap-gadget-manifest-')
   cpSync(join(projectRoot, 'package.json'), join(farm, 'package.json'))
   cpSync(join(projectRoot, 'dist'), join(farm, 'dist'), {recursive: true})
   symlinkSync(join(projectRoot, 'node_modules'), join(farm, 'node_modules'), 'dir')
@@ -40,10 +40,6 @@ before(async () => {
     timeout: 60_000,
   })
   regenerated = JSON.parse(readFileSync(join(farm, 'oclif.manifest.json'), 'utf8')) as Manifest
-})
-
-after(() => {
-  if (farm) rmSync(farm, {force: true, recursive: true})
 })
 
 function committed(): Manifest {

@@ -4,25 +4,23 @@
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, it} from 'node:test'
+import {before, describe, it} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {runProcess} from '../helpers/cli.js'
 import {projectRoot} from '../helpers/paths.js'
 
 let scratch: string
 
 before(() => {
-  scratch = mkdtempSync(join(tmpdir(), 'snap-gadget-rebuild-'))
+  scratch = freshDir('snap-gadget-rebuild-')
   mkdirSync(join(scratch, 'bin'))
   mkdirSync(join(scratch, 'node_modules'))
   copyFileSync(join(projectRoot, 'bin', 'run.js'), join(scratch, 'bin', 'run.js'))
   copyFileSync(join(projectRoot, 'bin', 'package.json'), join(scratch, 'bin', 'package.json'))
 })
-
-after(() => rmSync(scratch, {force: true, recursive: true}))
 
 const runScratch = () => runProcess(process.execPath, [join(scratch, 'bin', 'run.js'), 'validate', '--help'])
 

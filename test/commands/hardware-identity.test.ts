@@ -4,11 +4,11 @@
  * factory does, a key seen twice refused with the output file left as it was.
  */
 import assert from 'node:assert/strict'
-import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {copyFileSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, test} from 'node:test'
+import {before, describe, test} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {hardwareIdentityView, parseAssertions, verifyAssertionSignature} from '../../src/assertions/index.js'
 import {testKeys} from '../helpers/assertions.js'
 import {runCli} from '../helpers/cli.js'
@@ -21,7 +21,7 @@ let key: string
 const base = () => ['hardware-identity', 'sign', exports, '--issuer', 'acme', '--key', key, '--manufacturer', 'Acme Devices Ltd.', '--hardware-name', 'acme-gw-r2']
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'snap-gadget-hwid-'))
+  work = freshDir('snap-gadget-hwid-')
   exports = join(work, 'exports')
   mkdirSync(exports)
   key = join(work, 'identities.pem')
@@ -29,8 +29,6 @@ before(() => {
   const keys = hardwareKeys()
   writeFileSync(join(exports, 'station-1.jsonl'), [stationRow(keys['ecdsa-p256'], 'ACME-1'), stationRow(keys['ecdsa-p384'], 'ACME-2')].map((r) => JSON.stringify(r)).join('\n'))
 })
-
-after(() => rmSync(work, {force: true, recursive: true}))
 
 describe('hardware-identity sign', () => {
   test('a directory of exports to --out, then again: nothing new, the file unchanged; a new export extends it', async () => {

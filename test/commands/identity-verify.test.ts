@@ -3,13 +3,13 @@
  * fresh device key, tampering, stdin, --json, and the exit codes.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, test} from 'node:test'
+import {before, describe, test} from 'node:test'
 
 import {stringify} from 'yaml'
 
+import {freshDir} from '../helpers/scratch.js'
 import {loadOrCreateIdentity, signWithIdentity} from '../../src/identity/key.js'
 import {makeBrandChain, testKeys} from '../helpers/assertions.js'
 import {runCli} from '../helpers/cli.js'
@@ -24,7 +24,7 @@ let tamperedFile: string
 let devicePublicKey: string
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'snap-gadget-identity-verify-'))
+  work = freshDir('snap-gadget-identity-verify-')
   const {identity} = loadOrCreateIdentity(work)
   devicePublicKey = identity.publicKeyText
   const fields = signWithIdentity({serial: '1000000012345678', 'board-model': 'Raspberry Pi 5', mac: ['2c:cf:67:00:00:01']}, identity)
@@ -34,8 +34,6 @@ before(() => {
   tamperedFile = join(work, 'tampered.yaml')
   writeFileSync(tamperedFile, body.replace('Raspberry Pi 5', 'Raspberry Pi 4'))
 })
-
-after(() => rmSync(work, {force: true, recursive: true}))
 
 describe('identity verify', () => {
   test('a registration body signed by the device key: exit 0', async () => {

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
 import {createPrivateKey, createPublicKey} from 'node:crypto'
-import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {parseAssertion} from '../../src/assertions/decode.js'
 import {loadSigningKey} from '../../src/assertions/keys.js'
 import {verifyAssertionSignature} from '../../src/assertions/verify.js'
@@ -25,7 +25,7 @@ let work: string
 let home: GnupgHome | undefined
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'snap-gadget-key-'))
+  work = freshDir('snap-gadget-key-')
   if (!haveTools('gpg', 'snap', 'script')) return
   home = makeGnupgHome()
   snapCreateKey(home, 'serials')
@@ -34,7 +34,6 @@ before(() => {
 
 after(() => {
   home?.remove()
-  rmSync(work, {force: true, recursive: true})
 })
 
 describe('key import-gnupg', () => {

@@ -4,40 +4,25 @@
  * `snap-gadget identity verify` accepts (and refuses once tampered).
  */
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, it} from 'node:test'
+import {before, describe, it} from 'node:test'
 
 import {runCli} from '../helpers/cli.js'
-import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
+import {freshDir, scratchDir} from '../helpers/scratch.js'
 import {API_KEY, CASES, caseNamed, KEY} from '../runtime/cases.js'
-import {hookEnv, readSnapctlLog, writeKeyFile, writeRecordingSnapctl} from '../runtime/helpers.js'
+import {fileRoots, hookEnv, hookRunDir} from '../runtime/helpers.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-prepare-cli-'))
-const roots: string[] = []
+const work = scratchDir('snap-gadget-prepare-cli-')
+const root = fileRoots()
 const bin = join(work, 'bin')
 before(() => writeRecordingSnapctl(bin))
-after(async () => {
-  rmSync(work, {force: true, recursive: true})
-  await Promise.all(roots.map(removeRoot))
-})
 
-let runs = 0
 function hook(connected: readonly string[], extra: NodeJS.ProcessEnv = {}, seedKey = true) {
-  const dir = join(work, `run-${runs++}`)
-  const snapData = join(dir, 'data')
-  mkdirSync(snapData, {recursive: true})
-  if (seedKey) writeKeyFile(snapData, KEY)
-  const log = join(dir, 'snapctl.log')
+  const {dir, log, snapData} = hookRunDir(work, seedKey ? KEY : undefined)
   const env = hookEnv(bin, {MODEL_APIKEY: API_KEY, SNAP: '', SNAP_DATA: snapData, SNAP_NAME: 'acme-gadget', SNAP_SAVE_DATA: '', SNAPCTL_CONNECTED: connected.join(','), SNAPCTL_LOG: log, ...extra})
   return {dir, env, log, snapData}
-}
-
-async function root(tree: Tree): Promise<string> {
-  const dir = await makeRoot(tree)
-  roots.push(dir)
-  return dir
 }
 
 describe('prepare-device', {concurrency: true}, () => {
@@ -187,7 +172,7 @@ describe('prepare-device in hardware-identity onboarding', () => {
   })
 
   it('--json: the export and the key use, never the private key', async () => {
-    const h = hook([], {SNAP_COMMON: join(mkdtempSync(join(work, 'common-')), 'common')}, false)
+    const h = hook([], {SNAP_COMMON: join(freshDir('snap-gadget-prepare-cli-common-'), 'common')}, false)
     const r = await runCli(['prepare-device', '--config', config, '--root', await tree(), '--json'], {env: h.env})
     assert.equal(r.code, 0, r.stderr)
     const result = JSON.parse(r.stdout) as {onboarding: string; hardwareIdentity: {created: boolean; keyType: string; export: Record<string, string>; keyFile: string}}

@@ -3,11 +3,11 @@
  * --output writes it to a file that it never overwrites without --force.
  */
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, test} from 'node:test'
+import {before, describe, test} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {runCli} from '../helpers/cli.js'
 import {projectRoot} from '../helpers/paths.js'
 
@@ -15,10 +15,8 @@ const schemaText = readFileSync(join(projectRoot, 'schemas', 'gadget.schema.json
 let work: string
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'snap-gadget-schema-'))
+  work = freshDir('snap-gadget-schema-')
 })
-
-after(() => rmSync(work, {force: true, recursive: true}))
 
 describe('schema', {concurrency: true}, () => {
   test('prints the JSON Schema (draft 2020-12) byte for byte', async () => {

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, test} from 'node:test'
+import {before, describe, test} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {parseAssertions, verifyAssertionSignature} from '../../src/assertions/index.js'
 import {systemUserView} from '../../src/assertions/system-user.js'
 import {sha512Crypt} from '../../src/support/sha512-crypt.js'
@@ -23,7 +23,7 @@ let work: string
 let files: {account: string; accountKey: string; model: string; password: string; pub: string}
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'snap-gadget-system-user-'))
+  work = freshDir('snap-gadget-system-user-')
   const chain = makeBrandChain(testKeys().root, testKeys().brand, {brandId: 'acme'})
   files = {account: join(work, 'acme.account'), accountKey: join(work, 'acme.account-key'), model: join(work, 'model.assert'), password: join(work, 'password'), pub: join(work, 'id_ed25519.pub')}
   writeFileSync(files.account, chain.account.text)
@@ -33,8 +33,6 @@ before(() => {
   const keygen = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'support@acme', '-f', join(work, 'id_ed25519')])
   assert.equal(keygen.status, 0, String(keygen.stderr))
 })
-
-after(() => rmSync(work, {force: true, recursive: true}))
 
 const base = (): string[] => [
   'system-user',

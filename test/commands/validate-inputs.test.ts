@@ -4,12 +4,12 @@
  * the others whole in every format; no PATH judges the current directory, - reads stdin.
  */
 import assert from 'node:assert/strict'
-import {copyFileSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {copyFileSync, mkdirSync, truncateSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {execFileSync} from 'node:child_process'
-import {after, before, describe, test} from 'node:test'
+import {before, describe, test} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {type CliResult, runCli} from '../helpers/cli.js'
 import {fixtures} from '../helpers/paths.js'
 import {elements, parseXml} from '../report/xml.js'
@@ -24,7 +24,7 @@ function cli(args: string[], input?: string): Promise<CliResult> {
 }
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'snap-gadget-inputs-'))
+  work = freshDir('snap-gadget-inputs-')
   copyFileSync(fixtures('validate', 'clean.yaml'), join(work, 'clean.yaml'))
   copyFileSync(fixtures('validate', 'broken.yaml'), join(work, 'broken.yaml'))
   execFileSync('mkfifo', [join(work, 'fifo.yaml')])
@@ -37,8 +37,6 @@ before(() => {
   mkdirSync(join(work, 'here'))
   copyFileSync(fixtures('validate', 'clean.yaml'), join(work, 'here', 'gadget.yaml'))
 })
-
-after(() => rmSync(work, {force: true, recursive: true}))
 
 describe('validate refuses what is not a regular file, quickly', {concurrency: true}, () => {
   const cases: Array<[string, string[], RegExp]> = [

@@ -9,13 +9,13 @@
  * same bytes and exit with the same code.
  */
 import assert from 'node:assert/strict'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
-import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {after, before, describe, test} from 'node:test'
+import {before, describe, test} from 'node:test'
 import {pathToFileURL} from 'node:url'
 
+import {freshDir} from '../helpers/scratch.js'
 import {planFastRun} from '../../src/cli/fast/launch.js'
 import {rules as catalog} from '../../src/gadget/findings/rules.js'
 import {signModel, testKeys} from '../helpers/assertions.js'
@@ -94,7 +94,7 @@ function write(path: string, text: string): void {
 }
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'snap-gadget-validate-'))
+  work = freshDir('snap-gadget-validate-')
   for (const name of ['clean.yaml', 'broken.yaml', 'warning.yaml', 'seed-null.yaml', 'uc18-pi.yaml', 'piboot-uc18.yaml', 'model-uc20.json', 'model-uc18.json']) {
     copyFileSync(fixture(name), join(work, name))
   }
@@ -118,8 +118,6 @@ before(() => {
   mkdirSync(join(work, 'no-gadget'))
   write('no-gadget/README.md', 'not a gadget\n')
 })
-
-after(() => rmSync(work, {force: true, recursive: true}))
 
 /** The JSON report's top-level shape, as documented in src/report/json.ts. */
 interface JsonReport {

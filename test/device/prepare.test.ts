@@ -4,39 +4,26 @@
  * (kept, reused, 0600, SNAP_SAVE_DATA first) and a body that fails verification once tampered.
  */
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {parse} from 'yaml'
 
+import {freshDir} from '../helpers/scratch.js'
 import {UserError} from '../../src/errors.js'
 import {checkRegistrationConfig} from '../../src/device/config.js'
 import {verifyIdentity} from '../../src/identity/verify.js'
 import {prepareDevice, type PrepareDeviceOptions, type PrepareDeviceResult} from '../../src/device/prepare.js'
 import type {SnapctlRunner} from '../../src/device/snapctl.js'
 import {shared} from '../helpers/paths.js'
-import {expectedSignature, knownKey, writeKeyFile} from '../runtime/helpers.js'
-import {dtString, dtStrings, makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
+import {expectedSignature, fileRoots, knownKey, writeKeyFile} from '../runtime/helpers.js'
+import {dtString, dtStrings, type Tree} from '../serial/helpers/root.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-prepare-'))
-const roots: string[] = []
-after(async () => {
-  rmSync(work, {force: true, recursive: true})
-  await Promise.all(roots.map(removeRoot))
-})
-
-let dirs = 0
-const freshDir = () => mkdtempSync(join(work, `d${dirs++}-`))
+const root = fileRoots()
+const snapDataDir = () => freshDir('snap-gadget-prepare-')
 const HW = (...parts: string[]) => readFileSync(shared('fixtures', 'hardware', ...parts))
 const KEY = knownKey('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60')
-
-async function root(tree: Tree): Promise<string> {
-  const dir = await makeRoot(tree)
-  roots.push(dir)
-  return dir
-}
 
 // A Pi 4 whose firmware put an all-digit serial into the device tree (about 1 board in 43 has
 // only decimal digits in its serial); the value is the reference's example, not a capture.
@@ -76,7 +63,7 @@ async function prepare(config: unknown, tree: Tree, options: Partial<PrepareDevi
   const {env, ...rest} = options
   return prepareDevice({
     config: checkRegistrationConfig(config, {file: 'registration.json'}),
-    env: {MODEL_APIKEY: 'test-api-key', SNAP_DATA: freshDir(), SNAP_NAME: 'pi', ...env},
+    env: {MODEL_APIKEY: 'test-api-key', SNAP_DATA: snapDataDir(), SNAP_NAME: 'pi', ...env},
     root: await root(tree),
     ...rest,
   })
@@ -95,7 +82,7 @@ async function failure(promise: Promise<unknown>): Promise<UserError> {
 
 describe('the calls for a board', () => {
   it('Raspberry Pi with an all-digit serial: the exact argv, the serial a JSON string', async () => {
-    const snapData = freshDir()
+    const snapData = snapDataDir()
     writeKeyFile(snapData, KEY)
     const snapctl = recorder()
     const result = await prepare(PI_CONFIG, PI_TREE, {env: {SNAP_DATA: snapData}, snapctl: snapctl.run})
@@ -246,15 +233,15 @@ describe('failures: a reason, and nothing set', () => {
   })
 
   it('a root that is not there is an I/O error', async () => {
-    const error = await failure(prepareDevice({config: checkRegistrationConfig(PI_CONFIG), env: {MODEL_APIKEY: 'k'}, root: join(work, 'missing'), snapctl: recorder().run}))
+    const error = await failure(prepareDevice({config: checkRegistrationConfig(PI_CONFIG), env: {MODEL_APIKEY: 'k'}, root: join(snapDataDir(), 'missing'), snapctl: recorder().run}))
     assert.equal(error.kind, 'io')
   })
 })
 
 describe('the identity key', () => {
   it('is made once with mode 0600 and reused on every retry, in SNAP_SAVE_DATA when there is one', async () => {
-    const save = join(freshDir(), 'not-yet-there')
-    const data = freshDir()
+    const save = join(snapDataDir(), 'not-yet-there')
+    const data = snapDataDir()
     const env = {SNAP_DATA: data, SNAP_SAVE_DATA: save}
     const first = await prepare(PI_CONFIG, PI_TREE, {env, snapctl: recorder().run})
     const retry = await prepare(PI_CONFIG, PI_TREE, {env, snapctl: recorder().run})
@@ -278,7 +265,7 @@ describe('the identity key', () => {
   })
 
   it('identity off: no identity fields and no key file', async () => {
-    const data = freshDir()
+    const data = snapDataDir()
     const result = await prepare({...PI_CONFIG, identity: {enabled: false}}, PI_TREE, {env: {SNAP_DATA: data}, snapctl: recorder().run})
     assert.equal(result.identity, undefined)
     assert.doesNotMatch(result.body.text, /identity-/)
@@ -288,7 +275,7 @@ describe('the identity key', () => {
 
 describe('dry run', () => {
   it('runs no snapctl, writes no key, and lists the calls it would make', async () => {
-    const data = freshDir()
+    const data = snapDataDir()
     const snapctl = recorder([])
     const result = await prepare(PI_CONFIG, PI_TREE, {dryRun: true, env: {SNAP_DATA: data}, snapctl: snapctl.run})
     assert.deepEqual(snapctl.calls, [])
@@ -303,7 +290,7 @@ describe('dry run', () => {
   })
 
   it('uses the key that is there', async () => {
-    const data = freshDir()
+    const data = snapDataDir()
     writeKeyFile(data, KEY)
     const result = await prepare(PI_CONFIG, PI_TREE, {dryRun: true, env: {SNAP_DATA: data}, snapctl: recorder().run})
     assert.deepEqual(result.identity, {created: false, ephemeral: false, keyFile: join(data, 'device-identity.key'), publicKey: KEY.publicKey})

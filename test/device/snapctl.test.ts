@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {inspect} from 'node:util'
 import {before, describe, it} from 'node:test'
@@ -13,8 +13,9 @@ import {before, describe, it} from 'node:test'
 import {UserError} from '../../src/errors.js'
 import {emitRegistrationBody} from '../../src/device/body.js'
 import {isConnected, MANAGED_OPTIONS, registrationCall, runSnapctl, SnapctlCall, spawnSnapctl, stringOption, unsetOption} from '../../src/device/snapctl.js'
-import {buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, readSnapctlLog, requireGo, writeRecordingSnapctl} from '../runtime/helpers.js'
-import {scratchDir} from '../helpers/scratch.js'
+import {buildGoTool, fakeSnapctlSource, goUnavailable, hookEnv, parseSnapdCheck, requireGo} from '../runtime/helpers.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
+import {freshDir, scratchDir} from '../helpers/scratch.js'
 
 const work = scratchDir('snap-gadget-snapctl-')
 
@@ -144,7 +145,7 @@ describe("snapd's own parsing (fake-snapctl from snapd's Go source)", () => {
   })
 
   const check = (argvs: readonly (readonly string[])[]) => {
-    const store = join(mkdtempSync(join(work, 'store-')), 'store.json')
+    const store = join(freshDir('snap-gadget-snapctl-store-'), 'store.json')
     const env = {...process.env, FAKE_SNAPCTL_STORE: store}
     for (const argv of argvs) execFileSync(fake, argv, {env})
     return parseSnapdCheck(execFileSync(fake, ['check'], {encoding: 'utf8', env}))

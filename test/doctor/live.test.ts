@@ -17,13 +17,13 @@
  */
 import assert from 'node:assert/strict'
 import {type ChildProcess, execFileSync, spawn, spawnSync} from 'node:child_process'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
 import {createServer} from 'node:net'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
+import {scratchDir} from '../helpers/scratch.js'
 import {runCli} from '../helpers/cli.js'
 
 const SNAPD = '/usr/lib/snapd/snapd'
@@ -53,7 +53,7 @@ function unavailable(): string | undefined {
 const reason = unavailable()
 if (reason !== undefined && process.env.CI === 'true') throw new Error(`doctor's live test must run in CI: ${reason}`)
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-doctor-live-'))
+const work = scratchDir('snap-gadget-doctor-live-')
 let snapd: ChildProcess | undefined
 let sshd: ChildProcess | undefined
 let locked = false
@@ -101,7 +101,6 @@ describe('doctor against a real snapd 2.57.6', {skip: reason}, () => {
       if (createdRunSshd) rmSync('/run/sshd', {force: true, recursive: true})
       for (const [dir, before] of listings) assert.equal(listing(dir), before, `${dir} is not as the test found it`)
     } finally {
-      rmSync(work, {force: true, recursive: true})
       if (locked) rmSync(LOCK, {force: true, recursive: true})
     }
   })

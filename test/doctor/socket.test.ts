@@ -5,14 +5,13 @@
  */
 import assert from 'node:assert/strict'
 import {createServer, type Server} from 'node:http'
-import {mkdtempSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import {diagnose} from '../../src/doctor/diagnose.js'
 import {readSocket} from '../../src/doctor/socket.js'
 import {UserError} from '../../src/errors.js'
-import {scratchDir} from '../helpers/scratch.js'
+import {freshDir, scratchDir} from '../helpers/scratch.js'
 
 const work = scratchDir('snap-gadget-doctor-socket-')
 
@@ -57,7 +56,7 @@ const DAEMON: Record<string, [number, unknown]> = {
 }
 
 async function fakeSnapd(answers: Record<string, [number, unknown]>, options: {silent?: boolean} = {}): Promise<{path: string; server: Server; asked: string[]}> {
-  const path = join(mkdtempSync(join(work, 'sock-')), 'snapd.socket')
+  const path = join(freshDir('snap-gadget-doctor-sock-'), 'snapd.socket')
   const asked: string[] = []
   const server = createServer((req, res) => {
     asked.push(`${req.method} ${req.url}`)
@@ -116,7 +115,7 @@ describe("snapd's REST API", () => {
     await assert.rejects(readSocket({path: join(work, 'nothing.socket')}), missing)
     const {path} = await fakeSnapd({}, {silent: true})
     await assert.rejects(readSocket({path, timeoutMs: 200}), /no answer within 0.2 s/)
-    const notJson = join(mkdtempSync(join(work, 'sock-')), 'other.socket')
+    const notJson = join(freshDir('snap-gadget-doctor-sock-'), 'other.socket')
     const other = createServer((_req, res) => res.end('<html>'))
     await new Promise<void>((resolve) => other.listen(notJson, resolve))
     after(() => other.close())

@@ -6,14 +6,14 @@
  * `snap` and `date` on its PATH (the live test in ssh-live.test.ts uses a real sshd and snapd).
  */
 import assert from 'node:assert/strict'
-import {chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import {parseChangesTable, parseTasksOutput, readSsh, SSH_COMMANDS, sshArgv, sshCommand} from '../../src/doctor/ssh.js'
 import {UserError} from '../../src/errors.js'
 import {diagnose} from '../../src/doctor/diagnose.js'
-import {scratchDir} from '../helpers/scratch.js'
+import {freshDir} from '../helpers/scratch.js'
 
 const CHANGES = `ID   Status  Spawn                 Ready                 Summary
 1    Done    2026-12-07T07:37:27Z  2026-12-07T07:37:28Z  Initialize system state
@@ -42,8 +42,6 @@ sign-key-sha3-384: d-JcZF9nD9eBw7bwMnH61x-bklnQOhQud1Is6o_cn2wTj8EYDi9musrIT9z2M
 
 AcLBXAQAAQoABgUCWYuXiAAKCRAdLQyY+/mCiST0D/0XGQauzV2bbTEy6DkrR1jlNbI6x8vfIdS8
 `
-
-const work = scratchDir('snap-gadget-doctor-ssh-')
 
 describe('the commands and their words', () => {
   it('every command is read-only snap (or date), and each word is quoted for the remote shell', () => {
@@ -125,7 +123,7 @@ describe("snap's output", () => {
 describe('readSsh against a stand-in for ssh', () => {
   /** A device: `snap` and `date` answering from files; an "ssh" that runs the words in /bin/sh. */
   function device(answers: Record<string, string>): {ssh: string; log: string} {
-    const dir = mkdtempSync(join(work, 'device-'))
+    const dir = freshDir('snap-gadget-doctor-ssh-device-')
     const bin = join(dir, 'bin')
     mkdirSync(bin)
     const log = join(dir, 'commands.log')
@@ -201,7 +199,7 @@ echo "error: unknown command $*" >&2; exit 1
   })
 
   it('an ssh that cannot log in fails at once, saying why', async () => {
-    const dir = mkdtempSync(join(work, 'refused-'))
+    const dir = freshDir('snap-gadget-doctor-ssh-refused-')
     const ssh = join(dir, 'ssh')
     writeFileSync(ssh, '#!/bin/sh\necho "root@device: Permission denied (publickey)." >&2\nexit 255\n')
     chmodSync(ssh, 0o755)
@@ -209,7 +207,7 @@ echo "error: unknown command $*" >&2; exit 1
   })
 
   it('a command that does not answer is cut at its time limit', async () => {
-    const dir = mkdtempSync(join(work, 'slow-'))
+    const dir = freshDir('snap-gadget-doctor-ssh-slow-')
     const ssh = join(dir, 'ssh')
     writeFileSync(ssh, '#!/bin/sh\nexec sleep 30\n')
     chmodSync(ssh, 0o755)

@@ -10,11 +10,12 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {after, before, describe, it} from 'node:test'
+import {before, describe, it} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {validateGadget} from '../../src/gadget/validate.js'
 import {type CliResult, runCli, runProcess} from '../helpers/cli.js'
 import {oracleAvailable, oracleRequired, runOracle} from '../helpers/oracle.js'
@@ -100,7 +101,7 @@ const normalize = (message: null | string | undefined): string | undefined => me
 let work: string
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'snap-gadget-bad-input-'))
+  work = freshDir('snap-gadget-bad-input-')
   // Readable by the unprivileged user of the unreadable-file test.
   chmodSync(work, 0o755)
   for (const [name, content] of Object.entries(inputs)) writeFileSync(join(work, name), content)
@@ -115,8 +116,6 @@ before(() => {
   writeFileSync(join(work, 'secret.yaml'), 'volumes: {}\n')
   chmodSync(join(work, 'secret.yaml'), 0o000)
 })
-
-after(() => rmSync(work, {force: true, recursive: true}))
 
 interface Finding {
   file: string

@@ -1,10 +1,10 @@
 /** Checks on a gadget project's other files: part outputs (for N13) and literal api-keys (N14). */
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, producedByParts, registrationConfigFindings, serialRequestHookFindings} from '../../src/gadget/checks/project.js'
 import {validateGadget, validatePaths} from '../../src/gadget/validate.js'
 import {directoryTree} from '../../src/gadget/checks/content-tree.js'
@@ -110,32 +110,27 @@ describe('runtime/registration.json', () => {
 
 describe('validate on a project with runtime/registration.json', () => {
   it('reports the literal key in the project, and the text report never repeats it', async () => {
-    const {mkdtempSync, mkdirSync, writeFileSync, copyFileSync, rmSync} = await import('node:fs')
-    const {tmpdir} = await import('node:os')
+    const {mkdirSync, writeFileSync, copyFileSync} = await import('node:fs')
     const {join} = await import('node:path')
     const {validatePaths} = await import('../../src/gadget/validate.js')
     const {renderReport} = await import('../../src/report/index.js')
     const {fixtures} = await import('../helpers/paths.js')
-    const dir = mkdtempSync(join(tmpdir(), 'snap-gadget-registration-'))
-    try {
-      copyFileSync(fixtures('validate', 'clean.yaml'), join(dir, 'gadget.yaml'))
-      mkdirSync(join(dir, 'runtime'))
-      const key = 'c2VyaWFsLXZhdWx0LWtleQxx7x7x7x7'
-      writeFileSync(join(dir, 'runtime', 'registration.json'), JSON.stringify({deviceService: {preset: 'custom', url: 'http://vault.example.com/'}, headers: {'api-key': key}, serial: {board: 'x86'}}, null, 2))
-      const {report, sources} = validatePaths([dir], {cwd: dir})
-      assert.deepEqual(
-        report.gadgets[0].findings.map((f) => [f.rule, f.file]),
-        [
-          ['N17', 'runtime/registration.json'],
-          ['N14', 'runtime/registration.json'],
-        ],
-      )
-      const text = renderReport(report, 'text', {cwd: dir, sources}).output
-      assert.match(text, /runtime\/registration\.json:\d+:\d+: warning N14 header "api-key" holds a literal secret/)
-      assert.ok(!text.includes(key), 'the key is not echoed')
-    } finally {
-      rmSync(dir, {force: true, recursive: true})
-    }
+    const dir = freshDir('snap-gadget-registration-')
+    copyFileSync(fixtures('validate', 'clean.yaml'), join(dir, 'gadget.yaml'))
+    mkdirSync(join(dir, 'runtime'))
+    const key = 'c2VyaWFsLXZhdWx0LWtleQxx7x7x7x7'
+    writeFileSync(join(dir, 'runtime', 'registration.json'), JSON.stringify({deviceService: {preset: 'custom', url: 'http://vault.example.com/'}, headers: {'api-key': key}, serial: {board: 'x86'}}, null, 2))
+    const {report, sources} = validatePaths([dir], {cwd: dir})
+    assert.deepEqual(
+      report.gadgets[0].findings.map((f) => [f.rule, f.file]),
+      [
+        ['N17', 'runtime/registration.json'],
+        ['N14', 'runtime/registration.json'],
+      ],
+    )
+    const text = renderReport(report, 'text', {cwd: dir, sources}).output
+    assert.match(text, /runtime\/registration\.json:\d+:\d+: warning N14 header "api-key" holds a literal secret/)
+    assert.ok(!text.includes(key), 'the key is not echoed')
   })
 })
 
@@ -152,7 +147,7 @@ describe('the snapd a project or a built snap assumes is the one it is judged fo
         size: 2G
 `
   const project = (snapYaml: string, where: 'project' | 'snap' = 'project'): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'assumes-'))
+    const dir = freshDir('assumes-')
     const meta = where === 'project' ? join(dir, 'snap') : join(dir, 'meta')
     mkdirSync(meta)
     writeFileSync(join(where === 'project' ? dir : meta, 'gadget.yaml'), minSizeGadget)
@@ -167,7 +162,6 @@ describe('the snapd a project or a built snap assumes is the one it is judged fo
       assert.equal(report.snapd, '2.60', where)
       assert.equal(report.errors, 0, JSON.stringify(report.gadgets[0].findings))
       assert.equal(report.gadgets[0].notes, undefined)
-      rmSync(dir, {force: true, recursive: true})
     }
   })
 
@@ -180,7 +174,6 @@ describe('the snapd a project or a built snap assumes is the one it is judged fo
     const newer = validatePaths([dir], {cwd: dir, snapd: '2.68'}).report
     assert.equal(newer.snapd, '2.68')
     assert.equal(newer.gadgets[0].notes, undefined)
-    rmSync(dir, {force: true, recursive: true})
   })
 
   it('without assumes (or a gadget.yaml alone), the latest as before; --snapd 2.57 still finds min-size', () => {
@@ -189,7 +182,6 @@ describe('the snapd a project or a built snap assumes is the one it is judged fo
     const old = validatePaths([dir], {cwd: dir, snapd: '2.57'}).report
     assert.equal(old.snapd, '2.57')
     assert.ok(old.gadgets[0].findings.some((f) => f.rule === 'N15' || /min-size/.test(f.message)))
-    rmSync(dir, {force: true, recursive: true})
   })
 
   it('assumedSnapd reads only the top-level list', () => {
@@ -236,31 +228,27 @@ describe('the prepare-serial-request hook (N18, N19)', () => {
   })
 
   it('validate reports both on a project, as errors with --strict', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'snap-gadget-serial-hook-'))
-    try {
-      writeFileSync(
-        join(dir, 'gadget.yaml'),
-        'volumes:\n  pc:\n    bootloader: grub\n    structure:\n      - name: ubuntu-seed\n        role: system-seed\n        filesystem: vfat\n        type: EF,C12A7328-F81F-11D2-BA4B-00A0C93EC93B\n        size: 1200M\n',
-      )
-      mkdirSync(join(dir, 'snap', 'hooks'), {recursive: true})
-      mkdirSync(join(dir, 'runtime'))
-      writeFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'name: acme-pc\nassumes: [snapd2.63]\n')
-      writeFileSync(join(dir, 'snap', 'hooks', 'prepare-serial-request'), '#!/bin/sh\n')
-      writeFileSync(join(dir, 'runtime', 'registration.json'), '{"deviceService": {"preset": "serial-vault"}, "headers": {"api-key": {"env": "K"}}, "serial": {"board": "x86"}}\n')
-      const found = (strict: boolean) =>
-        validatePaths([dir], {cwd: dir, strict})
-          .report.gadgets[0].findings.filter((f) => f.rule === 'N18' || f.rule === 'N19')
-          .map((f) => [f.rule, f.severity, f.file])
-      assert.deepEqual(found(false), [
-        ['N19', 'warning', 'runtime/registration.json'],
-        ['N18', 'warning', 'snap/snapcraft.yaml'],
-      ])
-      assert.deepEqual(
-        found(true).map((f) => f[1]),
-        ['error', 'error'],
-      )
-    } finally {
-      rmSync(dir, {force: true, recursive: true})
-    }
+    const dir = freshDir('snap-gadget-serial-hook-')
+    writeFileSync(
+      join(dir, 'gadget.yaml'),
+      'volumes:\n  pc:\n    bootloader: grub\n    structure:\n      - name: ubuntu-seed\n        role: system-seed\n        filesystem: vfat\n        type: EF,C12A7328-F81F-11D2-BA4B-00A0C93EC93B\n        size: 1200M\n',
+    )
+    mkdirSync(join(dir, 'snap', 'hooks'), {recursive: true})
+    mkdirSync(join(dir, 'runtime'))
+    writeFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'name: acme-pc\nassumes: [snapd2.63]\n')
+    writeFileSync(join(dir, 'snap', 'hooks', 'prepare-serial-request'), '#!/bin/sh\n')
+    writeFileSync(join(dir, 'runtime', 'registration.json'), '{"deviceService": {"preset": "serial-vault"}, "headers": {"api-key": {"env": "K"}}, "serial": {"board": "x86"}}\n')
+    const found = (strict: boolean) =>
+      validatePaths([dir], {cwd: dir, strict})
+        .report.gadgets[0].findings.filter((f) => f.rule === 'N18' || f.rule === 'N19')
+        .map((f) => [f.rule, f.severity, f.file])
+    assert.deepEqual(found(false), [
+      ['N19', 'warning', 'runtime/registration.json'],
+      ['N18', 'warning', 'snap/snapcraft.yaml'],
+    ])
+    assert.deepEqual(
+      found(true).map((f) => f[1]),
+      ['error', 'error'],
+    )
   })
 })

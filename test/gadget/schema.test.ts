@@ -9,8 +9,7 @@
  * the last of duplicate keys, merge keys applied and aliases expanded.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {before, describe, it} from 'node:test'
 import {pathToFileURL} from 'node:url'
@@ -19,6 +18,7 @@ import {Ajv2020} from 'ajv/dist/2020.js'
 import type {ErrorObject, ValidateFunction} from 'ajv'
 import {type Document, isAlias, isMap, isScalar, isSeq, type Node, parseDocument, stringify} from 'yaml'
 
+import {freshDir} from '../helpers/scratch.js'
 import {ruleInfo} from '../../src/gadget/findings/rules.js'
 import {validate as generatedValidate} from '../../src/gadget/checks/schema.generated.js'
 import {validateGadget} from '../../src/gadget/validate.js'
@@ -209,19 +209,15 @@ describe('schemas/gadget.schema.json', () => {
 
   it('snapd still accepts those values', {skip: !oracleAvailable() && !oracleRequired() && 'snapd is not installed'}, () => {
     assert.ok(oracleAvailable(), 'snapd (snap) and python3-yaml are required for this test in CI')
-    const dir = mkdtempSync(join(tmpdir(), 'snap-gadget-schema-accepts-'))
-    try {
-      const files = Object.entries(snapdAccepts).map(([name, text]) => {
-        writeFileSync(join(dir, `${name}.yaml`), text)
-        return `${name}.yaml`
-      })
-      assert.deepEqual(
-        runOracle(files, {cwd: dir}).map((v) => [v.file, v.valid, v.error]),
-        files.map((f) => [f, true, null]),
-      )
-    } finally {
-      rmSync(dir, {force: true, recursive: true})
-    }
+    const dir = freshDir('snap-gadget-schema-accepts-')
+    const files = Object.entries(snapdAccepts).map(([name, text]) => {
+      writeFileSync(join(dir, `${name}.yaml`), text)
+      return `${name}.yaml`
+    })
+    assert.deepEqual(
+      runOracle(files, {cwd: dir}).map((v) => [v.file, v.valid, v.error]),
+      files.map((f) => [f, true, null]),
+    )
   })
 })
 

@@ -7,12 +7,12 @@
  */
 import assert from 'node:assert/strict'
 import {createPrivateKey, createPublicKey} from 'node:crypto'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import {inspect} from 'node:util'
 
+import {freshDir} from '../helpers/scratch.js'
 import {HARDWARE_KEY_TYPES, nonceHashOf, readHardwareIdKey, verifyNonceSignature} from '../../src/assertions/hardware-identity.js'
 import {UserError} from '../../src/errors.js'
 import {FileHardwareKeyStore, HardwareKey, hardwareIdentityExport, hardwareKeyDir, hardwareProofBody} from '../../src/identity/hardware-key.js'
@@ -20,13 +20,10 @@ import {readStationExports} from '../../src/identity/station-export.js'
 import {useHost} from '../../src/support/host.js'
 import {nodeHost} from '../../src/support/node-host.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-hardware-key-'))
-after(() => rmSync(work, {force: true, recursive: true}))
-
 describe('the hardware identity key on Node', () => {
   for (const type of HARDWARE_KEY_TYPES) {
     it(`${type}: made once, read back, exported as the station takes it, and its proof verifies`, () => {
-      const dir = mkdtempSync(join(work, `${type}-`))
+      const dir = freshDir(`snap-gadget-hardware-key-${type}-`)
       const store = new FileHardwareKeyStore(join(dir, 'hardware-identity.key'))
       assert.equal(store.load(), undefined)
       const made = store.loadOrCreate(type)
@@ -58,7 +55,7 @@ describe('the hardware identity key on Node', () => {
   }
 
   it('two runs that race make one key: the one that links its file first wins, the other takes it', () => {
-    const file = join(mkdtempSync(join(work, 'race-')), 'hardware-identity.key')
+    const file = join(freshDir('snap-gadget-hardware-key-race-'), 'hardware-identity.key')
     const winner = HardwareKey.generate('ecdsa-p256')
     // The other run writes its key between this run's read (nothing there) and its link into place.
     useHost({
@@ -91,7 +88,7 @@ describe('the hardware identity key on Node', () => {
   })
 
   it('refuses a key file that is no key, or a key of a type snapd cannot verify with', () => {
-    const dir = mkdtempSync(join(work, 'bad-'))
+    const dir = freshDir('snap-gadget-hardware-key-bad-')
     const refused = (text: string, code: string, message: RegExp) => {
       const file = join(dir, `${code}-${Math.random()}.key`)
       writeFileSync(file, text, {mode: 0o600})

@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict'
 import {createHash, createPrivateKey, createPublicKey, verify} from 'node:crypto'
-import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, test} from 'node:test'
+import {before, describe, test} from 'node:test'
 
 import fc from 'fast-check'
 
+import {freshDir} from '../helpers/scratch.js'
 import {UserError} from '../../src/errors.js'
 import {isValidKeyName} from '../../src/keys/names.js'
 import {KEY_MANAGER_FEATURES, keyFile, listKeyNames, publicKeyDer, signDigestInfo} from '../../src/keys/key-manager.js'
@@ -21,7 +21,7 @@ const SHA512_PREFIX = Buffer.from('3051300d060960864801650304020305000440', 'hex
 let dir: string
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'snap-gadget-keymgr-'))
+  dir = freshDir('snap-gadget-keymgr-')
   copyFileSync(fixtures('assertions', 'brand.pem'), join(dir, 'serials.pem'))
   copyFileSync(fixtures('assertions', 'root.pem'), join(dir, '2024-models.pem'))
   copyFileSync(fixtures('assertions', 'device-2048.pem'), join(dir, 'small.pem'))
@@ -32,8 +32,6 @@ before(() => {
   writeFileSync(join(dir, 'serials.pem.bak'), '')
   writeFileSync(join(dir, 'notes.txt'), '')
 })
-
-after(() => rmSync(dir, {force: true, recursive: true}))
 
 const digestInfo = (message: string): Buffer => Buffer.concat([SHA512_PREFIX, createHash('sha512').update(message).digest()])
 

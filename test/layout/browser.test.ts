@@ -7,13 +7,13 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, test} from 'node:test'
 
 import {layOutGadget, renderLayout} from '../../src/layout/index.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
-import {scratchDir} from '../helpers/scratch.js'
+import {freshDir, scratchDir} from '../helpers/scratch.js'
 
 const chromium = ['chromium', 'chromium-browser'].find((name) => spawnSync(name, ['--version'], {encoding: 'utf8'}).status === 0)
 if (!chromium && process.env.CI === 'true') throw new Error('chromium is required in CI (scripts/system-deps.sh installs it)')
@@ -60,7 +60,7 @@ window.addEventListener('load', () => {
 </script>`
 
 function chrome(args: string[]): string {
-  const profile = mkdtempSync(join(work, 'profile-'))
+  const profile = freshDir('layout-browser-profile-')
   const result = spawnSync(
     chromium!,
     [

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, it} from 'node:test'
+import {before, describe, it} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {type CliResult, runProcess} from '../helpers/cli.js'
 import {fixtures, projectRoot} from '../helpers/paths.js'
 import {API_KEY, makeLab} from '../service/helpers.js'
@@ -31,7 +31,7 @@ const installed = (args: string[], options: {input?: string; env?: NodeJS.Proces
   runProcess(process.execPath, [join(app, 'node_modules', '.bin', 'snap-gadget'), ...args], {cwd: work, env: {...process.env, FORCE_COLOR: '0', GITHUB_ACTIONS: '', NO_COLOR: '1', ...options.env}, input: options.input})
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'snap-gadget-pack-'))
+  work = freshDir('snap-gadget-pack-')
   app = join(work, 'app')
   mkdirSync(app)
   writeFileSync(join(app, 'package.json'), '{"name": "app", "private": true}\n')
@@ -47,8 +47,6 @@ before(async () => {
   // better-sqlite3 again took about 150 s, and proves nothing about what the package ships).
   await npmRun(['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', tarball], app)
 })
-
-after(() => rmSync(work, {force: true, recursive: true}))
 
 describe('the packed package, installed into an empty project', () => {
   it('the README never installs it by name from the registry (npx snap-gadget runs whoever owns that name)', () => {

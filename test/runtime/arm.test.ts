@@ -10,14 +10,14 @@
  */
 import assert from 'node:assert/strict'
 import {createPrivateKey, createPublicKey, sign, verify} from 'node:crypto'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, test} from 'node:test'
+import {before, test} from 'node:test'
 
 import {build} from 'esbuild'
 import {parse} from 'yaml'
 
+import {freshDir} from '../helpers/scratch.js'
 import {loadOrCreateIdentity} from '../../src/identity/key.js'
 import {verifyIdentity} from '../../src/identity/verify.js'
 import {ARM_ARCHES, type ArmArch, NODE_ARCH, requireArm, runOnArm} from '../helpers/arm.js'
@@ -26,7 +26,8 @@ import {quickJsCommand, requireQuickJs} from '../helpers/quickjs.js'
 import {projectRoot} from '../helpers/paths.js'
 import {makeRoot} from '../serial/helpers/root.js'
 import {API_KEY, caseNamed, KEY, type RuntimeCase} from './cases.js'
-import {hookEnv, readSnapctlLog, requireBundle, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
+import {hookEnv, requireBundle, writeKeyFile} from './helpers.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 
 const RUNTIME_BANNER = "import {createRequire as __createRequire} from 'node:module';const require=__createRequire(import.meta.url);"
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
@@ -66,7 +67,7 @@ let workDir: string
 let bundle: string
 
 before(async () => {
-  workDir = mkdtempSync(join(tmpdir(), 'snap-gadget-arm-'))
+  workDir = freshDir('snap-gadget-arm-')
   bundle = join(workDir, 'identity-bundle.mjs')
   await build({
     banner: {js: RUNTIME_BANNER},
@@ -79,8 +80,6 @@ before(async () => {
     target: 'node18',
   })
 })
-
-after(() => rmSync(workDir, {force: true, recursive: true}))
 
 function hostExpectation(): {publicKey: string; signature: string} {
   const privateKey = createPrivateKey({format: 'der', key: Buffer.concat([PKCS8_ED25519_PREFIX, SEED]), type: 'pkcs8'})
@@ -100,7 +99,7 @@ test('the bundled identity module on Debian ARM Node matches x86 node:crypto', {
     ARM_ARCHES.map((arch) =>
       t.test(arch, async (t) => {
         if (!(await requireArm(t, arch))) return
-        const keyDir = mkdtempSync(join(workDir, `${arch}-key-`))
+        const keyDir = freshDir(`snap-gadget-arm-${arch}-key-`)
 
         const first = await runBundle(arch, keyDir)
         assert.equal(first.arch, NODE_ARCH[arch])
@@ -127,7 +126,7 @@ const ARM_CASES = ['Raspberry Pi', 'BeagleBone'].map(caseNamed)
 
 /** One hook run of the built bundle under Debian's QuickJS for ARM: the argv the recording snapctl saw. */
 async function runRuntimeOnArm(arch: ArmArch, c: RuntimeCase, snapData: string, label: string, bundle = requireBundle()): Promise<string[][]> {
-  const dir = mkdtempSync(join(workDir, `${arch}-${label}-`))
+  const dir = freshDir(`snap-gadget-arm-${arch}-${label}-`)
   const bin = join(dir, 'bin')
   writeRecordingSnapctl(bin)
   const log = join(dir, 'snapctl.log')
@@ -150,7 +149,7 @@ test("the runtime bundle on Debian's QuickJS for ARM makes the same snapctl call
       t.test(arch, async (t) => {
         if (!requireQuickJs(t, arch)) return
         for (const c of ARM_CASES) {
-          const snapData = mkdtempSync(join(workDir, `${arch}-data-`))
+          const snapData = freshDir(`snap-gadget-arm-${arch}-data-`)
           writeKeyFile(snapData, KEY)
           // c.expected is what the x86 runs on Node and QuickJS produce too (test/runtime/main.test.ts),
           // its signature made by node:crypto: tweetnacl on ARM QuickJS signs byte-identically.
@@ -159,7 +158,7 @@ test("the runtime bundle on Debian's QuickJS for ARM makes the same snapctl call
 
         // A key made on ARM: 0600, reused by the retry, and its signature verifies on x86.
         const pi = ARM_CASES[0]
-        const snapData = join(mkdtempSync(join(workDir, `${arch}-fresh-`)), 'data')
+        const snapData = join(freshDir(`snap-gadget-arm-${arch}-fresh-`), 'data')
         mkdirSync(snapData)
         const first = await runRuntimeOnArm(arch, pi, snapData, 'first')
         assert.equal(statSync(join(snapData, 'device-identity.key')).mode & 0o777, 0o600)

@@ -14,11 +14,11 @@
  *    before the production image first boots: the first attempt registers.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
+import {freshDir} from '../helpers/scratch.js'
 import {parseAssertions} from '../../src/assertions/index.js'
 import {loadServiceConfig, type RunningService, startDeviceService} from '../../src/service/index.js'
 import {runCli} from '../helpers/cli.js'
@@ -26,11 +26,12 @@ import {goJson} from '../helpers/hardware.js'
 import {GATE_API_KEY, type HardwareLab, HW_MODEL, labModel, makeHardwareLab} from '../service/hardware-lab.js'
 import {API_KEY, TestDevice} from '../service/helpers.js'
 import {bodyOf, type HookDevice, makeHookDevice, prepareDevice, prepareSerialRequest} from './hardware-device.js'
-import {readSnapctlLog} from './helpers.js'
+import {readSnapctlLog} from '../helpers/snapctl.js'
 
 let lab: HardwareLab
 let service: RunningService
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-factory-'))
+// Removed when the process ends, after the service is closed.
+const work = freshDir('snap-gadget-factory-')
 
 before(async () => {
   lab = makeHardwareLab()
@@ -40,7 +41,6 @@ before(async () => {
 after(async () => {
   await service.close()
   rmSync(lab.dir, {force: true, recursive: true})
-  rmSync(work, {force: true, recursive: true})
 })
 
 interface Answer {

@@ -9,25 +9,23 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chownSync, mkdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {setTimeout as delay} from 'node:timers/promises'
 
 import {HOOK_SNAPCTL_BUDGET_MS, SNAPCTL_GRACE_MS, SNAPCTL_TIMEOUT_MS} from '../../src/device/snapctl.js'
 import {MAX_SOURCE_BYTES} from '../../src/serial/sources/context.js'
-import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
+import {scratchDir} from '../helpers/scratch.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 import {API_KEY, caseNamed, KEY} from './cases.js'
-import {ALL_ENGINES, hookEnv, readSnapctlLog, requireBundle, runBundle, writeKeyFile, writeRecordingSnapctl} from './helpers.js'
+import {ALL_ENGINES, fileRoots, hookEnv, hookRunDir, requireBundle, runBundle} from './helpers.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-faults-'))
-const roots: string[] = []
+const work = scratchDir('snap-gadget-faults-')
+const root = fileRoots()
 const writers: (() => void)[] = []
-after(async () => {
+after(() => {
   for (const stop of writers) stop()
-  rmSync(work, {force: true, recursive: true})
-  await Promise.all(roots.map(removeRoot))
 })
 
 const bin = join(work, 'bin')
@@ -36,20 +34,7 @@ before(() => {
   writeRecordingSnapctl(bin)
 })
 
-let runs = 0
-function runDir(): {dir: string; log: string; snapData: string} {
-  const dir = join(work, `run-${runs++}`)
-  const snapData = join(dir, 'data')
-  mkdirSync(snapData, {recursive: true})
-  writeKeyFile(snapData, KEY)
-  return {dir, log: join(dir, 'snapctl.log'), snapData}
-}
-
-async function root(tree: Tree): Promise<string> {
-  const dir = await makeRoot(tree)
-  roots.push(dir)
-  return dir
-}
+const runDir = () => hookRunDir(work, KEY)
 
 /** A config whose whole chain is one `file` source reading `path`. */
 function fileConfig(dir: string, path: string): string {
@@ -93,15 +78,6 @@ function startWriter(script: string): () => void {
   return stop
 }
 
-/** A `snapctl` shell script: answers is-connected, and does `onSet` for set. */
-function writeSnapctl(dir: string, onSet: string): string {
-  mkdirSync(dir, {recursive: true})
-  const file = join(dir, 'snapctl')
-  writeFileSync(file, `#!/bin/sh\nprintf '%s\\n' "$*" >> "$SNAPCTL_LOG"\ncase "$1" in\n  is-connected) exit 0 ;;\n  set)\n${onSet}\n    ;;\nesac\nexit 0\n`)
-  chmodSync(file, 0o755)
-  return dir
-}
-
 for (const engine of ALL_ENGINES) {
   const runOn = (args: readonly string[], env: NodeJS.ProcessEnv) => runBundle(args, {engine, env})
   const pi = caseNamed('Raspberry Pi')
@@ -112,9 +88,13 @@ for (const engine of ALL_ENGINES) {
         const run = runDir()
         const pids = join(run.dir, 'pids')
         // The hanging call and a child of it both ignore SIGTERM; only SIGKILL to the group ends them.
-        const hanging = writeSnapctl(join(run.dir, 'bin'), `    trap '' TERM\n    sleep 300 &\n    echo "$$ $!" > ${JSON.stringify(pids)}\n    wait $!\n    sleep 300`)
+        const hanging = join(run.dir, 'bin')
+        writeRecordingSnapctl(hanging, {onSet: `    trap '' TERM\n    sleep 300 &\n    echo "$$ $!" > ${JSON.stringify(pids)}\n    wait $!\n    sleep 300`})
         const started = Date.now()
-        const result = await runOn(['--config', pi.config, '--root', await root(pi.tree())], hookEnv(hanging, {MODEL_APIKEY: API_KEY, SNAP_DATA: run.snapData, SNAP_NAME: 'acme-gadget', SNAPCTL_LOG: run.log}))
+        const result = await runOn(
+          ['--config', pi.config, '--root', await root(pi.tree())],
+          hookEnv(hanging, {MODEL_APIKEY: API_KEY, SNAP_DATA: run.snapData, SNAP_NAME: 'acme-gadget', SNAPCTL_CONNECTED: '*', SNAPCTL_LOG: run.log}),
+        )
         const elapsed = Date.now() - started
         assert.equal(result.code, 1, result.stderr)
         assert.match(result.stderr, /^prepare-device: snapctl set failed: snapctl did not answer in time \(stopped with SIGKILL; each call may take 20 s, all calls of a run 60 s\)/)
@@ -133,8 +113,9 @@ for (const engine of ALL_ENGINES) {
 
       it('one that echoes its arguments on failure: the api-key is masked in every output', async () => {
         const run = runDir()
-        const echoing = writeSnapctl(join(run.dir, 'bin'), `    echo "error: cannot set $*" >&2\n    echo "set $*"\n    exit 1`)
-        const env = hookEnv(echoing, {MODEL_APIKEY: API_KEY, SNAP_DATA: run.snapData, SNAP_NAME: 'acme-gadget', SNAPCTL_LOG: run.log})
+        const echoing = join(run.dir, 'bin')
+        writeRecordingSnapctl(echoing, {onSet: `    echo "error: cannot set $*" >&2\n    echo "set $*"\n    exit 1`})
+        const env = hookEnv(echoing, {MODEL_APIKEY: API_KEY, SNAP_DATA: run.snapData, SNAP_NAME: 'acme-gadget', SNAPCTL_CONNECTED: '*', SNAPCTL_LOG: run.log})
         for (const extra of [[], ['--json']]) {
           const result = await runOn(['--config', pi.config, '--root', await root(pi.tree()), ...extra], env)
           assert.equal(result.code, 1, result.stderr)
@@ -144,7 +125,7 @@ for (const engine of ALL_ENGINES) {
         }
 
         // snapctl did get the real value: the mask is only in what the hook prints.
-        assert.ok(readFileSync(run.log, 'utf8').includes(`"api-key":"${API_KEY}"`))
+        assert.ok(readSnapctlLog(run.log).some((argv) => argv[0] === 'set' && argv.includes(`device-service.headers={"api-key":"${API_KEY}"}`)))
       })
     })
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {type Engine, hookEnv, readSnapctlLog, runBundle, writeRecordingSnapctl} from './helpers.js'
+import {type Engine, hookEnv, runBundle} from './helpers.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 
 export const SERIAL = 'ACME-GW-000042'
 

@@ -15,11 +15,11 @@
  */
 import assert from 'node:assert/strict'
 import {createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, verify} from 'node:crypto'
-import {chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it, test} from 'node:test'
+import {describe, it, test} from 'node:test'
 
+import {scratchDir} from '../helpers/scratch.js'
 import {readHardwareIdKey, verifyNonceSignature} from '../../src/assertions/hardware-identity.js'
 import {readStationExports} from '../../src/identity/station-export.js'
 import {ecSign} from '../../src/runtime/hosts/noble-keys.js'
@@ -27,10 +27,10 @@ import {ARM_ARCHES, type ArmArch} from '../helpers/arm.js'
 import {quickJsCommand, requireQuickJs} from '../helpers/quickjs.js'
 import {runProcess} from '../helpers/cli.js'
 import {bodyOf, type DeviceOptions, type HookDevice, makeHookDevice, prepareDevice, prepareSerialRequest, SERIAL} from './hardware-device.js'
-import {ALL_ENGINES, readSnapctlLog, requireBundle, runBundle} from './helpers.js'
+import {ALL_ENGINES, requireBundle, runBundle} from './helpers.js'
+import {readSnapctlLog} from '../helpers/snapctl.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-hardware-'))
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-hardware-')
 const makeDevice = (name: string, options: Omit<DeviceOptions, 'parent'> = {}) => makeHookDevice(name, {...options, parent: work})
 
 /** Writes `key` as the device's hardware identity key (PKCS#8 PEM, 0600). */

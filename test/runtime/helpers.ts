@@ -1,7 +1,8 @@
 /**
- * Shared by the runtime tests: a recording `snapctl` to put on PATH, the built runtime bundle,
- * Go tools built from source in GOPATH mode (snapd's fake-snapctl, the yaml.v2 round-trip
- * program), and identity key files with a fixed seed so that bodies are byte-for-byte predictable.
+ * Shared by the runtime tests: the environment and directory of a hook run, root trees, the built
+ * runtime bundle, Go tools built from source in GOPATH mode (snapd's fake-snapctl, the yaml.v2
+ * round-trip program), and identity key files with a fixed seed so that bodies are byte-for-byte
+ * predictable. The recording snapctl is in ../helpers/snapctl.ts.
  */
 import assert from 'node:assert/strict'
 import {execFile, spawn, spawnSync} from 'node:child_process'
@@ -9,10 +10,12 @@ import {createHash, createPrivateKey, createPublicKey, sign} from 'node:crypto'
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
-import type {TestContext} from 'node:test'
+import {after, type TestContext} from 'node:test'
 import {promisify} from 'node:util'
 
 import {projectRoot, shared} from '../helpers/paths.js'
+import {freshDir} from '../helpers/scratch.js'
+import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 
 export const BUNDLE = join(projectRoot, 'dist', 'runtime', 'prepare-device.cjs')
 /**
@@ -56,68 +59,9 @@ export function requireBundle(): string {
   const text = readFileSync(BUNDLE, 'utf8')
   // tsc writes an unbundled file at the same path before esbuild replaces it.
   assert.doesNotMatch(text, /\bfrom\s*["']\.\.?\//, `${BUNDLE} imports relative modules: it is not the bundle (a build is running?)`)
-  const dir = mkdtempSync(join(tmpdir(), 'snap-gadget-bundle-'))
-  process.on('exit', () => rmSync(dir, {force: true, recursive: true}))
-  snapshot = join(dir, 'prepare-device.cjs')
+  snapshot = join(freshDir('snap-gadget-bundle-'), 'prepare-device.cjs')
   writeFileSync(snapshot, text)
   return snapshot
-}
-
-// --- recording snapctl ---------------------------------------------------------------------------
-
-/**
- * A `snapctl` that appends its exact argv as one JSON line to $SNAPCTL_LOG. `is-connected P`
- * exits 0 when P is listed in $SNAPCTL_CONNECTED (comma-separated, or `*`), 1 otherwise; for a
- * plug listed in $SNAPCTL_UNDECLARED it fails as snapd does for a plug the snap does not have.
- * $SNAPCTL_FAIL names a subcommand (set, unset) that fails with snapd's error text. `get KEY`
- * prints $SNAPCTL_GET_<KEY> (KEY with every other character than letters and digits as _) and a
- * newline, as snapctl prints a string option, or fails as snapd does for an option not set.
- */
-const RECORDER = `
-const {appendFileSync} = require('node:fs')
-const args = process.argv.slice(2)
-appendFileSync(process.env.SNAPCTL_LOG, JSON.stringify(args) + '\\n')
-const list = (name) => (process.env[name] || '').split(',').filter(Boolean)
-if (args[0] === 'is-connected') {
-  if (list('SNAPCTL_UNDECLARED').includes(args[1])) {
-    process.stderr.write('error: error running snapctl: snap "pi" has no plug or slot named "' + args[1] + '"\\n')
-    process.exit(1)
-  }
-  const connected = list('SNAPCTL_CONNECTED')
-  process.exit(connected.includes('*') || connected.includes(args[1]) ? 0 : 1)
-}
-if (args[0] === 'get') {
-  const value = process.env['SNAPCTL_GET_' + args[1].replace(/[^A-Za-z0-9]/g, '_')]
-  if (value === undefined) {
-    process.stderr.write('error: error running snapctl: snap "pi" has no "' + args[1] + '" configuration option\\n')
-    process.exit(1)
-  }
-  process.stdout.write(value + '\\n')
-  process.exit(0)
-}
-if (args[0] === process.env.SNAPCTL_FAIL) {
-  process.stderr.write('error: error running snapctl: cannot communicate with server: connection refused\\n')
-  process.exit(1)
-}
-`
-
-/** Writes the recording snapctl into `dir` (which then goes first on PATH). */
-export function writeRecordingSnapctl(dir: string): string {
-  mkdirSync(dir, {recursive: true})
-  const file = join(dir, 'snapctl')
-  // An absolute interpreter: no PATH lookup, and the same Node whatever PATH the test sets.
-  writeFileSync(file, `#!${process.execPath}\n${RECORDER}`)
-  chmodSync(file, 0o755)
-  return file
-}
-
-/** The argv of every snapctl call recorded in `log`, in order. */
-export function readSnapctlLog(log: string): string[][] {
-  if (!existsSync(log)) return []
-  return readFileSync(log, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as string[])
 }
 
 /** The environment of a hook run: nothing of the caller's snap variables, PATH led by `binDir`. */
@@ -129,6 +73,26 @@ export function hookEnv(binDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.P
   }
 
   return {...env, PATH: `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, ...extra}
+}
+
+/** One hook run's directory under `parent`: SNAP_DATA (`data`, holding `key` as the identity key file when given) and the recording snapctl's log. */
+export function hookRunDir(parent: string, key?: KnownKey): {dir: string; log: string; snapData: string} {
+  const dir = mkdtempSync(join(parent, 'run-'))
+  const snapData = join(dir, 'data')
+  mkdirSync(snapData)
+  if (key) writeKeyFile(snapData, key)
+  return {dir, log: join(dir, 'snapctl.log'), snapData}
+}
+
+/** What makes root trees (serial/helpers/root.ts) for a test file, all removed after its tests. Call it at the top level. */
+export function fileRoots(): (tree: Tree) => Promise<string> {
+  const roots: string[] = []
+  after(() => Promise.all(roots.map(removeRoot)))
+  return async (tree) => {
+    const dir = await makeRoot(tree)
+    roots.push(dir)
+    return dir
+  }
 }
 
 export interface RunResult {

@@ -8,39 +8,21 @@
  */
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, it} from 'node:test'
+import {before, describe, it} from 'node:test'
 
 import {parse} from 'yaml'
 
 import {verifyIdentity} from '../../src/identity/verify.js'
 import {projectRoot, shared} from '../helpers/paths.js'
-import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
+import {freshDir, scratchDir} from '../helpers/scratch.js'
 import {API_KEY, CASES, caseNamed, KEY, type RuntimeCase} from './cases.js'
-import {
-  buildGoTool,
-  fakeSnapctlSource,
-  goUnavailable,
-  hookEnv,
-  parseSnapdCheck,
-  readSnapctlLog,
-  requireBundle,
-  requireGo,
-  runBundle,
-  ALL_ENGINES,
-  writeFakeSnapctl,
-  writeKeyFile,
-  writeRecordingSnapctl,
-} from './helpers.js'
+import {buildGoTool, fakeSnapctlSource, goUnavailable, fileRoots, hookEnv, hookRunDir, parseSnapdCheck, requireBundle, requireGo, runBundle, ALL_ENGINES, writeFakeSnapctl} from './helpers.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 
-const work = mkdtempSync(join(tmpdir(), 'snap-gadget-runtime-'))
-const roots: string[] = []
-after(async () => {
-  rmSync(work, {force: true, recursive: true})
-  await Promise.all(roots.map(removeRoot))
-})
+const work = scratchDir('snap-gadget-runtime-')
+const root = fileRoots()
 
 const bin = join(work, 'bin')
 before(() => {
@@ -48,7 +30,6 @@ before(() => {
   writeRecordingSnapctl(bin)
 })
 
-let runs = 0
 interface Hook {
   dir: string
   log: string
@@ -58,19 +39,9 @@ interface Hook {
 
 /** A fresh hook environment: log file, SNAP_DATA (with the seeded key unless `seedKey` is false). */
 function hook(connected: readonly string[], extra: NodeJS.ProcessEnv = {}, seedKey = true): Hook {
-  const dir = join(work, `run-${runs++}`)
-  const snapData = join(dir, 'data')
-  mkdirSync(snapData, {recursive: true})
-  if (seedKey) writeKeyFile(snapData, KEY)
-  const log = join(dir, 'snapctl.log')
+  const {dir, log, snapData} = hookRunDir(work, seedKey ? KEY : undefined)
   const env = hookEnv(bin, {MODEL_APIKEY: API_KEY, SNAP_DATA: snapData, SNAP_NAME: 'acme-gadget', SNAPCTL_CONNECTED: connected.join(','), SNAPCTL_LOG: log, ...extra})
   return {dir, env, log, snapData}
-}
-
-async function root(tree: Tree): Promise<string> {
-  const dir = await makeRoot(tree)
-  roots.push(dir)
-  return dir
 }
 
 function writeConfig(dir: string, config: unknown): string {
@@ -153,7 +124,7 @@ for (const engine of ALL_ENGINES) {
 
       it('finds the config at $SNAP/runtime/registration.json', async () => {
         const c = caseNamed('ONIE')
-        const snap = join(work, `snap-${runs}`)
+        const snap = freshDir('snap-gadget-snap-')
         mkdirSync(join(snap, 'runtime'), {recursive: true})
         writeFileSync(join(snap, 'runtime', 'registration.json'), readFileSync(c.config))
         const h = hook(c.connected, {SNAP: snap})
@@ -215,7 +186,7 @@ for (const engine of ALL_ENGINES) {
         if (!requireGo(t, ['github.com/snapcore/snapd/jsonutil'])) return
         const c = caseNamed('Raspberry Pi')
         const hostileKey = `"'$(reboot)\`id\`✓😀\\`
-        const config = writeConfig(mkdtempSync(join(work, 'hostile-')), hostileConfig())
+        const config = writeConfig(freshDir('snap-gadget-hostile-'), hostileConfig())
         const readings = Object.fromEntries((await runWithFake(c, config, {MODEL_APIKEY: hostileKey})).map((r) => [r.key, r]))
         assert.deepEqual(readings['device-service.headers'].stored, {'api-key': hostileKey, 'x-note': HOSTILE_HEADER})
         const body = parse(readings['registration.body'].stored as string, {version: '1.1'}) as Record<string, unknown>

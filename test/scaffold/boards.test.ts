@@ -4,21 +4,21 @@
  * a profile can have, each refused with the file and the key.
  */
 import assert from 'node:assert/strict'
-import {cpSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {parse} from 'yaml'
 
+import {scratchDir} from '../helpers/scratch.js'
 import {UserError} from '../../src/errors.js'
 import {boardProfileIds, BUILTIN_BOARDS_DIR, listBoardProfiles, loadBoardProfile, selectFor} from '../../src/scaffold/boards.js'
 import {planScaffold} from '../../src/scaffold/plan.js'
 import {loadBoard} from '../../src/serial/boards.js'
 import {shared} from '../helpers/paths.js'
-import {BOARDS, tempDir, TIMESTAMP} from './helpers.js'
+import {BOARDS, TIMESTAMP} from './helpers.js'
 
-const work = tempDir('boards')
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-boards-')
 
 describe('the shipped board profiles', () => {
   it('are the four boards, for core22 and core24', () => {

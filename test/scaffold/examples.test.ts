@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join, relative} from 'node:path'
-import {after, it} from 'node:test'
+import {it} from 'node:test'
 
+import {scratchDir} from '../helpers/scratch.js'
 import {projectRoot} from '../helpers/paths.js'
-import {MATRIX, tempDir} from './helpers.js'
+import {MATRIX} from './helpers.js'
 
-const work = tempDir('examples')
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-examples-')
 const FIX = 'run "node scripts/generate-examples.mjs" (after the build) and commit examples/'
 
 function files(dir: string): Map<string, {content: Buffer; mode: number}> {

@@ -16,7 +16,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
@@ -25,21 +25,19 @@ import {parse} from 'yaml'
 
 import {projectRoot, shared} from '../helpers/paths.js'
 import {requireQuickJs} from '../helpers/quickjs.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
 import {assembleSnapTree, generate, hardwareFor, installHookEngine, MATRIX, type SigningKey, snapSign, tempDir, throwawayKey, toolMissing} from './helpers.js'
 import type {ScaffoldPlan} from '../../src/scaffold/plan.js'
 import {runCli} from '../helpers/cli.js'
 
 const API_KEY = 'test-api-key-not-secret'
-const cleanup: string[] = []
 let key: SigningKey | undefined
 const snapMissing = toolMissing('snap')
 const gpgMissing = toolMissing('gpg')
 
-after(() => {
-  for (const dir of cleanup) rmSync(dir, {force: true, recursive: true})
-  key?.cleanup()
-})
+// Directories from generate() and tempDir() are removed when the process ends; the key's agent is stopped here.
+after(() => key?.cleanup())
 
 // Canonical's snapcraft.json has OpenAPI `discriminator` keywords: compiled with strict: false,
 // and each file is judged on the branch its base selects (the root oneOf would report every branch).
@@ -54,20 +52,6 @@ async function validate(path: string): Promise<{code: null | number; findings: {
   return {code: result.code, findings: report.gadgets.flatMap((g) => g.findings)}
 }
 
-/** A recording snapctl: argv as JSON lines; `get api-key` prints $SNAPCTL_API_KEY; plugs in $SNAPCTL_CONNECTED are connected. */
-function writeSnapctl(dir: string): void {
-  mkdirSync(dir, {recursive: true})
-  const script = `#!${process.execPath}
-const {appendFileSync} = require('node:fs')
-const args = process.argv.slice(2)
-appendFileSync(process.env.SNAPCTL_LOG, JSON.stringify(args) + '\\n')
-if (args[0] === 'get') { process.stdout.write(process.env.SNAPCTL_API_KEY || ''); process.exit(0) }
-if (args[0] === 'is-connected') process.exit((process.env.SNAPCTL_CONNECTED || '').split(',').includes(args[1]) ? 0 : 1)
-`
-  writeFileSync(join(dir, 'snapctl'), script)
-  chmodSync(join(dir, 'snapctl'), 0o755)
-}
-
 for (const {base, board} of MATRIX) {
   describe(`${board} ${base}`, () => {
     let dir: string
@@ -77,7 +61,6 @@ for (const {base, board} of MATRIX) {
 
     before(async () => {
       ;({dir, plan} = await generate(board, base))
-      cleanup.push(join(dir, '..'))
       ;({partLog, tree: snapTree} = assembleSnapTree(dir, join(dir, '..', 'prime')))
     })
 
@@ -112,7 +95,6 @@ for (const {base, board} of MATRIX) {
       const scripts = [join(dir, 'snap', 'hooks', 'prepare-device'), join(dir, 'snap', 'hooks', 'configure')]
       const snapcraft = parse(readFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'utf8')) as {parts: Record<string, Record<string, unknown>>}
       const work = tempDir('scripts')
-      cleanup.push(work)
       for (const [name, part] of Object.entries(snapcraft.parts)) {
         for (const step of ['override-build', 'override-pull', 'override-stage', 'override-prime']) {
           if (typeof part[step] !== 'string') continue
@@ -141,12 +123,12 @@ for (const {base, board} of MATRIX) {
       const hardware = hardwareFor(board)
       const root = await makeRoot(hardware.tree)
       const work = tempDir('hook')
-      cleanup.push(work)
       try {
         // $SNAP/usr/bin/qjs: the hook's interpreter, reading the fixture tree.
         installHookEngine(snapTree, root)
         const bin = join(work, 'bin')
-        writeSnapctl(bin)
+        // `get api-key` answers $SNAPCTL_GET_api_key, and an empty line when the factory set none.
+        writeRecordingSnapctl(bin, {unset: 'empty'})
         const log = join(work, 'snapctl.log')
         const run = (env: Record<string, string>) => {
           rmSync(log, {force: true})
@@ -155,13 +137,7 @@ for (const {base, board} of MATRIX) {
             env: {HOME: work, PATH: `${bin}:/usr/bin:/bin`, SNAP: snapTree, SNAP_DATA: join(work, 'data'), SNAP_NAME: plan.name, SNAPCTL_CONNECTED: plan.plugs.join(','), SNAPCTL_LOG: log, ...env},
             timeout: 60_000,
           })
-          const calls = existsSync(log)
-            ? readFileSync(log, 'utf8')
-                .split('\n')
-                .filter(Boolean)
-                .map((l) => JSON.parse(l) as string[])
-            : []
-          return {calls, result}
+          return {calls: readSnapctlLog(log), result}
         }
 
         mkdirSync(join(work, 'data'))
@@ -185,7 +161,7 @@ for (const {base, board} of MATRIX) {
         assert.ok(body['identity-signature'], 'the body is signed with the device identity key')
 
         // The key from the factory (snap set <gadget> api-key=…) wins over the build's.
-        const factory = run({[plan.apiKeyEnv!]: '', SNAPCTL_API_KEY: 'factory-key'})
+        const factory = run({[plan.apiKeyEnv!]: '', SNAPCTL_GET_api_key: 'factory-key'})
         assert.equal(factory.result.status, 0, factory.result.stderr)
         assert.equal(factory.calls.at(-1)![2], `device-service.headers=${JSON.stringify({'api-key': 'factory-key'})}`)
 
@@ -240,7 +216,6 @@ describe("a core22 gadget's quickjs part", () => {
     const tarball = spawnSync('bash', [join(projectRoot, 'scripts', 'quickjs.sh'), 'source'], {encoding: 'utf8', timeout: 600_000})
     assert.equal(tarball.status, 0, tarball.stderr)
     const {dir, plan} = await generate('pc-amd64', 'core22')
-    cleanup.push(join(dir, '..'))
     const part = (parse(readFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'utf8')) as {parts: Record<string, Record<string, unknown>>}).parts.quickjs
     // What snapcraft does: unpack the source (one top directory, stripped), run override-build in it.
     const build = join(dir, '..', 'quickjs-build')
@@ -281,7 +256,6 @@ describe('the UC16/UC18 model form (--legacy-model)', () => {
   for (const {base, board} of MATRIX) {
     it(`${board} ${base}: snap sign accepts it`, {skip: snapMissing ?? gpgMissing}, async () => {
       const {dir} = await generate(board, base, {extraSnaps: ['network-manager'], legacyModel: true})
-      cleanup.push(join(dir, '..'))
       const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>
       assert.equal(model.snaps, undefined)
       assert.equal(model.grade, undefined)

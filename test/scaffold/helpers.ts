@@ -4,12 +4,12 @@
  * each board from ../shared/fixtures/hardware, and a throwaway GnuPG key for `snap sign`.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
-import {chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import {parse, stringify} from 'yaml'
 
+import {freshDir} from '../helpers/scratch.js'
 import {planScaffold, type ScaffoldOptions, type ScaffoldPlan} from '../../src/scaffold/plan.js'
 import {writeScaffold} from '../../src/scaffold/write.js'
 import {projectRoot, shared} from '../helpers/paths.js'
@@ -46,8 +46,9 @@ export function matrixOptions(board: string, base: string): Omit<ScaffoldOptions
   return {base: base as ScaffoldOptions['base'], board, brand: 'acme', kernel: own ? `acme-${board}-kernel` : undefined, timestamp: TIMESTAMP}
 }
 
+/** A new directory for one use, removed when the test file's process ends (or earlier, by whoever made it). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `snap-gadget-${prefix}-`))
+  return freshDir(`snap-gadget-${prefix}-`)
 }
 
 /** Plans and writes a gadget into a new temp dir; returns the dir and the plan. */

@@ -5,20 +5,20 @@
  * snapcraft.yaml, registration.json), with the generated hooks unchanged in shape.
  */
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {parse} from 'yaml'
 
+import {scratchDir} from '../helpers/scratch.js'
 import {UserError} from '../../src/errors.js'
 import {planScaffold, type PlannedFile, type ScaffoldOptions, type ScaffoldPlan} from '../../src/scaffold/plan.js'
 import {writeScaffold} from '../../src/scaffold/write.js'
-import {HOSTILE, tempDir, TIMESTAMP} from './helpers.js'
+import {HOSTILE, TIMESTAMP} from './helpers.js'
 import {runCli} from '../helpers/cli.js'
 
-const work = tempDir('hostile')
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-hostile-')
 const base: ScaffoldOptions = {board: 'pc-amd64', brand: 'acme', directory: join(work, 'plan'), timestamp: TIMESTAMP}
 
 async function attempt(options: Partial<ScaffoldOptions>): Promise<ScaffoldPlan | UserError> {

@@ -6,17 +6,17 @@
 import assert from 'node:assert/strict'
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
+import {scratchDir} from '../helpers/scratch.js'
 import {UserError} from '../../src/errors.js'
 import {planScaffold} from '../../src/scaffold/plan.js'
 import {STAGING_PREFIX, writeScaffold} from '../../src/scaffold/write.js'
 import {runCli, runProcess} from '../helpers/cli.js'
 import {binRun, projectRoot} from '../helpers/paths.js'
-import {tempDir, TIMESTAMP} from './helpers.js'
+import {TIMESTAMP} from './helpers.js'
 
-const work = tempDir('interrupted')
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-interrupted-')
 
 const initArgs = (dir: string, ...more: string[]) => ['init', '--board', 'pc-amd64', '--brand', 'acme', '--timestamp', TIMESTAMP, '--yes', ...more, dir]
 const init = (dir: string, ...more: string[]) => runCli(initArgs(dir, ...more), {cwd: work})

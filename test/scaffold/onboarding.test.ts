@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {readFileSync, rmSync, statSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
 import {Ajv} from 'ajv'
 import {parse} from 'yaml'
@@ -18,11 +18,6 @@ import {UserError} from '../../src/errors.js'
 import {planScaffold} from '../../src/scaffold/plan.js'
 import {binRun, shared} from '../helpers/paths.js'
 import {assembleSnapTree, generate, matrixOptions} from './helpers.js'
-
-const cleanup: string[] = []
-after(() => {
-  for (const dir of cleanup) rmSync(dir, {force: true, recursive: true})
-})
 
 function validate(path: string): {code: null | number; findings: {rule: string; message: string}[]} {
   const result = spawnSync(process.execPath, [binRun, 'validate', '--strict', '--json', path], {encoding: 'utf8', timeout: 60_000})
@@ -34,7 +29,6 @@ describe('init --onboarding hardware-identity', () => {
   for (const base of ['core22', 'core24'] as const) {
     it(`pc-amd64 ${base}: both hooks, assumes snapd2.74, no api-key, body or identity; validate --strict finds nothing`, async () => {
       const {dir, plan} = await generate('pc-amd64', base, {onboarding: 'hardware-identity'})
-      cleanup.push(join(dir, '..'))
       assert.equal(plan.onboarding, 'hardware-identity')
       assert.equal(plan.apiKeyEnv, null)
       const snapcraft = parse(readFileSync(join(dir, 'snap', 'snapcraft.yaml'), 'utf8')) as {assumes: string[]; hooks: Record<string, unknown>}
@@ -76,10 +70,8 @@ describe('init --onboarding hardware-identity', () => {
 
   it('a key type other than the default is written with the mode; api-key stays the default onboarding', async () => {
     const {dir} = await generate('raspberry-pi', 'core24', {hardwareKeyType: 'ecdsa-p384', onboarding: 'hardware-identity'})
-    cleanup.push(join(dir, '..'))
     assert.deepEqual((JSON.parse(readFileSync(join(dir, 'runtime', 'registration.json'), 'utf8')) as {onboarding: unknown}).onboarding, {keyType: 'ecdsa-p384', mode: 'hardware-identity'})
     const plain = await generate('raspberry-pi', 'core24')
-    cleanup.push(join(plain.dir, '..'))
     assert.equal(plain.plan.onboarding, 'api-key')
     assert.throws(() => statSync(join(plain.dir, 'snap', 'hooks', 'prepare-serial-request')), /ENOENT/)
     assert.match(readFileSync(join(plain.dir, 'runtime', 'registration.json'), 'utf8'), /"api-key"/)

@@ -4,17 +4,17 @@
  * hooks are executable, and a new project appears in one rename.
  */
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
+import {scratchDir} from '../helpers/scratch.js'
 import {UserError} from '../../src/errors.js'
 import {planScaffold, type ScaffoldPlan} from '../../src/scaffold/plan.js'
 import {checkScaffoldTarget, writeScaffold} from '../../src/scaffold/write.js'
-import {tempDir, TIMESTAMP} from './helpers.js'
+import {TIMESTAMP} from './helpers.js'
 
-const work = tempDir('write')
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-write-')
 const plan = (directory: string): Promise<ScaffoldPlan> => planScaffold({board: 'raspberry-pi', brand: 'acme', directory, timestamp: TIMESTAMP})
 
 describe('writeScaffold', () => {

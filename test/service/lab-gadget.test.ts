@@ -3,17 +3,16 @@
  * address, and the generated README's desk walk-through, which must match what serve really reads.
  */
 import assert from 'node:assert/strict'
-import {rmSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 
+import {scratchDir} from '../helpers/scratch.js'
 import {checkRegistrationConfig} from '../../src/device/config.js'
 import {planScaffold, type ScaffoldPlan} from '../../src/scaffold/plan.js'
 import {DEFAULT_LISTEN} from '../../src/service/index.js'
-import {tempDir, TIMESTAMP} from '../scaffold/helpers.js'
+import {TIMESTAMP} from '../scaffold/helpers.js'
 
-const work = tempDir('lab-gadget')
-after(() => rmSync(work, {force: true, recursive: true}))
+const work = scratchDir('snap-gadget-lab-gadget-')
 
 const file = (plan: ScaffoldPlan, path: string): string => {
   const found = plan.files.find((f) => f.path === path)

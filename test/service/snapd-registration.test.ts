@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {generateKeyPairSync} from 'node:crypto'
-import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {before, describe, it} from 'node:test'
 
@@ -18,7 +18,8 @@ import {binRun} from '../helpers/paths.js'
 import {assembleSnapTree, generate, hardwareFor, installHookEngine} from '../scaffold/helpers.js'
 import {makeRoot, removeRoot} from '../serial/helpers/root.js'
 import {buildDevicestateTests, devicestateUnavailable, runProgram} from './snapd-harness.js'
-import {scratchDir} from '../helpers/scratch.js'
+import {freshDir, scratchDir} from '../helpers/scratch.js'
+import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 
 /** Where `init --device-service local` points a gadget: serve on the factory's own machine. */
 const LAB_URL = 'http://127.0.0.1:8642/v1/'
@@ -73,19 +74,17 @@ async function gadgetRegistration(): Promise<string> {
     // $SNAP/usr/bin/qjs, the hook's interpreter: QuickJS, reading the captured board.
     installHookEngine(tree, root)
     const bin = join(project, 'bin')
-    writeFactorySnapctl(bin)
+    // `get api-key` answers what the factory set (`snap set <gadget> api-key=…`): $SNAPCTL_GET_api_key.
+    writeRecordingSnapctl(bin, {unset: 'empty'})
     const log = join(project, 'snapctl.log')
     mkdirSync(join(project, 'data'))
     const hook = spawnSync('sh', [join(tree, 'meta', 'hooks', 'prepare-device')], {
       encoding: 'utf8',
-      env: {HOME: project, PATH: `${bin}:/usr/bin:/bin`, SNAP: tree, SNAP_DATA: join(project, 'data'), SNAP_NAME: plan.name, SNAPCTL_API_KEY: API_KEY, SNAPCTL_CONNECTED: plan.plugs.join(','), SNAPCTL_LOG: log},
+      env: {HOME: project, PATH: `${bin}:/usr/bin:/bin`, SNAP: tree, SNAP_DATA: join(project, 'data'), SNAP_NAME: plan.name, SNAPCTL_GET_api_key: API_KEY, SNAPCTL_CONNECTED: plan.plugs.join(','), SNAPCTL_LOG: log},
       timeout: 60_000,
     })
     assert.equal(hook.status, 0, hook.stderr)
-    const calls = readFileSync(log, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as string[])
+    const calls = readSnapctlLog(log)
     const sets = calls.filter((argv) => argv[0] === 'set' || argv[0] === 'unset')
     assert.equal(sets.length, 1, JSON.stringify(calls))
 
@@ -113,23 +112,9 @@ async function gadgetRegistration(): Promise<string> {
   }
 }
 
-/** A recording snapctl (argv as JSON lines in $SNAPCTL_LOG) whose `get api-key` prints $SNAPCTL_API_KEY, as `snap set <gadget> api-key=…` in the factory. */
-function writeFactorySnapctl(dir: string): void {
-  mkdirSync(dir, {recursive: true})
-  const script = `#!${process.execPath}
-const {appendFileSync} = require('node:fs')
-const args = process.argv.slice(2)
-appendFileSync(process.env.SNAPCTL_LOG, JSON.stringify(args) + '\\n')
-if (args[0] === 'get' && args[1] === 'api-key') process.stdout.write(process.env.SNAPCTL_API_KEY || '')
-if (args[0] === 'is-connected') process.exit((process.env.SNAPCTL_CONNECTED || '').split(',').includes(args[1]) ? 0 : 1)
-`
-  writeFileSync(join(dir, 'snapctl'), script)
-  chmodSync(join(dir, 'snapctl'), 0o755)
-}
-
 /** Runs one test of our suite in the binary, against `node bin/run.js serve`. */
 function runSuite(binary: string, name: string): Promise<{code: null | number; output: string}> {
-  const scratch = mkdtempSync(join(work, 'run-'))
+  const scratch = freshDir('snap-gadget-snapd-registration-run-')
   return runProgram(binary, ['-test.run', '^TestDeviceManager$', '-check.f', `^snapGadgetServeSuite\\.${name}$`, '-check.v'], {
     cwd: scratch,
     env: {...process.env, SNAP_GADGET_COMMAND: JSON.stringify([process.execPath, binRun]), SNAP_GADGET_REGISTRATION: inputFile, TMPDIR: scratch},

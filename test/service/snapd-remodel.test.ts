@@ -9,13 +9,13 @@
  */
 import assert from 'node:assert/strict'
 import {createPrivateKey} from 'node:crypto'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import {buildFixtureTests, run, type SnapdLine, snapdSource} from '../doctor/snapd/build.js'
 import {binRun, fixtures} from '../helpers/paths.js'
-import {scratchDir} from '../helpers/scratch.js'
+import {freshDir, scratchDir} from '../helpers/scratch.js'
 
 const TESTS = ['TestReregistrationGetsTheNewModelsSerial', 'TestReregistrationToAModelThatDoesNotTakeItFailsWithServesMessage']
 const work = scratchDir('snap-gadget-snapd-remodel-')
@@ -30,7 +30,7 @@ for (const line of ['2.57', '2.77'] as SnapdLine[]) {
     it('the new model gets its serial with the same number and device key; a model that does not take the original is refused with serve’s message', async () => {
       if (typeof source === 'string') return
       const binary = await buildFixtureTests(source)
-      const scratch = mkdtempSync(join(work, `${line}-`))
+      const scratch = freshDir(`snap-gadget-snapd-remodel-${line}-`)
       const result = await run(binary, ['-test.run', '^TestDeviceManager$', '-check.f', `^snapGadgetReregSuite\\.(${TESTS.join('|')})$`, '-check.v'], {
         cwd: scratch,
         env: {...process.env, SNAP_GADGET_BRAND_KEY: brandKey, SNAP_GADGET_COMMAND: JSON.stringify([process.execPath, binRun]), TMPDIR: scratch},

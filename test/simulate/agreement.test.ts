@@ -15,7 +15,7 @@
  * registration options as snapd's own ctlcmd and config transaction do, errors included.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
@@ -23,7 +23,7 @@ import {type HookRun, prepareSimulatedDevice, readModel, registerDevice} from '.
 import {answerSnapctl, readSerialRequestConfig, replayConfig, type SnapctlRecord} from '../../src/simulate/snapctl-shim.js'
 import {buildDevicestateTests, devicestateUnavailable, runProgram} from '../service/snapd-harness.js'
 import {AGREEMENT_CASES, API_KEY, chain, craftedService, labDeviceOptions, makeSimulationLab, type SimulationLab, signLabModel} from './helpers.js'
-import {scratchDir} from '../helpers/scratch.js'
+import {freshDir, scratchDir} from '../helpers/scratch.js'
 
 const unavailable = devicestateUnavailable()
 const work = scratchDir('snap-gadget-agreement-')
@@ -59,7 +59,7 @@ describe("the simulator's verdict is snapd's", {skip: unavailable}, () => {
 
   /** snapd's DeviceManager registering once against `url`. */
   async function snapdVerdict(url: string, seed: string, name: string): Promise<SnapdVerdict> {
-    const dir = mkdtempSync(join(work, 'verdict-'))
+    const dir = freshDir('snap-gadget-agreement-verdict-')
     const input = join(dir, 'input.json')
     const output = join(dir, 'verdict.json')
     const trusted = `${chain.trusted[0].text}\n${chain.trusted[1].text}`
@@ -131,7 +131,7 @@ describe("the simulator's verdict is snapd's", {skip: unavailable}, () => {
       [['set', 'registration.proposed-serial']],
       [['set']],
     ]
-    const dir = mkdtempSync(join(work, 'typing-'))
+    const dir = freshDir('snap-gadget-agreement-typing-')
     const input = join(dir, 'input.json')
     const output = join(dir, 'readings.json')
     writeFileSync(input, JSON.stringify({output, typing}))

@@ -4,17 +4,16 @@
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {closeSync, mkdtempSync, openSync, readFileSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {closeSync, openSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 
+import {scratchDir} from '../helpers/scratch.js'
 import {descriptorSink} from '../../src/support/descriptor-sink.js'
 import {requireBundle} from '../runtime/helpers.js'
 
 describe('descriptorSink', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'snap-gadget-output-'))
-  after(() => rmSync(dir, {force: true, recursive: true}))
+  const dir = scratchDir('snap-gadget-output-')
 
   it('writes the text as UTF-8, all of it', () => {
     const file = join(dir, 'out')

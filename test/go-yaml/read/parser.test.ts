@@ -7,11 +7,11 @@
  */
 import fc from 'fast-check'
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
+import {freshDir} from '../../helpers/scratch.js'
 import type {YamlNode, YamlReadResult, YamlScalar} from '../../../src/go-yaml/read/ast.js'
 import {parseDocument} from 'yaml'
 import {readYaml} from '../../../src/go-yaml/read/parser.js'
@@ -599,21 +599,17 @@ describe('readYaml: where eemeli/yaml is wrong about libyaml', () => {
 
   const available = oracleAvailable()
   it('is confirmed by snapd itself', {skip: !available && !oracleRequired() && 'snapd oracle not installed'}, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'reader-differs-'))
-    try {
-      const files = PARSEYAML_DIFFERS.map(({input}, i) => {
-        const file = join(dir, `${i}.yaml`)
-        writeFileSync(file, input)
-        return file
-      })
-      const verdicts = runOracle(files)
-      assert.deepEqual(
-        verdicts.map((v) => v.error),
-        PARSEYAML_DIFFERS.map((d) => d.snapd),
-      )
-    } finally {
-      rmSync(dir, {force: true, recursive: true})
-    }
+    const dir = freshDir('reader-differs-')
+    const files = PARSEYAML_DIFFERS.map(({input}, i) => {
+      const file = join(dir, `${i}.yaml`)
+      writeFileSync(file, input)
+      return file
+    })
+    const verdicts = runOracle(files)
+    assert.deepEqual(
+      verdicts.map((v) => v.error),
+      PARSEYAML_DIFFERS.map((d) => d.snapd),
+    )
   })
 })
 
@@ -622,28 +618,24 @@ describe('readYaml: differential sample against snapd', () => {
   it('reports a YAML error exactly when snapd does, with its message (300 mutated documents)', {skip: !available && !oracleRequired() && 'snapd oracle not installed'}, () => {
     const texts = corpusTexts()
     const docs = [...fc.sample(mutatedGadgetArb(texts), {numRuns: 150, seed: 20_240_601}), ...fc.sample(syntaxMutatedArb(texts), {numRuns: 150, seed: 20_240_601})]
-    const dir = mkdtempSync(join(tmpdir(), 'reader-oracle-'))
-    try {
-      const files = docs.map((doc, i) => {
-        const file = join(dir, `${String(i).padStart(3, '0')}.yaml`)
-        writeFileSync(file, doc)
-        return file
-      })
-      const verdicts = runOracle(files)
-      const differences: string[] = []
-      let syntaxErrors = 0
-      for (const [i, v] of verdicts.entries()) {
-        const expected = snapdSyntaxError(v.error)
-        if (expected) syntaxErrors++
-        const actual = goMessage(readYaml(docs[i]))
-        if (actual !== expected) differences.push(`#${i}: snapd ${expected ?? (v.valid ? 'valid' : v.error)}, readYaml ${actual ?? 'no error'}`)
-      }
-
-      assert.deepEqual(differences, [])
-      // The sample is only worth something if it holds both kinds.
-      assert.ok(syntaxErrors > 30 && syntaxErrors < 270, `${syntaxErrors} syntax errors`)
-    } finally {
-      rmSync(dir, {force: true, recursive: true})
+    const dir = freshDir('reader-oracle-')
+    const files = docs.map((doc, i) => {
+      const file = join(dir, `${String(i).padStart(3, '0')}.yaml`)
+      writeFileSync(file, doc)
+      return file
+    })
+    const verdicts = runOracle(files)
+    const differences: string[] = []
+    let syntaxErrors = 0
+    for (const [i, v] of verdicts.entries()) {
+      const expected = snapdSyntaxError(v.error)
+      if (expected) syntaxErrors++
+      const actual = goMessage(readYaml(docs[i]))
+      if (actual !== expected) differences.push(`#${i}: snapd ${expected ?? (v.valid ? 'valid' : v.error)}, readYaml ${actual ?? 'no error'}`)
     }
+
+    assert.deepEqual(differences, [])
+    // The sample is only worth something if it holds both kinds.
+    assert.ok(syntaxErrors > 30 && syntaxErrors < 270, `${syntaxErrors} syntax errors`)
   })
 })

@@ -6,11 +6,11 @@
  * PostgreSQL walks the factory timeline with the station importing through another instance.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
+import {freshDir} from '../../helpers/scratch.js'
 import {parseAssertions} from '../../../src/assertions/index.js'
 import {loadServiceConfig, migrateDatabase, openStore, type ServiceStore, startDeviceService} from '../../../src/service/index.js'
 import {openSqliteStore} from '../../../src/service/store/sqlite.js'
@@ -48,7 +48,8 @@ const pgReason = postgresUnavailable()
 if (pgReason !== undefined && process.env.CI === 'true') throw new Error(`these tests need PostgreSQL in CI: ${pgReason}`)
 let server: PostgresServer | undefined
 let databases = 0
-const dir = mkdtempSync(join(tmpdir(), 'serve-identities-'))
+// Removed when the process ends: after the stores in it are closed.
+const dir = freshDir('serve-identities-')
 const opened: ServiceStore[] = []
 
 before(async () => {
@@ -58,7 +59,6 @@ before(async () => {
 after(async () => {
   for (const store of opened) await store.close().catch(() => {})
   await server?.stop()
-  rmSync(dir, {force: true, recursive: true})
 })
 
 interface Kind {

@@ -7,11 +7,11 @@
  * at once make one block, and serve on an allowlist sees what a station imports and blocks.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
+import {freshDir} from '../../helpers/scratch.js'
 import {blockDevice, importAllowedSerials, loadImportConfig, loadServiceConfig, migrateDatabase, openStore, readRefusalLog, type ServiceStore, startDeviceService} from '../../../src/service/index.js'
 import {openSqliteStore} from '../../../src/service/store/sqlite.js'
 import type {BlockTarget, NewRefusal} from '../../../src/service/store/types.js'
@@ -38,7 +38,8 @@ const refusal = (n: number, over: Partial<NewRefusal> = {}): NewRefusal => ({
 const pgReason = postgresUnavailable()
 let server: PostgresServer | undefined
 let databases = 0
-const dir = mkdtempSync(join(tmpdir(), 'serve-policy-store-'))
+// Removed when the process ends: after the stores in it are closed.
+const dir = freshDir('serve-policy-store-')
 const opened: ServiceStore[] = []
 
 before(async () => {
@@ -50,7 +51,6 @@ before(async () => {
 after(async () => {
   for (const store of opened) await store.close().catch(() => {})
   await server?.stop()
-  rmSync(dir, {force: true, recursive: true})
 })
 
 const kinds: {name: string; fresh: (count: number) => Promise<ServiceStore[]>}[] = [
