@@ -134,8 +134,9 @@ describe('planFastRun', () => {
   before(() => {
     root = freshDir('snap-gadget-launch-plan-')
     const schema: ManifestCommand = {args: {}, flags: {force: {allowNo: false, name: 'force', type: 'boolean'}}}
-    writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify({commands: {schema, validate}, version: '0.0.0'}))
     mkdirSync(join(root, 'dist', 'fast'), {recursive: true})
+    // The build's extract of the manifest (a command without a fast entry is not in it; one here shows it is not taken).
+    writeFileSync(join(root, 'dist', 'fast', 'commands.json'), JSON.stringify({commands: {schema, validate}}))
     writeFileSync(join(root, 'dist', 'fast', 'validate.cjs'), '')
     delete process.env.SNAP_GADGET_CONTENT_TYPE
   })
@@ -186,13 +187,23 @@ describe('planFastRun', () => {
     assert.ok(planFastRun(['validate', 'g.yaml'], root))
   })
 
-  it('falls back without a manifest, or with one that is not JSON', () => {
+  it('falls back without the commands file, or with one that is not JSON', () => {
     const bare = freshDir('snap-gadget-launch-bare-')
     assert.equal(planFastRun(['validate', 'g.yaml'], bare), undefined)
-    writeFileSync(join(bare, 'oclif.manifest.json'), '{"commands": {"validate": ')
+    mkdirSync(join(bare, 'dist', 'fast'), {recursive: true})
+    writeFileSync(join(bare, 'dist', 'fast', 'validate.cjs'), '')
+    writeFileSync(join(bare, 'dist', 'fast', 'commands.json'), '{"commands": {"validate": ')
     assert.equal(planFastRun(['validate', 'g.yaml'], bare), undefined)
-    writeFileSync(join(bare, 'oclif.manifest.json'), '{}')
+    writeFileSync(join(bare, 'dist', 'fast', 'commands.json'), '{}')
     assert.equal(planFastRun(['validate', 'g.yaml'], bare), undefined)
+  })
+
+  it("the build's commands file holds oclif.manifest.json's entries of exactly the commands with a fast entry", () => {
+    const manifest = JSON.parse(readFileSync(join(projectRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, ManifestCommand>}
+    const built = JSON.parse(readFileSync(join(projectRoot, 'dist', 'fast', 'commands.json'), 'utf8')) as {commands: Record<string, ManifestCommand>}
+    const fast = Object.fromEntries(Object.entries(manifest.commands).filter(([, command]) => command.fastEntry))
+    assert.deepEqual(Object.keys(fast).sort(), ['layout', 'validate'])
+    assert.deepEqual(built.commands, fast, 'dist/fast/commands.json is not what oclif.manifest.json says: run npm run build')
   })
 })
 

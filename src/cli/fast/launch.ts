@@ -4,7 +4,8 @@
  * Loading @oclif/core costs about as much as starting node itself, and `validate` is run on every
  * CI push and by editors on every save. So a command may declare `static fastEntry = '<name>'`: a
  * single-file bundle, dist/fast/<name>.cjs, that runs the command without oclif. The launcher reads
- * the command's flags from oclif.manifest.json (the same data oclif uses), parses argv with
+ * the command's flags from oclif.manifest.json's entry (the same data oclif uses; the build copies
+ * the fast commands' entries to dist/fast/commands.json), parses argv with
  * node:util's parseArgs, and takes it only when every token is one it fully understands; help,
  * unknown flags, bad values and anything unusual fall through to oclif, so every error and help
  * text still comes from oclif.
@@ -113,7 +114,8 @@ export function planFastRun(argv: string[], root: string): undefined | {entry: s
   if (!id || id.startsWith('-') || process.env.SNAP_GADGET_CONTENT_TYPE) return undefined
   let command: ManifestCommand | undefined
   try {
-    const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as {
+    // The build's extract of oclif.manifest.json: the commands with a fast entry (scripts/build.mjs).
+    const manifest = JSON.parse(readFileSync(join(root, 'dist', 'fast', 'commands.json'), 'utf8')) as {
       commands: Record<string, ManifestCommand>
     }
     command = manifest.commands[id]
