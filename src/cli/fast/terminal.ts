@@ -10,7 +10,6 @@
  * the architecture review asked for its removal, so it stays.
  */
 import {fstatSync, statSync} from 'node:fs'
-import {createRequire} from 'node:module'
 
 import {descriptorSink, type TextSink} from '../../support/descriptor-sink.js'
 
@@ -25,8 +24,9 @@ function isTerminal(fd: number): boolean {
   }
 
   if (rdev === nullDevice()) return false
-  const tty = createRequire(import.meta.url)('node:tty') as typeof import('node:tty')
-  return tty.isatty(fd)
+  // Loaded here and only here; process.getBuiltinModule (Node 20.16+) needs neither node:module
+  // nor import.meta.url, which a fast entry would otherwise load and compute on every start.
+  return process.getBuiltinModule('node:tty').isatty(fd)
 }
 
 function nullDevice(): number | undefined {
