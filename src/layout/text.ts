@@ -98,7 +98,7 @@ function tableText(volume: LaidOutVolume, paint: Paint, width: number): string {
 
   note(`volume ${volume.name}`, volume.marks)
   let safe = rows.map((row) => row.map((cell) => terminalSafe(cell)))
-  const widthsOf = (table: string[][]) => table[0].map((_, c) => Math.max(...table.map((row) => [...row[c]].length)))
+  const widthsOf = (table: string[][]) => table[0].map((_, c) => Math.max(...table.map((row) => codePoints(row[c]))))
   // Narrow terminals lose the end column first (start and size say it), then the type (the JSON,
   // SVG and HTML have it); what still does not fit is cut.
   for (const header of ['end', 'type']) {
@@ -122,23 +122,61 @@ function tableText(volume: LaidOutVolume, paint: Paint, width: number): string {
   return [...text, ...notes.flatMap((n) => wrap(n, width))].join('\n')
 }
 
+// Counted by code point, as [...text].length counts, without building the array: layout's start
+// is a benchmark target, and the table and its notes were most of the text picture's allocations.
+
+const isHighSurrogate = (unit: number) => unit >= 0xd8_00 && unit <= 0xdb_ff
+const isLowSurrogate = (unit: number) => unit >= 0xdc_00 && unit <= 0xdf_ff
+
+/** The UTF-16 index just past the first `count` code points of `text`. */
+function codePointEnd(text: string, count: number): number {
+  let at = 0
+  for (let k = 0; k < count && at < text.length; k++) at += isHighSurrogate(text.charCodeAt(at)) && isLowSurrogate(text.charCodeAt(at + 1)) ? 2 : 1
+  return at
+}
+
+function codePoints(text: string): number {
+  let pairs = 0
+  for (let i = 0; i < text.length - 1; i++) {
+    if (isHighSurrogate(text.charCodeAt(i)) && isLowSurrogate(text.charCodeAt(i + 1))) {
+      pairs++
+      i++
+    }
+  }
+
+  return text.length - pairs
+}
+
+const ANSI_STYLE = /\u001B\[\d+m/g
+
+/** Characters a terminal shows of `text`: ANSI styles not counted. */
+function visible(text: string): number {
+  return codePoints(text.includes('\u001B') ? text.replaceAll(ANSI_STYLE, '') : text)
+}
+
 /** A line cut to `width` characters, with an ellipsis. */
 function cut(line: string, width: number): string {
-  const chars = [...line]
-  return chars.length <= width ? line : `${chars.slice(0, width - 1).join('')}…`
+  return codePoints(line) <= width ? line : `${line.slice(0, codePointEnd(line, width - 1))}…`
 }
 
 /** Words to lines of at most `width` characters (ANSI styles not counted), continuation lines indented. */
 function wrap(line: string, width: number): string[] {
-  const visible = (text: string) => [...text.replaceAll(/\u001B\[\d+m/g, '')].length
   const out: string[] = []
   let current = ''
+  // visible(current), kept as words are added: a style never spans a space, so widths add up.
+  let shown = 0
   for (const word of line.split(' ')) {
-    const candidate = current === '' ? word : `${current} ${word}`
-    if (visible(candidate) <= width || current === '') current = candidate
-    else {
+    const size = visible(word)
+    if (current === '') {
+      current = word
+      shown = size
+    } else if (shown + 1 + size <= width) {
+      current = `${current} ${word}`
+      shown += 1 + size
+    } else {
       out.push(current)
       current = `    ${word}`
+      shown = 4 + size
     }
   }
 
@@ -154,8 +192,8 @@ function roleStyle(s: LaidOutStructure): Style {
 
 /** `wanted` if it fits in `room`, else `short`, else nothing. */
 function fitted(wanted: string, short: string, room: number): string {
-  if ([...wanted].length <= room) return wanted
-  if ([...short].length <= room) return short
+  if (codePoints(wanted) <= room) return wanted
+  if (codePoints(short) <= room) return short
   return ''
 }
 
