@@ -251,9 +251,12 @@ try {
 
     // Onboarding by hardware identity against api-key, in rounds that alternate which goes first.
     const rates = {apiKey: [], hardware: []}
+    const cpu = {apiKey: [], hardware: []}
     for (let round = 0; round < ROUNDS; round++) {
       for (const hardware of round % 2 === 0 ? [false, true] : [true, false]) {
-        rates[hardware ? 'hardware' : 'apiKey'].push((await load(`round-${round}-${hardware ? 'hardware' : 'api-key'}`, undefined, hardware)).rate)
+        const run = await load(`round-${round}-${hardware ? 'hardware' : 'api-key'}`, undefined, hardware)
+        rates[hardware ? 'hardware' : 'apiKey'].push(run.rate)
+        cpu[hardware ? 'hardware' : 'apiKey'].push(run.cpu)
       }
     }
 
@@ -262,6 +265,9 @@ try {
     console.log(`  api-key: ${median(rates.apiKey).toFixed(1)} registrations/s (${each(rates.apiKey)})`)
     console.log(`  hardware-identity: ${median(rates.hardware).toFixed(1)} registrations/s (${each(rates.hardware)})`)
     console.log(`  hardware-identity / api-key: ${(ratio * 100).toFixed(0)}% (median of the rounds' ratios; target ≥ 95%)`)
+    console.log(
+      `  serve's CPU per registration (all threads): api-key ${fmt(median(cpu.apiKey))}, hardware-identity ${fmt(median(cpu.hardware))}; api-key / hardware-identity: ${(medianRatio(cpu.apiKey, cpu.hardware) * 100).toFixed(0)}%`,
+    )
   }
 } finally {
   rmSync(dir, {force: true, recursive: true})
