@@ -214,6 +214,13 @@ describe('refusals a device is told about', () => {
     assert.notEqual(bad, forged)
     const refused = await register(url, new TestDevice(), {modelAssertion: bad, serial: 'ACME-0302'})
     assert.equal(refusal(refused).code, 'model-signature')
+    // The service remembers a model that verified by its bytes and signature: the genuine one,
+    // the tampered one again, and the genuine one once more are judged as each deserves.
+    assert.equal((await register(url, new TestDevice(), {modelAssertion: forged, serial: 'ACME-0303'})).status, 200)
+    assert.equal(refusal(await register(url, new TestDevice(), {modelAssertion: bad, serial: 'ACME-0304'})).code, 'model-signature')
+    const resigned = `${forged.slice(0, forged.lastIndexOf('\n\n') + 2)}${modelAssertion({signer: device.key}).slice(modelAssertion({signer: device.key}).lastIndexOf('\n\n') + 2)}`
+    assert.equal(refusal(await register(url, new TestDevice(), {modelAssertion: resigned, serial: 'ACME-0305'})).code, 'model-signature', 'the genuine content under another signature')
+    assert.equal((await register(url, new TestDevice(), {modelAssertion: forged, serial: 'ACME-0306'})).status, 200)
   })
 
   test('streams that are not a serial-request and a model', async () => {
