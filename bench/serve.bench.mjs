@@ -69,7 +69,8 @@ try {
 
   // Confinement needs taskset and two cores; without them only the unconfined run is made.
   const canConfine = availableParallelism() >= 2 && spawnSync('taskset', ['-p', String(process.pid)]).status === 0
-  const everyCore = `0-${availableParallelism() - 1}`
+  const everyCoreCount = availableParallelism()
+  const everyCore = `0-${everyCoreCount - 1}`
   const confine = (cpu) => {
     if (canConfine) spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)], {stdio: 'ignore'})
   }
@@ -199,7 +200,7 @@ try {
       `${rate.toFixed(1)} registrations/s = ${((rate / signLimit) * 100).toFixed(0)}% of the limit`,
       `latency (request-id + serial) p50 ${fmt(median(latencies))}, p99 ${fmt(percentile(latencies, 99))}`,
       `serve's CPU per registration: event loop ${perRegistration('eventLoop')}, other threads ${perRegistration('otherThreads')} (one signature alone: ${fmt(1000 / signLimit)})`,
-      ceiling(cpuAfter.eventLoop + cpuAfter.otherThreads - cpuBefore.eventLoop - cpuBefore.otherThreads, (devicesCpu.user + devicesCpu.system) / 1000, latencies.length),
+      ceiling(cpuAfter.eventLoop + cpuAfter.otherThreads - cpuBefore.eventLoop - cpuBefore.otherThreads, (devicesCpu.user + devicesCpu.system) / 1000, latencies.length, cpu !== undefined),
     ].join('\n    ')
   }
 
@@ -208,10 +209,12 @@ try {
    * serve's CPU and the devices' (their RSA-2048 signature, HTTP), so the cores divided by the two
    * bound the rate whatever serve does with its own share.
    */
-  const ceiling = (serveMs, devicesMs, count) => {
-    const perRegistration = (serveMs + devicesMs) / count
-    const most = (availableParallelism() * 1000) / perRegistration
-    return `the devices' own CPU per registration (this process): ${fmt(devicesMs / count)}; serve's and theirs together on ${availableParallelism()} cores allow at most ${most.toFixed(0)} registrations/s = ${((most / signLimit) * 100).toFixed(0)}% of the limit`
+  const ceiling = (serveMs, devicesMs, count, confined) => {
+    const devices = `the devices' own CPU per registration (this process): ${fmt(devicesMs / count)}`
+    const share = (most) => `${most.toFixed(0)} registrations/s = ${((most / signLimit) * 100).toFixed(0)}% of the limit`
+    // Confined, each side has its own core; else both share every core.
+    if (confined) return `${devices}; serve's core allows at most ${share((1000 * count) / serveMs)}, the devices' ${share((1000 * count) / devicesMs)}`
+    return `${devices}; serve's and theirs together on ${everyCoreCount} cores allow at most ${share((everyCoreCount * 1000 * count) / (serveMs + devicesMs))}`
   }
 
   console.log(`RSA-4096 signatures, node:crypto, one core: ${signLimit.toFixed(1)}/s (the limit)`)
