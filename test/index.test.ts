@@ -251,6 +251,7 @@ const ENTRY_POINTS: Record<string, string[]> = {
     'SNAPD_HOOK_TIMEOUT_MS',
     'SNAPD_HTTP_TIMEOUT_MS',
     'SerialPattern',
+    'deviceDataDir',
     'exchangeSerial',
     'generateDeviceKey',
     'prepareSimulatedDevice',

@@ -93,6 +93,16 @@ export async function registerFleet(options: FleetOptions): Promise<FleetSummary
     throw new UserError('E_USAGE', `--concurrency must be a whole number from 1 to ${MAX_FLEET_CONCURRENCY}, not ${concurrency}`, {hint: 'give how many devices register at the same time'})
   }
 
+  if (count > 1 && options.gadget.serialRequestHook) {
+    throw new UserError(
+      'E_USAGE',
+      `${options.gadget.name} onboards by hardware identity (it has a prepare-serial-request hook): each device makes its own hardware key, which the service must have imported before it registers`,
+      {
+        hint: 'register the devices one at a time, each with its own --device-dir, and import their identities (hardware-identity sign, serve import) between the runs',
+      },
+    )
+  }
+
   if (count > 1 && !options.serialPattern && !options.rootTemplate) {
     throw new UserError('E_REGISTER_PATTERN', `${count} devices need ${count} serials, and nothing makes them differ`, {
       hint: 'give --serial-pattern (e.g. ACME-{n:06}) or --root-template (a captured root with {n} where the serial is)',

@@ -1,5 +1,6 @@
 /**
- * The gadget's prepare-device hook, run as snapd runs it (overlord/hookstate, osutil.RunAndWait)
+ * The gadget's prepare-device hook (and, for hardware-identity onboarding, its
+ * prepare-serial-request hook, in the same data directories), run as snapd runs it (overlord/hookstate, osutil.RunAndWait)
  * but without snapd: the hook file itself, in its own process group, with the environment snapd
  * gives a hook (SNAP, SNAP_NAME, SNAP_DATA, SNAP_SAVE_DATA, …, and the hook's environment from
  * snap.yaml), killed after the hook timeout (snapd's is 10 minutes), its combined output kept as
@@ -43,6 +44,13 @@ interface HookRunOptions {
   timeoutMs: number
   /** An empty directory for this run; the caller removes it. */
   workDir: string
+  /**
+   * Where the device's data directories are (SNAP_DATA, SNAP_COMMON, SNAP_SAVE_DATA, …): kept
+   * between the device's hooks and, when the caller keeps it, between runs. Default: in workDir.
+   */
+  dataDir?: string
+  /** The gadget's configuration before the hook; default: the factory's api-key, when given. */
+  initial?: Record<string, OptionValue>
   /** The device architecture (SNAP_ARCH). */
   architecture: string
   signal?: AbortSignal
@@ -73,20 +81,35 @@ export interface HookReport {
 export interface HookRun {
   report: HookReport
   config?: SerialRequestConfig
+  /** The gadget's whole configuration after the hook, when it succeeded (what the next hook starts from). */
+  options?: Record<string, OptionValue>
+}
+
+export type GadgetHook = 'prepare-device' | 'prepare-serial-request'
+
+/** Runs the prepare-serial-request hook (snapd 2.74+) and returns the configuration it left; its report says how it ran. */
+export async function runSerialRequestHook(options: HookRunOptions): Promise<HookRun> {
+  return runGadgetHook('prepare-serial-request', options)
 }
 
 /** Runs the prepare-device hook and reads what it set. */
 export async function runPrepareDeviceHook(options: HookRunOptions): Promise<HookRun> {
+  return runGadgetHook('prepare-device', options)
+}
+
+async function runGadgetHook(name: GadgetHook, options: HookRunOptions): Promise<HookRun> {
   const started = performance.now()
   const redactor = new SecretRedactor()
   if (options.apiKey) redactor.add(options.apiKey, '<api-key>')
-  const initial = initialConfig(options.apiKey)
-  if (!options.gadget.hook) {
-    const {config} = readSerialRequestConfig(replayConfig({gadget: options.configName, initial}, []))
-    return {config, report: {calls: [], config: config && masked(config, redactor), exitCode: null, ignored: [], ms: 0, output: '', ran: false, signal: null, timedOut: false}}
+  const initial = options.initial ?? initialConfig(options.apiKey)
+  const hook = name === 'prepare-device' ? options.gadget.hook && {environment: options.gadget.environment, file: options.gadget.hook} : options.gadget.serialRequestHook
+  if (!hook) {
+    const replayed = replayConfig({gadget: options.configName, initial}, [])
+    const {config} = readSerialRequestConfig(replayed)
+    return {config, options: replayed.all(), report: {calls: [], config: config && masked(config, redactor), exitCode: null, ignored: [], ms: 0, output: '', ran: false, signal: null, timedOut: false}}
   }
 
-  const layout = prepareLayout(options)
+  const layout = prepareLayout(name, hook, initial, options)
   const child = spawn(layout.hook, [], {cwd: layout.env.SNAP_DATA, detached: true, env: layout.env, stdio: ['ignore', 'pipe', 'pipe']})
   const output = new TailBuffer(OUTPUT_BYTES)
   child.stdout.on('data', (chunk: Buffer) => output.write(chunk))
@@ -126,11 +149,11 @@ export async function runPrepareDeviceHook(options: HookRunOptions): Promise<Hoo
   let text = truncateOutput(output.text(), OUTPUT_LINES, OUTPUT_BYTES)
   let failure: string | undefined
   if (ended.error !== undefined) {
-    failure = `run hook "prepare-device": ${ended.error === 'EACCES' ? `fork/exec ${layout.hook}: permission denied (the hook file must be executable)` : `fork/exec ${layout.hook}: ${ended.error}`}`
+    failure = `run hook ${JSON.stringify(name)}: ${ended.error === 'EACCES' ? `fork/exec ${layout.hook}: permission denied (the hook file must be executable)` : `fork/exec ${layout.hook}: ${ended.error}`}`
   } else if (timedOut || ended.code !== 0) {
     const reason = timedOut ? `exceeded maximum runtime of ${goDuration(options.timeoutMs)}` : aborted ? 'aborted' : ended.signal ? `signal: ${signalName(ended.signal)}` : `exit status ${ended.code}`
     if (timedOut || aborted) text = `${text}\n<${reason}>`
-    failure = `run hook "prepare-device": ${outputError(text, reason)}`
+    failure = `run hook ${JSON.stringify(name)}: ${outputError(text, reason)}`
   }
 
   const maskCall = (record: SnapctlRecord): SnapctlRecord => ({
@@ -152,10 +175,12 @@ export async function runPrepareDeviceHook(options: HookRunOptions): Promise<Hoo
   if (failure !== undefined) return {report: {...report, failedTask: 'hook', failure: redactor.redact(failure)}}
 
   const config = replayConfig({gadget: options.configName, initial}, calls)
-  const read = readSerialRequestConfig(config)
   report.ignored = config.ignored.map((i) => ({argument: redactor.redact(i.argument), reason: i.reason}))
+  // What snapd reads of prepare-serial-request's work is registration.body alone (the caller's).
+  if (name === 'prepare-serial-request') return {options: config.all(), report}
+  const read = readSerialRequestConfig(config)
   if (read.error !== undefined) return {report: {...report, failedTask: 'request-serial', failure: redactor.redact(read.error)}}
-  return {config: read.config, report: {...report, config: masked(read.config!, redactor)}}
+  return {config: read.config, options: config.all(), report: {...report, config: masked(read.config!, redactor)}}
 }
 
 /** The values as a report shows them: credential headers as <name>, and the api-key nowhere. */
@@ -175,26 +200,27 @@ interface Layout {
  * The hook's world in `workDir`: snap/ (SNAP: the gadget's files, and the engine wrapper as
  * usr/bin/qjs), bin/snapctl, the shim's state, and the data directories snapd makes for a snap.
  */
-function prepareLayout(options: HookRunOptions): Layout {
+function prepareLayout(name: GadgetHook, hook: {file: string; environment: Record<string, string>}, initial: Record<string, OptionValue>, options: HookRunOptions): Layout {
   const {gadget, workDir} = options
   const snap = join(workDir, 'snap')
   mkdirSync(snap)
   mirror(gadget.dir, snap, new Set(['usr', ...(gadget.kind === 'project' ? ['meta'] : [])]))
   if (gadget.kind === 'project') {
     mkdirSync(join(snap, 'meta', 'hooks'), {recursive: true})
-    symlinkSync(gadget.hook!, join(snap, 'meta', 'hooks', 'prepare-device'))
+    symlinkSync(hook.file, join(snap, 'meta', 'hooks', name))
   }
 
   mkdirSync(join(snap, 'usr', 'bin'), {recursive: true})
   mirror(join(gadget.dir, 'usr'), join(snap, 'usr'), new Set(['bin']))
   mirror(join(gadget.dir, 'usr', 'bin'), join(snap, 'usr', 'bin'), new Set(['qjs']))
-  writeExecutable(join(snap, 'usr', 'bin', 'qjs'), engineWrapper(options.engine, options.root))
+  // Captured hardware is prepare-device's to read; prepare-serial-request reads only the key it made.
+  writeExecutable(join(snap, 'usr', 'bin', 'qjs'), engineWrapper(options.engine, name === 'prepare-device' ? options.root : undefined))
 
   const bin = join(workDir, 'bin')
   mkdirSync(bin)
   const log = join(workDir, 'snapctl.log')
   const stateFile = join(workDir, 'snapctl-state.json')
-  writeFileSync(stateFile, encodeShimState({disconnected: [...options.disconnected], gadget: options.configName, initial: initialConfig(options.apiKey), log, plugs: gadget.plugs}), {mode: 0o600})
+  writeFileSync(stateFile, encodeShimState({disconnected: [...options.disconnected], gadget: options.configName, initial, log, plugs: gadget.plugs}), {mode: 0o600})
   const entry = join(workDir, 'snapctl.mjs')
   writeFileSync(entry, `import {snapctlShimMain} from ${JSON.stringify(shimModuleUrl())}\nprocess.exitCode = snapctlShimMain(${JSON.stringify(stateFile)}, process.argv.slice(2))\n`)
   const loaders = loaderFlags()
@@ -202,14 +228,15 @@ function prepareLayout(options: HookRunOptions): Layout {
   const cd = loaders.length > 0 ? `cd ${shellQuote(process.cwd())} || exit 1\n` : ''
   writeExecutable(join(bin, 'snapctl'), `#!/bin/sh\n${cd}exec ${[process.execPath, ...loaders, entry].map(shellQuote).join(' ')} "$@"\n`)
 
-  const name = gadget.name
+  const snapName = gadget.name
   const revision = 'x1'
+  const data = options.dataDir ?? workDir
   const dirs = {
-    SNAP_COMMON: join(workDir, 'var', 'snap', name, 'common'),
-    SNAP_DATA: join(workDir, 'var', 'snap', name, revision),
-    SNAP_SAVE_DATA: join(workDir, 'var', 'lib', 'snapd', 'save', 'snap', name),
-    SNAP_USER_COMMON: join(workDir, 'root', 'snap', name, 'common'),
-    SNAP_USER_DATA: join(workDir, 'root', 'snap', name, revision),
+    SNAP_COMMON: join(data, 'var', 'snap', snapName, 'common'),
+    SNAP_DATA: join(data, 'var', 'snap', snapName, revision),
+    SNAP_SAVE_DATA: join(data, 'var', 'lib', 'snapd', 'save', 'snap', snapName),
+    SNAP_USER_COMMON: join(data, 'root', 'snap', snapName, 'common'),
+    SNAP_USER_DATA: join(data, 'root', 'snap', snapName, revision),
   }
   for (const dir of Object.values(dirs)) mkdirSync(dir, {recursive: true})
   const env: Record<string, string> = {
@@ -218,9 +245,9 @@ function prepareLayout(options: HookRunOptions): Layout {
     SNAP: snap,
     SNAP_ARCH: options.architecture,
     SNAP_INSTANCE_KEY: '',
-    SNAP_INSTANCE_NAME: name,
+    SNAP_INSTANCE_NAME: snapName,
     SNAP_LIBRARY_PATH: '/var/lib/snapd/lib/gl:/var/lib/snapd/lib/gl32:/var/lib/snapd/void',
-    SNAP_NAME: name,
+    SNAP_NAME: snapName,
     SNAP_REAL_HOME: dirs.SNAP_USER_DATA,
     SNAP_REVISION: revision,
     SNAP_VERSION: gadget.version,
@@ -228,8 +255,8 @@ function prepareLayout(options: HookRunOptions): Layout {
   }
   if (process.env.LANG) env.LANG = process.env.LANG
   // snap.yaml's environment, its $VARs expanded against the hook's environment as snapd does.
-  for (const [key, value] of Object.entries(gadget.environment)) env[key] = value.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a?: string, b?: string) => env[a ?? b ?? ''] ?? '')
-  return {env, hook: join(snap, 'meta', 'hooks', 'prepare-device'), log}
+  for (const [key, value] of Object.entries(hook.environment)) env[key] = value.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a?: string, b?: string) => env[a ?? b ?? ''] ?? '')
+  return {env, hook: join(snap, 'meta', 'hooks', name), log}
 }
 
 /** The gadget's configuration before the hook: the api-key the factory set, when it did. */

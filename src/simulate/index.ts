@@ -3,7 +3,8 @@
  * (registerFleet) against any device service, with snapd's own checks of what comes back. The
  * SDK returns data and reports steps through callbacks; it never prints.
  */
-import {existsSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {resolve} from 'node:path'
 
 import {ioError, UserError} from '../errors.js'
 
@@ -39,4 +40,23 @@ export function writeSerialAssertion(file: string, text: string, options: {force
   } catch (error) {
     throw ioError(file, error, 'write')
   }
+}
+
+/**
+ * A device's data directory for --device-dir: made when missing (it holds the device's state
+ * between runs, so an existing one is reused, not replaced); anything but a directory is refused.
+ */
+export function deviceDataDir(path: string): string {
+  const dir = resolve(path)
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new UserError('E_IO_ENOTDIR', `${path} is not a directory`, {file: path, hint: "give a directory for the device's data, or a path where one can be made", kind: 'io'})
+  }
+
+  try {
+    mkdirSync(dir, {mode: 0o700, recursive: true})
+  } catch (error) {
+    throw ioError(path, error, 'create')
+  }
+
+  return dir
 }

@@ -40,6 +40,11 @@ export interface GadgetTree {
   plugs: string[]
   /** The environment snap.yaml gives the hook: the snap's, then the hook's own. */
   environment: Record<string, string>
+  /**
+   * The prepare-serial-request hook (hardware-identity onboarding, snapd 2.74 and later), with the
+   * environment snap.yaml gives it; undefined when the gadget has none.
+   */
+  serialRequestHook?: {file: string; environment: Record<string, string>}
 }
 
 /** Reads a gadget project directory or a built snap tree. */
@@ -75,16 +80,18 @@ export function readGadgetTree(path: string): GadgetTree {
 
   const name = typeof snap.name === 'string' ? snap.name : ''
   if (name === '') throw new UserError('E_REGISTER_GADGET', `${yamlFile} has no name`, {file: yamlFile, hint: 'a snap needs a name'})
-  const hookFile = join(dir, kind === 'snap' ? 'meta/hooks/prepare-device' : 'snap/hooks/prepare-device')
   const hooks = isMap(snap.hooks) ? snap.hooks : {}
-  const hook = isMap(hooks['prepare-device']) ? hooks['prepare-device'] : {}
+  const hookFile = (hook: string) => join(dir, kind === 'snap' ? `meta/hooks/${hook}` : `snap/hooks/${hook}`)
+  const hookEnvironment = (hook: string) => ({...stringMap(snap.environment), ...stringMap(isMap(hooks[hook]) ? hooks[hook].environment : undefined)})
+  const serialRequestFile = hookFile('prepare-serial-request')
   return {
     dir,
-    environment: {...stringMap(snap.environment), ...stringMap(hook.environment)},
-    hook: existsSync(hookFile) ? hookFile : undefined,
+    environment: hookEnvironment('prepare-device'),
+    hook: existsSync(hookFile('prepare-device')) ? hookFile('prepare-device') : undefined,
     kind,
     name,
     plugs: plugAndSlotNames(snap),
+    ...(existsSync(serialRequestFile) ? {serialRequestHook: {environment: hookEnvironment('prepare-serial-request'), file: serialRequestFile}} : {}),
     version: snap.version === undefined ? '' : String(snap.version),
   }
 }

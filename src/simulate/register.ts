@@ -4,7 +4,11 @@
  * 1. the device key: RSA, 4096 bits as snapd makes it (handlers_serial.go keyLength), on the
  *    thread pool;
  * 2. the gadget's prepare-device hook (hook.ts), and what it set read with snapd's types;
- * 3. request-id: `POST {url}request-id`, empty body, User-Agent and device-service.headers;
+ * 3. request-id: `POST {url}request-id`, empty body, User-Agent and device-service.headers; then,
+ *    when the gadget has one, its prepare-serial-request hook as snapd 2.74 and later run it
+ *    (handlers_serial.go maybeRunPrepareSerialRequestHook): registration.request-id set to the
+ *    nonce, the hook run, and the registration.body it left (a JSON object with the mandatory
+ *    fields) as the serial-request's body;
  * 4. the serial-request, signed by the device key (brand-id, model, request-id, device-key, the
  *    proposed serial, the body), followed by the model assertion;
  * 5. `POST {url}serial` with snapd's headers, and snapd's own checks of the answer, in snapd's
@@ -27,11 +31,11 @@ import {signAssertionAsync} from '../assertions/sign.js'
 import {isSecretHeader, SecretRedactor} from '../device/redact.js'
 import {UserError} from '../errors.js'
 import {DeviceAssertionDb} from './device-db.js'
-import {firstJsonValue, GoNumber, type GoJsonValue} from './go-json.js'
-import {type HookReport, type HookRun, runPrepareDeviceHook, SNAPD_HOOK_TIMEOUT_MS} from './hook.js'
+import {firstJsonValue, goJson, GoNumber, type GoJsonValue, jsonKind} from './go-json.js'
+import {type HookReport, type HookRun, runPrepareDeviceHook, runSerialRequestHook, SNAPD_HOOK_TIMEOUT_MS} from './hook.js'
 import {SNAPD_HTTP_TIMEOUT_MS, SNAPD_MAX_REDIRECTS, type SnapdResponse, snapdRequest, TransportError, wireHeaders} from './http.js'
 import type {GadgetTree, HookEngine, ModelInput} from './inputs.js'
-import type {SerialRequestConfig} from './snapctl-shim.js'
+import {GadgetConfig, type OptionValue, type SerialRequestConfig} from './snapctl-shim.js'
 import {rfc3339} from '../support/rfc3339.js'
 
 /** The RSA key size snapd gives every device (handlers_serial.go keyLength). */
@@ -146,6 +150,12 @@ export interface DeviceOptions {
   deviceKey?: SigningKey
   /** An earlier run of the hook, reused instead of running it again. */
   hook?: HookRun
+  /**
+   * The device's data directories (SNAP_DATA, SNAP_COMMON, SNAP_SAVE_DATA under var/…), kept
+   * between runs: a hardware identity key made by prepare-device stays, and so does its export
+   * for the factory station. By default they live only as long as the registration.
+   */
+  deviceDir?: string
   limits?: Partial<RegistrationLimits>
   now?: () => Date
   signal?: AbortSignal
@@ -162,15 +172,25 @@ export interface PreparedDevice {
   checks: CheckResult[]
   overrides: string[]
   timings: {keyMs: number; hookMs: number}
+  /** The device's data directories, which prepare-serial-request needs too. */
+  dataDir?: string
+  /** Whether the registration made dataDir, and removes it when done. */
+  ownsDataDir?: boolean
+  /** The gadget's whole configuration after prepare-device: what prepare-serial-request starts from. */
+  gadgetOptions?: Record<string, OptionValue>
 }
 
 /** Registers one device: key, hook, request-id, serial-request, serial and snapd's checks. */
 export async function registerDevice(options: DeviceOptions): Promise<RegistrationResult> {
   const started = performance.now()
   const prepared = await prepareSimulatedDevice(options)
-  const result = await exchangeSerial(prepared, options)
-  result.timings.totalMs = performance.now() - started
-  return result
+  try {
+    const result = await exchangeSerial(prepared, options)
+    result.timings.totalMs = performance.now() - started
+    return result
+  } finally {
+    if (prepared.ownsDataDir && prepared.dataDir) await rm(prepared.dataDir, {force: true, recursive: true})
+  }
 }
 
 /** Makes the device key and runs the hook (or reuses the given ones), and applies the overrides. */
@@ -190,6 +210,9 @@ export async function prepareSimulatedDevice(options: DeviceOptions): Promise<Pr
   report({bits: key.bits, generated: options.deviceKey === undefined, keyId: key.keyId, kind: 'device-key', ms: keyMs})
 
   let run = options.hook
+  // The data directories outlive the hook when prepare-serial-request needs them, or the caller keeps them.
+  const ownsDataDir = !run && options.deviceDir === undefined && options.gadget.serialRequestHook !== undefined
+  const dataDir = run ? undefined : (options.deviceDir ?? (ownsDataDir ? await mkdtemp(join(tmpdir(), 'snap-gadget-device-data-')) : undefined))
   if (!run) {
     const workDir = await mkdtemp(join(tmpdir(), 'snap-gadget-device-'))
     try {
@@ -197,6 +220,7 @@ export async function prepareSimulatedDevice(options: DeviceOptions): Promise<Pr
         apiKey: options.apiKey,
         architecture: String(options.model.model.assertion.headers.architecture ?? 'amd64'),
         configName: options.model.gadget,
+        dataDir,
         disconnected: options.disconnected ?? [],
         engine: options.engine,
         gadget: options.gadget,
@@ -205,6 +229,9 @@ export async function prepareSimulatedDevice(options: DeviceOptions): Promise<Pr
         timeoutMs: options.limits?.hookTimeoutMs ?? DEFAULT_LIMITS.hookTimeoutMs,
         workDir,
       })
+    } catch (error) {
+      if (ownsDataDir && dataDir) await rm(dataDir, {force: true, recursive: true})
+      throw error
     } finally {
       await rm(workDir, {force: true, recursive: true})
     }
@@ -252,6 +279,7 @@ export async function prepareSimulatedDevice(options: DeviceOptions): Promise<Pr
   }
 
   if (config && config.url === '') {
+    if (ownsDataDir && dataDir) await rm(dataDir, {force: true, recursive: true})
     throw new UserError(
       'E_REGISTER_URL',
       'the hook set no device-service.url: the device would ask the Canonical store for its serial (https://api.snapcraft.io/api/v1/snaps/auth/request-id, then …/devices), which the simulator does not play',
@@ -259,7 +287,81 @@ export async function prepareSimulatedDevice(options: DeviceOptions): Promise<Pr
     )
   }
 
-  return {checks, config, hook, key, overrides, steps, timings: {hookMs: hook.ms, keyMs}}
+  return {checks, config, dataDir, gadgetOptions: run.options, hook, key, overrides, ownsDataDir, steps, timings: {hookMs: hook.ms, keyMs}}
+}
+
+/** The hardware proof's mandatory fields, as snapd 2.74–2.77 names them (handlers_serial.go:1005). */
+const MANDATORY_PROOF_FIELDS = ['hardware-id-key-sha384', 'request-id-signature']
+
+/**
+ * maybeRunPrepareSerialRequestHook (handlers_serial.go:952-1013): registration.request-id set to
+ * the nonce, the hook run in the device's data directories, and registration.body read back as
+ * the raw JSON snapd keeps (Go's encoding of the value the hook set), which must be a JSON object
+ * with the mandatory fields. Its bytes replace the body prepare-device set.
+ */
+async function serialRequestBody(prepared: PreparedDevice, options: DeviceOptions, nonce: string): Promise<{body: string; check: CheckResult} | {failure: CheckResult}> {
+  const failure = (snapd: string, summary: string): {failure: CheckResult} => ({
+    failure: {check: 'hook', outcome: 'refused', snapd: `failed to run prepare serial request hook: ${snapd}`, source: 'overlord/devicestate/handlers_serial.go:393-396, 952-1013', status: 'failed', summary},
+  })
+  const before = new GadgetConfig(options.model.gadget, prepared.gadgetOptions ?? {})
+  before.apply({argument: `registration.request-id=${nonce}`, key: 'registration.request-id', value: nonce})
+  const workDir = await mkdtemp(join(tmpdir(), 'snap-gadget-device-'))
+  let run: HookRun
+  try {
+    run = await runSerialRequestHook({
+      apiKey: options.apiKey,
+      architecture: String(options.model.model.assertion.headers.architecture ?? 'amd64'),
+      configName: options.model.gadget,
+      dataDir: prepared.dataDir,
+      disconnected: options.disconnected ?? [],
+      engine: options.engine,
+      gadget: options.gadget,
+      initial: before.all(),
+      root: options.root,
+      signal: options.signal,
+      timeoutMs: options.limits?.hookTimeoutMs ?? DEFAULT_LIMITS.hookTimeoutMs,
+      workDir,
+    })
+  } finally {
+    await rm(workDir, {force: true, recursive: true})
+  }
+
+  if (run.report.failure !== undefined || !run.options) {
+    return failure(
+      `cannot run prepare serial request hook: ${run.report.failure ?? 'the hook did not finish'}`,
+      'the prepare-serial-request hook failed: the "Request device serial" task fails, and snapd tries the whole "Initialize device" change again later',
+    )
+  }
+
+  const value = new GadgetConfig(options.model.gadget, run.options).get('registration.body')
+  if (value.error !== undefined) return failure(`cannot get updated registration body: ${value.error}`, 'registration.body cannot be read')
+  if (value.value === undefined) {
+    return failure(
+      `cannot get updated registration body: snap ${JSON.stringify(options.model.gadget)} has no "registration.body" configuration option`,
+      'the hook left no registration.body (prepare-device unsets it; the hook must set it)',
+    )
+  }
+
+  const kind = jsonKind(value.value)
+  if (kind !== 'object') {
+    return failure(
+      `cannot unmarshal registration body as JSON (hook did not overwrite or wrote incorrectly?): json: cannot unmarshal ${kind} into Go value of type map[string]interface {}`,
+      "registration.body is not a JSON object: the hook must set it as one (snapctl set registration.body='{…}', not a quoted string)",
+    )
+  }
+
+  const fields = value.value as Record<string, OptionValue>
+  const missing = MANDATORY_PROOF_FIELDS.find((field) => !Object.hasOwn(fields, field))
+  if (missing) return failure(`'prepare-serial-request' hook did not set mandatory field ${JSON.stringify(missing)} in registration body`, `registration.body has no ${missing}`)
+  return {
+    body: goJson(value.value),
+    check: {
+      check: 'hook',
+      source: 'overlord/devicestate/handlers_serial.go:952-1013',
+      status: 'passed',
+      summary: `prepare-serial-request exited 0 after ${run.report.calls.length} snapctl call${run.report.calls.length === 1 ? '' : 's'}; registration.body is a JSON object with ${MANDATORY_PROOF_FIELDS.join(' and ')}, and replaces the body prepare-device set`,
+    },
+  }
 }
 
 /** An RSA device key made on libuv's thread pool, as snapd makes one (public exponent 65537). */
@@ -356,12 +458,21 @@ export async function exchangeSerial(prepared: PreparedDevice, options: DeviceOp
 
   report({check: {check: 'request-id', source: 'overlord/devicestate/handlers_serial.go:365-374', status: 'passed', summary: `200 with request-id ${nonce}`}, kind: 'check'})
 
+  // 3b. The gadget's prepare-serial-request hook (snapd 2.74+), with the fresh request-id.
+  let body = config.body
+  if (options.gadget.serialRequestHook) {
+    const signed = await serialRequestBody(prepared, options, nonce)
+    if ('failure' in signed) return fail(signed.failure)
+    report({check: signed.check, kind: 'check'})
+    body = signed.body
+  }
+
   // 4. The serial-request, signed by the device key, then the model.
   const headers: Record<string, string> = {'brand-id': model.brandId, 'device-key': prepared.key.encodedPublicKey, model: model.model, 'request-id': nonce}
   if (config.proposedSerial !== '') headers.serial = config.proposedSerial
   let serialRequest: string
   try {
-    serialRequest = (await signAssertionAsync({body: config.body, headers, type: 'serial-request'}, prepared.key)).text
+    serialRequest = (await signAssertionAsync({body, headers, type: 'serial-request'}, prepared.key)).text
   } catch (error) {
     if (!(error instanceof UserError)) throw error
     return fail({

@@ -185,6 +185,8 @@ describe('device register', () => {
       [[...base(), '--count', '3'], /3 devices need 3 serials, and nothing makes them differ/],
       [[...base(), '--serial-pattern', 'NO-PLACEHOLDER'], /has no \{n\}: every device would propose the same serial/],
       [['device', 'register', lab.gadget, '--model', lab.trustFile], /holds 0 model assertions/],
+      [[...base(), '--count', '2', '--serial-pattern', 'ACME-{n}', '--device-dir', join(lab.dir, 'devices')], /--device-dir holds one device's data directories: it takes one device/],
+      [[...base(), '--device-dir', lab.modelFile], /model\.assert is not a directory/],
     ]
     for (const [args, message] of cases) {
       const run = await runCli(args, {env, timeoutMs: 120_000})

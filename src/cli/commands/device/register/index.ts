@@ -1,4 +1,5 @@
 import {existsSync} from 'node:fs'
+import {resolve} from 'node:path'
 
 import {Args, Flags} from '@oclif/core'
 
@@ -16,7 +17,7 @@ export default class DeviceRegister extends BaseCommand {
 
   static override description = `Plays snapd's side of a registration (snapd 2.57.6's DeviceManager) against any device service, without snapd: for the lab, CI, and sizing a service before the factory line starts.
 
-For each device: an RSA device key as snapd makes it (4096 bits; --key-bits 2048 is faster); the gadget's own prepare-device hook (snap/hooks/ of a project, meta/hooks/ of a built snap), with $SNAP/usr/bin/qjs running QuickJS (qjs on PATH, or --qjs) or Node over the captured hardware of --root (this machine's without it), and a snapctl that types every value as snapd's snapctl set does (snapctl get api-key answers what --api-key-env or --api-key-file gives; every plug is connected unless --disconnected says otherwise); then what snapd reads, with snapd's types; request-id; the serial-request signed by the device key, followed by the model; the serial POST with snapd's headers; and snapd's own checks of the answer, in snapd's order and words: the status (what snapd retries, what ends the attempt, and when it shows the service's message), one serial in the stream, brand, model and device key, the signer against the model's serial-authority, and the signing chain up to the roots --trust gives (without --trust, only as far as the stream goes: the verdict is then "unverified").
+For each device: an RSA device key as snapd makes it (4096 bits; --key-bits 2048 is faster); the gadget's own prepare-device hook (snap/hooks/ of a project, meta/hooks/ of a built snap), with $SNAP/usr/bin/qjs running QuickJS (qjs on PATH, or --qjs) or Node over the captured hardware of --root (this machine's without it), and a snapctl that types every value as snapd's snapctl set does (snapctl get api-key answers what --api-key-env or --api-key-file gives; every plug is connected unless --disconnected says otherwise); then what snapd reads, with snapd's types; request-id; the gadget's prepare-serial-request hook when it has one (hardware-identity onboarding, as snapd 2.74 and later run it: registration.request-id set to the nonce, and the registration.body the hook sets as the request's body); the serial-request signed by the device key, followed by the model; the serial POST with snapd's headers; and snapd's own checks of the answer, in snapd's order and words: the status (what snapd retries, what ends the attempt, and when it shows the service's message), one serial in the stream, brand, model and device key, the signer against the model's serial-authority, and the signing chain up to the roots --trust gives (without --trust, only as far as the stream goes: the verdict is then "unverified").
 
 Prints each step as it happens, then the verdict and the serial assertion; --json prints the whole result at the end. Exits 0 only when snapd would accept the serial, 1 when it would not (refused, retried, polled or unverified), 2 for a usage or I/O error.
 
@@ -45,6 +46,11 @@ With --count N, N distinct devices (their own keys; serials from --serial-patter
     'api-key-file': Flags.string({description: 'file holding the api-key (its first line), as --api-key-env; never printed', helpValue: 'FILE'}),
     concurrency: Flags.integer({default: 4, description: 'with --count: devices registering at the same time', helpValue: 'C', min: 1}),
     count: Flags.integer({default: 1, description: 'how many distinct devices to register', helpValue: 'N', min: 1}),
+    'device-dir': Flags.string({
+      description:
+        "the device's data directories, kept between runs (made when missing): the hardware identity key prepare-device makes stays in var/lib/snapd/save/snap/<gadget>/, and its export for the factory station in var/snap/<gadget>/common/; one device",
+      helpValue: 'DIR',
+    }),
     disconnected: Flags.string({description: 'a plug snapctl is-connected reports as not connected (repeatable; every plug is connected otherwise)', helpValue: 'PLUG', multiple: true}),
     engine: Flags.option({default: 'auto', description: 'what runs $SNAP/usr/bin/qjs: QuickJS, Node, or qjs when PATH has one and Node otherwise', options: ['auto', 'qjs', 'node'] as const})(),
     force: Flags.boolean({default: false, description: 'overwrite the --output file if it exists'}),
@@ -86,6 +92,7 @@ With --count N, N distinct devices (their own keys; serials from --serial-patter
     const apiKey = readApiKey(flags['api-key-env'], flags['api-key-file'])
 
     if (flags.output !== undefined && flags.count > 1) throw new UserError('E_USAGE', '--output writes one serial assertion: it takes one device', {hint: 'leave out --output, or --count'})
+    if (flags['device-dir'] !== undefined && flags.count > 1) throw new UserError('E_USAGE', "--device-dir holds one device's data directories: it takes one device", {hint: 'leave out --device-dir, or --count'})
     // Refused before a device registers, not after.
     if (flags.output !== undefined && !flags.force && existsSync(flags.output)) {
       throw new UserError('E_EXISTS', `${flags.output} already exists`, {file: flags.output, hint: 'pass --force to overwrite it, or choose another --output'})
@@ -103,6 +110,8 @@ With --count N, N distinct devices (their own keys; serials from --serial-patter
     const engine = simulate.resolveEngine(flags.engine, flags.qjs)
     const serialPattern = flags['serial-pattern'] === undefined ? undefined : new simulate.SerialPattern(flags['serial-pattern'])
     const rootTemplate = flags['root-template'] === undefined ? undefined : simulate.RootTemplate.read(flags['root-template'])
+    // The hook runs in its own working directory: a relative --root is the user's, from here.
+    const capturedRoot = flags.root === undefined ? undefined : resolve(flags.root)
     const abort = new AbortController()
     const stop = (): void => abort.abort()
     process.once('SIGINT', stop)
@@ -134,7 +143,7 @@ With --count N, N distinct devices (their own keys; serials from --serial-patter
                 process.stderr.write(`\r${progressText(progress)}\u001B[K`)
               }
             : undefined,
-          root: flags.root,
+          root: capturedRoot,
           rootTemplate,
           serialPattern,
         })
@@ -144,9 +153,10 @@ With --count N, N distinct devices (their own keys; serials from --serial-patter
         return summary
       }
 
-      const root = rootTemplate ? await rootTemplate.materialize(1) : flags.root
+      const root = rootTemplate ? await rootTemplate.materialize(1) : capturedRoot
       try {
-        const result = await simulate.registerDevice({...common, onStep: (step) => say(stepText(step, paint)), proposedSerial: serialPattern?.serial(1), root})
+        const deviceDir = flags['device-dir'] === undefined ? undefined : simulate.deviceDataDir(flags['device-dir'])
+        const result = await simulate.registerDevice({...common, deviceDir, onStep: (step) => say(stepText(step, paint)), proposedSerial: serialPattern?.serial(1), root})
         say(verdictText(result, paint))
         if (result.verdict === 'accepted' && flags.output !== undefined) simulate.writeSerialAssertion(flags.output, result.serial!.text, {force: flags.force})
         if (result.verdict !== 'accepted') process.exitCode = 1
