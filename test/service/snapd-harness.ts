@@ -16,6 +16,8 @@ import {GOPATH, goUnavailable} from '../runtime/helpers.js'
 
 const SNAPD = join(GOPATH, 'src', 'github.com', 'snapcore', 'snapd')
 const OUR_GO_TEST = join(projectRoot, 'test', 'service', 'snapd', 'registration_test.go')
+/** serve as a process for the Go tests, shared with the fixture suites (test/doctor/snapd/build.ts). */
+const SERVE_PROCESS = join(projectRoot, 'test', 'service', 'snapd', 'serve_process_test.go')
 const NEEDED_GO_SOURCES = ['github.com/snapcore/snapd/overlord/devicestate', 'gopkg.in/check.v1', 'gopkg.in/tomb.v2', 'github.com/boltdb/bolt', 'gopkg.in/retry.v1', 'gopkg.in/macaroon.v1']
 
 /** Why snapd's devicestate tests cannot be built here (undefined when they can); CI must have them. */
@@ -28,13 +30,13 @@ export function devicestateUnavailable(): string | undefined {
 /**
  * The devicestate test binary with our Go test beside snapd's, built in GOPATH mode from a
  * temporary GOPATH entry holding a copy of overlord/ (its own files and devicestate/; the rest of
- * snapd resolves from Debian's tree). Cached under node_modules/.cache by a digest of our Go file,
+ * snapd resolves from Debian's tree). Cached under node_modules/.cache by a digest of our Go files,
  * Go's version and the snapd source's package version.
  */
 export async function buildDevicestateTests(): Promise<string> {
   const goVersion = spawnSync('go', ['version'], {encoding: 'utf8'}).stdout
   const snapdVersion = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'golang-github-snapcore-snapd-dev'], {encoding: 'utf8'}).stdout
-  const digest = createHash('sha256').update(readFileSync(OUR_GO_TEST)).update(goVersion).update(snapdVersion).digest('hex').slice(0, 16)
+  const digest = createHash('sha256').update(readFileSync(OUR_GO_TEST)).update(readFileSync(SERVE_PROCESS)).update(goVersion).update(snapdVersion).digest('hex').slice(0, 16)
   const cache = join(projectRoot, 'node_modules', '.cache', 'snap-gadget-snapd')
   const binary = join(cache, `devicestate-${digest}.test`)
   if (existsSync(binary)) return binary
@@ -51,6 +53,7 @@ export async function buildDevicestateTests(): Promise<string> {
 
     cpSync(join(SNAPD, 'overlord', 'devicestate'), join(overlord, 'devicestate'), {recursive: true})
     cpSync(OUR_GO_TEST, join(overlord, 'devicestate', 'snap_gadget_serve_test.go'))
+    cpSync(SERVE_PROCESS, join(overlord, 'devicestate', 'snap_gadget_serve_process_test.go'))
     const out = join(build, 'devicestate.test')
     const result = await runProgram('go', ['test', '-tags', 'nosecboot', '-c', '-o', out, 'github.com/snapcore/snapd/overlord/devicestate'], {
       cwd: build,

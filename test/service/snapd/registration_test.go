@@ -14,7 +14,6 @@
 package devicestate_test
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
@@ -26,13 +25,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	. "gopkg.in/check.v1"
@@ -72,8 +69,6 @@ type gadgetRegistration struct {
 
 const (
 	serveAPIKeyEnv   = "SNAP_GADGET_TEST_API_KEY"
-	serveStartWait   = 60 * time.Second
-	serveStopWait    = 15 * time.Second
 	downPassesBudget = 40
 )
 
@@ -92,7 +87,7 @@ type snapGadgetServeSuite struct {
 	hookSetsMore [][]string
 
 	workDir string
-	serves  []*serveProcess
+	serves  []*snapGadgetServe
 }
 
 var _ = Suite(&snapGadgetServeSuite{})
@@ -318,31 +313,6 @@ func (s *snapGadgetServeSuite) checkRegistered(c *C, chg *state.Change, modelNam
 
 // --- the service --------------------------------------------------------------------------------
 
-type serveProcess struct {
-	cmd     *exec.Cmd
-	url     string
-	done    chan error
-	output  *lockedBuffer
-	stopped bool
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // writeServeConfig writes the brand key, its chain and a serve config serving the gadget's model
 // into a new directory; returns the config file.
 func (s *snapGadgetServeSuite) writeServeConfig(c *C, listen string) string {
@@ -369,64 +339,13 @@ models:
 	return file
 }
 
-// startServe runs `snap-gadget serve --config FILE --json` and waits for the line with its URL.
-func (s *snapGadgetServeSuite) startServe(c *C, configFile string) *serveProcess {
-	args := append(append([]string{}, s.command[1:]...), "serve", "--config", configFile, "--json")
-	cmd := exec.Command(s.command[0], args...)
-	cmd.Env = append(os.Environ(), serveAPIKeyEnv+"="+s.input.APIKey)
-	// Killed with the test binary too (a timeout), so no serve outlives it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	p := &serveProcess{cmd: cmd, done: make(chan error, 1), output: &lockedBuffer{}}
-	cmd.Stderr = p.output
-	stdout, err := cmd.StdoutPipe()
-	c.Assert(err, IsNil)
-	c.Assert(cmd.Start(), IsNil)
+// startServe runs `snap-gadget serve --config FILE --json` in the config's directory (the shared
+// starter, serve_process_test.go) and checks it listens on loopback.
+func (s *snapGadgetServeSuite) startServe(c *C, configFile string) *snapGadgetServe {
+	p := startSnapGadgetServe(c, s.command, filepath.Dir(configFile), configFile, serveAPIKeyEnv+"="+s.input.APIKey)
 	s.serves = append(s.serves, p)
-
-	first := make(chan string, 1)
-	go func() {
-		reader := bufio.NewReader(io.LimitReader(stdout, 1<<20))
-		line, _ := reader.ReadString('\n')
-		first <- line
-		io.Copy(p.output, reader)
-		p.done <- cmd.Wait()
-	}()
-	var line string
-	select {
-	case line = <-first:
-	case <-time.After(serveStartWait):
-		c.Fatalf("serve printed no URL within %s: %s", serveStartWait, p.output.String())
-	}
-	var listening struct {
-		URL string `json:"url"`
-	}
-	c.Assert(json.Unmarshal([]byte(line), &listening), IsNil, Commentf("serve's first line %q; stderr: %s", line, p.output.String()))
-	c.Assert(strings.HasPrefix(listening.URL, "http://127.0.0.1:"), Equals, true, Commentf("url %q", listening.URL))
-	p.url = listening.URL
+	c.Assert(strings.HasPrefix(p.url, "http://127.0.0.1:"), Equals, true, Commentf("url %q", p.url))
 	return p
-}
-
-// stop sends SIGTERM and checks that serve exits cleanly (once; later calls do nothing).
-func (p *serveProcess) stop(c *C) {
-	if p.stopped {
-		return
-	}
-	p.stopped = true
-	select {
-	case err := <-p.done:
-		c.Errorf("serve had exited by itself (%v): %s", err, p.output.String())
-		return
-	default:
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		c.Check(err, IsNil, Commentf("serve did not exit cleanly on SIGTERM: %s", p.output.String()))
-	case <-time.After(serveStopWait):
-		p.cmd.Process.Kill()
-		<-p.done
-		c.Errorf("serve did not stop within %s of SIGTERM", serveStopWait)
-	}
 }
 
 func (s *snapGadgetServeSuite) serveLogs() string {
@@ -437,7 +356,7 @@ func (s *snapGadgetServeSuite) serveLogs() string {
 	return strings.Join(logs, "\n---\n")
 }
 
-func (s *snapGadgetServeSuite) startServing(c *C) *serveProcess {
+func (s *snapGadgetServeSuite) startServing(c *C) *snapGadgetServe {
 	p := s.startServe(c, s.writeServeConfig(c, "127.0.0.1:0"))
 	s.useService(c, p.url)
 	return p
