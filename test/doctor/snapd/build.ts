@@ -1,6 +1,7 @@
 /**
- * snapd's overlord/devicestate tests with fixtures_test.go (and the compat file of the version)
- * beside them, built in GOPATH mode like test/service/snapd-registration.test.ts builds its own:
+ * snapd's overlord/devicestate tests with fixtures_test.go, the re-registration and onboarding
+ * suites and their shared helpers (OUR_GO_FILES) beside them, built in GOPATH mode like
+ * test/service/snapd-registration.test.ts builds its own:
  * a temporary GOPATH entry holds a copy of overlord/ (its own Go files and devicestate/); the rest
  * of snapd resolves from the version's source tree.
  *
@@ -30,13 +31,14 @@ export const SNAPD_LINES: readonly SnapdLine[] = ['2.57', '2.77']
  * secure onboarding with live hooks. Paths are relative to test/.
  */
 const OUR_GO_FILES: Record<SnapdLine, readonly string[]> = {
-  '2.57': ['doctor/snapd/fixtures_test.go', 'doctor/snapd/compat_2_57_test.go', 'service/snapd/serve_process_test.go', 'service/snapd/remodel/rereg_test.go', 'service/snapd/remodel/compat_2_57_test.go'],
+  '2.57': ['service/snapd/compat_2_57_test.go', 'service/snapd/state_text_test.go', 'service/snapd/serve_process_test.go', 'doctor/snapd/fixtures_test.go', 'service/snapd/remodel/rereg_test.go'],
   '2.77': [
+    'service/snapd/compat_2_77_test.go',
+    'service/snapd/state_text_test.go',
+    'service/snapd/serve_process_test.go',
     'doctor/snapd/fixtures_test.go',
     'doctor/snapd/compat_2_77_test.go',
-    'service/snapd/serve_process_test.go',
     'service/snapd/remodel/rereg_test.go',
-    'service/snapd/remodel/compat_2_77_test.go',
     'service/snapd/onboarding/onboarding_test.go',
   ],
 }

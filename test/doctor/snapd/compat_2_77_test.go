@@ -1,5 +1,5 @@
-// snapd 2.77's side of fixtures_test.go: the test helpers whose signatures changed since 2.57,
-// and the cases only 2.74+ has (the prepare-serial-request hook) or 2.61+ (offline access).
+// The fixture cases only snapd 2.77 builds: 2.74+'s prepare-serial-request hook and 2.61+'s
+// offline access (the helpers whose signatures changed are test/service/snapd/compat_*_test.go).
 package devicestate_test
 
 import (
@@ -9,42 +9,20 @@ import (
 	. "gopkg.in/check.v1"
 
 	"github.com/snapcore/snapd/overlord/devicestate"
-	"github.com/snapcore/snapd/overlord/devicestate/devicestatetest"
 	"github.com/snapcore/snapd/overlord/hookstate"
-	"github.com/snapcore/snapd/overlord/hookstate/ctlcmd"
 	"github.com/snapcore/snapd/overlord/state"
-	"github.com/snapcore/snapd/snap"
 )
-
-// mockFixtureGadget installs the gadget with a prepare-device hook, and a prepare-serial-request
-// hook when serialHook is set; the hooks' behaviour is the suite's runHook.
-func mockFixtureGadget(c *C, st *state.State, name string, revision snap.Revision, serialHook bool) {
-	var serial *devicestatetest.PrepareSerialRequestBehavior
-	if serialHook {
-		serial = &devicestatetest.PrepareSerialRequestBehavior{}
-	}
-	devicestatetest.MockGadget(c, st, name, revision, &devicestatetest.PrepareDeviceBehavior{}, serial)()
-}
-
-// fixtureSnapctl runs snapctl inside a hook with snapd's own implementation.
-func fixtureSnapctl(ctx *hookstate.Context, argv []string) ([]byte, error) {
-	stdout, stderr, _, err := ctlcmd.Run(ctx, argv, 0, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%v (%s)", err, stderr)
-	}
-	return stdout, nil
-}
 
 // hardwareBody is what a prepare-serial-request hook sets: one JSON object, as snapd requires.
 func hardwareBody(ctx *hookstate.Context, fields string) error {
-	requestID, err := fixtureSnapctl(ctx, []string{"get", "registration.request-id"})
+	requestID, err := runSnapctl(ctx, []string{"get", "registration.request-id"})
 	if err != nil {
 		return err
 	}
 	if strings.TrimSpace(string(requestID)) == "" {
 		return fmt.Errorf("snapd set no registration.request-id")
 	}
-	_, err = fixtureSnapctl(ctx, []string{"set", "registration.body=" + fields})
+	_, err = runSnapctl(ctx, []string{"set", "registration.body=" + fields})
 	return err
 }
 

@@ -1,8 +1,9 @@
 // The state.json fixtures of `snap-gadget doctor`, made by snapd's own DeviceManager.
 //
 // This file is copied beside snapd's overlord/devicestate tests (2.57.6 from Debian 12's
-// golang-github-snapcore-snapd-dev, 2.77.1 from sid's) together with the one compat file of that
-// version (compat_2_57_test.go or compat_2_77_test.go: the helpers whose signatures changed), and
+// golang-github-snapcore-snapd-dev, 2.77.1 from sid's) together with the helpers in
+// test/service/snapd/ (the compat file of that version, compat_2_57_test.go or compat_2_77_test.go,
+// with the helpers whose signatures changed; state_text_test.go; serve_process_test.go), and
 // built with them. Each test runs the real registration state machine against a `snap-gadget
 // serve` process on 127.0.0.1 and makes it fail on purpose (or succeed), then saves snapd's state
 // as snapd writes state.json (json.Marshal of the state) in $OUT/<case>/state.json.
@@ -60,8 +61,8 @@ const (
 	fixtureSerial  = "GW100-000123"
 	fixtureAPIKeyV = "SNAP_GADGET_FIXTURE_API_KEY"
 	// The body a snap-gadget hook builds is YAML; its content does not matter here.
-	fixtureBody     = "serial: GW100-000123\nboard-model: UP Squared\n"
-	fixturePasses   = 60
+	fixtureBody   = "serial: GW100-000123\nboard-model: UP Squared\n"
+	fixturePasses = 60
 )
 
 // doctorFixtureInput is what make-fixtures.ts hands over in $SNAP_GADGET_DOCTOR_INPUT.
@@ -92,12 +93,12 @@ type doctorFixtureSuite struct {
 	lab *assertstest.StoreStack
 
 	// Per test.
-	serviceURL   string
-	hookSets     [][]string
-	hookFails    bool
-	serialHook   func(ctx *hookstate.Context) error
-	work         string
-	serves       []*snapGadgetServe
+	serviceURL    string
+	hookSets      [][]string
+	hookFails     bool
+	serialHook    func(ctx *hookstate.Context) error
+	work          string
+	serves        []*snapGadgetServe
 	serialAcctKey *asserts.AccountKey
 }
 
@@ -190,7 +191,7 @@ func (s *doctorFixtureSuite) setUpDevice(c *C, modelName string) {
 	assertstatetest.AddMany(st, model)
 	devicestatetest.SetDevice(st, &auth.DeviceState{Brand: fixtureBrand, Model: modelName})
 
-	mockFixtureGadget(c, st, fixtureGadget, snap.R(1), s.serialHook != nil)
+	mockGadget(c, st, fixtureGadget, snap.R(1), s.serialHook != nil)
 	s.AddCleanup(hookstate.MockRunHook(s.runHook))
 	st.Set("seeded", true)
 }
@@ -215,8 +216,8 @@ func (s *doctorFixtureSuite) runHook(ctx *hookstate.Context, _ *tomb.Tomb) ([]by
 			"registration.body=" + string(body),
 		}}
 		for _, argv := range append(sets, s.hookSets...) {
-			if _, err := fixtureSnapctl(ctx, argv); err != nil {
-				return nil, fmt.Errorf("snapctl %q: %v", argv, err)
+			if _, err := runSnapctl(ctx, argv); err != nil {
+				return nil, err
 			}
 		}
 		return nil, nil
@@ -245,13 +246,8 @@ func (s *doctorFixtureSuite) save(c *C, name string) {
 }
 
 func (s *doctorFixtureSuite) describe() string {
-	var out strings.Builder
-	for _, chg := range s.state.Changes() {
-		fmt.Fprintf(&out, "\nchange %s %s: %s", chg.ID(), chg.Kind(), chg.Status())
-		for _, t := range chg.Tasks() {
-			fmt.Fprintf(&out, "\n  task %s: %s\n    %s", t.Kind(), t.Status(), strings.Join(t.Log(), "\n    "))
-		}
-	}
+	out := strings.Builder{}
+	out.WriteString(changesText(s.state))
 	for _, p := range s.serves {
 		fmt.Fprintf(&out, "\nserve:\n%s", p.output.String())
 	}
@@ -260,10 +256,7 @@ func (s *doctorFixtureSuite) describe() string {
 
 // settle runs the state engine until nothing is left to do (state locked).
 func (s *doctorFixtureSuite) settle(c *C) {
-	s.state.Unlock()
-	err := s.o.Settle(settleTimeout)
-	s.state.Lock()
-	c.Assert(err, IsNil, Commentf("%s", s.describe()))
+	settleState(c, s.state, s.o, s.describe)
 }
 
 // passUntil runs ensure passes (state locked) until done says so.

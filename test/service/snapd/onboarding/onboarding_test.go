@@ -267,7 +267,7 @@ func (s *snapGadgetOnboardingSuite) runHook(ctx *hookstate.Context, _ *tomb.Tomb
 			// The hook points at the factory's service (init --device-service local, port 8642);
 			// here that is the serve of this test, on the port it got.
 			url, _ := json.Marshal(s.serve.url)
-			if err := onboardingSnapctl(ctx, []string{"set", "device-service.url=" + string(url)}); err != nil {
+			if _, err := runSnapctl(ctx, []string{"set", "device-service.url=" + string(url)}); err != nil {
 				return []byte(output.String()), err
 			}
 		}
@@ -336,22 +336,11 @@ func (s *snapGadgetOnboardingSuite) tampered(args []string) []string {
 }
 
 func (s *snapGadgetOnboardingSuite) describe() string {
-	var out strings.Builder
-	for _, chg := range s.state.Changes() {
-		fmt.Fprintf(&out, "change %s %s: %s\n", chg.ID(), chg.Kind(), chg.Status())
-		for _, t := range chg.Tasks() {
-			fmt.Fprintf(&out, "  task %s: %s\n    %s\n", t.Kind(), t.Status(), strings.Join(t.Log(), "\n    "))
-		}
-	}
-	fmt.Fprintf(&out, "hooks run: %v\nserve:\n%s", s.hookRuns, s.serve.output.String())
-	return out.String()
+	return fmt.Sprintf("%shooks run: %v\nserve:\n%s", changesText(s.state), s.hookRuns, s.serve.output.String())
 }
 
 func (s *snapGadgetOnboardingSuite) settle(c *C) {
-	s.state.Unlock()
-	err := s.o.Settle(settleTimeout)
-	s.state.Lock()
-	c.Assert(err, IsNil, Commentf("%s", s.describe()))
+	settleState(c, s.state, s.o, s.describe)
 }
 
 // attempt lets snapd try to register now (again) and returns the attempt's change.
@@ -483,12 +472,4 @@ func copyFile(from, to string, mode os.FileMode) error {
 		return err
 	}
 	return os.WriteFile(to, data, mode)
-}
-
-// onboardingSnapctl runs one snapctl call with snapd's implementation, outside any hook process.
-func onboardingSnapctl(ctx *hookstate.Context, argv []string) error {
-	if _, stderr, _, err := ctlcmd.Run(ctx, argv, 0, nil); err != nil {
-		return fmt.Errorf("snapctl %q: %v (%s)", argv, err, stderr)
-	}
-	return nil
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/snapcore/snapd/overlord/snapstate"
 	"github.com/snapcore/snapd/overlord/state"
 	"github.com/snapcore/snapd/overlord/storecontext"
+	"github.com/snapcore/snapd/snap"
 )
 
 const (
@@ -116,7 +117,7 @@ func (s *snapGadgetReregSuite) prepareDevice(ctx *hookstate.Context, _ *tomb.Tom
 		{"set", fmt.Sprintf(`device-service.headers={"api-key": %q}`, reregAPIKey)},
 		{"set", "registration.proposed-serial=" + reregSerial},
 	} {
-		if err := reregSnapctl(ctx, argv); err != nil {
+		if _, err := runSnapctl(ctx, argv); err != nil {
 			return nil, err
 		}
 	}
@@ -124,22 +125,11 @@ func (s *snapGadgetReregSuite) prepareDevice(ctx *hookstate.Context, _ *tomb.Tom
 }
 
 func (s *snapGadgetReregSuite) describe() string {
-	var out strings.Builder
-	for _, chg := range s.state.Changes() {
-		fmt.Fprintf(&out, "change %s %s: %s\n", chg.ID(), chg.Kind(), chg.Status())
-		for _, t := range chg.Tasks() {
-			fmt.Fprintf(&out, "  task %s: %s\n    %s\n", t.Kind(), t.Status(), strings.Join(t.Log(), "\n    "))
-		}
-	}
-	fmt.Fprintf(&out, "serve:\n%s", s.serve.output.String())
-	return out.String()
+	return fmt.Sprintf("%sserve:\n%s", changesText(s.state), s.serve.output.String())
 }
 
 func (s *snapGadgetReregSuite) settle(c *C) {
-	s.state.Unlock()
-	err := s.o.Settle(settleTimeout)
-	s.state.Lock()
-	c.Assert(err, IsNil, Commentf("%s", s.describe()))
+	settleState(c, s.state, s.o, s.describe)
 }
 
 // registered registers the device as the original model through serve (called with the state locked).
@@ -147,7 +137,7 @@ func (s *snapGadgetReregSuite) registered(c *C) *auth.DeviceState {
 	assertstatetest.AddMany(s.state, s.brands.AccountsAndKeys(reregBrand)...)
 	assertstatetest.AddMany(s.state, s.model(reregOriginal))
 	devicestatetest.SetDevice(s.state, &auth.DeviceState{Brand: reregBrand, Model: reregOriginal})
-	reregMockGadget(c, s.state, reregGadget)
+	mockGadget(c, s.state, reregGadget, snap.R(1), false)
 	s.AddCleanup(hookstate.MockRunHook(s.prepareDevice))
 	s.state.Set("seeded", true)
 	s.settle(c)
