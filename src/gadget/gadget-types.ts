@@ -74,31 +74,23 @@ const string: GoType = {kind: 'string'}
 const bool: GoType = {kind: 'bool'}
 
 /** quantity.Size / quantity.Offset / RelativeOffset / edition.Number: UnmarshalYAML via a string. */
-const size: GoType = {
-  kind: 'unmarshaler',
-  name: 'quantity.Size',
-  onNotString: 'cannot unmarshal gadget size',
-  parse(text) {
-    try {
-      return parseSize(text)
-    } catch (error) {
-      throw quantityError('size', text, error)
-    }
-  },
+function quantityType(name: string, what: 'offset' | 'size', parse: (text: string) => bigint): GoType {
+  return {
+    kind: 'unmarshaler',
+    name,
+    onNotString: `cannot unmarshal gadget ${what}`,
+    parse(text) {
+      try {
+        return parse(text)
+      } catch (error) {
+        throw quantityError(what, text, error)
+      }
+    },
+  }
 }
 
-const offset: GoType = {
-  kind: 'unmarshaler',
-  name: 'quantity.Offset',
-  onNotString: 'cannot unmarshal gadget offset',
-  parse(text) {
-    try {
-      return parseOffset(text)
-    } catch (error) {
-      throw quantityError('offset', text, error)
-    }
-  },
-}
+const size = quantityType('quantity.Size', 'size', parseSize)
+const offset = quantityType('quantity.Offset', 'offset', parseOffset)
 
 const relativeOffset: GoType = {
   kind: 'unmarshaler',
