@@ -79,6 +79,9 @@ export async function launch(argv: string[], root: string): Promise<void> {
   await execute({dir: root})
 }
 
+/** A fast entry's file is one function of CommonJS's module parameters, which the launcher calls. */
+export const FAST_ENTRY_PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname'] as const
+
 /** Loads dist/fast/<name>.cjs through V8's code cache. */
 export function loadFastEntry(root: string, name: string): {accepts?: FastAccepts; main: FastMain; script: Script} {
   const file = join(root, 'dist', 'fast', `${name}.cjs`)
@@ -87,8 +90,8 @@ export function loadFastEntry(root: string, name: string): {accepts?: FastAccept
     cachedData = readFileSync(join(root, 'dist', 'fast', `${name}.cache`))
   } catch {}
 
-  const source = readFileSync(file, 'utf8')
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {cachedData, filename: file})
+  // The build stores the bundle wrapped in its function (scripts/build.mjs): compiled as read.
+  const script = new Script(readFileSync(file, 'utf8'), {cachedData, filename: file})
   const module = {exports: {} as {accepts?: FastAccepts; main: FastMain}}
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file))
   return {accepts: module.exports.accepts, main: module.exports.main, script}
