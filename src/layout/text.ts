@@ -7,7 +7,7 @@
 import {terminalSafe} from '../support/echo.js'
 import {painter, type Paint, type Style} from '../support/paint.js'
 import type {DiskLayout, LaidOutStructure, LaidOutVolume, LayoutMark} from './model.js'
-import {humanSize, placedByHardware, segmentsOf} from './segments.js'
+import {humanSize, placedByHardware, type Segment, segmentsOf} from './segments.js'
 
 interface TextLayoutOptions {
   color: boolean
@@ -40,7 +40,8 @@ function volumeText(volume: LaidOutVolume, paint: Paint, width: number): string 
       3,
     )
     let bar = ''
-    for (const [i, segment] of segments.entries()) {
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i]
       const w = widths[i]
       const label = fitted(
         segment.kind === 'structure' ? `${segment.structure.index} ${segment.structure.name}` : segment.kind === 'gap' ? '' : 'T',
@@ -56,7 +57,7 @@ function volumeText(volume: LaidOutVolume, paint: Paint, width: number): string 
     lines.push(bar)
   }
 
-  lines.push(tableText(volume, paint, width))
+  lines.push(tableText(volume, segments, paint, width))
   return lines.join('\n')
 }
 
@@ -67,7 +68,7 @@ export function volumeSummary(volume: LaidOutVolume): string {
   return `${head}; ${volume.structures.length} structures, ${humanSize(volume.end)} to the end of the last`
 }
 
-function tableText(volume: LaidOutVolume, paint: Paint, width: number): string {
+function tableText(volume: LaidOutVolume, segments: readonly Segment[], paint: Paint, width: number): string {
   const rows: string[][] = [['#', 'name', 'role', 'type', 'start', 'end', 'size', 'filesystem / content']]
   const rowStyles: Array<Style | undefined> = [undefined]
   const notes: string[] = []
@@ -75,7 +76,7 @@ function tableText(volume: LaidOutVolume, paint: Paint, width: number): string {
     for (const m of marks) notes.push(`${paint(m.severity === 'error' ? 'red' : 'yellow', `${m.severity} ${m.rule}`)} ${where}: ${terminalSafe(m.message)}`)
   }
 
-  for (const segment of segmentsOf(volume)) {
+  for (const segment of segments) {
     if (segment.kind === 'table') {
       rows.push(['T', '(table)', '', '', String(segment.start), String(segment.start + segment.size), humanSize(segment.size), segment.what])
       rowStyles.push('dim')
@@ -97,28 +98,50 @@ function tableText(volume: LaidOutVolume, paint: Paint, width: number): string {
   }
 
   note(`volume ${volume.name}`, volume.marks)
-  let safe = rows.map((row) => row.map((cell) => terminalSafe(cell)))
-  const widthsOf = (table: string[][]) => table[0].map((_, c) => Math.max(...table.map((row) => codePoints(row[c]))))
-  // Narrow terminals lose the end column first (start and size say it), then the type (the JSON,
-  // SVG and HTML have it); what still does not fit is cut.
-  for (const header of ['end', 'type']) {
-    if (widthsOf(safe).reduce((a, b) => a + b + 2, 0) <= width) break
-    const column = safe[0].indexOf(header)
-    safe = safe.map((row) => row.filter((_, c) => c !== column))
+  // Widths once, each cell escaped once; no column copies. (Layout's cold start is a benchmark
+  // target, and this table was the largest share of the text picture's allocations.)
+  const safe: string[][] = []
+  const widths: number[] = []
+  for (const row of rows) {
+    const cells: string[] = []
+    for (let c = 0; c < row.length; c++) {
+      const cell = terminalSafe(row[c])
+      cells.push(cell)
+      const shown = codePoints(cell)
+      if (widths[c] === undefined || shown > widths[c]) widths[c] = shown
+    }
+
+    safe.push(cells)
   }
 
-  const widths = widthsOf(safe)
-  const text = safe.map((row, r) => {
-    const line = cut(
-      row
-        .map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c])))
-        .join('  ')
-        .trimEnd(),
-      width,
-    )
+  // Narrow terminals lose the end column first (start and size say it), then the type (the JSON,
+  // SVG and HTML have it); what still does not fit is cut.
+  const shown = safe[0].map(() => true)
+  let total = widths.reduce((a, b) => a + b + 2, 0)
+  for (const header of ['end', 'type']) {
+    if (total <= width) break
+    const column = safe[0].indexOf(header)
+    shown[column] = false
+    total -= widths[column] + 2
+  }
+
+  const last = shown.lastIndexOf(true)
+  const text: string[] = []
+  for (let r = 0; r < safe.length; r++) {
+    let line = ''
+    let first = true
+    for (let c = 0; c <= last; c++) {
+      if (!shown[c]) continue
+      if (!first) line += '  '
+      first = false
+      line += c === last ? safe[r][c] : safe[r][c].padEnd(widths[c])
+    }
+
+    line = cut(line.trimEnd(), width)
     const style = r === 0 ? 'bold' : rowStyles[r]
-    return style ? paint(style, line) : line
-  })
+    text.push(style ? paint(style, line) : line)
+  }
+
   return [...text, ...notes.flatMap((n) => wrap(n, width))].join('\n')
 }
 
