@@ -43,7 +43,7 @@ const DEVICES = Number(process.env.SERVE_BENCH_DEVICES ?? 400)
 const WARMUP = 100
 const CONCURRENCY = 25
 const API_KEY = 'bench-api-key'
-const ROUNDS = Number(process.env.SERVE_BENCH_ROUNDS ?? 3)
+const ROUNDS = Number(process.env.SERVE_BENCH_ROUNDS ?? 5)
 /** The devices' connections (see post). */
 const agent = new Agent({keepAlive: true, maxSockets: 64})
 
