@@ -107,8 +107,8 @@ function tableText(volume: LaidOutVolume, segments: readonly Segment[], paint: P
     for (let c = 0; c < row.length; c++) {
       const cell = terminalSafe(row[c])
       cells.push(cell)
-      const shown = codePoints(cell)
-      if (widths[c] === undefined || shown > widths[c]) widths[c] = shown
+      const cellWidth = codePoints(cell)
+      if (widths[c] === undefined || cellWidth > widths[c]) widths[c] = cellWidth
     }
 
     safe.push(cells)

@@ -213,81 +213,83 @@ export async function prepareSimulatedDevice(options: DeviceOptions): Promise<Pr
   // The data directories outlive the hook when prepare-serial-request needs them, or the caller keeps them.
   const ownsDataDir = !run && options.deviceDir === undefined && options.gadget.serialRequestHook !== undefined
   const dataDir = run ? undefined : (options.deviceDir ?? (ownsDataDir ? await mkdtemp(join(tmpdir(), 'snap-gadget-device-data-')) : undefined))
-  if (!run) {
-    const workDir = await mkdtemp(join(tmpdir(), 'snap-gadget-device-'))
-    try {
-      run = await runPrepareDeviceHook({
-        apiKey: options.apiKey,
-        architecture: String(options.model.model.assertion.headers.architecture ?? 'amd64'),
-        configName: options.model.gadget,
-        dataDir,
-        disconnected: options.disconnected ?? [],
-        engine: options.engine,
-        gadget: options.gadget,
-        root: options.root,
-        signal: options.signal,
-        timeoutMs: options.limits?.hookTimeoutMs ?? DEFAULT_LIMITS.hookTimeoutMs,
-        workDir,
-      })
-    } catch (error) {
-      if (ownsDataDir && dataDir) await rm(dataDir, {force: true, recursive: true})
-      throw error
-    } finally {
-      await rm(workDir, {force: true, recursive: true})
+  try {
+    if (!run) {
+      const workDir = await mkdtemp(join(tmpdir(), 'snap-gadget-device-'))
+      try {
+        run = await runPrepareDeviceHook({
+          apiKey: options.apiKey,
+          architecture: String(options.model.model.assertion.headers.architecture ?? 'amd64'),
+          configName: options.model.gadget,
+          dataDir,
+          disconnected: options.disconnected ?? [],
+          engine: options.engine,
+          gadget: options.gadget,
+          root: options.root,
+          signal: options.signal,
+          timeoutMs: options.limits?.hookTimeoutMs ?? DEFAULT_LIMITS.hookTimeoutMs,
+          workDir,
+        })
+      } finally {
+        await rm(workDir, {force: true, recursive: true})
+      }
     }
-  }
 
-  const hook = run.report
-  const overrides: string[] = []
-  let config = run.config
-  if (config && options.url !== undefined && options.url !== config.url) {
-    overrides.push(`device-service.url: ${options.url} (the hook set ${config.url === '' ? 'none' : config.url})`)
-    config = {...config, url: options.url}
-  }
+    const hook = run.report
+    const overrides: string[] = []
+    let config = run.config
+    if (config && options.url !== undefined && options.url !== config.url) {
+      overrides.push(`device-service.url: ${options.url} (the hook set ${config.url === '' ? 'none' : config.url})`)
+      config = {...config, url: options.url}
+    }
 
-  if (config && options.proposedSerial !== undefined && options.proposedSerial !== config.proposedSerial) {
-    overrides.push(`registration.proposed-serial: ${options.proposedSerial} (the hook set ${config.proposedSerial === '' ? 'none' : config.proposedSerial})`)
-    config = {...config, proposedSerial: options.proposedSerial}
-  }
+    if (config && options.proposedSerial !== undefined && options.proposedSerial !== config.proposedSerial) {
+      overrides.push(`registration.proposed-serial: ${options.proposedSerial} (the hook set ${config.proposedSerial === '' ? 'none' : config.proposedSerial})`)
+      config = {...config, proposedSerial: options.proposedSerial}
+    }
 
-  report({hook, kind: 'hook', overrides})
-  if (hook.failure !== undefined) {
-    const task = hook.failedTask === 'hook'
-    report({
-      check: {
-        check: task ? 'hook' : 'options',
-        outcome: 'refused',
-        snapd: hook.failure,
-        source: task ? 'overlord/hookstate/hookmgr.go:424' : 'overlord/devicestate/handlers_serial.go:604-630',
-        status: 'failed',
-        summary: task
-          ? 'the prepare-device hook failed: snapd drops what it set, marks "Generate device key" and "Request device serial" Hold, and runs the hook again on the next attempt'
-          : 'a registration option the hook set does not have the type snapd reads it as (device-service.url, registration.proposed-serial and registration.body are strings; device-service.headers a map of strings)',
-      },
-      kind: 'check',
-    })
-  } else {
-    report({
-      check: {
-        check: 'hook',
-        source: 'overlord/hookstate/hookmgr.go:424',
-        status: hook.ran ? 'passed' : 'skipped',
-        summary: hook.ran ? `the hook exited 0 after ${hook.calls.length} snapctl call${hook.calls.length === 1 ? '' : 's'}` : 'the gadget has no prepare-device hook: snapd makes no hook task',
-      },
-      kind: 'check',
-    })
-  }
+    report({hook, kind: 'hook', overrides})
+    if (hook.failure !== undefined) {
+      const task = hook.failedTask === 'hook'
+      report({
+        check: {
+          check: task ? 'hook' : 'options',
+          outcome: 'refused',
+          snapd: hook.failure,
+          source: task ? 'overlord/hookstate/hookmgr.go:424' : 'overlord/devicestate/handlers_serial.go:604-630',
+          status: 'failed',
+          summary: task
+            ? 'the prepare-device hook failed: snapd drops what it set, marks "Generate device key" and "Request device serial" Hold, and runs the hook again on the next attempt'
+            : 'a registration option the hook set does not have the type snapd reads it as (device-service.url, registration.proposed-serial and registration.body are strings; device-service.headers a map of strings)',
+        },
+        kind: 'check',
+      })
+    } else {
+      report({
+        check: {
+          check: 'hook',
+          source: 'overlord/hookstate/hookmgr.go:424',
+          status: hook.ran ? 'passed' : 'skipped',
+          summary: hook.ran ? `the hook exited 0 after ${hook.calls.length} snapctl call${hook.calls.length === 1 ? '' : 's'}` : 'the gadget has no prepare-device hook: snapd makes no hook task',
+        },
+        kind: 'check',
+      })
+    }
 
-  if (config && config.url === '') {
+    if (config && config.url === '') {
+      throw new UserError(
+        'E_REGISTER_URL',
+        'the hook set no device-service.url: the device would ask the Canonical store for its serial (https://api.snapcraft.io/api/v1/snaps/auth/request-id, then …/devices), which the simulator does not play',
+        {hint: 'give --url with the device service to register with'},
+      )
+    }
+
+    return {checks, config, dataDir, gadgetOptions: run.options, hook, key, overrides, ownsDataDir, steps, timings: {hookMs: hook.ms, keyMs}}
+  } catch (error) {
+    // A device that goes no further keeps no directory it did not ask to keep.
     if (ownsDataDir && dataDir) await rm(dataDir, {force: true, recursive: true})
-    throw new UserError(
-      'E_REGISTER_URL',
-      'the hook set no device-service.url: the device would ask the Canonical store for its serial (https://api.snapcraft.io/api/v1/snaps/auth/request-id, then …/devices), which the simulator does not play',
-      {hint: 'give --url with the device service to register with'},
-    )
+    throw error
   }
-
-  return {checks, config, dataDir, gadgetOptions: run.options, hook, key, overrides, ownsDataDir, steps, timings: {hookMs: hook.ms, keyMs}}
 }
 
 /** The hardware proof's mandatory fields, as snapd 2.74–2.77 names them (handlers_serial.go:1005). */
