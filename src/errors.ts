@@ -137,6 +137,7 @@ const USER_CODES = [
   'E_PLUG_UNDECLARED',
   'E_REGISTRATION_CONFIG',
   'E_REQUEST_ID',
+  'E_RUNTIME_FLAVOUR',
   'E_SNAPCTL_ARGUMENT',
   'E_SNAPCTL_FAILED',
   // device register: snapd's side of a registration, played without snapd.

@@ -8,6 +8,7 @@ import {isAbsolute, join, relative, resolve, sep} from 'node:path'
 
 import {InternalError, UserError} from '../errors.js'
 import {type GadgetBoardProfile, safeRelative, SHARED_TEMPLATES_DIR, TEMPLATES_DIR} from './boards.js'
+import type {OnboardingMode} from '../device/config.js'
 import type {ModelJson} from './model-assertion.js'
 import {renderTemplate} from './render.js'
 
@@ -55,15 +56,25 @@ export function boardFiles(board: GadgetBoardProfile, context: Record<string, un
   return files
 }
 
-/** model.json, the runtime's config and bundle, and the schemas editors use. */
-export function dataFiles(modelJson: ModelJson, registration: Record<string, unknown>): PlannedFile[] {
+/**
+ * The runtime built for each onboarding mode: each carries only the QuickJS cryptography its mode
+ * uses (src/runtime/hosts/quickjs-crypto.ts), and a gadget ships it as runtime/prepare-device.cjs.
+ */
+const RUNTIME_OF_MODE: Record<OnboardingMode, string> = {
+  'api-key': 'dist/runtime/prepare-device.cjs',
+  'hardware-identity': 'dist/runtime/prepare-device-hardware-identity.cjs',
+}
+
+/** model.json, the runtime's config and the runtime of its onboarding mode, and the schemas editors use. */
+export function dataFiles(modelJson: ModelJson, registration: Record<string, unknown>, onboarding: OnboardingMode): PlannedFile[] {
   const root = join(TEMPLATES_DIR, '..')
-  const bundle = join(root, 'dist', 'runtime', 'prepare-device.cjs')
+  const runtime = RUNTIME_OF_MODE[onboarding]
+  const bundle = join(root, runtime)
   if (!existsSync(bundle)) throw new InternalError(`the prepare-device runtime ${bundle} is missing: build snap-gadget first (npm run build)`)
   return [
     {content: `${JSON.stringify(modelJson, null, 2)}\n`, from: '(model)', mode: 0o644, path: 'model.json'},
     {content: `${JSON.stringify(registration, null, 2)}\n`, from: '(registration settings)', mode: 0o644, path: 'runtime/registration.json'},
-    {content: readFileSync(bundle), from: 'dist/runtime/prepare-device.cjs', mode: 0o644, path: 'runtime/prepare-device.cjs'},
+    {content: readFileSync(bundle), from: runtime, mode: 0o644, path: 'runtime/prepare-device.cjs'},
     {content: readFileSync(join(root, 'schemas', 'gadget.schema.json')), from: 'schemas/gadget.schema.json', mode: 0o644, path: 'schemas/gadget.schema.json'},
     {content: readFileSync(join(root, 'schemas', 'registration.schema.json')), from: 'schemas/registration.schema.json', mode: 0o644, path: 'schemas/registration.schema.json'},
   ]

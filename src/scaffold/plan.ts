@@ -258,7 +258,7 @@ export async function planScaffold(options: ScaffoldOptions): Promise<ScaffoldPl
     track,
     version,
   })
-  const files = [...sharedFiles(board, context), ...boardFiles(board, context), ...dataFiles(modelJson, registration)]
+  const files = [...sharedFiles(board, context), ...boardFiles(board, context), ...dataFiles(modelJson, registration, onboarding)]
   checkPaths(files, directory)
 
   const todo: string[] = []

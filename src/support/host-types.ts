@@ -103,3 +103,6 @@ export interface Host {
   /** Ends the process with this status once output is written. */
   exit(code: number): void
 }
+
+/** What the QuickJS host takes from JavaScript libraries and the Node host from node:crypto. */
+export type HostCrypto = Pick<Host, 'ed25519PublicKey' | 'ed25519Sign' | 'generatePrivateKey' | 'publicKeyOf' | 'sha3_384' | 'sha512' | 'signWithPrivateKey'>

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {type Engine, hookEnv, runBundle} from './helpers.js'
+import {type Engine, hookEnv, requireBundle, runBundle} from './helpers.js'
 import {readSnapctlLog, writeRecordingSnapctl} from '../helpers/snapctl.js'
 
 export const SERIAL = 'ACME-GW-000042'
@@ -64,12 +64,12 @@ export function makeHookDevice(name: string, options: DeviceOptions): HookDevice
 
 /** prepare-device as the hook runs it. */
 export function prepareDevice(device: HookDevice, engine: Engine = 'node', extra: NodeJS.ProcessEnv = {}) {
-  return runBundle(['--config', device.config, '--root', device.root], {engine, env: device.env(extra)})
+  return runBundle(['--config', device.config, '--root', device.root], {bundle: requireBundle('hardware-identity'), engine, env: device.env(extra)})
 }
 
 /** prepare-serial-request as the hook runs it, snapd having set registration.request-id. */
 export function prepareSerialRequest(device: HookDevice, requestId: string, engine: Engine = 'node') {
-  return runBundle(['prepare-serial-request'], {engine, env: device.env({SNAPCTL_GET_registration_request_id: requestId})})
+  return runBundle(['prepare-serial-request'], {bundle: requireBundle('hardware-identity'), engine, env: device.env({SNAPCTL_GET_registration_request_id: requestId})})
 }
 
 /** The registration.body the last `snapctl set` of the log set: a JSON object. */

@@ -102,7 +102,7 @@ describe('prepare-device in hardware-identity onboarding', () => {
 
   it('--dry-run writes nothing and prints the export as comments after the calls', async () => {
     const device = makeDevice('dry-run')
-    const result = await runBundle(['--config', device.config, '--root', device.root, '--dry-run'], {engine: 'quickjs', env: device.env()})
+    const result = await runBundle(['--config', device.config, '--root', device.root, '--dry-run'], {bundle: requireBundle('hardware-identity'), engine: 'quickjs', env: device.env()})
     assert.equal(result.code, 0, result.stderr)
     assert.equal(existsSync(device.save), false)
     assert.equal(existsSync(device.log), false)
@@ -169,7 +169,7 @@ describe('the key file', () => {
 async function signOnQuickJs(key: KeyObject, requestId: string, arch: 'amd64' | ArmArch): Promise<Buffer> {
   const device = makeDevice(`sign-${arch}`)
   writeHardwareKey(device, key)
-  const [command, ...args] = quickJsCommand(arch, [requireBundle(), 'prepare-serial-request'])
+  const [command, ...args] = quickJsCommand(arch, [requireBundle('hardware-identity'), 'prepare-serial-request'])
   const result = await runProcess(command, args, {env: device.env({SNAPCTL_GET_registration_request_id: requestId}), timeoutMs: 300_000})
   assert.equal(result.code, 0, `${arch}: ${result.stderr}`)
   const body = bodyOf(device)
@@ -208,7 +208,7 @@ describe('prepare-serial-request', () => {
     assert.match(noKey.stderr, /^prepare-serial-request: there is no hardware identity key at .*hardware-identity\.key \(fix: prepare-device makes it in hardware-identity onboarding/)
     assert.equal(existsSync(device.log), false)
     writeHardwareKey(device, generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey)
-    const noRequestId = await runBundle(['prepare-serial-request'], {engine: 'quickjs', env: device.env()})
+    const noRequestId = await runBundle(['prepare-serial-request'], {bundle: requireBundle('hardware-identity'), engine: 'quickjs', env: device.env()})
     assert.equal(noRequestId.code, 1)
     assert.match(noRequestId.stderr, /snapctl get failed: snapctl exited 1: error: error running snapctl: snap "pi" has no "registration.request-id" configuration option/)
     assert.deepEqual(readSnapctlLog(device.log), [['get', 'registration.request-id']], 'nothing set')
@@ -251,7 +251,7 @@ test('QuickJS signs as @noble/curves does on Node, byte for byte, on amd64, arm6
         // what prepare-serial-request signs with it there verifies here.
         const device = makeDevice(`made-${arch}`)
         const run = (args: string[], extra: NodeJS.ProcessEnv = {}) => {
-          const [command, ...rest] = quickJsCommand(arch, [requireBundle(), ...args])
+          const [command, ...rest] = quickJsCommand(arch, [requireBundle('hardware-identity'), ...args])
           return runProcess(command, rest, {env: device.env(extra), timeoutMs: 300_000})
         }
 

@@ -17,7 +17,12 @@ import {projectRoot, shared} from '../helpers/paths.js'
 import {freshDir} from '../helpers/scratch.js'
 import {makeRoot, removeRoot, type Tree} from '../serial/helpers/root.js'
 
-export const BUNDLE = join(projectRoot, 'dist', 'runtime', 'prepare-device.cjs')
+/** The runtime of each onboarding mode, as a gadget of that mode ships it (scripts/build.mjs). */
+export const BUNDLES = {
+  'api-key': join(projectRoot, 'dist', 'runtime', 'prepare-device.cjs'),
+  'hardware-identity': join(projectRoot, 'dist', 'runtime', 'prepare-device-hardware-identity.cjs'),
+} as const
+export type Onboarding = keyof typeof BUNDLES
 /**
  * The engines the bundle runs on: Node; Debian trixie's QuickJS 2025.04.26 through
  * scripts/quickjs.sh (what a core22 gadget builds); and `quickjs-2021`, QuickJS 2021.03.27 as
@@ -46,21 +51,24 @@ export function engineCommand(which: Engine, bundle: string, arch = 'amd64'): st
   return ['bash', QUICKJS, 'run', arch, '--', '--std', bundle]
 }
 
-let snapshot: string | undefined
+const snapshots = new Map<Onboarding, string>()
 
 /**
- * A copy of the built runtime bundle, taken once per test process: dist/ is shared, and a build
- * started meanwhile must not swap the file between the runs of one test file. Fails with the fix
- * when there is no bundle.
+ * A copy of the built runtime of `onboarding` mode, taken once per test process: dist/ is shared,
+ * and a build started meanwhile must not swap the file between the runs of one test file. Fails
+ * with the fix when there is no bundle.
  */
-export function requireBundle(): string {
-  if (snapshot) return snapshot
-  assert.ok(existsSync(BUNDLE), `${BUNDLE} is missing: run "node scripts/build.mjs" first`)
-  const text = readFileSync(BUNDLE, 'utf8')
+export function requireBundle(onboarding: Onboarding = 'api-key'): string {
+  const taken = snapshots.get(onboarding)
+  if (taken) return taken
+  const bundle = BUNDLES[onboarding]
+  assert.ok(existsSync(bundle), `${bundle} is missing: run "node scripts/build.mjs" first`)
+  const text = readFileSync(bundle, 'utf8')
   // tsc writes an unbundled file at the same path before esbuild replaces it.
-  assert.doesNotMatch(text, /\bfrom\s*["']\.\.?\//, `${BUNDLE} imports relative modules: it is not the bundle (a build is running?)`)
-  snapshot = join(freshDir('snap-gadget-bundle-'), 'prepare-device.cjs')
+  assert.doesNotMatch(text, /\bfrom\s*["']\.\.?\//, `${bundle} imports relative modules: it is not the bundle (a build is running?)`)
+  const snapshot = join(freshDir('snap-gadget-bundle-'), 'prepare-device.cjs')
   writeFileSync(snapshot, text)
+  snapshots.set(onboarding, snapshot)
   return snapshot
 }
 

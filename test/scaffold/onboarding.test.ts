@@ -16,7 +16,7 @@ import {parse} from 'yaml'
 
 import {UserError} from '../../src/errors.js'
 import {planScaffold} from '../../src/scaffold/plan.js'
-import {binRun, shared} from '../helpers/paths.js'
+import {binRun, projectRoot, shared} from '../helpers/paths.js'
 import {assembleSnapTree, generate, matrixOptions} from './helpers.js'
 
 function validate(path: string): {code: null | number; findings: {rule: string; message: string}[]} {
@@ -42,6 +42,12 @@ describe('init --onboarding hardware-identity', () => {
         proposedSerial: true,
         serial: {board: 'x86', brand: 'acme'},
       })
+      assert.deepEqual(
+        readFileSync(join(dir, 'runtime', 'prepare-device.cjs')),
+        readFileSync(join(projectRoot, 'dist', 'runtime', 'prepare-device-hardware-identity.cjs')),
+        "the hardware-identity runtime, with the mode's ECDSA",
+      )
+      assert.equal(plan.files.find((file) => file.path === 'runtime/prepare-device.cjs')?.from, 'dist/runtime/prepare-device-hardware-identity.cjs')
       const hook = join(dir, 'snap', 'hooks', 'prepare-serial-request')
       assert.equal(statSync(hook).mode & 0o777, 0o755)
       assert.match(readFileSync(hook, 'utf8'), /\nexec "\$SNAP\/usr\/bin\/qjs" --std "\$SNAP\/runtime\/prepare-device\.cjs" prepare-serial-request\n$/)
@@ -73,6 +79,7 @@ describe('init --onboarding hardware-identity', () => {
     assert.deepEqual((JSON.parse(readFileSync(join(dir, 'runtime', 'registration.json'), 'utf8')) as {onboarding: unknown}).onboarding, {keyType: 'ecdsa-p384', mode: 'hardware-identity'})
     const plain = await generate('raspberry-pi', 'core24')
     assert.equal(plain.plan.onboarding, 'api-key')
+    assert.deepEqual(readFileSync(join(plain.dir, 'runtime', 'prepare-device.cjs')), readFileSync(join(projectRoot, 'dist', 'runtime', 'prepare-device.cjs')), "the api-key runtime, with the mode's Ed25519")
     assert.throws(() => statSync(join(plain.dir, 'snap', 'hooks', 'prepare-serial-request')), /ENOENT/)
     assert.match(readFileSync(join(plain.dir, 'runtime', 'registration.json'), 'utf8'), /"api-key"/)
   })

@@ -12,10 +12,10 @@
  */
 import {p256, p384} from '@noble/curves/nist.js'
 import {ecdsa, type ECDSA} from '@noble/curves/abstract/weierstrass.js'
-import {sha256, sha384} from '@noble/hashes/sha2.js'
+import {sha256, sha384, sha512} from '@noble/hashes/sha2.js'
 import {sha3_384} from '@noble/hashes/sha3.js'
 
-import type {HostKeyType} from '../../support/host-types.js'
+import type {HostCrypto, HostKeyType} from '../../support/host-types.js'
 
 type CurveType = 'ecdsa-p256' | 'ecdsa-p384'
 
@@ -149,6 +149,13 @@ export function ecSign(pkcs8: Uint8Array, message: Uint8Array, randomBytes: (len
   return curveOf(type, randomBytes).sign(message, secret, {format: 'der', prehash: true})
 }
 
-export function nobleSha3_384(data: Uint8Array): Uint8Array {
-  return sha3_384(data)
+/** The hardware identity key's operations and the hashes, with `randomBytes` for keys and noble's blinding. */
+export function nobleCrypto(randomBytes: (length: number) => Uint8Array): Pick<HostCrypto, 'generatePrivateKey' | 'publicKeyOf' | 'sha3_384' | 'sha512' | 'signWithPrivateKey'> {
+  return {
+    generatePrivateKey: (type) => generateEcKey(type, randomBytes),
+    publicKeyOf: (pkcs8) => ecPublicKeyOf(pkcs8, randomBytes),
+    sha3_384: (data) => sha3_384(data),
+    sha512: (data) => sha512(data),
+    signWithPrivateKey: (pkcs8, message) => ecSign(pkcs8, message, randomBytes),
+  }
 }

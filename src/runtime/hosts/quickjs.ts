@@ -1,17 +1,15 @@
 /**
  * The QuickJS host: `qjs --std` gives the script the `std` and `os` modules as globals. Files are
  * read with os.open/os.read, programs are run with os.exec (an argv array, never a shell) and
- * reaped with os.waitpid, random bytes come from /dev/urandom, Ed25519 and SHA-512 from tweetnacl
- * (pure JavaScript; its signatures are byte-identical to node:crypto's, which the tests check).
+ * reaped with os.waitpid, random bytes come from /dev/urandom, and the keys and hashes from
+ * JavaScript libraries (quickjs-crypto.ts).
  * installQuickJsGlobals() adds what the shared code expects of a JavaScript host and QuickJS lacks:
  * Buffer, setTimeout, clearTimeout, and a Promise that never rejects before its handler is there.
  */
 import './engine-fixes.js'
 
-import nacl from 'tweetnacl'
-
 import {type Host, hostError, type HostStat, type SpawnResult} from '../../support/host.js'
-import {ecPublicKeyOf, ecSign, generateEcKey, nobleSha3_384} from './noble-keys.js'
+import {quickjsCrypto} from './quickjs-crypto.js'
 import {PortableBuffer, utf8Decode, utf8Encode} from './portable-buffer.js'
 
 /** The parts of QuickJS's `os` module used here (quickjs-libc). */
@@ -207,24 +205,10 @@ function decodeStatus(status: number): {signal?: string; status: null | number} 
   return {signal: signal === SIGKILL ? 'SIGKILL' : signal === os.SIGTERM ? 'SIGTERM' : `signal ${signal}`, status: null}
 }
 
-/** Key pairs by seed: deriving one is a scalar multiplication, about a third of a signing run in pure JavaScript. */
-const keyPairs = new Map<string, nacl.SignKeyPair>()
-function keyPairOf(seed: Uint8Array): nacl.SignKeyPair {
-  const id = Array.from(seed, (b) => b.toString(16).padStart(2, '0')).join('')
-  let pair = keyPairs.get(id)
-  if (!pair) {
-    pair = nacl.sign.keyPair.fromSeed(seed)
-    keyPairs.set(id, pair)
-  }
-
-  return pair
-}
-
 export const quickjsHost: Host = {
+  ...quickjsCrypto((length) => quickjsHost.randomBytes(length)),
   args: () => scriptArgs.slice(1),
   cwd: () => checked(os.getcwd(), 'getcwd', '.'),
-  ed25519PublicKey: (seed) => keyPairOf(seed).publicKey,
-  ed25519Sign: (seed, message) => nacl.sign.detached(message, keyPairOf(seed).secretKey),
   engine: 'quickjs',
   env: () => std.getenviron(),
   exit(code) {
@@ -233,7 +217,6 @@ export const quickjsHost: Host = {
     std.exit(code)
   },
   // QuickJS resolves an absolute path itself (it has no file: URLs).
-  generatePrivateKey: (type) => generateEcKey(type, quickjsHost.randomBytes),
   importModule: async (file) => (await import(file)) as Record<string, unknown>,
   link() {
     // quickjs-libc has no link(2): the caller falls back to rename.
@@ -278,10 +261,6 @@ export const quickjsHost: Host = {
   rename(from, to) {
     check(os.rename(from, to), 'rename', from)
   },
-  publicKeyOf: (pkcs8) => ecPublicKeyOf(pkcs8, quickjsHost.randomBytes),
-  sha3_384: nobleSha3_384,
-  sha512: (data) => nacl.hash(data),
-  signWithPrivateKey: (pkcs8, message) => ecSign(pkcs8, message, quickjsHost.randomBytes),
   async spawn(argv, options) {
     const env = options.env ?? std.getenviron()
     const program = findProgram(argv[0], env)
