@@ -22,7 +22,7 @@
 //   /metrics is on and scraped every second during the run; today's configuration issues any
 //   serial and has no metrics (metrics: false, as a public listener has it).
 //
-// SERVE_BENCH_ONLY=policy runs the last comparison alone (the machine is shared).
+// SERVE_BENCH_ONLY=policy or SERVE_BENCH_ONLY=onboarding runs that comparison alone (the machine is shared).
 import {spawn, spawnSync} from 'node:child_process'
 import {generateKeyPair, generateKeyPairSync, sign} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -242,27 +242,30 @@ try {
   console.log(`RSA-4096 signatures, node:crypto, one core: ${signLimit.toFixed(1)}/s (the limit)`)
   console.log(`${DEVICES} devices timed after ${WARMUP} more, ${CONCURRENCY} at a time, SQLite:`)
   const each = (list) => list.map((r) => r.toFixed(1)).join(', ')
-  const onlyPolicy = process.env.SERVE_BENCH_ONLY === 'policy'
-  if (!onlyPolicy) await others()
-
-  // An allowlist with metrics against today's configuration, in rounds that alternate which goes first.
-  const policyRates = {policy: [], today: []}
-  const policyCpu = {policy: [], today: []}
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const policy of round % 2 === 0 ? [false, true] : [true, false]) {
-      const {cpu, rate} = await load(`round-${round}-${policy ? 'allowlist' : 'today'}`, undefined, false, policy)
-      policyRates[policy ? 'policy' : 'today'].push(rate)
-      policyCpu[policy ? 'policy' : 'today'].push(cpu)
+  const only = process.env.SERVE_BENCH_ONLY
+  if (only === undefined) await others()
+  if (only === 'onboarding') await onboarding()
+  if (only === undefined || only === 'policy') await policies()
+  async function policies() {
+    // An allowlist with metrics against today's configuration, in rounds that alternate which goes first.
+    const policyRates = {policy: [], today: []}
+    const policyCpu = {policy: [], today: []}
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const policy of round % 2 === 0 ? [false, true] : [true, false]) {
+        const {cpu, rate} = await load(`round-${round}-${policy ? 'allowlist' : 'today'}`, undefined, false, policy)
+        policyRates[policy ? 'policy' : 'today'].push(rate)
+        policyCpu[policy ? 'policy' : 'today'].push(cpu)
+      }
     }
-  }
 
-  console.log(`allowlist + metrics against today's configuration, serve as it runs, ${ROUNDS} alternating rounds:`)
-  console.log(`  today (any serial, no metrics): ${median(policyRates.today).toFixed(1)} registrations/s (${each(policyRates.today)})`)
-  console.log(`  allowlist of ${2 * (WARMUP + DEVICES)} serials + /metrics scraped every second: ${median(policyRates.policy).toFixed(1)} registrations/s (${each(policyRates.policy)})`)
-  console.log(`  allowlist + metrics / today: ${(medianRatio(policyRates.policy, policyRates.today) * 100).toFixed(0)}% (median of the rounds' ratios; target ≥ 95%)`)
-  console.log(
-    `  serve's CPU per registration (all threads): today ${fmt(median(policyCpu.today))}, allowlist + metrics ${fmt(median(policyCpu.policy))}; today / allowlist + metrics: ${(medianRatio(policyCpu.today, policyCpu.policy) * 100).toFixed(0)}%`,
-  )
+    console.log(`allowlist + metrics against today's configuration, serve as it runs, ${ROUNDS} alternating rounds:`)
+    console.log(`  today (any serial, no metrics): ${median(policyRates.today).toFixed(1)} registrations/s (${each(policyRates.today)})`)
+    console.log(`  allowlist of ${2 * (WARMUP + DEVICES)} serials + /metrics scraped every second: ${median(policyRates.policy).toFixed(1)} registrations/s (${each(policyRates.policy)})`)
+    console.log(`  allowlist + metrics / today: ${(medianRatio(policyRates.policy, policyRates.today) * 100).toFixed(0)}% (median of the rounds' ratios; target ≥ 95%)`)
+    console.log(
+      `  serve's CPU per registration (all threads): today ${fmt(median(policyCpu.today))}, allowlist + metrics ${fmt(median(policyCpu.policy))}; today / allowlist + metrics: ${(medianRatio(policyCpu.today, policyCpu.policy) * 100).toFixed(0)}%`,
+    )
+  }
 
   async function others() {
     console.log(`  serve as it runs (every core, shared with the devices; target ≥ 70%): ${await load('as-it-runs')}`)
@@ -274,6 +277,10 @@ try {
       console.log('  serve confined to one core: not measured (needs taskset and two cores)')
     }
 
+    await onboarding()
+  }
+
+  async function onboarding() {
     // Onboarding by hardware identity against api-key, in rounds that alternate which goes first.
     const rates = {apiKey: [], hardware: []}
     const cpu = {apiKey: [], hardware: []}

@@ -20,7 +20,7 @@ import {quoteInput} from '../support/echo.js'
 import type {ServiceModel} from './config.js'
 import {ServiceRefusal} from './refusals.js'
 import {MAX_PATTERN_INPUT, matchSerialPattern} from './serial-pattern.js'
-import type {DeviceBlock, HardwareIdentityRecord, ServiceStore} from './store/index.js'
+import type {DeviceBlock, HardwareIdentityKey, ServiceStore} from './store/index.js'
 
 export class IssuePolicy {
   constructor(private readonly store: ServiceStore) {}
@@ -30,7 +30,7 @@ export class IssuePolicy {
    * of the issuers the model accepts (the brand first), the signature checked as snapd's
    * VerifyNonceSignature checks it, with the hash of the key's type.
    */
-  async hardwareIdentity(model: ServiceModel, request: SerialRequestView): Promise<HardwareIdentityRecord> {
+  async hardwareIdentity(model: ServiceModel, request: SerialRequestView): Promise<HardwareIdentityKey> {
     const proof = readHardwareProof(request.body)
     const found = await this.store.findIdentities(proof.digest)
     if (found.length === 0) throw new ServiceRefusal('hardware-identity-unknown', `hardware identity not imported yet: no imported identity has the key ${proof.digest}`)
@@ -140,7 +140,7 @@ export function readHardwareProof(body: string): HardwareProof {
 }
 
 /** The key of an imported identity (the store holds its header text and type). */
-function hardwareKeyOf(identity: HardwareIdentityRecord): {key: KeyObject; type: HardwareKeyType} {
+function hardwareKeyOf(identity: HardwareIdentityKey): {key: KeyObject; type: HardwareKeyType} {
   const type = identity.keyType as HardwareKeyType
   return {key: storedHardwareKey(identity.hardwareIdKey, type), type}
 }

@@ -32,7 +32,7 @@ import type {ServiceModel} from './config.js'
 import {BlockedDevice, IssuePolicy, looksLikeHardwareProof} from './policy.js'
 import {type RefusalCode, REFUSALS, ServiceRefusal} from './refusals.js'
 import {checkOriginalSerial, knownSerialKeys, originalSerialOf, takesRemodelFrom} from './remodel.js'
-import type {HardwareIdentityRecord, OriginalSerial, ServiceStore, SigningLogEntry} from './store/index.js'
+import type {HardwareIdentityKey, OriginalSerial, ServiceStore, SigningLogEntry} from './store/index.js'
 import {rfc3339} from '../support/rfc3339.js'
 
 export {ServiceRefusal} from './refusals.js'
@@ -334,7 +334,7 @@ export class DeviceService {
   }
 
   /** The identity's hardware id as the serial: a serial the request proposes must be it. */
-  private hardwareSerial(request: SerialRequestView, identity: HardwareIdentityRecord, event: RegistrationEvent): string {
+  private hardwareSerial(request: SerialRequestView, identity: HardwareIdentityKey, event: RegistrationEvent): string {
     const serial = identity.hardwareId
     if (request.serial !== undefined && request.serial !== serial) {
       event.claimed = {...event.claimed, serial: request.serial}

@@ -22,6 +22,7 @@ export type {
   RefusalEntry,
   RefusalQuery,
   Retention,
+  HardwareIdentityKey,
   HardwareIdentityRecord,
   IdentityConflict,
   ImportOutcome,

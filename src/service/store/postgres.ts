@@ -18,14 +18,14 @@ import pg from 'pg'
 
 import {UserError} from '../../errors.js'
 import {MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
-import {IDENTITY_COLUMNS, identityRecord, type IdentityRow, importVerdict} from './identities.js'
+import {IDENTITY_KEY_COLUMNS, identityKey, type IdentityKeyRow, importVerdict} from './identities.js'
 import {admissionBlockSql, admissionListedSql, BLOCK_COLUMNS, blockRecord, type BlockRow, postgresPlaceholder, refusalQuerySql, refusalRecord, type RefusalRow, signingLogQuerySql, targetValues} from './policy-rows.js'
 import type {
   AdmissionFacts,
   AllowedSerial,
   BlockTarget,
   DeviceBlock,
-  HardwareIdentityRecord,
+  HardwareIdentityKey,
   IdentityConflict,
   ImportOutcome,
   IssueOutcome,
@@ -277,10 +277,10 @@ class PostgresStore implements ServiceStore {
     if (hardware) {
       // The identity's row is locked first: of two device keys racing for one identity, the second
       // finds the first bound.
-      const identity = (await query<IdentityRow>(client, `SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE issuer_id = $1 AND key_sha3_384 = $2 FOR UPDATE`, [hardware.issuerId, hardware.digest])).rows[0]
+      const identity = (await query<IdentityKeyRow>(client, `SELECT ${IDENTITY_KEY_COLUMNS} FROM hardware_identity WHERE issuer_id = $1 AND key_sha3_384 = $2 FOR UPDATE`, [hardware.issuerId, hardware.digest])).rows[0]
       if (!identity) return {kind: 'identity-unknown'}
       if (identity.device_key_sha3_384 !== null && identity.device_key_sha3_384 !== claim.deviceKeyId) return {deviceKeyId: identity.device_key_sha3_384, kind: 'identity-taken'}
-      const held = (await query<IdentityRow>(client, `SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE device_key_sha3_384 = $1`, [claim.deviceKeyId])).rows[0]
+      const held = (await query<IdentityKeyRow>(client, `SELECT ${IDENTITY_KEY_COLUMNS} FROM hardware_identity WHERE device_key_sha3_384 = $1`, [claim.deviceKeyId])).rows[0]
       if (held && (held.issuer_id !== identity.issuer_id || held.key_sha3_384 !== identity.key_sha3_384)) return {hardwareId: held.hardware_id, issuerId: held.issuer_id, kind: 'device-has-identity'}
       if (identity.device_key_sha3_384 === null) {
         await query(client, 'UPDATE hardware_identity SET device_key_sha3_384 = $1 WHERE issuer_id = $2 AND key_sha3_384 = $3', [claim.deviceKeyId, hardware.issuerId, hardware.digest])
@@ -327,10 +327,10 @@ class PostgresStore implements ServiceStore {
       const conflicts: IdentityConflict[] = []
       let added = 0
       for (const identity of identities) {
-        const byKey = (await query<IdentityRow>(client, `SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE issuer_id = $1 AND key_sha3_384 = $2`, [identity.issuerId, identity.digest])).rows[0]
+        const byKey = (await query<IdentityKeyRow>(client, `SELECT ${IDENTITY_KEY_COLUMNS} FROM hardware_identity WHERE issuer_id = $1 AND key_sha3_384 = $2`, [identity.issuerId, identity.digest])).rows[0]
         const byHardwareId = byKey
           ? undefined
-          : (await query<IdentityRow>(client, `SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE issuer_id = $1 AND hardware_id = $2`, [identity.issuerId, identity.hardwareId])).rows[0]
+          : (await query<IdentityKeyRow>(client, `SELECT ${IDENTITY_KEY_COLUMNS} FROM hardware_identity WHERE issuer_id = $1 AND hardware_id = $2`, [identity.issuerId, identity.hardwareId])).rows[0]
         const verdict = importVerdict(identity, byKey, byHardwareId)
         if (verdict === 'unchanged') continue
         if (verdict !== 'new') {
@@ -352,9 +352,9 @@ class PostgresStore implements ServiceStore {
     })
   }
 
-  async findIdentities(digest: string): Promise<HardwareIdentityRecord[]> {
-    const {rows} = await this.query<IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE key_sha3_384 = $1 ORDER BY issuer_id`, [digest])
-    return rows.map(identityRecord)
+  async findIdentities(digest: string): Promise<HardwareIdentityKey[]> {
+    const {rows} = await this.query<IdentityKeyRow>(`SELECT ${IDENTITY_KEY_COLUMNS} FROM hardware_identity WHERE key_sha3_384 = $1 ORDER BY issuer_id`, [digest])
+    return rows.map(identityKey)
   }
 
   async identityCount(): Promise<number> {

@@ -18,7 +18,7 @@ import {dirname} from 'node:path'
 import Database from 'better-sqlite3'
 
 import {UserError} from '../../errors.js'
-import {IDENTITY_COLUMNS, identityRecord, type IdentityRow, importVerdict} from './identities.js'
+import {IDENTITY_KEY_COLUMNS, identityKey, type IdentityKeyRow, importVerdict} from './identities.js'
 import {MIGRATIONS, type MigrationResult, newerSchemaMessage, SCHEMA_VERSION} from './migrations.js'
 import {
   admissionBlockSql,
@@ -39,7 +39,7 @@ import type {
   AllowedSerial,
   BlockTarget,
   DeviceBlock,
-  HardwareIdentityRecord,
+  HardwareIdentityKey,
   IdentityConflict,
   ImportOutcome,
   IssueOutcome,
@@ -198,10 +198,10 @@ class SqliteStore implements ServiceStore {
       deviceBySerial: db.prepare<[string, string, string], DeviceRow>('SELECT serial, device_key_sha3_384, revision FROM device WHERE brand = ? AND model = ? AND serial = ?'),
       insertDevice: db.prepare('INSERT INTO device (brand, model, serial, device_key_sha3_384, revision) VALUES (?, ?, ?, ?, ?)'),
       bindIdentity: db.prepare('UPDATE hardware_identity SET device_key_sha3_384 = ? WHERE issuer_id = ? AND key_sha3_384 = ? AND device_key_sha3_384 IS NULL'),
-      identitiesByDigest: db.prepare<[string], IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE key_sha3_384 = ? ORDER BY issuer_id`),
-      identityByDevice: db.prepare<[string], IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE device_key_sha3_384 = ?`),
-      identityByHardwareId: db.prepare<[string, string], IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE issuer_id = ? AND hardware_id = ?`),
-      identityByKey: db.prepare<[string, string], IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM hardware_identity WHERE issuer_id = ? AND key_sha3_384 = ?`),
+      identitiesByDigest: db.prepare<[string], IdentityKeyRow>(`SELECT ${IDENTITY_KEY_COLUMNS} FROM hardware_identity WHERE key_sha3_384 = ? ORDER BY issuer_id`),
+      identityByDevice: db.prepare<[string], IdentityKeyRow>(`SELECT ${IDENTITY_KEY_COLUMNS} FROM hardware_identity WHERE device_key_sha3_384 = ?`),
+      identityByHardwareId: db.prepare<[string, string], IdentityKeyRow>(`SELECT ${IDENTITY_KEY_COLUMNS} FROM hardware_identity WHERE issuer_id = ? AND hardware_id = ?`),
+      identityByKey: db.prepare<[string, string], IdentityKeyRow>(`SELECT ${IDENTITY_KEY_COLUMNS} FROM hardware_identity WHERE issuer_id = ? AND key_sha3_384 = ?`),
       identityCount: db.prepare<[], {n: number}>('SELECT count(*) AS n FROM hardware_identity'),
       insertIdentity: db.prepare('INSERT INTO hardware_identity (issuer_id, key_sha3_384, hardware_id, hardware_name, manufacturer, key_type, hardware_id_key, assertion, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       insertLog: db.prepare(
@@ -460,8 +460,8 @@ class SqliteStore implements ServiceStore {
     }
   }
 
-  async findIdentities(digest: string): Promise<HardwareIdentityRecord[]> {
-    return this.statements.identitiesByDigest.all(digest).map(identityRecord)
+  async findIdentities(digest: string): Promise<HardwareIdentityKey[]> {
+    return this.statements.identitiesByDigest.all(digest).map(identityKey)
   }
 
   async identityCount(): Promise<number> {

@@ -91,6 +91,9 @@ export interface HardwareIdentityRecord {
 
 export type NewHardwareIdentity = Omit<HardwareIdentityRecord, 'deviceKeyId' | 'imported'>
 
+/** What a registration needs of an imported identity (findIdentities reads no more). */
+export type HardwareIdentityKey = Pick<HardwareIdentityRecord, 'deviceKeyId' | 'digest' | 'hardwareId' | 'hardwareIdKey' | 'issuerId' | 'keyType'>
+
 /** An identity that cannot be imported beside what the store holds (or what the same import brought before it). */
 export interface IdentityConflict {
   identity: NewHardwareIdentity
@@ -209,7 +212,7 @@ export interface ServiceStore {
    */
   importIdentities(identities: readonly NewHardwareIdentity[], now: Date): Promise<ImportOutcome>
   /** The identities of any issuer whose key has this digest. */
-  findIdentities(digest: string): Promise<HardwareIdentityRecord[]>
+  findIdentities(digest: string): Promise<HardwareIdentityKey[]>
   /** How many identities the store holds. */
   identityCount(): Promise<number>
   signingLog(query?: SigningLogQuery): Promise<SigningLogEntry[]>
