@@ -138,7 +138,8 @@ for (const [mode, runtimeOut] of Object.entries(RUNTIMES)) {
   // terser's second pass (its compressor inlines and drops what esbuild's minifier keeps): 2.5–2.8 KB
   // less per runtime, for about 2 s of build each.
   const {code} = await minify(bundled.outputFiles[0].text, {compress: {passes: 2}, ecma: 2020, format: {comments: false}, mangle: {toplevel: true}, toplevel: true})
-  writeFileSync(runtimeOut, code)
+  // The first line says which mode the runtime is for: validate's N20 reads it in a gadget project.
+  writeFileSync(runtimeOut, `/* snap-gadget runtime: ${mode} onboarding */\n${code}`)
   // QuickJS (2021 and 2025) cannot compile `for (x of yield e)`, the lowered `for (x of await e)`.
   if (/\bof\s*yield\b/.test(readFileSync(runtimeOut, 'utf8'))) throw new Error(`${runtimeOut} has \`for (… of await …)\`, which QuickJS cannot compile once lowered: await into a variable first`)
   const runtimeBytes = statSync(runtimeOut).size

@@ -28,7 +28,7 @@ export {type GadgetSource, type GadgetValidation, validateGadget, type ValidateO
 export {type PathsValidation, type UnreadableInput, type ValidatePathsOptions, type ValidationReport, validatePaths} from './gadget/validate.js'
 /** A finding: rule id, severity, position, snapd's own message and a fix; their order. */
 export {compareFindings, type Finding, type Position, type Severity} from './gadget/findings/finding.js'
-/** The rule catalog and its entries by id; RuleId is the union of the catalog's ids ('P1' … 'N19'). */
+/** The rule catalog and its entries by id; RuleId is the union of the catalog's ids ('P1' … 'N20'). */
 export {type RuleId, ruleInfo, type RuleInfo, rules} from './gadget/findings/rules.js'
 /** The snapd release judged for ("2.57" … "latest") and the model facts some rules need. */
 export {LATEST_SNAPD, OLDEST_SNAPD, snapdTarget, type SnapdTarget} from './gadget/snapd-version.js'

@@ -20,7 +20,7 @@ export interface GadgetLocation {
   /** The project or snap root (content is looked up there). */
   root?: string
   /** Other files worth checking (snapcraft.yaml, snap.yaml, hooks), shown and absolute. */
-  extras: Array<{file: string; path: string; yaml: boolean; registration?: boolean}>
+  extras: Array<{file: string; path: string; yaml: boolean; registration?: boolean; runtime?: boolean}>
 }
 
 /** gadget.yaml files this large are not gadget.yaml files: refused before parsing. */
@@ -46,10 +46,14 @@ export function locateGadget(input: string, cwd = process.cwd()): GadgetLocation
     }
   }
 
-  // The prepare-device runtime's configuration, where init puts it.
+  // The prepare-device runtime's configuration and the runtime itself, where init puts them.
   const registrationConfig = (dir: string) => {
-    const path = join(dir, 'runtime', 'registration.json')
-    return existsSync(path) ? [{file: displayPath(path, cwd), path, registration: true, yaml: false}] : []
+    const config = join(dir, 'runtime', 'registration.json')
+    const runtime = join(dir, 'runtime', 'prepare-device.cjs')
+    return [
+      ...(existsSync(config) ? [{file: displayPath(config, cwd), path: config, registration: true, yaml: false}] : []),
+      ...(existsSync(runtime) ? [{file: displayPath(runtime, cwd), path: runtime, runtime: true, yaml: false}] : []),
+    ]
   }
 
   const metaGadget = join(abs, 'meta', 'gadget.yaml')

@@ -10,7 +10,7 @@ import {Locator, type ParsedGadget, parseGadget} from './decode-gadget.js'
 import {FileReport} from './findings/collector.js'
 import {type ContentTree, directoryTree, placeholderTree} from './checks/content-tree.js'
 import {lintGadget, type LintContext} from './checks/lint.js'
-import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, type ProjectText, registrationConfigFindings, serialRequestHookFindings} from './checks/project.js'
+import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, type ProjectText, registrationConfigFindings, runtimeModeFindings, serialRequestHookFindings} from './checks/project.js'
 import {type ModelFacts, SnapdChecks} from './checks/snapd/index.js'
 import type {VolumeRef} from './geometry/volumes.js'
 import {atLeast, LATEST_SNAPD, OLDEST_SNAPD, snapdTarget, type SnapdTarget} from './snapd-version.js'
@@ -186,9 +186,19 @@ export function judgePaths(paths: string[], options: ValidatePathsOptions = {}):
     const extra: Finding[] = []
     const partOutputsFound: string[] = []
     const hookInputs = {hooks: new Map<string, ProjectText>(), registration: undefined as ProjectText | undefined, snapYaml: undefined as ProjectText | undefined}
+    let runtime: ProjectText | undefined
     for (const file of location.extras) {
-      const extraBytes = readOrNote(() => readBoundedFile(file.path, MAX_GADGET_BYTES, {shown: file.file, what: file.registration ? 'registration.json' : file.yaml ? 'snapcraft.yaml' : 'hook'}))
+      const extraBytes = readOrNote(() =>
+        readBoundedFile(file.path, MAX_GADGET_BYTES, {shown: file.file, what: file.registration ? 'registration.json' : file.yaml ? 'snapcraft.yaml' : file.runtime ? 'runtime' : 'hook'}),
+      )
       if (!extraBytes) continue
+      if (file.runtime) {
+        // Only its first line, which names the onboarding mode it was built for.
+        const head = extraBytes.subarray(0, 200).toString('utf8')
+        runtime = {file: file.file, text: head.slice(0, Math.max(0, head.indexOf('\n')))}
+        continue
+      }
+
       const text = extraBytes.toString('utf8')
       if (file.registration) hookInputs.registration = {file: file.file, text}
       else if (file.yaml) hookInputs.snapYaml = {file: file.file, text}
@@ -206,8 +216,8 @@ export function judgePaths(paths: string[], options: ValidatePathsOptions = {}):
       extra.push(...found.map((f) => (options.strict ? {...f, severity: 'error' as const} : f)))
     }
 
-    const hookFindings = serialRequestHookFindings(hookInputs)
-    const texts = [hookInputs.snapYaml, hookInputs.registration, ...hookInputs.hooks.values()]
+    const hookFindings = [...serialRequestHookFindings(hookInputs), ...runtimeModeFindings(hookInputs.registration, runtime)]
+    const texts = [hookInputs.snapYaml, hookInputs.registration, runtime, ...hookInputs.hooks.values()]
     for (const f of hookFindings) sources.set(f.file, texts.find((t) => t?.file === f.file)?.text ?? '')
     extra.push(...hookFindings.map((f) => (options.strict ? {...f, severity: 'error' as const} : f)))
     const {parsed, validation: result, volumes} = judgeSource({content: bytes, file: location.file}, {...options, partOutputs: partOutputsFound, snapd: gadgetTarget, tree})

@@ -5,7 +5,8 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import {freshDir} from '../helpers/scratch.js'
-import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, producedByParts, registrationConfigFindings, serialRequestHookFindings} from '../../src/gadget/checks/project.js'
+import {generate} from '../scaffold/helpers.js'
+import {apiKeysInText, apiKeysInYaml, assumedSnapd, partOutputs, producedByParts, registrationConfigFindings, runtimeModeFindings, serialRequestHookFindings} from '../../src/gadget/checks/project.js'
 import {validateGadget, validatePaths} from '../../src/gadget/validate.js'
 import {directoryTree} from '../../src/gadget/checks/content-tree.js'
 
@@ -249,6 +250,48 @@ describe('the prepare-serial-request hook (N18, N19)', () => {
     assert.deepEqual(
       found(true).map((f) => f[1]),
       ['error', 'error'],
+    )
+  })
+})
+
+describe('a runtime built for another onboarding mode (N20)', () => {
+  const registration = (text: string) => ({file: 'runtime/registration.json', text})
+  const runtime = (mode?: string) => ({file: 'runtime/prepare-device.cjs', text: mode === undefined ? '"use strict";var e=1;' : `/* snap-gadget runtime: ${mode} onboarding */`})
+  const rules = (config: string, mode?: string) => runtimeModeFindings(registration(config), runtime(mode)).map((f) => [f.rule, f.file, f.start?.line])
+  const hardwareIdentity = '{"serial": {"board": "x86"}, "onboarding": "hardware-identity"}'
+  const apiKey = '{"serial": {"board": "x86"}}'
+
+  it('the api-key runtime under a hardware-identity config, and the hardware-identity runtime under an api-key config that signs with the device identity', () => {
+    assert.deepEqual(rules(hardwareIdentity, 'api-key'), [['N20', 'runtime/prepare-device.cjs', 1]])
+    assert.deepEqual(rules('{"onboarding": {"mode": "hardware-identity", "keyType": "ecdsa-p384"}}', 'api-key'), [['N20', 'runtime/prepare-device.cjs', 1]])
+    assert.deepEqual(rules(apiKey, 'hardware-identity'), [['N20', 'runtime/prepare-device.cjs', 1]])
+    assert.deepEqual(rules('{"identity": {"enabled": true}}', 'hardware-identity'), [['N20', 'runtime/prepare-device.cjs', 1]])
+    const [finding] = runtimeModeFindings(registration(hardwareIdentity), runtime('api-key'))
+    assert.match(finding.message, /^runtime\/prepare-device\.cjs is the runtime for api-key onboarding, and runtime\/registration\.json asks for hardware-identity onboarding: on QuickJS the hooks fail/)
+    assert.match(finding.hint!, /dist\/runtime\/prepare-device-hardware-identity\.cjs/)
+  })
+
+  it('says nothing when they agree, when api-key onboarding turns the identity off, or for a runtime that carries both', () => {
+    assert.deepEqual(rules(hardwareIdentity, 'hardware-identity'), [])
+    assert.deepEqual(rules(apiKey, 'api-key'), [])
+    assert.deepEqual(rules('{"identity": false}', 'hardware-identity'), [])
+    assert.deepEqual(rules('{"identity": {"enabled": false}}', 'hardware-identity'), [])
+    assert.deepEqual(rules(hardwareIdentity), [], 'a runtime made before there was one per mode')
+    assert.deepEqual(runtimeModeFindings(undefined, runtime('api-key')), [])
+  })
+
+  it('validate finds it in a gadget init made, once the config is switched to the other mode', async () => {
+    const {dir} = await generate('pc-amd64', 'core24')
+    assert.deepEqual(
+      validatePaths([dir], {cwd: dir}).report.gadgets[0].findings.filter((f) => f.rule === 'N20'),
+      [],
+      'as init made it',
+    )
+    writeFileSync(join(dir, 'runtime', 'registration.json'), `${hardwareIdentity}\n`)
+    const found = validatePaths([dir], {cwd: dir, strict: true}).report.gadgets[0].findings.filter((f) => f.rule === 'N20')
+    assert.deepEqual(
+      found.map((f) => [f.rule, f.severity, f.file, f.start?.line]),
+      [['N20', 'error', 'runtime/prepare-device.cjs', 1]],
     )
   })
 })

@@ -235,6 +235,43 @@ export function serialRequestHookFindings(inputs: SerialRequestHookInputs): Find
   return found
 }
 
+/** The first line of a runtime built by snap-gadget: the onboarding mode it carries the cryptography of. */
+const RUNTIME_MODE_LINE = /^\/\* snap-gadget runtime: (api-key|hardware-identity) onboarding \*\/$/
+
+/**
+ * N20: runtime/prepare-device.cjs was built for another onboarding mode than runtime/registration.json
+ * asks for. On QuickJS each runtime carries only its own mode's keys (Ed25519 for api-key, ECDSA for
+ * hardware-identity), so the hooks would fail at the device's first boot in the factory. A runtime
+ * without the line (made before there were two) carries both.
+ */
+export function runtimeModeFindings(registration: ProjectText | undefined, runtime: ProjectText | undefined): Finding[] {
+  const built = runtime && RUNTIME_MODE_LINE.exec(runtime.text)?.[1]
+  if (!registration || !runtime || !built) return []
+  const {root} = parseYaml(registration.text)
+  if (root?.kind !== 'map') return []
+  const child = (node: YamlNode | undefined, name: string) => (node?.kind === 'map' ? node.pairs.find((p) => p.key.kind === 'scalar' && p.key.value === name)?.value : undefined)
+  const onboarding = child(root, 'onboarding')
+  const modeNode = onboarding?.kind === 'map' ? child(onboarding, 'mode') : onboarding
+  const mode = modeNode?.kind === 'scalar' ? modeNode.value : 'api-key'
+  const identity = child(root, 'identity')
+  const enabled = identity?.kind === 'map' ? child(identity, 'enabled') : identity
+  const identityOff = enabled?.kind === 'scalar' && enabled.value === 'false'
+  // The api-key runtime lacks only ECDSA; the hardware-identity one only the Ed25519 identity, which api-key onboarding may turn off.
+  const mismatch = built === 'api-key' ? mode === 'hardware-identity' : mode !== 'hardware-identity' && !identityOff
+  if (!mismatch) return []
+  const other = built === 'api-key' ? 'prepare-device-hardware-identity.cjs' : 'prepare-device.cjs'
+  return [
+    {
+      file: runtime.file,
+      hint: `copy snap-gadget's dist/runtime/${other} over it (what snap-gadget init ships for ${mode} onboarding)`,
+      message: `${runtime.file} is the runtime for ${built} onboarding, and ${registration.file} asks for ${mode === 'hardware-identity' ? 'hardware-identity onboarding' : 'the Ed25519 device identity of api-key onboarding'}: on QuickJS the hooks fail at the device's first boot`,
+      rule: 'N20',
+      severity: 'warning',
+      start: {column: 1, line: 1},
+    },
+  ]
+}
+
 /** Where prepare-device sets an api-key header: registration.json's headers, or the hook's own snapctl set. */
 function apiKeyHeaderOf(inputs: SerialRequestHookInputs): undefined | {file: string; start: {column: number; line: number}} {
   if (inputs.registration) {

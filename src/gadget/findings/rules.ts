@@ -101,9 +101,10 @@ const catalog = [
   lint('N17', 'device-service-http', 'a device service reached over plain http (not loopback): the api-key travels in clear'),
   lint('N18', 'serial-request-hook-assumes', 'a prepare-serial-request hook without assumes: [snapd2.74] or newer: an older snapd installs the gadget and silently skips the hook'),
   lint('N19', 'serial-request-hook-api-key', 'a prepare-serial-request hook beside a prepare-device that sends an api-key header: the shared secret hardware-identity onboarding does away with'),
+  lint('N20', 'runtime-onboarding-mode', 'runtime/prepare-device.cjs built for another onboarding mode than runtime/registration.json asks for: the hooks fail on QuickJS at first boot'),
 ]
 
-/** The id of a rule in the catalog ('P1' … 'N19'): a misspelt id is a type error. */
+/** The id of a rule in the catalog ('P1' … 'N20'): a misspelt id is a type error. */
 export type RuleId = (typeof catalog)[number]['id']
 
 /** Every rule snap-gadget reports. Ids follow the gadget.yaml rules reference. */
