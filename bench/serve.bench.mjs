@@ -261,7 +261,7 @@ try {
     console.log(`allowlist + metrics against today's configuration, serve as it runs, ${ROUNDS} alternating rounds:`)
     console.log(`  today (any serial, no metrics): ${median(policyRates.today).toFixed(1)} registrations/s (${each(policyRates.today)})`)
     console.log(`  allowlist of ${2 * (WARMUP + DEVICES)} serials + /metrics scraped every second: ${median(policyRates.policy).toFixed(1)} registrations/s (${each(policyRates.policy)})`)
-    console.log(`  allowlist + metrics / today: ${(medianRatio(policyRates.policy, policyRates.today) * 100).toFixed(0)}% (median of the rounds' ratios; target ≥ 95%)`)
+    console.log(`  allowlist + metrics / today: ${(medianRatio(policyRates.policy, policyRates.today) * 100).toFixed(1)}% (median of the rounds' ratios; target ≥ 95%)`)
     console.log(
       `  serve's CPU per registration (all threads): today ${fmt(median(policyCpu.today))}, allowlist + metrics ${fmt(median(policyCpu.policy))}; today / allowlist + metrics: ${(medianRatio(policyCpu.today, policyCpu.policy) * 100).toFixed(0)}%`,
     )
@@ -296,7 +296,7 @@ try {
     console.log(`hardware-identity against api-key onboarding, serve as it runs, ${ROUNDS} alternating rounds:`)
     console.log(`  api-key: ${median(rates.apiKey).toFixed(1)} registrations/s (${each(rates.apiKey)})`)
     console.log(`  hardware-identity: ${median(rates.hardware).toFixed(1)} registrations/s (${each(rates.hardware)})`)
-    console.log(`  hardware-identity / api-key: ${(ratio * 100).toFixed(0)}% (median of the rounds' ratios; target ≥ 95%)`)
+    console.log(`  hardware-identity / api-key: ${(ratio * 100).toFixed(1)}% (median of the rounds' ratios; target ≥ 95%)`)
     console.log(
       `  serve's CPU per registration (all threads): api-key ${fmt(median(cpu.apiKey))}, hardware-identity ${fmt(median(cpu.hardware))}; api-key / hardware-identity: ${(medianRatio(cpu.apiKey, cpu.hardware) * 100).toFixed(0)}%`,
     )
