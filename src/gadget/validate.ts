@@ -4,7 +4,7 @@
 import {basename, resolve} from 'node:path'
 
 import {UserError} from '../errors.js'
-import {readBoundedFile} from '../support/bounded-read.js'
+import {readBoundedFile, readFileHead} from '../support/bounded-read.js'
 import {compareFindings, type Finding} from './findings/finding.js'
 import {Locator, type ParsedGadget, parseGadget} from './decode-gadget.js'
 import {FileReport} from './findings/collector.js'
@@ -188,17 +188,16 @@ export function judgePaths(paths: string[], options: ValidatePathsOptions = {}):
     const hookInputs = {hooks: new Map<string, ProjectText>(), registration: undefined as ProjectText | undefined, snapYaml: undefined as ProjectText | undefined}
     let runtime: ProjectText | undefined
     for (const file of location.extras) {
-      const extraBytes = readOrNote(() =>
-        readBoundedFile(file.path, MAX_GADGET_BYTES, {shown: file.file, what: file.registration ? 'registration.json' : file.yaml ? 'snapcraft.yaml' : file.runtime ? 'runtime' : 'hook'}),
-      )
-      if (!extraBytes) continue
       if (file.runtime) {
-        // Only its first line, which names the onboarding mode it was built for.
-        const head = extraBytes.subarray(0, 200).toString('utf8')
+        // Only its first line, which names the onboarding mode it was built for (N20); a runtime
+        // that cannot be read is not validate's to report.
+        const head = readFileHead(file.path, 200)?.toString('utf8') ?? ''
         runtime = {file: file.file, text: head.slice(0, Math.max(0, head.indexOf('\n')))}
         continue
       }
 
+      const extraBytes = readOrNote(() => readBoundedFile(file.path, MAX_GADGET_BYTES, {shown: file.file, what: file.registration ? 'registration.json' : file.yaml ? 'snapcraft.yaml' : 'hook'}))
+      if (!extraBytes) continue
       const text = extraBytes.toString('utf8')
       if (file.registration) hookInputs.registration = {file: file.file, text}
       else if (file.yaml) hookInputs.snapYaml = {file: file.file, text}

@@ -76,6 +76,29 @@ export function readBoundedFile(path: string, limit: number, options: BoundedRea
   }
 }
 
+/**
+ * The first `length` bytes of a regular file, or undefined when it cannot be read or is no regular
+ * file: for a look at a file the user did not name (a runtime's first line), never an error.
+ */
+export function readFileHead(path: string, length: number): Buffer | undefined {
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  } catch {
+    return undefined
+  }
+
+  try {
+    if (!fstatSync(fd).isFile()) return undefined
+    const head = Buffer.alloc(length)
+    return head.subarray(0, readSync(fd, head, 0, length, 0))
+  } catch {
+    return undefined
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /** Reads standard input (fd 0) to its end, refusing more than `limit` bytes. */
 export function readBoundedStdin(limit: number, what = 'input'): Buffer {
   return readUpTo(0, limit, () => tooLargeError('<stdin>', undefined, limit, what), '<stdin>')

@@ -1,6 +1,7 @@
 /** Checks on a gadget project's other files: part outputs (for N13) and literal api-keys (N14). */
 import assert from 'node:assert/strict'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
@@ -292,6 +293,17 @@ describe('a runtime built for another onboarding mode (N20)', () => {
     assert.deepEqual(
       found.map((f) => [f.rule, f.severity, f.file, f.start?.line]),
       [['N20', 'error', 'runtime/prepare-device.cjs', 1]],
+    )
+
+    // Only its first line is read, and a runtime that is no regular file is passed over: a FIFO
+    // without a writer neither hangs validate nor makes it report anything.
+    rmSync(join(dir, 'runtime', 'prepare-device.cjs'))
+    execFileSync('mkfifo', [join(dir, 'runtime', 'prepare-device.cjs')])
+    const {report} = validatePaths([dir], {cwd: dir, strict: true})
+    assert.deepEqual(report.unreadable, [])
+    assert.deepEqual(
+      report.gadgets[0].findings.filter((f) => f.rule === 'N20'),
+      [],
     )
   })
 })
