@@ -30,7 +30,7 @@ const OUTPUT_BYTES = 10 * 1024
 /** After SIGKILL, how long the simulator waits for the hook to be gone. */
 const KILL_WAIT_MS = 5000
 
-interface HookRunOptions {
+export interface HookRunOptions {
   gadget: GadgetTree
   engine: HookEngine
   /** The name snapd reads the gadget's configuration under: the model's gadget. */

@@ -32,7 +32,7 @@ import {isSecretHeader, SecretRedactor} from '../device/redact.js'
 import {UserError} from '../errors.js'
 import {DeviceAssertionDb} from './device-db.js'
 import {firstJsonValue, goJson, GoNumber, type GoJsonValue, jsonKind} from './go-json.js'
-import {type HookReport, type HookRun, runPrepareDeviceHook, runSerialRequestHook, SNAPD_HOOK_TIMEOUT_MS} from './hook.js'
+import {type HookReport, type HookRun, type HookRunOptions, runPrepareDeviceHook, runSerialRequestHook, SNAPD_HOOK_TIMEOUT_MS} from './hook.js'
 import {SNAPD_HTTP_TIMEOUT_MS, SNAPD_MAX_REDIRECTS, type SnapdResponse, snapdRequest, TransportError, wireHeaders} from './http.js'
 import type {GadgetTree, HookEngine, ModelInput} from './inputs.js'
 import {GadgetConfig, type OptionValue, type SerialRequestConfig} from './snapctl-shim.js'
@@ -214,26 +214,7 @@ export async function prepareSimulatedDevice(options: DeviceOptions): Promise<Pr
   const ownsDataDir = !run && options.deviceDir === undefined && options.gadget.serialRequestHook !== undefined
   const dataDir = run ? undefined : (options.deviceDir ?? (ownsDataDir ? await mkdtemp(join(tmpdir(), 'snap-gadget-device-data-')) : undefined))
   try {
-    if (!run) {
-      const workDir = await mkdtemp(join(tmpdir(), 'snap-gadget-device-'))
-      try {
-        run = await runPrepareDeviceHook({
-          apiKey: options.apiKey,
-          architecture: String(options.model.model.assertion.headers.architecture ?? 'amd64'),
-          configName: options.model.gadget,
-          dataDir,
-          disconnected: options.disconnected ?? [],
-          engine: options.engine,
-          gadget: options.gadget,
-          root: options.root,
-          signal: options.signal,
-          timeoutMs: options.limits?.hookTimeoutMs ?? DEFAULT_LIMITS.hookTimeoutMs,
-          workDir,
-        })
-      } finally {
-        await rm(workDir, {force: true, recursive: true})
-      }
-    }
+    run ??= await runDeviceHook(runPrepareDeviceHook, options, dataDir)
 
     const hook = run.report
     const overrides: string[] = []
@@ -293,6 +274,29 @@ export async function prepareSimulatedDevice(options: DeviceOptions): Promise<Pr
 }
 
 /** The hardware proof's mandatory fields, as snapd 2.74–2.77 names them (handlers_serial.go:1005). */
+/** Runs one of the gadget's hooks as this device, in a scratch directory removed afterwards. */
+async function runDeviceHook(hook: (run: HookRunOptions) => Promise<HookRun>, options: DeviceOptions, dataDir: string | undefined, initial?: Record<string, OptionValue>): Promise<HookRun> {
+  const workDir = await mkdtemp(join(tmpdir(), 'snap-gadget-device-'))
+  try {
+    return await hook({
+      apiKey: options.apiKey,
+      architecture: String(options.model.model.assertion.headers.architecture ?? 'amd64'),
+      configName: options.model.gadget,
+      dataDir,
+      disconnected: options.disconnected ?? [],
+      engine: options.engine,
+      gadget: options.gadget,
+      ...(initial === undefined ? {} : {initial}),
+      root: options.root,
+      signal: options.signal,
+      timeoutMs: options.limits?.hookTimeoutMs ?? DEFAULT_LIMITS.hookTimeoutMs,
+      workDir,
+    })
+  } finally {
+    await rm(workDir, {force: true, recursive: true})
+  }
+}
+
 const MANDATORY_PROOF_FIELDS = ['hardware-id-key-sha384', 'request-id-signature']
 
 /**
@@ -307,27 +311,7 @@ async function serialRequestBody(prepared: PreparedDevice, options: DeviceOption
   })
   const before = new GadgetConfig(options.model.gadget, prepared.gadgetOptions ?? {})
   before.apply({argument: `registration.request-id=${nonce}`, key: 'registration.request-id', value: nonce})
-  const workDir = await mkdtemp(join(tmpdir(), 'snap-gadget-device-'))
-  let run: HookRun
-  try {
-    run = await runSerialRequestHook({
-      apiKey: options.apiKey,
-      architecture: String(options.model.model.assertion.headers.architecture ?? 'amd64'),
-      configName: options.model.gadget,
-      dataDir: prepared.dataDir,
-      disconnected: options.disconnected ?? [],
-      engine: options.engine,
-      gadget: options.gadget,
-      initial: before.all(),
-      root: options.root,
-      signal: options.signal,
-      timeoutMs: options.limits?.hookTimeoutMs ?? DEFAULT_LIMITS.hookTimeoutMs,
-      workDir,
-    })
-  } finally {
-    await rm(workDir, {force: true, recursive: true})
-  }
-
+  const run = await runDeviceHook(runSerialRequestHook, options, prepared.dataDir, before.all())
   if (run.report.failure !== undefined || !run.options) {
     return failure(
       `cannot run prepare serial request hook: ${run.report.failure ?? 'the hook did not finish'}`,

@@ -352,25 +352,6 @@ for (const engine of ALL_ENGINES) {
     })
 
     describe('the bundle', () => {
-      for (const onboarding of ['api-key', 'hardware-identity'] as const) {
-        it(`the ${onboarding} runtime is one file of at most 190 KB, without oclif, a YAML library or the other mode's cryptography`, () => {
-          const text = readFileSync(requireBundle(onboarding), 'utf8')
-          // scripts/build.mjs holds the same limit.
-          assert.ok(Buffer.byteLength(text) <= 190_000, `${Buffer.byteLength(text)} bytes`)
-          for (const marker of ['@oclif', 'YAMLParseError', 'tag:yaml.org,2002', 'ajv']) assert.ok(!text.includes(marker), `the bundle contains ${marker}`)
-          // tweetnacl (Ed25519) by one of its messages, @noble/curves (ECDSA) by P-256's prime.
-          const markers = {'api-key': 'bad secret key size', 'hardware-identity': 'ffffffff00000001000000000000000000000000ffffffffffffffffffffffff'}
-          assert.ok(text.includes(markers[onboarding]), `its own mode's library is in the ${onboarding} runtime`)
-          assert.ok(!text.includes(markers[onboarding === 'api-key' ? 'hardware-identity' : 'api-key']), `the other mode's library is not in the ${onboarding} runtime`)
-          // A script that requires only node: builtins (on Node, when the Node host calls them), and
-          // tweetnacl's optional crypto (never reached: the hosts give it no random-bytes job).
-          assert.doesNotMatch(text, /\bimport\s*(?:[\w$]+|\*\s*as\s+[\w$]+|\{[^}]*\})\s*from\s*["']/)
-          const requires = [...text.matchAll(/\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1])
-          assert.ok(requires.length > 0)
-          for (const spec of requires) assert.match(spec, /^(node:|crypto$)/, spec)
-        })
-      }
-
       it('--help and --version', async () => {
         const env = hookEnv(bin)
         const help = await runOn(['--help'], {env})
@@ -382,3 +363,25 @@ for (const engine of ALL_ENGINES) {
     })
   })
 }
+
+// The files themselves, the same whatever engine runs them.
+describe('the runtimes', () => {
+  for (const onboarding of ['api-key', 'hardware-identity'] as const) {
+    it(`the ${onboarding} runtime is one file of at most 190 KB, without oclif, a YAML library or the other mode's cryptography`, () => {
+      const text = readFileSync(requireBundle(onboarding), 'utf8')
+      // scripts/build.mjs holds the same limit.
+      assert.ok(Buffer.byteLength(text) <= 190_000, `${Buffer.byteLength(text)} bytes`)
+      for (const marker of ['@oclif', 'YAMLParseError', 'tag:yaml.org,2002', 'ajv']) assert.ok(!text.includes(marker), `the bundle contains ${marker}`)
+      // tweetnacl (Ed25519) by one of its messages, @noble/curves (ECDSA) by P-256's prime.
+      const markers = {'api-key': 'bad secret key size', 'hardware-identity': 'ffffffff00000001000000000000000000000000ffffffffffffffffffffffff'}
+      assert.ok(text.includes(markers[onboarding]), `its own mode's library is in the ${onboarding} runtime`)
+      assert.ok(!text.includes(markers[onboarding === 'api-key' ? 'hardware-identity' : 'api-key']), `the other mode's library is not in the ${onboarding} runtime`)
+      // A script that requires only node: builtins (on Node, when the Node host calls them), and
+      // tweetnacl's optional crypto (never reached: the hosts give it no random-bytes job).
+      assert.doesNotMatch(text, /\bimport\s*(?:[\w$]+|\*\s*as\s+[\w$]+|\{[^}]*\})\s*from\s*["']/)
+      const requires = [...text.matchAll(/\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1])
+      assert.ok(requires.length > 0)
+      for (const spec of requires) assert.match(spec, /^(node:|crypto$)/, spec)
+    })
+  }
+})

@@ -143,6 +143,11 @@ const secretHeader = /api[-_]?key|authori[sz]ation|token|secret|passw(or)?d|cred
 /** Values that stand for a key rather than being one: empty, a variable, `<key>`, `xxxx`. */
 const placeholderValue = /^\s*$|\$|^<[^>]*>$|^(x+|\*+|\.+|0+|changeme|todo)$/i
 
+/** The value of key `name` in a YAML (or JSON) mapping node; undefined for another node or a missing key. */
+function child(node: YamlNode | undefined, name: string): YamlNode | undefined {
+  return node?.kind === 'map' ? node.pairs.find((p) => p.key.kind === 'scalar' && p.key.value === name)?.value : undefined
+}
+
 /**
  * runtime/registration.json: a header whose value is a literal credential (N14: it must come from
  * the environment or `snap set`), and a device service reached over plain http (N17: the api-key
@@ -152,7 +157,6 @@ export function registrationConfigFindings(file: string, text: string): Finding[
   const {lineStarts, root} = parseYaml(text)
   if (root?.kind !== 'map') return []
   const found: Finding[] = []
-  const child = (node: YamlNode | undefined, name: string) => (node?.kind === 'map' ? node.pairs.find((p) => p.key.kind === 'scalar' && p.key.value === name)?.value : undefined)
   const headers = child(root, 'headers')
   if (headers?.kind === 'map') {
     for (const {key, value} of headers.pairs) {
@@ -249,7 +253,6 @@ export function runtimeModeFindings(registration: ProjectText | undefined, runti
   if (!registration || !runtime || !built) return []
   const {root} = parseYaml(registration.text)
   if (root?.kind !== 'map') return []
-  const child = (node: YamlNode | undefined, name: string) => (node?.kind === 'map' ? node.pairs.find((p) => p.key.kind === 'scalar' && p.key.value === name)?.value : undefined)
   const onboarding = child(root, 'onboarding')
   const modeNode = onboarding?.kind === 'map' ? child(onboarding, 'mode') : onboarding
   const mode = modeNode?.kind === 'scalar' ? modeNode.value : 'api-key'
@@ -276,7 +279,7 @@ export function runtimeModeFindings(registration: ProjectText | undefined, runti
 function apiKeyHeaderOf(inputs: SerialRequestHookInputs): undefined | {file: string; start: {column: number; line: number}} {
   if (inputs.registration) {
     const {lineStarts, root} = parseYaml(inputs.registration.text)
-    const headers = root?.kind === 'map' ? root.pairs.find((p) => p.key.kind === 'scalar' && p.key.value === 'headers')?.value : undefined
+    const headers = child(root, 'headers')
     const key = headers?.kind === 'map' ? headers.pairs.find((p) => p.key.kind === 'scalar' && keyName.test(p.key.value)) : undefined
     if (key) return {file: inputs.registration.file, start: position(lineStarts, key.key.start)}
   }
