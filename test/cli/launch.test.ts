@@ -84,6 +84,12 @@ describe('parseFlags', () => {
     ['a repeated boolean', ['x', '--strict', '--strict']],
     ['a repeated option', ['x', '--format', 'json', '--format', 'text']],
     ['a repeated option, long and short', ['x', '--format', 'json', '-f', 'json']],
+    ['an empty value for a boolean', ['x', '--strict=']],
+    ['a flag without a name', ['x', '--=json']],
+    ['three dashes', ['x', '---strict']],
+    ['a negated option with a value', ['x', '--no-format=json']],
+    ['a short flag with =', ['x', '-f=json']],
+    ['an option whose value is a lone -', ['x', '--output', '-']],
   ]
   for (const [what, tokens] of fallbacks) {
     it(`leaves ${what} to oclif`, () => {
@@ -96,6 +102,7 @@ describe('parseFlags', () => {
     assert.deepEqual(parseFlags(['--key', 'k', '--color', 'f'], other), {argv: ['f'], flags: {color: true, key: 'k'}})
     assert.equal(parseFlags(['--key', 'k', '--color', '--no-color'], other), undefined)
     assert.equal(parseFlags(['--no-key', 'k'], other), undefined)
+    assert.equal(parseFlags(['--key', 'k', '--no-color=yes'], other), undefined)
   })
 
   it("tells a flag named no-… (init's --no-api-key) from the negation of another", () => {

@@ -5,8 +5,8 @@
  * CI push and by editors on every save. So a command may declare `static fastEntry = '<name>'`: a
  * single-file bundle, dist/fast/<name>.cjs, that runs the command without oclif. The launcher reads
  * the command's flags from oclif.manifest.json's entry (the same data oclif uses; the build copies
- * the fast commands' entries to dist/fast/commands.json), parses argv with
- * node:util's parseArgs, and takes it only when every token is one it fully understands; help,
+ * the fast commands' entries to dist/fast/commands.json), parses argv itself (parseFlags), and
+ * takes it only when every token is one it fully understands; help,
  * unknown flags, bad values and anything unusual fall through to oclif, so every error and help
  * text still comes from oclif.
  *
@@ -19,7 +19,6 @@
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
-import {parseArgs, type ParseArgsConfig} from 'node:util'
 import {Script} from 'node:vm'
 
 import type {OutputSink} from '../../support/descriptor-sink.js'
@@ -132,51 +131,67 @@ export function planFastRun(argv: string[], root: string): undefined | {entry: s
 }
 
 /**
- * argv parsed with node:util's parseArgs, its options derived from the command's manifest entry
- * (the flags oclif itself parses). Only the forms oclif documents are taken; undefined means
- * "let oclif parse": help, unknown flags, bad or repeated values, a short flag with its value
- * attached, and anything else oclif words an error or help text for.
+ * argv parsed against the command's manifest entry (the flags oclif itself parses). Only the forms
+ * oclif documents are taken: `--name value`, `--name=value`, `-c value`, `--flag`, `--no-flag`, `--`
+ * and a lone `-` as a path. undefined means "let oclif parse": help, unknown flags, bad or repeated
+ * values, a short flag with its value attached, and anything else oclif words an error or help
+ * text for. Not node:util's parseArgs: loading it cost every fast start 1.6–2 ms.
  */
 export function parseFlags(tokens: string[], command: ManifestCommand): FastInput | undefined {
-  const flagsByName = new Map(Object.values(command.flags).map((flag) => [flag.name, flag]))
+  const flagsByName = new Map<string, ManifestFlag>()
+  const flagsByChar = new Map<string, ManifestFlag>()
+  for (const flag of Object.values(command.flags)) {
+    flagsByName.set(flag.name, flag)
+    if (flag.char) flagsByChar.set(flag.char, flag)
+  }
+
   if (flagsByName.has('help') || flagsByName.has('version')) return undefined
-  const options: NonNullable<ParseArgsConfig['options']> = {}
-  // --no-<name> of a boolean that allows it, as an option of its own: a command may also have a
-  // flag whose name starts with "no-" (init's --no-api-key), which parseArgs' allowNegative would misread.
-  const negations = new Map<string, ManifestFlag>()
-  for (const flag of flagsByName.values()) {
-    options[flag.name] = {multiple: Boolean(flag.multiple), type: flag.type === 'boolean' ? 'boolean' : 'string', ...(flag.char ? {short: flag.char} : {})}
-    if (flag.type === 'boolean' && flag.allowNo && !flagsByName.has(`no-${flag.name}`)) {
-      options[`no-${flag.name}`] = {type: 'boolean'}
-      negations.set(`no-${flag.name}`, flag)
-    }
-  }
-
-  const config = {allowPositionals: true, args: tokens, options, strict: true, tokens: true} as const
-  let parsed: ReturnType<typeof parseArgs<typeof config>>
-  try {
-    parsed = parseArgs(config)
-  } catch {
-    return undefined
-  }
-
   const flags: Record<string, unknown> = {}
-  for (const token of parsed.tokens) {
-    if (token.kind !== 'option') continue
-    const negated = negations.get(token.name)
-    const flag = negated ?? flagsByName.get(token.name)!
-    // parseArgs also takes "-fjson" and grouped short flags.
-    if (token.rawName.length === 2 && tokens[token.index].length !== 2) return undefined
-    if (flag.name in flags && !flag.multiple) return undefined
-    if (token.value === undefined) {
+  const positionals: string[] = []
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]
+    if (token === '--') {
+      positionals.push(...tokens.slice(i + 1))
+      break
+    }
+
+    if (token === '-' || !token.startsWith('-')) {
+      positionals.push(token)
+      continue
+    }
+
+    const long = token.startsWith('--')
+    // A short flag is exactly "-c": "-fjson" and grouped short flags are oclif's.
+    if (!long && token.length !== 2) return undefined
+    const equals = long ? token.indexOf('=') : -1
+    const name = equals === -1 ? token.slice(long ? 2 : 1) : token.slice(2, equals)
+    // --no-<name> of a boolean that allows it; a flag may itself be named no-… (init's --no-api-key).
+    let flag = long ? flagsByName.get(name) : flagsByChar.get(name)
+    let negated = false
+    if (!flag && long && name.startsWith('no-')) {
+      const negatable = flagsByName.get(name.slice(3))
+      if (negatable?.type === 'boolean' && negatable.allowNo) [flag, negated] = [negatable, true]
+    }
+
+    if (!flag || (flag.name in flags && !flag.multiple)) return undefined
+    if (flag.type === 'boolean') {
+      if (equals !== -1) return undefined
       flags[flag.name] = !negated
       continue
     }
 
-    // A value in the next token that looks like a flag (or is "-") is oclif's to judge.
-    if (token.inlineValue === false && token.value.startsWith('-')) return undefined
-    if (flag.options && !flag.options.includes(token.value)) return undefined
-    flags[flag.name] = flag.multiple ? [...((flags[flag.name] as string[] | undefined) ?? []), token.value] : token.value
+    if (negated) return undefined
+    let value: string
+    if (equals === -1) {
+      // A value in the next token that looks like a flag (or is "-"), or none, is oclif's to judge.
+      if (i + 1 >= tokens.length || tokens[i + 1].startsWith('-')) return undefined
+      value = tokens[++i]
+    } else {
+      value = token.slice(equals + 1)
+    }
+
+    if (flag.options && !flag.options.includes(value)) return undefined
+    flags[flag.name] = flag.multiple ? [...((flags[flag.name] as string[] | undefined) ?? []), value] : value
   }
 
   for (const flag of flagsByName.values()) {
@@ -186,6 +201,6 @@ export function parseFlags(tokens: string[], command: ManifestCommand): FastInpu
   }
 
   const declared = Object.keys(command.args).length
-  if (command.strict !== false && parsed.positionals.length > declared) return undefined
-  return {argv: parsed.positionals, flags}
+  if (command.strict !== false && positionals.length > declared) return undefined
+  return {argv: positionals, flags}
 }
