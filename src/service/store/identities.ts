@@ -2,8 +2,8 @@
 import type {HardwareIdentityKey, IdentityConflict, NewHardwareIdentity} from './types.js'
 
 /**
- * What registrations and imports read of a hardware_identity row: never the assertion's text
- * (a kilobyte or more), which stays in the table for the record.
+ * What registrations and imports read of a hardware_identity row. The assertion's text (a
+ * kilobyte or more) is kept for the record in hardware_identity_assertion, which they never read.
  */
 export interface IdentityKeyRow {
   issuer_id: string

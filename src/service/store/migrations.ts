@@ -33,6 +33,16 @@ const HARDWARE_IDENTITY_TABLE = `CREATE TABLE hardware_identity (
      CREATE INDEX hardware_identity_by_key ON hardware_identity (key_sha3_384);
      CREATE UNIQUE INDEX hardware_identity_by_device ON hardware_identity (device_key_sha3_384) WHERE device_key_sha3_384 IS NOT NULL;`
 
+/** The same in both dialects: the assertions of the identities already imported move with them. */
+const IDENTITY_ASSERTION_TABLE = `CREATE TABLE hardware_identity_assertion (
+       issuer_id TEXT NOT NULL,
+       key_sha3_384 TEXT NOT NULL,
+       assertion TEXT NOT NULL,
+       PRIMARY KEY (issuer_id, key_sha3_384)
+     );
+     INSERT INTO hardware_identity_assertion (issuer_id, key_sha3_384, assertion) SELECT issuer_id, key_sha3_384, assertion FROM hardware_identity;
+     ALTER TABLE hardware_identity DROP COLUMN assertion;`
+
 /**
  * Serial policy and the refusal log, the same in both dialects but for the id column: the serials a
  * model's allowlist holds, the blocks an operator set (kept after unblock, for the record; one
@@ -157,6 +167,30 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: policyTables('BIGSERIAL PRIMARY KEY'),
     sqlite: policyTables('INTEGER PRIMARY KEY AUTOINCREMENT'),
     summary: "the serials of models' allowlists, blocked devices, and the refusal log",
+  },
+  {
+    // A registration reads an identity's key and binds its device key; the assertion's text (a
+    // kilobyte or more) is the record, and in the same row it made every lookup read a page per
+    // two identities and every binding rewrite it.
+    postgres: IDENTITY_ASSERTION_TABLE,
+    sqlite: IDENTITY_ASSERTION_TABLE,
+    summary: "each hardware identity's assertion kept apart from the row a registration reads",
+  },
+  {
+    // Every registration adds a nonce and consumes it, each in a transaction of its own: in SQLite
+    // a rowid table with a text key and an age index is three B-trees to write each time, where a
+    // table keyed by the nonce alone is one. The table holds only outstanding nonces (consumed ones
+    // are deleted), so the purge of expired ones reads it whole without an index.
+    postgres: 'DROP INDEX nonce_by_age;',
+    sqlite: `CREATE TABLE nonce_keyed (
+       nonce TEXT PRIMARY KEY,
+       scope TEXT NOT NULL,
+       created_ms INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     INSERT INTO nonce_keyed (nonce, scope, created_ms) SELECT nonce, scope, created_ms FROM nonce;
+     DROP TABLE nonce;
+     ALTER TABLE nonce_keyed RENAME TO nonce;`,
+    summary: 'nonces kept in one B-tree, keyed by the nonce',
   },
 ]
 

@@ -338,11 +338,17 @@ class PostgresStore implements ServiceStore {
           continue
         }
 
-        await query(
-          client,
-          'INSERT INTO hardware_identity (issuer_id, key_sha3_384, hardware_id, hardware_name, manufacturer, key_type, hardware_id_key, assertion, imported) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-          [identity.issuerId, identity.digest, identity.hardwareId, identity.hardwareName, identity.manufacturer, identity.keyType, identity.hardwareIdKey, identity.assertion, imported],
-        )
+        await query(client, 'INSERT INTO hardware_identity (issuer_id, key_sha3_384, hardware_id, hardware_name, manufacturer, key_type, hardware_id_key, imported) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+          identity.issuerId,
+          identity.digest,
+          identity.hardwareId,
+          identity.hardwareName,
+          identity.manufacturer,
+          identity.keyType,
+          identity.hardwareIdKey,
+          imported,
+        ])
+        await query(client, 'INSERT INTO hardware_identity_assertion (issuer_id, key_sha3_384, assertion) VALUES ($1, $2, $3)', [identity.issuerId, identity.digest, identity.assertion])
         added++
       }
 

@@ -203,7 +203,8 @@ class SqliteStore implements ServiceStore {
       identityByHardwareId: db.prepare<[string, string], IdentityKeyRow>(`SELECT ${IDENTITY_KEY_COLUMNS} FROM hardware_identity WHERE issuer_id = ? AND hardware_id = ?`),
       identityByKey: db.prepare<[string, string], IdentityKeyRow>(`SELECT ${IDENTITY_KEY_COLUMNS} FROM hardware_identity WHERE issuer_id = ? AND key_sha3_384 = ?`),
       identityCount: db.prepare<[], {n: number}>('SELECT count(*) AS n FROM hardware_identity'),
-      insertIdentity: db.prepare('INSERT INTO hardware_identity (issuer_id, key_sha3_384, hardware_id, hardware_name, manufacturer, key_type, hardware_id_key, assertion, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertIdentity: db.prepare('INSERT INTO hardware_identity (issuer_id, key_sha3_384, hardware_id, hardware_name, manufacturer, key_type, hardware_id_key, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertIdentityAssertion: db.prepare('INSERT INTO hardware_identity_assertion (issuer_id, key_sha3_384, assertion) VALUES (?, ?, ?)'),
       insertLog: db.prepare(
         'INSERT INTO signing_log (brand, model, serial, device_key_sha3_384, revision, signed, assertion, hardware_id, hardware_issuer, original_brand, original_model, original_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -442,7 +443,8 @@ class SqliteStore implements ServiceStore {
           continue
         }
 
-        s.insertIdentity.run(identity.issuerId, identity.digest, identity.hardwareId, identity.hardwareName, identity.manufacturer, identity.keyType, identity.hardwareIdKey, identity.assertion, imported)
+        s.insertIdentity.run(identity.issuerId, identity.digest, identity.hardwareId, identity.hardwareName, identity.manufacturer, identity.keyType, identity.hardwareIdKey, imported)
+        s.insertIdentityAssertion.run(identity.issuerId, identity.digest, identity.assertion)
         added++
       }
 

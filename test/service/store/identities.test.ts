@@ -13,6 +13,7 @@ import {after, before, describe, test} from 'node:test'
 import {freshDir} from '../../helpers/scratch.js'
 import {parseAssertions} from '../../../src/assertions/index.js'
 import {loadServiceConfig, migrateDatabase, openStore, type ServiceStore, startDeviceService} from '../../../src/service/index.js'
+import {MIGRATIONS} from '../../../src/service/store/migrations.js'
 import {openSqliteStore} from '../../../src/service/store/sqlite.js'
 import type {NewHardwareIdentity, SerialClaim} from '../../../src/service/store/types.js'
 import {hardwareKeyFrom, newHardwareKey} from '../../helpers/hardware.js'
@@ -163,8 +164,68 @@ for (const kind of kinds) {
       assert.equal(outcomes.filter((o) => o.kind === 'identity-taken').length, 8)
       assert.deepEqual(await invariantViolations(query), [])
     })
+
+    test("an identity's assertion is kept apart from the row a registration reads, and an import that conflicts keeps none", async () => {
+      const {
+        query,
+        stores: [store],
+      } = await kind.fresh(1)
+      await store.importIdentities([identity(1), identity(2)], t0)
+      assert.equal((await store.importIdentities([identity(3), identity(1, {hardwareId: 'HW-9'})], t0)).kind, 'conflicts')
+      assert.deepEqual(await query('SELECT key_sha3_384 AS n, assertion FROM hardware_identity_assertion ORDER BY key_sha3_384'), [
+        {assertion: identity(1).assertion, n: identity(1).digest},
+        {assertion: identity(2).assertion, n: identity(2).digest},
+      ])
+      const columns =
+        kind.name === 'SQLite'
+          ? "SELECT name AS n FROM pragma_table_info('hardware_identity') ORDER BY cid"
+          : "SELECT column_name AS n FROM information_schema.columns WHERE table_name = 'hardware_identity' ORDER BY ordinal_position"
+      assert.ok(!(await query(columns)).some((c) => c.n === 'assertion'), 'hardware_identity has no assertion column')
+    })
   })
 }
+
+describe('a database whose identities were imported before their assertions had a table of their own', () => {
+  const steps = MIGRATIONS.findIndex((m) => m.summary.startsWith("each hardware identity's assertion"))
+  const old = [identity(1), identity(2)]
+  const insert = 'INSERT INTO hardware_identity (issuer_id, key_sha3_384, hardware_id, hardware_name, manufacturer, key_type, hardware_id_key, assertion, imported) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)'
+  const values = (i: NewHardwareIdentity) => [i.issuerId, i.digest, i.hardwareId, i.hardwareName, i.manufacturer, i.keyType, i.hardwareIdKey, i.assertion, t0.toISOString()]
+  const moved = old.map((i) => ({assertion: i.assertion, key_sha3_384: i.digest}))
+  const registers = async (store: ServiceStore) => {
+    assert.equal((await store.findIdentities(identity(2).digest))[0].hardwareId, 'HW-2')
+    assert.equal((await store.issueSerial(claim(2, 'key-A', {serial: 'HW-2'}), sign)).kind, 'issued')
+  }
+
+  test('SQLite: opening it moves every assertion, and its identities still register', async () => {
+    const path = join(dir, 'identities-before.db')
+    const Database = (await import('better-sqlite3')).default
+    const db = new Database(path)
+    for (const step of MIGRATIONS.slice(0, steps)) db.exec(step.sqlite)
+    db.pragma(`user_version = ${steps}`)
+    for (const i of old) db.prepare(insert.replaceAll(/\$\d/g, '?')).run(...values(i))
+    db.close()
+    const store = openSqliteStore(path)
+    opened.push(store)
+    await registers(store)
+    const after = new Database(path, {readonly: true})
+    assert.deepEqual(after.prepare('SELECT key_sha3_384, assertion FROM hardware_identity_assertion ORDER BY key_sha3_384').all(), moved)
+    after.close()
+  })
+
+  test('PostgreSQL: migrate moves every assertion, and its identities still register', {skip: pgReason}, async () => {
+    const name = `ids_${++databases}`
+    const url = await server!.createDatabase(name)
+    for (const step of MIGRATIONS.slice(0, steps)) await server!.query(name, step.postgres)
+    await server!.query(name, 'CREATE TABLE snap_gadget_schema (version INTEGER NOT NULL)')
+    await server!.query(name, 'INSERT INTO snap_gadget_schema (version) VALUES ($1)', [steps])
+    for (const i of old) await server!.query(name, insert, values(i))
+    assert.deepEqual((await migrateDatabase(pgLocation(url))).from, steps)
+    const store = await openStore(pgLocation(url))
+    opened.push(store)
+    await registers(store)
+    assert.deepEqual(await server!.query(name, 'SELECT key_sha3_384, assertion FROM hardware_identity_assertion ORDER BY key_sha3_384'), moved)
+  })
+})
 
 describe('serve on PostgreSQL in hardware-identity onboarding', {skip: pgReason}, () => {
   test('refused before the station imports through another instance, registered after', async () => {
