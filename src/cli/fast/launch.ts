@@ -6,9 +6,8 @@
  * single-file bundle, dist/fast/<name>.cjs, that runs the command without oclif. The launcher reads
  * the command's flags from oclif.manifest.json's entry (the same data oclif uses; the build copies
  * the fast commands' entries to dist/fast/commands.json), parses argv itself (parseFlags), and
- * takes it only when every token is one it fully understands; help,
- * unknown flags, bad values and anything unusual fall through to oclif, so every error and help
- * text still comes from oclif.
+ * takes it only when every token is one it fully understands; help, unknown flags, bad values and
+ * anything unusual fall through to oclif, so every error and help text still comes from oclif.
  *
  * Fast entries are CommonJS bundles compiled with V8's code cache (dist/fast/<name>.cache, made
  * at build time by running the entry once), so the second start on a machine skips parsing and
@@ -180,7 +179,6 @@ export function parseFlags(tokens: string[], command: ManifestCommand): FastInpu
       continue
     }
 
-    if (negated) return undefined
     let value: string
     if (equals === -1) {
       // A value in the next token that looks like a flag (or is "-"), or none, is oclif's to judge.
