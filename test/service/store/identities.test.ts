@@ -165,6 +165,26 @@ for (const kind of kinds) {
       assert.deepEqual(await invariantViolations(query), [])
     })
 
+    test('one device key racing for two identities under two models: one registers, the other is refused as the identity the key holds', async () => {
+      const {query, stores} = await kind.fresh(2)
+      await stores[0].importIdentities([identity(1), identity(2)], t0)
+      // In SQLite both decide before either commits (each signs first, here together), so the second
+      // is refused in its transaction; in PostgreSQL the second waits for the first's binding.
+      const barrier = kind.name === 'SQLite'
+      let signing = 0
+      let release!: () => void
+      const together = new Promise<void>((resolve) => (release = resolve))
+      const signBoth = async (revision: number) => {
+        if (++signing === 2) release()
+        if (barrier) await together
+        return sign(revision)
+      }
+      const outcomes = await Promise.all([stores[0].issueSerial(claim(1, 'key-A'), signBoth), stores[1].issueSerial(claim(2, 'key-A', {model: 'acme-other', serial: 'HW-2'}), signBoth)])
+      const kinds = outcomes.map((o) => o.kind).sort()
+      assert.deepEqual(kinds, ['device-has-identity', 'issued'], JSON.stringify(outcomes))
+      assert.deepEqual(await invariantViolations(query), [])
+    })
+
     test("an identity's assertion is kept apart from the row a registration reads, and an import that conflicts keeps none", async () => {
       const {
         query,
