@@ -273,7 +273,6 @@ export async function prepareSimulatedDevice(options: DeviceOptions): Promise<Pr
   }
 }
 
-/** The hardware proof's mandatory fields, as snapd 2.74–2.77 names them (handlers_serial.go:1005). */
 /** Runs one of the gadget's hooks as this device, in a scratch directory removed afterwards. */
 async function runDeviceHook(hook: (run: HookRunOptions) => Promise<HookRun>, options: DeviceOptions, dataDir: string | undefined, initial?: Record<string, OptionValue>): Promise<HookRun> {
   const workDir = await mkdtemp(join(tmpdir(), 'snap-gadget-device-'))
@@ -297,6 +296,7 @@ async function runDeviceHook(hook: (run: HookRunOptions) => Promise<HookRun>, op
   }
 }
 
+/** The hardware proof's mandatory fields, as snapd 2.74–2.77 names them (handlers_serial.go:1005). */
 const MANDATORY_PROOF_FIELDS = ['hardware-id-key-sha384', 'request-id-signature']
 
 /**
