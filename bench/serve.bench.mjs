@@ -5,7 +5,7 @@
 // real serial-request with the nonce it was given.
 //
 // Each set-up on a fresh database and the same devices:
-// - serve as it runs (the target, ≥ 70 % of the one-core limit): one service process, which signs
+// - serve as it runs (the target, ≥ 80 % of the one-core limit; it was 70 % before the fleet-lifecycle issue): one service process, which signs
 //   on libuv's thread pool and so shares every core with the devices;
 // - serve confined to one core (taskset: serve on CPU 0, the devices on CPU 1, the limit measured
 //   on CPU 0): what the service costs beside its signatures, printed as its CPU time per
@@ -268,7 +268,7 @@ try {
   }
 
   async function others() {
-    console.log(`  serve as it runs (every core, shared with the devices; target ≥ 70%): ${await load('as-it-runs')}`)
+    console.log(`  serve as it runs (every core, shared with the devices; target ≥ 80%): ${await load('as-it-runs')}`)
     if (canConfine) {
       confine(1)
       console.log(`  serve confined to one core (CPU 0; the devices on CPU 1): ${await load('one-core', 0)}`)
