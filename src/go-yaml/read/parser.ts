@@ -11,6 +11,7 @@
  */
 import type {ScalarStyle, YamlAlias, YamlMap, YamlNode, YamlReadResult, YamlScalar, YamlSeq} from './ast.js'
 import {type Prepared, prepare} from './chars.js'
+import {readPlainBlock} from './plain-block.js'
 import {
   clear,
   Scanner,
@@ -44,6 +45,21 @@ export type {YamlReadResult} from './ast.js'
 /** Reads the first document of `input` (text, or bytes in UTF-8 or BOM-marked UTF-16). */
 export function readYaml(input: string | Uint8Array): YamlReadResult {
   const prepared = prepare(input)
+  if (prepared.ascii && prepared.start === 0 && prepared.fault === undefined) {
+    // The usual gadget.yaml: plain block YAML in ASCII, read natively (plain-block.ts).
+    const root = readPlainBlock(prepared.text)
+    if (root !== undefined) return {root, singleDocument: true, text: prepared.text}
+  }
+
+  return readPrepared(prepared)
+}
+
+/** readYaml without the plain-block shortcut: libyaml's way for every input (the shortcut's tests compare the two). */
+export function readYamlFully(input: string | Uint8Array): YamlReadResult {
+  return readPrepared(prepare(input))
+}
+
+function readPrepared(prepared: Prepared): YamlReadResult {
   // Reuse the idle reader; a call made while it is busy (none is, today) gets its own.
   const reader = idle ?? new Reader(new Scanner())
   idle = undefined
