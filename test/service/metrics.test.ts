@@ -132,6 +132,7 @@ describe('where /metrics is served', () => {
     for (const path of ['/v1/request-id', '/v1/serial', '/v1/health', '/v1/version']) {
       const answer = await raw(service.metricsUrl!, path, {headers: {'api-key': API_KEY}, method: path.endsWith('request-id') || path.endsWith('serial') ? 'POST' : 'GET'})
       assert.equal(answer.status, 404, path)
+      assert.match((JSON.parse(answer.text) as {message: string}).message, /the device service answers \/metrics:/)
     }
   })
 })

@@ -261,7 +261,9 @@ describe('refusals a device is told about', () => {
   })
 
   test('unknown paths and wrong methods', async () => {
-    assert.equal((await send('GET', url, 'nope')).status, 404)
+    const unknown = await send('GET', url, 'nope')
+    assert.equal(unknown.status, 404)
+    assert.match(refusal(unknown).message, /the device service answers (\/metrics, )?\/v1\/health, \/v1\/request-id, \/v1\/serial, \/v1\/version:/)
     assert.equal((await send('GET', url, 'serial')).status, 405)
     assert.equal(refusal(await send('GET', url, 'request-id')).code, 'method-not-allowed')
   })
