@@ -45,8 +45,9 @@ export type {YamlReadResult} from './ast.js'
 /** Reads the first document of `input` (text, or bytes in UTF-8 or BOM-marked UTF-16). */
 export function readYaml(input: string | Uint8Array): YamlReadResult {
   const prepared = prepare(input)
-  if (prepared.ascii && prepared.start === 0 && prepared.fault === undefined) {
-    // The usual gadget.yaml: plain block YAML in ASCII, read natively (plain-block.ts).
+  if (prepared.ascii) {
+    // The usual gadget.yaml: plain block YAML in ASCII, read natively (plain-block.ts). ASCII text
+    // has no byte-order mark to skip and nothing go-yaml's reader refuses.
     const root = readPlainBlock(prepared.text)
     if (root !== undefined) return {root, singleDocument: true, text: prepared.text}
   }

@@ -79,10 +79,10 @@ class PlainBlockReader {
     const match = LINE.exec(line)
     if (match === null) return false
     const [, indentText, dash, key, rest] = match
-    if (dash === undefined && key === undefined) return rest === '' || rest.startsWith('#') // blank or comment
+    const noValue = rest === '' || rest.startsWith('#')
+    if (dash === undefined && key === undefined) return noValue // a blank or comment line is fine; a bare scalar is not
     const column = indentText.length
-    const restOffset = offset + line.length - rest.length
-    const value = rest === '' || rest.startsWith('#') ? undefined : scalar(rest, restOffset)
+    const value = noValue ? undefined : scalar(rest, offset + line.length - rest.length)
     if (value === null) return false
 
     while (this.open.length > 0 && this.open.at(-1)!.indent > column) this.close()
