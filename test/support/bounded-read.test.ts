@@ -49,6 +49,13 @@ describe('readBoundedFile', () => {
     assert.equal(read.split('\n').length, readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length)
   })
 
+  it('reads a /proc file of many pages to its end, though the kernel answers a page at a time', () => {
+    // /proc/kallsyms: megabytes that stay the same between two reads, given out a page per read.
+    const read = readBoundedFile('/proc/kallsyms', 256 * 1024 * 1024)
+    assert.ok(read.length > 64 * 1024, `${read.length} bytes`)
+    assert.equal(read.length, readFileSync('/proc/kallsyms').length)
+  })
+
   it('bounds a file whose size fstat does not know (/proc) at the limit', () => {
     assert.throws(
       () => readBoundedFile('/proc/self/maps', 16),
