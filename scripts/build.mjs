@@ -25,9 +25,21 @@ function writeFastCommands() {
   writeFileSync(join(root, 'dist', 'fast', 'commands.json'), `${JSON.stringify({commands: fast})}\n`)
 }
 
+/**
+ * oclif lists the commands in the order their modules finished loading, which differs from one
+ * run to the next: sorted by id, the committed manifest changes only when a command does.
+ */
+function sortManifest() {
+  const file = join(root, 'oclif.manifest.json')
+  const manifest = JSON.parse(readFileSync(file, 'utf8'))
+  manifest.commands = Object.fromEntries(Object.entries(manifest.commands).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  writeFileSync(file, JSON.stringify(manifest, null, 2))
+}
+
 if (process.argv.includes('--manifest')) {
   run(process.execPath, [join(root, 'scripts', 'build.mjs')])
   run(bin('oclif'), ['manifest'])
+  sortManifest()
   writeFastCommands()
   process.exit(0)
 }
